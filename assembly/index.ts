@@ -1,0 +1,10 @@
+// The one WebAssembly module: every kernel family is re-exported from here.
+// Kernels only take byte pointers and sizes; memory is owned and allocated by TypeScript
+// (src/backend/memory.ts) above __heap_base.
+export * from './gemm';
+export * from './elementwise';
+export * from './softmax';
+export * from './gather';
+
+/** First byte the TypeScript allocator may use. */
+export function heap_base(): usize { return __heap_base; }

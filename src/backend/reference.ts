@@ -1,0 +1,183 @@
+// Plain-TypeScript references for every wasm kernel, with the same arguments (byte pointers and
+// sizes). They are the specification the kernels are tested against, and run on any "heap":
+// pointer p addresses element p/4 of `mem.f` (a Float32Array view of the wasm memory, or a
+// Float64Array for float64 gradient checks) and of `mem.i` for integer ids.
+// Accumulation is in f64 (plain JS numbers) for every reduction.
+
+export interface RefMemory {
+  f: Float32Array | Float64Array;
+  i: Int32Array;
+}
+
+export function createReference(mem: RefMemory) {
+  const F = (p: number) => p >>> 2;
+  const f = () => mem.f;
+  const ids = (p: number, n: number) => mem.i[F(p) + n]!;
+
+  const unaryMap = (g: (x: number) => number) => (out: number, a: number, n: number) => {
+    const h = f();
+    for (let k = 0; k < n; k++) h[F(out) + k] = g(h[F(a) + k]!);
+  };
+  const binaryMap = (g: (x: number, y: number) => number) => (out: number, a: number, b: number, n: number) => {
+    const h = f();
+    for (let k = 0; k < n; k++) h[F(out) + k] = g(h[F(a) + k]!, h[F(b) + k]!);
+  };
+  const accMap = (g: (gy: number, v: number) => number) => (gx: number, gy: number, v: number, n: number) => {
+    const h = f();
+    for (let k = 0; k < n; k++) h[F(gx) + k] = h[F(gx) + k]! + g(h[F(gy) + k]!, h[F(v) + k]!);
+  };
+
+  function gemm(c: number, M: number, N: number, K: number, acc: number, A: (i: number, k: number) => number, B: (k: number, j: number) => number) {
+    const h = f();
+    for (let i = 0; i < M; i++) {
+      for (let j = 0; j < N; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += A(i, k) * B(k, j);
+        const o = F(c) + i * N + j;
+        h[o] = acc ? h[o]! + s : s;
+      }
+    }
+  }
+
+  function rowLse(x: number, r: number, cols: number): number {
+    const h = f();
+    let m = -Infinity;
+    for (let j = 0; j < cols; j++) m = Math.max(m, h[F(x) + r * cols + j]!);
+    let s = 0;
+    for (let j = 0; j < cols; j++) s += Math.exp(h[F(x) + r * cols + j]! - m);
+    return m + Math.log(s);
+  }
+
+  return {
+    gemm_nn(c: number, a: number, b: number, M: number, K: number, N: number, acc: number) {
+      const h = f();
+      gemm(c, M, N, K, acc, (i, k) => h[F(a) + i * K + k]!, (k, j) => h[F(b) + k * N + j]!);
+    },
+    gemm_tn(c: number, a: number, b: number, M: number, K: number, N: number, acc: number) {
+      const h = f();
+      gemm(c, M, N, K, acc, (i, k) => h[F(a) + k * M + i]!, (k, j) => h[F(b) + k * N + j]!);
+    },
+    gemm_nt(c: number, a: number, b: number, M: number, K: number, N: number, acc: number) {
+      const h = f();
+      gemm(c, M, N, K, acc, (i, k) => h[F(a) + i * K + k]!, (k, j) => h[F(b) + j * K + k]!);
+    },
+    add: binaryMap((x, y) => x + y),
+    sub: binaryMap((x, y) => x - y),
+    mul: binaryMap((x, y) => x * y),
+    mul_acc(out: number, a: number, b: number, n: number) {
+      const h = f();
+      for (let k = 0; k < n; k++) h[F(out) + k] = h[F(out) + k]! + h[F(a) + k]! * h[F(b) + k]!;
+    },
+    scale(out: number, a: number, s: number, n: number) {
+      const h = f();
+      for (let k = 0; k < n; k++) h[F(out) + k] = h[F(a) + k]! * s;
+    },
+    add_scalar(out: number, a: number, s: number, n: number) {
+      const h = f();
+      for (let k = 0; k < n; k++) h[F(out) + k] = h[F(a) + k]! + s;
+    },
+    axpy(y: number, x: number, s: number, n: number) {
+      const h = f();
+      for (let k = 0; k < n; k++) h[F(y) + k] = h[F(y) + k]! + s * h[F(x) + k]!;
+    },
+    fill(out: number, v: number, n: number) {
+      f().fill(v, F(out), F(out) + n);
+    },
+    add_row_bcast(out: number, a: number, b: number, rows: number, cols: number) {
+      const h = f();
+      for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) h[F(out) + r * cols + j] = h[F(a) + r * cols + j]! + h[F(b) + j]!;
+    },
+    sum_rows_acc(out: number, g: number, rows: number, cols: number) {
+      const h = f();
+      for (let j = 0; j < cols; j++) {
+        let s = 0;
+        for (let r = 0; r < rows; r++) s += h[F(g) + r * cols + j]!;
+        h[F(out) + j] = h[F(out) + j]! + s;
+      }
+    },
+    sum(a: number, n: number): number {
+      const h = f();
+      let s = 0;
+      for (let k = 0; k < n; k++) s += h[F(a) + k]!;
+      return s;
+    },
+    relu: unaryMap((x) => (x > 0 ? x : 0)),
+    relu_backward: accMap((gy, x) => (x > 0 ? gy : 0)),
+    tanh: unaryMap(Math.tanh),
+    tanh_backward: accMap((gy, y) => gy * (1 - y * y)),
+    sigmoid: unaryMap((x) => 1 / (1 + Math.exp(-x))),
+    sigmoid_backward: accMap((gy, y) => gy * y * (1 - y)),
+    exp: unaryMap(Math.exp),
+    log: unaryMap(Math.log),
+    div_acc: accMap((gy, x) => gy / x),
+    transpose(out: number, a: number, rows: number, cols: number) {
+      const h = f();
+      for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) h[F(out) + j * rows + i] = h[F(a) + i * cols + j]!;
+    },
+    softmax_rows(out: number, x: number, rows: number, cols: number) {
+      const h = f();
+      for (let r = 0; r < rows; r++) {
+        const lse = rowLse(x, r, cols);
+        for (let j = 0; j < cols; j++) h[F(out) + r * cols + j] = Math.exp(h[F(x) + r * cols + j]! - lse);
+      }
+    },
+    log_softmax_rows(out: number, x: number, rows: number, cols: number) {
+      const h = f();
+      for (let r = 0; r < rows; r++) {
+        const lse = rowLse(x, r, cols);
+        for (let j = 0; j < cols; j++) h[F(out) + r * cols + j] = h[F(x) + r * cols + j]! - lse;
+      }
+    },
+    log_softmax_backward(gx: number, gy: number, y: number, rows: number, cols: number) {
+      const h = f();
+      for (let r = 0; r < rows; r++) {
+        let s = 0;
+        for (let j = 0; j < cols; j++) s += h[F(gy) + r * cols + j]!;
+        for (let j = 0; j < cols; j++) {
+          const o = r * cols + j;
+          h[F(gx) + o] = h[F(gx) + o]! + h[F(gy) + o]! - Math.exp(h[F(y) + o]!) * s;
+        }
+      }
+    },
+    softmax_backward(gx: number, gy: number, y: number, rows: number, cols: number) {
+      const h = f();
+      for (let r = 0; r < rows; r++) {
+        let s = 0;
+        for (let j = 0; j < cols; j++) s += h[F(gy) + r * cols + j]! * h[F(y) + r * cols + j]!;
+        for (let j = 0; j < cols; j++) {
+          const o = r * cols + j;
+          h[F(gx) + o] = h[F(gx) + o]! + h[F(y) + o]! * (h[F(gy) + o]! - s);
+        }
+      }
+    },
+    softmax_xent(probs: number, losses: number, logits: number, targets: number, rows: number, cols: number): number {
+      const h = f();
+      let total = 0;
+      for (let r = 0; r < rows; r++) {
+        const lse = rowLse(logits, r, cols);
+        for (let j = 0; j < cols; j++) h[F(probs) + r * cols + j] = Math.exp(h[F(logits) + r * cols + j]! - lse);
+        const loss = lse - h[F(logits) + r * cols + ids(targets, r)]!;
+        h[F(losses) + r] = loss;
+        total += loss;
+      }
+      return total;
+    },
+    softmax_xent_backward(gx: number, probs: number, targets: number, rows: number, cols: number, scale: number) {
+      const h = f();
+      for (let r = 0; r < rows; r++) {
+        for (let j = 0; j < cols; j++) h[F(gx) + r * cols + j] = h[F(gx) + r * cols + j]! + scale * h[F(probs) + r * cols + j]!;
+        h[F(gx) + r * cols + ids(targets, r)] = h[F(gx) + r * cols + ids(targets, r)]! - scale;
+      }
+    },
+    gather_rows(out: number, table: number, idp: number, count: number, E: number) {
+      const h = f();
+      for (let n = 0; n < count; n++) for (let j = 0; j < E; j++) h[F(out) + n * E + j] = h[F(table) + ids(idp, n) * E + j]!;
+    },
+    scatter_add_rows(gtable: number, g: number, idp: number, count: number, E: number) {
+      const h = f();
+      for (let n = 0; n < count; n++) for (let j = 0; j < E; j++) h[F(gtable) + ids(idp, n) * E + j] = h[F(gtable) + ids(idp, n) * E + j]! + h[F(g) + n * E + j]!;
+    },
+  };
+}
+
+export type ReferenceKernels = ReturnType<typeof createReference>;

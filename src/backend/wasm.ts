@@ -1,0 +1,85 @@
+// Loads the kernel module once, at import time (top-level await works in Node ≥ 20, Deno and
+// browsers). The bytes are embedded in a generated module, so no file or network access happens.
+// The SIMD build is used when the engine validates it; otherwise the scalar build.
+import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from '../generated/wasm-binaries.js';
+
+/** Signatures of the kernels exported by assembly/index.ts (pointers are byte offsets). */
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  heap_base(): number;
+  // gemm.ts
+  gemm_nn(c: number, a: number, b: number, M: number, K: number, N: number, acc: number): void;
+  gemm_tn(c: number, a: number, b: number, M: number, K: number, N: number, acc: number): void;
+  gemm_nt(c: number, a: number, b: number, M: number, K: number, N: number, acc: number): void;
+  simd_peak_probe(iters: number, seed: number): number;
+  // elementwise.ts
+  add(out: number, a: number, b: number, n: number): void;
+  sub(out: number, a: number, b: number, n: number): void;
+  mul(out: number, a: number, b: number, n: number): void;
+  mul_acc(out: number, a: number, b: number, n: number): void;
+  scale(out: number, a: number, s: number, n: number): void;
+  axpy(y: number, x: number, s: number, n: number): void;
+  fill(out: number, v: number, n: number): void;
+  add_row_bcast(out: number, a: number, b: number, rows: number, cols: number): void;
+  sum_rows_acc(out: number, g: number, rows: number, cols: number): void;
+  sum(a: number, n: number): number;
+  relu(out: number, a: number, n: number): void;
+  relu_backward(gx: number, gy: number, x: number, n: number): void;
+  tanh(out: number, a: number, n: number): void;
+  tanh_backward(gx: number, gy: number, y: number, n: number): void;
+  sigmoid(out: number, a: number, n: number): void;
+  sigmoid_backward(gx: number, gy: number, y: number, n: number): void;
+  exp(out: number, a: number, n: number): void;
+  log(out: number, a: number, n: number): void;
+  div_acc(gx: number, gy: number, x: number, n: number): void;
+  add_scalar(out: number, a: number, s: number, n: number): void;
+  transpose(out: number, a: number, rows: number, cols: number): void;
+  // softmax.ts
+  softmax_rows(out: number, x: number, rows: number, cols: number): void;
+  log_softmax_rows(out: number, x: number, rows: number, cols: number): void;
+  log_softmax_backward(gx: number, gy: number, y: number, rows: number, cols: number): void;
+  softmax_backward(gx: number, gy: number, y: number, rows: number, cols: number): void;
+  softmax_xent(probs: number, losses: number, logits: number, targets: number, rows: number, cols: number): number;
+  softmax_xent_backward(gx: number, probs: number, targets: number, rows: number, cols: number, scale: number): void;
+  // gather.ts
+  gather_rows(out: number, table: number, ids: number, count: number, E: number): void;
+  scatter_add_rows(gtable: number, g: number, ids: number, count: number, E: number): void;
+}
+
+function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+// Smallest module using a v128 instruction: (func (result v128) v128.const 0). Validating it
+// tells whether this engine has fixed-width SIMD.
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
+]);
+
+/** True when the engine supports 128-bit SIMD (and so the SIMD kernels are in use). */
+export const simdSupported: boolean = WebAssembly.validate(SIMD_PROBE);
+
+async function instantiate(b64: string): Promise<KernelExports> {
+  const imports = {
+    env: {
+      abort(_msg: number, _file: number, line: number, col: number): never {
+        throw new Error(`selfish-rnn: wasm kernel aborted at ${line}:${col}`);
+      },
+    },
+  };
+  const module = await WebAssembly.compile(decodeBase64(b64));
+  const instance = await WebAssembly.instantiate(module, imports);
+  return instance.exports as unknown as KernelExports;
+}
+
+/** The kernels of the build in use (SIMD where supported). */
+export const kernels: KernelExports = await instantiate(simdSupported ? SIMD_WASM_BASE64 : SCALAR_WASM_BASE64);
+
+/** Instantiates a specific build in its own memory: used by tests and benchmarks to compare builds. */
+export function loadBuild(build: 'simd' | 'scalar'): Promise<KernelExports> {
+  return instantiate(build === 'simd' ? SIMD_WASM_BASE64 : SCALAR_WASM_BASE64);
+}

@@ -1,0 +1,11 @@
+// All ops, re-exported. Importing this file registers every op in the registry.
+export { add, sub, mul, scale, neg } from './arithmetic.js';
+export { tanh, sigmoid, relu, exp, log } from './unary.js';
+export { sum, mean } from './reduce.js';
+export { matmul } from './matmul.js';
+export type { MatmulOptions } from './matmul.js';
+export { reshape, transpose, slice, concat } from './shape.js';
+export { embedding } from './embedding.js';
+export { dropout, dropoutMask } from './dropout.js';
+export type { DropoutOptions } from './dropout.js';
+export { softmax, logSoftmax, crossEntropy } from './softmax.js';

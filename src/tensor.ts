@@ -1,0 +1,287 @@
+// Tensor: a contiguous row-major f32 array living in the wasm memory, plus autodiff bookkeeping.
+//
+// Lifetime: JavaScript cannot free wasm memory for us, so every tensor is either
+//  - created inside `tidy(fn)`: freed when fn returns, unless it is (part of) fn's result; or
+//  - persistent (parameters, gradients, optimizer state, anything made outside `tidy`):
+//    freed by `dispose()`.
+// A training step is one `tidy`, so the step's intermediates, saved activations and temporary
+// gradients are all returned to the allocator together.
+import { heap } from './backend/memory.js';
+import { kernels } from './backend/wasm.js';
+import { backward as runBackward, type GradNode } from './autograd/engine.js';
+import { globalRandom, type Random } from './random.js';
+
+export type Shape = readonly number[];
+
+/** Number of elements of a shape; checks that every dimension is a non-negative integer. */
+export function shapeSize(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw new RangeError(`selfish-rnn: invalid shape [${shape.join(', ')}]`);
+    n *= d;
+  }
+  return n;
+}
+
+export function shapeString(shape: Shape): string {
+  return `[${shape.join(', ')}]`;
+}
+
+interface Disposable {
+  dispose(): void;
+}
+
+// Stack of open `tidy` scopes; tensors created while one is open are registered in the innermost.
+const scopes: Set<Disposable>[] = [];
+
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly size: number;
+  /** Byte offset of the first element in the wasm memory. */
+  readonly ptr: number;
+  private readonly bytes: number;
+  private disposed = false;
+  /** Whether gradients flow to this tensor. Leaves with requiresGrad receive `.grad`. */
+  requiresGrad: boolean;
+  /** Accumulated gradient of a leaf (PyTorch semantics: accumulates until zeroed). */
+  grad: Tensor | null = null;
+  /** How this tensor was computed, when recorded for autodiff; null for leaves. */
+  node: GradNode | null = null;
+  /** Optional name, used in error messages and state dicts. */
+  name?: string;
+
+  /** Allocates an uninitialised tensor. Prefer `zeros`, `tensor`, `randn` and friends. */
+  constructor(shape: Shape, opts: { requiresGrad?: boolean; persistent?: boolean } = {}) {
+    this.shape = Object.freeze([...shape]);
+    this.size = shapeSize(shape);
+    this.bytes = this.size * 4;
+    this.ptr = heap.alloc(this.bytes);
+    this.requiresGrad = opts.requiresGrad ?? false;
+    if (!opts.persistent && scopes.length > 0) scopes[scopes.length - 1]!.add(this);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** A live Float32Array view of the data (valid until the next allocation may grow memory). */
+  get data(): Float32Array {
+    this.assertLive();
+    const i = this.ptr >>> 2;
+    return heap.f32().subarray(i, i + this.size);
+  }
+
+  /** A copy of the data, safe to keep. */
+  toArray(): Float32Array {
+    return this.data.slice();
+  }
+
+  /** Nested JS arrays (for printing and tests). */
+  toNested(): unknown {
+    const flat = Array.from(this.data);
+    const build = (dim: number, off: number): unknown => {
+      if (dim === this.shape.length) return flat[off];
+      const stride = this.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+      return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, off + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  /** The value of a one-element tensor. */
+  item(): number {
+    if (this.size !== 1) throw new RangeError(`selfish-rnn: item() needs a one-element tensor, got shape ${shapeString(this.shape)}`);
+    return this.data[0]!;
+  }
+
+  /** Returns the memory to the allocator. Safe to call twice. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    heap.free(this.ptr, this.bytes);
+    for (const s of scopes) s.delete(this);
+    this.node = null;
+  }
+
+  /** Backpropagates from this tensor (a scalar unless `grad` is given) into every leaf's `.grad`. */
+  backward(grad?: Tensor): void {
+    runBackward(this, grad);
+  }
+
+  /** Sets `.grad` to zero (keeps the buffer). */
+  zeroGrad(): void {
+    if (this.grad) kernels.fill(this.grad.ptr, 0, this.grad.size);
+  }
+
+  /** A copy with no autodiff history (memory-safe: it does not share storage). */
+  detach(): Tensor {
+    const t = new Tensor(this.shape);
+    heap.u8().copyWithin(t.ptr, this.ptr, this.ptr + this.bytes);
+    return t;
+  }
+
+  /** Copies values from another tensor of the same size (no autodiff). */
+  copyFrom(src: Tensor): this {
+    if (src.size !== this.size) throw new RangeError(`selfish-rnn: copyFrom size mismatch ${shapeString(src.shape)} → ${shapeString(this.shape)}`);
+    heap.u8().copyWithin(this.ptr, src.ptr, src.ptr + src.size * 4);
+    return this;
+  }
+
+  /** Throws if the tensor has been disposed (use-after-free guard). */
+  assertLive(): void {
+    if (this.disposed) throw new Error(`selfish-rnn: tensor${this.name ? ` '${this.name}'` : ''} ${shapeString(this.shape)} used after dispose()`);
+  }
+
+  toString(): string {
+    return `Tensor(${shapeString(this.shape)}${this.requiresGrad ? ', requiresGrad' : ''})`;
+  }
+}
+
+/**
+ * Runs fn and frees every tensor created during it, except those reachable in its result
+ * (a Tensor, or arrays / plain objects of Tensors), which move to the enclosing scope.
+ */
+export function tidy<T>(fn: () => T): T {
+  const scope = new Set<Disposable>();
+  scopes.push(scope);
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    scopes.pop();
+  }
+  const kept = new Set<Disposable>();
+  collectTensors(result, kept);
+  const parent = scopes[scopes.length - 1];
+  for (const t of scope) {
+    if (kept.has(t)) parent?.add(t);
+    else t.dispose();
+  }
+  return result;
+}
+
+function collectTensors(x: unknown, out: Set<Disposable>): void {
+  if (x instanceof Tensor || x instanceof IntTensor) out.add(x);
+  else if (Array.isArray(x)) for (const v of x) collectTensors(v, out);
+  else if (x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
+    for (const v of Object.values(x)) collectTensors(v, out);
+  }
+}
+
+/** Removes a tensor from every open scope, so it outlives the enclosing `tidy`. */
+export function keep<T extends Disposable>(t: T): T {
+  for (const s of scopes) s.delete(t);
+  return t;
+}
+
+/** Whether a `tidy` scope is open (tensors created now are temporary). */
+export function inTidy(): boolean {
+  return scopes.length > 0;
+}
+
+// ---- creation -----------------------------------------------------------------------------
+
+export interface CreateOptions {
+  requiresGrad?: boolean;
+  persistent?: boolean;
+}
+
+/** A tensor from nested arrays or a flat array plus shape. */
+export function tensor(values: ArrayLike<number> | number | unknown[], shape?: Shape, opts: CreateOptions = {}): Tensor {
+  let flat: ArrayLike<number>;
+  let inferred: number[];
+  if (typeof values === 'number') {
+    flat = [values];
+    inferred = [];
+  } else if (Array.isArray(values) && values.some((v) => Array.isArray(v))) {
+    inferred = [];
+    let level: unknown = values;
+    while (Array.isArray(level)) {
+      inferred.push(level.length);
+      level = level[0];
+    }
+    flat = (values as unknown[]).flat(Infinity) as number[];
+  } else {
+    flat = values as ArrayLike<number>;
+    inferred = [flat.length];
+  }
+  const s = shape ?? inferred;
+  if (shapeSize(s) !== flat.length) {
+    throw new RangeError(`selfish-rnn: ${flat.length} values do not fill shape ${shapeString(s)}`);
+  }
+  const t = new Tensor(s, opts);
+  t.data.set(flat);
+  return t;
+}
+
+export function full(shape: Shape, value: number, opts: CreateOptions = {}): Tensor {
+  const t = new Tensor(shape, opts);
+  kernels.fill(t.ptr, value, t.size);
+  return t;
+}
+
+export function zeros(shape: Shape, opts: CreateOptions = {}): Tensor {
+  return full(shape, 0, opts);
+}
+
+export function ones(shape: Shape, opts: CreateOptions = {}): Tensor {
+  return full(shape, 1, opts);
+}
+
+/** Uniform in [low, high). */
+export function rand(shape: Shape, low = 0, high = 1, opts: CreateOptions & { rng?: Random } = {}): Tensor {
+  const t = new Tensor(shape, opts);
+  const rng = opts.rng ?? globalRandom;
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) d[i] = low + (high - low) * rng.uniform();
+  return t;
+}
+
+/** Normal with the given mean and standard deviation. */
+export function randn(shape: Shape, std = 1, mean = 0, opts: CreateOptions & { rng?: Random } = {}): Tensor {
+  const t = new Tensor(shape, opts);
+  const rng = opts.rng ?? globalRandom;
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) d[i] = mean + std * rng.normal();
+  return t;
+}
+
+/** A persistent leaf that requires grad: what modules use for weights. */
+export function parameter(init: Tensor): Tensor {
+  const p = new Tensor(init.shape, { requiresGrad: true, persistent: true });
+  p.copyFrom(init);
+  return p;
+}
+
+/** Integer ids (token indices) in wasm memory, for embedding lookups and cross-entropy targets. */
+export class IntTensor {
+  readonly shape: readonly number[];
+  readonly size: number;
+  readonly ptr: number;
+  private disposed = false;
+
+  constructor(values: ArrayLike<number>, shape?: Shape, opts: { persistent?: boolean } = {}) {
+    this.shape = Object.freeze([...(shape ?? [values.length])]);
+    this.size = shapeSize(this.shape);
+    if (this.size !== values.length) throw new RangeError(`selfish-rnn: ${values.length} ids do not fill shape ${shapeString(this.shape)}`);
+    this.ptr = heap.alloc(this.size * 4);
+    heap.i32().set(values, this.ptr >>> 2);
+    if (!opts.persistent && scopes.length > 0) scopes[scopes.length - 1]!.add(this);
+  }
+
+  get data(): Int32Array {
+    if (this.disposed) throw new Error('selfish-rnn: IntTensor used after dispose()');
+    const i = this.ptr >>> 2;
+    return heap.i32().subarray(i, i + this.size);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    heap.free(this.ptr, this.size * 4);
+    for (const s of scopes) s.delete(this);
+  }
+}
