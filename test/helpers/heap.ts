@@ -1,0 +1,44 @@
+// Test helpers for kernel-vs-reference comparisons on the real wasm heap.
+import { createReference, Random, Tensor, IntTensor } from '../../src/index.js';
+import { heap } from '../../src/backend/memory.js';
+
+/** The reference kernels, operating directly on the wasm heap (same pointers as the kernels). */
+export const ref = createReference({
+  get f() {
+    return heap.f32();
+  },
+  get i() {
+    return heap.i32();
+  },
+});
+
+/** A persistent tensor of the given shape filled with uniform values in [lo, hi). */
+export function randomTensor(shape: number[], rng: Random, lo = -1, hi = 1): Tensor {
+  const t = new Tensor(shape, { persistent: true });
+  const d = t.data;
+  for (let i = 0; i < d.length; i++) d[i] = lo + (hi - lo) * rng.uniform();
+  return t;
+}
+
+/** A copy of a tensor (persistent), for running the reference on identical inputs. */
+export function clone(t: Tensor): Tensor {
+  return new Tensor(t.shape, { persistent: true }).copyFrom(t);
+}
+
+export function randomIds(n: number, max: number, rng: Random): IntTensor {
+  return new IntTensor(Array.from({ length: n }, () => rng.int(Math.max(1, max))), [n], { persistent: true });
+}
+
+/** Max |a − b| / (1 + |b|) over two arrays of the same length. */
+export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!) / (1 + Math.abs(b[i]!));
+    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+  }
+  return m;
+}
+
+/** The awkward sizes every kernel is tested on. */
+export const AWKWARD = [0, 1, 3, 5, 17, 33];
