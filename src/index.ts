@@ -12,3 +12,5 @@ export type { RefMemory, ReferenceKernels } from './backend/reference.js';
 export { registeredOps, opTable } from './ops/registry.js';
 export type { OpInfo } from './ops/registry.js';
 export * from './ops/index.js';
+export { SGD } from './optim/sgd.js';
+export type { SGDOptions } from './optim/sgd.js';

@@ -150,9 +150,13 @@ export function tidy<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
-  } finally {
+  } catch (err) {
+    // Nothing created in a failed step is reachable: free it all, then rethrow.
     scopes.pop();
+    for (const t of scope) t.dispose();
+    throw err;
   }
+  scopes.pop();
   const kept = new Set<Disposable>();
   collectTensors(result, kept);
   const parent = scopes[scopes.length - 1];

@@ -1,0 +1,208 @@
+// Element-wise, reduction, softmax-family and gather kernels against the TypeScript reference,
+// on awkward sizes (0, 1, 3, 5, 17, 33 and row/column combinations of them), in the build in use.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { kernels, Random, simdSupported, type Tensor } from '../src/index.js';
+import { AWKWARD, clone, maxRelDiff, randomIds, randomTensor, ref } from './helpers/heap.js';
+
+type K = typeof kernels;
+const TOL = 2e-6;
+
+function check(name: string, outs: [Tensor, Tensor][], what: string, tol = TOL): void {
+  for (const [got, want] of outs) {
+    const d = maxRelDiff(got.data, want.data);
+    assert.ok(d <= tol, `${name} ${what}: max rel diff ${d}`);
+  }
+}
+
+test('the SIMD build is in use on this engine', () => {
+  assert.ok(simdSupported, 'WebAssembly SIMD is expected in Node ≥ 20');
+});
+
+// out = f(a, b) element-wise
+for (const name of ['add', 'sub', 'mul'] as const) {
+  test(`${name} matches the reference`, () => {
+    const rng = new Random(1);
+    for (const n of AWKWARD) {
+      const a = randomTensor([n], rng), b = randomTensor([n], rng), o1 = randomTensor([n], rng), o2 = clone(o1);
+      kernels[name](o1.ptr, a.ptr, b.ptr, n);
+      ref[name](o2.ptr, a.ptr, b.ptr, n);
+      check(name, [[o1, o2]], `n=${n}`);
+      // in place (out aliases a)
+      const a2 = clone(a);
+      kernels[name](a.ptr, a.ptr, b.ptr, n);
+      ref[name](a2.ptr, a2.ptr, b.ptr, n);
+      check(name, [[a, a2]], `in-place n=${n}`);
+    }
+  });
+}
+
+// gx += f(gy, v) style kernels, and out += a*b
+for (const name of ['mul_acc', 'relu_backward', 'tanh_backward', 'sigmoid_backward', 'div_acc'] as const) {
+  test(`${name} accumulates like the reference`, () => {
+    const rng = new Random(2);
+    for (const n of AWKWARD) {
+      const gx = randomTensor([n], rng), gy = randomTensor([n], rng);
+      const v = name === 'div_acc' ? randomTensor([n], rng, 0.5, 2) : randomTensor([n], rng);
+      const gx2 = clone(gx);
+      (kernels[name] as K['mul_acc'])(gx.ptr, gy.ptr, v.ptr, n);
+      (ref[name] as K['mul_acc'])(gx2.ptr, gy.ptr, v.ptr, n);
+      check(name, [[gx, gx2]], `n=${n}`);
+    }
+  });
+}
+
+for (const name of ['relu', 'tanh', 'sigmoid', 'exp', 'log'] as const) {
+  test(`${name} matches the reference`, () => {
+    const rng = new Random(3);
+    for (const n of AWKWARD) {
+      const a = name === 'log' ? randomTensor([n], rng, 0.01, 10) : randomTensor([n], rng, -6, 6);
+      const o1 = randomTensor([n], rng), o2 = clone(o1);
+      kernels[name](o1.ptr, a.ptr, n);
+      ref[name](o2.ptr, a.ptr, n);
+      check(name, [[o1, o2]], `n=${n}`, 3e-6);
+    }
+  });
+}
+
+test('sigmoid is finite and saturates for huge inputs', () => {
+  const rng = new Random(0);
+  const a = randomTensor([4], rng);
+  a.data.set([-1e4, -100, 100, 1e4]);
+  const o = randomTensor([4], rng);
+  kernels.sigmoid(o.ptr, a.ptr, 4);
+  assert.equal(Array.from(o.data), [0, Math.fround(1 / (1 + Math.exp(100))), 1, 1]);
+});
+
+test('scale, add_scalar, axpy, fill match the reference', () => {
+  const rng = new Random(4);
+  for (const n of AWKWARD) {
+    const a = randomTensor([n], rng), o1 = randomTensor([n], rng), o2 = clone(o1);
+    kernels.scale(o1.ptr, a.ptr, -1.75, n);
+    ref.scale(o2.ptr, a.ptr, -1.75, n);
+    check('scale', [[o1, o2]], `n=${n}`);
+    kernels.add_scalar(o1.ptr, a.ptr, 0.3, n);
+    ref.add_scalar(o2.ptr, a.ptr, 0.3, n);
+    check('add_scalar', [[o1, o2]], `n=${n}`);
+    kernels.axpy(o1.ptr, a.ptr, 2.5, n);
+    ref.axpy(o2.ptr, a.ptr, 2.5, n);
+    check('axpy', [[o1, o2]], `n=${n}`);
+    kernels.fill(o1.ptr, 7.25, n);
+    ref.fill(o2.ptr, 7.25, n);
+    check('fill', [[o1, o2]], `n=${n}`);
+  }
+});
+
+test('sum matches the reference (f64 accumulation)', () => {
+  const rng = new Random(5);
+  for (const n of [...AWKWARD, 100003]) {
+    const a = randomTensor([n], rng);
+    const got = kernels.sum(a.ptr, n), want = ref.sum(a.ptr, n);
+    assert.ok(Math.abs(got - want) <= 1e-9 * Math.max(1, Math.abs(want)) + 1e-9, `sum n=${n}: ${got} vs ${want}`);
+  }
+});
+
+test('row kernels (add_row_bcast, sum_rows_acc, transpose) match the reference', () => {
+  const rng = new Random(6);
+  for (const rows of AWKWARD) for (const cols of AWKWARD) {
+    const a = randomTensor([rows, cols], rng), b = randomTensor([cols], rng);
+    const o1 = randomTensor([rows, cols], rng), o2 = clone(o1);
+    kernels.add_row_bcast(o1.ptr, a.ptr, b.ptr, rows, cols);
+    ref.add_row_bcast(o2.ptr, a.ptr, b.ptr, rows, cols);
+    check('add_row_bcast', [[o1, o2]], `${rows}×${cols}`);
+    const s1 = randomTensor([cols], rng), s2 = clone(s1);
+    kernels.sum_rows_acc(s1.ptr, a.ptr, rows, cols);
+    ref.sum_rows_acc(s2.ptr, a.ptr, rows, cols);
+    check('sum_rows_acc', [[s1, s2]], `${rows}×${cols}`, 1e-5);
+    const t1 = randomTensor([cols, rows], rng), t2 = clone(t1);
+    kernels.transpose(t1.ptr, a.ptr, rows, cols);
+    ref.transpose(t2.ptr, a.ptr, rows, cols);
+    check('transpose', [[t1, t2]], `${rows}×${cols}`, 0);
+  }
+});
+
+test('softmax family matches the reference', () => {
+  const rng = new Random(8);
+  for (const rows of AWKWARD) for (const cols of AWKWARD) {
+    if (cols === 0 && rows > 0) continue; // a row of zero classes has no softmax
+    const x = randomTensor([rows, cols], rng, -8, 8);
+    const y1 = randomTensor([rows, cols], rng), y2 = clone(y1);
+    kernels.softmax_rows(y1.ptr, x.ptr, rows, cols);
+    ref.softmax_rows(y2.ptr, x.ptr, rows, cols);
+    check('softmax_rows', [[y1, y2]], `${rows}×${cols}`, 1e-5);
+    const l1 = randomTensor([rows, cols], rng), l2 = clone(l1);
+    kernels.log_softmax_rows(l1.ptr, x.ptr, rows, cols);
+    ref.log_softmax_rows(l2.ptr, x.ptr, rows, cols);
+    check('log_softmax_rows', [[l1, l2]], `${rows}×${cols}`, 1e-5);
+    const gy = randomTensor([rows, cols], rng);
+    const g1 = randomTensor([rows, cols], rng), g2 = clone(g1);
+    kernels.log_softmax_backward(g1.ptr, gy.ptr, l2.ptr, rows, cols);
+    ref.log_softmax_backward(g2.ptr, gy.ptr, l2.ptr, rows, cols);
+    check('log_softmax_backward', [[g1, g2]], `${rows}×${cols}`, 1e-5);
+    kernels.softmax_backward(g1.ptr, gy.ptr, y2.ptr, rows, cols);
+    ref.softmax_backward(g2.ptr, gy.ptr, y2.ptr, rows, cols);
+    check('softmax_backward', [[g1, g2]], `${rows}×${cols}`, 1e-5);
+    if (cols === 0) continue;
+    const targets = randomIds(rows, cols, rng);
+    const p1 = randomTensor([rows, cols], rng), p2 = clone(p1);
+    const ls1 = randomTensor([rows], rng), ls2 = clone(ls1);
+    const tot1 = kernels.softmax_xent(p1.ptr, ls1.ptr, x.ptr, targets.ptr, rows, cols);
+    const tot2 = ref.softmax_xent(p2.ptr, ls2.ptr, x.ptr, targets.ptr, rows, cols);
+    check('softmax_xent probs', [[p1, p2]], `${rows}×${cols}`, 1e-5);
+    check('softmax_xent losses', [[ls1, ls2]], `${rows}×${cols}`, 1e-5);
+    assert.ok(Math.abs(tot1 - tot2) <= 1e-5 * (1 + Math.abs(tot2)), `softmax_xent total ${tot1} vs ${tot2}`);
+    const x1 = randomTensor([rows, cols], rng), x2 = clone(x1);
+    kernels.softmax_xent_backward(x1.ptr, p2.ptr, targets.ptr, rows, cols, 0.37);
+    ref.softmax_xent_backward(x2.ptr, p2.ptr, targets.ptr, rows, cols, 0.37);
+    check('softmax_xent_backward', [[x1, x2]], `${rows}×${cols}`);
+  }
+});
+
+test('softmax of extreme logits stays finite', () => {
+  const rng = new Random(9);
+  const x = randomTensor([2, 3], rng);
+  x.data.set([1e30, 0, -1e30, 88, 89, 90]);
+  const y = randomTensor([2, 3], rng);
+  kernels.softmax_rows(y.ptr, x.ptr, 2, 3);
+  for (const v of y.data) assert.ok(Number.isFinite(v), `non-finite softmax value ${v}`);
+  assert.equal(y.data[0], 1);
+});
+
+test('gather_rows and scatter_add_rows match the reference (repeated ids accumulate)', () => {
+  const rng = new Random(10);
+  for (const V of [1, 3, 17]) for (const E of AWKWARD) for (const count of AWKWARD) {
+    const table = randomTensor([V, E], rng);
+    const ids = randomIds(count, V, rng);
+    const o1 = randomTensor([count, E], rng), o2 = clone(o1);
+    kernels.gather_rows(o1.ptr, table.ptr, ids.ptr, count, E);
+    ref.gather_rows(o2.ptr, table.ptr, ids.ptr, count, E);
+    check('gather_rows', [[o1, o2]], `V=${V} E=${E} n=${count}`, 0);
+    const g = randomTensor([count, E], rng);
+    const t1 = clone(table), t2 = clone(table);
+    kernels.scatter_add_rows(t1.ptr, g.ptr, ids.ptr, count, E);
+    ref.scatter_add_rows(t2.ptr, g.ptr, ids.ptr, count, E);
+    check('scatter_add_rows', [[t1, t2]], `V=${V} E=${E} n=${count}`, 1e-6);
+  }
+});
+
+test('the scalar build gives the same results as the SIMD build', async () => {
+  const { loadBuild } = await import('../src/index.js');
+  const builds = await Promise.all([loadBuild('simd'), loadBuild('scalar')]);
+  const rng = new Random(11);
+  const M = 17, K = 33, N = 21;
+  const a = Float32Array.from({ length: M * K }, () => rng.uniform() - 0.5);
+  const b = Float32Array.from({ length: K * N }, () => rng.uniform() - 0.5);
+  const outs = builds.map((k) => {
+    const base = Math.ceil(k.heap_base() / 16) * 16;
+    const f = new Float32Array(k.memory.buffer);
+    f.set(a, base / 4);
+    f.set(b, base / 4 + M * K);
+    const c = base + (M * K + K * N) * 4;
+    k.gemm_nn(c, base, base + M * K * 4, M, K, N, 0);
+    k.softmax_rows(c, c, M, N);
+    return new Float32Array(k.memory.buffer, c, M * N).slice();
+  });
+  assert.ok(maxRelDiff(outs[0]!, outs[1]!) < 1e-5, 'simd and scalar builds disagree');
+});
+
+test.run();
