@@ -1,6 +1,9 @@
 // Element-wise kernels over contiguous f32 arrays of length n. Pointers are byte offsets.
 // Outputs may alias inputs exactly (in-place), never partially.
 // Backward kernels *accumulate* into the input gradient (gx += ...), as autodiff needs.
+// tanh, sigmoid and exp use the vectorised approximations of simd-math.ts in the SIMD build
+// (accuracy documented there) and Mathf in the scalar build.
+import { exp4, sigmoid4, tanh4 } from './simd-math';
 
 @inline function ld(p: usize): v128 { return v128.load(p); }
 @inline function st(p: usize, v: v128): void { v128.store(p, v); }
@@ -99,9 +102,11 @@ export function relu_backward(gx: usize, gy: usize, x: usize, n: i32): void {
   for (; i < n; i++) { const o = <usize>i << 2; if (load<f32>(x + o) > 0) store<f32>(gx + o, load<f32>(gx + o) + load<f32>(gy + o)); }
 }
 
-/** out = tanh(a). Scalar Mathf (accurate to ~1 ulp); SIMD gains little next to the GEMMs. */
+/** out = tanh(a) */
 export function tanh(out: usize, a: usize, n: i32): void {
-  for (let i = 0; i < n; i++) { const o = <usize>i << 2; store<f32>(out + o, Mathf.tanh(load<f32>(a + o))); }
+  let i = 0;
+  if (ASC_FEATURE_SIMD) for (; i + 4 <= n; i += 4) { const o = <usize>i << 2; st(out + o, tanh4(ld(a + o))); }
+  for (; i < n; i++) { const o = <usize>i << 2; store<f32>(out + o, Mathf.tanh(load<f32>(a + o))); }
 }
 
 /** gx += gy * (1 - y²), y = tanh(x) */
@@ -114,9 +119,11 @@ export function tanh_backward(gx: usize, gy: usize, y: usize, n: i32): void {
   for (; i < n; i++) { const o = <usize>i << 2; const yv = load<f32>(y + o); store<f32>(gx + o, load<f32>(gx + o) + load<f32>(gy + o) * (1 - yv * yv)); }
 }
 
-/** out = 1 / (1 + exp(-a)), computed without overflow for large |a|. */
+/** out = 1 / (1 + exp(-a)), without overflow for large |a|. */
 export function sigmoid(out: usize, a: usize, n: i32): void {
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) for (; i + 4 <= n; i += 4) { const o = <usize>i << 2; st(out + o, sigmoid4(ld(a + o))); }
+  for (; i < n; i++) {
     const o = <usize>i << 2;
     const x = load<f32>(a + o);
     let y: f32;
@@ -138,7 +145,9 @@ export function sigmoid_backward(gx: usize, gy: usize, y: usize, n: i32): void {
 
 /** out = exp(a) */
 export function exp(out: usize, a: usize, n: i32): void {
-  for (let i = 0; i < n; i++) { const o = <usize>i << 2; store<f32>(out + o, Mathf.exp(load<f32>(a + o))); }
+  let i = 0;
+  if (ASC_FEATURE_SIMD) for (; i + 4 <= n; i += 4) { const o = <usize>i << 2; st(out + o, exp4(ld(a + o))); }
+  for (; i < n; i++) { const o = <usize>i << 2; store<f32>(out + o, Mathf.exp(load<f32>(a + o))); }
 }
 
 /** out = log(a) */

@@ -1,12 +1,48 @@
 // Row-wise softmax family over a rows×cols row-major f32 matrix. Pointers are byte offsets.
 // Numerics: every row is shifted by its max before exp, so no overflow for any finite input;
 // sums are accumulated in f32 per row (cols ≤ ~10^5 here, relative error ~1e-6).
-import { axpy } from './elementwise';
+// The SIMD build uses the vectorised exp of simd-math.ts (≤ 2 ulp).
+import { add_scalar, axpy, scale } from './elementwise';
+import { exp4 } from './simd-math';
+
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
 
 @inline function rowMax(x: usize, cols: i32): f32 {
   let m: f32 = -Infinity;
-  for (let j = 0; j < cols; j++) m = max(m, load<f32>(x + (<usize>j << 2)));
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    let v = f32x4.splat(-Infinity);
+    for (; j + 4 <= cols; j += 4) v = f32x4.max(v, v128.load(x + (<usize>j << 2)));
+    m = max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
+  }
+  for (; j < cols; j++) m = max(m, load<f32>(x + (<usize>j << 2)));
   return m;
+}
+
+/** y[j] = exp(x[j] − m) (skipped when y = 0), returns Σ_j exp(x[j] − m). */
+@inline function expShift(y: usize, x: usize, m: f32, cols: i32): f32 {
+  let j = 0;
+  let s: f32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const mv = f32x4.splat(m);
+    let acc = f32x4.splat(0);
+    for (; j + 4 <= cols; j += 4) {
+      const o = <usize>j << 2;
+      const e = exp4(f32x4.sub(v128.load(x + o), mv));
+      if (y) v128.store(y + o, e);
+      acc = f32x4.add(acc, e);
+    }
+    s = hsum(acc);
+  }
+  for (; j < cols; j++) {
+    const o = <usize>j << 2;
+    const e = Mathf.exp(load<f32>(x + o) - m);
+    if (y) store<f32>(y + o, e);
+    s += e;
+  }
+  return s;
 }
 
 /** out = softmax(x) per row. */
@@ -14,11 +50,8 @@ export function softmax_rows(out: usize, x: usize, rows: i32, cols: i32): void {
   const rb = <usize>cols << 2;
   for (let r = 0; r < rows; r++) {
     const xr = x + <usize>r * rb, yr = out + <usize>r * rb;
-    const m = rowMax(xr, cols);
-    let s: f32 = 0;
-    for (let j = 0; j < cols; j++) { const o = <usize>j << 2; const e = Mathf.exp(load<f32>(xr + o) - m); store<f32>(yr + o, e); s += e; }
-    const inv: f32 = 1 / s;
-    for (let j = 0; j < cols; j++) { const o = <usize>j << 2; store<f32>(yr + o, load<f32>(yr + o) * inv); }
+    const s = expShift(yr, xr, rowMax(xr, cols), cols);
+    scale(yr, yr, 1 / s, cols);
   }
 }
 
@@ -28,10 +61,8 @@ export function log_softmax_rows(out: usize, x: usize, rows: i32, cols: i32): vo
   for (let r = 0; r < rows; r++) {
     const xr = x + <usize>r * rb, yr = out + <usize>r * rb;
     const m = rowMax(xr, cols);
-    let s: f32 = 0;
-    for (let j = 0; j < cols; j++) s += Mathf.exp(load<f32>(xr + (<usize>j << 2)) - m);
-    const lse = m + Mathf.log(s);
-    for (let j = 0; j < cols; j++) { const o = <usize>j << 2; store<f32>(yr + o, load<f32>(xr + o) - lse); }
+    const lse = m + Mathf.log(expShift(0, xr, m, cols));
+    add_scalar(yr, xr, -lse, cols);
   }
 }
 
@@ -60,10 +91,8 @@ export function softmax_xent(probs: usize, losses: usize, logits: usize, targets
   for (let r = 0; r < rows; r++) {
     const xr = logits + <usize>r * rb, pr = probs + <usize>r * rb;
     const m = rowMax(xr, cols);
-    let s: f32 = 0;
-    for (let j = 0; j < cols; j++) { const o = <usize>j << 2; const e = Mathf.exp(load<f32>(xr + o) - m); store<f32>(pr + o, e); s += e; }
-    const inv: f32 = 1 / s;
-    for (let j = 0; j < cols; j++) { const o = <usize>j << 2; store<f32>(pr + o, load<f32>(pr + o) * inv); }
+    const s = expShift(pr, xr, m, cols);
+    scale(pr, pr, 1 / s, cols);
     const t = load<i32>(targets + (<usize>r << 2));
     const loss = m + Mathf.log(s) - load<f32>(xr + (<usize>t << 2));
     store<f32>(losses + (<usize>r << 2), loss);

@@ -67,11 +67,37 @@ for (const name of ['relu', 'tanh', 'sigmoid', 'exp', 'log'] as const) {
 
 test('sigmoid is finite and saturates for huge inputs', () => {
   const rng = new Random(0);
-  const a = randomTensor([4], rng);
-  a.data.set([-1e4, -100, 100, 1e4]);
-  const o = randomTensor([4], rng);
-  kernels.sigmoid(o.ptr, a.ptr, 4);
-  assert.equal(Array.from(o.data), [0, Math.fround(1 / (1 + Math.exp(100))), 1, 1]);
+  const a = randomTensor([5], rng);
+  a.data.set([-1e4, -100, 0, 100, 1e4]);
+  const o = randomTensor([5], rng);
+  kernels.sigmoid(o.ptr, a.ptr, 5);
+  const want = [0, 1 / (1 + Math.exp(100)), 0.5, 1, 1];
+  o.data.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-37 || Math.abs(v - want[i]!) <= 1e-7 * want[i]!, `sigmoid(${a.data[i]}) = ${v}`));
+});
+
+test('exp, tanh and sigmoid meet their documented accuracy over their range', () => {
+  const n = 20001;
+  const rng = new Random(12);
+  const a = randomTensor([n], rng), o = randomTensor([n], rng);
+  const x = a.data;
+  for (let i = 0; i < n; i++) x[i] = Math.fround(-87 + (175.7 * i) / (n - 1));
+  kernels.exp(o.ptr, a.ptr, n);
+  let worst = 0;
+  for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(o.data[i]! - Math.exp(x[i]!)) / Math.exp(x[i]!));
+  assert.ok(worst <= 3e-7, `exp max relative error ${worst}`);
+  assert.ok(worst > 0, 'suspicious: exp matches to the last bit everywhere');
+  for (let i = 0; i < n; i++) x[i] = Math.fround(-12 + (24 * i) / (n - 1));
+  kernels.tanh(o.ptr, a.ptr, n);
+  worst = 0;
+  for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(o.data[i]! - Math.tanh(x[i]!)));
+  assert.ok(worst <= 2e-7, `tanh max absolute error ${worst}`);
+  kernels.sigmoid(o.ptr, a.ptr, n);
+  worst = 0;
+  for (let i = 0; i < n; i++) { const s = 1 / (1 + Math.exp(-x[i]!)); worst = Math.max(worst, Math.abs(o.data[i]! - s) / s); }
+  assert.ok(worst <= 4e-7, `sigmoid max relative error ${worst}`);
+  x.set([-Infinity, Infinity, NaN, -88, 89]);
+  kernels.exp(o.ptr, a.ptr, 5);
+  assert.equal(Array.from(o.data.subarray(0, 5)), [0, Infinity, NaN, 0, Infinity]);
 });
 
 test('scale, add_scalar, axpy, fill match the reference', () => {

@@ -1,0 +1,49 @@
+// Vectorised transcendental functions for the SIMD build (f32x4).
+//
+// exp4: Cephes-style expf. x = n·ln2 + r with |r| ≤ ln2/2 (ln2 split in two constants so the
+// reduction is exact), e^r by a degree-6 polynomial, 2^n built in the exponent bits.
+// Accuracy: ≤ 2 ulp relative for x in [−87.3, 88.7]; exp(x) = 0 below −87.3 (true value < 1.2e−38,
+// a denormal), +Infinity above 88.72. NaN propagates.
+// sigmoid4 = 1/(1 + e^−x): relative error ≤ 3 ulp. tanh4 = sign(x)·(1 − 2/(e^{2|x|} + 1)):
+// absolute error ≤ 2e−7 (relative accuracy degrades for |x| < 1e−3, where tanh x ≈ x anyway).
+
+@inline export function exp4(x: v128): v128 {
+  const hi = f32x4.splat(88.7228391), lo = f32x4.splat(-87.3365478);
+  const xc = f32x4.min(f32x4.max(x, lo), hi);
+  const n = f32x4.floor(f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504088896341)), f32x4.splat(0.5)));
+  let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  const r2 = f32x4.mul(r, r);
+  const y = f32x4.add(f32x4.add(f32x4.mul(p, r2), r), f32x4.splat(1));
+  // 2^n: n in [−126, 128]; for n = 128 split as 2^127·2 to avoid an infinite exponent field.
+  const ni = i32x4.trunc_sat_f32x4_s(n);
+  const big = i32x4.gt_s(ni, i32x4.splat(127));
+  const n1 = v128.bitselect(i32x4.splat(127), ni, big);
+  const pow = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);
+  let out = f32x4.mul(y, pow);
+  out = v128.bitselect(f32x4.mul(out, f32x4.splat(2)), out, big);
+  // Exact limits: underflow to 0, overflow to +inf, NaN stays NaN.
+  out = v128.bitselect(f32x4.splat(0), out, f32x4.lt(x, lo));
+  out = v128.bitselect(f32x4.splat(Infinity), out, f32x4.gt(x, hi));
+  return v128.bitselect(x, out, f32x4.ne(x, x));
+}
+
+@inline export function sigmoid4(x: v128): v128 {
+  const one = f32x4.splat(1);
+  return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(x))));
+}
+
+@inline export function tanh4(x: v128): v128 {
+  const one = f32x4.splat(1);
+  const ax = f32x4.abs(x);
+  const e = exp4(f32x4.add(ax, ax));
+  const t = f32x4.sub(one, f32x4.div(f32x4.splat(2), f32x4.add(e, one)));
+  // copy the sign of x onto t (t ≥ 0)
+  return v128.or(t, v128.and(x, i32x4.splat(0x80000000)));
+}
