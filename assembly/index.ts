@@ -8,3 +8,4 @@ export * from './gather';
 
 /** First byte the TypeScript allocator may use. */
 export function heap_base(): usize { return __heap_base; }
+export * from './mos';

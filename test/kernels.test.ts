@@ -211,6 +211,60 @@ test('gather_rows and scatter_add_rows match the reference (repeated ids accumul
   }
 });
 
+test('mos_nll and mos_nll_backward match the reference', () => {
+  const rng = new Random(13);
+  for (const N of [1, 3, 5]) for (const K of [1, 3, 5]) for (const V of [1, 3, 5, 17, 33]) {
+    const logits = randomTensor([N * K, V], rng, -4, 4);
+    const logprior = randomTensor([N, K], rng, -3, 0);
+    const targets = randomIds(N, V, rng);
+    const out1 = [randomTensor([N], rng), randomTensor([N * K], rng), randomTensor([N * K], rng)];
+    const out2 = out1.map(clone);
+    const t1 = kernels.mos_nll(out1[0]!.ptr, out1[1]!.ptr, out1[2]!.ptr, logits.ptr, logprior.ptr, targets.ptr, N, K, V);
+    const t2 = ref.mos_nll(out2[0]!.ptr, out2[1]!.ptr, out2[2]!.ptr, logits.ptr, logprior.ptr, targets.ptr, N, K, V);
+    assert.ok(Math.abs(t1 - t2) <= 1e-5 * (1 + Math.abs(t2)), `mos_nll total ${t1} vs ${t2}`);
+    check('mos_nll', out1.map((o, i) => [o, out2[i]!] as [Tensor, Tensor]), `N=${N} K=${K} V=${V}`, 1e-5);
+    const g1 = randomTensor([N * K, V], rng), g2 = clone(g1);
+    const p1 = randomTensor([N, K], rng), p2 = clone(p1);
+    kernels.mos_nll_backward(g1.ptr, p1.ptr, logits.ptr, out2[2]!.ptr, out2[1]!.ptr, targets.ptr, N, K, V, 0.7);
+    ref.mos_nll_backward(g2.ptr, p2.ptr, logits.ptr, out2[2]!.ptr, out2[1]!.ptr, targets.ptr, N, K, V, 0.7);
+    check('mos_nll_backward', [[g1, g2], [p1, p2]], `N=${N} K=${K} V=${V}`, 1e-5);
+  }
+});
+
+test('mos_nll agrees with the reference formula −log(Σ π·softmax + 1e−8) where that is finite, and stays finite where it clips', () => {
+  const rng = new Random(14);
+  const N = 4, K = 3, V = 9;
+  const logits = randomTensor([N * K, V], rng, -3, 3);
+  const logprior = randomTensor([N, K], rng);
+  const lp = logprior.data;
+  for (let n = 0; n < N; n++) { // normalise the prior rows
+    const row = Array.from(lp.subarray(n * K, n * K + K));
+    const m = Math.log(row.reduce((s, v) => s + Math.exp(v), 0));
+    for (let k = 0; k < K; k++) lp[n * K + k] = row[k]! - m;
+  }
+  const targets = randomIds(N, V, rng);
+  const loss = randomTensor([N], rng), post = randomTensor([N * K], rng), lse = randomTensor([N * K], rng);
+  kernels.mos_nll(loss.ptr, post.ptr, lse.ptr, logits.ptr, logprior.ptr, targets.ptr, N, K, V);
+  for (let n = 0; n < N; n++) {
+    let p = 0;
+    for (let k = 0; k < K; k++) {
+      const row = Array.from(logits.data.subarray((n * K + k) * V, (n * K + k + 1) * V));
+      const z = row.reduce((s, v) => s + Math.exp(v), 0);
+      p += Math.exp(lp[n * K + k]!) * Math.exp(row[targets.data[n]!]!) / z;
+    }
+    const refLoss = -Math.log(p + 1e-8);
+    assert.ok(Math.abs(loss.data[n]! - refLoss) < 1e-4 * Math.abs(refLoss) + 1e-6, `token ${n}: ${loss.data[n]} vs reference ${refLoss}`);
+  }
+  // A target whose probability underflows: the reference clips at −log(1e−8) ≈ 18.4, ours is exact.
+  logits.data.fill(0);
+  for (let r = 0; r < N * K; r++) logits.data[r * V + 1] = 60;
+  targets.data.fill(0);
+  kernels.mos_nll(loss.ptr, post.ptr, lse.ptr, logits.ptr, logprior.ptr, targets.ptr, N, K, V);
+  for (let n = 0; n < N; n++) {
+    assert.ok(Number.isFinite(loss.data[n]!) && loss.data[n]! > 59, `loss ${loss.data[n]} should be ≈ 60`);
+  }
+});
+
 test('the scalar build gives the same results as the SIMD build', async () => {
   const { loadBuild } = await import('../src/index.js');
   const builds = await Promise.all([loadBuild('simd'), loadBuild('scalar')]);

@@ -169,6 +169,41 @@ export function createReference(mem: RefMemory) {
         h[F(gx) + r * cols + ids(targets, r)] = h[F(gx) + r * cols + ids(targets, r)]! - scale;
       }
     },
+    mos_nll(loss: number, post: number, lse: number, logits: number, logprior: number, targets: number, N: number, K: number, V: number): number {
+      const h = f();
+      let total = 0;
+      for (let n = 0; n < N; n++) {
+        const t = ids(targets, n);
+        const a: number[] = [];
+        for (let k = 0; k < K; k++) {
+          const nk = n * K + k;
+          const l = rowLse(logits, nk, V);
+          h[F(lse) + nk] = l;
+          a.push(h[F(logprior) + nk]! + h[F(logits) + nk * V + t]! - l);
+        }
+        const m = Math.max(...a);
+        const logp = m + Math.log(a.reduce((s, v) => s + Math.exp(v - m), 0));
+        a.forEach((v, k) => (h[F(post) + n * K + k] = Math.exp(v - logp)));
+        h[F(loss) + n] = -logp;
+        total -= logp;
+      }
+      return total;
+    },
+    mos_nll_backward(glogits: number, glogprior: number, logits: number, lse: number, post: number, targets: number, N: number, K: number, V: number, scale: number) {
+      const h = f();
+      for (let n = 0; n < N; n++) {
+        const t = ids(targets, n);
+        for (let k = 0; k < K; k++) {
+          const nk = n * K + k;
+          const c = scale * h[F(post) + nk]!;
+          for (let j = 0; j < V; j++) {
+            const o = F(glogits) + nk * V + j;
+            h[o] = h[o]! + c * (Math.exp(h[F(logits) + nk * V + j]! - h[F(lse) + nk]!) - (j === t ? 1 : 0));
+          }
+          if (glogprior) h[F(glogprior) + nk] = h[F(glogprior) + nk]! - c;
+        }
+      }
+    },
     gather_rows(out: number, table: number, idp: number, count: number, E: number) {
       const h = f();
       for (let n = 0; n < count; n++) for (let j = 0; j < E; j++) h[F(out) + n * E + j] = h[F(table) + ids(idp, n) * E + j]!;

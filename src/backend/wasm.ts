@@ -41,6 +41,9 @@ export interface KernelExports {
   softmax_backward(gx: number, gy: number, y: number, rows: number, cols: number): void;
   softmax_xent(probs: number, losses: number, logits: number, targets: number, rows: number, cols: number): number;
   softmax_xent_backward(gx: number, probs: number, targets: number, rows: number, cols: number, scale: number): void;
+  // mos.ts
+  mos_nll(loss: number, post: number, lse: number, logits: number, logprior: number, targets: number, N: number, K: number, V: number): number;
+  mos_nll_backward(glogits: number, glogprior: number, logits: number, lse: number, post: number, targets: number, N: number, K: number, V: number, scale: number): void;
   // gather.ts
   gather_rows(out: number, table: number, ids: number, count: number, E: number): void;
   scatter_add_rows(gtable: number, g: number, ids: number, count: number, E: number): void;

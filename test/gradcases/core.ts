@@ -2,7 +2,7 @@
 // independent float64 oracle. Shapes are small and odd on purpose.
 import {
   add, concat, crossEntropy, dropout, embedding, exp, IntTensor, log, logSoftmax, matmul, mean, mul, Random,
-  relu, reshape, scale, sigmoid, slice, softmax, sub, sum, tanh, transpose,
+  mixtureNLL, relu, reshape, scale, sigmoid, slice, softmax, sub, sum, tanh, transpose,
 } from '../../src/index.js';
 import type { GradCase } from '../helpers/gradcheck.js';
 
@@ -54,6 +54,21 @@ function reduceAxis(x: Float64Array, outer: number, n: number, inner: number, fa
 }
 
 const IDS = [4, 0, 6, 4, 2, 4, 1];
+const MOS_T = [2, 0, 4];
+
+/** MoS NLL oracle straight from the definition: −mean_n log Σ_k π_nk softmax(l_nk)[t_n]. */
+function mos64(logits: Float64Array, logPrior: Float64Array, N: number, K: number, V: number, targets: number[]): Float64Array {
+  let s = 0;
+  for (let n = 0; n < N; n++) {
+    let p = 0;
+    for (let k = 0; k < K; k++) {
+      const row = logits.subarray((n * K + k) * V, (n * K + k + 1) * V);
+      p += Math.exp(logPrior[n * K + k]!) * Math.exp(row[targets[n]!]! - lse(row));
+    }
+    s -= Math.log(p);
+  }
+  return Float64Array.of(s / N);
+}
 const TARGETS = [0, 5, 2, 2];
 
 export const coreCases: GradCase[] = [
@@ -109,6 +124,19 @@ export const coreCases: GradCase[] = [
       let s = 0;
       for (let r = 0; r < 4; r++) { const row = a!.subarray(r * 6, r * 6 + 6); s += lse(row) - row[TARGETS[r]!]!; }
       return Float64Array.of(s / 4);
+    },
+  },
+  {
+    op: 'mixtureNLL', label: 'N=3, K=2, V=5', shapes: [[3, 2, 5], [3, 2]], range: [-2, 2],
+    run: ([l, p]) => mixtureNLL(l!, p!, new IntTensor(MOS_T)),
+    oracle: ([l, p]) => mos64(l!, p!, 3, 2, 5, MOS_T),
+  },
+  {
+    op: 'mixtureNLL', label: 'prior through logSoftmax, N=2, K=3, V=7', shapes: [[2, 3, 7], [2, 3]], range: [-2, 2],
+    run: ([l, p]) => mixtureNLL(l!, logSoftmax(p!), new IntTensor([6, 1])),
+    oracle: ([l, p]) => {
+      const lp = rows64(p!, 3, (r) => { const m = lse(r); return r.map((v) => v - m); });
+      return mos64(l!, lp, 2, 3, 7, [6, 1]);
     },
   },
 ];
