@@ -14,3 +14,4 @@ export type { OpInfo } from './ops/registry.js';
 export * from './ops/index.js';
 export { SGD } from './optim/sgd.js';
 export type { SGDOptions } from './optim/sgd.js';
+export * from './data/index.js';

