@@ -1,0 +1,6 @@
+// selfish-rnn for Node.js and Deno ('selfish-rnn/node'): everything in the main entry, plus the
+// parts that read files. Browsers import 'selfish-rnn' instead.
+export * from './index.js';
+export { writeFileAtomic, writeFileAtomicSync, readFileBytes, readFileBytesSync } from './io/atomic-file.js';
+export type { WriteFileAtomicOptions } from './io/atomic-file.js';
+export { saveCheckpoint, loadCheckpoint } from './io/checkpoint-file.js';
