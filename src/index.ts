@@ -15,3 +15,8 @@ export * from './ops/index.js';
 export { SGD } from './optim/sgd.js';
 export type { SGDOptions } from './optim/sgd.js';
 export * from './data/index.js';
+export { encodeCheckpoint, decodeCheckpoint, readCheckpointHeader, putCSR, getCSR, CheckpointError, CHECKPOINT_FORMAT_VERSION, CHECKPOINT_FORMAT_NAME, CHECKPOINT_MAGIC, CHECKPOINT_ALIGNMENT } from './io/checkpoint-format.js';
+export type { CheckpointContents, CheckpointTensor, CheckpointDType, CheckpointArray, CheckpointTensorRecord, CheckpointHeader, CheckpointHeaderInfo, CheckpointErrorCode, DecodeCheckpointOptions, CSRArrays, CSRInfo } from './io/checkpoint-format.js';
+export { encodeSafetensors, decodeSafetensors, SafetensorsError, SAFETENSORS_MAX_HEADER_SIZE } from './io/safetensors.js';
+export type { SafetensorsTensor, SafetensorsDType, DecodedSafetensor, DecodedSafetensors } from './io/safetensors.js';
+export { crc32 } from './io/crc32.js';
