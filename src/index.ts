@@ -12,3 +12,4 @@ export type { RefMemory, ReferenceKernels } from './backend/reference.js';
 export { registeredOps, opTable } from './ops/registry.js';
 export type { OpInfo } from './ops/registry.js';
 export * from './ops/index.js';
+export { DenseWeight, asRecurrentWeight, type RecurrentWeight } from './nn/lstm-weight.js';
