@@ -20,3 +20,4 @@ export type { CheckpointContents, CheckpointTensor, CheckpointDType, CheckpointA
 export { encodeSafetensors, decodeSafetensors, SafetensorsError, SAFETENSORS_MAX_HEADER_SIZE } from './io/safetensors.js';
 export type { SafetensorsTensor, SafetensorsDType, DecodedSafetensor, DecodedSafetensors } from './io/safetensors.js';
 export { crc32 } from './io/crc32.js';
+export { DenseWeight, asRecurrentWeight, type RecurrentWeight } from './nn/lstm-weight.js';

@@ -5,8 +5,9 @@ import * as assert from 'uvu/assert';
 import { memoryStats, registeredOps } from '../src/index.js';
 import { checkedOps, gradcheck, type GradCase } from './helpers/gradcheck.js';
 import { coreCases } from './gradcases/core.js';
+import { lstmCases } from './gradcases/lstm.js';
 
-const cases: GradCase[] = [...coreCases];
+const cases: GradCase[] = [...coreCases, ...lstmCases];
 
 for (const c of cases) {
   test(`gradcheck ${c.op}: ${c.label}`, () => gradcheck(c));

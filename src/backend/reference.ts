@@ -212,6 +212,53 @@ export function createReference(mem: RefMemory) {
       const h = f();
       for (let n = 0; n < count; n++) for (let j = 0; j < E; j++) h[F(gtable) + ids(idp, n) * E + j] = h[F(gtable) + ids(idp, n) * E + j]! + h[F(g) + n * E + j]!;
     },
+    // lstm.ts (feature-major [rows × B] blocks; `ld` is the row stride of the strided ones)
+    lstm_sigmoid: unaryMap((x) => 1 / (1 + Math.exp(-x))),
+    lstm_tanh: unaryMap(Math.tanh),
+    lstm_gates_forward(pre: number, rec: number, bias: number, cPrev: number, c: number, tc: number, hp: number, y: number, H: number, B: number, ld: number) {
+      const h = f();
+      const sig = (x: number) => 1 / (1 + Math.exp(-x));
+      for (let r = 0; r < H; r++) {
+        for (let b = 0; b < B; b++) {
+          const a = (k: number) => h[F(pre) + (k * H + r) * ld + b]! + h[F(rec) + (k * H + r) * B + b]! + h[F(bias) + k * H + r]!;
+          const i = sig(a(0)), fg = sig(a(1)), g = Math.tanh(a(2)), o = sig(a(3));
+          const s = r * B + b;
+          const cv = fg * h[F(cPrev) + s]! + i * g;
+          const t = Math.tanh(cv);
+          [i, fg, g, o].forEach((v, k) => (h[F(pre) + (k * H + r) * ld + b] = v));
+          h[F(c) + s] = cv;
+          h[F(tc) + s] = t;
+          h[F(hp) + s] = o * t;
+          h[F(y) + r * ld + b] = o * t;
+        }
+      }
+    },
+    lstm_gates_backward(dpre: number, dgate: number, dc: number, dy: number, dhRec: number, acts: number, cPrev: number, tc: number, H: number, B: number, ld: number) {
+      const h = f();
+      for (let r = 0; r < H; r++) {
+        for (let b = 0; b < B; b++) {
+          const [i, fg, g, o] = [0, 1, 2, 3].map((k) => h[F(acts) + (k * H + r) * ld + b]!) as [number, number, number, number];
+          const s = r * B + b;
+          const t = h[F(tc) + s]!;
+          const dh = h[F(dy) + r * ld + b]! + h[F(dhRec) + s]!;
+          const dcT = h[F(dc) + s]! + dh * o * (1 - t * t);
+          const d = [dcT * g * i * (1 - i), dcT * h[F(cPrev) + s]! * fg * (1 - fg), dcT * i * (1 - g * g), dh * t * o * (1 - o)];
+          h[F(dc) + s] = dcT * fg;
+          d.forEach((v, k) => {
+            h[F(dpre) + (k * H + r) * ld + b] = v;
+            h[F(dgate) + (k * H + r) * B + b] = v;
+          });
+        }
+      }
+    },
+    lstm_bias_backward(db: number, dpre: number, rows: number, cols: number) {
+      const h = f();
+      for (let r = 0; r < rows; r++) {
+        let s = 0;
+        for (let j = 0; j < cols; j++) s += h[F(dpre) + r * cols + j]!;
+        h[F(db) + r] = h[F(db) + r]! + s;
+      }
+    },
   };
 }
 

@@ -10,3 +10,4 @@ export { dropout, dropoutMask } from './dropout.js';
 export type { DropoutOptions } from './dropout.js';
 export { softmax, logSoftmax, crossEntropy } from './softmax.js';
 export { mixtureNLL } from './mos.js';
+export { lstmLayer, type LstmWeights, type LstmState, type LstmResult } from './lstm.js';

@@ -5,8 +5,11 @@
 // L(x) = Σ w ⊙ f(x): the analytic gradient is backward(w) on the tape, the numeric one is the
 // central difference (L64(x + h) − L64(x − h)) / 2h of the float64 oracle. The forward values
 // are compared too, so an op and its oracle cannot silently disagree.
+// An op with several outputs (the LSTM's y, hT, cT) returns them as an array; the oracle returns
+// their concatenation. Outputs listed in `detached` must carry no autodiff history: they are
+// compared in the forward only and left out of L.
 import * as assert from 'uvu/assert';
-import { Random, Tensor, tensor, tidy } from '../../src/index.js';
+import { Random, Tensor, add, mul, sum, tensor, tidy } from '../../src/index.js';
 
 export interface GradCase {
   /** Registered op name this case covers. */
@@ -19,10 +22,12 @@ export interface GradCase {
   range?: [number, number];
   /** Inputs that must not receive gradient (e.g. constant masks), by index. */
   constant?: number[];
-  /** The op on the tape. */
-  run(inputs: Tensor[]): Tensor;
-  /** Float64 oracle of the same function: flat inputs → flat output. */
+  /** The op on the tape: one output, or several. */
+  run(inputs: Tensor[]): Tensor | Tensor[];
+  /** Float64 oracle of the same function: flat inputs → flat output (outputs concatenated). */
   oracle(inputs: Float64Array[]): Float64Array;
+  /** Outputs of `run` (by index) returned without autodiff history: checked in the forward only. */
+  detached?: number[];
   /** Tolerance on the relative error (default 2e-3). */
   tol?: number;
 }
@@ -49,15 +54,29 @@ export function gradcheck(c: GradCase, seed = 1): void {
 
   tidy(() => {
     const inputs = c.shapes.map((s, k) => tensor(xs64[k]!, s, { requiresGrad: !(c.constant ?? []).includes(k) }));
-    const out = c.run(inputs);
-    assert.is(out.size, ref.length, `${c.op} (${c.label}): output size`);
-    const got = out.toArray();
+    const result = c.run(inputs);
+    const outs = Array.isArray(result) ? result : [result];
+    assert.is(outs.reduce((n, o) => n + o.size, 0), ref.length, `${c.op} (${c.label}): output size`);
+    const got = new Float32Array(ref.length);
+    const offsets: number[] = [];
+    outs.reduce((at, o) => (offsets.push(at), got.set(o.toArray(), at), at + o.size), 0);
+    for (const k of c.detached ?? []) {
+      assert.not.ok(outs[k]!.requiresGrad, `${c.op} (${c.label}): output ${k} should be detached`);
+      w.fill(0, offsets[k]!, offsets[k]! + outs[k]!.size);
+    }
     for (let i = 0; i < ref.length; i++) {
       if (relErr(got[i]!, ref[i]!) > 1e-4 && Math.abs(got[i]! - ref[i]!) > 1e-5) {
         assert.unreachable(`${c.op} (${c.label}): forward[${i}] = ${got[i]} but oracle says ${ref[i]}`);
       }
     }
-    if (out.requiresGrad) out.backward(tensor(w, out.shape));
+    const weighted = outs.flatMap((o, k) => ((c.detached ?? []).includes(k) ? [] : [{ o, w: w.subarray(offsets[k]!, offsets[k]! + o.size) }]));
+    if (weighted.length === 1) {
+      const { o, w: wk } = weighted[0]!;
+      if (o.requiresGrad) o.backward(tensor(wk, o.shape));
+    } else if (weighted.length > 1) {
+      // L = Σ_k Σ w_k ⊙ out_k on the tape: the engine backpropagates from one root only.
+      weighted.map(({ o, w: wk }) => sum(mul(o, tensor(wk, o.shape)))).reduce((a, b) => add(a, b)).backward();
+    }
 
     const L = (xs: Float64Array[]) => {
       const y = c.oracle(xs);
