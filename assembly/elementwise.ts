@@ -85,6 +85,23 @@ export function sum(a: usize, n: i32): f64 {
   return s;
 }
 
+/** Σ a[i]², accumulated in f64 (each square is exact in f64), e.g. for gradient norms. */
+export function sum_squares(a: usize, n: i32): f64 {
+  let s: f64 = 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    let v = f64x2.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const x = ld(a + (<usize>i << 2));
+      const lo = f64x2.promote_low_f32x4(x), hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(x, x, 2, 3, 0, 1));
+      v = f64x2.add(v, f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi)));
+    }
+    s = f64x2.extract_lane(v, 0) + f64x2.extract_lane(v, 1);
+  }
+  for (; i < n; i++) { const x = <f64>load<f32>(a + (<usize>i << 2)); s += x * x; }
+  return s;
+}
+
 /** out = max(a, 0) */
 export function relu(out: usize, a: usize, n: i32): void {
   let i = 0;

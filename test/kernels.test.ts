@@ -128,6 +128,21 @@ test('sum matches the reference (f64 accumulation)', () => {
   }
 });
 
+test('sum_squares matches the reference (f64 accumulation of exact squares)', () => {
+  const rng = new Random(15);
+  for (const n of [...AWKWARD, 100003]) {
+    const a = randomTensor([n], rng, -3, 3);
+    const got = kernels.sum_squares(a.ptr, n), want = ref.sum_squares(a.ptr, n);
+    assert.ok(Math.abs(got - want) <= 1e-12 * want, `sum_squares n=${n}: ${got} vs ${want}`);
+  }
+  // squares that f32 would round (4097² needs 25 bits); every partial sum is exact in f64, so
+  // the result is exact whatever the summation order
+  const b = randomTensor([5], rng);
+  b.data.set([4097, -4097, 3, 0.5, -16777215]);
+  const exact = 2 * 4097 ** 2 + 9 + 0.25 + 16777215 ** 2;
+  assert.is(kernels.sum_squares(b.ptr, 5), exact);
+});
+
 test('row kernels (add_row_bcast, sum_rows_acc, transpose) match the reference', () => {
   const rng = new Random(6);
   for (const rows of AWKWARD) for (const cols of AWKWARD) {

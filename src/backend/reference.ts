@@ -101,6 +101,12 @@ export function createReference(mem: RefMemory) {
       for (let k = 0; k < n; k++) s += h[F(a) + k]!;
       return s;
     },
+    sum_squares(a: number, n: number): number {
+      const h = f();
+      let s = 0;
+      for (let k = 0; k < n; k++) s += h[F(a) + k]! * h[F(a) + k]!;
+      return s;
+    },
     relu: unaryMap((x) => (x > 0 ? x : 0)),
     relu_backward: accMap((gy, x) => (x > 0 ? gy : 0)),
     tanh: unaryMap(Math.tanh),

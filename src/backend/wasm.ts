@@ -23,6 +23,7 @@ export interface KernelExports {
   add_row_bcast(out: number, a: number, b: number, rows: number, cols: number): void;
   sum_rows_acc(out: number, g: number, rows: number, cols: number): void;
   sum(a: number, n: number): number;
+  sum_squares(a: number, n: number): number;
   relu(out: number, a: number, n: number): void;
   relu_backward(gx: number, gy: number, x: number, n: number): void;
   tanh(out: number, a: number, n: number): void;

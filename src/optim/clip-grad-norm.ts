@@ -1,0 +1,24 @@
+// Global-norm gradient clipping with the semantics of torch.nn.utils.clip_grad_norm_ (L2 norm):
+//   total = sqrt(Σ_params ‖grad‖²);  coef = maxNorm / (total + 1e-6);  if coef < 1: grad ← coef·grad
+// (coef < 1 ⟺ total > maxNorm − 1e-6.) Parameters without a gradient are skipped. The sum of
+// squares is accumulated in f64 (kernels.sum_squares), so the norm is at least as accurate as
+// PyTorch's f32 one. A NaN or infinite norm is returned as it is and the gradients are left
+// untouched, for the caller to report (PyTorch 1.x would zero every gradient on an infinite norm).
+// Selfish-RNN clips the dense gradient including masked positions (clip 0.25); with CSR values
+// only the active weights have gradients, so the norm is over those.
+import { kernels } from '../backend/wasm.js';
+import type { Tensor } from '../tensor.js';
+
+/** Scales all gradients so their global L2 norm is at most maxNorm; returns the norm before clipping. */
+export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number {
+  if (!(maxNorm >= 0)) throw new RangeError(`selfish-rnn: clipGradNorm: maxNorm must be ≥ 0, got ${maxNorm}`);
+  const grads = new Set<Tensor>(); // a tensor listed twice (tied weights) counts once
+  for (const p of params) if (p.grad !== null && !p.grad.isDisposed) grads.add(p.grad);
+  let squares = 0;
+  for (const g of grads) squares += kernels.sum_squares(g.ptr, g.size);
+  const total = Math.sqrt(squares);
+  if (!Number.isFinite(total)) return total;
+  const coef = maxNorm / (total + 1e-6);
+  if (coef < 1) for (const g of grads) kernels.scale(g.ptr, g.ptr, coef, g.size);
+  return total;
+}
