@@ -2,95 +2,36 @@
 // no alignment is required (v128.load tolerates any address). Outputs must not alias inputs.
 // `acc` = 0 overwrites C, 1 accumulates into C (gradient accumulation without a temporary).
 //
-// Blocking: a 4-row x 8-column register tile (8 v128 accumulators, fits the 16 XMM registers
-// V8 has on x64), k innermost. Rows of A for one tile stay in L1 while B streams from L2; for
-// the recurrent shapes (N = batch = 20) this reads A exactly once.
+// Micro-kernel: a 4-row × 8-column tile of C in 8 v128 accumulators, k innermost. Per k-step
+// it loads 2 vectors of B and 4 splats of A and issues 8 mul + 8 add. Why this shape: V8
+// (TurboFan, x64) has 15 allocatable XMM registers and issues all loads of a basic block before
+// the block's arithmetic, so the accumulators plus one step's loads plus a temporary must fit
+// in 15 (8 + 6 + 1). Wider tiles need 16+ (2×20 spilled accumulators in V8's disassembly).
+// The k loop is unrolled 4 times with an exit test after every step: the test keeps each step
+// in its own basic block (so the register budget holds), and the unrolling lets the A splats
+// use immediate offsets. In A·B the last 12 columns go to two 2×12 tiles when N % 8 ≥ 4 (N = 20
+// is one 4×8 + two 2×12): a 4×4 tile needs a splat per multiply-add and ran ~30% slower per flop
+// (H = 200: 49 vs 33 GFLOP/s for the whole product).
+// Measured on one core (AMD EPYC, Node 20): 4×8 tiles reach ~90% of simd_peak_probe with the
+// operands in L2; see bench/RESULTS.md for the shapes of this project.
+//
+// A·B reads the 4 rows of A for a block once from memory and keeps them in L1 while the tiles
+// sweep B. Aᵀ·B is cut into K chunks (TN_K_CHUNK). A·Bᵀ transposes B into a scratch panel and
+// runs the A·B tiles.
 
-@inline function ld(p: usize): v128 { return v128.load(p); }
-@inline function st(p: usize, v: v128): void { v128.store(p, v); }
 @inline function fma4(acc: v128, a: v128, b: v128): v128 { return f32x4.add(acc, f32x4.mul(a, b)); }
 
-/** C[M×N] (+)= A[M×K] · B[K×N]. */
-export function gemm_nn(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: i32): void {
-  if (M <= 0 || N <= 0) return;
-  const rowB = <usize>N << 2, rowA = <usize>K << 2;
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; i + 4 <= M; i += 4) {
-      const a0 = a + <usize>i * rowA, a1 = a0 + rowA, a2 = a1 + rowA, a3 = a2 + rowA;
-      const c0 = c + <usize>i * rowB, c1 = c0 + rowB, c2 = c1 + rowB, c3 = c2 + rowB;
-      let j = 0;
-      for (; j + 8 <= N; j += 8) {
-        const jo = <usize>j << 2;
-        let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0);
-        let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s30 = f32x4.splat(0), s31 = f32x4.splat(0);
-        let pb = b + jo;
-        for (let k = 0; k < K; k++) {
-          const ko = <usize>k << 2;
-          const b0 = ld(pb), b1 = ld(pb + 16);
-          const x0 = v128.load32_splat(a0 + ko), x1 = v128.load32_splat(a1 + ko);
-          const x2 = v128.load32_splat(a2 + ko), x3 = v128.load32_splat(a3 + ko);
-          s00 = fma4(s00, x0, b0); s01 = fma4(s01, x0, b1);
-          s10 = fma4(s10, x1, b0); s11 = fma4(s11, x1, b1);
-          s20 = fma4(s20, x2, b0); s21 = fma4(s21, x2, b1);
-          s30 = fma4(s30, x3, b0); s31 = fma4(s31, x3, b1);
-          pb += rowB;
-        }
-        if (acc) {
-          s00 = f32x4.add(s00, ld(c0 + jo)); s01 = f32x4.add(s01, ld(c0 + jo + 16));
-          s10 = f32x4.add(s10, ld(c1 + jo)); s11 = f32x4.add(s11, ld(c1 + jo + 16));
-          s20 = f32x4.add(s20, ld(c2 + jo)); s21 = f32x4.add(s21, ld(c2 + jo + 16));
-          s30 = f32x4.add(s30, ld(c3 + jo)); s31 = f32x4.add(s31, ld(c3 + jo + 16));
-        }
-        st(c0 + jo, s00); st(c0 + jo + 16, s01); st(c1 + jo, s10); st(c1 + jo + 16, s11);
-        st(c2 + jo, s20); st(c2 + jo + 16, s21); st(c3 + jo, s30); st(c3 + jo + 16, s31);
-      }
-      for (; j + 4 <= N; j += 4) {
-        const jo = <usize>j << 2;
-        let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-        let pb = b + jo;
-        for (let k = 0; k < K; k++) {
-          const ko = <usize>k << 2;
-          const b0 = ld(pb);
-          s0 = fma4(s0, v128.load32_splat(a0 + ko), b0);
-          s1 = fma4(s1, v128.load32_splat(a1 + ko), b0);
-          s2 = fma4(s2, v128.load32_splat(a2 + ko), b0);
-          s3 = fma4(s3, v128.load32_splat(a3 + ko), b0);
-          pb += rowB;
-        }
-        if (acc) {
-          s0 = f32x4.add(s0, ld(c0 + jo)); s1 = f32x4.add(s1, ld(c1 + jo));
-          s2 = f32x4.add(s2, ld(c2 + jo)); s3 = f32x4.add(s3, ld(c3 + jo));
-        }
-        st(c0 + jo, s0); st(c1 + jo, s1); st(c2 + jo, s2); st(c3 + jo, s3);
-      }
-      for (; j < N; j++) {
-        const jo = <usize>j << 2;
-        let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-        let pb = b + jo;
-        for (let k = 0; k < K; k++) {
-          const ko = <usize>k << 2;
-          const bv = load<f32>(pb);
-          s0 += load<f32>(a0 + ko) * bv; s1 += load<f32>(a1 + ko) * bv;
-          s2 += load<f32>(a2 + ko) * bv; s3 += load<f32>(a3 + ko) * bv;
-          pb += rowB;
-        }
-        if (acc) {
-          s0 += load<f32>(c0 + jo); s1 += load<f32>(c1 + jo);
-          s2 += load<f32>(c2 + jo); s3 += load<f32>(c3 + jo);
-        }
-        store<f32>(c0 + jo, s0); store<f32>(c1 + jo, s1); store<f32>(c2 + jo, s2); store<f32>(c3 + jo, s3);
-      }
-    }
-  }
-  // Remaining rows (all rows in the scalar build): one row at a time, axpy over rows of B.
-  for (; i < M; i++) {
-    const ai = a + <usize>i * rowA, ci = c + <usize>i * rowB;
-    if (!acc) memory.fill(ci, 0, rowB);
-    for (let k = 0; k < K; k++) {
-      axpy_row(ci, b + <usize>k * rowB, load<f32>(ai + (<usize>k << 2)), N);
-    }
-  }
+/**
+ * K chunk of the Aᵀ·B kernel. Each k-step of a tile reads a different row of the stored A, so
+ * a long k loop touches a new page almost every step (TLB misses, we believe); chunks of 32 rows
+ * of A (and of B, which then stays in L1) measured fastest for 650×2600×20 and 1500×6000×20 (1.2–4× faster
+ * than unchunked), despite re-reading C once per chunk.
+ */
+const TN_K_CHUNK: i32 = 32;
+
+/** Sets rows [0, M) × columns [0, N) of C (row stride ldc bytes) to zero. */
+function zero_rows(c: usize, ldc: usize, M: i32, N: i32): void {
+  for (let i = 0; i < M; i++) memory.fill(c + <usize>i * ldc, 0, <usize>N << 2);
 }
 
 /** y[0..n) += s * x[0..n). */
@@ -100,7 +41,7 @@ export function gemm_nn(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, ac
     const sv = f32x4.splat(s);
     for (; j + 4 <= n; j += 4) {
       const o = <usize>j << 2;
-      st(y + o, fma4(ld(y + o), sv, ld(x + o)));
+      v128.store(y + o, fma4(v128.load(y + o), sv, v128.load(x + o)));
     }
   }
   for (; j < n; j++) {
@@ -109,190 +50,448 @@ export function gemm_nn(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, ac
   }
 }
 
-/** C[M×N] (+)= Aᵀ · B with A stored K×M and B stored K×N. */
-export function gemm_tn(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: i32): void {
-  if (M <= 0 || N <= 0) return;
-  const rowB = <usize>N << 2, rowA = <usize>M << 2;
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    for (; i + 4 <= M; i += 4) {
-      const io = <usize>i << 2;
-      const c0 = c + <usize>i * rowB, c1 = c0 + rowB, c2 = c1 + rowB, c3 = c2 + rowB;
-      let j = 0;
-      for (; j + 8 <= N; j += 8) {
-        const jo = <usize>j << 2;
-        let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0);
-        let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s30 = f32x4.splat(0), s31 = f32x4.splat(0);
-        let pb = b + jo, pa = a + io;
-        for (let k = 0; k < K; k++) {
-          const b0 = ld(pb), b1 = ld(pb + 16);
-          const x0 = v128.load32_splat(pa), x1 = v128.load32_splat(pa + 4);
-          const x2 = v128.load32_splat(pa + 8), x3 = v128.load32_splat(pa + 12);
-          s00 = fma4(s00, x0, b0); s01 = fma4(s01, x0, b1);
-          s10 = fma4(s10, x1, b0); s11 = fma4(s11, x1, b1);
-          s20 = fma4(s20, x2, b0); s21 = fma4(s21, x2, b1);
-          s30 = fma4(s30, x3, b0); s31 = fma4(s31, x3, b1);
-          pb += rowB; pa += rowA;
-        }
-        if (acc) {
-          s00 = f32x4.add(s00, ld(c0 + jo)); s01 = f32x4.add(s01, ld(c0 + jo + 16));
-          s10 = f32x4.add(s10, ld(c1 + jo)); s11 = f32x4.add(s11, ld(c1 + jo + 16));
-          s20 = f32x4.add(s20, ld(c2 + jo)); s21 = f32x4.add(s21, ld(c2 + jo + 16));
-          s30 = f32x4.add(s30, ld(c3 + jo)); s31 = f32x4.add(s31, ld(c3 + jo + 16));
-        }
-        st(c0 + jo, s00); st(c0 + jo + 16, s01); st(c1 + jo, s10); st(c1 + jo + 16, s11);
-        st(c2 + jo, s20); st(c2 + jo + 16, s21); st(c3 + jo, s30); st(c3 + jo + 16, s31);
-      }
-      for (; j + 4 <= N; j += 4) {
-        const jo = <usize>j << 2;
-        let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
-        let pb = b + jo, pa = a + io;
-        for (let k = 0; k < K; k++) {
-          const b0 = ld(pb);
-          s0 = fma4(s0, v128.load32_splat(pa), b0);
-          s1 = fma4(s1, v128.load32_splat(pa + 4), b0);
-          s2 = fma4(s2, v128.load32_splat(pa + 8), b0);
-          s3 = fma4(s3, v128.load32_splat(pa + 12), b0);
-          pb += rowB; pa += rowA;
-        }
-        if (acc) {
-          s0 = f32x4.add(s0, ld(c0 + jo)); s1 = f32x4.add(s1, ld(c1 + jo));
-          s2 = f32x4.add(s2, ld(c2 + jo)); s3 = f32x4.add(s3, ld(c3 + jo));
-        }
-        st(c0 + jo, s0); st(c1 + jo, s1); st(c2 + jo, s2); st(c3 + jo, s3);
-      }
-      for (; j < N; j++) {
-        const jo = <usize>j << 2;
-        let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-        let pb = b + jo, pa = a + io;
-        for (let k = 0; k < K; k++) {
-          const bv = load<f32>(pb);
-          s0 += load<f32>(pa) * bv; s1 += load<f32>(pa + 4) * bv;
-          s2 += load<f32>(pa + 8) * bv; s3 += load<f32>(pa + 12) * bv;
-          pb += rowB; pa += rowA;
-        }
-        if (acc) {
-          s0 += load<f32>(c0 + jo); s1 += load<f32>(c1 + jo);
-          s2 += load<f32>(c2 + jo); s3 += load<f32>(c3 + jo);
-        }
-        store<f32>(c0 + jo, s0); store<f32>(c1 + jo, s1); store<f32>(c2 + jo, s2); store<f32>(c3 + jo, s3);
-      }
-    }
+/**
+ * One row of C: c[0..N) (+)= Σ_k A(k) · B[k, 0..N), where A(k) is the f32 at a + k·aStep.
+ * Used for the rows left over by the 4-row blocks and for every row in the scalar build.
+ */
+function gemm_row(c: usize, a: usize, aStep: usize, b: usize, ldb: usize, K: i32, N: i32, acc: i32): void {
+  if (!acc) memory.fill(c, 0, <usize>N << 2);
+  for (let k = 0; k < K; k++) axpy_row(c, b + <usize>k * ldb, load<f32>(a + <usize>k * aStep), N);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A·B tiles. A rows at a, a+lda, a+2·lda, a+3·lda (A(r, k) at + 4k); B(k, ·) at b + k·ldb.
+// All require K ≥ 1.
+
+/** C[4×8] (+)= A[4×K] · B[K×8]. */
+function nn_tile_4x8(c: usize, ldc: usize, a: usize, lda: usize, b: usize, ldb: usize, K: i32, acc: i32): void {
+  let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0);
+  let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s30 = f32x4.splat(0), s31 = f32x4.splat(0);
+  let pa0 = a, pa1 = a + lda, pa2 = pa1 + lda, pa3 = pa2 + lda, pb = b;
+  let b0: v128, b1: v128, x0: v128, x1: v128, x2: v128, x3: v128;
+  let n = K;
+  while (true) {
+    b0 = v128.load(pb); b1 = v128.load(pb, 16);
+    x0 = v128.load32_splat(pa0); x1 = v128.load32_splat(pa1); x2 = v128.load32_splat(pa2); x3 = v128.load32_splat(pa3);
+    s00 = fma4(s00, x0, b0); s01 = fma4(s01, x0, b1); s10 = fma4(s10, x1, b0); s11 = fma4(s11, x1, b1);
+    s20 = fma4(s20, x2, b0); s21 = fma4(s21, x2, b1); s30 = fma4(s30, x3, b0); s31 = fma4(s31, x3, b1);
+    if (--n == 0) break;
+    pb += ldb;
+    b0 = v128.load(pb); b1 = v128.load(pb, 16);
+    x0 = v128.load32_splat(pa0, 4); x1 = v128.load32_splat(pa1, 4); x2 = v128.load32_splat(pa2, 4); x3 = v128.load32_splat(pa3, 4);
+    s00 = fma4(s00, x0, b0); s01 = fma4(s01, x0, b1); s10 = fma4(s10, x1, b0); s11 = fma4(s11, x1, b1);
+    s20 = fma4(s20, x2, b0); s21 = fma4(s21, x2, b1); s30 = fma4(s30, x3, b0); s31 = fma4(s31, x3, b1);
+    if (--n == 0) break;
+    pb += ldb;
+    b0 = v128.load(pb); b1 = v128.load(pb, 16);
+    x0 = v128.load32_splat(pa0, 8); x1 = v128.load32_splat(pa1, 8); x2 = v128.load32_splat(pa2, 8); x3 = v128.load32_splat(pa3, 8);
+    s00 = fma4(s00, x0, b0); s01 = fma4(s01, x0, b1); s10 = fma4(s10, x1, b0); s11 = fma4(s11, x1, b1);
+    s20 = fma4(s20, x2, b0); s21 = fma4(s21, x2, b1); s30 = fma4(s30, x3, b0); s31 = fma4(s31, x3, b1);
+    if (--n == 0) break;
+    pb += ldb;
+    b0 = v128.load(pb); b1 = v128.load(pb, 16);
+    x0 = v128.load32_splat(pa0, 12); x1 = v128.load32_splat(pa1, 12); x2 = v128.load32_splat(pa2, 12); x3 = v128.load32_splat(pa3, 12);
+    s00 = fma4(s00, x0, b0); s01 = fma4(s01, x0, b1); s10 = fma4(s10, x1, b0); s11 = fma4(s11, x1, b1);
+    s20 = fma4(s20, x2, b0); s21 = fma4(s21, x2, b1); s30 = fma4(s30, x3, b0); s31 = fma4(s31, x3, b1);
+    if (--n == 0) break;
+    pb += ldb; pa0 += 16; pa1 += 16; pa2 += 16; pa3 += 16;
   }
-  for (; i < M; i++) {
-    const ci = c + <usize>i * rowB;
-    if (!acc) memory.fill(ci, 0, rowB);
+  store_4x8(c, ldc, acc, s00, s01, s10, s11, s20, s21, s30, s31);
+}
+
+/**
+ * C[4×4] (+)= A[4×K] · B[K×4]. Even and odd k go to two accumulator sets (s, t), summed at the
+ * end, so that four add chains do not wait on the add latency; on the machine of bench/RESULTS.md
+ * this made no measurable difference (the tile is bound by its one splat per multiply-add).
+ */
+function nn_tile_4x4(c: usize, ldc: usize, a: usize, lda: usize, b: usize, ldb: usize, K: i32, acc: i32): void {
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
+  let pa0 = a, pa1 = a + lda, pa2 = pa1 + lda, pa3 = pa2 + lda, pb = b;
+  let b0: v128;
+  let n = K;
+  while (true) {
+    b0 = v128.load(pb);
+    s0 = fma4(s0, v128.load32_splat(pa0), b0); s1 = fma4(s1, v128.load32_splat(pa1), b0);
+    s2 = fma4(s2, v128.load32_splat(pa2), b0); s3 = fma4(s3, v128.load32_splat(pa3), b0);
+    if (--n == 0) break;
+    pb += ldb;
+    b0 = v128.load(pb);
+    t0 = fma4(t0, v128.load32_splat(pa0, 4), b0); t1 = fma4(t1, v128.load32_splat(pa1, 4), b0);
+    t2 = fma4(t2, v128.load32_splat(pa2, 4), b0); t3 = fma4(t3, v128.load32_splat(pa3, 4), b0);
+    if (--n == 0) break;
+    pb += ldb;
+    b0 = v128.load(pb);
+    s0 = fma4(s0, v128.load32_splat(pa0, 8), b0); s1 = fma4(s1, v128.load32_splat(pa1, 8), b0);
+    s2 = fma4(s2, v128.load32_splat(pa2, 8), b0); s3 = fma4(s3, v128.load32_splat(pa3, 8), b0);
+    if (--n == 0) break;
+    pb += ldb;
+    b0 = v128.load(pb);
+    t0 = fma4(t0, v128.load32_splat(pa0, 12), b0); t1 = fma4(t1, v128.load32_splat(pa1, 12), b0);
+    t2 = fma4(t2, v128.load32_splat(pa2, 12), b0); t3 = fma4(t3, v128.load32_splat(pa3, 12), b0);
+    if (--n == 0) break;
+    pb += ldb; pa0 += 16; pa1 += 16; pa2 += 16; pa3 += 16;
+  }
+  store_4x4(c, ldc, acc, f32x4.add(s0, t0), f32x4.add(s1, t1), f32x4.add(s2, t2), f32x4.add(s3, t3));
+}
+
+/**
+ * C[2×12] (+)= A[2×K] · B[K×12]: two of these cover the last 12 columns of a 4-row block when
+ * N % 8 ≥ 4 (N = 20: one 4×8 tile + two 2×12), instead of a 4×4 tile that needs a splat per
+ * multiply-add and measured ~30% slower per flop.
+ */
+function nn_tile_2x12(c: usize, ldc: usize, a: usize, lda: usize, b: usize, ldb: usize, K: i32, acc: i32): void {
+  let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0);
+  let s10 = f32x4.splat(0), s11 = f32x4.splat(0), s12 = f32x4.splat(0);
+  let pa0 = a, pa1 = a + lda, pb = b;
+  let b0: v128, b1: v128, b2: v128, x0: v128, x1: v128;
+  let n = K;
+  while (true) {
+    b0 = v128.load(pb); b1 = v128.load(pb, 16); b2 = v128.load(pb, 32);
+    x0 = v128.load32_splat(pa0); x1 = v128.load32_splat(pa1);
+    s00 = fma4(s00, x0, b0); s01 = fma4(s01, x0, b1); s02 = fma4(s02, x0, b2);
+    s10 = fma4(s10, x1, b0); s11 = fma4(s11, x1, b1); s12 = fma4(s12, x1, b2);
+    if (--n == 0) break;
+    pb += ldb;
+    b0 = v128.load(pb); b1 = v128.load(pb, 16); b2 = v128.load(pb, 32);
+    x0 = v128.load32_splat(pa0, 4); x1 = v128.load32_splat(pa1, 4);
+    s00 = fma4(s00, x0, b0); s01 = fma4(s01, x0, b1); s02 = fma4(s02, x0, b2);
+    s10 = fma4(s10, x1, b0); s11 = fma4(s11, x1, b1); s12 = fma4(s12, x1, b2);
+    if (--n == 0) break;
+    pb += ldb;
+    b0 = v128.load(pb); b1 = v128.load(pb, 16); b2 = v128.load(pb, 32);
+    x0 = v128.load32_splat(pa0, 8); x1 = v128.load32_splat(pa1, 8);
+    s00 = fma4(s00, x0, b0); s01 = fma4(s01, x0, b1); s02 = fma4(s02, x0, b2);
+    s10 = fma4(s10, x1, b0); s11 = fma4(s11, x1, b1); s12 = fma4(s12, x1, b2);
+    if (--n == 0) break;
+    pb += ldb;
+    b0 = v128.load(pb); b1 = v128.load(pb, 16); b2 = v128.load(pb, 32);
+    x0 = v128.load32_splat(pa0, 12); x1 = v128.load32_splat(pa1, 12);
+    s00 = fma4(s00, x0, b0); s01 = fma4(s01, x0, b1); s02 = fma4(s02, x0, b2);
+    s10 = fma4(s10, x1, b0); s11 = fma4(s11, x1, b1); s12 = fma4(s12, x1, b2);
+    if (--n == 0) break;
+    pb += ldb; pa0 += 16; pa1 += 16;
+  }
+  store_2x12(c, ldc, acc, s00, s01, s02, s10, s11, s12);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Aᵀ·B tiles. A is stored K×M: A(r, k) at a + 4r + k·lda, so one row of the stored A gives the
+// four splats at immediate offsets. B(k, ·) at b + k·ldb. All require K ≥ 1.
+
+/** C[4×8] (+)= Aᵀ[4×K] · B[K×8]. */
+function tn_tile_4x8(c: usize, ldc: usize, a: usize, lda: usize, b: usize, ldb: usize, K: i32, acc: i32): void {
+  let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0);
+  let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s30 = f32x4.splat(0), s31 = f32x4.splat(0);
+  let pa = a, pb = b;
+  let b0: v128, b1: v128, x0: v128, x1: v128, x2: v128, x3: v128;
+  let n = K;
+  while (true) {
+    b0 = v128.load(pb); b1 = v128.load(pb, 16);
+    x0 = v128.load32_splat(pa); x1 = v128.load32_splat(pa, 4); x2 = v128.load32_splat(pa, 8); x3 = v128.load32_splat(pa, 12);
+    s00 = fma4(s00, x0, b0); s01 = fma4(s01, x0, b1); s10 = fma4(s10, x1, b0); s11 = fma4(s11, x1, b1);
+    s20 = fma4(s20, x2, b0); s21 = fma4(s21, x2, b1); s30 = fma4(s30, x3, b0); s31 = fma4(s31, x3, b1);
+    if (--n == 0) break;
+    pa += lda; pb += ldb;
+    b0 = v128.load(pb); b1 = v128.load(pb, 16);
+    x0 = v128.load32_splat(pa); x1 = v128.load32_splat(pa, 4); x2 = v128.load32_splat(pa, 8); x3 = v128.load32_splat(pa, 12);
+    s00 = fma4(s00, x0, b0); s01 = fma4(s01, x0, b1); s10 = fma4(s10, x1, b0); s11 = fma4(s11, x1, b1);
+    s20 = fma4(s20, x2, b0); s21 = fma4(s21, x2, b1); s30 = fma4(s30, x3, b0); s31 = fma4(s31, x3, b1);
+    if (--n == 0) break;
+    pa += lda; pb += ldb;
+    b0 = v128.load(pb); b1 = v128.load(pb, 16);
+    x0 = v128.load32_splat(pa); x1 = v128.load32_splat(pa, 4); x2 = v128.load32_splat(pa, 8); x3 = v128.load32_splat(pa, 12);
+    s00 = fma4(s00, x0, b0); s01 = fma4(s01, x0, b1); s10 = fma4(s10, x1, b0); s11 = fma4(s11, x1, b1);
+    s20 = fma4(s20, x2, b0); s21 = fma4(s21, x2, b1); s30 = fma4(s30, x3, b0); s31 = fma4(s31, x3, b1);
+    if (--n == 0) break;
+    pa += lda; pb += ldb;
+    b0 = v128.load(pb); b1 = v128.load(pb, 16);
+    x0 = v128.load32_splat(pa); x1 = v128.load32_splat(pa, 4); x2 = v128.load32_splat(pa, 8); x3 = v128.load32_splat(pa, 12);
+    s00 = fma4(s00, x0, b0); s01 = fma4(s01, x0, b1); s10 = fma4(s10, x1, b0); s11 = fma4(s11, x1, b1);
+    s20 = fma4(s20, x2, b0); s21 = fma4(s21, x2, b1); s30 = fma4(s30, x3, b0); s31 = fma4(s31, x3, b1);
+    if (--n == 0) break;
+    pa += lda; pb += ldb;
+  }
+  store_4x8(c, ldc, acc, s00, s01, s10, s11, s20, s21, s30, s31);
+}
+
+/** C[4×4] (+)= Aᵀ[4×K] · B[K×4], with even and odd k in two accumulator sets as in nn_tile_4x4. */
+function tn_tile_4x4(c: usize, ldc: usize, a: usize, lda: usize, b: usize, ldb: usize, K: i32, acc: i32): void {
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  let t0 = f32x4.splat(0), t1 = f32x4.splat(0), t2 = f32x4.splat(0), t3 = f32x4.splat(0);
+  let pa = a, pb = b;
+  let b0: v128;
+  let n = K;
+  while (true) {
+    b0 = v128.load(pb);
+    s0 = fma4(s0, v128.load32_splat(pa), b0); s1 = fma4(s1, v128.load32_splat(pa, 4), b0);
+    s2 = fma4(s2, v128.load32_splat(pa, 8), b0); s3 = fma4(s3, v128.load32_splat(pa, 12), b0);
+    if (--n == 0) break;
+    pa += lda; pb += ldb;
+    b0 = v128.load(pb);
+    t0 = fma4(t0, v128.load32_splat(pa), b0); t1 = fma4(t1, v128.load32_splat(pa, 4), b0);
+    t2 = fma4(t2, v128.load32_splat(pa, 8), b0); t3 = fma4(t3, v128.load32_splat(pa, 12), b0);
+    if (--n == 0) break;
+    pa += lda; pb += ldb;
+  }
+  store_4x4(c, ldc, acc, f32x4.add(s0, t0), f32x4.add(s1, t1), f32x4.add(s2, t2), f32x4.add(s3, t3));
+}
+
+@inline function store_2x12(c: usize, ldc: usize, acc: i32, s00: v128, s01: v128, s02: v128, s10: v128, s11: v128, s12: v128): void {
+  const c0 = c, c1 = c0 + ldc;
+  if (acc) {
+    s00 = f32x4.add(s00, v128.load(c0)); s01 = f32x4.add(s01, v128.load(c0, 16)); s02 = f32x4.add(s02, v128.load(c0, 32));
+    s10 = f32x4.add(s10, v128.load(c1)); s11 = f32x4.add(s11, v128.load(c1, 16)); s12 = f32x4.add(s12, v128.load(c1, 32));
+  }
+  v128.store(c0, s00); v128.store(c0, s01, 16); v128.store(c0, s02, 32);
+  v128.store(c1, s10); v128.store(c1, s11, 16); v128.store(c1, s12, 32);
+}
+
+@inline function store_4x8(c: usize, ldc: usize, acc: i32,
+  s00: v128, s01: v128, s10: v128, s11: v128, s20: v128, s21: v128, s30: v128, s31: v128): void {
+  const c0 = c, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+  if (acc) {
+    s00 = f32x4.add(s00, v128.load(c0)); s01 = f32x4.add(s01, v128.load(c0, 16));
+    s10 = f32x4.add(s10, v128.load(c1)); s11 = f32x4.add(s11, v128.load(c1, 16));
+    s20 = f32x4.add(s20, v128.load(c2)); s21 = f32x4.add(s21, v128.load(c2, 16));
+    s30 = f32x4.add(s30, v128.load(c3)); s31 = f32x4.add(s31, v128.load(c3, 16));
+  }
+  v128.store(c0, s00); v128.store(c0, s01, 16); v128.store(c1, s10); v128.store(c1, s11, 16);
+  v128.store(c2, s20); v128.store(c2, s21, 16); v128.store(c3, s30); v128.store(c3, s31, 16);
+}
+
+@inline function store_4x4(c: usize, ldc: usize, acc: i32, s0: v128, s1: v128, s2: v128, s3: v128): void {
+  const c0 = c, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+  if (acc) {
+    s0 = f32x4.add(s0, v128.load(c0)); s1 = f32x4.add(s1, v128.load(c1));
+    s2 = f32x4.add(s2, v128.load(c2)); s3 = f32x4.add(s3, v128.load(c3));
+  }
+  v128.store(c0, s0); v128.store(c1, s1); v128.store(c2, s2); v128.store(c3, s3);
+}
+
+/**
+ * Columns [0, N) of a 4-row block of C. A(r, k) is the f32 at a + r·aRow + k·aStep (one of the
+ * two is 4 bytes); transA selects the Aᵀ·B tiles. Columns go to 4×8 tiles; for A·B with
+ * N % 8 ≥ 4 the last 12 vector columns go to two 2×12 tiles (else to a 4×4 tile); the last
+ * N % 4 columns are scalar.
+ */
+function rows4(c: usize, ldc: usize, a: usize, aRow: usize, aStep: usize, transA: bool,
+  b: usize, ldb: usize, K: i32, N: i32, acc: i32): void {
+  // Aᵀ·B keeps the 4×4 tile: every tile walks the K rows of the stored A again, and the third
+  // walk of the 2×12 pair cost more than its fewer splats saved (measured ~40% slower).
+  const wide = !transA && (N & 7) >= 4 && N >= 12;
+  const end8 = wide ? (N & ~7) - 8 : N & ~7;
+  let j = 0;
+  for (; j < end8; j += 8) {
+    const jo = <usize>j << 2;
+    if (transA) tn_tile_4x8(c + jo, ldc, a, aStep, b + jo, ldb, K, acc);
+    else nn_tile_4x8(c + jo, ldc, a, aRow, b + jo, ldb, K, acc);
+  }
+  if (wide) {
+    const jo = <usize>j << 2;
+    nn_tile_2x12(c + jo, ldc, a, aRow, b + jo, ldb, K, acc);
+    nn_tile_2x12(c + 2 * ldc + jo, ldc, a + 2 * aRow, aRow, b + jo, ldb, K, acc);
+    j += 12;
+  } else if (j + 4 <= N) {
+    const jo = <usize>j << 2;
+    if (transA) tn_tile_4x4(c + jo, ldc, a, aStep, b + jo, ldb, K, acc);
+    else nn_tile_4x4(c + jo, ldc, a, aRow, b + jo, ldb, K, acc);
+    j += 4;
+  }
+  const a0 = a, a1 = a0 + aRow, a2 = a1 + aRow, a3 = a2 + aRow;
+  const c0 = c, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc;
+  for (; j < N; j++) {
+    const jo = <usize>j << 2;
+    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
+    let pb = b + jo, ka: usize = 0;
     for (let k = 0; k < K; k++) {
-      axpy_row(ci, b + <usize>k * rowB, load<f32>(a + <usize>k * rowA + (<usize>i << 2)), N);
+      const bv = load<f32>(pb);
+      s0 += load<f32>(a0 + ka) * bv; s1 += load<f32>(a1 + ka) * bv;
+      s2 += load<f32>(a2 + ka) * bv; s3 += load<f32>(a3 + ka) * bv;
+      pb += ldb; ka += aStep;
     }
-  }
-}
-
-/** dot(x[0..n), y[0..n)). */
-@inline function dot(x: usize, y: usize, n: i32): f32 {
-  let k = 0;
-  let s: f32 = 0;
-  if (ASC_FEATURE_SIMD) {
-    let v0 = f32x4.splat(0), v1 = f32x4.splat(0);
-    for (; k + 8 <= n; k += 8) {
-      const o = <usize>k << 2;
-      v0 = fma4(v0, ld(x + o), ld(y + o));
-      v1 = fma4(v1, ld(x + o + 16), ld(y + o + 16));
+    if (acc) {
+      s0 += load<f32>(c0 + jo); s1 += load<f32>(c1 + jo);
+      s2 += load<f32>(c2 + jo); s3 += load<f32>(c3 + jo);
     }
-    for (; k + 4 <= n; k += 4) {
-      const o = <usize>k << 2;
-      v0 = fma4(v0, ld(x + o), ld(y + o));
-    }
-    v0 = f32x4.add(v0, v1);
-    s = f32x4.extract_lane(v0, 0) + f32x4.extract_lane(v0, 1) + f32x4.extract_lane(v0, 2) + f32x4.extract_lane(v0, 3);
-  }
-  for (; k < n; k++) {
-    const o = <usize>k << 2;
-    s += load<f32>(x + o) * load<f32>(y + o);
-  }
-  return s;
-}
-
-@inline function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
-}
-
-/** C[M×N] (+)= A · Bᵀ with A stored M×K and B stored N×K (dot products along K). */
-export function gemm_nt(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: i32): void {
-  if (M <= 0 || N <= 0) return;
-  const rowA = <usize>K << 2, rowC = <usize>N << 2;
-  const K4 = K & ~3;
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    // 2×4 tile: 8 accumulators, 6 loads per 8 multiply-adds.
-    for (; i + 2 <= M; i += 2) {
-      const a0 = a + <usize>i * rowA, a1 = a0 + rowA;
-      const c0 = c + <usize>i * rowC, c1 = c0 + rowC;
-      let j = 0;
-      for (; j + 4 <= N; j += 4) {
-        const b0 = b + <usize>j * rowA, b1 = b0 + rowA, b2 = b1 + rowA, b3 = b2 + rowA;
-        let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s02 = f32x4.splat(0), s03 = f32x4.splat(0);
-        let s10 = f32x4.splat(0), s11 = f32x4.splat(0), s12 = f32x4.splat(0), s13 = f32x4.splat(0);
-        for (let k = 0; k < K4; k += 4) {
-          const o = <usize>k << 2;
-          const x0 = ld(a0 + o), x1 = ld(a1 + o);
-          const y0 = ld(b0 + o), y1 = ld(b1 + o), y2 = ld(b2 + o), y3 = ld(b3 + o);
-          s00 = fma4(s00, x0, y0); s01 = fma4(s01, x0, y1); s02 = fma4(s02, x0, y2); s03 = fma4(s03, x0, y3);
-          s10 = fma4(s10, x1, y0); s11 = fma4(s11, x1, y1); s12 = fma4(s12, x1, y2); s13 = fma4(s13, x1, y3);
-        }
-        let r00 = hsum(s00), r01 = hsum(s01), r02 = hsum(s02), r03 = hsum(s03);
-        let r10 = hsum(s10), r11 = hsum(s11), r12 = hsum(s12), r13 = hsum(s13);
-        for (let k = K4; k < K; k++) {
-          const o = <usize>k << 2;
-          const x0 = load<f32>(a0 + o), x1 = load<f32>(a1 + o);
-          const y0 = load<f32>(b0 + o), y1 = load<f32>(b1 + o), y2 = load<f32>(b2 + o), y3 = load<f32>(b3 + o);
-          r00 += x0 * y0; r01 += x0 * y1; r02 += x0 * y2; r03 += x0 * y3;
-          r10 += x1 * y0; r11 += x1 * y1; r12 += x1 * y2; r13 += x1 * y3;
-        }
-        const jo = <usize>j << 2;
-        if (acc) {
-          r00 += load<f32>(c0 + jo); r01 += load<f32>(c0 + jo + 4); r02 += load<f32>(c0 + jo + 8); r03 += load<f32>(c0 + jo + 12);
-          r10 += load<f32>(c1 + jo); r11 += load<f32>(c1 + jo + 4); r12 += load<f32>(c1 + jo + 8); r13 += load<f32>(c1 + jo + 12);
-        }
-        store<f32>(c0 + jo, r00); store<f32>(c0 + jo + 4, r01); store<f32>(c0 + jo + 8, r02); store<f32>(c0 + jo + 12, r03);
-        store<f32>(c1 + jo, r10); store<f32>(c1 + jo + 4, r11); store<f32>(c1 + jo + 8, r12); store<f32>(c1 + jo + 12, r13);
-      }
-      for (; j < N; j++) {
-        const bj = b + <usize>j * rowA, jo = <usize>j << 2;
-        let r0 = dot(a0, bj, K), r1 = dot(a1, bj, K);
-        if (acc) { r0 += load<f32>(c0 + jo); r1 += load<f32>(c1 + jo); }
-        store<f32>(c0 + jo, r0); store<f32>(c1 + jo, r1);
-      }
-    }
-  }
-  for (; i < M; i++) {
-    const ai = a + <usize>i * rowA, ci = c + <usize>i * rowC;
-    for (let j = 0; j < N; j++) {
-      const jo = <usize>j << 2;
-      let r = dot(ai, b + <usize>j * rowA, K);
-      if (acc) r += load<f32>(ci + jo);
-      store<f32>(ci + jo, r);
-    }
+    store<f32>(c0 + jo, s0); store<f32>(c1 + jo, s1); store<f32>(c2 + jo, s2); store<f32>(c3 + jo, s3);
   }
 }
 
 /**
- * Register-only multiply-add loop used by the benchmark to measure this machine's SIMD peak:
- * 8 independent accumulator chains, no memory traffic. Returns a value so the loop is not removed.
- * FLOPs = iters * 8 chains * 4 lanes * 2.
+ * C[M×N] (+)= op(A) · B[K×N] with explicit byte strides: A(i, k) at a + i·aRow + k·aStep
+ * (op(A) = A: aRow = lda, aStep = 4; op(A) = Aᵀ: aRow = 4, aStep = lda), B row stride ldb,
+ * C row stride ldc.
  */
-export function simd_peak_probe(iters: i32, seed: f32): f32 {
-  if (ASC_FEATURE_SIMD) {
-    const m = f32x4.splat(0.999999), d = f32x4.splat(1e-7);
-    let s0 = f32x4.splat(seed), s1 = f32x4.splat(seed + 1), s2 = f32x4.splat(seed + 2), s3 = f32x4.splat(seed + 3);
-    let s4 = f32x4.splat(seed + 4), s5 = f32x4.splat(seed + 5), s6 = f32x4.splat(seed + 6), s7 = f32x4.splat(seed + 7);
-    for (let n = 0; n < iters; n++) {
-      s0 = fma4(d, s0, m); s1 = fma4(d, s1, m); s2 = fma4(d, s2, m); s3 = fma4(d, s3, m);
-      s4 = fma4(d, s4, m); s5 = fma4(d, s5, m); s6 = fma4(d, s6, m); s7 = fma4(d, s7, m);
-    }
-    return hsum(f32x4.add(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)), f32x4.add(f32x4.add(s4, s5), f32x4.add(s6, s7))));
+function gemm_strided(c: usize, ldc: usize, a: usize, aRow: usize, aStep: usize, transA: bool,
+  b: usize, ldb: usize, M: i32, K: i32, N: i32, acc: i32): void {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!acc) zero_rows(c, ldc, M, N);
+    return;
   }
-  let r: f32 = seed;
-  for (let n = 0; n < iters; n++) r = r * 0.999999 + 1e-7;
-  return r;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const KC = transA ? TN_K_CHUNK : K;
+    for (let k0 = 0; k0 < K; k0 += KC) {
+      const kc = min(KC, K - k0), ak = a + <usize>k0 * aStep, bk = b + <usize>k0 * ldb;
+      for (i = 0; i + 4 <= M; i += 4) {
+        rows4(c + <usize>i * ldc, ldc, ak + <usize>i * aRow, aRow, aStep, transA, bk, ldb, kc, N, k0 == 0 ? acc : 1);
+      }
+    }
+  }
+  for (; i < M; i++) gemm_row(c + <usize>i * ldc, a + <usize>i * aRow, aStep, b, ldb, K, N, acc);
+}
+
+/** C[M×N] (+)= A[M×K] · B[K×N]. */
+export function gemm_nn(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: i32): void {
+  gemm_strided(c, <usize>N << 2, a, <usize>K << 2, 4, false, b, <usize>N << 2, M, K, N, acc);
+}
+
+/** C[M×N] (+)= Aᵀ · B with A stored K×M and B stored K×N. */
+export function gemm_tn(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: i32): void {
+  gemm_strided(c, <usize>N << 2, a, 4, <usize>M << 2, true, b, <usize>N << 2, M, K, N, acc);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A·Bᵀ: B is transposed, a panel at a time, into a static scratch buffer, and the product runs on
+// the A·B tiles. A dot-product kernel along K would need a horizontal sum per output, which
+// costs as much as the dot product itself for the short K (= batch) of weight gradients.
+
+/** Floats in the gemm_nt scratch panel (256 KiB, so a panel stays in L2). */
+const PACK_FLOATS: i32 = 1 << 16;
+/** Scratch panel for gemm_nt. Static data lies below __heap_base, so the allocator never uses it. */
+const PACK = memory.data(PACK_FLOATS << 2, 64);
+/** Longest K chunk packed at once (so a panel is at least 16 columns wide). */
+const PACK_MAX_K: i32 = PACK_FLOATS >> 4;
+
+/** dst[k·w + j] = src(j, k) for j < w, k < kc, where src(j, k) is the f32 at src + j·ld + 4k. */
+function transpose_panel(dst: usize, src: usize, ld: usize, w: i32, kc: i32): void {
+  const dRow = <usize>w << 2;
+  for (let j = 0; j < w; j++) {
+    const s = src + <usize>j * ld;
+    let d = dst + (<usize>j << 2);
+    for (let k = 0; k < kc; k++) {
+      store<f32>(d, load<f32>(s + (<usize>k << 2)));
+      d += dRow;
+    }
+  }
+}
+
+/** C[M×N] (+)= A · Bᵀ with A stored M×K and B stored N×K. */
+export function gemm_nt(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: i32): void {
+  if (M <= 0 || N <= 0) return;
+  const rowA = <usize>K << 2, rowC = <usize>N << 2;
+  if (K <= 0) {
+    if (!acc) zero_rows(c, rowC, M, N);
+    return;
+  }
+  if (ASC_FEATURE_SIMD) {
+    for (let k0 = 0; k0 < K; k0 += PACK_MAX_K) {
+      const kc = min(PACK_MAX_K, K - k0), ko = <usize>k0 << 2;
+      const w = min(N, (PACK_FLOATS / kc) & ~7);
+      for (let j0 = 0; j0 < N; j0 += w) {
+        const nb = min(w, N - j0), jo = <usize>j0 << 2;
+        transpose_panel(PACK, b + <usize>j0 * rowA + ko, rowA, nb, kc);
+        gemm_strided(c + jo, rowC, a + ko, rowA, 4, false, PACK, <usize>nb << 2, M, kc, nb, k0 == 0 ? acc : 1);
+      }
+    }
+    return;
+  }
+  for (let i = 0; i < M; i++) {
+    const ai = a + <usize>i * rowA, ci = c + <usize>i * rowC;
+    for (let j = 0; j < N; j++) {
+      const bj = b + <usize>j * rowA, jo = <usize>j << 2;
+      let s: f32 = 0;
+      for (let k = 0; k < K; k++) s += load<f32>(ai + (<usize>k << 2)) * load<f32>(bj + (<usize>k << 2));
+      if (acc) s += load<f32>(ci + jo);
+      store<f32>(ci + jo, s);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Register-only multiply-add loop that measures this engine's f32x4 mul+add peak, for the
+ * benchmark. `chains` independent accumulators (6, 8, 12 or 16; any other value runs 8) each add
+ * one product per iteration; the products are of distinct pairs of loop-invariant vectors: the
+ * pattern of the GEMM tile without its loads. Two traps shaped it: the invariants are read back
+ * from memory once before the loop, because V8 otherwise recomputes a splat inside the loop; and
+ * chains of the form s = s·m + d (mul then add on one register) are latency-bound and measured
+ * 20–25% below what the GEMM tile itself reaches. From 8 chains on V8's register allocator
+ * spills (8 measured ~45% below 6 here), so the benchmark runs every chain count and keeps the
+ * best: the peak is what the engine can issue, whatever chain count gets it there.
+ * FLOPs = iters · chains · 4 lanes · 2.
+ */
+export function simd_peak_probe(iters: i32, seed: f32, chains: i32): f32 {
+  if (!ASC_FEATURE_SIMD) {
+    let r: f32 = seed;
+    for (let n = 0; n < iters; n++) r = r * 0.999999 + 1e-7;
+    return r;
+  }
+  // The gemm_nt scratch doubles as the probe's: 6 vectors at its start.
+  for (let i = 0; i < 6; i++) v128.store(PACK + (<usize>i << 4), f32x4.splat(seed + <f32>i * 0.125));
+  if (chains == 6) return probe6(iters, PACK);
+  if (chains == 12) return probe12(iters, PACK);
+  if (chains == 16) return probe16(iters, PACK);
+  return probe8(iters, PACK);
+}
+
+@inline function lane0(v: v128): f32 { return f32x4.extract_lane(v, 0); }
+
+function probe6(iters: i32, inv: usize): f32 {
+  const x0 = v128.load(inv), x1 = v128.load(inv, 16), x2 = v128.load(inv, 32), x3 = v128.load(inv, 48);
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  let s4 = f32x4.splat(0), s5 = f32x4.splat(0);
+  for (let n = 0; n < iters; n++) {
+    s0 = fma4(s0, x0, x1); s1 = fma4(s1, x0, x2); s2 = fma4(s2, x0, x3);
+    s3 = fma4(s3, x1, x2); s4 = fma4(s4, x1, x3); s5 = fma4(s5, x2, x3);
+  }
+  return lane0(f32x4.add(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)), f32x4.add(s4, s5)));
+}
+
+function probe8(iters: i32, inv: usize): f32 {
+  const x0 = v128.load(inv), x1 = v128.load(inv, 16), x2 = v128.load(inv, 32);
+  const x3 = v128.load(inv, 48), x4 = v128.load(inv, 64);
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  let s4 = f32x4.splat(0), s5 = f32x4.splat(0), s6 = f32x4.splat(0), s7 = f32x4.splat(0);
+  for (let n = 0; n < iters; n++) {
+    s0 = fma4(s0, x0, x1); s1 = fma4(s1, x0, x2); s2 = fma4(s2, x0, x3); s3 = fma4(s3, x0, x4);
+    s4 = fma4(s4, x1, x2); s5 = fma4(s5, x1, x3); s6 = fma4(s6, x1, x4); s7 = fma4(s7, x2, x3);
+  }
+  return lane0(f32x4.add(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)), f32x4.add(f32x4.add(s4, s5), f32x4.add(s6, s7))));
+}
+
+function probe12(iters: i32, inv: usize): f32 {
+  const x0 = v128.load(inv), x1 = v128.load(inv, 16), x2 = v128.load(inv, 32);
+  const x3 = v128.load(inv, 48), x4 = v128.load(inv, 64);
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  let s4 = f32x4.splat(0), s5 = f32x4.splat(0), s6 = f32x4.splat(0), s7 = f32x4.splat(0);
+  let s8 = f32x4.splat(0), s9 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0);
+  for (let n = 0; n < iters; n++) {
+    s0 = fma4(s0, x0, x1); s1 = fma4(s1, x0, x2); s2 = fma4(s2, x0, x3); s3 = fma4(s3, x0, x4);
+    s4 = fma4(s4, x1, x2); s5 = fma4(s5, x1, x3); s6 = fma4(s6, x1, x4); s7 = fma4(s7, x2, x3);
+    s8 = fma4(s8, x2, x4); s9 = fma4(s9, x3, x4); s10 = fma4(s10, x0, x0); s11 = fma4(s11, x1, x1);
+  }
+  const t = f32x4.add(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)), f32x4.add(f32x4.add(s4, s5), f32x4.add(s6, s7)));
+  return lane0(f32x4.add(t, f32x4.add(f32x4.add(s8, s9), f32x4.add(s10, s11))));
+}
+
+function probe16(iters: i32, inv: usize): f32 {
+  const x0 = v128.load(inv), x1 = v128.load(inv, 16), x2 = v128.load(inv, 32);
+  const x3 = v128.load(inv, 48), x4 = v128.load(inv, 64), x5 = v128.load(inv, 80);
+  let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+  let s4 = f32x4.splat(0), s5 = f32x4.splat(0), s6 = f32x4.splat(0), s7 = f32x4.splat(0);
+  let s8 = f32x4.splat(0), s9 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0);
+  let s12 = f32x4.splat(0), s13 = f32x4.splat(0), s14 = f32x4.splat(0), s15 = f32x4.splat(0);
+  for (let n = 0; n < iters; n++) {
+    s0 = fma4(s0, x0, x1); s1 = fma4(s1, x0, x2); s2 = fma4(s2, x0, x3); s3 = fma4(s3, x0, x4);
+    s4 = fma4(s4, x0, x5); s5 = fma4(s5, x1, x2); s6 = fma4(s6, x1, x3); s7 = fma4(s7, x1, x4);
+    s8 = fma4(s8, x1, x5); s9 = fma4(s9, x2, x3); s10 = fma4(s10, x2, x4); s11 = fma4(s11, x2, x5);
+    s12 = fma4(s12, x3, x4); s13 = fma4(s13, x3, x5); s14 = fma4(s14, x4, x5); s15 = fma4(s15, x0, x0);
+  }
+  const t = f32x4.add(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)), f32x4.add(f32x4.add(s4, s5), f32x4.add(s6, s7)));
+  const u = f32x4.add(f32x4.add(f32x4.add(s8, s9), f32x4.add(s10, s11)), f32x4.add(f32x4.add(s12, s13), f32x4.add(s14, s15)));
+  return lane0(f32x4.add(t, u));
 }

@@ -11,7 +11,7 @@ export interface KernelExports {
   gemm_nn(c: number, a: number, b: number, M: number, K: number, N: number, acc: number): void;
   gemm_tn(c: number, a: number, b: number, M: number, K: number, N: number, acc: number): void;
   gemm_nt(c: number, a: number, b: number, M: number, K: number, N: number, acc: number): void;
-  simd_peak_probe(iters: number, seed: number): number;
+  simd_peak_probe(iters: number, seed: number, chains: number): number;
   // elementwise.ts
   add(out: number, a: number, b: number, n: number): void;
   sub(out: number, a: number, b: number, n: number): void;

@@ -1,0 +1,71 @@
+// Shared helpers for the benchmark suites (bench/<suite>.bench.ts, run by scripts/bench.mjs).
+// Each suite prints a readable table and, as its last line, one JSON object with its headline
+// figures. The machine has few cores shared with other work, so suites time short samples in
+// several rounds and keep the fastest sample of each task: interference only ever adds time.
+import { cpus } from 'node:os';
+import { Bench } from 'tinybench';
+import { simdSupported } from '../src/index.js';
+
+export interface BenchTask {
+  name: string;
+  fn: () => void;
+  /** Minimum samples per round (tinybench `iterations`); keep it small for slow tasks. */
+  iterations?: number;
+}
+
+export interface RunOptions {
+  /** Rounds over all tasks; the tasks alternate, so a burst of load hits all of them alike. */
+  rounds?: number;
+  /** Milliseconds per task per round (tinybench `time`). */
+  time?: number;
+  warmupTime?: number;
+}
+
+/** Runs every task with tinybench in `rounds` rounds; returns each task's fastest sample in ms. */
+export async function bestTimes(tasks: BenchTask[], opts: RunOptions = {}): Promise<Map<string, number>> {
+  const { rounds = 3, time = 150, warmupTime = 30 } = opts;
+  const best = new Map<string, number>();
+  for (let r = 0; r < rounds; r++) {
+    for (const t of tasks) {
+      // One Bench per task so that each can have its own minimum iteration count.
+      const bench = new Bench({ time, iterations: t.iterations ?? 10, warmupTime, warmupIterations: r === 0 ? 2 : 1 });
+      bench.add(t.name, t.fn);
+      await bench.warmup();
+      await bench.run();
+      const result = bench.tasks[0]!.result;
+      if (!result || result.error) throw new Error(`bench task ${t.name} failed: ${String(result?.error)}`);
+      best.set(t.name, Math.min(best.get(t.name) ?? Infinity, result.min));
+    }
+  }
+  return best;
+}
+
+/** GFLOP/s for `flops` floating-point operations done in `ms` milliseconds. */
+export function gflops(flops: number, ms: number): number {
+  return flops / ms / 1e6;
+}
+
+/** Rounds to `digits` decimals (for the JSON line). */
+export function round(x: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** A plain-text table with right-aligned columns. */
+export function formatTable(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => c.padStart(widths[i]!)).join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(r.map(String)))].join('\n');
+}
+
+/** One line describing the machine and engine, printed by every suite. */
+export function machineLine(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  return `machine: ${cpu}, ${cpus().length} logical cores; node ${process.version}; wasm SIMD ${simdSupported ? 'on' : 'off'}`;
+}
+
+/** Prints the suite's headline figures as one JSON object; must be the suite's last output. */
+export function printJsonLine(obj: Record<string, unknown>): void {
+  console.log(JSON.stringify(obj));
+}
