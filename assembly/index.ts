@@ -10,3 +10,4 @@ export * from './lstm';
 /** First byte the TypeScript allocator may use. */
 export function heap_base(): usize { return __heap_base; }
 export * from './mos';
+export * from './sparse';

@@ -32,3 +32,16 @@ export { encodeSafetensors, decodeSafetensors, SafetensorsError, SAFETENSORS_MAX
 export type { SafetensorsTensor, SafetensorsDType, DecodedSafetensor, DecodedSafetensors } from './io/safetensors.js';
 export { crc32 } from './io/crc32.js';
 export { DenseWeight, asRecurrentWeight, type RecurrentWeight } from './nn/lstm-weight.js';
+export { Module, ModuleList, isSparse, trainable } from './nn/module.js';
+export type { Weight } from './nn/module.js';
+export { Linear } from './nn/linear.js';
+export type { LinearOptions } from './nn/linear.js';
+export { Embedding } from './nn/embedding.js';
+export { LSTM } from './nn/lstm.js';
+export type { LSTMForwardOptions, LSTMOutput } from './nn/lstm.js';
+export { lockedDropout, embeddedDropout, dropConnect } from './nn/dropout.js';
+export { activationRegularization, temporalActivationRegularization } from './nn/regularizers.js';
+export { SparseRecurrentWeight, asRecurrent, lookup, linear } from './nn/sparse-weight.js';
+export * from './models/index.js';
+export { CSRMatrix, remapSlots } from './sparse/csr.js';
+export type { CSROptions, Coords, KeepRule, Rebuilt, TransposedIndex } from './sparse/csr.js';

@@ -54,6 +54,13 @@ export interface KernelExports {
   lstm_gates_forward(pre: number, rec: number, bias: number, cPrev: number, c: number, tc: number, h: number, y: number, H: number, B: number, ld: number): void;
   lstm_gates_backward(dpre: number, dgate: number, dc: number, dy: number, dhRec: number, acts: number, cPrev: number, tc: number, H: number, B: number, ld: number): void;
   lstm_bias_backward(db: number, dpre: number, rows: number, cols: number): void;
+  // sparse.ts (W is CSR: rowPtr, colIdx, values; see src/sparse/csr.ts)
+  spmm(y: number, rowPtr: number, colIdx: number, values: number, x: number, M: number, N: number, acc: number): void;
+  spmm_t(y: number, rowPtr: number, colIdx: number, values: number, g: number, M: number, K: number, N: number, acc: number): void;
+  spmm_t_csc(y: number, colPtr: number, rowIdx: number, slotOf: number, values: number, g: number, K: number, N: number, acc: number): void;
+  sddmm(dvalues: number, rowPtr: number, colIdx: number, g: number, x: number, M: number, N: number, acc: number): void;
+  csr_gather_rows(out: number, rowPtr: number, colIdx: number, values: number, ids: number, count: number, E: number): void;
+  csr_gather_rows_grad(gvalues: number, rowPtr: number, colIdx: number, g: number, ids: number, count: number, E: number): void;
 }
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {

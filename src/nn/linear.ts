@@ -1,9 +1,9 @@
 // Linear: y = x·Wᵀ + b with PyTorch's layout (W is [out, in]) and initialisation U(±1/√in).
-import { add, matmul } from '../ops/index.js';
 import { globalRandom, type Random } from '../random.js';
 import { Tensor, shapeString } from '../tensor.js';
 import { uniformParam } from './init.js';
-import { Module, isSparse, type Weight } from './module.js';
+import { Module, type Weight } from './module.js';
+import { linear } from './sparse-weight.js';
 
 export interface LinearOptions {
   bias?: boolean;
@@ -39,10 +39,6 @@ export class Linear extends Module {
     if (x.rank !== 2 || x.shape[1] !== this.inFeatures) {
       throw new RangeError(`selfish-rnn: Linear(${this.inFeatures}→${this.outFeatures}) expects input [N, ${this.inFeatures}], got ${shapeString(x.shape)}`);
     }
-    const w = this.weight;
-    if (isSparse(w)) throw new Error('selfish-rnn: sparse Linear weights need the sparse kernels (src/ops/sparse.ts)');
-    const y = matmul(x, w, { transB: true });
-    const b = this.bias;
-    return b ? add(y, b) : y;
+    return linear(x, this.weight, this.bias);
   }
 }

@@ -4,22 +4,13 @@
 // same dotted names PyTorch would (`rnns.0.weight_hh_l0`, `decoder.weight`, ...) and state dicts
 // can be exchanged. A weight slot holds either a dense Tensor or a sparse (CSR) weight; for a
 // sparse weight the trainable tensor is its `values` (one entry per nonzero).
+import { CSRMatrix } from '../sparse/csr.js';
 import { Tensor, shapeString } from '../tensor.js';
 
-/** What a sparse weight exposes to modules (implemented by the CSR matrix). */
-export interface SparseWeightLike {
-  readonly rows: number;
-  readonly cols: number;
-  readonly nnz: number;
-  /** The trainable nonzero values, a leaf Tensor of shape [nnz]. */
-  readonly values: Tensor;
-  dispose(): void;
-}
+export type Weight = Tensor | CSRMatrix;
 
-export type Weight = Tensor | SparseWeightLike;
-
-export function isSparse(w: Weight): w is SparseWeightLike {
-  return !(w instanceof Tensor);
+export function isSparse(w: Weight): w is CSRMatrix {
+  return w instanceof CSRMatrix;
 }
 
 /** The tensor that receives gradients for a weight slot. */
@@ -158,5 +149,26 @@ export abstract class Module {
       trainable(w).grad?.dispose();
       w.dispose();
     }
+  }
+}
+
+/** An indexed list of modules, named '0', '1', ... like torch.nn.ModuleList. */
+export class ModuleList<M extends Module = Module> extends Module {
+  readonly items: M[];
+
+  constructor(items: M[]) {
+    super();
+    this.items = items;
+    items.forEach((m, i) => this.registerModule(String(i), m));
+  }
+
+  get length(): number {
+    return this.items.length;
+  }
+
+  at(i: number): M {
+    const m = this.items[i];
+    if (m === undefined) throw new RangeError(`selfish-rnn: ModuleList index ${i} out of range (length ${this.items.length})`);
+    return m;
   }
 }

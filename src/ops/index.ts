@@ -11,3 +11,4 @@ export type { DropoutOptions } from './dropout.js';
 export { softmax, logSoftmax, crossEntropy } from './softmax.js';
 export { mixtureNLL } from './mos.js';
 export { lstmLayer, type LstmWeights, type LstmState, type LstmResult } from './lstm.js';
+export { sparseMatmul, sparseLinear, sparseEmbedding, setSparseTransposeForm } from './sparse.js';

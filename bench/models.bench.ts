@@ -1,0 +1,91 @@
+// Training-step throughput of the language models: forward + backward + SGD update, in tokens/s
+// (T·B tokens per step), dense against every weight matrix at density 0.33 (CSR, real sparse
+// kernels), with the batch size and BPTT length of each configuration and the PTB vocabulary
+// (10,000). For reference, PyTorch 1.13 on a 2-core x86 CPU trains dense zaremba-small at about
+// 7,200 tokens/s and zaremba-medium at about 1,700 tokens/s (issue #4).
+//
+// Run: npm run bench -- models   (or: npm run build && node build/bench/models.bench.js)
+// Optional: MODELS=zaremba-small,zaremba-medium to run a subset.
+// Last line: {"suite":"models","tokens_per_s":{"zaremba-small":{"1":t,"0.33":t},...}}
+import { Bench } from 'tinybench';
+import {
+  clipGradNorm, createModel, CSRMatrix, IntTensor, memoryStats, modelConfig, Random, SGD, simdSupported, tidy,
+  type LanguageModel, type LMState, type Module, type Tensor,
+} from '../src/index.js';
+
+const VOCAB = 10_000;
+const DENSITIES = [1, 0.33];
+const NAMES = (process.env.MODELS ?? 'zaremba-small,zaremba-medium,awd-lstm-mos-ptb').split(',');
+
+/** Every weight matrix (not biases) becomes CSR with exactly round(d·numel) random nonzeros. */
+function sparsifyAll(model: Module, density: number, rng: Random): void {
+  for (const [name, w] of model.namedWeights()) {
+    if (name.includes('bias') || !(w as Tensor).shape || (w as Tensor).rank !== 2) continue;
+    const dense = w as Tensor;
+    const n = dense.size, k = Math.round(density * n);
+    const keep = new Uint8Array(n);
+    // Floyd's algorithm: k distinct positions uniformly.
+    for (let j = n - k; j < n; j++) {
+      const t = rng.int(j + 1);
+      if (keep[t]) keep[j] = 1;
+      else keep[t] = 1;
+    }
+    const csr = CSRMatrix.fromDense(dense, keep, { name });
+    const path = name.split('.');
+    const owner = path.slice(0, -1).join('.');
+    const m = owner === '' ? model : model.namedModules().find(([p]) => p === owner)![1];
+    m.setWeight(path[path.length - 1]!, csr);
+    dense.dispose();
+  }
+}
+
+const results: Record<string, Record<string, number>> = {};
+const rows: Record<string, string | number>[] = [];
+
+for (const name of NAMES) {
+  results[name] = {};
+  const cfg = modelConfig(name, { vocab: VOCAB });
+  const T = cfg.bptt, B = cfg.batchSize;
+  for (const d of DENSITIES) {
+    const rng = new Random(1);
+    const model: LanguageModel = createModel(cfg, {}, rng);
+    if (d < 1) sparsifyAll(model, d, rng);
+    const opt = new SGD(model.parameters(), { lr: 1, weightDecay: 1.2e-6 });
+    const input = new IntTensor(Array.from({ length: T * B }, () => rng.int(VOCAB)), [T, B], { persistent: true });
+    const target = new IntTensor(Array.from({ length: T * B }, () => rng.int(VOCAB)), [T * B], { persistent: true });
+    let state: LMState = model.initState(B);
+    const step = () => {
+      const next = tidy(() => {
+        const out = model.forward(input, target, state);
+        out.loss.backward();
+        return out.state.flatMap((s) => [s.h, s.c]);
+      });
+      for (const s of state) { s.h.dispose(); s.c.dispose(); }
+      state = Array.from({ length: next.length / 2 }, (_, l) => ({ h: next[2 * l]!, c: next[2 * l + 1]! }));
+      clipGradNorm(model.parameters(), 0.25);
+      opt.step();
+      opt.zeroGrad();
+    };
+    const big = name.startsWith('awd') || name.includes('large');
+    const bench = new Bench({ time: 0, iterations: big ? 2 : 5, warmupIterations: 1, warmupTime: 0 });
+    bench.add(`${name} d=${d}`, step);
+    await bench.warmup();
+    await bench.run();
+    const ms = bench.tasks[0]!.result!.mean;
+    const tps = (T * B) / (ms / 1000);
+    results[name]![String(d)] = Math.round(tps);
+    rows.push({
+      model: name, density: d, 'T×B': `${T}×${B}`, params: model.numParameters(), 'step ms': ms.toFixed(0), 'tokens/s': Math.round(tps),
+      'vs dense': d === 1 ? '1.00×' : `${(tps / results[name]!['1']!).toFixed(2)}×`, 'wasm MiB': (memoryStats().memoryBytes / 2 ** 20).toFixed(0),
+    });
+    for (const s of state) { s.h.dispose(); s.c.dispose(); }
+    input.dispose();
+    target.dispose();
+    opt.dispose();
+    model.dispose();
+  }
+}
+
+console.log(`\nmodels: training step (forward + backward + clip + SGD), vocab ${VOCAB}, ${simdSupported ? 'SIMD' : 'scalar'} build, single thread`);
+console.table(rows);
+console.log(JSON.stringify({ suite: 'models', tokens_per_s: results }));

@@ -1,0 +1,135 @@
+// AWD-LSTM with a Mixture-of-Softmaxes head (Yang et al. 2018, zihangdai/mos `model.py`), on the
+// fused LSTM and the fused MoS loss:
+//
+//   emb    = embeddedDropout(encoder(input), dropoute) → lockedDropout(dropouti)
+//   layers = nlayers single-layer LSTMs (emsize → nhid → … → nhidlast), DropConnect wdrop on W_hh,
+//            lockedDropout(dropouth) between layers
+//   output = lockedDropout(last raw output, dropout)                              [T, B, nhidlast]
+//   prior  = logSoftmax(prior(output)) (no bias)                                 [T·B, K]
+//   latent = lockedDropout(tanh(latent.0(output)), dropoutl) viewed [T·B·K, emsize]
+//   logits = latent · encoder.weightᵀ + decoder.bias (tied decoder)              [T·B·K, V]
+//   nll    = mixtureNLL(logits, prior, target);  loss = nll + α·mean(output²) + β·mean(Δraw²)
+//
+// Parameter names: encoder.weight, rnns.{l}.weight_ih_l0 / weight_hh_l0 / bias_ih_l0 / bias_hh_l0,
+// prior.weight, latent.0.weight, latent.0.bias, decoder.bias (decoder.weight is encoder.weight).
+// The MoS repository wraps each LSTM in WeightDrop, so its own names are
+// rnns.{l}.module.weight_hh_l0_raw etc.; export maps ours to PyTorch's plain LSTM names.
+import { add, logSoftmax, mixtureNLL, reshape, tanh } from '../ops/index.js';
+import { dropConnect, embeddedDropout, lockedDropout } from '../nn/dropout.js';
+import { Embedding } from '../nn/embedding.js';
+import { constantParam } from '../nn/init.js';
+import { Linear } from '../nn/linear.js';
+import { LSTM } from '../nn/lstm.js';
+import { Module, ModuleList, type Weight } from '../nn/module.js';
+import { activationRegularization, temporalActivationRegularization } from '../nn/regularizers.js';
+import { linear } from '../nn/sparse-weight.js';
+import { globalRandom, type Random } from '../random.js';
+import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
+import type { LMConfig } from './configs.js';
+import type { LanguageModel, LMOutput, LMState } from './language-model.js';
+
+/** The output layer whose weight is the encoder's (tied); it owns only its bias. */
+class TiedDecoder extends Module {
+  constructor(private readonly source: Embedding, vocab: number) {
+    super();
+    this.registerWeight('bias', constantParam([vocab], 0));
+  }
+
+  get weight(): Weight {
+    return this.source.weight;
+  }
+
+  /** x [N, E] → logits [N, V]. */
+  forward(x: Tensor): Tensor {
+    return linear(x, this.weight, this.getWeight('bias') as Tensor);
+  }
+}
+
+export class AwdLstmMosModel extends Module implements LanguageModel {
+  readonly encoder: Embedding;
+  readonly rnns: ModuleList<LSTM>;
+  readonly prior: Linear;
+  readonly latent: ModuleList<Linear>;
+  readonly decoder: TiedDecoder;
+  readonly rng: Random;
+
+  constructor(readonly config: LMConfig, rng: Random = globalRandom) {
+    super();
+    const c = config;
+    if (c.vocab <= 0) throw new RangeError('selfish-rnn: the model needs config.vocab > 0 (set it from the corpus vocabulary)');
+    if (!c.tied) throw new RangeError('selfish-rnn: awd-mos models are built with tied encoder/decoder weights (tied: true)');
+    this.rng = rng;
+    this.encoder = this.registerModule('encoder', new Embedding(c.vocab, c.emsize, { initRange: 0.1, rng }));
+    const sizes = Array.from({ length: c.nlayers }, (_, l) => (l === c.nlayers - 1 ? c.nhidlast : c.nhid));
+    this.rnns = this.registerModule('rnns', new ModuleList(sizes.map((h, l) => new LSTM(l === 0 ? c.emsize : c.nhid, h, 1, { rng }))));
+    this.prior = this.registerModule('prior', new Linear(c.nhidlast, c.nExperts, { bias: false, rng }));
+    this.latent = this.registerModule('latent', new ModuleList([new Linear(c.nhidlast, c.nExperts * c.emsize, { rng })]));
+    this.decoder = this.registerModule('decoder', new TiedDecoder(this.encoder, c.vocab));
+  }
+
+  private run(input: IntTensor, state?: LMState) {
+    const c = this.config;
+    if (input.shape.length !== 2) throw new RangeError(`selfish-rnn: the model expects input ids [T, B], got ${shapeString(input.shape)}`);
+    if (state !== undefined && state.length !== c.nlayers) throw new RangeError(`selfish-rnn: ${state.length} states for ${c.nlayers} layers`);
+    const [T, B] = input.shape as [number, number];
+    const train = this.training, rng = this.rng;
+    let x = embeddedDropout(() => this.encoder.forward(input), input, c.vocab, c.dropoute, train, rng);
+    x = lockedDropout(x, c.dropouti, train, rng);
+    const next: LMState = [];
+    let raw = x;
+    for (let l = 0; l < c.nlayers; l++) {
+      const r = this.rnns.at(l).forward(x, state ? [state[l]!] : undefined, {
+        recurrentValues: (v) => dropConnect(v, c.wdrop, train, { rng }),
+      });
+      raw = r.output;
+      next.push(r.state[0]!);
+      x = l < c.nlayers - 1 ? lockedDropout(raw, c.dropouth, train, rng) : raw;
+    }
+    const output = lockedDropout(raw, c.dropout, train, rng);
+    const flat = reshape(output, [T * B, c.nhidlast]);
+    const logPrior = logSoftmax(this.prior.forward(flat));
+    let latent = tanh(this.latent.at(0).forward(flat));
+    latent = lockedDropout(reshape(latent, [T, B, c.nExperts * c.emsize]), c.dropoutl, train, rng);
+    const logits = this.decoder.forward(reshape(latent, [T * B * c.nExperts, c.emsize]));
+    return { logits, logPrior, output, raw, next, T, B };
+  }
+
+  forward(input: IntTensor, target: IntTensor, state?: LMState): LMOutput {
+    const c = this.config;
+    const r = this.run(input, state);
+    const nll = mixtureNLL(r.logits, r.logPrior, target);
+    let loss = nll;
+    if (c.alpha !== 0) loss = add(loss, activationRegularization(r.output, c.alpha));
+    if (c.beta !== 0 && r.T > 1) loss = add(loss, temporalActivationRegularization(r.raw, c.beta));
+    return { loss, nll, state: r.next };
+  }
+
+  logProbs(input: IntTensor, state?: LMState): { logProbs: Tensor; state: LMState } {
+    const c = this.config;
+    const r = this.run(input, state);
+    // log p(w) = logsumexp_k (log π_k + log softmax_k(w)), row by row in TypeScript: sampling only.
+    const N = r.T * r.B, K = c.nExperts, V = c.vocab;
+    const lsT = logSoftmax(r.logits);
+    const out = new Tensor([N, V]);
+    // Views taken after the last allocation (an allocation may grow memory and detach them).
+    const ls = lsT.data, lp = r.logPrior.data, o = out.data;
+    for (let n = 0; n < N; n++) {
+      for (let w = 0; w < V; w++) {
+        let m = -Infinity;
+        for (let k = 0; k < K; k++) m = Math.max(m, lp[n * K + k]! + ls[(n * K + k) * V + w]!);
+        let s = 0;
+        for (let k = 0; k < K; k++) s += Math.exp(lp[n * K + k]! + ls[(n * K + k) * V + w]! - m);
+        o[n * V + w] = m + Math.log(s);
+      }
+    }
+    return { logProbs: out, state: r.next };
+  }
+
+  initState(batchSize: number): LMState {
+    const c = this.config;
+    return Array.from({ length: c.nlayers }, (_, l) => {
+      const h = l === c.nlayers - 1 ? c.nhidlast : c.nhid;
+      return { h: zeros([batchSize, h], { persistent: true }), c: zeros([batchSize, h], { persistent: true }) };
+    });
+  }
+}

@@ -1,0 +1,18 @@
+// Building a language model from a configuration.
+import { globalRandom, type Random } from '../random.js';
+import { AwdLstmMosModel } from './awd-lstm-mos.js';
+import { modelConfig, type LMConfig } from './configs.js';
+import type { LanguageModel } from './language-model.js';
+import { StackedLSTMModel } from './stacked-lstm.js';
+
+export { modelConfig, MODEL_NAMES } from './configs.js';
+export type { LMConfig } from './configs.js';
+export type { LanguageModel, LMOutput, LMState } from './language-model.js';
+export { StackedLSTMModel } from './stacked-lstm.js';
+export { AwdLstmMosModel } from './awd-lstm-mos.js';
+
+/** A model from a configuration object, or from a configuration name plus overrides. */
+export function createModel(config: LMConfig | string, overrides: Partial<LMConfig> = {}, rng: Random = globalRandom): LanguageModel {
+  const cfg = typeof config === 'string' ? modelConfig(config, overrides) : { ...config, ...overrides };
+  return cfg.kind === 'awd-mos' ? new AwdLstmMosModel(cfg, rng) : new StackedLSTMModel(cfg, rng);
+}
