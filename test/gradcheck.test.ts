@@ -6,8 +6,9 @@ import { memoryStats, registeredOps } from '../src/index.js';
 import { checkedOps, gradcheck, type GradCase } from './helpers/gradcheck.js';
 import { coreCases } from './gradcases/core.js';
 import { lstmCases } from './gradcases/lstm.js';
+import { sparseCases } from './gradcases/sparse.js';
 
-const cases: GradCase[] = [...coreCases, ...lstmCases];
+const cases: GradCase[] = [...coreCases, ...lstmCases, ...sparseCases];
 
 for (const c of cases) {
   test(`gradcheck ${c.op}: ${c.label}`, () => gradcheck(c));

@@ -30,6 +30,8 @@ export interface GradCase {
   detached?: number[];
   /** Tolerance on the relative error (default 2e-3). */
   tol?: number;
+  /** Frees what `run` created outside the tape (e.g. sparse index arrays), after the check. */
+  after?: () => void;
 }
 
 const checked = new Set<string>();
@@ -109,5 +111,6 @@ export function gradcheck(c: GradCase, seed = 1): void {
       inp.grad = null;
     });
   });
+  c.after?.();
   checked.add(c.op);
 }
