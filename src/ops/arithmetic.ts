@@ -17,7 +17,6 @@ function binary(op: string, a: Tensor, b: Tensor, kernel: Kernel): { out: Tensor
   b.assertLive();
   const shape = broadcastShape(a.shape, b.shape, op);
   const out = new Tensor(shape);
-  // Bias-style broadcast of b along rows has a dedicated kernel for add.
   const ea = expandTo(a, shape);
   const eb = expandTo(b, shape);
   kernel(out.ptr, ea.ptr, eb.ptr, out.size);
@@ -30,9 +29,20 @@ function release(t: Tensor, orig: Tensor): void {
 
 /** a + b, broadcasting. */
 export function add(a: Tensor, b: Tensor): Tensor {
-  const { out, ea, eb } = binary('add', a, b, kernels.add);
-  release(ea, a);
-  release(eb, b);
+  const bias = a.rank === 2 && b.rank === 1 && b.shape[0] === a.shape[1];
+  let out: Tensor;
+  if (bias) {
+    // The bias case (x·W + b) without materialising b at the output shape.
+    a.assertLive();
+    b.assertLive();
+    out = new Tensor(a.shape);
+    kernels.add_row_bcast(out.ptr, a.ptr, b.ptr, a.shape[0]!, a.shape[1]!);
+  } else {
+    const r = binary('add', a, b, kernels.add);
+    release(r.ea, a);
+    release(r.eb, b);
+    out = r.out;
+  }
   return record(out, 'add', [a, b], (g, [ga, gb]) => {
     if (ga) accumulateReduced(ga, g);
     if (gb) accumulateReduced(gb, g);
