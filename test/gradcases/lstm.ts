@@ -1,5 +1,5 @@
 // Gradient-check cases for the fused LSTM layer (src/ops/lstm.ts) against a float64 LSTM.
-import { lstmLayer } from '../../src/index.js';
+import { CSRMatrix, lstmLayer, SparseRecurrentWeight, type Tensor } from '../../src/index.js';
 import type { GradCase } from '../helpers/gradcheck.js';
 
 /** Float64 LSTM (PyTorch semantics) → [y (T·B·H), hT (B·H), cT (B·H)] concatenated. */
@@ -56,3 +56,44 @@ export const lstmCases: GradCase[] = [
     oracle: (xs) => lstmOracle(3, 3, 2, 4, xs).subarray(0, 3 * 3 * 4),
   },
 ];
+
+// ---- the same layer with CSR weights (SpMM / SpMMᵀ / SDDMM inside the recurrence) -------------
+
+/** Sparsity pattern of a 4H×K weight: entry (r, c) exists when (3r + 5c) % 7 < 3, plus all of row 0. */
+function lstmPattern(rows: number, cols: number): { row: number[]; col: number[] } {
+  const row: number[] = [], col: number[] = [];
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) if (r === 0 || (3 * r + 5 * c) % 7 < 3) { row.push(r); col.push(c); }
+  return { row, col };
+}
+
+const sparseMade: CSRMatrix[] = [];
+
+/** A SparseRecurrentWeight whose values are the gradcheck's leaf tensor. */
+function sparseWeight(values: Tensor, rows: number, cols: number): SparseRecurrentWeight {
+  const m = CSRMatrix.fromCoords([rows, cols], lstmPattern(rows, cols), { requiresGrad: false });
+  sparseMade.push(m);
+  return new SparseRecurrentWeight(m, values);
+}
+
+function densify(values: Float64Array, rows: number, cols: number): Float64Array {
+  const p = lstmPattern(rows, cols), d = new Float64Array(rows * cols);
+  p.row.forEach((r, k) => (d[r * cols + p.col[k]!] = values[k]!));
+  return d;
+}
+
+{
+  const [T, B, I, H] = [3, 2, 3, 5];
+  const nIh = lstmPattern(4 * H, I).row.length, nHh = lstmPattern(4 * H, H).row.length;
+  lstmCases.push({
+    op: 'lstm',
+    label: `CSR W_ih and W_hh, T=${T} B=${B} I=${I} H=${H}`,
+    shapes: [[T, B, I], [nIh], [nHh], [4 * H], [4 * H], [B, H], [B, H]],
+    run: ([x, vIh, vHh, bIh, bHh, h, c]) => {
+      const r = lstmLayer(x!, { wIh: sparseWeight(vIh!, 4 * H, I), wHh: sparseWeight(vHh!, 4 * H, H), bIh: bIh!, bHh: bHh! }, { h: h!, c: c! });
+      return [r.output, r.h, r.c];
+    },
+    detached: [1, 2],
+    oracle: ([x, vIh, vHh, ...rest]) => lstmOracle(T, B, I, H, [x!, densify(vIh!, 4 * H, I), densify(vHh!, 4 * H, H), ...rest]),
+    after: () => { for (const m of sparseMade.splice(0)) m.dispose(); },
+  });
+}
