@@ -5,6 +5,7 @@ export * from './gemm';
 export * from './elementwise';
 export * from './softmax';
 export * from './gather';
+export * from './sparse';
 
 /** First byte the TypeScript allocator may use. */
 export function heap_base(): usize { return __heap_base; }

@@ -12,3 +12,5 @@ export type { RefMemory, ReferenceKernels } from './backend/reference.js';
 export { registeredOps, opTable } from './ops/registry.js';
 export type { OpInfo } from './ops/registry.js';
 export * from './ops/index.js';
+export { CSRMatrix, remapSlots } from './sparse/csr.js';
+export type { CSROptions, Coords, KeepRule, Rebuilt, TransposedIndex } from './sparse/csr.js';

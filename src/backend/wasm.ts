@@ -44,6 +44,13 @@ export interface KernelExports {
   // gather.ts
   gather_rows(out: number, table: number, ids: number, count: number, E: number): void;
   scatter_add_rows(gtable: number, g: number, ids: number, count: number, E: number): void;
+  // sparse.ts (W is CSR: rowPtr, colIdx, values; see src/sparse/csr.ts)
+  spmm(y: number, rowPtr: number, colIdx: number, values: number, x: number, M: number, N: number, acc: number): void;
+  spmm_t(y: number, rowPtr: number, colIdx: number, values: number, g: number, M: number, K: number, N: number, acc: number): void;
+  spmm_t_csc(y: number, colPtr: number, rowIdx: number, slotOf: number, values: number, g: number, K: number, N: number, acc: number): void;
+  sddmm(dvalues: number, rowPtr: number, colIdx: number, g: number, x: number, M: number, N: number, acc: number): void;
+  csr_gather_rows(out: number, rowPtr: number, colIdx: number, values: number, ids: number, count: number, E: number): void;
+  csr_gather_rows_grad(gvalues: number, rowPtr: number, colIdx: number, g: number, ids: number, count: number, E: number): void;
 }
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {

@@ -9,3 +9,4 @@ export { embedding } from './embedding.js';
 export { dropout, dropoutMask } from './dropout.js';
 export type { DropoutOptions } from './dropout.js';
 export { softmax, logSoftmax, crossEntropy } from './softmax.js';
+export { sparseMatmul, sparseLinear, sparseEmbedding, setSparseTransposeForm } from './sparse.js';

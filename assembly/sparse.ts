@@ -1,0 +1,406 @@
+// Sparse × dense kernels for CSR weights: the compute behind sparse training.
+//
+// A CSR matrix W (M×K) is three arrays (src/sparse/csr.ts explains the format):
+//   rowPtr (i32, M+1)  the nonzeros of row i are the slots s = rowPtr[i] .. rowPtr[i+1]-1
+//   colIdx (i32, nnz)  column of slot s, ascending within a row
+//   values (f32, nnz)  value of slot s
+// Dense operands are row-major with N columns (N = batch, or batch×time). Every kernel is
+// vectorised over N, so one nonzero costs N/4 f32x4 multiply-adds and a missing entry costs
+// nothing at all. Pointers are byte offsets; no alignment is required. Outputs must not alias
+// inputs. `acc` = 0 overwrites the output, 1 accumulates into it (gradient accumulation).
+//
+// Column panels: the N columns are cut into panels of nv ≤ 6 vectors (≤ 24 floats; 8 for SpMMᵀ)
+// of nearly equal width, plus the last N mod 4 columns, done with scalar code. Inside a panel the
+// output slice of a row stays in registers across all of that row's nonzeros (SpMM, SDDMM) or
+// the input slice does (SpMMᵀ scatter). For the recurrent products (N = batch = 20) there is one
+// panel of 5 vectors and every array is read once: per nonzero, 5 loads of a row of X and 5
+// multiply-adds, with X (K × 80 bytes) in L1/L2.
+//
+// The panel bodies are @inline templates whose first argument `nv` is a literal in each
+// specialisation (spmmPanel5 = the template with nv = 5, ...): the optimiser folds the
+// `if (nv > k)` tests away, leaving straight-line code with exactly nv accumulators. The
+// specialisations are called through a table (SPMM_PANELS[nv](...)) rather than a switch, on
+// purpose: Binaryen inlines a function that has one direct caller, and a single exported
+// function holding all the loops made V8 spill the hot loop's pointers to the stack; one wasm
+// function per specialisation keeps them in registers (+8% SpMM at N = 20, measured).
+// Constant offsets go in the instruction (`v128.load(p, 16)`, not `ld(p + 16)`): Binaryen turns
+// `p + 64` into `p - (-64)`, which V8 then computes in a register of its own.
+
+@inline function ld(p: usize): v128 { return v128.load(p); }
+@inline function st(p: usize, v: v128): void { v128.store(p, v); }
+@inline function fma4(acc: v128, a: v128, b: v128): v128 { return f32x4.add(acc, f32x4.mul(a, b)); }
+@inline function i32at(p: usize, k: i32): i32 { return load<i32>(p + (<usize>k << 2)); }
+
+/**
+ * Widest panel, in vectors, per kernel. V8 issues all loads of a loop body before its arithmetic,
+ * so SpMM and SDDMM hold about 2·nv vectors at once: beyond 6 they spill (x64 has 15 usable vector
+ * registers; nv = 8 ran at half the speed of nv = 5). SpMMᵀ stores between its loads: 8 fit.
+ */
+const MAXV_SPMM: i32 = 6;
+const MAXV_SPMMT: i32 = 8;
+const MAXV_SDDMM: i32 = 6;
+
+/** Width of the next panel: the `left` vectors split into equal panels of at most `maxv`. */
+@inline function nextPanel(left: i32, maxv: i32): i32 {
+  const panels = (left + maxv - 1) / maxv;
+  return (left + panels - 1) / panels;
+}
+
+// ---- SpMM: Y = W·X (and the gather form of Wᵀ·G, which is the same loop over a CSC index) ----
+
+/**
+ * One panel (4·nv columns, nv ≤ 6) of Y[rows×N] (+)= A·B where A is compressed by rows
+ * (ptr, idx) and B is dense. With `indirect`, the value of entry t is values[slotOf[t]]; that is how
+ * a CSC index (which permutes slots) reuses this loop.
+ */
+@inline function spmmPanel(
+  nv: i32, indirect: bool,
+  y: usize, ptr: usize, idx: usize, slotOf: usize, values: usize, b: usize,
+  rows: i32, rowBytes: usize, acc: i32,
+): void {
+  // y and b point at the panel's first column (the panel offset is folded in by the caller).
+  for (let i = 0; i < rows; i++) {
+    const yi = y + <usize>i * rowBytes;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
+    let a3 = f32x4.splat(0), a4 = f32x4.splat(0), a5 = f32x4.splat(0);
+    if (acc) {
+      a0 = ld(yi);
+      if (nv > 1) a1 = v128.load(yi, 16);
+      if (nv > 2) a2 = v128.load(yi, 32);
+      if (nv > 3) a3 = v128.load(yi, 48);
+      if (nv > 4) a4 = v128.load(yi, 64);
+      if (nv > 5) a5 = v128.load(yi, 80);
+    }
+    // Walk the entries with pointers, not an index: two fewer address computations per nonzero
+    // in V8's code (+5%, measured). pv walks the values, or the slot numbers when indirect.
+    const first = <usize>i32at(ptr, i) << 2, pend = idx + (<usize>i32at(ptr, i + 1) << 2);
+    let pv = (indirect ? slotOf : values) + first;
+    for (let pi = idx + first; pi < pend; pi += 4, pv += 4) {
+      const w = v128.load32_splat(indirect ? values + (<usize>load<i32>(pv) << 2) : pv);
+      const br = b + <usize>load<i32>(pi) * rowBytes;
+      a0 = fma4(a0, w, ld(br));
+      if (nv > 1) a1 = fma4(a1, w, v128.load(br, 16));
+      if (nv > 2) a2 = fma4(a2, w, v128.load(br, 32));
+      if (nv > 3) a3 = fma4(a3, w, v128.load(br, 48));
+      if (nv > 4) a4 = fma4(a4, w, v128.load(br, 64));
+      if (nv > 5) a5 = fma4(a5, w, v128.load(br, 80));
+    }
+    st(yi, a0);
+    if (nv > 1) v128.store(yi, a1, 16);
+    if (nv > 2) v128.store(yi, a2, 32);
+    if (nv > 3) v128.store(yi, a3, 48);
+    if (nv > 4) v128.store(yi, a4, 64);
+    if (nv > 5) v128.store(yi, a5, 80);
+  }
+}
+
+/** Columns [from, N) of the same product, scalar (the N mod 4 tail; every column in the scalar build). */
+@inline function spmmScalarColumns(
+  indirect: bool,
+  y: usize, ptr: usize, idx: usize, slotOf: usize, values: usize, b: usize,
+  rows: i32, N: i32, from: i32, acc: i32,
+): void {
+  const rowBytes = <usize>N << 2;
+  for (let i = 0; i < rows; i++) {
+    const yi = y + <usize>i * rowBytes;
+    if (!acc) for (let c = from; c < N; c++) store<f32>(yi + (<usize>c << 2), 0);
+    const end = i32at(ptr, i + 1);
+    for (let t = i32at(ptr, i); t < end; t++) {
+      const slot = indirect ? i32at(slotOf, t) : t;
+      const w = load<f32>(values + (<usize>slot << 2));
+      const br = b + <usize>i32at(idx, t) * rowBytes;
+      for (let c = from; c < N; c++) {
+        const o = <usize>c << 2;
+        store<f32>(yi + o, load<f32>(yi + o) + w * load<f32>(br + o));
+      }
+    }
+  }
+}
+
+// One wasm function per (form, nv), indexed by nv (entry 0 is never used). In the scalar build the
+// bodies are empty and never called (the tables still have to compile).
+type SpmmPanel = (y: usize, ptr: usize, idx: usize, slotOf: usize, values: usize, b: usize, rows: i32, rowBytes: usize, acc: i32) => void;
+function spmmPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, true, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, true, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, true, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, true, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, true, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, true, y, p, i, so, v, b, r, rb, acc); }
+const SPMM_PANELS: SpmmPanel[] = [spmmPanel1, spmmPanel1, spmmPanel2, spmmPanel3, spmmPanel4, spmmPanel5, spmmPanel6];
+const CSC_PANELS: SpmmPanel[] = [cscPanel1, cscPanel1, cscPanel2, cscPanel3, cscPanel4, cscPanel5, cscPanel6];
+
+/** Y[rows×N] (+)= A·B, A compressed by rows, B dense: the shared body of spmm and spmm_t_csc. */
+@inline function compressedTimesDense(
+  indirect: bool,
+  y: usize, ptr: usize, idx: usize, slotOf: usize, values: usize, b: usize,
+  rows: i32, N: i32, acc: i32,
+): void {
+  if (rows <= 0 || N <= 0) return;
+  const rowBytes = <usize>N << 2;
+  let off = 0;
+  if (ASC_FEATURE_SIMD) {
+    const panels = indirect ? CSC_PANELS : SPMM_PANELS;
+    for (let left = N >> 2; left > 0;) {
+      const nv = nextPanel(left, MAXV_SPMM), o = <usize>off << 2;
+      panels[nv](y + o, ptr, idx, slotOf, values, b + o, rows, rowBytes, acc);
+      off += nv << 2;
+      left -= nv;
+    }
+  }
+  if (off < N) spmmScalarColumns(indirect, y, ptr, idx, slotOf, values, b, rows, N, off, acc);
+}
+
+/** SpMM: Y[M×N] (+)= W·X, W CSR M×K, X dense K×N. Forward of a sparse layer (feature-major). */
+export function spmm(y: usize, rowPtr: usize, colIdx: usize, values: usize, x: usize, M: i32, N: i32, acc: i32): void {
+  compressedTimesDense(false, y, rowPtr, colIdx, 0, values, x, M, N, acc);
+}
+
+/**
+ * SpMMᵀ, gather form: Y[K×N] (+)= Wᵀ·G through W's transposed index (CSC: colPtr K+1, rowIdx nnz,
+ * slotOf nnz = the CSR slot of each CSC entry, so `values` stays in CSR order). Row j of Y is
+ * gathered from the rows of G that column j of W touches; one output row stays in registers.
+ */
+export function spmm_t_csc(y: usize, colPtr: usize, rowIdx: usize, slotOf: usize, values: usize, g: usize, K: i32, N: i32, acc: i32): void {
+  compressedTimesDense(true, y, colPtr, rowIdx, slotOf, values, g, K, N, acc);
+}
+
+// ---- SpMMᵀ, scatter form: Y = Wᵀ·G straight from CSR ----
+
+/** One panel of Y[K×N] += Wᵀ·G: the panel of G's row i stays in registers, each nonzero updates a row of Y. */
+@inline function spmmTPanel(
+  nv: i32,
+  y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize,
+  M: i32, rowBytes: usize,
+): void {
+  // y and g point at the panel's first column.
+  for (let i = 0; i < M; i++) {
+    const start = i32at(rowPtr, i), end = i32at(rowPtr, i + 1);
+    if (start == end) continue;
+    const gi = g + <usize>i * rowBytes;
+    const g0 = ld(gi);
+    let g1 = g0, g2 = g0, g3 = g0, g4 = g0, g5 = g0, g6 = g0, g7 = g0;
+    if (nv > 1) g1 = v128.load(gi, 16);
+    if (nv > 2) g2 = v128.load(gi, 32);
+    if (nv > 3) g3 = v128.load(gi, 48);
+    if (nv > 4) g4 = v128.load(gi, 64);
+    if (nv > 5) g5 = v128.load(gi, 80);
+    if (nv > 6) g6 = v128.load(gi, 96);
+    if (nv > 7) g7 = v128.load(gi, 112);
+    const pend = colIdx + (<usize>end << 2);
+    let pv = values + (<usize>start << 2);
+    for (let pi = colIdx + (<usize>start << 2); pi < pend; pi += 4, pv += 4) {
+      const w = v128.load32_splat(pv);
+      const yr = y + <usize>load<i32>(pi) * rowBytes;
+      st(yr, fma4(ld(yr), w, g0));
+      if (nv > 1) v128.store(yr, fma4(v128.load(yr, 16), w, g1), 16);
+      if (nv > 2) v128.store(yr, fma4(v128.load(yr, 32), w, g2), 32);
+      if (nv > 3) v128.store(yr, fma4(v128.load(yr, 48), w, g3), 48);
+      if (nv > 4) v128.store(yr, fma4(v128.load(yr, 64), w, g4), 64);
+      if (nv > 5) v128.store(yr, fma4(v128.load(yr, 80), w, g5), 80);
+      if (nv > 6) v128.store(yr, fma4(v128.load(yr, 96), w, g6), 96);
+      if (nv > 7) v128.store(yr, fma4(v128.load(yr, 112), w, g7), 112);
+    }
+  }
+}
+
+type SpmmTPanel = (y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, rowBytes: usize) => void;
+function spmmTPanel1(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(1, y, p, i, v, g, m, rb); }
+function spmmTPanel2(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(2, y, p, i, v, g, m, rb); }
+function spmmTPanel3(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(3, y, p, i, v, g, m, rb); }
+function spmmTPanel4(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(4, y, p, i, v, g, m, rb); }
+function spmmTPanel5(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(5, y, p, i, v, g, m, rb); }
+function spmmTPanel6(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(6, y, p, i, v, g, m, rb); }
+function spmmTPanel7(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(7, y, p, i, v, g, m, rb); }
+function spmmTPanel8(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(8, y, p, i, v, g, m, rb); }
+const SPMMT_PANELS: SpmmTPanel[] = [spmmTPanel1, spmmTPanel1, spmmTPanel2, spmmTPanel3, spmmTPanel4, spmmTPanel5, spmmTPanel6, spmmTPanel7, spmmTPanel8];
+
+/**
+ * SpMMᵀ, scatter form: Y[K×N] (+)= Wᵀ·G for W CSR M×K, G dense M×N — the input gradient of
+ * spmm, computed from the CSR arrays directly (no transposed copy): nonzero (i, j, w) adds
+ * w·G[i,:] to Y[j,:].
+ */
+export function spmm_t(y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, K: i32, N: i32, acc: i32): void {
+  if (K <= 0 || N <= 0) return;
+  const rowBytes = <usize>N << 2;
+  if (!acc) memory.fill(y, 0, <usize>K * rowBytes);
+  if (M <= 0) return;
+  let off = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (let left = N >> 2; left > 0;) {
+      const nv = nextPanel(left, MAXV_SPMMT), o = <usize>off << 2;
+      SPMMT_PANELS[nv](y + o, rowPtr, colIdx, values, g + o, M, rowBytes);
+      off += nv << 2;
+      left -= nv;
+    }
+  }
+  if (off < N) {
+    for (let i = 0; i < M; i++) {
+      const gi = g + <usize>i * rowBytes;
+      const end = i32at(rowPtr, i + 1);
+      for (let s = i32at(rowPtr, i); s < end; s++) {
+        const w = load<f32>(values + (<usize>s << 2));
+        const yr = y + <usize>i32at(colIdx, s) * rowBytes;
+        for (let c = off; c < N; c++) {
+          const o = <usize>c << 2;
+          store<f32>(yr + o, load<f32>(yr + o) + w * load<f32>(gi + o));
+        }
+      }
+    }
+  }
+}
+
+// ---- SDDMM: the weight gradient at the nonzeros only ----
+
+@inline function hsum(v: v128): f32 {
+  const h = f32x4.add(v, v128.shuffle<f32>(v, v, 2, 3, 2, 3));
+  return f32x4.extract_lane(h, 0) + f32x4.extract_lane(h, 1);
+}
+
+/** [Σ p0, Σ p1, Σ p2, Σ p3]: four horizontal sums with 6 shuffles and 4 adds. */
+@inline function hsum4(p0: v128, p1: v128, p2: v128, p3: v128): v128 {
+  const u0 = f32x4.add(v128.shuffle<f32>(p0, p1, 0, 4, 1, 5), v128.shuffle<f32>(p0, p1, 2, 6, 3, 7)); // [p0 02, p1 02, p0 13, p1 13]
+  const u1 = f32x4.add(v128.shuffle<f32>(p2, p3, 0, 4, 1, 5), v128.shuffle<f32>(p2, p3, 2, 6, 3, 7)); // [p2 02, p3 02, p2 13, p3 13]
+  return f32x4.add(v128.shuffle<f32>(u0, u1, 0, 1, 4, 5), v128.shuffle<f32>(u0, u1, 2, 3, 6, 7));
+}
+
+/** Partial dot product over one panel: Σ_k gk ⊙ br[4k .. 4k+4) for k < nv, as 4 lanes. */
+@inline function panelDot(nv: i32, br: usize, g0: v128, g1: v128, g2: v128, g3: v128, g4: v128, g5: v128): v128 {
+  let p = f32x4.mul(g0, ld(br));
+  if (nv > 1) p = fma4(p, g1, v128.load(br, 16));
+  if (nv > 2) p = fma4(p, g2, v128.load(br, 32));
+  if (nv > 3) p = fma4(p, g3, v128.load(br, 48));
+  if (nv > 4) p = fma4(p, g4, v128.load(br, 64));
+  if (nv > 5) p = fma4(p, g5, v128.load(br, 80));
+  return p;
+}
+
+// 64 bytes of static scratch (below the heap, so never handed out by the allocator) for the four
+// partial sums of a group of nonzeros; see sddmmPanel. Kernels run one at a time per instance.
+const SDDMM_SCRATCH: usize = memory.data(64, 16);
+
+/**
+ * One panel (nv ≤ 6 vectors) of dW[s] += G[i, panel]·X[j, panel] for every slot s = (i, j). G's panel stays in
+ * registers; nonzeros go four at a time and the four horizontal sums share one shuffle tree.
+ * The four partial-sum vectors pass through a 64-byte scratch on purpose: V8 schedules all loads
+ * of an unrolled group before any arithmetic (4 × nv live vectors: spills), while a store orders
+ * each nonzero's loads after the previous one's arithmetic. The stores are forwarded from L1
+ * (+20% at N = 20, measured).
+ */
+@inline function sddmmPanel(
+  nv: i32,
+  dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize,
+  M: i32, rowBytes: usize,
+): void {
+  // g and x point at the panel's first column.
+  const sc = SDDMM_SCRATCH;
+  for (let i = 0; i < M; i++) {
+    const s = i32at(rowPtr, i), end = i32at(rowPtr, i + 1);
+    if (s == end) continue;
+    const gi = g + <usize>i * rowBytes;
+    const g0 = ld(gi);
+    let g1 = g0, g2 = g0, g3 = g0, g4 = g0, g5 = g0;
+    if (nv > 1) g1 = v128.load(gi, 16);
+    if (nv > 2) g2 = v128.load(gi, 32);
+    if (nv > 3) g3 = v128.load(gi, 48);
+    if (nv > 4) g4 = v128.load(gi, 64);
+    if (nv > 5) g5 = v128.load(gi, 80);
+    // pi walks the column indices, pd the gradient slots (pointers, as in spmmPanel).
+    let pi = colIdx + (<usize>s << 2), pd = dv + (<usize>s << 2);
+    const pend = colIdx + (<usize>end << 2);
+    for (; pi + 16 <= pend; pi += 16, pd += 16) {
+      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi) * rowBytes, g0, g1, g2, g3, g4, g5));
+      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi, 4) * rowBytes, g0, g1, g2, g3, g4, g5), 16);
+      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi, 8) * rowBytes, g0, g1, g2, g3, g4, g5), 32);
+      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi, 12) * rowBytes, g0, g1, g2, g3, g4, g5), 48);
+      st(pd, f32x4.add(ld(pd), hsum4(ld(sc), v128.load(sc, 16), v128.load(sc, 32), v128.load(sc, 48))));
+    }
+    for (; pi < pend; pi += 4, pd += 4) {
+      const p = panelDot(nv, x + <usize>load<i32>(pi) * rowBytes, g0, g1, g2, g3, g4, g5);
+      store<f32>(pd, load<f32>(pd) + hsum(p));
+    }
+  }
+}
+
+type SddmmPanel = (dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, M: i32, rowBytes: usize) => void;
+function sddmmPanel1(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(1, d, p, i, g, x, m, rb); }
+function sddmmPanel2(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(2, d, p, i, g, x, m, rb); }
+function sddmmPanel3(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(3, d, p, i, g, x, m, rb); }
+function sddmmPanel4(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(4, d, p, i, g, x, m, rb); }
+function sddmmPanel5(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(5, d, p, i, g, x, m, rb); }
+function sddmmPanel6(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(6, d, p, i, g, x, m, rb); }
+const SDDMM_PANELS: SddmmPanel[] = [sddmmPanel1, sddmmPanel1, sddmmPanel2, sddmmPanel3, sddmmPanel4, sddmmPanel5, sddmmPanel6];
+
+/**
+ * SDDMM: dW[s] (+)= Σ_n G[i,n]·X[j,n] for every nonzero slot s = (i, j) of W (CSR M×K), with
+ * G dense M×N and X dense K×N. This is the weight gradient of spmm restricted to the nonzeros:
+ * a dense gradient is never formed. dW is aligned with W's values (nnz = rowPtr[M]).
+ */
+export function sddmm(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, M: i32, N: i32, acc: i32): void {
+  if (M <= 0) return;
+  if (!acc) memory.fill(dv, 0, <usize>i32at(rowPtr, M) << 2);
+  if (N <= 0) return;
+  const rowBytes = <usize>N << 2;
+  let off = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (let left = N >> 2; left > 0;) {
+      const nv = nextPanel(left, MAXV_SDDMM), o = <usize>off << 2;
+      SDDMM_PANELS[nv](dv, rowPtr, colIdx, g + o, x + o, M, rowBytes);
+      off += nv << 2;
+      left -= nv;
+    }
+  }
+  if (off < N) {
+    for (let i = 0; i < M; i++) {
+      const gi = g + <usize>i * rowBytes;
+      const end = i32at(rowPtr, i + 1);
+      for (let s = i32at(rowPtr, i); s < end; s++) {
+        const xr = x + <usize>i32at(colIdx, s) * rowBytes;
+        let sum: f32 = 0;
+        for (let c = off; c < N; c++) {
+          const o = <usize>c << 2;
+          sum += load<f32>(gi + o) * load<f32>(xr + o);
+        }
+        const d = dv + (<usize>s << 2);
+        store<f32>(d, load<f32>(d) + sum);
+      }
+    }
+  }
+}
+
+// ---- Sparse embedding table (V×E CSR) ----
+// A looked-up row has its nonzeros at arbitrary columns, so these are scalar scatter/gather loops
+// (wasm SIMD has no gather); they cost O(count·E) for the zero fill plus O(nonzeros touched).
+
+/** out[n, :] = table[ids[n], :] for n < count (the row densified: zeros where the table has none). */
+export function csr_gather_rows(out: usize, rowPtr: usize, colIdx: usize, values: usize, ids: usize, count: i32, E: i32): void {
+  const rowBytes = <usize>E << 2;
+  for (let n = 0; n < count; n++) {
+    const on = out + <usize>n * rowBytes;
+    memory.fill(on, 0, rowBytes);
+    const id = i32at(ids, n);
+    const end = i32at(rowPtr, id + 1);
+    for (let s = i32at(rowPtr, id); s < end; s++) {
+      store<f32>(on + (<usize>i32at(colIdx, s) << 2), load<f32>(values + (<usize>s << 2)));
+    }
+  }
+}
+
+/** gValues[s] += g[n, col(s)] for every n < count and every slot s of row ids[n] (repeated ids accumulate). */
+export function csr_gather_rows_grad(gvalues: usize, rowPtr: usize, colIdx: usize, g: usize, ids: usize, count: i32, E: i32): void {
+  const rowBytes = <usize>E << 2;
+  for (let n = 0; n < count; n++) {
+    const gn = g + <usize>n * rowBytes;
+    const id = i32at(ids, n);
+    const end = i32at(rowPtr, id + 1);
+    for (let s = i32at(rowPtr, id); s < end; s++) {
+      const d = gvalues + (<usize>s << 2);
+      store<f32>(d, load<f32>(d) + load<f32>(gn + (<usize>i32at(colIdx, s) << 2)));
+    }
+  }
+}
