@@ -6,8 +6,8 @@ export * from './elementwise';
 export * from './softmax';
 export * from './gather';
 export * from './lstm';
+export * from './sparse';
+export * from './mos';
 
 /** First byte the TypeScript allocator may use. */
 export function heap_base(): usize { return __heap_base; }
-export * from './mos';
-export * from './sparse';

@@ -6,9 +6,9 @@ import { memoryStats, registeredOps } from '../src/index.js';
 import { checkedOps, gradcheck, type GradCase } from './helpers/gradcheck.js';
 import { coreCases } from './gradcases/core.js';
 import { lstmCases } from './gradcases/lstm.js';
-import { sparseCases } from './gradcases/sparse.js';
+import { sparseGradCases } from './gradcases/sparse.js';
 
-const cases: GradCase[] = [...coreCases, ...lstmCases, ...sparseCases];
+const cases: GradCase[] = [...coreCases, ...lstmCases, ...sparseGradCases()];
 
 for (const c of cases) {
   test(`gradcheck ${c.op}: ${c.label}`, () => gradcheck(c));

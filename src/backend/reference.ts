@@ -265,6 +265,64 @@ export function createReference(mem: RefMemory) {
         h[F(db) + r] = h[F(db) + r]! + s;
       }
     },
+    // ---- sparse.ts: W is CSR (rowPtr, colIdx, values); slot s of row i has column colIdx[s] ----
+    spmm(y: number, rowPtr: number, colIdx: number, values: number, x: number, M: number, N: number, acc: number) {
+      const h = f();
+      for (let i = 0; i < M; i++) {
+        for (let n = 0; n < N; n++) {
+          let s = 0;
+          for (let t = ids(rowPtr, i); t < ids(rowPtr, i + 1); t++) s += h[F(values) + t]! * h[F(x) + ids(colIdx, t) * N + n]!;
+          const o = F(y) + i * N + n;
+          h[o] = acc ? h[o]! + s : s;
+        }
+      }
+    },
+    spmm_t(y: number, rowPtr: number, colIdx: number, values: number, g: number, M: number, K: number, N: number, acc: number) {
+      const h = f();
+      const sums = new Float64Array(K * N);
+      for (let i = 0; i < M; i++) {
+        for (let t = ids(rowPtr, i); t < ids(rowPtr, i + 1); t++) {
+          for (let n = 0; n < N; n++) sums[ids(colIdx, t) * N + n] += h[F(values) + t]! * h[F(g) + i * N + n]!;
+        }
+      }
+      for (let k = 0; k < K * N; k++) h[F(y) + k] = acc ? h[F(y) + k]! + sums[k]! : sums[k]!;
+    },
+    spmm_t_csc(y: number, colPtr: number, rowIdx: number, slotOf: number, values: number, g: number, K: number, N: number, acc: number) {
+      const h = f();
+      for (let j = 0; j < K; j++) {
+        for (let n = 0; n < N; n++) {
+          let s = 0;
+          for (let t = ids(colPtr, j); t < ids(colPtr, j + 1); t++) s += h[F(values) + ids(slotOf, t)]! * h[F(g) + ids(rowIdx, t) * N + n]!;
+          const o = F(y) + j * N + n;
+          h[o] = acc ? h[o]! + s : s;
+        }
+      }
+    },
+    sddmm(dvalues: number, rowPtr: number, colIdx: number, g: number, x: number, M: number, N: number, acc: number) {
+      const h = f();
+      for (let i = 0; i < M; i++) {
+        for (let t = ids(rowPtr, i); t < ids(rowPtr, i + 1); t++) {
+          let s = 0;
+          for (let n = 0; n < N; n++) s += h[F(g) + i * N + n]! * h[F(x) + ids(colIdx, t) * N + n]!;
+          h[F(dvalues) + t] = acc ? h[F(dvalues) + t]! + s : s;
+        }
+      }
+    },
+    csr_gather_rows(out: number, rowPtr: number, colIdx: number, values: number, idp: number, count: number, E: number) {
+      const h = f();
+      for (let n = 0; n < count; n++) {
+        h.fill(0, F(out) + n * E, F(out) + (n + 1) * E);
+        const r = ids(idp, n);
+        for (let t = ids(rowPtr, r); t < ids(rowPtr, r + 1); t++) h[F(out) + n * E + ids(colIdx, t)] = h[F(values) + t]!;
+      }
+    },
+    csr_gather_rows_grad(gvalues: number, rowPtr: number, colIdx: number, g: number, idp: number, count: number, E: number) {
+      const h = f();
+      for (let n = 0; n < count; n++) {
+        const r = ids(idp, n);
+        for (let t = ids(rowPtr, r); t < ids(rowPtr, r + 1); t++) h[F(gvalues) + t] = h[F(gvalues) + t]! + h[F(g) + n * E + ids(colIdx, t)]!;
+      }
+    },
   };
 }
 

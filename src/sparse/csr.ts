@@ -18,6 +18,7 @@
 //    every new slot, which old slot it came from, so values and optimizer state can be carried over.
 //  - The values are an ordinary Tensor of shape [nnz] (persistent, requiresGrad for a weight): the
 //    autodiff engine sees an ordinary leaf and accumulates its gradient at the nonzeros only.
+//    (`persistent: false` makes all the buffers part of the enclosing `tidy` scope instead.)
 //  - All three arrays live in wasm memory (rowPtr and colIdx as IntTensors), so the kernels in
 //    assembly/sparse.ts read them in place. `dispose()` frees everything, including values.grad.
 //  - Entries present in the topology may hold the value 0 (a freshly grown weight does): a
@@ -30,6 +31,11 @@ export interface CSROptions {
   requiresGrad?: boolean;
   /** Name for error messages and state dicts; copied by `rebuild`. */
   name?: string;
+  /**
+   * Default true: the matrix lives until `dispose()`, like a parameter. False makes its buffers
+   * ordinary tensors of the enclosing `tidy` scope (a matrix built for one step, or in a test).
+   */
+  persistent?: boolean;
 }
 
 /** Coordinate lists: entry k is (row[k], col[k]) with value value[k] (0 when value is omitted). */
@@ -70,12 +76,14 @@ export class CSRMatrix {
   readonly values: Tensor;
   private transposed: TransposedIndex | null = null;
   private disposed = false;
+  private readonly persistent: boolean;
 
   /**
    * Adopts already-built arrays (they become owned by the matrix). Use the static constructors;
    * this one does not validate (see `fromParts` for validated raw arrays).
    */
-  private constructor(rows: number, cols: number, rowPtr: IntTensor, colIdx: IntTensor, values: Tensor) {
+  private constructor(rows: number, cols: number, rowPtr: IntTensor, colIdx: IntTensor, values: Tensor, persistent: boolean) {
+    this.persistent = persistent;
     this.rows = rows;
     this.cols = cols;
     this.rowPtr = rowPtr;
@@ -202,7 +210,8 @@ export class CSRMatrix {
     }
     if (values instanceof Tensor) {
       values.assertLive();
-      return new CSRMatrix(rows, cols, new IntTensor(rp, [rows + 1], { persistent: true }), new IntTensor(ci, [nnz], { persistent: true }), values);
+      const persistent = opts.persistent ?? true;
+      return new CSRMatrix(rows, cols, new IntTensor(rp, [rows + 1], { persistent }), new IntTensor(ci, [nnz], { persistent }), values, persistent);
     }
     return CSRMatrix.adopt(rows, cols, rp, ci, Float32Array.from(values), opts);
   }
@@ -234,12 +243,13 @@ export class CSRMatrix {
 
   /** Copies validated JS arrays into wasm memory and wraps them. */
   private static adopt(rows: number, cols: number, rowPtr: Int32Array, colIdx: Int32Array, values: Float32Array, opts: CSROptions): CSRMatrix {
-    const v = new Tensor([values.length], { requiresGrad: opts.requiresGrad ?? true, persistent: true });
+    const persistent = opts.persistent ?? true;
+    const v = new Tensor([values.length], { requiresGrad: opts.requiresGrad ?? true, persistent });
     v.data.set(values);
     if (opts.name !== undefined) v.name = opts.name;
-    const rp = new IntTensor(rowPtr, [rows + 1], { persistent: true });
-    const ci = new IntTensor(colIdx, [colIdx.length], { persistent: true });
-    return new CSRMatrix(rows, cols, rp, ci, v);
+    const rp = new IntTensor(rowPtr, [rows + 1], { persistent });
+    const ci = new IntTensor(colIdx, [colIdx.length], { persistent });
+    return new CSRMatrix(rows, cols, rp, ci, v, persistent);
   }
 
   // ---- reading --------------------------------------------------------------------------------
@@ -294,9 +304,9 @@ export class CSRMatrix {
       }
     }
     this.transposed = {
-      colPtr: new IntTensor(colPtr, [cols + 1], { persistent: true }),
-      rowIdx: new IntTensor(rowIdx, [nnz], { persistent: true }),
-      slotOf: new IntTensor(slotOf, [nnz], { persistent: true }),
+      colPtr: new IntTensor(colPtr, [cols + 1], { persistent: this.persistent }),
+      rowIdx: new IntTensor(rowIdx, [nnz], { persistent: this.persistent }),
+      slotOf: new IntTensor(slotOf, [nnz], { persistent: this.persistent }),
     };
     return this.transposed;
   }
@@ -362,7 +372,7 @@ export class CSRMatrix {
       }
       rowPtr[i + 1] = out;
     }
-    const matrix = CSRMatrix.adopt(rows, cols, rowPtr, colIdx, values, { requiresGrad: this.values.requiresGrad, name: this.name });
+    const matrix = CSRMatrix.adopt(rows, cols, rowPtr, colIdx, values, { requiresGrad: this.values.requiresGrad, name: this.name, persistent: this.persistent });
     return { matrix, oldSlotOf };
   }
 

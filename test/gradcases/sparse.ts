@@ -1,74 +1,98 @@
-// Gradient-check cases for the sparse-weight ops (src/ops/sparse.ts): the oracle is the dense
-// product with the missing entries at zero; gradients are checked for the nonzero values and for
-// the dense input.
-import { CSRMatrix, IntTensor, sparseEmbedding, sparseLinear, sparseMatmul, type Tensor } from '../../src/index.js';
+// Gradient-check cases for the sparse-weight ops (src/ops/sparse.ts), w.r.t. the nonzero values
+// AND the dense inputs; the oracle is the dense product with the missing entries at zero.
+// Run by test/gradcheck.test.ts (coverage table) and by test/sparse-ops.test.ts in both Wᵀ·G forms.
+import { CSRMatrix, IntTensor, Random, sparseEmbedding, sparseLinear, sparseMatmul, type Tensor } from '../../src/index.js';
 import type { GradCase } from '../helpers/gradcheck.js';
 
-/** A fixed pattern with an empty row and a full row: row r keeps column c when (r·7 + c·3) % 5 < 2, row 1 empty, row 2 full. */
-function pattern(rows: number, cols: number): { row: number[]; col: number[] } {
-  const row: number[] = [], col: number[] = [];
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) {
-    if (r === 1) continue;
-    if (r === 2 || (r * 7 + c * 3) % 5 < 2) { row.push(r); col.push(c); }
+/** A topology (no values) of an M×K matrix: Bernoulli(density), row 1 forced empty when M > 2 and density < 1. */
+export function topology(M: number, K: number, density: number, rng: Random): { rowPtr: number[]; colIdx: number[] } {
+  const rowPtr = [0], colIdx: number[] = [];
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < K; j++) if (density === 1 || (!(M > 2 && i === 1) && rng.uniform() < density)) colIdx.push(j);
+    rowPtr.push(colIdx.length);
   }
-  return { row, col };
+  return { rowPtr, colIdx };
 }
 
-/** CSR matrix with the pattern and the given values (the gradcheck's leaf becomes its values). */
-const made: CSRMatrix[] = [];
-const freeMatrices = () => { for (const m of made.splice(0)) m.dispose(); };
-
-function csrWith(values: Tensor, rows: number, cols: number): CSRMatrix {
-  const p = pattern(rows, cols);
-  const m = CSRMatrix.fromCoords([rows, cols], { ...p, value: values.toArray() }, { requiresGrad: false });
-  // Use the gradcheck's tensor as the values leaf so its gradient is checked.
-  (m as unknown as { values: Tensor }).values.dispose();
-  Object.defineProperty(m, 'values', { value: values });
-  made.push(m);
-  return m;
-}
-
-function dense64(vals: Float64Array, rows: number, cols: number): Float64Array {
-  const p = pattern(rows, cols), d = new Float64Array(rows * cols);
-  p.row.forEach((r, k) => (d[r * cols + p.col[k]!] = vals[k]!));
+/** Dense f64 M×K matrix of a topology with the given values. */
+export function densify(M: number, K: number, t: { rowPtr: number[]; colIdx: number[] }, v: Float64Array): Float64Array {
+  const d = new Float64Array(M * K);
+  for (let i = 0; i < M; i++) for (let s = t.rowPtr[i]!; s < t.rowPtr[i + 1]!; s++) d[i * K + t.colIdx[s]!] = v[s]!;
   return d;
 }
 
-const nnz = (rows: number, cols: number) => pattern(rows, cols).row.length;
-const IDS = [3, 1, 0, 3, 4];
+/**
+ * The matrix for a gradcheck run: it adopts gradcheck's input tensor as its values, and its index
+ * arrays belong to gradcheck's tidy scope (persistent: false), so a case allocates nothing that
+ * outlives it.
+ */
+function withValues(M: number, K: number, t: { rowPtr: number[]; colIdx: number[] }, values: Tensor): CSRMatrix {
+  return CSRMatrix.fromParts([M, K], t.rowPtr, t.colIdx, values, { persistent: false });
+}
 
-export const sparseCases: GradCase[] = [
-  {
-    op: 'sparseMatmul', label: 'W 5×7 (empty and full rows) · X 7×3', shapes: [[nnz(5, 7)], [7, 3]],
-    after: freeMatrices,
-    run: ([v, x]) => sparseMatmul(csrWith(v!, 5, 7), x!),
-    oracle: ([v, x]) => {
-      const w = dense64(v!, 5, 7), out = new Float64Array(15);
-      for (let i = 0; i < 5; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 7; k++) out[i * 3 + j] += w[i * 7 + k]! * x![k * 3 + j]!;
-      return out;
-    },
-  },
-  {
-    op: 'sparseLinear', label: 'x 3×6 · W(5×6)ᵀ + b', shapes: [[nnz(5, 6)], [3, 6], [5]],
-    after: freeMatrices,
-    run: ([v, x, b]) => sparseLinear(x!, csrWith(v!, 5, 6), b!),
-    oracle: ([v, x, b]) => {
-      const w = dense64(v!, 5, 6), out = new Float64Array(15);
-      for (let n = 0; n < 3; n++) for (let o = 0; o < 5; o++) {
-        let s = b![o]!;
-        for (let k = 0; k < 6; k++) s += x![n * 6 + k]! * w[o * 6 + k]!;
-        out[n * 5 + o] = s;
-      }
-      return out;
-    },
-  },
-  {
-    op: 'sparseEmbedding', label: 'table 5×4, repeated ids, an empty row', shapes: [[nnz(5, 4)]],
-    after: freeMatrices,
-    run: ([v]) => sparseEmbedding(csrWith(v!, 5, 4), new IntTensor(IDS)),
+/**
+ * Gradient-check cases for the sparse ops, w.r.t. the values AND the dense inputs. Leak-free and
+ * self-contained, in the GradCase format of test/helpers/gradcheck.ts, so they can join a
+ * repository-wide coverage list as they are.
+ */
+export function sparseGradCases(): GradCase[] {
+  const cases: GradCase[] = [];
+  const rng = new Random(2);
+  for (const [M, K, N, density] of [[5, 7, 3, 0.33], [3, 4, 5, 1], [6, 5, 1, 0.5], [4, 9, 6, 0.2]] as [number, number, number, number][]) {
+    const t = topology(M, K, density, rng);
+    const nnz = t.colIdx.length;
+    cases.push({
+      op: 'sparseMatmul',
+      label: `${M}×${K} (nnz ${nnz}) · [${K}, ${N}]`,
+      shapes: [[nnz], [K, N]],
+      run: ([v, X]) => sparseMatmul(withValues(M, K, t, v!), X!),
+      oracle: ([v, X]) => {
+        const W = densify(M, K, t, v!);
+        const Y = new Float64Array(M * N);
+        for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) Y[i * N + n] += W[i * K + k]! * X![k * N + n]!;
+        return Y;
+      },
+    });
+  }
+  for (const [out, inF, N, density] of [[5, 7, 3, 0.33], [4, 3, 1, 1], [7, 6, 5, 0.5]] as [number, number, number, number][]) {
+    const t = topology(out, inF, density, rng);
+    const nnz = t.colIdx.length;
+    for (const withBias of [false, true]) {
+      cases.push({
+        op: 'sparseLinear',
+        label: `x [${N}, ${inF}] · W[${out}×${inF}, nnz ${nnz}]ᵀ${withBias ? ' + b' : ''}`,
+        shapes: withBias ? [[nnz], [N, inF], [out]] : [[nnz], [N, inF]],
+        run: ([v, x, b]) => sparseLinear(x!, withValues(out, inF, t, v!), b),
+        oracle: ([v, x, b]) => {
+          const W = densify(out, inF, t, v!);
+          const y = new Float64Array(N * out);
+          for (let n = 0; n < N; n++) {
+            for (let o = 0; o < out; o++) {
+              let s = b ? b[o]! : 0;
+              for (let k = 0; k < inF; k++) s += x![n * inF + k]! * W[o * inF + k]!;
+              y[n * out + o] = s;
+            }
+          }
+          return y;
+        },
+      });
+    }
+  }
+  const V = 6, E = 5;
+  const t = topology(V, E, 0.5, rng); // row 1 is empty
+  const idList = [1, 3, 3, 0, 5, 3];
+  cases.push({
+    op: 'sparseEmbedding',
+    label: `table [${V}×${E}, nnz ${t.colIdx.length}], ids [2, 3] with repeats and an empty row`,
+    shapes: [[t.colIdx.length]],
+    run: ([v]) => sparseEmbedding(withValues(V, E, t, v!), new IntTensor(idList, [2, 3])),
     oracle: ([v]) => {
-      const w = dense64(v!, 5, 4);
-      return Float64Array.from(IDS.flatMap((i) => [...w.subarray(i * 4, i * 4 + 4)]));
+      const W = densify(V, E, t, v!);
+      const out = new Float64Array(idList.length * E);
+      idList.forEach((id, n) => out.set(W.subarray(id * E, (id + 1) * E), n * E));
+      return out;
     },
-  },
-];
+  });
+  return cases;
+}
+

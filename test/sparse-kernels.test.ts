@@ -1,0 +1,167 @@
+// Sparse kernels (assembly/sparse.ts) against their plain-TypeScript references on awkward sizes:
+// M, K ∈ {0, 1, 3, 5, 17, 33}, N across the panel splits (0 … 100: one to five panels, N mod 4 tails),
+// densities {0, 0.05, 0.33, 1} with forced empty rows, overwrite (output pre-filled with NaN, so
+// a kernel that reads it fails) and accumulate. The scalar build is checked on a subset.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { CSRMatrix, IntTensor, kernels, loadBuild, Random, Tensor, type KernelExports } from '../src/index.js';
+import { AWKWARD, clone, maxRelDiff, randomIds, randomTensor, ref } from './helpers/heap.js';
+
+const NS = [0, 1, 3, 4, 5, 17, 20, 24, 28, 31, 32, 33, 36, 67, 100];
+const DENSITIES = [0, 0.05, 0.33, 1];
+const TOL = 1e-5;
+
+/** A random M×K CSR matrix; below density 1 every row i ≡ 2 (mod 5) is empty. */
+function randomCSR(M: number, K: number, density: number, rng: Random): CSRMatrix {
+  const dense = randomTensor([M, K], rng);
+  const W = CSRMatrix.fromDense(dense, (_v, i) => density === 1 || (i % 5 !== 2 && rng.uniform() < density), { requiresGrad: false });
+  dense.dispose();
+  return W;
+}
+
+/** The output buffer: NaN when the kernel must overwrite it, random when it accumulates. */
+function outputTensor(shape: number[], acc: number, rng: Random): Tensor {
+  const t = randomTensor(shape, rng);
+  if (!acc) t.data.fill(NaN);
+  return t;
+}
+
+function check(name: string, got: Tensor, want: Tensor, where: string): void {
+  const d = maxRelDiff(got.data, want.data);
+  assert.ok(d < TOL, `${name} ${where}: max rel diff ${d}`);
+}
+
+test('spmm, spmm_t, spmm_t_csc and sddmm match the reference on awkward sizes and densities', () => {
+  const rng = new Random(17);
+  let cases = 0;
+  for (const M of AWKWARD) for (const K of AWKWARD) for (const density of DENSITIES) {
+    const W = randomCSR(M, K, density, rng);
+    const t = W.transposedIndex();
+    const [rp, ci, v] = [W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr];
+    for (const N of NS) for (const acc of [0, 1]) {
+      const where = `M=${M} K=${K} N=${N} density=${density} nnz=${W.nnz} acc=${acc}`;
+      const X = randomTensor([K, N], rng), G = randomTensor([M, N], rng);
+
+      const Y = outputTensor([M, N], acc, rng), Yref = clone(Y);
+      kernels.spmm(Y.ptr, rp, ci, v, X.ptr, M, N, acc);
+      ref.spmm(Yref.ptr, rp, ci, v, X.ptr, M, N, acc);
+      check('spmm', Y, Yref, where);
+
+      const Z = outputTensor([K, N], acc, rng), Zref = clone(Z), Zcsc = clone(Z);
+      kernels.spmm_t(Z.ptr, rp, ci, v, G.ptr, M, K, N, acc);
+      ref.spmm_t(Zref.ptr, rp, ci, v, G.ptr, M, K, N, acc);
+      kernels.spmm_t_csc(Zcsc.ptr, t.colPtr.ptr, t.rowIdx.ptr, t.slotOf.ptr, v, G.ptr, K, N, acc);
+      check('spmm_t', Z, Zref, where);
+      check('spmm_t_csc', Zcsc, Zref, where);
+      const ZcscRef = outputTensor([K, N], 0, rng);
+      ref.spmm_t_csc(ZcscRef.ptr, t.colPtr.ptr, t.rowIdx.ptr, t.slotOf.ptr, v, G.ptr, K, N, 0);
+      if (!acc) check('ref.spmm_t_csc vs ref.spmm_t', ZcscRef, Zref, where);
+
+      const D = outputTensor([W.nnz], acc, rng), Dref = clone(D);
+      kernels.sddmm(D.ptr, rp, ci, G.ptr, X.ptr, M, N, acc);
+      ref.sddmm(Dref.ptr, rp, ci, G.ptr, X.ptr, M, N, acc);
+      check('sddmm', D, Dref, where);
+
+      for (const x of [X, G, Y, Yref, Z, Zref, Zcsc, ZcscRef, D, Dref]) x.dispose();
+      cases++;
+    }
+    W.dispose();
+  }
+  assert.ok(cases > 1000);
+});
+
+test('kernels with density 1 agree with the dense GEMMs on the same matrix', () => {
+  const rng = new Random(4);
+  for (const [M, K, N] of [[5, 7, 20], [33, 17, 3], [8, 40, 67]] as [number, number, number][]) {
+    const W = randomCSR(M, K, 1, rng);
+    const Wd = W.toDense();
+    const X = randomTensor([K, N], rng), G = randomTensor([M, N], rng);
+    const Y = new Tensor([M, N]), Yd = new Tensor([M, N]);
+    kernels.spmm(Y.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, X.ptr, M, N, 0);
+    kernels.gemm_nn(Yd.ptr, Wd.ptr, X.ptr, M, K, N, 0);
+    check('spmm vs gemm_nn', Y, Yd, `${M}×${K}·${N}`);
+    const Z = new Tensor([K, N]), Zd = new Tensor([K, N]);
+    kernels.spmm_t(Z.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, G.ptr, M, K, N, 0);
+    kernels.gemm_tn(Zd.ptr, Wd.ptr, G.ptr, K, M, N, 0);
+    check('spmm_t vs gemm_tn', Z, Zd, `${M}×${K}·${N}`);
+    const D = new Tensor([M * K]), Dd = new Tensor([M, K]);
+    kernels.sddmm(D.ptr, W.rowPtr.ptr, W.colIdx.ptr, G.ptr, X.ptr, M, N, 0);
+    kernels.gemm_nt(Dd.ptr, G.ptr, X.ptr, M, N, K, 0); // full: every slot (i, j) is at i·K + j
+    check('sddmm vs gemm_nt', D, Dd, `${M}×${K}·${N}`);
+    for (const x of [W, Wd, X, G, Y, Yd, Z, Zd, D, Dd]) x.dispose();
+  }
+});
+
+test('csr_gather_rows and csr_gather_rows_grad match the reference (repeated ids, empty rows, empty table)', () => {
+  const rng = new Random(23);
+  for (const V of [1, 3, 17]) for (const E of AWKWARD) for (const density of DENSITIES) for (const count of [0, 1, 5, 33]) {
+    const W = randomCSR(V, E, density, rng);
+    const ids = randomIds(count, V, rng);
+    const where = `V=${V} E=${E} density=${density} count=${count}`;
+    const out = outputTensor([count, E], 0, rng), outRef = clone(out);
+    kernels.csr_gather_rows(out.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, ids.ptr, count, E);
+    ref.csr_gather_rows(outRef.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, ids.ptr, count, E);
+    check('csr_gather_rows', out, outRef, where);
+    const g = randomTensor([count, E], rng);
+    const gv = randomTensor([W.nnz], rng), gvRef = clone(gv);
+    kernels.csr_gather_rows_grad(gv.ptr, W.rowPtr.ptr, W.colIdx.ptr, g.ptr, ids.ptr, count, E);
+    ref.csr_gather_rows_grad(gvRef.ptr, W.rowPtr.ptr, W.colIdx.ptr, g.ptr, ids.ptr, count, E);
+    check('csr_gather_rows_grad', gv, gvRef, where);
+    for (const x of [W, ids, out, outRef, g, gv, gvRef]) x.dispose();
+  }
+});
+
+// ---- the scalar build, in its own memory ----
+
+/** Copies arrays into another instance's memory (bump allocation above its heap base) and calls a kernel. */
+function callIn(k: KernelExports, name: keyof KernelExports, args: (Float32Array | Int32Array | number)[]): (Float32Array | Int32Array | number)[] {
+  let top = Math.ceil(k.heap_base() / 16) * 16;
+  const need = top + args.reduce<number>((s, a) => s + (typeof a === 'number' ? 0 : a.length * 4 + 16), 0);
+  if (need > k.memory.buffer.byteLength) k.memory.grow(Math.ceil((need - k.memory.buffer.byteLength) / 65536));
+  const ptrs = args.map((a) => {
+    if (typeof a === 'number') return a;
+    const p = top;
+    new Uint8Array(k.memory.buffer, p, a.length * 4).set(new Uint8Array(a.buffer, a.byteOffset, a.length * 4));
+    top += Math.ceil((a.length * 4) / 16) * 16 + 16;
+    return p;
+  });
+  (k[name] as (...xs: number[]) => void)(...ptrs);
+  return args.map((a, i) => (typeof a === 'number' ? a : a instanceof Float32Array ? new Float32Array(k.memory.buffer, ptrs[i]!, a.length).slice() : a));
+}
+
+test('the scalar build computes the same sparse products', async () => {
+  const scalar = await loadBuild('scalar');
+  const rng = new Random(31);
+  for (const [M, K, density] of [[5, 7, 0.33], [17, 33, 0.05], [3, 5, 1], [4, 6, 0]] as [number, number, number][]) {
+    const W = randomCSR(M, K, density, rng);
+    const rp = W.rowPtr.data.slice(), ci = W.colIdx.data.slice(), v = W.values.toArray();
+    const t = W.transposedIndex();
+    const cp = t.colPtr.data.slice(), ri = t.rowIdx.data.slice(), so = t.slotOf.data.slice();
+    for (const N of [1, 3, 20, 33]) {
+      const X = randomTensor([K, N], rng), G = randomTensor([M, N], rng);
+      const where = `scalar build M=${M} K=${K} N=${N} density=${density}`;
+      const Yref = new Tensor([M, N]), Zref = new Tensor([K, N]), Dref = new Tensor([W.nnz]);
+      ref.spmm(Yref.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, X.ptr, M, N, 0);
+      ref.spmm_t(Zref.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, G.ptr, M, K, N, 0);
+      ref.sddmm(Dref.ptr, W.rowPtr.ptr, W.colIdx.ptr, G.ptr, X.ptr, M, N, 0);
+      const nan = (n: number) => new Float32Array(n).fill(NaN);
+      const y = callIn(scalar, 'spmm', [nan(M * N), rp, ci, v, X.toArray(), M, N, 0])[0] as Float32Array;
+      const z = callIn(scalar, 'spmm_t', [nan(K * N), rp, ci, v, G.toArray(), M, K, N, 0])[0] as Float32Array;
+      const zc = callIn(scalar, 'spmm_t_csc', [nan(K * N), cp, ri, so, v, G.toArray(), K, N, 0])[0] as Float32Array;
+      const d = callIn(scalar, 'sddmm', [nan(W.nnz), rp, ci, G.toArray(), X.toArray(), M, N, 0])[0] as Float32Array;
+      assert.ok(maxRelDiff(y, Yref.data) < TOL, `spmm ${where}`);
+      assert.ok(maxRelDiff(z, Zref.data) < TOL, `spmm_t ${where}`);
+      assert.ok(maxRelDiff(zc, Zref.data) < TOL, `spmm_t_csc ${where}`);
+      assert.ok(maxRelDiff(d, Dref.data) < TOL, `sddmm ${where}`);
+      for (const x of [X, G, Yref, Zref, Dref]) x.dispose();
+    }
+    const ids = new IntTensor([M - 1, 0, M - 1], [3], { persistent: true });
+    const outRef = new Tensor([3, K]);
+    ref.csr_gather_rows(outRef.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, ids.ptr, 3, K);
+    const out = callIn(scalar, 'csr_gather_rows', [new Float32Array(3 * K).fill(NaN), rp, ci, v, ids.data.slice(), 3, K])[0] as Float32Array;
+    assert.ok(maxRelDiff(out, outRef.data) < TOL, 'csr_gather_rows (scalar build)');
+    for (const x of [W, ids, outRef]) x.dispose();
+  }
+});
+
+test.run();
