@@ -9,17 +9,11 @@
 // Pointers are byte offsets; no alignment is required. Outputs may alias inputs only where a
 // kernel says so, and then exactly.
 //
-// Accuracy of the activations. The SIMD build computes sigmoid and tanh from one vector expf
-// (Cephes: range reduction to 2^n·e^r, |r| ≤ ln2/2, its polynomial for e^r, no FMA):
-//   sigmoid(x) = 1 / (1 + e^-x)
-//   tanh(x)    = sign(x)·(1 − 2 / (e^2|x| + 1))   for |x| ≥ 0.625
-//              = x + x³·P(x²) (Cephes tanhf)       for |x| < 0.625 (no cancellation near 0)
-// Max relative error against float64 over [−20, 20] in steps of 1e-4: sigmoid 1.5e-7, tanh
-// 1.3e-7 (≈1–2 ulp; Mathf measures 1.7e-7 and 1.6e-7 on the same grid); test/lstm.test.ts
-// asserts < 3e-7 for both builds. The input of e^x is clamped to [−87.33, 88.37], so nothing
-// overflows: tanh saturates to exactly ±1 and sigmoid to 1, and for x < −87 sigmoid returns
-// ≈ 4e-39 instead of e^x (absolute error < 1e-38). The scalar build (and the B mod 4 tail
-// columns) use Mathf. The backward needs no transcendental: it uses the saved activations.
+// Activations: the SIMD build uses the vector sigmoid/tanh of simd-math.ts (the same functions
+// as the element-wise kernels; accuracy documented there, ≈ 1–2 ulp), the scalar build and the
+// B mod 4 tail columns Mathf. The backward needs no transcendental: it uses the saved activations.
+
+import { sigmoid4 as sigmoidv, tanh4 as tanhv } from './simd-math';
 
 @inline function ld4(p: usize): v128 { return v128.load(p); }
 @inline function st4(p: usize, v: v128): void { v128.store(p, v); }
@@ -30,62 +24,6 @@
   if (x >= 0) return 1 / (1 + Mathf.exp(-x));
   const e = Mathf.exp(x);
   return e / (1 + e);
-}
-
-/** e^x for x in [-87.3, 88.3] (clamped outside), relative error ≈ 2 ulp. */
-@inline function expv(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.33)), f32x4.splat(88.37));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504089)));
-  // r = x − n·ln2 in two parts (Cody–Waite) so r is exact to f32 precision.
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
-  // 2^n as float bits: (n + 127) << 23; n ∈ [-126, 128) after the clamp.
-  const pow2 = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  return f32x4.mul(p, pow2);
-}
-
-@inline function sigmoidv(x: v128): v128 {
-  const one = f32x4.splat(1);
-  return f32x4.div(one, f32x4.add(one, expv(f32x4.neg(x))));
-}
-
-@inline function tanhv(x: v128): v128 {
-  const ax = f32x4.abs(x);
-  const one = f32x4.splat(1);
-  // Large |x|: 1 − 2/(e^{2|x|} + 1), sign restored below. Saturates to 1 (e^{2|x|} is clamped).
-  const big = f32x4.sub(one, f32x4.div(f32x4.splat(2), f32x4.add(expv(f32x4.add(ax, ax)), one)));
-  // Small |x|: odd polynomial, avoids the cancellation of the formula above near 0.
-  const z = f32x4.mul(x, x);
-  let p = f32x4.splat(-5.70498872745e-3);
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
-  const small = f32x4.add(x, f32x4.mul(f32x4.mul(p, z), x));
-  const signBit = v128.and(x, i32x4.splat(<i32>0x80000000));
-  const large = v128.or(big, signBit);
-  return v128.bitselect(small, large, f32x4.lt(ax, f32x4.splat(0.625)));
-}
-
-/** out = sigmoid(a), n elements, with the activation used by the gate kernel (for its tests). */
-export function lstm_sigmoid(out: usize, a: usize, n: i32): void {
-  let k = 0;
-  if (ASC_FEATURE_SIMD) for (; k + 4 <= n; k += 4) { const o = <usize>k << 2; st4(out + o, sigmoidv(ld4(a + o))); }
-  for (; k < n; k++) { const o = <usize>k << 2; store<f32>(out + o, sigmoid1(load<f32>(a + o))); }
-}
-
-/** out = tanh(a), n elements, with the activation used by the gate kernel (for its tests). */
-export function lstm_tanh(out: usize, a: usize, n: i32): void {
-  let k = 0;
-  if (ASC_FEATURE_SIMD) for (; k + 4 <= n; k += 4) { const o = <usize>k << 2; st4(out + o, tanhv(ld4(a + o))); }
-  for (; k < n; k++) { const o = <usize>k << 2; store<f32>(out + o, Mathf.tanh(load<f32>(a + o))); }
 }
 
 // ---- one time step, forward ---------------------------------------------------------------------

@@ -111,16 +111,4 @@ console.log(`lstm layer, dense, T=${T} B=${B} I=H; node ${process.version}, ${cp
 console.table(passRows);
 console.log('one time step, forward (recurrent product vs fused gate kernel):');
 console.table(stepRows);
-// The activations alone, same build: Mathf (elementwise.ts) against the gate kernel's vector expf.
-const n = 4 * 1500 * B;
-const xa = randn([n], 3, 0, { persistent: true }), ya = randn([n], 1, 0, { persistent: true });
-const nsPer = (k: (out: number, a: number, n: number) => void) => (timeMs(() => k(ya.ptr, xa.ptr, n), 20) * 1e6) / n;
-console.log('activations, ns per element (one step of H=1500):');
-const actRow = (name: string, mathf: (o: number, a: number, n: number) => void, vec: (o: number, a: number, n: number) => void) => {
-  const m = nsPer(mathf), v = nsPer(vec);
-  return { activation: name, 'Mathf ns': m.toFixed(2), 'vector expf ns': v.toFixed(2), speedup: (m / v).toFixed(1) };
-};
-console.table([actRow('sigmoid', kernels.sigmoid, kernels.lstm_sigmoid), actRow('tanh', kernels.tanh, kernels.lstm_tanh)]);
-xa.dispose();
-ya.dispose();
 console.log(JSON.stringify({ suite: 'lstm', tokens_per_s: tokensPerS }));

@@ -16,7 +16,7 @@
 import { Bench } from 'tinybench';
 import { cpus } from 'node:os';
 import {
-  CSRMatrix, kernels, noGrad, Random, simdSupported, sparseLinear, Tensor, tidy,
+  CSRMatrix, kernels, lstmLayer, noGrad, Random, simdSupported, sparseLinear, SparseRecurrentWeight, Tensor, tidy,
 } from '../src/index.js';
 
 const HS = [200, 650, 1500];
@@ -185,7 +185,8 @@ async function main(): Promise<void> {
     for (const t of [W, x, xT, Y]) t.dispose();
   }
 
-  // ---- LSTM tokens/s: a sparse vs dense LSTM layer forward+backward goes here (added later). ----
+  // ---- LSTM tokens/s: one layer forward + full BPTT backward, dense vs CSR weights ----
+  const lstmTokens = await lstmThroughput();
 
   // Summary at N = 20.
   const at = (H: number, N: number) => ({ rs: rows.filter((r) => r.H === H && r.N === N), d: dense.find((r) => r.H === H && r.N === N)!.ms });
@@ -232,8 +233,59 @@ async function main(): Promise<void> {
     spmmT_form: form === 'spmmT' ? 'scatter' : 'gather',
     spmmT_other_ratio: ratios(form === 'spmmT' ? 'spmmTcsc' : 'spmmT', 'gemm_tn'),
     sparse_linear_overhead: linearOverhead,
+    lstm_tokens_per_s: lstmTokens,
   };
   console.log(JSON.stringify(summary));
+}
+
+/**
+ * Tokens/s of one LSTM layer (T = 35, B = 20, I = H) forward + backward, with W_ih and W_hh dense
+ * (density "1") or CSR at density 0.33 and 0.1 (exact counts, uniform positions).
+ */
+async function lstmThroughput(): Promise<Record<string, Record<string, number>>> {
+  const T = 35, B = 20;
+  const out: Record<string, Record<string, number>> = {};
+  const table: Record<string, string | number>[] = [];
+  for (const H of [650, 1500]) {
+    out[H] = {};
+    const G = 4 * H;
+    const x = randomTensor([T, B, H]);
+    const g = randomTensor([T, B, H]);
+    const bIh = randomTensor([G]), bHh = randomTensor([G]);
+    for (const density of [1, 0.33, 0.1]) {
+      const make = (rows: number, cols: number): Tensor | CSRMatrix => {
+        const dense = randomTensor([rows, cols]);
+        const d = dense.data;
+        for (let i = 0; i < d.length; i++) d[i] = d[i]! / Math.sqrt(H);
+        if (density === 1) { dense.requiresGrad = true; return dense; }
+        const n = rows * cols, k = Math.round(density * n), keep = new Uint8Array(n);
+        for (let j = n - k; j < n; j++) { const t = rng.int(j + 1); if (keep[t]) keep[j] = 1; else keep[t] = 1; }
+        const m = CSRMatrix.fromDense(dense, keep);
+        dense.dispose();
+        return m;
+      };
+      const wIh = make(G, H), wHh = make(G, H);
+      const asW = (w: Tensor | CSRMatrix) => (w instanceof CSRMatrix ? new SparseRecurrentWeight(w) : w);
+      const leaves = [wIh, wHh].map((w) => (w instanceof CSRMatrix ? w.values : w));
+      const pass = () => tidy(() => {
+        const r = lstmLayer(x, { wIh: asW(wIh), wHh: asW(wHh), bIh, bHh });
+        r.output.backward(g);
+        r.h.dispose();
+        r.c.dispose();
+        for (const l of leaves) l.grad?.dispose();
+        for (const l of leaves) l.grad = null;
+      });
+      const ms = (await timeAll({ pass }, H === 1500 ? 2000 : 400)).pass!;
+      const tps = Math.round((T * B) / (ms / 1000));
+      out[H]![String(density)] = tps;
+      table.push({ H, density, 'fwd+bwd ms': fmt(ms, 1), 'tokens/s': tps, 'vs dense': `${fmt(tps / out[H]!['1']!, 2)}×` });
+      for (const w of [wIh, wHh]) w.dispose();
+    }
+    for (const t of [x, g, bIh, bHh]) t.dispose();
+  }
+  console.log(`\nLSTM layer forward + backward, T=${T} B=${B} I=H, dense vs CSR W_ih and W_hh:`);
+  console.table(table);
+  return out;
 }
 
 await main();

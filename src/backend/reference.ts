@@ -219,8 +219,6 @@ export function createReference(mem: RefMemory) {
       for (let n = 0; n < count; n++) for (let j = 0; j < E; j++) h[F(gtable) + ids(idp, n) * E + j] = h[F(gtable) + ids(idp, n) * E + j]! + h[F(g) + n * E + j]!;
     },
     // lstm.ts (feature-major [rows × B] blocks; `ld` is the row stride of the strided ones)
-    lstm_sigmoid: unaryMap((x) => 1 / (1 + Math.exp(-x))),
-    lstm_tanh: unaryMap(Math.tanh),
     lstm_gates_forward(pre: number, rec: number, bias: number, cPrev: number, c: number, tc: number, hp: number, y: number, H: number, B: number, ld: number) {
       const h = f();
       const sig = (x: number) => 1 / (1 + Math.exp(-x));

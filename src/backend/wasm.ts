@@ -49,8 +49,6 @@ export interface KernelExports {
   gather_rows(out: number, table: number, ids: number, count: number, E: number): void;
   scatter_add_rows(gtable: number, g: number, ids: number, count: number, E: number): void;
   // lstm.ts
-  lstm_sigmoid(out: number, a: number, n: number): void;
-  lstm_tanh(out: number, a: number, n: number): void;
   lstm_gates_forward(pre: number, rec: number, bias: number, cPrev: number, c: number, tc: number, h: number, y: number, H: number, B: number, ld: number): void;
   lstm_gates_backward(dpre: number, dgate: number, dc: number, dy: number, dhRec: number, acts: number, cPrev: number, tc: number, H: number, B: number, ld: number): void;
   lstm_bias_backward(db: number, dpre: number, rows: number, cols: number): void;
