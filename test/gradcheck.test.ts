@@ -7,8 +7,9 @@ import { checkedOps, gradcheck, type GradCase } from './helpers/gradcheck.js';
 import { coreCases } from './gradcases/core.js';
 import { lstmCases } from './gradcases/lstm.js';
 import { sparseGradCases } from './gradcases/sparse.js';
+import { mosCases } from './gradcases/mos.js';
 
-const cases: GradCase[] = [...coreCases, ...lstmCases, ...sparseGradCases()];
+const cases: GradCase[] = [...coreCases, ...lstmCases, ...sparseGradCases(), ...mosCases];
 
 for (const c of cases) {
   test(`gradcheck ${c.op}: ${c.label}`, () => gradcheck(c));

@@ -8,13 +8,14 @@
 //   prior  = logSoftmax(prior(output)) (no bias)                                 [T·B, K]
 //   latent = lockedDropout(tanh(latent.0(output)), dropoutl) viewed [T·B·K, emsize]
 //   logits = latent · encoder.weightᵀ + decoder.bias (tied decoder)              [T·B·K, V]
-//   nll    = mixtureNLL(logits, prior, target);  loss = nll + α·mean(output²) + β·mean(Δraw²)
+//   nll    = −mean log Σ_k π_k softmax(logits_k)[target]   (fused + chunked: mosDecoderNLL)
+//   loss   = nll + α·mean(output²) + β·mean(Δraw²)
 //
 // Parameter names: encoder.weight, rnns.{l}.weight_ih_l0 / weight_hh_l0 / bias_ih_l0 / bias_hh_l0,
 // prior.weight, latent.0.weight, latent.0.bias, decoder.bias (decoder.weight is encoder.weight).
 // The MoS repository wraps each LSTM in WeightDrop, so its own names are
 // rnns.{l}.module.weight_hh_l0_raw etc.; export maps ours to PyTorch's plain LSTM names.
-import { add, logSoftmax, mixtureNLL, reshape, tanh } from '../ops/index.js';
+import { add, logSoftmax, mosDecoderNLL, reshape, tanh } from '../ops/index.js';
 import { dropConnect, embeddedDropout, lockedDropout } from '../nn/dropout.js';
 import { Embedding } from '../nn/embedding.js';
 import { constantParam } from '../nn/init.js';
@@ -39,9 +40,13 @@ class TiedDecoder extends Module {
     return this.source.weight;
   }
 
+  get bias(): Tensor {
+    return this.getWeight('bias') as Tensor;
+  }
+
   /** x [N, E] → logits [N, V]. */
   forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.getWeight('bias') as Tensor);
+    return linear(x, this.weight, this.bias);
   }
 }
 
@@ -90,14 +95,14 @@ export class AwdLstmMosModel extends Module implements LanguageModel {
     const logPrior = logSoftmax(this.prior.forward(flat));
     let latent = tanh(this.latent.at(0).forward(flat));
     latent = lockedDropout(reshape(latent, [T, B, c.nExperts * c.emsize]), c.dropoutl, train, rng);
-    const logits = this.decoder.forward(reshape(latent, [T * B * c.nExperts, c.emsize]));
-    return { logits, logPrior, output, raw, next, T, B };
+    return { latent: reshape(latent, [T * B * c.nExperts, c.emsize]), logPrior, output, raw, next, T, B };
   }
 
   forward(input: IntTensor, target: IntTensor, state?: LMState): LMOutput {
     const c = this.config;
     const r = this.run(input, state);
-    const nll = mixtureNLL(r.logits, r.logPrior, target);
+    // Decoder and mixture loss fused and chunked: the N·K·V logits never exist all at once.
+    const nll = mosDecoderNLL(r.latent, this.decoder.weight, this.decoder.bias, r.logPrior, target);
     let loss = nll;
     if (c.alpha !== 0) loss = add(loss, activationRegularization(r.output, c.alpha));
     if (c.beta !== 0 && r.T > 1) loss = add(loss, temporalActivationRegularization(r.raw, c.beta));
@@ -109,7 +114,7 @@ export class AwdLstmMosModel extends Module implements LanguageModel {
     const r = this.run(input, state);
     // log p(w) = logsumexp_k (log π_k + log softmax_k(w)), row by row in TypeScript: sampling only.
     const N = r.T * r.B, K = c.nExperts, V = c.vocab;
-    const lsT = logSoftmax(r.logits);
+    const lsT = logSoftmax(this.decoder.forward(r.latent));
     const out = new Tensor([N, V]);
     // Views taken after the last allocation (an allocation may grow memory and detach them).
     const ls = lsT.data, lp = r.logPrior.data, o = out.data;

@@ -12,3 +12,5 @@ export { softmax, logSoftmax, crossEntropy } from './softmax.js';
 export { mixtureNLL } from './mos.js';
 export { lstmLayer, type LstmWeights, type LstmState, type LstmResult } from './lstm.js';
 export { sparseMatmul, sparseLinear, sparseEmbedding, setSparseTransposeForm } from './sparse.js';
+export { mosDecoderNLL } from './mos-decoder.js';
+export type { MosDecoderOptions } from './mos-decoder.js';

@@ -1,0 +1,116 @@
+// The whole Mixture-of-Softmaxes output layer as one op, computed in token chunks:
+//
+//   logits_nk = latent_nk · Wᵀ + b          (the tied decoder; W dense [V, E] or CSR)
+//   loss      = mean_n −log Σ_k π_nk softmax(logits_nk)[t_n]
+//
+// Why fused: the logits are N·K·V floats (PTB recipe: 840 tokens × 15 experts × 10,000 words =
+// 126M floats = 504 MB, and as much again for their gradient; WikiText-2's 33,278 words need
+// 2 GB each), more than a 4 GB wasm memory can hold next to the rest. Here only one chunk of
+// logits exists at a time. The forward keeps lse and the posterior (N·K floats each); the
+// backward recomputes each chunk's logits (one extra decoder product, ≈ +⅓ of the decoder's
+// FLOPs) and turns them straight into dW, d latent, db and d log π.
+import { heap } from '../backend/memory.js';
+import { kernels } from '../backend/wasm.js';
+import { record } from '../autograd/engine.js';
+import { CSRMatrix } from '../sparse/csr.js';
+import { IntTensor, Tensor, shapeString } from '../tensor.js';
+import { checkIds } from './embedding.js';
+import { registerOp } from './registry.js';
+
+registerOp('mosDecoderNLL', 'ops/mos-decoder.ts');
+
+/** Floats of logits per chunk (16M floats = 64 MB), unless overridden (tests use tiny chunks). */
+const DEFAULT_CHUNK_FLOATS = 16 * 1024 * 1024;
+
+export interface MosDecoderOptions {
+  /** Tokens per chunk; default: as many as fit in 64 MB of logits. */
+  chunkTokens?: number;
+}
+
+/**
+ * latent [N·K, E] (row n·K + k), weight [V, E] (dense or CSR), bias [V], logPrior [N, K] (log π),
+ * targets: N ids. Returns the mean negative log-likelihood (a scalar).
+ */
+export function mosDecoderNLL(latent: Tensor, weight: Tensor | CSRMatrix, bias: Tensor, logPrior: Tensor, targets: IntTensor, opts: MosDecoderOptions = {}): Tensor {
+  latent.assertLive();
+  bias.assertLive();
+  logPrior.assertLive();
+  const sparse = weight instanceof CSRMatrix;
+  const [V, E] = sparse ? [weight.rows, weight.cols] : (weight.shape as [number, number]);
+  if (!sparse && weight.rank !== 2) throw new RangeError(`selfish-rnn: mosDecoderNLL: weight must be [V, E], got ${shapeString(weight.shape)}`);
+  if (logPrior.rank !== 2) throw new RangeError(`selfish-rnn: mosDecoderNLL: logPrior must be [N, K], got ${shapeString(logPrior.shape)}`);
+  const [N, K] = logPrior.shape as [number, number];
+  if (latent.rank !== 2 || latent.shape[0] !== N * K || latent.shape[1] !== E) {
+    throw new RangeError(`selfish-rnn: mosDecoderNLL: latent must be [${N}·${K}, ${E}], got ${shapeString(latent.shape)}`);
+  }
+  if (bias.size !== V) throw new RangeError(`selfish-rnn: mosDecoderNLL: bias must be [${V}], got ${shapeString(bias.shape)}`);
+  if (targets.size !== N || N === 0) throw new RangeError(`selfish-rnn: mosDecoderNLL: ${targets.size} targets for ${N} tokens`);
+  checkIds(targets, V, 'mosDecoderNLL targets');
+  const chunk = Math.max(1, Math.min(N, opts.chunkTokens ?? Math.floor(DEFAULT_CHUNK_FLOATS / Math.max(1, K * V))));
+  const wValues = sparse ? weight.values : weight;
+
+  /** logits[0 .. nc·K) for tokens [n0, n0 + nc) into buf [nc·K, V]; xT is scratch [E, nc·K] (sparse only). */
+  const logitsChunk = (buf: Tensor, xT: Tensor | null, yT: Tensor | null, n0: number, nc: number): void => {
+    const rows = nc * K, x = latent.ptr + n0 * K * E * 4;
+    if (sparse) {
+      kernels.transpose(xT!.ptr, x, rows, E);
+      kernels.spmm(yT!.ptr, weight.rowPtr.ptr, weight.colIdx.ptr, weight.values.ptr, xT!.ptr, V, rows, 0);
+      kernels.transpose(buf.ptr, yT!.ptr, V, rows);
+    } else {
+      kernels.gemm_nt(buf.ptr, x, weight.ptr, rows, E, V, 0);
+    }
+    kernels.add_row_bcast(buf.ptr, buf.ptr, bias.ptr, rows, V);
+  };
+  const scratch = () => ({
+    buf: new Tensor([chunk * K, V]),
+    xT: sparse ? new Tensor([E, chunk * K]) : null,
+    yT: sparse ? new Tensor([V, chunk * K]) : null,
+  });
+
+  const lse = new Tensor([N * K]);
+  const post = new Tensor([N * K]);
+  const losses = new Tensor([chunk]);
+  const s = scratch();
+  let total = 0;
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const nc = Math.min(chunk, N - n0);
+    logitsChunk(s.buf, s.xT, s.yT, n0, nc);
+    total += kernels.mos_nll(losses.ptr, post.ptr + n0 * K * 4, lse.ptr + n0 * K * 4, s.buf.ptr, logPrior.ptr + n0 * K * 4, targets.ptr + n0 * 4, nc, K, V);
+  }
+  for (const t of [s.buf, s.xT, s.yT, losses]) t?.dispose();
+  const out = new Tensor([]);
+  heap.f32()[out.ptr >>> 2] = total / N;
+
+  return record(out, 'mosDecoderNLL', [latent, wValues, bias, logPrior], (g, [gLatent, gW, gBias, gPrior]) => {
+    if (sparse && weight.isDisposed) throw new Error('selfish-rnn: mosDecoderNLL: the sparse decoder weight was disposed between forward and backward');
+    const scale = heap.f32()[g.ptr >>> 2]! / N;
+    const b = scratch();
+    const gbuf = new Tensor([chunk * K, V]);
+    const gT = sparse ? new Tensor([V, chunk * K]) : null;
+    const glT = sparse ? new Tensor([E, chunk * K]) : null;
+    const glN = sparse ? new Tensor([chunk * K, E]) : null;
+    for (let n0 = 0; n0 < N; n0 += chunk) {
+      const nc = Math.min(chunk, N - n0), rows = nc * K;
+      const off = n0 * K;
+      logitsChunk(b.buf, b.xT, b.yT, n0, nc);
+      kernels.fill(gbuf.ptr, 0, rows * V);
+      // d logits (into gbuf) and d log π (accumulated straight into gPrior, or into a throwaway)
+      kernels.mos_nll_backward(gbuf.ptr, gPrior ? gPrior.ptr + off * 4 : 0, b.buf.ptr, lse.ptr + off * 4, post.ptr + off * 4, targets.ptr + n0 * 4, nc, K, V, scale);
+      if (gBias) kernels.sum_rows_acc(gBias.ptr, gbuf.ptr, rows, V);
+      const x = latent.ptr + off * E * 4;
+      if (sparse) {
+        kernels.transpose(gT!.ptr, gbuf.ptr, rows, V); // [V, rows]
+        if (gW) kernels.sddmm(gW.ptr, weight.rowPtr.ptr, weight.colIdx.ptr, gT!.ptr, b.xT!.ptr, V, rows, 1);
+        if (gLatent) {
+          kernels.spmm_t(glT!.ptr, weight.rowPtr.ptr, weight.colIdx.ptr, weight.values.ptr, gT!.ptr, V, E, rows, 0);
+          kernels.transpose(glN!.ptr, glT!.ptr, E, rows);
+          kernels.axpy(gLatent.ptr + off * E * 4, glN!.ptr, 1, rows * E);
+        }
+      } else {
+        if (gW) kernels.gemm_tn(gW.ptr, gbuf.ptr, x, V, rows, E, 1); // dW += dlogitsᵀ · latent
+        if (gLatent) kernels.gemm_nn(gLatent.ptr + off * E * 4, gbuf.ptr, weight.ptr, rows, V, E, 1); // dlatent += dlogits · W
+      }
+    }
+    for (const t of [b.buf, b.xT, b.yT, gbuf, gT, glT, glN]) t?.dispose();
+  });
+}
