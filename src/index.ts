@@ -45,3 +45,18 @@ export { SparseRecurrentWeight, asRecurrent, lookup, linear } from './nn/sparse-
 export * from './models/index.js';
 export { CSRMatrix, remapSlots } from './sparse/csr.js';
 export type { CSROptions, Coords, KeepRule, Rebuilt, TransposedIndex } from './sparse/csr.js';
+export { createSparsity, SparseEngine, defaultInclude, tensorTopology } from './sparse/engine.js';
+export type { SparseEngineOptions, ResolvedSparsityOptions, SparseEngineState } from './sparse/engine.js';
+export type { SparseMethod, SparsityOptions, GateStats, UpdateReport, SparseEngineLike } from './sparse/engine-api.js';
+export { SPARSE_METHODS, METHODS } from './sparse/methods.js';
+export type { MethodKind, MethodConfig } from './sparse/methods.js';
+export { topologyDistance, topologyDistanceByTensor, topologyOf } from './sparse/topology-distance.js';
+export type { Topology, TensorPattern, TensorDistance } from './sparse/topology-distance.js';
+export { cosineDeathRate, gmpDensity, MIN_DEATH_RATE } from './sparse/schedule.js';
+export { erAllocation, initialDensities } from './sparse/init.js';
+export { DEATH } from './sparse/strategies/death.js';
+export { GROWTH } from './sparse/strategies/growth.js';
+export { REDISTRIBUTION, proportionalSplit } from './sparse/strategies/redistribution.js';
+export type { DeathStrategy, GrowthStrategy, RedistributionStrategy, TensorTopology, GrowthContext, DeathContext, RedistributionItem } from './sparse/strategies/types.js';
+export { gateStatsOf } from './sparse/gates.js';
+export { sampleExactly, topK, bottomK } from './sparse/select.js';

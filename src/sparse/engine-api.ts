@@ -58,8 +58,13 @@ export interface SparseEngineLike {
   gateStats(): GateStats[];
   /** The optimizer whose state must follow topology changes (call again after switching to SNT-ASGD). */
   attachOptimizer(opt: Optimizer): void;
-  /** Called after every optimizer step; returns a report when it changed the topology. */
-  afterStep(step: number, epoch: number): UpdateReport | null;
+  /**
+   * Called after every optimizer step; returns a report when it changed the topology.
+   * Optional `denseGradient` (same meaning as in endOfEpoch; added by the engine helper): with
+   * per-step updates (`updateEvery`) gradient growth needs it at the update step, and SNFS feeds
+   * its dense momentum from it at every step it is given (see src/sparse/README.md for the cost).
+   */
+  afterStep(step: number, epoch: number, opts?: { denseGradient?: () => void }): UpdateReport | null;
   /**
    * Called at the end of every epoch (after validation). `skip` = true in the epoch the optimizer
    * switches to SNT-ASGD (as the reference code does). `denseGradient`, when given, runs one
