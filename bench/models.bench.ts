@@ -9,35 +9,13 @@
 // Last line: {"suite":"models","tokens_per_s":{"zaremba-small":{"1":t,"0.33":t},...}}
 import { Bench } from 'tinybench';
 import {
-  clipGradNorm, createModel, CSRMatrix, IntTensor, memoryStats, modelConfig, Random, SGD, simdSupported, tidy,
-  type LanguageModel, type LMState, type Module, type Tensor,
+  clipGradNorm, createModel, createSparsity, IntTensor, memoryStats, modelConfig, Random, SGD, simdSupported, tidy,
+  type LanguageModel, type LMState,
 } from '../src/index.js';
 
 const VOCAB = 10_000;
 const DENSITIES = [1, 0.33];
 const NAMES = (process.env.MODELS ?? 'zaremba-small,zaremba-medium,awd-lstm-mos-ptb').split(',');
-
-/** Every weight matrix (not biases) becomes CSR with exactly round(d·numel) random nonzeros. */
-function sparsifyAll(model: Module, density: number, rng: Random): void {
-  for (const [name, w] of model.namedWeights()) {
-    if (name.includes('bias') || !(w as Tensor).shape || (w as Tensor).rank !== 2) continue;
-    const dense = w as Tensor;
-    const n = dense.size, k = Math.round(density * n);
-    const keep = new Uint8Array(n);
-    // Floyd's algorithm: k distinct positions uniformly.
-    for (let j = n - k; j < n; j++) {
-      const t = rng.int(j + 1);
-      if (keep[t]) keep[j] = 1;
-      else keep[t] = 1;
-    }
-    const csr = CSRMatrix.fromDense(dense, keep, { name });
-    const path = name.split('.');
-    const owner = path.slice(0, -1).join('.');
-    const m = owner === '' ? model : model.namedModules().find(([p]) => p === owner)![1];
-    m.setWeight(path[path.length - 1]!, csr);
-    dense.dispose();
-  }
-}
 
 const results: Record<string, Record<string, number>> = {};
 const rows: Record<string, string | number>[] = [];
@@ -49,7 +27,8 @@ for (const name of NAMES) {
   for (const d of DENSITIES) {
     const rng = new Random(1);
     const model: LanguageModel = createModel(cfg, {}, rng);
-    if (d < 1) sparsifyAll(model, d, rng);
+    // Every weight matrix becomes CSR with exactly round(d·numel) uniformly placed nonzeros.
+    if (d < 1) createSparsity(model, { method: 'static', density: d, totalSteps: 1, seed: 1 });
     const opt = new SGD(model.parameters(), { lr: 1, weightDecay: 1.2e-6 });
     const input = new IntTensor(Array.from({ length: T * B }, () => rng.int(VOCAB)), [T, B], { persistent: true });
     const target = new IntTensor(Array.from({ length: T * B }, () => rng.int(VOCAB)), [T * B], { persistent: true });

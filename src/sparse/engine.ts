@@ -527,8 +527,9 @@ function resolveOptions(opts: SparseEngineOptions): ResolvedSparsityOptions {
   const sparseInit = opts.sparseInit ?? 'uniform';
   if (sparseInit !== 'uniform' && sparseInit !== 'ER') throw new RangeError(`${what} unknown sparseInit '${String(sparseInit)}' (expected uniform or ER)`);
   const gmpStart = opts.gmpStart ?? 0;
-  const gmpEnd = opts.gmpEnd ?? Math.floor(0.75 * opts.totalSteps);
-  if (!(gmpStart >= 0 && gmpEnd > gmpStart)) throw new RangeError(`${what} gmp needs 0 ≤ gmpStart < gmpEnd, got ${gmpStart} and ${gmpEnd}`);
+  const gmpEnd = opts.gmpEnd ?? Math.max(1, Math.floor(0.75 * opts.totalSteps));
+  // Only gmp uses its schedule: other methods accept any totalSteps (e.g. 1 for a static mask).
+  if (opts.method === 'gmp' && !(gmpStart >= 0 && gmpEnd > gmpStart)) throw new RangeError(`${what} gmp needs 0 ≤ gmpStart < gmpEnd, got ${gmpStart} and ${gmpEnd}`);
   const momentumBeta = opts.momentumBeta ?? 0.9;
   if (!(momentumBeta >= 0 && momentumBeta < 1)) throw new RangeError(`${what} momentumBeta must be in [0, 1), got ${momentumBeta}`);
   const deathThreshold = opts.deathThreshold ?? 0.001;
