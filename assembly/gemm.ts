@@ -15,19 +15,11 @@
 // Measured on one core (AMD EPYC, Node 20): 4×8 tiles reach ~90% of simd_peak_probe with the
 // operands in L2; see bench/RESULTS.md for the shapes of this project.
 //
-// A·B reads the 4 rows of A for a block once from memory and keeps them in L1 while the tiles
-// sweep B. Aᵀ·B is cut into K chunks (TN_K_CHUNK). A·Bᵀ transposes B into a scratch panel and
-// runs the A·B tiles.
+// Around the tiles, one cache-blocked loop nest serves all three products (gemm_blocked below):
+// op(B) is packed into a static 256 KiB panel in K × column blocks, so that the language-model
+// decoder shapes (K or N = vocabulary) no longer stream a strided B from DRAM per 4 rows of A.
 
 @inline function fma4(acc: v128, a: v128, b: v128): v128 { return f32x4.add(acc, f32x4.mul(a, b)); }
-
-/**
- * K chunk of the Aᵀ·B kernel. Each k-step of a tile reads a different row of the stored A, so
- * a long k loop touches a new page almost every step (TLB misses, we believe); chunks of 32 rows
- * of A (and of B, which then stays in L1) measured fastest for 650×2600×20 and 1500×6000×20 (1.2–4× faster
- * than unchunked), despite re-reading C once per chunk.
- */
-const TN_K_CHUNK: i32 = 32;
 
 /** Sets rows [0, M) × columns [0, N) of C (row stride ldc bytes) to zero. */
 function zero_rows(c: usize, ldc: usize, M: i32, N: i32): void {
@@ -318,67 +310,232 @@ function rows4(c: usize, ldc: usize, a: usize, aRow: usize, aStep: usize, transA
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Cache blocking (SIMD build). All three products run one blocked loop nest:
+//
+//   for each column block j0 (nc columns)        C[:, j0..] is touched by this block only
+//     for each K block k0 (kc ≤ KC_MAX rows)     pack op(B)[k0.., j0..] into PANEL (≤ 256 KiB, L2)
+//       for each row block i0 (mc rows)          A rows [i0, i0+mc) × [k0, k0+kc) stay in L2
+//         for each column group of the panel     a kc×8 strip (8 KiB at kc = 256) stays in L1
+//           for each 4-row block: the tiles above, then leftover rows one at a time
+//
+// The panel holds op(B) as column groups stored one after another, each kc × w row-major (w = 8,
+// then one tail group of the last N % 8 columns, or of the last 12..15 for the 2×12 tiles), so a
+// tile reads its B strip sequentially; before blocking, a decoder product (K or N = 10 000)
+// streamed a strided B from L3/DRAM once per 4 rows of A (5–20 GFLOP/s). Packing also turns
+// A·Bᵀ into A·B (the panel is op(B) = Bᵀ). For Aᵀ·B the A block is packed too, 4 columns of the
+// stored A interleaved (kc × 4 floats per group of 4 rows), so the Aᵀ tiles read it sequentially
+// instead of one stored row (a new page when M is large) per k-step. K blocks are balanced
+// (K = 300 is two blocks of 150, not 256 + 44); the first one overwrites C when acc = 0 and
+// every later one accumulates. gemm_tn with N ≤ 64 keeps its unpacked loop (see gemm_blocked).
+
+/** Floats in the packed op(B) panel (256 KiB: stays in L2 next to the A block). */
+const PANEL_FLOATS: i32 = 1 << 16;
+/** Floats in the packed Aᵀ block of gemm_tn, and the A-block budget that sets mc (128 KiB). */
+const ABLOCK_FLOATS: i32 = 1 << 15;
 /**
- * C[M×N] (+)= op(A) · B[K×N] with explicit byte strides: A(i, k) at a + i·aRow + k·aStep
- * (op(A) = A: aRow = lda, aStep = 4; op(A) = Aᵀ: aRow = 4, aStep = lda), B row stride ldb,
- * C row stride ldc.
+ * Static scratch for the packed panel and A block, 384 KiB in all. Static data lies below
+ * __heap_base, so the allocator never hands it out; the kernels are not reentrant anyway.
  */
-function gemm_strided(c: usize, ldc: usize, a: usize, aRow: usize, aStep: usize, transA: bool,
-  b: usize, ldb: usize, M: i32, K: i32, N: i32, acc: i32): void {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    if (!acc) zero_rows(c, ldc, M, N);
+const SCRATCH = memory.data((PANEL_FLOATS + ABLOCK_FLOATS) << 2, 64);
+const PANEL: usize = SCRATCH;
+const ABLOCK: usize = SCRATCH + (<usize>PANEL_FLOATS << 2);
+/** Longest K block: a kc×8 strip of the panel (8 KiB) plus a 4×kc strip of A fit in L1. */
+const KC_MAX: i32 = 256;
+/**
+ * K chunk of gemm_tn with N ≤ 64 (A read in place): 32 stored rows of A (and of B, which then
+ * stays in L1) measured fastest for 650×2600×20 and 1500×6000×20 (1.2–4× faster than unchunked).
+ */
+const TN_KC: i32 = 32;
+/** gemm_tn packs A only above this N (see gemm_blocked). */
+const TN_PACK_MIN_N: i32 = 64;
+
+/**
+ * Packs op(B)[0..kc) × [0..nb) into dst as column groups (8 wide up to end8, then one tail group
+ * of nb − end8), each kc × w row-major. op(B)(k, j) is the f32 at b + k·bK + j·bJ: bJ = 4 for a
+ * row-major B (copy rows), bK = 4 for A·Bᵀ (transpose 4×4 blocks with shuffles).
+ */
+function pack_b(dst: usize, b: usize, bK: usize, bJ: usize, kc: i32, nb: i32, end8: i32): void {
+  let d = dst;
+  for (let j = 0; j < nb;) {
+    const w = j < end8 ? 8 : nb - j, dRow = <usize>w << 2;
+    const src = b + <usize>j * bJ;
+    if (bJ == 4) {
+      for (let k = 0; k < kc; k++) {
+        const s = src + <usize>k * bK, o = d + <usize>k * dRow;
+        let jj = 0;
+        for (; jj + 4 <= w; jj += 4) v128.store(o + (<usize>jj << 2), v128.load(s + (<usize>jj << 2)));
+        for (; jj < w; jj++) store<f32>(o + (<usize>jj << 2), load<f32>(s + (<usize>jj << 2)));
+      }
+    } else {
+      let jj = 0;
+      for (; jj + 4 <= w; jj += 4) {
+        const s0 = src + <usize>jj * bJ, s1 = s0 + bJ, s2 = s1 + bJ, s3 = s2 + bJ;
+        let o = d + (<usize>jj << 2), k = 0;
+        for (; k + 4 <= kc; k += 4) {
+          const ko = <usize>k << 2;
+          const r0 = v128.load(s0 + ko), r1 = v128.load(s1 + ko), r2 = v128.load(s2 + ko), r3 = v128.load(s3 + ko);
+          const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+          const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+          v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5)); o += dRow;
+          v128.store(o, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7)); o += dRow;
+          v128.store(o, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5)); o += dRow;
+          v128.store(o, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7)); o += dRow;
+        }
+        for (; k < kc; k++) {
+          const ko = <usize>k << 2;
+          store<f32>(o, load<f32>(s0 + ko)); store<f32>(o, load<f32>(s1 + ko), 4);
+          store<f32>(o, load<f32>(s2 + ko), 8); store<f32>(o, load<f32>(s3 + ko), 12);
+          o += dRow;
+        }
+      }
+      for (; jj < w; jj++) {
+        const s = src + <usize>jj * bJ;
+        let o = d + (<usize>jj << 2);
+        for (let k = 0; k < kc; k++) { store<f32>(o, load<f32>(s + (<usize>k << 2))); o += dRow; }
+      }
+    }
+    d += <usize>kc * dRow;
+    j += w;
+  }
+}
+
+/**
+ * Packs rows [0, m4) (m4 a multiple of 4) × k [0, kc) of Aᵀ, A stored K×M with row stride lda
+ * starting at a, into dst: group g (rows 4g..4g+3) is kc × 4 floats at dst + g·kc·16.
+ * Reads the stored A row by row (sequential), writes 16 bytes per group.
+ */
+function pack_at(dst: usize, a: usize, lda: usize, m4: i32, kc: i32): void {
+  const gStride = <usize>kc << 4;
+  for (let k = 0; k < kc; k++) {
+    const s = a + <usize>k * lda;
+    let d = dst + (<usize>k << 4);
+    for (let r = 0; r < m4; r += 4) { v128.store(d, v128.load(s + (<usize>r << 2))); d += gStride; }
+  }
+}
+
+/**
+ * The 4-row blocks [0, m4) of one column group (w columns, packed kc × w at panel) of the current
+ * A block; C at c (column of the group, first row of the block). For Aᵀ·B, A is the packed block.
+ */
+@inline function rows_of_group(c: usize, ldc: usize, a: usize, aRow: usize, aStep: usize, transA: bool,
+  kc: i32, panel: usize, w: i32, m4: i32, acc: i32): void {
+  const ldp = <usize>w << 2;
+  for (let r = 0; r < m4; r += 4) {
+    const cr = c + <usize>r * ldc;
+    // 8-wide groups call the tile directly: with short K (K = batch = 20) the call overhead of
+    // rows4 per tile measured ~20% of the product.
+    if (transA) {
+      const ar = ABLOCK + <usize>r * (<usize>kc << 2);
+      if (w == 8) tn_tile_4x8(cr, ldc, ar, 16, panel, 32, kc, acc);
+      else rows4(cr, ldc, ar, 4, 16, true, panel, ldp, kc, w, acc);
+    } else {
+      const ar = a + <usize>r * aRow;
+      if (w == 8) nn_tile_4x8(cr, ldc, ar, aRow, panel, 32, kc, acc);
+      else rows4(cr, ldc, ar, aRow, aStep, false, panel, ldp, kc, w, acc);
+    }
+  }
+}
+
+/**
+ * C[M×N] (+)= op(A) · op(B), SIMD build, with M, N, K ≥ 1. A(i, k) at a + i·aRow + k·aStep
+ * (op(A) = A: aRow = lda, aStep = 4; op(A) = Aᵀ: aRow = 4, aStep = lda; transA selects the Aᵀ
+ * tiles and packing); op(B)(k, j) at b + k·bK + j·bJ; C row stride ldc.
+ */
+function gemm_blocked(c: usize, ldc: usize, a: usize, aRow: usize, aStep: usize, transA: bool,
+  b: usize, bK: usize, bJ: usize, M: i32, K: i32, N: i32, acc: i32): void {
+  // Aᵀ·B with few columns (the recurrent dX = Wᵀ·G, N = batch) uses each element of A only N
+  // times: packing A would double its memory traffic. It reads the stored A in place instead, in
+  // K blocks of TN_KC rows with the 4-row blocks outermost, so that a 4-row strip (TN_KC pages
+  // when M is large: TLB misses, we believe) stays hot for every column group.
+  if (transA && N <= TN_PACK_MIN_N) {
+    // Nor is B (K × N, N ≤ 64: a K block of it is a few KiB) packed: the loop of the kernel
+    // before blocking, which measured 5–7% faster here than the packed-panel loop.
+    for (let k0 = 0; k0 < K; k0 += TN_KC) {
+      const kc = min(TN_KC, K - k0), kAcc = k0 == 0 ? acc : 1;
+      const ak = a + <usize>k0 * aStep, bk = b + <usize>k0 * bK;
+      let i = 0;
+      for (; i + 4 <= M; i += 4) rows4(c + <usize>i * ldc, ldc, ak + <usize>i * aRow, aRow, aStep, true, bk, bK, kc, N, kAcc);
+      for (; i < M; i++) gemm_row(c + <usize>i * ldc, ak + <usize>i * aRow, aStep, bk, bK, kc, N, kAcc);
+    }
     return;
   }
-  let i = 0;
-  if (ASC_FEATURE_SIMD) {
-    const KC = transA ? TN_K_CHUNK : K;
-    for (let k0 = 0; k0 < K; k0 += KC) {
-      const kc = min(KC, K - k0), ak = a + <usize>k0 * aStep, bk = b + <usize>k0 * ldb;
-      for (i = 0; i + 4 <= M; i += 4) {
-        rows4(c + <usize>i * ldc, ldc, ak + <usize>i * aRow, aRow, aStep, transA, bk, ldb, kc, N, k0 == 0 ? acc : 1);
+  const nk = (K + KC_MAX - 1) / KC_MAX;
+  const kcMax = (K + nk - 1) / nk;
+  // Column blocks of balanced width (a multiple of 8) that fit the panel.
+  const ncLimit = (PANEL_FLOATS / kcMax) & ~7;
+  const nj = (N + ncLimit - 1) / ncLimit;
+  const nc = min(N, ((N + nj - 1) / nj + 7) & ~7);
+  const mc = max(4, (ABLOCK_FLOATS / kcMax) & ~3);
+  for (let j0 = 0; j0 < N; j0 += nc) {
+    const nb = min(nc, N - j0);
+    // Column groups as in rows4: 8-wide strips, then the tail (two 2×12 tiles for A·B when
+    // nb % 8 ≥ 4, else a 4×4 tile and scalar columns).
+    const wide = !transA && (nb & 7) >= 4 && nb >= 12;
+    const end8 = wide ? (nb & ~7) - 8 : nb & ~7;
+    const cj0 = c + (<usize>j0 << 2);
+    for (let k0 = 0; k0 < K; k0 += kcMax) {
+      const kc = min(kcMax, K - k0), kAcc = k0 == 0 ? acc : 1;
+      pack_b(PANEL, b + <usize>k0 * bK + <usize>j0 * bJ, bK, bJ, kc, nb, end8);
+      const ak = a + <usize>k0 * aStep;
+      for (let i0 = 0; i0 < M; i0 += mc) {
+        const mb = min(mc, M - i0), m4 = mb & ~3;
+        const ai = ak + <usize>i0 * aRow, ci = cj0 + <usize>i0 * ldc;
+        if (transA) pack_at(ABLOCK, ai, aStep, m4, kc);
+        let panel = PANEL;
+        for (let j = 0; j < nb;) {
+          const w = j < end8 ? 8 : nb - j;
+          rows_of_group(ci + (<usize>j << 2), ldc, ai, aRow, aStep, transA, kc, panel, w, m4, kAcc);
+          panel += <usize>kc * (<usize>w << 2);
+          j += w;
+        }
+        panel = PANEL;
+        for (let j = 0; j < nb;) {
+          const w = j < end8 ? 8 : nb - j, ldp = <usize>w << 2, cg = ci + (<usize>j << 2);
+          for (let r = m4; r < mb; r++) gemm_row(cg + <usize>r * ldc, ai + <usize>r * aRow, aStep, panel, ldp, kc, w, kAcc);
+          panel += <usize>kc * ldp;
+          j += w;
+        }
       }
     }
   }
-  for (; i < M; i++) gemm_row(c + <usize>i * ldc, a + <usize>i * aRow, aStep, b, ldb, K, N, acc);
+}
+
+/** Scalar build: C[M×N] (+)= op(A) · B[K×N], one row of C at a time (A(i, k) as in gemm_blocked). */
+function gemm_rows(c: usize, ldc: usize, a: usize, aRow: usize, aStep: usize,
+  b: usize, ldb: usize, M: i32, K: i32, N: i32, acc: i32): void {
+  for (let i = 0; i < M; i++) gemm_row(c + <usize>i * ldc, a + <usize>i * aRow, aStep, b, ldb, K, N, acc);
 }
 
 /** C[M×N] (+)= A[M×K] · B[K×N]. */
 export function gemm_nn(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: i32): void {
-  gemm_strided(c, <usize>N << 2, a, <usize>K << 2, 4, false, b, <usize>N << 2, M, K, N, acc);
+  if (M <= 0 || N <= 0) return;
+  const rowA = <usize>K << 2, rowB = <usize>N << 2;
+  if (K <= 0) {
+    if (!acc) zero_rows(c, rowB, M, N);
+    return;
+  }
+  if (ASC_FEATURE_SIMD) gemm_blocked(c, rowB, a, rowA, 4, false, b, rowB, 4, M, K, N, acc);
+  else gemm_rows(c, rowB, a, rowA, 4, b, rowB, M, K, N, acc);
 }
 
 /** C[M×N] (+)= Aᵀ · B with A stored K×M and B stored K×N. */
 export function gemm_tn(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: i32): void {
-  gemm_strided(c, <usize>N << 2, a, 4, <usize>M << 2, true, b, <usize>N << 2, M, K, N, acc);
-}
-
-// ---------------------------------------------------------------------------------------------
-// A·Bᵀ: B is transposed, a panel at a time, into a static scratch buffer, and the product runs on
-// the A·B tiles. A dot-product kernel along K would need a horizontal sum per output, which
-// costs as much as the dot product itself for the short K (= batch) of weight gradients.
-
-/** Floats in the gemm_nt scratch panel (256 KiB, so a panel stays in L2). */
-const PACK_FLOATS: i32 = 1 << 16;
-/** Scratch panel for gemm_nt. Static data lies below __heap_base, so the allocator never uses it. */
-const PACK = memory.data(PACK_FLOATS << 2, 64);
-/** Longest K chunk packed at once (so a panel is at least 16 columns wide). */
-const PACK_MAX_K: i32 = PACK_FLOATS >> 4;
-
-/** dst[k·w + j] = src(j, k) for j < w, k < kc, where src(j, k) is the f32 at src + j·ld + 4k. */
-function transpose_panel(dst: usize, src: usize, ld: usize, w: i32, kc: i32): void {
-  const dRow = <usize>w << 2;
-  for (let j = 0; j < w; j++) {
-    const s = src + <usize>j * ld;
-    let d = dst + (<usize>j << 2);
-    for (let k = 0; k < kc; k++) {
-      store<f32>(d, load<f32>(s + (<usize>k << 2)));
-      d += dRow;
-    }
+  if (M <= 0 || N <= 0) return;
+  const rowA = <usize>M << 2, rowB = <usize>N << 2;
+  if (K <= 0) {
+    if (!acc) zero_rows(c, rowB, M, N);
+    return;
   }
+  if (ASC_FEATURE_SIMD) gemm_blocked(c, rowB, a, 4, rowA, true, b, rowB, 4, M, K, N, acc);
+  else gemm_rows(c, rowB, a, 4, rowA, b, rowB, M, K, N, acc);
 }
 
-/** C[M×N] (+)= A · Bᵀ with A stored M×K and B stored N×K. */
+/**
+ * C[M×N] (+)= A · Bᵀ with A stored M×K and B stored N×K. The SIMD build packs Bᵀ into the panel
+ * and runs the A·B tiles: a dot-product kernel along K would need a horizontal sum per output,
+ * which costs as much as the dot product itself for the short K (= batch) of weight gradients.
+ */
 export function gemm_nt(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: i32): void {
   if (M <= 0 || N <= 0) return;
   const rowA = <usize>K << 2, rowC = <usize>N << 2;
@@ -387,15 +544,7 @@ export function gemm_nt(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, ac
     return;
   }
   if (ASC_FEATURE_SIMD) {
-    for (let k0 = 0; k0 < K; k0 += PACK_MAX_K) {
-      const kc = min(PACK_MAX_K, K - k0), ko = <usize>k0 << 2;
-      const w = min(N, (PACK_FLOATS / kc) & ~7);
-      for (let j0 = 0; j0 < N; j0 += w) {
-        const nb = min(w, N - j0), jo = <usize>j0 << 2;
-        transpose_panel(PACK, b + <usize>j0 * rowA + ko, rowA, nb, kc);
-        gemm_strided(c + jo, rowC, a + ko, rowA, 4, false, PACK, <usize>nb << 2, M, kc, nb, k0 == 0 ? acc : 1);
-      }
-    }
+    gemm_blocked(c, rowC, a, rowA, 4, false, b, 4, rowA, M, K, N, acc);
     return;
   }
   for (let i = 0; i < M; i++) {
@@ -430,12 +579,12 @@ export function simd_peak_probe(iters: i32, seed: f32, chains: i32): f32 {
     for (let n = 0; n < iters; n++) r = r * 0.999999 + 1e-7;
     return r;
   }
-  // The gemm_nt scratch doubles as the probe's: 6 vectors at its start.
-  for (let i = 0; i < 6; i++) v128.store(PACK + (<usize>i << 4), f32x4.splat(seed + <f32>i * 0.125));
-  if (chains == 6) return probe6(iters, PACK);
-  if (chains == 12) return probe12(iters, PACK);
-  if (chains == 16) return probe16(iters, PACK);
-  return probe8(iters, PACK);
+  // The GEMM scratch panel doubles as the probe's: 6 vectors at its start.
+  for (let i = 0; i < 6; i++) v128.store(PANEL + (<usize>i << 4), f32x4.splat(seed + <f32>i * 0.125));
+  if (chains == 6) return probe6(iters, PANEL);
+  if (chains == 12) return probe12(iters, PANEL);
+  if (chains == 16) return probe16(iters, PANEL);
+  return probe8(iters, PANEL);
 }
 
 @inline function lane0(v: v128): f32 { return f32x4.extract_lane(v, 0); }

@@ -1,7 +1,8 @@
 // Suite `gemm`: dense GEMM on the recurrent shape of an LSTM layer, C(4H×20) = W(4H×H)·X(H×20)
 // for H = 200, 650, 1500 (batch 20), against (a) a plain-TypeScript ikj loop on Float32Arrays and
 // (b) the register-only SIMD peak of this engine (simd_peak_probe). Also times the backprop
-// shapes (gemm_tn dX = Wᵀ·G, gemm_nt dW += G·Xᵀ) and the batch×time input projection (N = 700).
+// shapes (gemm_tn dX = Wᵀ·G, gemm_nt dW += G·Xᵀ), the batch×time input projection (N = 700),
+// and the language-model decoder products (vocabulary V = 10 000; see DECODER below).
 // Single core: the kernels are single-threaded wasm. Run: npm run bench -- gemm
 import { kernels, Random, Tensor } from '../src/index.js';
 import { bestTimes, formatTable, gflops, machineLine, printJsonLine, round, type BenchTask } from './common.js';
@@ -9,6 +10,17 @@ import { bestTimes, formatTable, gflops, machineLine, printJsonLine, round, type
 const HS = [200, 650, 1500];
 const BATCH = 20;
 const PROJ_H = 650, PROJ_N = 700; // input projection of 35 time steps × batch 20
+/**
+ * Decoder products of a training step: T tokens (batch 20 × bptt 35 = 700; the MoS decoder's
+ * T = chunk · 15 experts ≈ 1600 rows), embedding E, vocabulary V = 10 000. Forward logits =
+ * x·Wᵀ (gemm_nt), backward dx += g·W (gemm_nn, K = V) and dW += gᵀ·x (gemm_tn, M = V).
+ */
+const DECODER = [
+  { label: 'E=200', T: 700, E: 200 },
+  { label: 'E=650', T: 700, E: 650 },
+  { label: 'MoS E=280', T: 1600, E: 280 },
+];
+const VOCAB = 10_000;
 const PROBE_CHAINS = [6, 8, 12, 16];
 const PROBE_ITERS = 1_000_000;
 
@@ -75,6 +87,15 @@ for (const H of HS) {
   flops.set(`proj ${H}`, 2 * 4 * H * H * N);
 }
 
+for (const { label, T, E } of DECODER) {
+  const x = filled([T, E], rng), W = filled([VOCAB, E], rng), g = filled([T, VOCAB], rng);
+  const logits = filled([T, VOCAB], rng), dx = filled([T, E], rng), dW = filled([VOCAB, E], rng);
+  tasks.push({ name: `dec nt ${label}`, fn: () => kernels.gemm_nt(logits.ptr, x.ptr, W.ptr, T, E, VOCAB, 0), iterations: 2 });
+  tasks.push({ name: `dec nn ${label}`, fn: () => kernels.gemm_nn(dx.ptr, g.ptr, W.ptr, T, VOCAB, E, 1), iterations: 2 });
+  tasks.push({ name: `dec tn ${label}`, fn: () => kernels.gemm_tn(dW.ptr, g.ptr, x.ptr, VOCAB, T, E, 1), iterations: 2 });
+  for (const k of ['nt', 'nn', 'tn']) flops.set(`dec ${k} ${label}`, 2 * T * E * VOCAB);
+}
+
 const t0 = performance.now();
 const best = await bestTimes(tasks, { rounds: 3, time: 150 });
 const seconds = (performance.now() - t0) / 1000;
@@ -111,6 +132,20 @@ const proj = rate(`proj ${PROJ_H}`);
 extra.push([PROJ_H, `gemm_nn (4H×H)·(H×${PROJ_N})`, best.get(`proj ${PROJ_H}`)!.toFixed(3), proj.toFixed(1), pct(proj)]);
 console.log(formatTable(['H', 'kernel', 'time (ms)', 'GFLOP/s', '% of peak'], extra));
 console.log('');
+console.log(`language-model decoder shapes (T tokens, embedding E, vocabulary V = ${VOCAB}; FLOPs = 2·T·E·V):`);
+const dec: (string | number)[][] = [];
+for (const { label, T, E } of DECODER) {
+  for (const [k, what] of [
+    ['nt', `gemm_nt logits(${T}×V) = x·Wᵀ`],
+    ['nn', `gemm_nn dx(${T}×${E}) += g·W`],
+    ['tn', `gemm_tn dW(V×${E}) += gᵀ·x`],
+  ] as const) {
+    const r = rate(`dec ${k} ${label}`);
+    dec.push([label, what, best.get(`dec ${k} ${label}`)!.toFixed(1), r.toFixed(1), pct(r)]);
+  }
+}
+console.log(formatTable(['decoder', 'kernel', 'time (ms)', 'GFLOP/s', '% of peak'], dec));
+console.log('');
 for (const line of checks) console.log(line);
 console.log(`suite time ${seconds.toFixed(1)} s`);
 
@@ -124,5 +159,8 @@ printJsonLine({
   gemm_tn_gflops: byH('tn'),
   gemm_nt_gflops: byH('nt'),
   proj_n700_gflops: { [String(PROJ_H)]: round(proj) },
+  decoder_gflops: Object.fromEntries(
+    DECODER.map(({ label }) => [label, Object.fromEntries(['nt', 'nn', 'tn'].map((k) => [`gemm_${k}`, round(rate(`dec ${k} ${label}`))]))]),
+  ),
   probe_gflops_by_chains: Object.fromEntries(PROBE_CHAINS.map((ch, i) => [String(ch), round(probeRates[i]!)])),
 });

@@ -1,8 +1,9 @@
 // GEMM kernels against the plain-TypeScript reference on awkward sizes, overwrite and accumulate.
 // The SIMD kernels have several code paths chosen by size: 4×8, 2×12 (A·B with N % 8 ≥ 4) and
 // 4×4 tiles plus scalar columns, leftover rows, k loops unrolled 4 times (every K mod 4 exits at
-// a different point), K chunks of 32 in gemm_tn, and for gemm_nt a packed Bᵀ panel cut into
-// column panels and K chunks. The sizes below reach each of them.
+// a different point), and the cache blocking around them: balanced K blocks (≤ 256 rows; chunks of
+// 32 for gemm_tn with N ≤ 64), column blocks of the packed op(B) panel (256 KiB), row blocks of A (mc
+// rows, packed for gemm_tn when N > 64). The sizes below reach each of them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createReference, kernels, loadBuild, Random } from '../src/index.js';
@@ -68,6 +69,23 @@ for (const variant of VARIANTS) {
     }
   });
 }
+
+test('every gemm runs the cache-blocked paths correctly (K, column and row blocks, packed Aᵀ)', () => {
+  const rng = new Random(31);
+  // [M, K, N] and what each reaches (KC_MAX = 256, panel 2^16 floats, A block 2^15 floats):
+  const shapes = [
+    [161, 1030, 77], // 5 K blocks of 206 (acc = 0 only on the first); mc = 156 < M, leftover row
+    // of the second row block; gemm_tn packs A (N > 64); N % 8 = 5: 2×12 tail for A·B
+    [9, 300, 530], // 2 K blocks of 150; 2 column blocks (272 + 258: 2 scalar columns in the last)
+    [7, 1100, 262], // 5 K blocks of 220, 1 column block of 262 with a 6-wide tail
+    [5, 40, 1700], // 1 K block; 2 column blocks (856 + 844: a 12-wide tail for A·B)
+    [3, 513, 65], // K = 2·256 + 1: 3 K blocks of 171; gemm_tn packs A but M < 4 (rows one at a time)
+    [130, 257, 9], // gemm_tn without packing (N ≤ 64): 8 K chunks of 32 + 1; M = 130: two leftover rows
+  ];
+  for (const variant of VARIANTS) for (const [M, K, N] of shapes) {
+    for (const acc of [0, 1]) check(variant, M!, K!, N!, acc, rng, 1e-4);
+  }
+});
 
 test('gemm_nt packs K in chunks when K exceeds one panel (K > 4096)', () => {
   const rng = new Random(19);
