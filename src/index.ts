@@ -45,3 +45,4 @@ export { SparseRecurrentWeight, asRecurrent, lookup, linear } from './nn/sparse-
 export * from './models/index.js';
 export { CSRMatrix, remapSlots } from './sparse/csr.js';
 export type { CSROptions, Coords, KeepRule, Rebuilt, TransposedIndex } from './sparse/csr.js';
+export * from './train/index.js';
