@@ -228,7 +228,10 @@ export class Trainer {
   private stopReason: string | null = null;
   private resumed: boolean;
   private lastSaved: string | null = null;
+  private savedStep = 0;
   private running = false;
+  /** Log lines are appended in order; this is the tail of that chain. */
+  private pendingLog: Promise<void> = Promise.resolve();
 
   private constructor(o: {
     config: TrainConfig; corpus: Corpus; store: RunStore; events: TrainEvents; engine: SparseEngineLike | null; engineName: string | null;
@@ -277,28 +280,26 @@ export class Trainer {
     const engineSeed = master.nextUint32();
     const model = createModel(config.lm, {}, modelRng);
     let engine: SparseEngineLike | null = null, engineName: string | null = null;
-    const trainer = await (async () => {
-      try {
-        if (isSparseRun(config) && !config.finetune) {
-          const provider = opts.sparsity ?? (await defaultSparsity());
-          const batches = Math.ceil((Math.floor(opts.corpus.train.length / config.batchSize) - 1) / config.bptt);
-          engine = provider.create(model, sparsityOptions(config, config.epochs * batches, engineSeed));
-          engineName = provider.name;
-        }
-        if (config.finetune && !resume) loadWeights(model, opts.initFrom!, 'the checkpoint to finetune');
-        if (resume) {
-          loadWeights(model, resume, 'the checkpoint to resume');
-        }
-        return new Trainer({
-          config, corpus: opts.corpus, store: opts.store ?? memoryStore(), events: opts.events ?? {}, engine, engineName,
-          model, modelRng, dataRng, maxSteps: opts.maxSteps, logInterval: opts.logInterval ?? 200, resumed: resume !== undefined,
-        });
-      } catch (e) {
-        model.dispose();
-        throw e;
+    let trainer: Trainer | null = null;
+    try {
+      if (isSparseRun(config) && !config.finetune) {
+        const provider = opts.sparsity ?? (await defaultSparsity());
+        const batches = Math.ceil((Math.floor(opts.corpus.train.length / config.batchSize) - 1) / config.bptt); // = BpttIterator.batchesPerEpoch
+        engine = provider.create(model, sparsityOptions(config, config.epochs * batches, engineSeed));
+        engineName = provider.name;
       }
-    })();
-    if (resume) trainer.restore(resume as LMCheckpoint<TrainingState>);
+      if (resume) loadWeights(model, resume, 'the checkpoint to resume');
+      else if (config.finetune) loadWeights(model, opts.initFrom!, 'the checkpoint to finetune');
+      trainer = new Trainer({
+        config, corpus: opts.corpus, store: opts.store ?? memoryStore(), events: opts.events ?? {}, engine, engineName,
+        model, modelRng, dataRng, maxSteps: opts.maxSteps, logInterval: opts.logInterval ?? 200, resumed: resume !== undefined,
+      });
+      if (resume) trainer.restore(resume as LMCheckpoint<TrainingState>);
+    } catch (e) {
+      if (trainer) trainer.dispose();
+      else model.dispose();
+      throw e;
+    }
     trainer.engine?.attachOptimizer(trainer.optimizer);
     if (!resume) trainer.densityTrack.push(trainer.densityPoint(0));
     return trainer;
@@ -353,6 +354,9 @@ export class Trainer {
       const final = await this.finalEvaluation();
       await this.log({ event: 'end', status, step: this.globalStep, valLoss: final.val?.loss ?? null, valPpl: final.val?.ppl ?? null, testLoss: final.test?.loss ?? null, testPpl: final.test?.ppl ?? null });
       return this.result(status, final.val, final.test);
+    } catch (e) {
+      await this.pendingLog.catch(() => {}); // the 'diverged' line is on disk before the error surfaces
+      throw e;
     } finally {
       this.running = false;
     }
@@ -609,8 +613,6 @@ export class Trainer {
 
   // ---- files -----------------------------------------------------------------------------------
 
-  private savedStep = 0;
-
   /** Writes last.ckpt (and refreshes the plot). */
   private async saveLast(): Promise<void> {
     await this.writePlot();
@@ -640,8 +642,6 @@ export class Trainer {
     await this.store.write(RUN_FILES.plot, new TextEncoder().encode(svg));
   }
 
-  private pendingLog: Promise<void> = Promise.resolve();
-
   private logSync(entry: Record<string, unknown>): void {
     const line = JSON.stringify({ time: new Date().toISOString(), ...entry });
     this.events.onLog?.(entry);
@@ -655,7 +655,7 @@ export class Trainer {
 
   private async result(status: TrainStatus, val: EvalResult | null, test: EvalResult | null): Promise<TrainResult> {
     await this.pendingLog;
-    const hasBest = (await this.store.read(RUN_FILES.best)) !== null;
+    const hasBest = this.bestEpoch !== null;
     return {
       status, epochs: this.iterator.position.epoch, steps: this.globalStep, bestEpoch: this.bestEpoch,
       valLoss: val?.loss ?? null, valPpl: val?.ppl ?? null, testLoss: test?.loss ?? null, testPpl: test?.ppl ?? null,
