@@ -60,3 +60,4 @@ export { REDISTRIBUTION, proportionalSplit } from './sparse/strategies/redistrib
 export type { DeathStrategy, GrowthStrategy, RedistributionStrategy, TensorTopology, GrowthContext, DeathContext, RedistributionItem } from './sparse/strategies/types.js';
 export { gateStatsOf } from './sparse/gates.js';
 export { sampleExactly, topK, bottomK } from './sparse/select.js';
+export * from './train/index.js';

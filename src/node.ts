@@ -6,3 +6,4 @@ export type { WordCorpus } from './data/load.js';
 export { writeFileAtomic, writeFileAtomicSync, readFileBytes, readFileBytesSync } from './io/atomic-file.js';
 export type { WriteFileAtomicOptions } from './io/atomic-file.js';
 export { saveCheckpoint, loadCheckpoint } from './io/checkpoint-file.js';
+export { directoryStore, loadLMCheckpoint, corpusFor, describeData } from './train/files.js';

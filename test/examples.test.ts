@@ -3,7 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -34,6 +35,56 @@ test('examples/fit-function.mjs runs under Deno with the same results', () => {
   const deno = run(denoBin, ['run', '--no-prompt', 'examples/fit-function.mjs']);
   assert.is(deno.status, 0, deno.err);
   assert.is(stable(deno.out), stable(node.out));
+});
+
+const denoAvailable = (): boolean => {
+  const probe = existsSync(denoBin) ? run(denoBin, ['--version']) : null;
+  if (probe === null || probe.status !== 0) {
+    console.log(`  skipped: Deno is not available (${existsSync(denoBin) ? probe?.err.trim() : `${denoBin} not found`}); install the 'deno' dev dependency`);
+    return false;
+  }
+  return true;
+};
+
+test('examples/quickstart.mjs trains a sparse LSTM for a few steps and samples, under Node and Deno with the same output', () => {
+  const node = run(process.execPath, ['examples/quickstart.mjs', '--steps', '4']);
+  assert.is(node.status, 0, node.err);
+  assert.match(node.out, /6 sparse weight matrices, e\.g\. rnn\.weight_ih_l0 256×64 keeps \d+ weights \(3\d\.\d%\)/);
+  assert.match(node.out, /step 4: loss [\d.]+, ppl [\d.]+/);
+  assert.match(node.out, /after 4 steps: validation ppl [\d.]+, test ppl [\d.]+/);
+  assert.match(node.out, /sample: \S+( \S+){10,}/);
+  if (!denoAvailable()) return;
+  const deno = run(denoBin, ['run', '--no-prompt', '--allow-read', '--allow-env', 'examples/quickstart.mjs', '--steps', '4']);
+  assert.is(deno.status, 0, deno.err);
+  assert.is(deno.out, node.out);
+});
+
+test('examples/ptb-stacked-lstm.mjs and wt2-awd-lstm-mos.mjs run their --small recipes (on tiny stand-in data)', () => {
+  // Stand-in corpora in the PTB and WikiText layouts, made of Moby-Dick lines (the real data sets
+  // are not part of the repository; see README.md).
+  const tmp = mkdtempSync(join(tmpdir(), 'selfish-rnn-examples-'));
+  try {
+    const dataDir = join(root, 'node_modules', '@stdlib', 'datasets-moby-dick', 'data');
+    const lines = ['chapter_1.txt', 'chapter_2.txt', 'chapter_3.txt'].map((f) => readFileSync(join(dataDir, f), 'utf8')).join('\n').split('\n').filter((l) => l.trim() !== '');
+    const cut = (a: number, b: number) => lines.slice(Math.floor(a * lines.length), Math.floor(b * lines.length)).join('\n') + '\n';
+    for (const [dir, names] of [['ptb', ['train.txt', 'valid.txt', 'test.txt']], ['wt2', ['wiki.train.tokens', 'wiki.valid.tokens', 'wiki.test.tokens']]] as const) {
+      mkdirSync(join(tmp, dir));
+      writeFileSync(join(tmp, dir, names[0]), cut(0, 0.8));
+      writeFileSync(join(tmp, dir, names[1]), cut(0.8, 0.9));
+      writeFileSync(join(tmp, dir, names[2]), cut(0.9, 1));
+    }
+    const ptb = run(process.execPath, ['examples/ptb-stacked-lstm.mjs', '--small', '--data', join(tmp, 'ptb'), '--max-steps', '2', '--save', join(tmp, 'run-ptb')]);
+    assert.is(ptb.status, 0, ptb.err);
+    assert.match(ptb.out, /small recipe: 2×200 LSTM at density 0\.33, 8 epochs/);
+    assert.match(ptb.out, /done \(max-steps\): valid ppl [\d.]+, test ppl [\d.]+/);
+    assert.ok(existsSync(join(tmp, 'run-ptb', 'last.ckpt')));
+    const wt2 = run(process.execPath, ['examples/wt2-awd-lstm-mos.mjs', '--small', '--data', join(tmp, 'wt2'), '--max-steps', '2', '--save', join(tmp, 'run-wt2')]);
+    assert.is(wt2.status, 0, wt2.err);
+    assert.match(wt2.out, /small recipe: AWD-LSTM-MoS 64→128→64, 4 experts, density 0\.45/);
+    assert.match(wt2.out, /done \(max-steps\): valid ppl [\d.]+, test ppl [\d.]+/);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 });
 
 test.run();

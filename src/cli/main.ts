@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// The `selfish-rnn` command line (bin → dist/cli/main.js). Only this directory imports yargs; the
+// library entries (src/index.ts, src/node.ts) stay free of it.
+//
+// Exit codes: 0 success; 1 a runtime failure (unreadable or corrupt checkpoint, diverged
+// training, …: the message says what); 2 a usage error (unknown flag, invalid value, missing
+// data); 130 interrupted by Ctrl-C after saving a checkpoint.
+/// <reference types="node" />
+import { readFileSync } from 'node:fs';
+import yargs, { type Args } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { benchBuilder, benchCommand } from './bench-command.js';
+import { UsageError } from './format.js';
+import { evalBuilder, evalCommand, exportBuilder, exportCommand, generateBuilder, generateCommand, infoBuilder, infoCommand } from './model-commands.js';
+import { trainBuilder, trainCommand, type CliIO } from './train-command.js';
+
+const io: CliIO = { stdout: process.stdout, stderr: process.stderr };
+
+function packageVersion(): string {
+  try {
+    return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Runs a command, turning its errors into messages and exit codes. */
+function guard(cmd: (a: Args, io: CliIO) => Promise<number>) {
+  return async (a: Args): Promise<void> => {
+    process.exitCode = await cmd(a, io).catch(report);
+  };
+}
+
+function report(e: unknown): number {
+  if (e instanceof UsageError) {
+    io.stderr.write(`selfish-rnn: ${e.message}\nRun 'selfish-rnn --help' or 'selfish-rnn <command> --help' for the options.\n`);
+    return 2;
+  }
+  const err = e as Error;
+  const msg = String(err?.message ?? err);
+  io.stderr.write(`${msg.startsWith('selfish-rnn:') ? msg : `selfish-rnn: ${msg}`}\n`);
+  if (process.env.SELFISH_RNN_DEBUG) io.stderr.write(`${err?.stack ?? ''}\n`);
+  return 1;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const cli = yargs(argv)
+    .scriptName('selfish-rnn')
+    // Flags are read by their kebab-case names only (no camelCase twins in messages or --batchSize).
+    .parserConfiguration({ 'camel-case-expansion': false })
+    .usage('selfish-rnn <command> [options]\n\nTrain and use sparse recurrent language models (Selfish-RNN, SNT-ASGD, AWD-LSTM-MoS) with real sparse kernels.')
+    .command('train', 'train a (sparse) language model', trainBuilder, guard(trainCommand))
+    .command('eval <checkpoint>', 'perplexity of a checkpoint on a split', evalBuilder, guard(evalCommand))
+    .command('generate <checkpoint>', 'sample text from a checkpoint', generateBuilder, guard(generateCommand))
+    .command('info <checkpoint>', 'parameters, densities (per layer and gate) and training state of a checkpoint', infoBuilder, guard(infoCommand))
+    .command('export <checkpoint>', 'export a checkpoint to safetensors (PyTorch names)', exportBuilder, guard(exportCommand))
+    .command('bench', 'training throughput (tokens/s) of a model at a density', benchBuilder, guard(benchCommand))
+    .demandCommand(1, 'give a command: train, eval, generate, info, export or bench')
+    .recommendCommands()
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version(packageVersion())
+    .wrap(Math.min(120, process.stdout.columns ?? 100))
+    .epilogue('Data sets, recipes and the mapping from the official Selfish-RNN flags: see README.md.')
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg ?? 'invalid command line');
+    });
+  try {
+    await cli.parseAsync();
+  } catch (e) {
+    process.exitCode = report(e);
+  }
+}
+
+await main(hideBin(process.argv));

@@ -1,0 +1,174 @@
+// `selfish-rnn eval | generate | info | export`: commands that read one checkpoint.
+/// <reference types="node" />
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Args, Argv } from 'yargs';
+import type { Corpus } from '../data/corpus.js';
+import type { Vocabulary } from '../data/vocab.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
+import { modelFromCheckpoint, type LMCheckpoint } from '../train/checkpoint.js';
+import { corpusFor, loadLMCheckpoint } from '../train/files.js';
+import { evaluate } from '../train/evaluate.js';
+import { exportSafetensors } from '../train/export.js';
+import { formatSample, sample } from '../train/generate.js';
+import { RUN_FILES } from '../train/run-store.js';
+import type { TrainingState } from '../train/trainer.js';
+import { modelGateStats, weightSummaries } from '../train/weights.js';
+import { bytes, grouped, int, num, ppl, str, UsageError } from './format.js';
+import { checkpointPath, dataSpec, type CliIO } from './train-command.js';
+
+const ckptArg = (y: Argv, what: string) => y.positional('checkpoint', { type: 'string', describe: `${what} (a .ckpt file, or a run directory: its best.ckpt)` });
+
+// ---- eval --------------------------------------------------------------------------------------
+
+export function evalBuilder(y: Argv): Argv {
+  return ckptArg(y, 'checkpoint to evaluate')
+    .option('data', { type: 'string', defaultDescription: "the checkpoint's training data", describe: 'corpus directory or text file' })
+    .option('split', { type: 'string', choices: ['valid', 'test'], default: 'test', describe: 'which split' })
+    .option('batch-size', { type: 'number', defaultDescription: "the run's eval batch size (valid) / test batch size (test)", describe: 'evaluation batch size' })
+    .option('bptt', { type: 'number', defaultDescription: "the run's bptt", describe: 'chunk length' })
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' });
+}
+
+export async function evalCommand(a: Args, io: CliIO): Promise<number> {
+  const path = checkpointPath(String(a.checkpoint), RUN_FILES.best);
+  const batchArg = int(a, 'batch-size', 1), bpttArg = int(a, 'bptt', 1);
+  const dataArg = str(a, 'data');
+  const ckpt = await loadLMCheckpoint(path);
+  const config = ckpt.meta.config;
+  const spec = dataArg === undefined ? config.data : dataFor(dataArg, config.data);
+  const split = a.split as 'valid' | 'test';
+  const { model, vocab } = modelFromCheckpoint(ckpt, path);
+  try {
+    const ids = idsIn(corpusFor(spec), split, vocab);
+    const batchSize = batchArg ?? (split === 'valid' ? config.evalBatchSize : config.testBatchSize);
+    const bptt = bpttArg ?? config.bptt;
+    const r = await evaluate(model, ids, { batchSize, bptt });
+    if (a.json) {
+      io.stdout.write(JSON.stringify({ checkpoint: path, data: 'path' in spec ? spec.path : spec.source, split, loss: r.loss, ppl: r.ppl, tokens: r.tokens, batchSize, bptt, weights: ckpt.meta.weights_kind }) + '\n');
+    } else {
+      io.stdout.write(`${split} ppl ${ppl(r.ppl)} (loss ${r.loss.toFixed(4)} nats/token over ${grouped(r.tokens)} tokens, batch size ${batchSize}, bptt ${bptt}, ${ckpt.meta.weights_kind} weights)\n`);
+    }
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}
+
+/** --data for eval: same source kind rules as train; text corpora keep the run's vocabulary cap. */
+function dataFor(path: string, runData: LMCheckpoint['meta']['config']['data']) {
+  return dataSpec(path, 'maxVocab' in runData ? runData.maxVocab : undefined);
+}
+
+/** A split's ids in the checkpoint's vocabulary (words the checkpoint lacks become its <unk>). */
+function idsIn(corpus: Corpus, split: 'valid' | 'test', vocab: Vocabulary): Int32Array {
+  const ids = corpus[split];
+  const same = corpus.vocab.size === vocab.size && corpus.vocab.list().every((w, i) => vocab.word(i) === w);
+  if (same) return ids;
+  const map = new Int32Array(corpus.vocab.size);
+  corpus.vocab.list().forEach((w, i) => {
+    if (!vocab.has(w) && vocab.unk === null) throw new Error(`selfish-rnn: the word ${JSON.stringify(w)} of the data is not in the checkpoint's vocabulary, which has no <unk>`);
+    map[i] = vocab.id(w);
+  });
+  return ids.map((id) => map[id]!);
+}
+
+// ---- generate ----------------------------------------------------------------------------------
+
+export function generateBuilder(y: Argv): Argv {
+  return ckptArg(y, 'checkpoint to sample from')
+    .option('words', { type: 'number', default: 100, describe: 'number of words to generate' })
+    .option('temperature', { type: 'number', default: 1, describe: 'softmax temperature (> 0; lower is more conservative)' })
+    .option('seed', { type: 'number', default: 0, describe: 'random seed of the draws' })
+    .option('prompt', { type: 'string', defaultDescription: '<eos> (start of a line)', describe: 'text to continue' });
+}
+
+export async function generateCommand(a: Args, io: CliIO): Promise<number> {
+  const path = checkpointPath(String(a.checkpoint), RUN_FILES.best);
+  const words = int(a, 'words', 0)!, seed = int(a, 'seed', 0)!, temperature = num(a, 'temperature')!;
+  if (!(temperature > 0)) throw new UsageError(`--temperature must be > 0, got ${temperature}`);
+  const { model, vocab } = modelFromCheckpoint(await loadLMCheckpoint(path), path);
+  try {
+    io.stdout.write(formatSample(sample(model, vocab, { words, temperature, seed, prompt: str(a, 'prompt') })) + '\n');
+  } finally {
+    model.dispose();
+  }
+  return 0;
+}
+
+// ---- info --------------------------------------------------------------------------------------
+
+export function infoBuilder(y: Argv): Argv {
+  return ckptArg(y, 'checkpoint to describe').option('json', { type: 'boolean', default: false, describe: 'print one JSON object' });
+}
+
+export async function infoCommand(a: Args, io: CliIO): Promise<number> {
+  const path = checkpointPath(String(a.checkpoint), RUN_FILES.best);
+  const ckpt = await loadLMCheckpoint<TrainingState>(path);
+  const m = ckpt.meta, c = m.config;
+  const { model } = modelFromCheckpoint(ckpt, path);
+  let weights, gates;
+  try {
+    weights = weightSummaries(model);
+    gates = modelGateStats(model);
+  } finally {
+    model.dispose();
+  }
+  const total = weights.reduce((s, w) => s + w.size, 0), nonzero = weights.reduce((s, w) => s + w.nnz, 0);
+  const t = m.training;
+  const training = t === null ? null : {
+    epoch: t.position.epoch, epochs: c.epochs, step: t.globalStep, phase: t.phase, finished: t.finished,
+    bestValLoss: t.bestValLoss, bestValPpl: t.bestValLoss === null ? null : Math.exp(t.bestValLoss), bestEpoch: t.bestEpoch,
+    lastValLoss: t.lastValLoss, switchedAtEpoch: t.history.find((h) => h.switched)?.epoch ?? null, engine: t.engine?.name ?? null,
+    elapsedSeconds: t.elapsedSeconds, history: t.history.map((h) => ({ epoch: h.epoch, trainPpl: h.trainPpl, valPpl: h.valPpl, density: h.density, phase: h.phase })),
+  };
+  const info = {
+    checkpoint: path, bytes: statSync(path).size, role: m.role, weights: m.weights_kind,
+    model: { name: c.model, ...c.lm }, method: c.method, density: c.density, data: c.data,
+    parameters: { total, nonzero, density: total === 0 ? 0 : nonzero / total },
+    summary: m.summary, layers: weights, gates, training, config: c,
+  };
+  if (a.json) {
+    io.stdout.write(JSON.stringify(info) + '\n');
+    return 0;
+  }
+  const lines: string[] = [];
+  const row = (k: string, v: string) => lines.push(`${k.padEnd(12)} ${v}`);
+  row('checkpoint', `${path} (${bytes(info.bytes)}): ${m.role === 'best' ? 'best model' : m.role === 'last' ? 'training state (resumable)' : 'model'}, ${m.weights_kind} weights`);
+  row('model', `${c.model}: ${c.lm.kind === 'awd-mos' ? `AWD-LSTM-MoS, ${c.lm.nExperts} experts,` : 'stacked LSTM,'} ${c.lm.nlayers} layers × ${c.lm.nhid}${c.lm.kind === 'awd-mos' ? ` (last ${c.lm.nhidlast})` : ''}, emsize ${c.lm.emsize}, vocab ${grouped(c.lm.vocab)}${c.lm.tied ? ', tied' : ''}`);
+  row('training', `${c.method}${c.method !== 'dense' ? ` at density ${c.density} (${c.sparseInit} init, death rate ${c.deathRate})` : ''}, ${c.optimizer === 'adam' ? 'Adam' : c.finetune ? 'ASGD finetuning' : 'SGD → (SNT-)ASGD'}, lr ${c.lr}, ${c.epochs} epochs, batch ${c.batchSize}×${c.bptt}; data ${'path' in c.data ? c.data.path : 'built-in Moby-Dick'}`);
+  row('parameters', `${grouped(total)} weights, ${grouped(nonzero)} exist (${(100 * info.parameters.density).toFixed(1)}%)`);
+  if (training) {
+    row('state', `epoch ${training.epoch} of ${training.epochs}, step ${grouped(training.step)}, phase ${training.phase}${training.finished ? ' (finished)' : ''}; best valid ppl ${ppl(training.bestValPpl)}${training.bestEpoch !== null ? ` (epoch ${training.bestEpoch})` : ''}${training.switchedAtEpoch !== null ? `; averaging since epoch ${training.switchedAtEpoch}` : ''}`);
+  } else {
+    row('state', `saved after epoch ${m.summary.epoch} (step ${grouped(m.summary.step)}), valid ppl ${m.summary.valLoss === null ? 'n/a' : ppl(Math.exp(m.summary.valLoss))}`);
+  }
+  lines.push('', `${'weight'.padEnd(24)} ${'shape'.padEnd(13)} ${'exist'.padStart(11)} ${'density'.padStart(8)}   gates i / f / g / o`);
+  const gateOf = new Map(gates.map((g) => [g.name, g]));
+  for (const w of weights) {
+    const g = gateOf.get(w.name);
+    lines.push(`${w.name.padEnd(24)} ${w.shape.join('×').padEnd(13)} ${grouped(w.nnz).padStart(11)} ${w.density.toFixed(3).padStart(8)}   ${g ? g.density.map((d) => d.toFixed(3)).join(' / ') : ''}${w.sparse ? '' : g ? '' : '(dense)'}`);
+  }
+  io.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
+
+// ---- export ------------------------------------------------------------------------------------
+
+export function exportBuilder(y: Argv): Argv {
+  return ckptArg(y, 'checkpoint to export')
+    .option('format', { type: 'string', choices: ['safetensors'], default: 'safetensors', describe: 'output format' })
+    .option('out', { type: 'string', demandOption: true, describe: 'output file' })
+    .option('masks', { type: 'boolean', default: true, describe: 'write <name>.mask (BOOL) for every sparse weight (--no-masks to leave them out)' });
+}
+
+export async function exportCommand(a: Args, io: CliIO): Promise<number> {
+  const path = checkpointPath(String(a.checkpoint), RUN_FILES.best);
+  const out = str(a, 'out')!;
+  const ckpt = await loadLMCheckpoint(path);
+  const data = exportSafetensors(ckpt, { masks: a.masks !== false });
+  await writeFileAtomic(out, data);
+  const n = Object.keys(ckpt.meta.weights).length;
+  io.stdout.write(`wrote ${resolve(out)} (${bytes(data.length)}; ${n} weights as dense F32, PyTorch names${a.masks !== false ? ', with .mask for sparse ones' : ''})\n`);
+  return 0;
+}

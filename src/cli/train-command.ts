@@ -1,0 +1,276 @@
+// `selfish-rnn train`: the official repository's flags (main.py), plus run management (--save,
+// --resume, --finetune, --max-steps). Flags without a value keep the recipe's default, which
+// `--help` shows; values are checked before any data is read (exit code 2 on a bad one).
+/// <reference types="node" />
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Args, Argv } from 'yargs';
+import type { Corpus } from '../data/corpus.js';
+import { modelConfig, MODEL_NAMES } from '../models/index.js';
+import {
+  isSparseRun, resolveTrainConfig, SPARSE_METHODS, TRAIN_DEFAULTS, type TrainConfig, type TrainOptions,
+} from '../train/config.js';
+import type { LMCheckpoint } from '../train/checkpoint.js';
+import { modelFromCheckpoint, decodeLMCheckpoint } from '../train/checkpoint.js';
+import { corpusFor, describeData, directoryStore, loadLMCheckpoint } from '../train/files.js';
+import { formatSample, sample } from '../train/generate.js';
+import { RUN_FILES } from '../train/run-store.js';
+import { Trainer, TrainingDivergedError, type TrainResult } from '../train/trainer.js';
+import type { LMConfig } from '../models/index.js';
+import { bool, grouped, int, num, ppl, str, UsageError } from './format.js';
+import { ProgressReporter } from './progress.js';
+
+const BASE = modelConfig(TRAIN_DEFAULTS.model);
+const modelDefault = (v: unknown) => `model's (${TRAIN_DEFAULTS.model}: ${v})`;
+
+type Spec = Parameters<Argv['option']>[1];
+
+/** Every train flag: [name, yargs spec]. Kept in one table so --help and the checks agree. */
+export const TRAIN_FLAGS: [string, Spec][] = [
+  // run
+  ['model', { type: 'string', choices: MODEL_NAMES, defaultDescription: TRAIN_DEFAULTS.model, describe: 'named model configuration (sizes, dropouts and recipe defaults below)', group: 'Run:' }],
+  ['data', { type: 'string', defaultDescription: 'built-in Moby-Dick corpus', describe: 'PTB or WikiText-2 directory (train.txt/valid.txt/test.txt or wiki.*.tokens), a text file, or a directory of .txt files', group: 'Run:' }],
+  ['max-vocab', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.builtinMaxVocab), describe: 'vocabulary cap for text corpora (the most frequent training words; the rest is <unk>)', group: 'Run:' }],
+  ['save', { type: 'string', defaultDescription: 'runs/<model>-<method>-<time>', describe: 'run directory: last.ckpt, best.ckpt, log.jsonl, plot.svg', group: 'Run:' }],
+  ['resume', { type: 'string', defaultDescription: 'none', describe: "continue a run from its last.ckpt (or run directory), bit-identically", group: 'Run:' }],
+  ['finetune', { type: 'string', defaultDescription: 'none', describe: 'AWD-style finetuning of a best.ckpt: ASGD from the start, fixed topology, non-monotone stop', group: 'Run:' }],
+  ['max-steps', { type: 'number', defaultDescription: 'no limit', describe: 'stop after this many steps in total (with a resumable checkpoint)', group: 'Run:' }],
+  ['log-interval', { type: 'number', defaultDescription: '200', describe: 'steps between log lines (plain output and log.jsonl)', group: 'Run:' }],
+  ['json', { type: 'boolean', defaultDescription: 'false', describe: 'print the result as one JSON object on stdout (progress goes to stderr)', group: 'Run:' }],
+  // sparsity
+  ['sparse', { type: 'boolean', defaultDescription: 'false', describe: 'train sparse (same as --method selfish unless --method is given)', group: 'Sparse training:' }],
+  ['method', { type: 'string', choices: SPARSE_METHODS, defaultDescription: 'selfish with --sparse, else dense', describe: 'sparse-training method', group: 'Sparse training:' }],
+  ['density', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.density), describe: 'fraction of the weights of every non-bias tensor that exist, in (0, 1]', group: 'Sparse training:' }],
+  ['sparse-init', { type: 'string', choices: ['uniform', 'ER'], defaultDescription: TRAIN_DEFAULTS.sparseInit, describe: 'initial sparse topology', group: 'Sparse training:' }],
+  ['death', { type: 'string', choices: ['magnitude', 'SET', 'threshold'], defaultDescription: "the method's (magnitude)", describe: 'prune criterion', group: 'Sparse training:' }],
+  ['growth', { type: 'string', choices: ['random', 'gradient', 'momentum'], defaultDescription: "the method's (random)", describe: 'regrowth criterion', group: 'Sparse training:' }],
+  ['redistribution', { type: 'string', choices: ['none', 'magnitude', 'nonzeros', 'momentum'], defaultDescription: "the method's (none)", describe: 'redistribution of the regrown weights across tensors', group: 'Sparse training:' }],
+  ['death-rate', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.deathRate), describe: 'initial prune rate p0, cosine-decayed to 0.005 over the run', group: 'Sparse training:' }],
+  ['update-every', { type: 'number', defaultDescription: '0 (once per epoch)', describe: 'topology update every N steps instead of once per epoch', group: 'Sparse training:' }],
+  // optimisation
+  ['optimizer', { type: 'string', choices: ['sgd', 'adam'], defaultDescription: TRAIN_DEFAULTS.optimizer, describe: 'sgd: SGD then SNT-ASGD (sparse) / ASGD (dense) when the NT trigger fires; adam: Adam(β1=0) with ReduceLROnPlateau', group: 'Optimisation:' }],
+  ['lr', { type: 'number', defaultDescription: `${modelDefault(BASE.lr)}; adam: ${TRAIN_DEFAULTS.adamLr}`, describe: 'learning rate', group: 'Optimisation:' }],
+  ['nonmono', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.nonmono), describe: 'non-monotone interval of the NT-ASGD trigger', group: 'Optimisation:' }],
+  ['clip', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.clip), describe: 'gradient clipping (global L2 norm; 0 disables)', group: 'Optimisation:' }],
+  ['wdecay', { type: 'number', defaultDescription: '1.2e-6', describe: 'L2 weight decay', group: 'Optimisation:' }],
+  ['epochs', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.epochs), describe: 'number of epochs', group: 'Optimisation:' }],
+  ['batch-size', { type: 'number', defaultDescription: modelDefault(BASE.batchSize), describe: 'training batch size', group: 'Optimisation:' }],
+  ['bptt', { type: 'number', defaultDescription: modelDefault(BASE.bptt), describe: 'sequence length', group: 'Optimisation:' }],
+  ['random-bptt', { type: 'boolean', defaultDescription: 'true for awd-mos models, else false', describe: 'AWD-LSTM random sequence lengths (lr scaled by seq_len/bptt)', group: 'Optimisation:' }],
+  ['max-seq-len-delta', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.maxSeqLenDelta), describe: 'cap of the random length above --bptt', group: 'Optimisation:' }],
+  ['eval-batch-size', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.evalBatchSize), describe: 'validation batch size', group: 'Optimisation:' }],
+  ['test-batch-size', { type: 'number', defaultDescription: 'eval batch size (awd-mos models: 1)', describe: 'test batch size', group: 'Optimisation:' }],
+  ['seed', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.seed), describe: 'random seed (initialisation, dropout, data, topology)', group: 'Optimisation:' }],
+  // model
+  ['emsize', { type: 'number', defaultDescription: modelDefault(BASE.emsize), describe: 'embedding size', group: 'Model:' }],
+  ['nhid', { type: 'number', defaultDescription: modelDefault(BASE.nhid), describe: 'hidden units per LSTM layer', group: 'Model:' }],
+  ['nhidlast', { type: 'number', defaultDescription: "model's (awd-mos; stacked models use --nhid)", describe: 'hidden units of the last LSTM layer', group: 'Model:' }],
+  ['nlayers', { type: 'number', defaultDescription: modelDefault(BASE.nlayers), describe: 'LSTM layers', group: 'Model:' }],
+  ['n-experts', { type: 'number', defaultDescription: "model's (awd-mos: 15)", describe: 'mixture-of-softmaxes components', group: 'Model:' }],
+  ['dropout', { type: 'number', defaultDescription: modelDefault(BASE.dropout), describe: 'output dropout (stacked: on embeddings, between layers and on the output)', group: 'Model:' }],
+  ['dropouth', { type: 'number', defaultDescription: "model's (awd-mos)", describe: 'locked dropout between LSTM layers', group: 'Model:' }],
+  ['dropouti', { type: 'number', defaultDescription: "model's (awd-mos)", describe: 'locked dropout on the embeddings', group: 'Model:' }],
+  ['dropoute', { type: 'number', defaultDescription: "model's (awd-mos)", describe: 'word-level embedding dropout', group: 'Model:' }],
+  ['dropoutl', { type: 'number', defaultDescription: "model's (awd-mos)", describe: 'locked dropout on the MoS latent', group: 'Model:' }],
+  ['wdrop', { type: 'number', defaultDescription: "model's (awd-mos)", describe: 'DropConnect on the recurrent weights', group: 'Model:' }],
+  ['tied', { type: 'boolean', defaultDescription: "model's (awd-mos: true)", describe: 'tie the embedding and softmax weights', group: 'Model:' }],
+  ['alpha', { type: 'number', defaultDescription: "model's (awd-mos: 2)", describe: 'activation regularisation (AR) coefficient', group: 'Model:' }],
+  ['beta', { type: 'number', defaultDescription: "model's (awd-mos: 1)", describe: 'temporal activation regularisation (TAR) coefficient', group: 'Model:' }],
+];
+
+/** Flags that may be given with --resume (they do not change the computation). */
+const RESUME_FLAGS = new Set(['resume', 'save', 'max-steps', 'log-interval', 'json']);
+
+export function trainBuilder(y: Argv): Argv {
+  let out = y.usage('selfish-rnn train [options]\n\nTrain a (sparse) LSTM language model. Ctrl-C saves a checkpoint; --resume continues it.');
+  for (const [name, spec] of TRAIN_FLAGS) out = out.option(name, spec);
+  return out
+    .example('selfish-rnn train --method selfish --density 0.33', 'Selfish-RNN on the built-in corpus')
+    .example('selfish-rnn train --model selfish-lstm --sparse --data data/ptb --death-rate 0.8 --lr 40 --epochs 100', "the paper's stacked LSTM on PTB")
+    .example('selfish-rnn train --resume runs/my-run', 'continue an interrupted run');
+}
+
+/** The flags actually given, by their kebab-case names. */
+function givenFlags(a: Args): string[] {
+  return TRAIN_FLAGS.map(([n]) => n).filter((n) => a[n] !== undefined);
+}
+
+/** TrainOptions from the flags (values not given stay undefined, i.e. default). */
+export function trainOptionsFrom(a: Args): TrainOptions {
+  const lm: Partial<LMConfig> = {};
+  const setLm = <K extends keyof LMConfig>(k: K, v: LMConfig[K] | undefined) => { if (v !== undefined) lm[k] = v; };
+  setLm('emsize', int(a, 'emsize', 1));
+  setLm('nhid', int(a, 'nhid', 1));
+  setLm('nhidlast', int(a, 'nhidlast', 1));
+  setLm('nlayers', int(a, 'nlayers', 1));
+  setLm('nExperts', int(a, 'n-experts', 1));
+  for (const k of ['dropout', 'dropouth', 'dropouti', 'dropoute', 'dropoutl', 'wdrop', 'alpha', 'beta'] as const) setLm(k, num(a, k));
+  setLm('tied', bool(a, 'tied'));
+  const sparse = bool(a, 'sparse');
+  let method = str(a, 'method') as TrainConfig['method'] | undefined;
+  if (sparse && method === 'dense') throw new UsageError('--sparse contradicts --method dense');
+  method ??= sparse ? 'selfish' : 'dense';
+  const o: TrainOptions = { lm, method };
+  const set = <K extends keyof TrainOptions>(k: K, v: TrainOptions[K] | undefined) => { if (v !== undefined) o[k] = v; };
+  set('model', str(a, 'model'));
+  set('density', num(a, 'density'));
+  set('sparseInit', str(a, 'sparse-init') as TrainConfig['sparseInit'] | undefined);
+  set('death', str(a, 'death') as TrainConfig['death']);
+  set('growth', str(a, 'growth') as TrainConfig['growth']);
+  set('redistribution', str(a, 'redistribution') as TrainConfig['redistribution']);
+  set('deathRate', num(a, 'death-rate'));
+  set('updateEvery', int(a, 'update-every', 0));
+  set('optimizer', str(a, 'optimizer') as TrainConfig['optimizer'] | undefined);
+  set('lr', num(a, 'lr'));
+  set('nonmono', int(a, 'nonmono', 1));
+  set('clip', num(a, 'clip'));
+  set('wdecay', num(a, 'wdecay'));
+  set('epochs', int(a, 'epochs', 1));
+  set('batchSize', int(a, 'batch-size', 1));
+  set('bptt', int(a, 'bptt', 1));
+  set('randomBptt', bool(a, 'random-bptt'));
+  set('maxSeqLenDelta', int(a, 'max-seq-len-delta', 0));
+  set('evalBatchSize', int(a, 'eval-batch-size', 1));
+  set('testBatchSize', int(a, 'test-batch-size', 1));
+  set('seed', int(a, 'seed', 0));
+  return o;
+}
+
+/** Checks option values without data: RangeErrors become usage errors. */
+function checked<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof RangeError || e instanceof TypeError) throw new UsageError((e as Error).message.replace(/^selfish-rnn: /, ''));
+    throw e;
+  }
+}
+
+/** The --data argument as a DataSpec; a missing path is a usage error. */
+export function dataSpec(path: string | undefined, maxVocab: number | undefined) {
+  try {
+    return describeData(path, maxVocab);
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^selfish-rnn: /, ''));
+  }
+}
+
+/** A checkpoint path, or a run directory (then its `file`). */
+export function checkpointPath(path: string, file: string): string {
+  const full = resolve(path);
+  if (!existsSync(full)) throw new UsageError(`no such checkpoint or run directory: ${full}`);
+  if (statSync(full).isDirectory()) {
+    const inside = join(full, file);
+    if (!existsSync(inside)) throw new UsageError(`${full} is a directory without ${file}`);
+    return inside;
+  }
+  return full;
+}
+
+export interface CliIO {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+}
+
+export async function trainCommand(a: Args, io: CliIO): Promise<number> {
+  const json = a.json === true;
+  const out = json ? io.stderr : io.stdout;
+  const resumeArg = str(a, 'resume'), finetuneArg = str(a, 'finetune');
+  if (resumeArg !== undefined && finetuneArg !== undefined) throw new UsageError('--resume and --finetune cannot be combined');
+  const maxSteps = int(a, 'max-steps', 0);
+  const logInterval = int(a, 'log-interval', 1) ?? 200;
+  let config: TrainConfig, corpus: Corpus, saveDir: string;
+  let resume: LMCheckpoint | undefined, initFrom: LMCheckpoint | undefined;
+
+  if (resumeArg !== undefined) {
+    const changed = givenFlags(a).filter((f) => !RESUME_FLAGS.has(f));
+    if (changed.length > 0) {
+      throw new UsageError(`${changed.map((f) => `--${f}`).join(', ')} cannot be given with --resume: a resumed run keeps its configuration (allowed: ${[...RESUME_FLAGS].map((f) => `--${f}`).join(', ')})`);
+    }
+    const path = checkpointPath(resumeArg, RUN_FILES.last);
+    resume = await loadLMCheckpoint(path);
+    config = resume.meta.config;
+    corpus = corpusFor(config.data);
+    saveDir = str(a, 'save') ?? dirname(path);
+  } else {
+    let opts = checked(() => trainOptionsFrom(a));
+    if (finetuneArg !== undefined) {
+      const path = checkpointPath(finetuneArg, RUN_FILES.best);
+      initFrom = await loadLMCheckpoint(path);
+      const base = initFrom.meta.config;
+      const structural = givenFlags(a).filter((f) => ['model', 'method', 'sparse', 'density', 'sparse-init', 'emsize', 'nhid', 'nhidlast', 'nlayers', 'n-experts', 'tied', 'data', 'max-vocab'].includes(f));
+      if (structural.length > 0) throw new UsageError(`${structural.map((f) => `--${f}`).join(', ')} cannot be given with --finetune: the model comes from the checkpoint`);
+      const { lm, ...rest } = opts;
+      delete rest.method;
+      opts = { ...base, ...rest, lm: { ...base.lm, ...lm }, finetune: true };
+    }
+    const draft = checked(() => resolveTrainConfig(opts));
+    const data = initFrom ? draft.data : dataSpec(str(a, 'data'), int(a, 'max-vocab', 3));
+    corpus = corpusFor(data);
+    config = checked(() => resolveTrainConfig({ ...opts, lm: { ...opts.lm, vocab: 0 }, data }, corpus.vocab.size));
+    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    saveDir = str(a, 'save') ?? (finetuneArg !== undefined ? join(dirname(checkpointPath(finetuneArg, RUN_FILES.best)), 'finetune') : join('runs', `${config.model}-${config.method}-${stamp}`));
+    if (existsSync(join(saveDir, RUN_FILES.last))) {
+      throw new UsageError(`${resolve(saveDir)} already holds a run (${RUN_FILES.last}); continue it with --resume ${saveDir}, or choose another --save directory`);
+    }
+  }
+
+  const store = directoryStore(saveDir);
+  const reporter = new ProgressReporter(out, isSparseRun(config));
+  const trainer = await Trainer.create({ config, corpus, store, events: reporter, maxSteps, logInterval, resume, initFrom });
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts > 1) {
+      reporter.line('second interrupt: exiting without saving (the last saved checkpoint is intact)');
+      process.exit(130);
+    }
+    reporter.line('interrupt: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)');
+    trainer.requestStop('SIGINT');
+  };
+  process.on('SIGINT', onSigint);
+  let result: TrainResult;
+  try {
+    result = await trainer.run();
+  } catch (e) {
+    reporter.clear();
+    if (e instanceof TrainingDivergedError) {
+      io.stderr.write(e.message + '\n');
+      return 1;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+    trainer.dispose();
+  }
+
+  if (result.status === 'interrupted') {
+    reporter.line(`interrupted at epoch ${result.epochs + 1}, step ${grouped(result.steps)}; checkpoint saved: ${result.files.last}`);
+    reporter.line(`continue with: selfish-rnn train --resume ${result.files.last}`);
+    if (json) io.stdout.write(JSON.stringify({ status: result.status, steps: result.steps, epochs: result.epochs, files: result.files }) + '\n');
+    return 130;
+  }
+  let text = '';
+  if (result.files.best !== null) {
+    const bytes = await store.read(RUN_FILES.best);
+    const { model, vocab } = modelFromCheckpoint(decodeLMCheckpoint(bytes!, result.files.best));
+    try {
+      text = formatSample(sample(model, vocab, { words: 40, seed: config.seed }));
+    } finally {
+      model.dispose();
+    }
+  }
+  const which = result.bestEpoch !== null ? `best model (epoch ${result.bestEpoch})` : 'current model (no epoch completed yet)';
+  reporter.line(`${result.status === 'max-steps' ? `stopped after ${grouped(result.steps)} steps (--max-steps)` : `finished ${result.epochs} epochs`}; ${which}: valid ppl ${ppl(result.valPpl)}, test ppl ${ppl(result.testPpl)}`);
+  if (text !== '') reporter.line(`sample: ${text.replace(/\n/g, ' / ')}`);
+  reporter.line(`checkpoint: ${result.files.best ?? result.files.last}${result.files.best ? `  (resume state: ${result.files.last})` : ''}`);
+  reporter.line(`log: ${result.files.log}`);
+  reporter.line(`plot: ${result.files.plot}`);
+  if (json) {
+    io.stdout.write(JSON.stringify({
+      status: result.status, epochs: result.epochs, steps: result.steps, bestEpoch: result.bestEpoch,
+      valLoss: result.valLoss, valPpl: result.valPpl, testLoss: result.testLoss, testPpl: result.testPpl, sample: text, files: result.files,
+    }) + '\n');
+  }
+  return 0;
+}

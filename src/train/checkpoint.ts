@@ -1,0 +1,168 @@
+// Language-model checkpoints ('selfish-rnn/lm') on top of the checkpoint format of src/io.
+//
+// One kind of file, three roles:
+//   'last'   the complete training state, for --resume (raw weights, optimizer, engine, RNGs,
+//            iterator position, carried hidden state, history, counters);
+//   'best'   the best model so far (averaged weights once averaging has started), no training state;
+//   'model'  weights only, written by library users (saveModel).
+// Every role holds the run configuration and the vocabulary, so any of them can be evaluated,
+// sampled from, inspected and exported on its own.
+//
+// Tensor names: 'model/<weight name>' for a dense weight, 'model/<weight name>.{values,col_idx,
+// row_ptr}' for a CSR one (its shape in meta.weights); 'optim/<i>.<buffer>' for optimizer state;
+// 'engine/<key>' for the sparse engine's arrays; 'state/<layer>.h|c' for the carried hidden state.
+// Platform-neutral (bytes in, bytes out); files: ./files.ts.
+import {
+  CheckpointError, decodeCheckpoint, encodeCheckpoint, getCSR, putCSR,
+  type CheckpointContents, type CheckpointTensor, type CSRInfo,
+} from '../io/checkpoint-format.js';
+import { Vocabulary, type VocabularyJSON } from '../data/vocab.js';
+import { createModel, type LanguageModel, type LMConfig } from '../models/index.js';
+import { isSparse, type Module } from '../nn/module.js';
+import { Random } from '../random.js';
+import { CSRMatrix } from '../sparse/csr.js';
+import { Tensor } from '../tensor.js';
+import type { TrainConfig } from './config.js';
+import { replaceWeight } from './weights.js';
+
+export const LM_CHECKPOINT_KIND = 'selfish-rnn/lm';
+/** Version of the meta layout below (the file format has its own version in src/io). */
+export const LM_CHECKPOINT_VERSION = 1;
+
+export type CheckpointRole = 'last' | 'best' | 'model';
+
+export type WeightLayout = { layout: 'dense'; shape: number[] } | CSRInfo;
+
+export interface LMCheckpointMeta<T = unknown> {
+  kind: typeof LM_CHECKPOINT_KIND;
+  version: number;
+  role: CheckpointRole;
+  /** What the weights are: 'raw' training weights, or 'averaged' (ASGD's running average). */
+  weights_kind: 'raw' | 'averaged';
+  config: TrainConfig;
+  vocab: VocabularyJSON;
+  weights: Record<string, WeightLayout>;
+  /** Short facts for `info` and for people reading the header. */
+  summary: { epoch: number; step: number; valLoss: number | null; density: number; phase: string; engine: string };
+  /** The full training state ('last' checkpoints only). */
+  training: T | null;
+}
+
+export type LMCheckpoint<T = unknown> = CheckpointContents<LMCheckpointMeta<T>>;
+
+/** Adds the model's weights (dense as f32, sparse as CSR) to `tensors`; returns their layouts. */
+export function putWeights(model: Module, tensors: Record<string, CheckpointTensor>): Record<string, WeightLayout> {
+  const layouts: Record<string, WeightLayout> = {};
+  for (const [name, w] of model.namedWeights()) {
+    if (isSparse(w)) {
+      layouts[name] = putCSR(tensors, `model/${name}`, {
+        rows: w.rows, cols: w.cols, rowPtr: w.rowPtr.data.slice(), colIdx: w.colIdx.data.slice(), values: w.values.toArray(),
+      });
+    } else {
+      tensors[`model/${name}`] = { dtype: 'f32', shape: [...w.shape], data: w.toArray() };
+      layouts[name] = { layout: 'dense', shape: [...w.shape] };
+    }
+  }
+  return layouts;
+}
+
+/**
+ * Copies the checkpoint's weights into `model`: dense weights by value, sparse ones as new CSR
+ * matrices in their slots (the old weight is freed). Names and shapes must match exactly.
+ */
+export function loadWeights(model: Module, ckpt: LMCheckpoint, source = 'checkpoint'): void {
+  const { weights } = ckpt.meta;
+  const own = new Map(model.namedWeights());
+  const missing = [...own.keys()].filter((n) => !Object.hasOwn(weights, n));
+  const extra = Object.keys(weights).filter((n) => !own.has(n));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new CheckpointError('missing-tensor', `${source} does not fit the model: missing weights [${missing.join(', ')}], unexpected [${extra.join(', ')}]`);
+  }
+  for (const [name, layout] of Object.entries(weights)) {
+    const w = own.get(name)!;
+    const shape = isSparse(w) ? [w.rows, w.cols] : [...w.shape];
+    if (layout.layout === 'csr') {
+      if (shape.length !== 2 || shape[0] !== layout.rows || shape[1] !== layout.cols) {
+        throw new CheckpointError('shape-mismatch', `${source}: weight '${name}' is ${layout.rows}×${layout.cols} in the file but [${shape.join(', ')}] in the model`, name);
+      }
+      const a = getCSR(ckpt.tensors, `model/${name}`, layout);
+      let csr: CSRMatrix;
+      try {
+        csr = CSRMatrix.fromParts([a.rows, a.cols], a.rowPtr, a.colIdx, a.values, { name });
+      } catch (e) {
+        throw new CheckpointError('invalid-csr', `${source}: sparse weight '${name}' is malformed: ${(e as Error).message.replace(/^selfish-rnn: /, '')}`, name);
+      }
+      replaceWeight(model, name, csr);
+    } else {
+      const t = ckpt.tensors[`model/${name}`];
+      if (t === undefined) throw new CheckpointError('missing-tensor', `${source} has no tensor 'model/${name}'`, `model/${name}`);
+      if (t.dtype !== 'f32' || t.shape.join() !== layout.shape.join() || layout.shape.join() !== shape.join()) {
+        throw new CheckpointError('shape-mismatch', `${source}: weight '${name}' is ${t.dtype} [${t.shape.join(', ')}] in the file but [${shape.join(', ')}] in the model`, name);
+      }
+      if (isSparse(w)) {
+        const dense = new Tensor(shape, { persistent: true, requiresGrad: true });
+        dense.data.set(t.data as Float32Array);
+        dense.name = name;
+        replaceWeight(model, name, dense);
+      } else {
+        w.data.set(t.data as Float32Array);
+      }
+    }
+  }
+}
+
+/** Encodes a checkpoint after checking that its meta is complete. */
+export function encodeLMCheckpoint(meta: LMCheckpointMeta, tensors: Record<string, CheckpointTensor>): Uint8Array {
+  return encodeCheckpoint({ meta, tensors });
+}
+
+/**
+ * Decodes and checks an 'selfish-rnn/lm' checkpoint: the file format's checks (magic, version,
+ * CRCs, truncation), then kind and meta version. Errors are CheckpointErrors naming `source`.
+ */
+export function decodeLMCheckpoint<T = unknown>(bytes: Uint8Array, source = 'checkpoint'): LMCheckpoint<T> {
+  const ckpt = decodeCheckpoint<LMCheckpointMeta<T>>(bytes, { source, expect: { kind: LM_CHECKPOINT_KIND } });
+  const m = ckpt.meta;
+  if (m.version !== LM_CHECKPOINT_VERSION) {
+    const why = typeof m.version === 'number' && m.version > LM_CHECKPOINT_VERSION ? 'it was written by a newer selfish-rnn; upgrade to read it' : 'no selfish-rnn release wrote this version';
+    throw new CheckpointError('unsupported-version', `${source} is a '${LM_CHECKPOINT_KIND}' checkpoint of version ${JSON.stringify(m.version)}, but this build reads version ${LM_CHECKPOINT_VERSION} (${why})`);
+  }
+  for (const k of ['role', 'config', 'vocab', 'weights'] as const) {
+    if (m[k] === undefined || m[k] === null) throw new CheckpointError('corrupt-header', `${source} is incomplete: its meta has no '${k}'`);
+  }
+  if (m.role === 'last' && (m.training === null || typeof m.training !== 'object')) {
+    throw new CheckpointError('corrupt-header', `${source} is a 'last' checkpoint without training state`);
+  }
+  return ckpt;
+}
+
+/** A model (with the checkpoint's weights, sparse where they were) and its vocabulary. */
+export function modelFromCheckpoint(ckpt: LMCheckpoint, source = 'checkpoint'): { model: LanguageModel; vocab: Vocabulary; config: TrainConfig } {
+  const config = ckpt.meta.config;
+  const vocab = Vocabulary.fromJSON(ckpt.meta.vocab);
+  const lm: LMConfig = { ...config.lm, vocab: vocab.size };
+  // Initial values are overwritten below; a fixed seed keeps construction cheap and deterministic.
+  const model = createModel(lm, {}, new Random(config.seed));
+  try {
+    loadWeights(model, ckpt, source);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return { model, vocab, config };
+}
+
+/** Optimizer or engine arrays → checkpoint tensors under `prefix`. */
+export function putArrays(tensors: Record<string, CheckpointTensor>, prefix: string, arrays: Record<string, Float32Array | Int32Array | Uint8Array>): void {
+  for (const [k, a] of Object.entries(arrays)) {
+    const dtype = a instanceof Float32Array ? 'f32' : a instanceof Int32Array ? 'i32' : 'u8';
+    tensors[`${prefix}${k}`] = { dtype, shape: [a.length], data: a };
+  }
+}
+
+/** The arrays stored under `prefix`, with the prefix removed. */
+export function getArrays(tensors: Record<string, CheckpointTensor>, prefix: string): Record<string, Float32Array | Int32Array | Uint8Array> {
+  const out: Record<string, Float32Array | Int32Array | Uint8Array> = {};
+  for (const [k, t] of Object.entries(tensors)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = t.data;
+  return out;
+}

@@ -1,0 +1,166 @@
+// The configuration of a training run: one plain JSON object, stored in every checkpoint, so a
+// run can be resumed, evaluated and exported without its command line. `resolveTrainConfig`
+// fills defaults (the Selfish-RNN / AWD-LSTM recipe values, the model's own lr, batch size and
+// bptt) and refuses invalid values with messages that name the option and the value.
+import { modelConfig, MODEL_NAMES, type LMConfig } from '../models/index.js';
+import type { SparseMethod, SparsityOptions } from '../sparse/engine-api.js';
+
+export const SPARSE_METHODS: readonly SparseMethod[] = ['selfish', 'set', 'snfs', 'rigl', 'static', 'gmp', 'dense'];
+export const OPTIMIZERS = ['sgd', 'adam'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+/** Where the corpus comes from (kept in checkpoints so `eval` and `--resume` can reload it). */
+export type DataSpec =
+  /** The built-in Moby-Dick corpus (`loadDefaultCorpus`). */
+  | { source: 'builtin'; maxVocab: number }
+  /** A word-level benchmark directory (PTB, WikiText-2): `loadWordCorpus`. */
+  | { source: 'word'; path: string }
+  /** Any text file or directory of .txt files: `loadTextCorpus`. */
+  | { source: 'text'; path: string; maxVocab: number };
+
+export interface TrainConfig {
+  /** The named model configuration the run started from (see MODEL_NAMES). */
+  model: string;
+  /** The model configuration actually used (overrides applied; vocab set from the corpus). */
+  lm: LMConfig;
+  data: DataSpec;
+  method: SparseMethod;
+  /** Global density of the sparse weights; 1 for dense runs. */
+  density: number;
+  sparseInit: NonNullable<SparsityOptions['sparseInit']>;
+  death?: SparsityOptions['death'];
+  growth?: SparsityOptions['growth'];
+  redistribution?: SparsityOptions['redistribution'];
+  /** Initial death (prune) rate p0 of the cosine schedule. */
+  deathRate: number;
+  /** Topology update every k steps (0: once per epoch, as Selfish-RNN). */
+  updateEvery: number;
+  optimizer: OptimizerName;
+  lr: number;
+  /** Gradient clipping (global L2 norm); 0 disables it. */
+  clip: number;
+  /** L2 weight decay added to the gradient (all parameters). */
+  wdecay: number;
+  /** Non-monotone interval of the NT-ASGD trigger (and of the finetune stop rule). */
+  nonmono: number;
+  epochs: number;
+  batchSize: number;
+  bptt: number;
+  /** AWD-LSTM random sequence lengths (and lr scaled by seq_len / bptt). */
+  randomBptt: boolean;
+  maxSeqLenDelta: number;
+  /** Batch size of validation (AWD: 10). */
+  evalBatchSize: number;
+  /** Batch size of the final test evaluation (AWD: 1). */
+  testBatchSize: number;
+  seed: number;
+  /** AWD-style finetuning: ASGD from the start, fixed topology, non-monotone stop. */
+  finetune: boolean;
+}
+
+/** What a caller may give; everything else gets its default. */
+export type TrainOptions = Partial<Omit<TrainConfig, 'lm'>> & { lm?: Partial<LMConfig> };
+
+/** Defaults that do not depend on the model (Selfish-RNN main.py / AWD-LSTM values). */
+export const TRAIN_DEFAULTS = {
+  model: 'zaremba-small',
+  density: 0.33,
+  sparseInit: 'uniform',
+  deathRate: 0.5,
+  updateEvery: 0,
+  optimizer: 'sgd',
+  clip: 0.25,
+  wdecay: 1.2e-6,
+  nonmono: 5,
+  epochs: 40,
+  maxSeqLenDelta: 40,
+  evalBatchSize: 10,
+  seed: 1111,
+  adamLr: 1e-3,
+  builtinMaxVocab: 10_000,
+} as const;
+
+/** The run's configuration with every default filled in and every value checked. */
+export function resolveTrainConfig(opts: TrainOptions = {}, vocabSize?: number): TrainConfig {
+  const model = opts.model ?? TRAIN_DEFAULTS.model;
+  if (!MODEL_NAMES.includes(model)) throw new RangeError(`selfish-rnn: unknown model '${model}'; known models: ${MODEL_NAMES.join(', ')}`);
+  const lmOverrides: Partial<LMConfig> = { ...(opts.lm ?? {}) };
+  if (vocabSize !== undefined) lmOverrides.vocab = vocabSize;
+  const lm = modelConfig(model, lmOverrides);
+  const method = opts.method ?? 'dense';
+  if (!SPARSE_METHODS.includes(method)) throw new RangeError(`selfish-rnn: unknown method '${method}'; methods: ${SPARSE_METHODS.join(', ')}`);
+  const density = method === 'dense' ? (opts.density ?? 1) : (opts.density ?? TRAIN_DEFAULTS.density);
+  if (!(density > 0 && density <= 1)) throw new RangeError(`selfish-rnn: density must be in (0, 1] (the fraction of weights kept), got ${density}`);
+  if (method === 'dense' && density !== 1) throw new RangeError(`selfish-rnn: density ${density} needs a sparse method (method 'dense' trains every weight)`);
+  const optimizer = opts.optimizer ?? TRAIN_DEFAULTS.optimizer;
+  if (!OPTIMIZERS.includes(optimizer)) throw new RangeError(`selfish-rnn: unknown optimizer '${optimizer}'; optimizers: ${OPTIMIZERS.join(', ')}`);
+  const cfg: TrainConfig = {
+    model,
+    lm,
+    data: opts.data ?? { source: 'builtin', maxVocab: TRAIN_DEFAULTS.builtinMaxVocab },
+    method,
+    density,
+    sparseInit: opts.sparseInit ?? TRAIN_DEFAULTS.sparseInit,
+    death: opts.death,
+    growth: opts.growth,
+    redistribution: opts.redistribution,
+    deathRate: opts.deathRate ?? TRAIN_DEFAULTS.deathRate,
+    updateEvery: opts.updateEvery ?? TRAIN_DEFAULTS.updateEvery,
+    optimizer,
+    lr: opts.lr ?? (optimizer === 'adam' ? TRAIN_DEFAULTS.adamLr : lm.lr),
+    clip: opts.clip ?? TRAIN_DEFAULTS.clip,
+    wdecay: opts.wdecay ?? TRAIN_DEFAULTS.wdecay,
+    nonmono: opts.nonmono ?? TRAIN_DEFAULTS.nonmono,
+    epochs: opts.epochs ?? TRAIN_DEFAULTS.epochs,
+    batchSize: opts.batchSize ?? lm.batchSize,
+    bptt: opts.bptt ?? lm.bptt,
+    randomBptt: opts.randomBptt ?? lm.kind === 'awd-mos',
+    maxSeqLenDelta: opts.maxSeqLenDelta ?? TRAIN_DEFAULTS.maxSeqLenDelta,
+    evalBatchSize: opts.evalBatchSize ?? TRAIN_DEFAULTS.evalBatchSize,
+    testBatchSize: opts.testBatchSize ?? (lm.kind === 'awd-mos' ? 1 : opts.evalBatchSize ?? TRAIN_DEFAULTS.evalBatchSize),
+    seed: opts.seed ?? TRAIN_DEFAULTS.seed,
+    finetune: opts.finetune ?? false,
+  };
+  // Keep the recipe values in the model config too, so the checkpoint's `lm` tells the whole story.
+  cfg.lm = { ...cfg.lm, batchSize: cfg.batchSize, bptt: cfg.bptt, lr: cfg.lr };
+  checkTrainConfig(cfg);
+  return cfg;
+}
+
+/** Throws a RangeError naming the first invalid value. */
+export function checkTrainConfig(c: TrainConfig): void {
+  const bad = (what: string, v: unknown, need: string) => new RangeError(`selfish-rnn: ${what} must be ${need}, got ${JSON.stringify(v)}`);
+  const posInt = (k: keyof TrainConfig) => {
+    const v = c[k] as number;
+    if (!(Number.isInteger(v) && v > 0)) throw bad(k, v, 'a positive integer');
+  };
+  for (const k of ['epochs', 'batchSize', 'bptt', 'evalBatchSize', 'testBatchSize', 'nonmono'] as const) posInt(k);
+  if (!(Number.isInteger(c.updateEvery) && c.updateEvery >= 0)) throw bad('updateEvery', c.updateEvery, 'an integer ≥ 0');
+  if (!(c.lr > 0 && Number.isFinite(c.lr))) throw bad('lr', c.lr, 'a finite number > 0');
+  if (!(c.clip >= 0 && Number.isFinite(c.clip))) throw bad('clip', c.clip, 'a finite number ≥ 0 (0 disables clipping)');
+  if (!(c.wdecay >= 0 && Number.isFinite(c.wdecay))) throw bad('wdecay', c.wdecay, 'a finite number ≥ 0');
+  if (!(c.deathRate >= 0 && c.deathRate <= 1)) throw bad('deathRate', c.deathRate, 'in [0, 1]');
+  if (!(c.maxSeqLenDelta >= 0)) throw bad('maxSeqLenDelta', c.maxSeqLenDelta, '≥ 0');
+  if (!Number.isSafeInteger(c.seed)) throw bad('seed', c.seed, 'an integer');
+  if (c.sparseInit !== 'uniform' && c.sparseInit !== 'ER') throw bad('sparseInit', c.sparseInit, "'uniform' or 'ER'");
+  if (c.death !== undefined && !['magnitude', 'SET', 'threshold'].includes(c.death)) throw bad('death', c.death, "'magnitude', 'SET' or 'threshold'");
+  if (c.growth !== undefined && !['random', 'gradient', 'momentum'].includes(c.growth)) throw bad('growth', c.growth, "'random', 'gradient' or 'momentum'");
+  if (c.redistribution !== undefined && !['none', 'magnitude', 'nonzeros', 'momentum'].includes(c.redistribution)) {
+    throw bad('redistribution', c.redistribution, "'none', 'magnitude', 'nonzeros' or 'momentum'");
+  }
+  if (c.finetune && c.optimizer !== 'sgd') throw new RangeError("selfish-rnn: finetuning runs (Averaged) SGD; it cannot be combined with optimizer 'adam'");
+}
+
+/** Whether the run has sparse weights at all. */
+export function isSparseRun(c: TrainConfig): boolean {
+  return c.method !== 'dense';
+}
+
+/** The options handed to the sparse engine for this run. */
+export function sparsityOptions(c: TrainConfig, totalSteps: number, seed: number): SparsityOptions {
+  const o: SparsityOptions = { method: c.method, density: c.density, sparseInit: c.sparseInit, deathRate: c.deathRate, totalSteps, updateEvery: c.updateEvery, seed };
+  if (c.death !== undefined) o.death = c.death;
+  if (c.growth !== undefined) o.growth = c.growth;
+  if (c.redistribution !== undefined) o.redistribution = c.redistribution;
+  return o;
+}

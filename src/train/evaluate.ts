@@ -1,0 +1,64 @@
+// Evaluation as the reference code does it (pytorch/examples and Selfish-RNN main.py,
+// awd-lstm-lm evaluate()): the split is batchified with the evaluation batch size, walked in
+// fixed bptt chunks with the hidden state carried from chunk to chunk (starting from zeros), and
+//   loss = Σ_chunks len(chunk)·CE(chunk) / (rows − 1),  ppl = exp(loss)
+// where CE is the mean NLL of the chunk's len·B tokens, i.e. the loss is the mean NLL per token
+// over the (rows − 1)·B predicted tokens. Dropout is off and no graph is recorded.
+import { noGrad } from '../autograd/engine.js';
+import { batchify, getBatch } from '../data/batching.js';
+import type { LanguageModel, LMState } from '../models/index.js';
+import { keep, tidy } from '../tensor.js';
+
+export interface EvalResult {
+  /** Mean NLL per token (nats). */
+  loss: number;
+  ppl: number;
+  /** Predicted tokens. */
+  tokens: number;
+}
+
+export interface EvalOptions {
+  batchSize: number;
+  bptt: number;
+  /** Called every `yieldEvery` chunks (default 25) and awaited: lets a CLI redraw or handle signals. */
+  onProgress?: (done: number, total: number) => void | Promise<void>;
+  yieldEvery?: number;
+}
+
+/** Evaluates `model` on a token stream (see the header). Restores the model's training mode. */
+export async function evaluate(model: LanguageModel, ids: ArrayLike<number>, opts: EvalOptions): Promise<EvalResult> {
+  const data = batchify(ids, opts.batchSize);
+  const wasTraining = model.training;
+  model.eval();
+  let state: LMState = model.initState(opts.batchSize);
+  let nllSum = 0, tokens = 0;
+  const chunks = Math.ceil((data.rows - 1) / opts.bptt);
+  const every = opts.yieldEvery ?? 25;
+  try {
+    for (let c = 0, i = 0; i < data.rows - 1; c++, i += opts.bptt) {
+      const r = tidy(() => noGrad(() => {
+        const { input, target } = getBatch(data, i, opts.bptt);
+        const out = model.forward(input, target, state);
+        return { nll: out.nll.item(), n: input.size, state: out.state };
+      }));
+      disposeState(state);
+      state = r.state.map((s) => ({ h: keep(s.h), c: keep(s.c) }));
+      nllSum += r.nll * r.n;
+      tokens += r.n;
+      if (opts.onProgress && (c + 1) % every === 0) await opts.onProgress(c + 1, chunks);
+    }
+  } finally {
+    disposeState(state);
+    model.train(wasTraining);
+  }
+  const loss = nllSum / tokens;
+  return { loss, ppl: Math.exp(loss), tokens };
+}
+
+export function disposeState(state: LMState | null | undefined): void {
+  if (!state) return;
+  for (const s of state) {
+    s.h.dispose();
+    s.c.dispose();
+  }
+}

@@ -1,0 +1,65 @@
+// Training runs and language-model checkpoints on disk (Node.js, Deno): a run directory as a
+// RunStore, and checkpoint files read with errors that name the path.
+/// <reference types="node" />
+import { existsSync, statSync } from 'node:fs';
+import { appendFile, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Corpus } from '../data/corpus.js';
+import { loadDefaultCorpus, loadTextCorpus, loadWordCorpus, WORD_CORPUS_LAYOUTS } from '../data/load.js';
+import { readFileBytes, writeFileAtomic, type WriteFileAtomicOptions } from '../io/atomic-file.js';
+import { decodeLMCheckpoint, type LMCheckpoint } from './checkpoint.js';
+import { TRAIN_DEFAULTS, type DataSpec } from './config.js';
+import type { RunStore } from './run-store.js';
+
+/**
+ * A run directory (created on first write): files are replaced atomically (temporary file, fsync,
+ * rename), so a crash during a save leaves the previous checkpoint intact; logs are appended.
+ * `beforeRename` is writeFileAtomic's test seam.
+ */
+export function directoryStore(dir: string, opts: WriteFileAtomicOptions = {}): RunStore & { dir: string } {
+  const root = resolve(dir);
+  let made: Promise<unknown> | null = null;
+  const ensure = () => (made ??= mkdir(root, { recursive: true }));
+  return {
+    dir: root,
+    async write(name, bytes) { await ensure(); await writeFileAtomic(join(root, name), bytes, opts); },
+    async read(name) {
+      try {
+        return await readFileBytes(join(root, name));
+      } catch (e) {
+        if ((e as { code?: string }).code === 'ENOENT') return null;
+        throw e;
+      }
+    },
+    async append(name, text) { await ensure(); await appendFile(join(root, name), text, 'utf8'); },
+    describe: (name) => join(root, name),
+  };
+}
+
+/** Reads and checks a 'selfish-rnn/lm' checkpoint file (errors name the path). */
+export async function loadLMCheckpoint<T = unknown>(path: string): Promise<LMCheckpoint<T>> {
+  return decodeLMCheckpoint<T>(await readFileBytes(path), resolve(path));
+}
+
+/**
+ * The DataSpec for a --data argument: undefined → the built-in corpus; a directory with the
+ * PTB/WikiText file names → word-level corpus; any other file or directory → text corpus.
+ * Throws when the path does not exist.
+ */
+export function describeData(path: string | undefined, maxVocab: number = TRAIN_DEFAULTS.builtinMaxVocab): DataSpec {
+  if (path === undefined) return { source: 'builtin', maxVocab };
+  const full = resolve(path);
+  if (!existsSync(full)) throw new Error(`selfish-rnn: data not found: ${full} (give a PTB or WikiText-2 directory, a text file, or a directory of .txt files)`);
+  if (statSync(full).isDirectory() && WORD_CORPUS_LAYOUTS.some((l) => existsSync(join(full, l.files.train)))) return { source: 'word', path: full };
+  return { source: 'text', path: full, maxVocab };
+}
+
+/** Loads the corpus a DataSpec describes. */
+export function corpusFor(spec: DataSpec): Corpus {
+  switch (spec.source) {
+    case 'builtin': return loadDefaultCorpus({ maxVocab: spec.maxVocab });
+    case 'word': return loadWordCorpus(spec.path);
+    case 'text': return loadTextCorpus(spec.path, { maxVocab: spec.maxVocab });
+    default: throw new TypeError(`selfish-rnn: unknown data source ${JSON.stringify((spec as { source?: unknown }).source)}`);
+  }
+}

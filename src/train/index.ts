@@ -1,0 +1,25 @@
+// Training, evaluation, sampling, checkpoints and export (platform-neutral part; the run
+// directory and checkpoint files are in ./files.ts, exported from 'selfish-rnn/node').
+export { resolveTrainConfig, checkTrainConfig, isSparseRun, sparsityOptions, SPARSE_METHODS, OPTIMIZERS, TRAIN_DEFAULTS } from './config.js';
+export type { TrainConfig, TrainOptions, DataSpec, OptimizerName } from './config.js';
+export { Trainer, TrainingDivergedError } from './trainer.js';
+export type { TrainerOptions, TrainResult, TrainStatus, TrainEvents, StartInfo, StepInfo, EpochRecord, TrainingState, Phase } from './trainer.js';
+export { evaluate, disposeState } from './evaluate.js';
+export type { EvalResult, EvalOptions } from './evaluate.js';
+export { sample, formatSample } from './generate.js';
+export type { GenerateOptions } from './generate.js';
+export {
+  LM_CHECKPOINT_KIND, LM_CHECKPOINT_VERSION, encodeLMCheckpoint, decodeLMCheckpoint, modelFromCheckpoint, putWeights, loadWeights,
+} from './checkpoint.js';
+export type { LMCheckpoint, LMCheckpointMeta, CheckpointRole, WeightLayout } from './checkpoint.js';
+export { exportSafetensors, checkpointToStateDict } from './export.js';
+export type { ExportOptions } from './export.js';
+export { renderTrainingPlot } from './plot.js';
+export type { PlotEpoch, PlotDensity } from './plot.js';
+export { memoryStore, RUN_FILES } from './run-store.js';
+export type { RunStore } from './run-store.js';
+export { defaultSparsity, engineSparsity } from './sparsity-factory.js';
+export type { SparsityFactory, SparsityProvider } from './sparsity-factory.js';
+export { ReduceLROnPlateau } from './plateau.js';
+export { weightSummaries, modelGateStats, maskedDensity, pooledGateDensity, replaceWeight, weightSlot, sparseValues } from './weights.js';
+export type { WeightSummary } from './weights.js';

@@ -1,0 +1,149 @@
+// The run's plot, as a self-contained SVG string (no dependency): training and validation
+// perplexity per epoch (log scale, the switch to averaging marked), and the density of each LSTM
+// gate (i, f, g, o, pooled over all LSTM matrices) and overall after every topology update.
+
+export interface PlotEpoch {
+  epoch: number;
+  trainPpl: number;
+  valPpl: number;
+  /** True in the epoch the optimizer switched to (SNT-)ASGD. */
+  switched?: boolean;
+}
+
+export interface PlotDensity {
+  /** Epoch (fractional for intra-epoch updates) at which the topology was measured. */
+  epoch: number;
+  density: number;
+  /** Pooled [i, f, g, o] density, or null without LSTM matrices. */
+  gates: [number, number, number, number] | null;
+}
+
+interface Series {
+  label: string;
+  color: string;
+  points: [number, number][];
+  dash?: boolean;
+}
+
+const W = 760, PANEL_H = 300, MARGIN = { left: 70, right: 150, top: 40, bottom: 45 };
+const GATE_COLORS = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a'];
+
+/** The SVG document (see the header). */
+export function renderTrainingPlot(epochs: readonly PlotEpoch[], density: readonly PlotDensity[], title = 'selfish-rnn training'): string {
+  const parts: string[] = [];
+  const height = 2 * PANEL_H + 30;
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="sans-serif" font-size="12">`);
+  parts.push(`<rect width="100%" height="100%" fill="white"/>`);
+  parts.push(`<text x="${W / 2}" y="18" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(title)}</text>`);
+  const pplSeries: Series[] = [
+    { label: 'train ppl', color: '#1f77b4', points: epochs.filter((e) => Number.isFinite(e.trainPpl)).map((e) => [e.epoch, e.trainPpl]) },
+    { label: 'valid ppl', color: '#ff7f0e', points: epochs.filter((e) => Number.isFinite(e.valPpl)).map((e) => [e.epoch, e.valPpl]) },
+  ];
+  const marks = epochs.filter((e) => e.switched).map((e) => ({ x: e.epoch, label: 'ASGD' }));
+  parts.push(chart(pplSeries, { top: 20, title: 'Perplexity', xLabel: 'epoch', log: true, marks }));
+  const densSeries: Series[] = [];
+  if (density.some((d) => d.gates !== null)) {
+    ['i', 'f', 'g', 'o'].forEach((g, k) => densSeries.push({
+      label: `gate ${g}`, color: GATE_COLORS[k]!, points: density.filter((d) => d.gates !== null).map((d) => [d.epoch, d.gates![k]!]),
+    }));
+  }
+  densSeries.push({ label: 'all sparse', color: '#333333', dash: true, points: density.map((d) => [d.epoch, d.density]) });
+  parts.push(chart(densSeries, { top: 20 + PANEL_H + 10, title: 'Density of LSTM gates (pooled over layers)', xLabel: 'epoch', log: false, marks: [] }));
+  parts.push('</svg>');
+  return parts.join('\n') + '\n';
+}
+
+function chart(series: Series[], o: { top: number; title: string; xLabel: string; log: boolean; marks: { x: number; label: string }[] }): string {
+  const x0 = MARGIN.left, x1 = W - MARGIN.right, y0 = o.top + MARGIN.top, y1 = o.top + PANEL_H - MARGIN.bottom;
+  const out: string[] = [`<g>`, `<text x="${x0}" y="${o.top + 26}" font-size="13" font-weight="bold">${escapeXml(o.title)}</text>`];
+  const pts = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!o.log || y > 0));
+  out.push(`<rect x="${x0}" y="${y0}" width="${x1 - x0}" height="${y1 - y0}" fill="none" stroke="#999"/>`);
+  if (pts.length === 0) {
+    out.push(`<text x="${(x0 + x1) / 2}" y="${(y0 + y1) / 2}" text-anchor="middle" fill="#777">no data yet</text>`, '</g>');
+    return out.join('\n');
+  }
+  let [xmin, xmax] = extent(pts.map((p) => p[0]));
+  let [ymin, ymax] = extent(pts.map((p) => p[1]));
+  if (xmin === xmax) { xmin -= 0.5; xmax += 0.5; }
+  const f = o.log ? Math.log10 : (v: number) => v;
+  if (o.log) {
+    if (ymin === ymax) { ymin /= 1.5; ymax *= 1.5; }
+  } else {
+    const pad = (ymax - ymin) * 0.08 || Math.max(Math.abs(ymax) * 0.1, 0.05);
+    ymin = Math.max(0, ymin - pad);
+    ymax = ymax + pad;
+  }
+  const fy0 = f(ymin), fy1 = f(ymax);
+  const sx = (x: number) => x0 + ((x - xmin) / (xmax - xmin)) * (x1 - x0);
+  const sy = (y: number) => y1 - ((f(y) - fy0) / (fy1 - fy0)) * (y1 - y0);
+  for (const t of o.log ? logTicks(ymin, ymax) : linearTicks(ymin, ymax)) {
+    const y = sy(t).toFixed(1);
+    out.push(`<line x1="${x0}" x2="${x1}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`);
+    out.push(`<text x="${x0 - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${formatTick(t)}</text>`);
+  }
+  for (const t of linearTicks(xmin, xmax, true)) {
+    const x = sx(t).toFixed(1);
+    out.push(`<line x1="${x}" x2="${x}" y1="${y1}" y2="${y1 + 5}" stroke="#999"/>`);
+    out.push(`<text x="${x}" y="${y1 + 18}" text-anchor="middle">${formatTick(t)}</text>`);
+  }
+  out.push(`<text x="${(x0 + x1) / 2}" y="${y1 + 36}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`);
+  for (const m of o.marks) {
+    const x = sx(m.x).toFixed(1);
+    out.push(`<line x1="${x}" x2="${x}" y1="${y0}" y2="${y1}" stroke="#888" stroke-dasharray="4 3"/>`);
+    out.push(`<text x="${x}" y="${y0 - 4}" text-anchor="middle" fill="#555">${escapeXml(m.label)}</text>`);
+  }
+  series.forEach((s, k) => {
+    const ok = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!o.log || y > 0));
+    if (ok.length > 0) {
+      const d = ok.map(([x, y], i) => `${i === 0 ? 'M' : 'L'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
+      out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ' stroke-dasharray="6 4"' : ''}/>`);
+      for (const [x, y] of ok) out.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="2.5" fill="${s.color}"/>`);
+    }
+    const ly = y0 + 10 + k * 18;
+    out.push(`<line x1="${x1 + 12}" x2="${x1 + 34}" y1="${ly}" y2="${ly}" stroke="${s.color}" stroke-width="2"${s.dash ? ' stroke-dasharray="6 4"' : ''}/>`);
+    out.push(`<text x="${x1 + 40}" y="${ly}" dominant-baseline="middle">${escapeXml(s.label)}</text>`);
+  });
+  out.push('</g>');
+  return out.join('\n');
+}
+
+function extent(v: number[]): [number, number] {
+  let lo = Infinity, hi = -Infinity;
+  for (const x of v) { if (x < lo) lo = x; if (x > hi) hi = x; }
+  return [lo, hi];
+}
+
+/** About five round ticks in [lo, hi]; integers only when `integer`. */
+function linearTicks(lo: number, hi: number, integer = false): number[] {
+  const span = hi - lo;
+  if (!(span > 0)) return [lo];
+  const raw = span / 5;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  let step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
+  if (integer) step = Math.max(1, Math.round(step));
+  const out: number[] = [];
+  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(Number(t.toPrecision(12)));
+  return out;
+}
+
+/** 1-2-5 ticks per decade inside [lo, hi] (thinned when the range is wide). */
+function logTicks(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  const mults = Math.log10(hi / lo) > 2.5 ? [1] : Math.log10(hi / lo) > 1 ? [1, 2, 5] : [1, 1.5, 2, 3, 5, 7];
+  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
+    for (const m of mults) {
+      const t = m * 10 ** e;
+      if (t >= lo && t <= hi) out.push(t);
+    }
+  }
+  return out.length > 0 ? out : [lo, hi];
+}
+
+function formatTick(t: number): string {
+  if (Math.abs(t) >= 1e5) return t.toExponential(0);
+  return String(Number(t.toPrecision(4)));
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
