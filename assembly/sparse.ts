@@ -46,6 +46,62 @@ const MAXV_SDDMM: i32 = 6;
   return (left + panels - 1) / panels;
 }
 
+// ---- Large N: row blocks of W and a packed operand panel ----
+//
+// With N = 700 (a whole batch×bptt sequence) there are ~30 panels. Streaming the whole CSR once
+// per panel re-reads W's indices and values ~30 times from memory (17 MB for a 10000×650 decoder
+// at density 0.33), and the dense operand's panel is a 96-byte slice of rows 2.8 KB apart: 2–3
+// cache lines and a different 4 KiB page per nonzero (L1 DTLB misses). So for N > SMALL_N the
+// kernels walk W in row blocks of about BLOCK_NNZ nonzeros (the block's CSR, ≤ 256 KiB, stays in
+// L2 while every panel passes over it) and, per (block, panel), copy the panel of the randomly
+// indexed operand (X for SpMM and SDDMM, the output Y for SpMMᵀ) into PACK, K rows of exactly
+// nv vectors: one contiguous ≤ 96·K-byte slab, re-used by all the block's nonzeros. The copy costs
+// K·N floats per block against nnz(block)·N multiply-adds, i.e. K / BLOCK_NNZ ≈ 2% at K = 650.
+
+/** At or below this N every array is read once anyway (one or two panels): the plain panel loops. */
+const SMALL_N: i32 = 32;
+/** Nonzeros per row block: indices + values of a block ≈ 256 KiB, which stays in L2 with PACK. */
+const BLOCK_NNZ: i32 = 32768;
+/**
+ * Static scratch for one packed operand panel (K rows × nv vectors), below the heap so the
+ * allocator never hands it out; kernels run one at a time per instance. 256 KiB holds a 6-vector
+ * panel for K ≤ 2730 rows; a larger K packs narrower panels, and K > 16384 skips packing.
+ */
+const PACK_BYTES: i32 = 256 << 10;
+const PACK: usize = memory.data(PACK_BYTES, 64);
+
+/** Widest panel (≤ maxv vectors) whose K packed rows fit in PACK; 0 if not even one vector fits. */
+@inline function packedPanelWidth(K: i32, maxv: i32): i32 {
+  const fit = PACK_BYTES / (max(K, 1) << 4);
+  return min(fit, maxv);
+}
+
+/** PACK[r] = src row r's nv vectors, for r < rows (src points at the panel's first column). */
+function packPanel(src: usize, rows: i32, rowBytes: usize, nv: i32): void {
+  const stride = <usize>nv << 4;
+  let d = PACK;
+  for (let r = 0; r < rows; r++, src += rowBytes, d += stride) {
+    for (let o: usize = 0; o < stride; o += 16) v128.store(d + o, v128.load(src + o));
+  }
+}
+
+/** The inverse of packPanel: dst row r's nv vectors = PACK[r]. */
+function unpackPanel(dst: usize, rows: i32, rowBytes: usize, nv: i32): void {
+  const stride = <usize>nv << 4;
+  let sp = PACK;
+  for (let r = 0; r < rows; r++, dst += rowBytes, sp += stride) {
+    for (let o: usize = 0; o < stride; o += 16) v128.store(dst + o, v128.load(sp + o));
+  }
+}
+
+/** End of the row block starting at r0: rows are added until it holds BLOCK_NNZ nonzeros (at least one row). */
+@inline function blockEnd(rowPtr: usize, r0: i32, M: i32): i32 {
+  const limit = i32at(rowPtr, r0) + BLOCK_NNZ;
+  let r1 = r0 + 1;
+  while (r1 < M && i32at(rowPtr, r1) < limit) r1++;
+  return r1;
+}
+
 // ---- SpMM: Y = W·X (and the gather form of Wᵀ·G, which is the same loop over a CSC index) ----
 
 /**
@@ -54,11 +110,13 @@ const MAXV_SDDMM: i32 = 6;
  * a CSC index (which permutes slots) reuses this loop.
  */
 @inline function spmmPanel(
-  nv: i32, indirect: bool,
+  nv: i32, indirect: bool, packed: bool,
   y: usize, ptr: usize, idx: usize, slotOf: usize, values: usize, b: usize,
   rows: i32, rowBytes: usize, acc: i32,
 ): void {
   // y and b point at the panel's first column (the panel offset is folded in by the caller).
+  // A packed B (see PACK) has rows of exactly nv vectors: a constant stride.
+  const bStride: usize = packed ? <usize>nv << 4 : rowBytes;
   for (let i = 0; i < rows; i++) {
     const yi = y + <usize>i * rowBytes;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
@@ -77,7 +135,7 @@ const MAXV_SDDMM: i32 = 6;
     let pv = (indirect ? slotOf : values) + first;
     for (let pi = idx + first; pi < pend; pi += 4, pv += 4) {
       const w = v128.load32_splat(indirect ? values + (<usize>load<i32>(pv) << 2) : pv);
-      const br = b + <usize>load<i32>(pi) * rowBytes;
+      const br = b + <usize>load<i32>(pi) * bStride;
       a0 = fma4(a0, w, ld(br));
       if (nv > 1) a1 = fma4(a1, w, v128.load(br, 16));
       if (nv > 2) a2 = fma4(a2, w, v128.load(br, 32));
@@ -120,20 +178,27 @@ const MAXV_SDDMM: i32 = 6;
 // One wasm function per (form, nv), indexed by nv (entry 0 is never used). In the scalar build the
 // bodies are empty and never called (the tables still have to compile).
 type SpmmPanel = (y: usize, ptr: usize, idx: usize, slotOf: usize, values: usize, b: usize, rows: i32, rowBytes: usize, acc: i32) => void;
-function spmmPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, true, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, true, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, true, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, true, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, true, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, false, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, true, false, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, true, false, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, true, false, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, true, false, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, true, false, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, true, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, true, y, p, i, so, v, b, r, rb, acc); }
 const SPMM_PANELS: SpmmPanel[] = [spmmPanel1, spmmPanel1, spmmPanel2, spmmPanel3, spmmPanel4, spmmPanel5, spmmPanel6];
 const CSC_PANELS: SpmmPanel[] = [cscPanel1, cscPanel1, cscPanel2, cscPanel3, cscPanel4, cscPanel5, cscPanel6];
+const SPMM_PACKED_PANELS: SpmmPanel[] = [spmmPackedPanel1, spmmPackedPanel1, spmmPackedPanel2, spmmPackedPanel3, spmmPackedPanel4, spmmPackedPanel5, spmmPackedPanel6];
 
 /** Y[rows×N] (+)= A·B, A compressed by rows, B dense: the shared body of spmm and spmm_t_csc. */
 @inline function compressedTimesDense(
@@ -156,8 +221,49 @@ const CSC_PANELS: SpmmPanel[] = [cscPanel1, cscPanel1, cscPanel2, cscPanel3, csc
   if (off < N) spmmScalarColumns(indirect, y, ptr, idx, slotOf, values, b, rows, N, off, acc);
 }
 
+/**
+ * The SIMD columns [0, N & ~3) of Y (+)= W·X in row blocks, with X's panel packed per block
+ * (large N; see PACK). X has K rows: K = 1 + the largest column index in W, or more.
+ */
+function spmmBlocked(y: usize, rowPtr: usize, colIdx: usize, values: usize, x: usize, M: i32, K: i32, N: i32, maxv: i32, acc: i32): void {
+  const rowBytes = <usize>N << 2;
+  for (let r0 = 0; r0 < M;) {
+    const r1 = blockEnd(rowPtr, r0, M);
+    const yb = y + <usize>r0 * rowBytes, pb = rowPtr + (<usize>r0 << 2);
+    let off = 0;
+    for (let left = N >> 2; left > 0;) {
+      const nv = nextPanel(left, maxv), o = <usize>off << 2;
+      packPanel(x + o, K, rowBytes, nv);
+      SPMM_PACKED_PANELS[nv](yb + o, pb, colIdx, 0, values, PACK, r1 - r0, rowBytes, acc);
+      off += nv << 2;
+      left -= nv;
+    }
+    r0 = r1;
+  }
+}
+
+/** 1 + the largest column index of W's nonzeros (0 when nnz = 0): the rows of X that are read. */
+function columnsUsed(rowPtr: usize, colIdx: usize, M: i32): i32 {
+  // Columns ascend within a row, so each row's last entry is its largest.
+  let k = 0;
+  for (let i = 0; i < M; i++) {
+    const end = i32at(rowPtr, i + 1);
+    if (end > i32at(rowPtr, i)) k = max(k, i32at(colIdx, end - 1) + 1);
+  }
+  return k;
+}
+
 /** SpMM: Y[M×N] (+)= W·X, W CSR M×K, X dense K×N. Forward of a sparse layer (feature-major). */
 export function spmm(y: usize, rowPtr: usize, colIdx: usize, values: usize, x: usize, M: i32, N: i32, acc: i32): void {
+  if (ASC_FEATURE_SIMD && N > SMALL_N && M > 0) {
+    // spmm has no K argument: pack only the rows of X that W can reach.
+    const K = columnsUsed(rowPtr, colIdx, M), maxv = packedPanelWidth(K, MAXV_SPMM);
+    if (maxv > 0) {
+      spmmBlocked(y, rowPtr, colIdx, values, x, M, K, N, maxv, acc);
+      if (N & 3) spmmScalarColumns(false, y, rowPtr, colIdx, 0, values, x, M, N, N & ~3, acc);
+      return;
+    }
+  }
   compressedTimesDense(false, y, rowPtr, colIdx, 0, values, x, M, N, acc);
 }
 
@@ -174,11 +280,12 @@ export function spmm_t_csc(y: usize, colPtr: usize, rowIdx: usize, slotOf: usize
 
 /** One panel of Y[K×N] += Wᵀ·G: the panel of G's row i stays in registers, each nonzero updates a row of Y. */
 @inline function spmmTPanel(
-  nv: i32,
+  nv: i32, packed: bool,
   y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize,
   M: i32, rowBytes: usize,
 ): void {
-  // y and g point at the panel's first column.
+  // y and g point at the panel's first column. A packed Y has rows of exactly nv vectors.
+  const yStride: usize = packed ? <usize>nv << 4 : rowBytes;
   for (let i = 0; i < M; i++) {
     const start = i32at(rowPtr, i), end = i32at(rowPtr, i + 1);
     if (start == end) continue;
@@ -196,7 +303,7 @@ export function spmm_t_csc(y: usize, colPtr: usize, rowIdx: usize, slotOf: usize
     let pv = values + (<usize>start << 2);
     for (let pi = colIdx + (<usize>start << 2); pi < pend; pi += 4, pv += 4) {
       const w = v128.load32_splat(pv);
-      const yr = y + <usize>load<i32>(pi) * rowBytes;
+      const yr = y + <usize>load<i32>(pi) * yStride;
       st(yr, fma4(ld(yr), w, g0));
       if (nv > 1) v128.store(yr, fma4(v128.load(yr, 16), w, g1), 16);
       if (nv > 2) v128.store(yr, fma4(v128.load(yr, 32), w, g2), 32);
@@ -210,15 +317,24 @@ export function spmm_t_csc(y: usize, colPtr: usize, rowIdx: usize, slotOf: usize
 }
 
 type SpmmTPanel = (y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, rowBytes: usize) => void;
-function spmmTPanel1(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(1, y, p, i, v, g, m, rb); }
-function spmmTPanel2(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(2, y, p, i, v, g, m, rb); }
-function spmmTPanel3(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(3, y, p, i, v, g, m, rb); }
-function spmmTPanel4(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(4, y, p, i, v, g, m, rb); }
-function spmmTPanel5(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(5, y, p, i, v, g, m, rb); }
-function spmmTPanel6(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(6, y, p, i, v, g, m, rb); }
-function spmmTPanel7(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(7, y, p, i, v, g, m, rb); }
-function spmmTPanel8(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(8, y, p, i, v, g, m, rb); }
+function spmmTPanel1(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(1, false, y, p, i, v, g, m, rb); }
+function spmmTPanel2(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(2, false, y, p, i, v, g, m, rb); }
+function spmmTPanel3(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(3, false, y, p, i, v, g, m, rb); }
+function spmmTPanel4(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(4, false, y, p, i, v, g, m, rb); }
+function spmmTPanel5(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(5, false, y, p, i, v, g, m, rb); }
+function spmmTPanel6(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(6, false, y, p, i, v, g, m, rb); }
+function spmmTPanel7(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(7, false, y, p, i, v, g, m, rb); }
+function spmmTPanel8(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(8, false, y, p, i, v, g, m, rb); }
 const SPMMT_PANELS: SpmmTPanel[] = [spmmTPanel1, spmmTPanel1, spmmTPanel2, spmmTPanel3, spmmTPanel4, spmmTPanel5, spmmTPanel6, spmmTPanel7, spmmTPanel8];
+function spmmTPackedPanel1(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(1, true, y, p, i, v, g, m, rb); }
+function spmmTPackedPanel2(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(2, true, y, p, i, v, g, m, rb); }
+function spmmTPackedPanel3(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(3, true, y, p, i, v, g, m, rb); }
+function spmmTPackedPanel4(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(4, true, y, p, i, v, g, m, rb); }
+function spmmTPackedPanel5(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(5, true, y, p, i, v, g, m, rb); }
+function spmmTPackedPanel6(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(6, true, y, p, i, v, g, m, rb); }
+function spmmTPackedPanel7(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(7, true, y, p, i, v, g, m, rb); }
+function spmmTPackedPanel8(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(8, true, y, p, i, v, g, m, rb); }
+const SPMMT_PACKED_PANELS: SpmmTPanel[] = [spmmTPackedPanel1, spmmTPackedPanel1, spmmTPackedPanel2, spmmTPackedPanel3, spmmTPackedPanel4, spmmTPackedPanel5, spmmTPackedPanel6, spmmTPackedPanel7, spmmTPackedPanel8];
 
 /**
  * SpMMᵀ, scatter form: Y[K×N] (+)= Wᵀ·G for W CSR M×K, G dense M×N — the input gradient of
@@ -231,7 +347,24 @@ export function spmm_t(y: usize, rowPtr: usize, colIdx: usize, values: usize, g:
   if (!acc) memory.fill(y, 0, <usize>K * rowBytes);
   if (M <= 0) return;
   let off = 0;
-  if (ASC_FEATURE_SIMD) {
+  const maxvPacked = packedPanelWidth(K, MAXV_SPMMT);
+  if (ASC_FEATURE_SIMD && N > SMALL_N && maxvPacked > 0) {
+    // Row blocks of W; per (block, panel) Y's panel is packed, scattered into, and written back.
+    for (let r0 = 0; r0 < M;) {
+      const r1 = blockEnd(rowPtr, r0, M);
+      const gb = g + <usize>r0 * rowBytes, pb = rowPtr + (<usize>r0 << 2);
+      off = 0;
+      for (let left = N >> 2; left > 0;) {
+        const nv = nextPanel(left, maxvPacked), o = <usize>off << 2;
+        packPanel(y + o, K, rowBytes, nv);
+        SPMMT_PACKED_PANELS[nv](PACK, pb, colIdx, values, gb + o, r1 - r0, rowBytes);
+        unpackPanel(y + o, K, rowBytes, nv);
+        off += nv << 2;
+        left -= nv;
+      }
+      r0 = r1;
+    }
+  } else if (ASC_FEATURE_SIMD) {
     for (let left = N >> 2; left > 0;) {
       const nv = nextPanel(left, MAXV_SPMMT), o = <usize>off << 2;
       SPMMT_PANELS[nv](y + o, rowPtr, colIdx, values, g + o, M, rowBytes);
@@ -293,11 +426,12 @@ const SDDMM_SCRATCH: usize = memory.data(64, 16);
  * (+20% at N = 20, measured).
  */
 @inline function sddmmPanel(
-  nv: i32,
+  nv: i32, packed: bool,
   dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize,
   M: i32, rowBytes: usize,
 ): void {
-  // g and x point at the panel's first column.
+  // g and x point at the panel's first column. A packed X has rows of exactly nv vectors.
+  const xStride: usize = packed ? <usize>nv << 4 : rowBytes;
   const sc = SDDMM_SCRATCH;
   for (let i = 0; i < M; i++) {
     const s = i32at(rowPtr, i), end = i32at(rowPtr, i + 1);
@@ -314,27 +448,34 @@ const SDDMM_SCRATCH: usize = memory.data(64, 16);
     let pi = colIdx + (<usize>s << 2), pd = dv + (<usize>s << 2);
     const pend = colIdx + (<usize>end << 2);
     for (; pi + 16 <= pend; pi += 16, pd += 16) {
-      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi) * rowBytes, g0, g1, g2, g3, g4, g5));
-      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi, 4) * rowBytes, g0, g1, g2, g3, g4, g5), 16);
-      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi, 8) * rowBytes, g0, g1, g2, g3, g4, g5), 32);
-      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi, 12) * rowBytes, g0, g1, g2, g3, g4, g5), 48);
+      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi) * xStride, g0, g1, g2, g3, g4, g5));
+      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi, 4) * xStride, g0, g1, g2, g3, g4, g5), 16);
+      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi, 8) * xStride, g0, g1, g2, g3, g4, g5), 32);
+      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi, 12) * xStride, g0, g1, g2, g3, g4, g5), 48);
       st(pd, f32x4.add(ld(pd), hsum4(ld(sc), v128.load(sc, 16), v128.load(sc, 32), v128.load(sc, 48))));
     }
     for (; pi < pend; pi += 4, pd += 4) {
-      const p = panelDot(nv, x + <usize>load<i32>(pi) * rowBytes, g0, g1, g2, g3, g4, g5);
+      const p = panelDot(nv, x + <usize>load<i32>(pi) * xStride, g0, g1, g2, g3, g4, g5);
       store<f32>(pd, load<f32>(pd) + hsum(p));
     }
   }
 }
 
 type SddmmPanel = (dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, M: i32, rowBytes: usize) => void;
-function sddmmPanel1(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(1, d, p, i, g, x, m, rb); }
-function sddmmPanel2(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(2, d, p, i, g, x, m, rb); }
-function sddmmPanel3(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(3, d, p, i, g, x, m, rb); }
-function sddmmPanel4(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(4, d, p, i, g, x, m, rb); }
-function sddmmPanel5(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(5, d, p, i, g, x, m, rb); }
-function sddmmPanel6(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(6, d, p, i, g, x, m, rb); }
+function sddmmPanel1(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(1, false, d, p, i, g, x, m, rb); }
+function sddmmPanel2(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(2, false, d, p, i, g, x, m, rb); }
+function sddmmPanel3(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(3, false, d, p, i, g, x, m, rb); }
+function sddmmPanel4(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(4, false, d, p, i, g, x, m, rb); }
+function sddmmPanel5(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(5, false, d, p, i, g, x, m, rb); }
+function sddmmPanel6(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(6, false, d, p, i, g, x, m, rb); }
 const SDDMM_PANELS: SddmmPanel[] = [sddmmPanel1, sddmmPanel1, sddmmPanel2, sddmmPanel3, sddmmPanel4, sddmmPanel5, sddmmPanel6];
+function sddmmPackedPanel1(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(1, true, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel2(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(2, true, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel3(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(3, true, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel4(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(4, true, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel5(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(5, true, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel6(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(6, true, d, p, i, g, x, m, rb); }
+const SDDMM_PACKED_PANELS: SddmmPanel[] = [sddmmPackedPanel1, sddmmPackedPanel1, sddmmPackedPanel2, sddmmPackedPanel3, sddmmPackedPanel4, sddmmPackedPanel5, sddmmPackedPanel6];
 
 /**
  * SDDMM: dW[s] (+)= Σ_n G[i,n]·X[j,n] for every nonzero slot s = (i, j) of W (CSR M×K), with
@@ -347,7 +488,24 @@ export function sddmm(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usiz
   if (N <= 0) return;
   const rowBytes = <usize>N << 2;
   let off = 0;
-  if (ASC_FEATURE_SIMD) {
+  const K = ASC_FEATURE_SIMD && N > SMALL_N ? columnsUsed(rowPtr, colIdx, M) : 0;
+  const maxvPacked = packedPanelWidth(K, MAXV_SDDMM);
+  if (ASC_FEATURE_SIMD && N > SMALL_N && maxvPacked > 0) {
+    // Row blocks of W; per (block, panel) X's panel is packed (sddmm has no K argument either).
+    for (let r0 = 0; r0 < M;) {
+      const r1 = blockEnd(rowPtr, r0, M);
+      const gb = g + <usize>r0 * rowBytes, pb = rowPtr + (<usize>r0 << 2);
+      off = 0;
+      for (let left = N >> 2; left > 0;) {
+        const nv = nextPanel(left, maxvPacked), o = <usize>off << 2;
+        packPanel(x + o, K, rowBytes, nv);
+        SDDMM_PACKED_PANELS[nv](dv, pb, colIdx, gb + o, PACK, r1 - r0, rowBytes);
+        off += nv << 2;
+        left -= nv;
+      }
+      r0 = r1;
+    }
+  } else if (ASC_FEATURE_SIMD) {
     for (let left = N >> 2; left > 0;) {
       const nv = nextPanel(left, MAXV_SDDMM), o = <usize>off << 2;
       SDDMM_PANELS[nv](dv, rowPtr, colIdx, g + o, x + o, M, rowBytes);
