@@ -54,18 +54,19 @@ const MAXV_SDDMM: i32 = 6;
 // cache lines and a different 4 KiB page per nonzero (L1 DTLB misses). So for N > SMALL_N the
 // kernels walk W in row blocks of about BLOCK_NNZ nonzeros (the block's CSR, ≤ 256 KiB, stays in
 // L2 while every panel passes over it) and, per (block, panel), copy the panel of the randomly
-// indexed operand (X for SpMM and SDDMM, the output Y for SpMMᵀ) into PACK, K rows of exactly
-// nv vectors: one contiguous ≤ 96·K-byte slab, re-used by all the block's nonzeros. The copy costs
-// K·N floats per block against nnz(block)·N multiply-adds, i.e. K / BLOCK_NNZ ≈ 2% at K = 650.
+// indexed operand (X for SpMM and SDDMM) into PACK, K rows of exactly nv vectors: one contiguous
+// ≤ 96·K-byte slab, re-used by all the block's nonzeros. The copy costs K·N floats per block
+// against nnz(block)·N multiply-adds, i.e. K / BLOCK_NNZ ≈ 2% at K = 650. SpMMᵀ transposes each
+// row block instead and packs G (see spmmTBlockGather). N ≤ SMALL_N keeps the plain loops.
 
 /** At or below this N every array is read once anyway (one or two panels): the plain panel loops. */
 const SMALL_N: i32 = 32;
 /** Nonzeros per row block: indices + values of a block ≈ 256 KiB, which stays in L2 with PACK. */
 const BLOCK_NNZ: i32 = 32768;
 /**
- * Static scratch for one packed operand panel (K rows × nv vectors), below the heap so the
+ * Static scratch for one packed operand panel (rows × nv vectors), below the heap so the
  * allocator never hands it out; kernels run one at a time per instance. 256 KiB holds a 6-vector
- * panel for K ≤ 2730 rows; a larger K packs narrower panels, and K > 16384 skips packing.
+ * panel of 2730 rows; a larger K packs narrower panels, and K > 16384 skips packing (plain loops).
  */
 const PACK_BYTES: i32 = 256 << 10;
 const PACK: usize = memory.data(PACK_BYTES, 64);
@@ -82,15 +83,6 @@ function packPanel(src: usize, rows: i32, rowBytes: usize, nv: i32): void {
   let d = PACK;
   for (let r = 0; r < rows; r++, src += rowBytes, d += stride) {
     for (let o: usize = 0; o < stride; o += 16) v128.store(d + o, v128.load(src + o));
-  }
-}
-
-/** The inverse of packPanel: dst row r's nv vectors = PACK[r]. */
-function unpackPanel(dst: usize, rows: i32, rowBytes: usize, nv: i32): void {
-  const stride = <usize>nv << 4;
-  let sp = PACK;
-  for (let r = 0; r < rows; r++, dst += rowBytes, sp += stride) {
-    for (let o: usize = 0; o < stride; o += 16) v128.store(dst + o, v128.load(sp + o));
   }
 }
 
@@ -280,12 +272,11 @@ export function spmm_t_csc(y: usize, colPtr: usize, rowIdx: usize, slotOf: usize
 
 /** One panel of Y[K×N] += Wᵀ·G: the panel of G's row i stays in registers, each nonzero updates a row of Y. */
 @inline function spmmTPanel(
-  nv: i32, packed: bool,
+  nv: i32,
   y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize,
   M: i32, rowBytes: usize,
 ): void {
-  // y and g point at the panel's first column. A packed Y has rows of exactly nv vectors.
-  const yStride: usize = packed ? <usize>nv << 4 : rowBytes;
+  // y and g point at the panel's first column.
   for (let i = 0; i < M; i++) {
     const start = i32at(rowPtr, i), end = i32at(rowPtr, i + 1);
     if (start == end) continue;
@@ -303,7 +294,7 @@ export function spmm_t_csc(y: usize, colPtr: usize, rowIdx: usize, slotOf: usize
     let pv = values + (<usize>start << 2);
     for (let pi = colIdx + (<usize>start << 2); pi < pend; pi += 4, pv += 4) {
       const w = v128.load32_splat(pv);
-      const yr = y + <usize>load<i32>(pi) * yStride;
+      const yr = y + <usize>load<i32>(pi) * rowBytes;
       st(yr, fma4(ld(yr), w, g0));
       if (nv > 1) v128.store(yr, fma4(v128.load(yr, 16), w, g1), 16);
       if (nv > 2) v128.store(yr, fma4(v128.load(yr, 32), w, g2), 32);
@@ -317,24 +308,87 @@ export function spmm_t_csc(y: usize, colPtr: usize, rowIdx: usize, slotOf: usize
 }
 
 type SpmmTPanel = (y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, rowBytes: usize) => void;
-function spmmTPanel1(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(1, false, y, p, i, v, g, m, rb); }
-function spmmTPanel2(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(2, false, y, p, i, v, g, m, rb); }
-function spmmTPanel3(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(3, false, y, p, i, v, g, m, rb); }
-function spmmTPanel4(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(4, false, y, p, i, v, g, m, rb); }
-function spmmTPanel5(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(5, false, y, p, i, v, g, m, rb); }
-function spmmTPanel6(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(6, false, y, p, i, v, g, m, rb); }
-function spmmTPanel7(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(7, false, y, p, i, v, g, m, rb); }
-function spmmTPanel8(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(8, false, y, p, i, v, g, m, rb); }
+function spmmTPanel1(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(1, y, p, i, v, g, m, rb); }
+function spmmTPanel2(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(2, y, p, i, v, g, m, rb); }
+function spmmTPanel3(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(3, y, p, i, v, g, m, rb); }
+function spmmTPanel4(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(4, y, p, i, v, g, m, rb); }
+function spmmTPanel5(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(5, y, p, i, v, g, m, rb); }
+function spmmTPanel6(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(6, y, p, i, v, g, m, rb); }
+function spmmTPanel7(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(7, y, p, i, v, g, m, rb); }
+function spmmTPanel8(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(8, y, p, i, v, g, m, rb); }
 const SPMMT_PANELS: SpmmTPanel[] = [spmmTPanel1, spmmTPanel1, spmmTPanel2, spmmTPanel3, spmmTPanel4, spmmTPanel5, spmmTPanel6, spmmTPanel7, spmmTPanel8];
-function spmmTPackedPanel1(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(1, true, y, p, i, v, g, m, rb); }
-function spmmTPackedPanel2(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(2, true, y, p, i, v, g, m, rb); }
-function spmmTPackedPanel3(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(3, true, y, p, i, v, g, m, rb); }
-function spmmTPackedPanel4(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(4, true, y, p, i, v, g, m, rb); }
-function spmmTPackedPanel5(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(5, true, y, p, i, v, g, m, rb); }
-function spmmTPackedPanel6(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(6, true, y, p, i, v, g, m, rb); }
-function spmmTPackedPanel7(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(7, true, y, p, i, v, g, m, rb); }
-function spmmTPackedPanel8(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(8, true, y, p, i, v, g, m, rb); }
-const SPMMT_PACKED_PANELS: SpmmTPanel[] = [spmmTPackedPanel1, spmmTPackedPanel1, spmmTPackedPanel2, spmmTPackedPanel3, spmmTPackedPanel4, spmmTPackedPanel5, spmmTPackedPanel6, spmmTPackedPanel7, spmmTPackedPanel8];
+
+// Large N: the scatter loop does a load and a store of Y per vector per nonzero, against one load
+// for SpMM's gather loop. So for N > SMALL_N, SpMMᵀ transposes W one row block at a time into a
+// static CSC index (TBLOCK_*: column pointers, local row numbers, values in column order; a
+// counting sort, O(nnz + K) per block against nnz·N/4 vector multiply-adds), packs the block's
+// rows of G per panel into PACK, and runs SpMM's packed gather loop over the K columns with
+// acc = 1: Y[j, panel] += Σ w·G[i, panel], one row of Y in registers.
+
+/** Nonzeros per transposed block; also the capacity of TBLOCK_ROW and TBLOCK_VAL. */
+const TBLOCK_NNZ: i32 = 32768;
+/** Largest K + 2 the column pointers hold; a larger K takes the plain scatter loop. */
+const TBLOCK_MAX_K: i32 = 16384;
+/** Rows per transposed block: G's packed panel (rows × MAXV_SPMM vectors) must fit in PACK. */
+const TBLOCK_MAX_ROWS: i32 = PACK_BYTES / (MAXV_SPMM << 4);
+/** Static scratch (below the heap): 64 KiB of column pointers, 128 KiB of rows, 128 KiB of values. */
+const TBLOCK_PTR: usize = memory.data(TBLOCK_MAX_K << 2, 64);
+const TBLOCK_ROW: usize = memory.data(TBLOCK_NNZ << 2, 64);
+const TBLOCK_VAL: usize = memory.data(TBLOCK_NNZ << 2, 64);
+
+/**
+ * TBLOCK_* = the CSC index of W's rows [r0, r1) (K columns): column j's entries are
+ * TBLOCK_PTR[j] .. TBLOCK_PTR[j+1]-1, with rows numbered from r0 and values copied in column order.
+ */
+function transposeBlock(rowPtr: usize, colIdx: usize, values: usize, r0: i32, r1: i32, K: i32): void {
+  // Counting sort with the shifted-pointer trick: count column c at ptr[c + 2], prefix-sum, then
+  // ptr[c + 1] serves as column c's fill cursor and ends as column c's end = column c+1's start.
+  const ptr = TBLOCK_PTR;
+  memory.fill(ptr, 0, <usize>(K + 2) << 2);
+  const base = i32at(rowPtr, r0), end = i32at(rowPtr, r1);
+  for (let s = base; s < end; s++) {
+    const q = ptr + (<usize>(i32at(colIdx, s) + 2) << 2);
+    store<i32>(q, load<i32>(q) + 1);
+  }
+  for (let c = 2; c < K + 2; c++) {
+    const q = ptr + (<usize>c << 2);
+    store<i32>(q, load<i32>(q) + load<i32>(q - 4));
+  }
+  for (let i = r0; i < r1; i++) {
+    const e = i32at(rowPtr, i + 1);
+    for (let s = i32at(rowPtr, i); s < e; s++) {
+      const q = ptr + (<usize>(i32at(colIdx, s) + 1) << 2);
+      const t = load<i32>(q);
+      store<i32>(q, t + 1);
+      store<i32>(TBLOCK_ROW + (<usize>t << 2), i - r0);
+      store<f32>(TBLOCK_VAL + (<usize>t << 2), load<f32>(values + (<usize>s << 2)));
+    }
+  }
+}
+
+/** The SIMD columns [0, N & ~3) of Y[K×N] += Wᵀ·G, one transposed row block of W at a time. */
+function spmmTBlockGather(y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, K: i32, N: i32): void {
+  const rowBytes = <usize>N << 2;
+  for (let r0 = 0; r0 < M;) {
+    // Rows while the block holds ≤ TBLOCK_NNZ nonzeros (a row has ≤ K < TBLOCK_NNZ) and fits PACK.
+    const limit = i32at(rowPtr, r0) + TBLOCK_NNZ, rmax = min(M, r0 + TBLOCK_MAX_ROWS);
+    let r1 = r0 + 1;
+    while (r1 < rmax && i32at(rowPtr, r1 + 1) <= limit) r1++;
+    if (i32at(rowPtr, r1) > i32at(rowPtr, r0)) {
+      transposeBlock(rowPtr, colIdx, values, r0, r1, K);
+      const gb = g + <usize>r0 * rowBytes;
+      let off = 0;
+      for (let left = N >> 2; left > 0;) {
+        const nv = nextPanel(left, MAXV_SPMM), o = <usize>off << 2;
+        packPanel(gb + o, r1 - r0, rowBytes, nv);
+        SPMM_PACKED_PANELS[nv](y + o, TBLOCK_PTR, TBLOCK_ROW, 0, TBLOCK_VAL, PACK, K, rowBytes, 1);
+        off += nv << 2;
+        left -= nv;
+      }
+    }
+    r0 = r1;
+  }
+}
 
 /**
  * SpMMᵀ, scatter form: Y[K×N] (+)= Wᵀ·G for W CSR M×K, G dense M×N — the input gradient of
@@ -347,23 +401,9 @@ export function spmm_t(y: usize, rowPtr: usize, colIdx: usize, values: usize, g:
   if (!acc) memory.fill(y, 0, <usize>K * rowBytes);
   if (M <= 0) return;
   let off = 0;
-  const maxvPacked = packedPanelWidth(K, MAXV_SPMMT);
-  if (ASC_FEATURE_SIMD && N > SMALL_N && maxvPacked > 0) {
-    // Row blocks of W; per (block, panel) Y's panel is packed, scattered into, and written back.
-    for (let r0 = 0; r0 < M;) {
-      const r1 = blockEnd(rowPtr, r0, M);
-      const gb = g + <usize>r0 * rowBytes, pb = rowPtr + (<usize>r0 << 2);
-      off = 0;
-      for (let left = N >> 2; left > 0;) {
-        const nv = nextPanel(left, maxvPacked), o = <usize>off << 2;
-        packPanel(y + o, K, rowBytes, nv);
-        SPMMT_PACKED_PANELS[nv](PACK, pb, colIdx, values, gb + o, r1 - r0, rowBytes);
-        unpackPanel(y + o, K, rowBytes, nv);
-        off += nv << 2;
-        left -= nv;
-      }
-      r0 = r1;
-    }
+  if (ASC_FEATURE_SIMD && N > SMALL_N && K + 2 <= TBLOCK_MAX_K) {
+    spmmTBlockGather(y, rowPtr, colIdx, values, g, M, K, N);
+    off = N & ~3;
   } else if (ASC_FEATURE_SIMD) {
     for (let left = N >> 2; left > 0;) {
       const nv = nextPanel(left, MAXV_SPMMT), o = <usize>off << 2;

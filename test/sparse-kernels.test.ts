@@ -106,8 +106,9 @@ function checkSums(name: string, got: Tensor, before: Float32Array, want: Float6
 }
 
 // Large N (> 32) takes the row-blocked path with a packed operand panel (assembly/sparse.ts, PACK):
-// several row blocks of ~32K nonzeros, a last block of a few rows, N mod 4 tails, a K so large that
-// the packed panels get narrower (K = 5000) or packing is skipped (K = 17000), density 1, and a
+// several row blocks of ~32K nonzeros (SpMMᵀ: transposed blocks), a last block of a few rows, N mod 4
+// tails, a K so large that the packed panels get narrower (K = 5000) or the plain loops run
+// (K = 17000), many rows of few nonzeros (row-capped blocks), density 1, and a
 // matrix whose last columns are empty (spmm/sddmm pack only the columns W reaches; X is NaN there).
 test('spmm, spmm_t and sddmm match a float64 reference at large N (row blocks, packed panels, tails)', () => {
   const rng = new Random(99);
@@ -118,6 +119,7 @@ test('spmm, spmm_t and sddmm match a float64 reference at large N (row blocks, p
     [40, 5000, 0.2, 37, [0, 1]],
     [5, 17000, 0.1, 37, [0]],
     [500, 90, 1, 36, [0]],
+    [3000, 40, 0.05, 37, [0, 1]], // SpMMᵀ's transposed blocks capped by rows, not nonzeros
     [600, 400, 0.3, 101, [0], true],
     [17, 33, 0.33, 67, [0, 1]], // small enough for the heap reference too
   ];
