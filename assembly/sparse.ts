@@ -331,10 +331,14 @@ const TBLOCK_NNZ: i32 = 32768;
 const TBLOCK_MAX_K: i32 = 16384;
 /** Rows per transposed block: G's packed panel (rows × MAXV_SPMM vectors) must fit in PACK. */
 const TBLOCK_MAX_ROWS: i32 = PACK_BYTES / (MAXV_SPMM << 4);
-/** Static scratch (below the heap): 64 KiB of column pointers, 128 KiB of rows, 128 KiB of values. */
+/**
+ * Static scratch (below the heap): 64 KiB of column pointers, then 256 KiB = 128 KiB of rows +
+ * 128 KiB of values (SDDMM reuses these 256 KiB for its partial sums, SDDMM_PART).
+ */
 const TBLOCK_PTR: usize = memory.data(TBLOCK_MAX_K << 2, 64);
-const TBLOCK_ROW: usize = memory.data(TBLOCK_NNZ << 2, 64);
-const TBLOCK_VAL: usize = memory.data(TBLOCK_NNZ << 2, 64);
+const TBLOCK_DATA: usize = memory.data(TBLOCK_NNZ << 3, 64);
+const TBLOCK_ROW: usize = TBLOCK_DATA;
+const TBLOCK_VAL: usize = TBLOCK_DATA + (<usize>TBLOCK_NNZ << 2);
 
 /**
  * TBLOCK_* = the CSC index of W's rows [r0, r1) (K columns): column j's entries are
@@ -517,6 +521,52 @@ function sddmmPackedPanel5(d: usize, p: usize, i: usize, g: usize, x: usize, m: 
 function sddmmPackedPanel6(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(6, true, d, p, i, g, x, m, rb); }
 const SDDMM_PACKED_PANELS: SddmmPanel[] = [sddmmPackedPanel1, sddmmPackedPanel1, sddmmPackedPanel2, sddmmPackedPanel3, sddmmPackedPanel4, sddmmPackedPanel5, sddmmPackedPanel6];
 
+// Large N: with ~30 panels, reducing each nonzero's 4-lane partial sum to a float and adding it to
+// dW once per panel (shuffle tree, dW load and store) is a quarter of the loop's instructions. So
+// for N > SMALL_N the row blocks hold ≤ PART_NNZ nonzeros whose 4-lane partial sums accumulate in
+// SDDMM_PART (16 bytes per nonzero, in L2) across all panels, and are reduced once per block.
+/** Nonzeros whose 4-lane partial sums fit in the shared block scratch. */
+const PART_NNZ: i32 = TBLOCK_NNZ >> 1;
+const SDDMM_PART: usize = TBLOCK_DATA;
+
+/** One packed panel over a row block: part[s - base] += G[i, panel] ⊙ X[j, panel] summed over the panel's vectors. */
+@inline function sddmmPartPanel(
+  nv: i32,
+  part: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize,
+  M: i32, rowBytes: usize,
+): void {
+  // g points at the panel's first column of the block's first row; x at the packed panel;
+  // rowPtr at the block's first row; part at the partial sum of the block's first nonzero.
+  const xStride = <usize>nv << 4;
+  const base = i32at(rowPtr, 0);
+  for (let i = 0; i < M; i++) {
+    const s = i32at(rowPtr, i), end = i32at(rowPtr, i + 1);
+    if (s == end) continue;
+    const gi = g + <usize>i * rowBytes;
+    const g0 = ld(gi);
+    let g1 = g0, g2 = g0, g3 = g0, g4 = g0, g5 = g0;
+    if (nv > 1) g1 = v128.load(gi, 16);
+    if (nv > 2) g2 = v128.load(gi, 32);
+    if (nv > 3) g3 = v128.load(gi, 48);
+    if (nv > 4) g4 = v128.load(gi, 64);
+    if (nv > 5) g5 = v128.load(gi, 80);
+    let pp = part + (<usize>(s - base) << 4);
+    const pend = colIdx + (<usize>end << 2);
+    // The store of each nonzero's sum also keeps V8 from hoisting the next nonzero's loads.
+    for (let pi = colIdx + (<usize>s << 2); pi < pend; pi += 4, pp += 16) {
+      st(pp, f32x4.add(ld(pp), panelDot(nv, x + <usize>load<i32>(pi) * xStride, g0, g1, g2, g3, g4, g5)));
+    }
+  }
+}
+
+function sddmmPartPanel1(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(1, d, p, i, g, x, m, rb); }
+function sddmmPartPanel2(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(2, d, p, i, g, x, m, rb); }
+function sddmmPartPanel3(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(3, d, p, i, g, x, m, rb); }
+function sddmmPartPanel4(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(4, d, p, i, g, x, m, rb); }
+function sddmmPartPanel5(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(5, d, p, i, g, x, m, rb); }
+function sddmmPartPanel6(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(6, d, p, i, g, x, m, rb); }
+const SDDMM_PART_PANELS: SddmmPanel[] = [sddmmPartPanel1, sddmmPartPanel1, sddmmPartPanel2, sddmmPartPanel3, sddmmPartPanel4, sddmmPartPanel5, sddmmPartPanel6];
+
 /**
  * SDDMM: dW[s] (+)= Σ_n G[i,n]·X[j,n] for every nonzero slot s = (i, j) of W (CSR M×K), with
  * G dense M×N and X dense K×N. This is the weight gradient of spmm restricted to the nonzeros:
@@ -531,17 +581,31 @@ export function sddmm(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usiz
   const K = ASC_FEATURE_SIMD && N > SMALL_N ? columnsUsed(rowPtr, colIdx, M) : 0;
   const maxvPacked = packedPanelWidth(K, MAXV_SDDMM);
   if (ASC_FEATURE_SIMD && N > SMALL_N && maxvPacked > 0) {
-    // Row blocks of W; per (block, panel) X's panel is packed (sddmm has no K argument either).
+    // Row blocks of ≤ PART_NNZ nonzeros (a row has ≤ K ≤ PART_NNZ of them once packing fits; a
+    // longer row, possible only with repeated column indices, goes alone through the dW-updating
+    // loop). Per (block, panel) X's panel is packed (sddmm has no K argument: K = columns W reaches).
     for (let r0 = 0; r0 < M;) {
-      const r1 = blockEnd(rowPtr, r0, M);
+      const base = i32at(rowPtr, r0), limit = base + PART_NNZ;
+      let r1 = r0 + 1;
+      while (r1 < M && i32at(rowPtr, r1 + 1) <= limit) r1++;
+      const count = i32at(rowPtr, r1) - base;
       const gb = g + <usize>r0 * rowBytes, pb = rowPtr + (<usize>r0 << 2);
+      const partial = count <= PART_NNZ; // false only for a single row longer than PART_NNZ
+      if (partial) memory.fill(SDDMM_PART, 0, <usize>count << 4);
       off = 0;
       for (let left = N >> 2; left > 0;) {
         const nv = nextPanel(left, maxvPacked), o = <usize>off << 2;
         packPanel(x + o, K, rowBytes, nv);
-        SDDMM_PACKED_PANELS[nv](dv, pb, colIdx, gb + o, PACK, r1 - r0, rowBytes);
+        if (partial) SDDMM_PART_PANELS[nv](SDDMM_PART, pb, colIdx, gb + o, PACK, r1 - r0, rowBytes);
+        else SDDMM_PACKED_PANELS[nv](dv, pb, colIdx, gb + o, PACK, r1 - r0, rowBytes);
         off += nv << 2;
         left -= nv;
+      }
+      if (partial) {
+        for (let t = 0; t < count; t++) {
+          const d = dv + (<usize>(base + t) << 2);
+          store<f32>(d, load<f32>(d) + hsum(v128.load(SDDMM_PART + (<usize>t << 4))));
+        }
       }
       r0 = r1;
     }
