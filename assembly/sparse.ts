@@ -46,6 +46,54 @@ const MAXV_SDDMM: i32 = 6;
   return (left + panels - 1) / panels;
 }
 
+// ---- Large N: row blocks of W and a packed operand panel ----
+//
+// With N = 700 (a whole batch×bptt sequence) there are ~30 panels. Streaming the whole CSR once
+// per panel re-reads W's indices and values ~30 times from memory (17 MB for a 10000×650 decoder
+// at density 0.33), and the dense operand's panel is a 96-byte slice of rows 2.8 KB apart: 2–3
+// cache lines and a different 4 KiB page per nonzero (L1 DTLB misses). So for N > SMALL_N the
+// kernels walk W in row blocks of about BLOCK_NNZ nonzeros (the block's CSR, ≤ 256 KiB, stays in
+// L2 while every panel passes over it) and, per (block, panel), copy the panel of the randomly
+// indexed operand (X for SpMM and SDDMM) into PACK, K rows of exactly nv vectors: one contiguous
+// ≤ 96·K-byte slab, re-used by all the block's nonzeros. The copy costs K·N floats per block
+// against nnz(block)·N multiply-adds, i.e. K / BLOCK_NNZ ≈ 2% at K = 650. SpMMᵀ transposes each
+// row block instead and packs G (see spmmTBlockGather). N ≤ SMALL_N keeps the plain loops.
+
+/** At or below this N every array is read once anyway (one or two panels): the plain panel loops. */
+const SMALL_N: i32 = 32;
+/** Nonzeros per row block: indices + values of a block ≈ 256 KiB, which stays in L2 with PACK. */
+const BLOCK_NNZ: i32 = 32768;
+/**
+ * Static scratch for one packed operand panel (rows × nv vectors), below the heap so the
+ * allocator never hands it out; kernels run one at a time per instance. 256 KiB holds a 6-vector
+ * panel of 2730 rows; a larger K packs narrower panels, and K > 16384 skips packing (plain loops).
+ */
+const PACK_BYTES: i32 = 256 << 10;
+const PACK: usize = memory.data(PACK_BYTES, 64);
+
+/** Widest panel (≤ maxv vectors) whose K packed rows fit in PACK; 0 if not even one vector fits. */
+@inline function packedPanelWidth(K: i32, maxv: i32): i32 {
+  const fit = PACK_BYTES / (max(K, 1) << 4);
+  return min(fit, maxv);
+}
+
+/** PACK[r] = src row r's nv vectors, for r < rows (src points at the panel's first column). */
+function packPanel(src: usize, rows: i32, rowBytes: usize, nv: i32): void {
+  const stride = <usize>nv << 4;
+  let d = PACK;
+  for (let r = 0; r < rows; r++, src += rowBytes, d += stride) {
+    for (let o: usize = 0; o < stride; o += 16) v128.store(d + o, v128.load(src + o));
+  }
+}
+
+/** End of the row block starting at r0: rows are added until it holds BLOCK_NNZ nonzeros (at least one row). */
+@inline function blockEnd(rowPtr: usize, r0: i32, M: i32): i32 {
+  const limit = i32at(rowPtr, r0) + BLOCK_NNZ;
+  let r1 = r0 + 1;
+  while (r1 < M && i32at(rowPtr, r1) < limit) r1++;
+  return r1;
+}
+
 // ---- SpMM: Y = W·X (and the gather form of Wᵀ·G, which is the same loop over a CSC index) ----
 
 /**
@@ -54,11 +102,13 @@ const MAXV_SDDMM: i32 = 6;
  * a CSC index (which permutes slots) reuses this loop.
  */
 @inline function spmmPanel(
-  nv: i32, indirect: bool,
+  nv: i32, indirect: bool, packed: bool,
   y: usize, ptr: usize, idx: usize, slotOf: usize, values: usize, b: usize,
   rows: i32, rowBytes: usize, acc: i32,
 ): void {
   // y and b point at the panel's first column (the panel offset is folded in by the caller).
+  // A packed B (see PACK) has rows of exactly nv vectors: a constant stride.
+  const bStride: usize = packed ? <usize>nv << 4 : rowBytes;
   for (let i = 0; i < rows; i++) {
     const yi = y + <usize>i * rowBytes;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
@@ -77,7 +127,7 @@ const MAXV_SDDMM: i32 = 6;
     let pv = (indirect ? slotOf : values) + first;
     for (let pi = idx + first; pi < pend; pi += 4, pv += 4) {
       const w = v128.load32_splat(indirect ? values + (<usize>load<i32>(pv) << 2) : pv);
-      const br = b + <usize>load<i32>(pi) * rowBytes;
+      const br = b + <usize>load<i32>(pi) * bStride;
       a0 = fma4(a0, w, ld(br));
       if (nv > 1) a1 = fma4(a1, w, v128.load(br, 16));
       if (nv > 2) a2 = fma4(a2, w, v128.load(br, 32));
@@ -120,20 +170,27 @@ const MAXV_SDDMM: i32 = 6;
 // One wasm function per (form, nv), indexed by nv (entry 0 is never used). In the scalar build the
 // bodies are empty and never called (the tables still have to compile).
 type SpmmPanel = (y: usize, ptr: usize, idx: usize, slotOf: usize, values: usize, b: usize, rows: i32, rowBytes: usize, acc: i32) => void;
-function spmmPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, true, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, true, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, true, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, true, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, true, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, false, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, true, false, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, true, false, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, true, false, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, true, false, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, true, false, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, true, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, true, y, p, i, so, v, b, r, rb, acc); }
 const SPMM_PANELS: SpmmPanel[] = [spmmPanel1, spmmPanel1, spmmPanel2, spmmPanel3, spmmPanel4, spmmPanel5, spmmPanel6];
 const CSC_PANELS: SpmmPanel[] = [cscPanel1, cscPanel1, cscPanel2, cscPanel3, cscPanel4, cscPanel5, cscPanel6];
+const SPMM_PACKED_PANELS: SpmmPanel[] = [spmmPackedPanel1, spmmPackedPanel1, spmmPackedPanel2, spmmPackedPanel3, spmmPackedPanel4, spmmPackedPanel5, spmmPackedPanel6];
 
 /** Y[rows×N] (+)= A·B, A compressed by rows, B dense: the shared body of spmm and spmm_t_csc. */
 @inline function compressedTimesDense(
@@ -156,8 +213,49 @@ const CSC_PANELS: SpmmPanel[] = [cscPanel1, cscPanel1, cscPanel2, cscPanel3, csc
   if (off < N) spmmScalarColumns(indirect, y, ptr, idx, slotOf, values, b, rows, N, off, acc);
 }
 
+/**
+ * The SIMD columns [0, N & ~3) of Y (+)= W·X in row blocks, with X's panel packed per block
+ * (large N; see PACK). X has K rows: K = 1 + the largest column index in W, or more.
+ */
+function spmmBlocked(y: usize, rowPtr: usize, colIdx: usize, values: usize, x: usize, M: i32, K: i32, N: i32, maxv: i32, acc: i32): void {
+  const rowBytes = <usize>N << 2;
+  for (let r0 = 0; r0 < M;) {
+    const r1 = blockEnd(rowPtr, r0, M);
+    const yb = y + <usize>r0 * rowBytes, pb = rowPtr + (<usize>r0 << 2);
+    let off = 0;
+    for (let left = N >> 2; left > 0;) {
+      const nv = nextPanel(left, maxv), o = <usize>off << 2;
+      packPanel(x + o, K, rowBytes, nv);
+      SPMM_PACKED_PANELS[nv](yb + o, pb, colIdx, 0, values, PACK, r1 - r0, rowBytes, acc);
+      off += nv << 2;
+      left -= nv;
+    }
+    r0 = r1;
+  }
+}
+
+/** 1 + the largest column index of W's nonzeros (0 when nnz = 0): the rows of X that are read. */
+function columnsUsed(rowPtr: usize, colIdx: usize, M: i32): i32 {
+  // Columns ascend within a row, so each row's last entry is its largest.
+  let k = 0;
+  for (let i = 0; i < M; i++) {
+    const end = i32at(rowPtr, i + 1);
+    if (end > i32at(rowPtr, i)) k = max(k, i32at(colIdx, end - 1) + 1);
+  }
+  return k;
+}
+
 /** SpMM: Y[M×N] (+)= W·X, W CSR M×K, X dense K×N. Forward of a sparse layer (feature-major). */
 export function spmm(y: usize, rowPtr: usize, colIdx: usize, values: usize, x: usize, M: i32, N: i32, acc: i32): void {
+  if (ASC_FEATURE_SIMD && N > SMALL_N && M > 0) {
+    // spmm has no K argument: pack only the rows of X that W can reach.
+    const K = columnsUsed(rowPtr, colIdx, M), maxv = packedPanelWidth(K, MAXV_SPMM);
+    if (maxv > 0) {
+      spmmBlocked(y, rowPtr, colIdx, values, x, M, K, N, maxv, acc);
+      if (N & 3) spmmScalarColumns(false, y, rowPtr, colIdx, 0, values, x, M, N, N & ~3, acc);
+      return;
+    }
+  }
   compressedTimesDense(false, y, rowPtr, colIdx, 0, values, x, M, N, acc);
 }
 
@@ -220,6 +318,82 @@ function spmmTPanel7(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, r
 function spmmTPanel8(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(8, y, p, i, v, g, m, rb); }
 const SPMMT_PANELS: SpmmTPanel[] = [spmmTPanel1, spmmTPanel1, spmmTPanel2, spmmTPanel3, spmmTPanel4, spmmTPanel5, spmmTPanel6, spmmTPanel7, spmmTPanel8];
 
+// Large N: the scatter loop does a load and a store of Y per vector per nonzero, against one load
+// for SpMM's gather loop. So for N > SMALL_N, SpMMᵀ transposes W one row block at a time into a
+// static CSC index (TBLOCK_*: column pointers, local row numbers, values in column order; a
+// counting sort, O(nnz + K) per block against nnz·N/4 vector multiply-adds), packs the block's
+// rows of G per panel into PACK, and runs SpMM's packed gather loop over the K columns with
+// acc = 1: Y[j, panel] += Σ w·G[i, panel], one row of Y in registers.
+
+/** Nonzeros per transposed block; also the capacity of TBLOCK_ROW and TBLOCK_VAL. */
+const TBLOCK_NNZ: i32 = 32768;
+/** Largest K + 2 the column pointers hold; a larger K takes the plain scatter loop. */
+const TBLOCK_MAX_K: i32 = 16384;
+/** Rows per transposed block: G's packed panel (rows × MAXV_SPMM vectors) must fit in PACK. */
+const TBLOCK_MAX_ROWS: i32 = PACK_BYTES / (MAXV_SPMM << 4);
+/**
+ * Static scratch (below the heap): 64 KiB of column pointers, then 256 KiB = 128 KiB of rows +
+ * 128 KiB of values (SDDMM reuses these 256 KiB for its partial sums, SDDMM_PART).
+ */
+const TBLOCK_PTR: usize = memory.data(TBLOCK_MAX_K << 2, 64);
+const TBLOCK_DATA: usize = memory.data(TBLOCK_NNZ << 3, 64);
+const TBLOCK_ROW: usize = TBLOCK_DATA;
+const TBLOCK_VAL: usize = TBLOCK_DATA + (<usize>TBLOCK_NNZ << 2);
+
+/**
+ * TBLOCK_* = the CSC index of W's rows [r0, r1) (K columns): column j's entries are
+ * TBLOCK_PTR[j] .. TBLOCK_PTR[j+1]-1, with rows numbered from r0 and values copied in column order.
+ */
+function transposeBlock(rowPtr: usize, colIdx: usize, values: usize, r0: i32, r1: i32, K: i32): void {
+  // Counting sort with the shifted-pointer trick: count column c at ptr[c + 2], prefix-sum, then
+  // ptr[c + 1] serves as column c's fill cursor and ends as column c's end = column c+1's start.
+  const ptr = TBLOCK_PTR;
+  memory.fill(ptr, 0, <usize>(K + 2) << 2);
+  const base = i32at(rowPtr, r0), end = i32at(rowPtr, r1);
+  for (let s = base; s < end; s++) {
+    const q = ptr + (<usize>(i32at(colIdx, s) + 2) << 2);
+    store<i32>(q, load<i32>(q) + 1);
+  }
+  for (let c = 2; c < K + 2; c++) {
+    const q = ptr + (<usize>c << 2);
+    store<i32>(q, load<i32>(q) + load<i32>(q - 4));
+  }
+  for (let i = r0; i < r1; i++) {
+    const e = i32at(rowPtr, i + 1);
+    for (let s = i32at(rowPtr, i); s < e; s++) {
+      const q = ptr + (<usize>(i32at(colIdx, s) + 1) << 2);
+      const t = load<i32>(q);
+      store<i32>(q, t + 1);
+      store<i32>(TBLOCK_ROW + (<usize>t << 2), i - r0);
+      store<f32>(TBLOCK_VAL + (<usize>t << 2), load<f32>(values + (<usize>s << 2)));
+    }
+  }
+}
+
+/** The SIMD columns [0, N & ~3) of Y[K×N] += Wᵀ·G, one transposed row block of W at a time. */
+function spmmTBlockGather(y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, K: i32, N: i32): void {
+  const rowBytes = <usize>N << 2;
+  for (let r0 = 0; r0 < M;) {
+    // Rows while the block holds ≤ TBLOCK_NNZ nonzeros (a row has ≤ K < TBLOCK_NNZ) and fits PACK.
+    const limit = i32at(rowPtr, r0) + TBLOCK_NNZ, rmax = min(M, r0 + TBLOCK_MAX_ROWS);
+    let r1 = r0 + 1;
+    while (r1 < rmax && i32at(rowPtr, r1 + 1) <= limit) r1++;
+    if (i32at(rowPtr, r1) > i32at(rowPtr, r0)) {
+      transposeBlock(rowPtr, colIdx, values, r0, r1, K);
+      const gb = g + <usize>r0 * rowBytes;
+      let off = 0;
+      for (let left = N >> 2; left > 0;) {
+        const nv = nextPanel(left, MAXV_SPMM), o = <usize>off << 2;
+        packPanel(gb + o, r1 - r0, rowBytes, nv);
+        SPMM_PACKED_PANELS[nv](y + o, TBLOCK_PTR, TBLOCK_ROW, 0, TBLOCK_VAL, PACK, K, rowBytes, 1);
+        off += nv << 2;
+        left -= nv;
+      }
+    }
+    r0 = r1;
+  }
+}
+
 /**
  * SpMMᵀ, scatter form: Y[K×N] (+)= Wᵀ·G for W CSR M×K, G dense M×N — the input gradient of
  * spmm, computed from the CSR arrays directly (no transposed copy): nonzero (i, j, w) adds
@@ -231,7 +405,10 @@ export function spmm_t(y: usize, rowPtr: usize, colIdx: usize, values: usize, g:
   if (!acc) memory.fill(y, 0, <usize>K * rowBytes);
   if (M <= 0) return;
   let off = 0;
-  if (ASC_FEATURE_SIMD) {
+  if (ASC_FEATURE_SIMD && N > SMALL_N && K + 2 <= TBLOCK_MAX_K) {
+    spmmTBlockGather(y, rowPtr, colIdx, values, g, M, K, N);
+    off = N & ~3;
+  } else if (ASC_FEATURE_SIMD) {
     for (let left = N >> 2; left > 0;) {
       const nv = nextPanel(left, MAXV_SPMMT), o = <usize>off << 2;
       SPMMT_PANELS[nv](y + o, rowPtr, colIdx, values, g + o, M, rowBytes);
@@ -293,11 +470,12 @@ const SDDMM_SCRATCH: usize = memory.data(64, 16);
  * (+20% at N = 20, measured).
  */
 @inline function sddmmPanel(
-  nv: i32,
+  nv: i32, packed: bool,
   dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize,
   M: i32, rowBytes: usize,
 ): void {
-  // g and x point at the panel's first column.
+  // g and x point at the panel's first column. A packed X has rows of exactly nv vectors.
+  const xStride: usize = packed ? <usize>nv << 4 : rowBytes;
   const sc = SDDMM_SCRATCH;
   for (let i = 0; i < M; i++) {
     const s = i32at(rowPtr, i), end = i32at(rowPtr, i + 1);
@@ -314,27 +492,80 @@ const SDDMM_SCRATCH: usize = memory.data(64, 16);
     let pi = colIdx + (<usize>s << 2), pd = dv + (<usize>s << 2);
     const pend = colIdx + (<usize>end << 2);
     for (; pi + 16 <= pend; pi += 16, pd += 16) {
-      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi) * rowBytes, g0, g1, g2, g3, g4, g5));
-      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi, 4) * rowBytes, g0, g1, g2, g3, g4, g5), 16);
-      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi, 8) * rowBytes, g0, g1, g2, g3, g4, g5), 32);
-      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi, 12) * rowBytes, g0, g1, g2, g3, g4, g5), 48);
+      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi) * xStride, g0, g1, g2, g3, g4, g5));
+      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi, 4) * xStride, g0, g1, g2, g3, g4, g5), 16);
+      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi, 8) * xStride, g0, g1, g2, g3, g4, g5), 32);
+      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi, 12) * xStride, g0, g1, g2, g3, g4, g5), 48);
       st(pd, f32x4.add(ld(pd), hsum4(ld(sc), v128.load(sc, 16), v128.load(sc, 32), v128.load(sc, 48))));
     }
     for (; pi < pend; pi += 4, pd += 4) {
-      const p = panelDot(nv, x + <usize>load<i32>(pi) * rowBytes, g0, g1, g2, g3, g4, g5);
+      const p = panelDot(nv, x + <usize>load<i32>(pi) * xStride, g0, g1, g2, g3, g4, g5);
       store<f32>(pd, load<f32>(pd) + hsum(p));
     }
   }
 }
 
 type SddmmPanel = (dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, M: i32, rowBytes: usize) => void;
-function sddmmPanel1(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(1, d, p, i, g, x, m, rb); }
-function sddmmPanel2(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(2, d, p, i, g, x, m, rb); }
-function sddmmPanel3(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(3, d, p, i, g, x, m, rb); }
-function sddmmPanel4(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(4, d, p, i, g, x, m, rb); }
-function sddmmPanel5(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(5, d, p, i, g, x, m, rb); }
-function sddmmPanel6(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(6, d, p, i, g, x, m, rb); }
+function sddmmPanel1(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(1, false, d, p, i, g, x, m, rb); }
+function sddmmPanel2(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(2, false, d, p, i, g, x, m, rb); }
+function sddmmPanel3(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(3, false, d, p, i, g, x, m, rb); }
+function sddmmPanel4(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(4, false, d, p, i, g, x, m, rb); }
+function sddmmPanel5(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(5, false, d, p, i, g, x, m, rb); }
+function sddmmPanel6(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(6, false, d, p, i, g, x, m, rb); }
 const SDDMM_PANELS: SddmmPanel[] = [sddmmPanel1, sddmmPanel1, sddmmPanel2, sddmmPanel3, sddmmPanel4, sddmmPanel5, sddmmPanel6];
+function sddmmPackedPanel1(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(1, true, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel2(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(2, true, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel3(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(3, true, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel4(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(4, true, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel5(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(5, true, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel6(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(6, true, d, p, i, g, x, m, rb); }
+const SDDMM_PACKED_PANELS: SddmmPanel[] = [sddmmPackedPanel1, sddmmPackedPanel1, sddmmPackedPanel2, sddmmPackedPanel3, sddmmPackedPanel4, sddmmPackedPanel5, sddmmPackedPanel6];
+
+// Large N: with ~30 panels, reducing each nonzero's 4-lane partial sum to a float and adding it to
+// dW once per panel (shuffle tree, dW load and store) is a quarter of the loop's instructions. So
+// for N > SMALL_N the row blocks hold ≤ PART_NNZ nonzeros whose 4-lane partial sums accumulate in
+// SDDMM_PART (16 bytes per nonzero, in L2) across all panels, and are reduced once per block.
+/** Nonzeros whose 4-lane partial sums fit in the shared block scratch. */
+const PART_NNZ: i32 = TBLOCK_NNZ >> 1;
+const SDDMM_PART: usize = TBLOCK_DATA;
+
+/** One packed panel over a row block: part[s - base] += G[i, panel] ⊙ X[j, panel] summed over the panel's vectors. */
+@inline function sddmmPartPanel(
+  nv: i32,
+  part: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize,
+  M: i32, rowBytes: usize,
+): void {
+  // g points at the panel's first column of the block's first row; x at the packed panel;
+  // rowPtr at the block's first row; part at the partial sum of the block's first nonzero.
+  const xStride = <usize>nv << 4;
+  const base = i32at(rowPtr, 0);
+  for (let i = 0; i < M; i++) {
+    const s = i32at(rowPtr, i), end = i32at(rowPtr, i + 1);
+    if (s == end) continue;
+    const gi = g + <usize>i * rowBytes;
+    const g0 = ld(gi);
+    let g1 = g0, g2 = g0, g3 = g0, g4 = g0, g5 = g0;
+    if (nv > 1) g1 = v128.load(gi, 16);
+    if (nv > 2) g2 = v128.load(gi, 32);
+    if (nv > 3) g3 = v128.load(gi, 48);
+    if (nv > 4) g4 = v128.load(gi, 64);
+    if (nv > 5) g5 = v128.load(gi, 80);
+    let pp = part + (<usize>(s - base) << 4);
+    const pend = colIdx + (<usize>end << 2);
+    // The store of each nonzero's sum also keeps V8 from hoisting the next nonzero's loads.
+    for (let pi = colIdx + (<usize>s << 2); pi < pend; pi += 4, pp += 16) {
+      st(pp, f32x4.add(ld(pp), panelDot(nv, x + <usize>load<i32>(pi) * xStride, g0, g1, g2, g3, g4, g5)));
+    }
+  }
+}
+
+function sddmmPartPanel1(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(1, d, p, i, g, x, m, rb); }
+function sddmmPartPanel2(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(2, d, p, i, g, x, m, rb); }
+function sddmmPartPanel3(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(3, d, p, i, g, x, m, rb); }
+function sddmmPartPanel4(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(4, d, p, i, g, x, m, rb); }
+function sddmmPartPanel5(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(5, d, p, i, g, x, m, rb); }
+function sddmmPartPanel6(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(6, d, p, i, g, x, m, rb); }
+const SDDMM_PART_PANELS: SddmmPanel[] = [sddmmPartPanel1, sddmmPartPanel1, sddmmPartPanel2, sddmmPartPanel3, sddmmPartPanel4, sddmmPartPanel5, sddmmPartPanel6];
 
 /**
  * SDDMM: dW[s] (+)= Σ_n G[i,n]·X[j,n] for every nonzero slot s = (i, j) of W (CSR M×K), with
@@ -347,7 +578,38 @@ export function sddmm(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usiz
   if (N <= 0) return;
   const rowBytes = <usize>N << 2;
   let off = 0;
-  if (ASC_FEATURE_SIMD) {
+  const K = ASC_FEATURE_SIMD && N > SMALL_N ? columnsUsed(rowPtr, colIdx, M) : 0;
+  const maxvPacked = packedPanelWidth(K, MAXV_SDDMM);
+  if (ASC_FEATURE_SIMD && N > SMALL_N && maxvPacked > 0) {
+    // Row blocks of ≤ PART_NNZ nonzeros (a row has ≤ K ≤ PART_NNZ of them once packing fits; a
+    // longer row, possible only with repeated column indices, goes alone through the dW-updating
+    // loop). Per (block, panel) X's panel is packed (sddmm has no K argument: K = columns W reaches).
+    for (let r0 = 0; r0 < M;) {
+      const base = i32at(rowPtr, r0), limit = base + PART_NNZ;
+      let r1 = r0 + 1;
+      while (r1 < M && i32at(rowPtr, r1 + 1) <= limit) r1++;
+      const count = i32at(rowPtr, r1) - base;
+      const gb = g + <usize>r0 * rowBytes, pb = rowPtr + (<usize>r0 << 2);
+      const partial = count <= PART_NNZ; // false only for a single row longer than PART_NNZ
+      if (partial) memory.fill(SDDMM_PART, 0, <usize>count << 4);
+      off = 0;
+      for (let left = N >> 2; left > 0;) {
+        const nv = nextPanel(left, maxvPacked), o = <usize>off << 2;
+        packPanel(x + o, K, rowBytes, nv);
+        if (partial) SDDMM_PART_PANELS[nv](SDDMM_PART, pb, colIdx, gb + o, PACK, r1 - r0, rowBytes);
+        else SDDMM_PACKED_PANELS[nv](dv, pb, colIdx, gb + o, PACK, r1 - r0, rowBytes);
+        off += nv << 2;
+        left -= nv;
+      }
+      if (partial) {
+        for (let t = 0; t < count; t++) {
+          const d = dv + (<usize>(base + t) << 2);
+          store<f32>(d, load<f32>(d) + hsum(v128.load(SDDMM_PART + (<usize>t << 4))));
+        }
+      }
+      r0 = r1;
+    }
+  } else if (ASC_FEATURE_SIMD) {
     for (let left = N >> 2; left > 0;) {
       const nv = nextPanel(left, MAXV_SDDMM), o = <usize>off << 2;
       SDDMM_PANELS[nv](dv, rowPtr, colIdx, g + o, x + o, M, rowBytes);

@@ -11,6 +11,10 @@
 // crossover is the density below which a training step's three products (SpMM + SpMMᵀ + SDDMM)
 // cost less than the three dense GEMMs, interpolated linearly between measured densities.
 //
+// Decoder table (when N = 700 is measured): the language-model decoder W[V×E] = 10000×650 and
+// 10000×200 at density 0.33 and 0.1 with N = 700 (batch 20 × bptt 35), sparse vs dense; JSON key
+// `decoder_n700`. SPARSE_BENCH_ONLY=decoder runs that table alone (about 1 minute).
+//
 // Run: npm run build && node build/bench/sparse.bench.js   (or `npm run bench -- sparse` with the runner)
 // Last line: one JSON object with the headline ratios at N = 20.
 import { Bench } from 'tinybench';
@@ -56,20 +60,23 @@ async function timeAll(fns: Record<string, () => void>, estMs: number): Promise<
   return out;
 }
 
-/** Calls every kernel many times on a small shape so V8 has tiered them up before timing. */
+/**
+ * Calls every kernel many times on a small shape so V8 has tiered them up before timing; N = 40
+ * as well as 20, so the large-N paths (row blocks, packed panels) are warm too.
+ */
 function warmUpEngine(): void {
   const W = CSRMatrix.random([64, 32], 0.3, { rng, requiresGrad: false });
   const t = W.transposedIndex();
-  const Wd = W.toDense(), X = randomTensor([32, 20]), G = randomTensor([64, 20]), Y = new Tensor([64, 20], { persistent: true });
-  const Z = new Tensor([32, 20], { persistent: true }), D = new Tensor([64 * 32], { persistent: true });
-  for (let k = 0; k < 300; k++) {
-    kernels.spmm(Y.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, X.ptr, 64, 20, 0);
-    kernels.spmm_t(Z.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, G.ptr, 64, 32, 20, 0);
-    kernels.spmm_t_csc(Z.ptr, t.colPtr.ptr, t.rowIdx.ptr, t.slotOf.ptr, W.values.ptr, G.ptr, 32, 20, 0);
-    kernels.sddmm(D.ptr, W.rowPtr.ptr, W.colIdx.ptr, G.ptr, X.ptr, 64, 20, 0);
-    kernels.gemm_nn(Y.ptr, Wd.ptr, X.ptr, 64, 32, 20, 0);
-    kernels.gemm_tn(Z.ptr, Wd.ptr, G.ptr, 32, 64, 20, 0);
-    kernels.gemm_nt(D.ptr, G.ptr, X.ptr, 64, 20, 32, 0);
+  const Wd = W.toDense(), X = randomTensor([32, 40]), G = randomTensor([64, 40]), Y = new Tensor([64, 40], { persistent: true });
+  const Z = new Tensor([32, 40], { persistent: true }), D = new Tensor([64 * 32], { persistent: true });
+  for (let k = 0; k < 300; k++) for (const n of [20, 40]) {
+    kernels.spmm(Y.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, X.ptr, 64, n, 0);
+    kernels.spmm_t(Z.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, G.ptr, 64, 32, n, 0);
+    kernels.spmm_t_csc(Z.ptr, t.colPtr.ptr, t.rowIdx.ptr, t.slotOf.ptr, W.values.ptr, G.ptr, 32, n, 0);
+    kernels.sddmm(D.ptr, W.rowPtr.ptr, W.colIdx.ptr, G.ptr, X.ptr, 64, n, 0);
+    kernels.gemm_nn(Y.ptr, Wd.ptr, X.ptr, 64, 32, n, 0);
+    kernels.gemm_tn(Z.ptr, Wd.ptr, G.ptr, 32, 64, n, 0);
+    kernels.gemm_nt(D.ptr, G.ptr, X.ptr, 64, n, 32, 0);
   }
   for (const x of [W, Wd, X, G, Y, Z, D]) x.dispose();
 }
@@ -102,9 +109,63 @@ function crossover(points: { d: number; ratio: number }[]): number {
 const fmt = (x: number, digits = 2) => x.toFixed(digits);
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
+/**
+ * The language-model decoder at N = 700: ms and GFLOP/s of spmm, spmm_t (scatter form, the
+ * default) and sddmm, and each one's time over its dense GEMM's, for W = V×E at two densities.
+ */
+async function decoderTable(): Promise<Record<string, Record<string, number>>> {
+  const N = 700, out: Record<string, Record<string, number>> = {};
+  console.log(`\ndecoder shapes, N = ${N} (batch 20 × bptt 35):`);
+  for (const [M, K] of [[10000, 650], [10000, 200]] as [number, number][]) {
+    const X = randomTensor([K, N]), G = randomTensor([M, N]);
+    const Y = new Tensor([M, N], { persistent: true }), Z = new Tensor([K, N], { persistent: true });
+    const Wd = randomTensor([M, K]), dW = new Tensor([M, K], { persistent: true });
+    const denseFlops = 2 * M * K * N;
+    const d = await timeAll({
+      gemm_nn: () => kernels.gemm_nn(Y.ptr, Wd.ptr, X.ptr, M, K, N, 0),
+      gemm_tn: () => kernels.gemm_tn(Z.ptr, Wd.ptr, G.ptr, K, M, N, 0),
+      gemm_nt: () => kernels.gemm_nt(dW.ptr, G.ptr, X.ptr, M, N, K, 0),
+    }, denseFlops / 10e6);
+    Wd.dispose();
+    dW.dispose();
+    for (const density of [0.33, 0.1]) {
+      const W = CSRMatrix.random([M, K], density, { rng: new Random(M + K + density * 100), requiresGrad: false, init: (r) => r.uniform() * 2 - 1 });
+      const D = new Tensor([W.nnz], { persistent: true });
+      const [rp, ci, v] = [W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr];
+      const ms = await timeAll({
+        spmm: () => kernels.spmm(Y.ptr, rp, ci, v, X.ptr, M, N, 0),
+        spmmT: () => kernels.spmm_t(Z.ptr, rp, ci, v, G.ptr, M, K, N, 0),
+        sddmm: () => kernels.sddmm(D.ptr, rp, ci, G.ptr, X.ptr, M, N, 0),
+      }, denseFlops * density / 10e6);
+      const gf = (msv: number) => (2 * W.nnz * N) / msv / 1e6;
+      const key = `${M}x${K} d=${density}`;
+      out[key] = {
+        spmm_ms: round3(ms.spmm!), spmmT_ms: round3(ms.spmmT!), sddmm_ms: round3(ms.sddmm!),
+        spmm_gflops: round3(gf(ms.spmm!)), spmmT_gflops: round3(gf(ms.spmmT!)), sddmm_gflops: round3(gf(ms.sddmm!)),
+        spmm_ratio: round3(ms.spmm! / d.gemm_nn!), spmmT_ratio: round3(ms.spmmT! / d.gemm_tn!), sddmm_ratio: round3(ms.sddmm! / d.gemm_nt!),
+      };
+      console.log(
+        `W ${M}×${K} d=${fmt(density)} N=${N}  spmm ${fmt(ms.spmm!, 2)} ms (${fmt(gf(ms.spmm!), 1)} GF/s, ×${fmt(ms.spmm! / d.gemm_nn!)})  ` +
+          `spmmᵀ ${fmt(ms.spmmT!, 2)} ms (${fmt(gf(ms.spmmT!), 1)} GF/s, ×${fmt(ms.spmmT! / d.gemm_tn!)})  ` +
+          `sddmm ${fmt(ms.sddmm!, 2)} ms (${fmt(gf(ms.sddmm!), 1)} GF/s, ×${fmt(ms.sddmm! / d.gemm_nt!)})`,
+      );
+      D.dispose();
+      W.dispose();
+    }
+    const gfd = (msv: number) => fmt(denseFlops / msv / 1e6, 1);
+    console.log(`W ${M}×${K} dense  gemm_nn ${fmt(d.gemm_nn!, 2)} ms (${gfd(d.gemm_nn!)} GF/s)  gemm_tn ${fmt(d.gemm_tn!, 2)} ms (${gfd(d.gemm_tn!)} GF/s)  gemm_nt ${fmt(d.gemm_nt!, 2)} ms (${gfd(d.gemm_nt!)} GF/s)`);
+    for (const x of [X, G, Y, Z]) x.dispose();
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   console.log(`sparse suite: node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, SIMD ${simdSupported ? 'on' : 'off'}`);
   warmUpEngine();
+  if (process.env.SPARSE_BENCH_ONLY === 'decoder') {
+    console.log(JSON.stringify({ suite: 'sparse', decoder_n700: await decoderTable() }));
+    return;
+  }
   const rows: Row[] = [];
   const dense: DenseRow[] = [];
 
@@ -187,6 +248,7 @@ async function main(): Promise<void> {
 
   // ---- LSTM tokens/s: one layer forward + full BPTT backward, dense vs CSR weights ----
   const lstmTokens = await lstmThroughput();
+  const decoder = NS.includes(700) ? await decoderTable() : undefined;
 
   // Summary at N = 20.
   const at = (H: number, N: number) => ({ rs: rows.filter((r) => r.H === H && r.N === N), d: dense.find((r) => r.H === H && r.N === N)!.ms });
@@ -234,6 +296,7 @@ async function main(): Promise<void> {
     spmmT_other_ratio: ratios(form === 'spmmT' ? 'spmmTcsc' : 'spmmT', 'gemm_tn'),
     sparse_linear_overhead: linearOverhead,
     lstm_tokens_per_s: lstmTokens,
+    ...(decoder ? { decoder_n700: decoder } : {}),
   };
   console.log(JSON.stringify(summary));
 }

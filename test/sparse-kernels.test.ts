@@ -70,6 +70,97 @@ test('spmm, spmm_t, spmm_t_csc and sddmm match the reference on awkward sizes an
   assert.ok(cases > 1000);
 });
 
+// Large N (> 32) takes the row-blocked path with a packed operand panel (assembly/sparse.ts, PACK):
+// several row blocks of ~32K nonzeros, a last block of a few rows, N mod 4 tails, a K so large that
+// the packed panels get narrower (K = 5000) or packing is skipped (K = 17000), and a matrix whose
+// last columns are empty (spmm/sddmm pack only the columns W reaches).
+/**
+ * Float64 references for the large-N cases, on copies of the arrays: the heap references (`ref`)
+ * read every operand through the heap getters (≈ 50 ns per multiply-add), far too slow for
+ * 10⁷–10⁸ multiply-adds. Same loops; checked against `ref` on a small case below.
+ */
+function fastRef(W: CSRMatrix, X: Float32Array, G: Float32Array, N: number) {
+  const rp = W.rowPtr.data.slice(), ci = W.colIdx.data.slice(), v = W.values.toArray();
+  const M = W.rows, K = W.cols;
+  const y = new Float64Array(M * N), z = new Float64Array(K * N), d = new Float64Array(W.nnz);
+  for (let i = 0; i < M; i++) {
+    for (let t = rp[i]!; t < rp[i + 1]!; t++) {
+      const j = ci[t]!, w = v[t]!;
+      let s = 0;
+      for (let n = 0; n < N; n++) {
+        y[i * N + n] += w * X[j * N + n]!;
+        z[j * N + n] += w * G[i * N + n]!;
+        s += G[i * N + n]! * X[j * N + n]!;
+      }
+      d[t] = s;
+    }
+  }
+  return { y, z, d };
+}
+
+/** got vs (acc ? before + want : want), |Δ| / (1 + |expected|) < 1e-4: sums of up to ~700 f32 products. */
+function checkSums(name: string, got: Tensor, before: Float32Array, want: Float64Array, acc: number, where: string): void {
+  const e = Float64Array.from(want, (x, k) => (acc ? before[k]! + x : x));
+  const dd = maxRelDiff(got.data, e);
+  assert.ok(dd < 1e-4, `${name} ${where}: max rel diff ${dd}`);
+}
+
+// Large N (> 32) takes the row-blocked path with a packed operand panel (assembly/sparse.ts, PACK):
+// several row blocks of ~32K nonzeros (SpMMᵀ: transposed blocks), a last block of a few rows, N mod 4
+// tails, a K so large that the packed panels get narrower (K = 5000) or the plain loops run
+// (K = 17000), many rows of few nonzeros (row-capped blocks), density 1, and a
+// matrix whose last columns are empty (spmm/sddmm pack only the columns W reaches; X is NaN there).
+test('spmm, spmm_t and sddmm match a float64 reference at large N (row blocks, packed panels, tails)', () => {
+  const rng = new Random(99);
+  const cases: [number, number, number, number, number[], boolean?][] = [
+    [2503, 300, 0.15, 701, [0, 1]],
+    [2503, 300, 0.15, 700, [0]],
+    [1201, 650, 0.1, 333, [1]],
+    [40, 5000, 0.2, 37, [0, 1]],
+    [5, 17000, 0.1, 37, [0]],
+    [500, 90, 1, 36, [0]],
+    [3000, 40, 0.05, 37, [0, 1]], // SpMMᵀ's transposed blocks capped by rows, not nonzeros
+    [600, 400, 0.3, 101, [0], true],
+    [17, 33, 0.33, 67, [0, 1]], // small enough for the heap reference too
+  ];
+  for (const [M, K, density, N, accs, halfColumns] of cases) {
+    const dense = randomTensor([M, K], rng);
+    const W = halfColumns
+      ? CSRMatrix.fromDense(dense, (_v, _i, j) => j < K / 2 && rng.uniform() < density, { requiresGrad: false })
+      : randomCSR(M, K, density, rng);
+    dense.dispose();
+    const [rp, ci, v] = [W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr];
+    const X = randomTensor([K, N], rng), G = randomTensor([M, N], rng);
+    if (halfColumns) X.data.fill(NaN, (K / 2) * N);
+    const want = fastRef(W, X.toArray(), G.toArray(), N);
+    for (const acc of accs) {
+      const where = `M=${M} K=${K} N=${N} density=${density} nnz=${W.nnz} acc=${acc}`;
+      const Y = outputTensor([M, N], acc, rng), Z = outputTensor([K, N], acc, rng), D = outputTensor([W.nnz], acc, rng);
+      const [y0, z0, d0] = [Y.toArray(), Z.toArray(), D.toArray()];
+      kernels.spmm(Y.ptr, rp, ci, v, X.ptr, M, N, acc);
+      kernels.spmm_t(Z.ptr, rp, ci, v, G.ptr, M, K, N, acc);
+      kernels.sddmm(D.ptr, rp, ci, G.ptr, X.ptr, M, N, acc);
+      checkSums('spmm', Y, y0, want.y, acc, where);
+      checkSums('spmm_t', Z, z0, want.z, acc, where);
+      checkSums('sddmm', D, d0, want.d, acc, where);
+      if (M * K < 1000) {
+        // fastRef against the heap reference.
+        const Yr = clone(Y), Zr = clone(Z), Dr = clone(D);
+        Yr.data.set(y0); Zr.data.set(z0); Dr.data.set(d0);
+        ref.spmm(Yr.ptr, rp, ci, v, X.ptr, M, N, acc);
+        ref.spmm_t(Zr.ptr, rp, ci, v, G.ptr, M, K, N, acc);
+        ref.sddmm(Dr.ptr, rp, ci, G.ptr, X.ptr, M, N, acc);
+        checkSums('ref.spmm', Yr, y0, want.y, acc, where);
+        checkSums('ref.spmm_t', Zr, z0, want.z, acc, where);
+        checkSums('ref.sddmm', Dr, d0, want.d, acc, where);
+        for (const x of [Yr, Zr, Dr]) x.dispose();
+      }
+      for (const x of [Y, Z, D]) x.dispose();
+    }
+    for (const x of [W, X, G]) x.dispose();
+  }
+});
+
 test('kernels with density 1 agree with the dense GEMMs on the same matrix', () => {
   const rng = new Random(4);
   for (const [M, K, N] of [[5, 7, 20], [33, 17, 3], [8, 40, 67]] as [number, number, number][]) {
