@@ -12,8 +12,9 @@
 //           regrow exactly baseline − survivors weights at uniformly random empty positions other
 //           than the ones just removed, at value 0. p_t is the cosine schedule of the paper.
 //           The optimizer's state follows through remapParam. 'static' never updates.
-// Not implemented here: gradient/momentum growth, SET's signed pruning, redistribution, gmp.
-// Those options are accepted and ignored (the run's output names the interim engine).
+// Not implemented here: the methods set, snfs, rigl and gmp, gradient/momentum growth, SET's
+// signed pruning, threshold pruning and redistribution. Asking for them is an error that says the
+// real engine is needed, rather than a silent substitute.
 import type { Module } from '../nn/module.js';
 import { isSparse } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
@@ -43,6 +44,15 @@ export class InterimSparsity implements SparseEngineLike {
 
   constructor(private readonly model: Module, options: SparsityOptions) {
     if (!(options.density > 0 && options.density <= 1)) throw new RangeError(`selfish-rnn: density must be in (0, 1], got ${options.density}`);
+    const unsupported = [
+      !['selfish', 'static', 'dense'].includes(options.method) && `method '${options.method}'`,
+      options.death !== undefined && options.death !== 'magnitude' && `death '${options.death}'`,
+      options.growth !== undefined && options.growth !== 'random' && `growth '${options.growth}'`,
+      options.redistribution !== undefined && options.redistribution !== 'none' && `redistribution '${options.redistribution}'`,
+    ].filter(Boolean);
+    if (unsupported.length > 0) {
+      throw new RangeError(`selfish-rnn: ${unsupported.join(', ')} needs the sparse-training engine (src/sparse/engine.ts), which this build does not include; the interim engine offers methods selfish, static and dense with magnitude death, random growth and no redistribution`);
+    }
     this.options = Object.freeze({ ...options });
     this.rng = new Random(options.seed ?? 0);
     if (options.method === 'dense') return;
