@@ -37,7 +37,7 @@ export class ProgressReporter implements TrainEvents {
     const t = Date.now();
     if (t - this.lastDraw < 100 && s.batch < s.batches) return;
     this.lastDraw = t;
-    const width = Math.max(10, Math.min(30, (this.out.columns ?? 100) - 90));
+    const width = Math.max(10, Math.min(30, (this.out.columns || 120) - 90));
     const done = Math.min(width, Math.round((s.batch / s.batches) * width));
     const bar = '█'.repeat(done) + '░'.repeat(width - done);
     this.draw(`epoch ${s.epoch} ${bar} ${s.batch}/${s.batches}  loss ${s.nll.toFixed(3)}  ppl ${ppl(s.ppl)}  ${grouped(s.tokensPerSecond)} tok/s  ETA ${clock(s.etaSeconds)}  ${PHASE_NAME[s.phase]}`);
@@ -83,7 +83,7 @@ export class ProgressReporter implements TrainEvents {
   }
 
   private draw(text: string): void {
-    const cols = this.out.columns ?? 120;
+    const cols = this.out.columns || 120; // 0 when a pseudo-terminal has no size
     this.out.write('\r' + (text.length >= cols ? text.slice(0, cols - 1) : text) + '\x1b[K');
     this.drawn = true;
   }

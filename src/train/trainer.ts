@@ -516,7 +516,7 @@ export class Trainer {
     }
     if (update === null) this.densityTrack.push(this.densityPoint(epoch));
     const record: EpochRecord = {
-      epoch, step: this.globalStep, trainLoss, trainPpl: Math.exp(trainLoss), valLoss: val.loss, valPpl: val.ppl, best, phase: this.phase, switched,
+      epoch, step: this.globalStep, trainLoss, trainPpl: finitePpl(trainLoss), valLoss: val.loss, valPpl: finitePpl(val.loss), best, phase: this.phase, switched,
       lr: this.optimizer.lr, density: this.density(), gates: pooledGateDensity(this.gateStats()),
       deathRate: update?.deathRate ?? null,
       removed: update ? update.tensors.reduce((s, t) => s + t.removed, 0) : null,
@@ -724,6 +724,11 @@ export class Trainer {
       this.hidden = state;
     }
   }
+}
+
+/** exp(loss), capped at the largest double: records go into JSON, which has no Infinity. */
+function finitePpl(loss: number): number {
+  return Math.min(Math.exp(loss), Number.MAX_VALUE);
 }
 
 function checkSameVocabulary(corpus: Vocabulary, ckpt: Vocabulary): void {
