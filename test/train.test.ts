@@ -79,6 +79,14 @@ for (const [label, opts, K, N, switches] of [
   });
 }
 
+test('--asgd-epoch forces the switch to SNT-ASGD at the end of that epoch when the trigger has not fired', async () => {
+  // nonmono 50: the NT trigger cannot fire within 3 epochs, so only the forced switch can.
+  const { result } = await run({ ...STACKED, epochs: 3, nonmono: 50, asgdEpoch: 2 });
+  assert.equal(result.history.map((h) => h.switched), [false, true, false]);
+  assert.equal(result.history.map((h) => h.phase), ['sgd', 'asgd', 'asgd']);
+  assert.is(result.history[1]!.deathRate, null, 'no topology update in the switch epoch');
+});
+
 test('finetuning: ASGD from the start on the loaded weights, fixed topology, the starting point counts as the best', async () => {
   const { store } = await run({ ...STACKED, epochs: 1 });
   const best = decodeLMCheckpoint((await store.read('best.ckpt'))!);

@@ -51,6 +51,7 @@ export const TRAIN_FLAGS: [string, Spec][] = [
   ['optimizer', { type: 'string', choices: ['sgd', 'adam'], defaultDescription: TRAIN_DEFAULTS.optimizer, describe: 'sgd: SGD then SNT-ASGD (sparse) / ASGD (dense) when the NT trigger fires; adam: Adam(β1=0) with ReduceLROnPlateau', group: 'Optimisation:' }],
   ['lr', { type: 'number', defaultDescription: `${modelDefault(BASE.lr)}; adam: ${TRAIN_DEFAULTS.adamLr}`, describe: 'learning rate', group: 'Optimisation:' }],
   ['nonmono', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.nonmono), describe: 'non-monotone interval of the NT-ASGD trigger', group: 'Optimisation:' }],
+  ['asgd-epoch', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.asgdEpoch), describe: 'switch to (SNT-)ASGD at the end of this epoch at the latest (0: only the NT trigger)', group: 'Optimisation:' }],
   ['clip', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.clip), describe: 'gradient clipping (global L2 norm; 0 disables)', group: 'Optimisation:' }],
   ['wdecay', { type: 'number', defaultDescription: '1.2e-6', describe: 'L2 weight decay', group: 'Optimisation:' }],
   ['epochs', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.epochs), describe: 'number of epochs', group: 'Optimisation:' }],
@@ -123,6 +124,7 @@ export function trainOptionsFrom(a: Args): TrainOptions {
   set('optimizer', str(a, 'optimizer') as TrainConfig['optimizer'] | undefined);
   set('lr', num(a, 'lr'));
   set('nonmono', int(a, 'nonmono', 1));
+  set('asgdEpoch', int(a, 'asgd-epoch', 0));
   set('clip', num(a, 'clip'));
   set('wdecay', num(a, 'wdecay'));
   set('epochs', int(a, 'epochs', 1));

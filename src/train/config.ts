@@ -43,6 +43,8 @@ export interface TrainConfig {
   wdecay: number;
   /** Non-monotone interval of the NT-ASGD trigger (and of the finetune stop rule). */
   nonmono: number;
+  /** Switch to (SNT-)ASGD at the end of this epoch at the latest (0: only the NT trigger decides). */
+  asgdEpoch: number;
   epochs: number;
   batchSize: number;
   bptt: number;
@@ -72,6 +74,7 @@ export const TRAIN_DEFAULTS = {
   clip: 0.25,
   wdecay: 1.2e-6,
   nonmono: 5,
+  asgdEpoch: 0,
   epochs: 40,
   maxSeqLenDelta: 40,
   evalBatchSize: 10,
@@ -111,6 +114,7 @@ export function resolveTrainConfig(opts: TrainOptions = {}, vocabSize?: number):
     clip: opts.clip ?? TRAIN_DEFAULTS.clip,
     wdecay: opts.wdecay ?? TRAIN_DEFAULTS.wdecay,
     nonmono: opts.nonmono ?? TRAIN_DEFAULTS.nonmono,
+    asgdEpoch: opts.asgdEpoch ?? TRAIN_DEFAULTS.asgdEpoch,
     epochs: opts.epochs ?? TRAIN_DEFAULTS.epochs,
     batchSize: opts.batchSize ?? lm.batchSize,
     bptt: opts.bptt ?? lm.bptt,
@@ -136,6 +140,7 @@ export function checkTrainConfig(c: TrainConfig): void {
   };
   for (const k of ['epochs', 'batchSize', 'bptt', 'evalBatchSize', 'testBatchSize', 'nonmono'] as const) posInt(k);
   if (!(Number.isInteger(c.updateEvery) && c.updateEvery >= 0)) throw bad('updateEvery', c.updateEvery, 'an integer ≥ 0');
+  if (!(Number.isInteger(c.asgdEpoch ?? 0) && (c.asgdEpoch ?? 0) >= 0)) throw bad('asgdEpoch', c.asgdEpoch, 'an integer ≥ 0');
   if (!(c.lr > 0 && Number.isFinite(c.lr))) throw bad('lr', c.lr, 'a finite number > 0');
   if (!(c.clip >= 0 && Number.isFinite(c.clip))) throw bad('clip', c.clip, 'a finite number ≥ 0 (0 disables clipping)');
   if (!(c.wdecay >= 0 && Number.isFinite(c.wdecay))) throw bad('wdecay', c.wdecay, 'a finite number ≥ 0');

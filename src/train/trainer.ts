@@ -500,7 +500,9 @@ export class Trainer {
     if (c.finetune) {
       if (this.trigger.observe(val.loss)) this.finished = true;
     } else if (this.phase === 'sgd') {
-      if (this.trigger.observe(val.loss)) {
+      // The NT trigger, or the forced switch epoch (--asgd-epoch) for short runs.
+      const fired = this.trigger.observe(val.loss);
+      if (fired || ((c.asgdEpoch ?? 0) > 0 && epoch >= c.asgdEpoch)) {
         this.switchToAveraging();
         switched = true;
       }
