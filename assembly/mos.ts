@@ -7,32 +7,7 @@
 // r_nk = π_nk·p_k(t)/p(t) [N·K]; the backward needs nothing else (softmax is recomputed from the
 // logits and lse, which saves an N·K·V buffer: the largest one in the model).
 import { exp4 } from './simd-math';
-
-@inline function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
-}
-
-/** logsumexp of x[0..V). */
-function lseRow(x: usize, V: i32): f32 {
-  let m: f32 = -Infinity;
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    let v = f32x4.splat(-Infinity);
-    for (; j + 4 <= V; j += 4) v = f32x4.max(v, v128.load(x + (<usize>j << 2)));
-    m = max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
-  }
-  for (; j < V; j++) m = max(m, load<f32>(x + (<usize>j << 2)));
-  let s: f32 = 0;
-  j = 0;
-  if (ASC_FEATURE_SIMD) {
-    const mv = f32x4.splat(m);
-    let acc = f32x4.splat(0);
-    for (; j + 4 <= V; j += 4) acc = f32x4.add(acc, exp4(f32x4.sub(v128.load(x + (<usize>j << 2)), mv)));
-    s = hsum(acc);
-  }
-  for (; j < V; j++) s += Mathf.exp(load<f32>(x + (<usize>j << 2)) - m);
-  return m + Mathf.log(s);
-}
+import { rowLse } from './softmax';
 
 /** Writes loss [N], post [N·K], lse [N·K]; returns Σ_n loss_n. */
 export function mos_nll(loss: usize, post: usize, lse: usize, logits: usize, logprior: usize, targets: usize, N: i32, K: i32, V: i32): f64 {
@@ -45,7 +20,7 @@ export function mos_nll(loss: usize, post: usize, lse: usize, logits: usize, log
     for (let k = 0; k < K; k++) {
       const nk = <usize>(n * K + k);
       const row = logits + nk * rowBytes;
-      const l = lseRow(row, V);
+      const l = rowLse(row, V);
       store<f32>(lse + (nk << 2), l);
       const a = load<f32>(logprior + (nk << 2)) + load<f32>(row + (<usize>t << 2)) - l;
       store<f32>(post + (nk << 2), a);

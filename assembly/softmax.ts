@@ -45,6 +45,12 @@ import { exp4 } from './simd-math';
   return s;
 }
 
+/** log Σ_j exp(x[j]) of one row, shifted by its max (finite for any finite row). */
+@inline export function rowLse(x: usize, cols: i32): f32 {
+  const m = rowMax(x, cols);
+  return m + Mathf.log(expShift(0, x, m, cols));
+}
+
 /** out = softmax(x) per row. */
 export function softmax_rows(out: usize, x: usize, rows: i32, cols: i32): void {
   const rb = <usize>cols << 2;
@@ -60,9 +66,7 @@ export function log_softmax_rows(out: usize, x: usize, rows: i32, cols: i32): vo
   const rb = <usize>cols << 2;
   for (let r = 0; r < rows; r++) {
     const xr = x + <usize>r * rb, yr = out + <usize>r * rb;
-    const m = rowMax(xr, cols);
-    const lse = m + Mathf.log(expShift(0, xr, m, cols));
-    add_scalar(yr, xr, -lse, cols);
+    add_scalar(yr, xr, -rowLse(xr, cols), cols);
   }
 }
 

@@ -3,20 +3,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Adam, tensor, type Tensor } from '../src/index.js';
+import { close, param, setGrad } from './helpers/optim.js';
 
-function param(values: number[]): Tensor {
-  return tensor(values, undefined, { requiresGrad: true, persistent: true });
-}
-function setGrad(p: Tensor, g: number[] | null): void {
-  p.grad?.dispose();
-  p.grad = g === null ? null : tensor(g, undefined, { persistent: true });
-}
-function close(got: ArrayLike<number>, want: number[], tol: number, what: string): void {
-  assert.is(got.length, want.length, what);
-  for (let i = 0; i < want.length; i++) {
-    assert.ok(Math.abs(got[i]! - want[i]!) <= tol * (1 + Math.abs(want[i]!)), `${what} [${i}] ${got[i]} vs ${want[i]}`);
-  }
-}
 
 /** Textbook Adam (Kingma & Ba, Algorithm 1) with L2 weight decay, one scalar weight. */
 class ScalarAdam {

@@ -6,20 +6,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ASGD, SNTASGD, tensor, type Tensor } from '../src/index.js';
+import { close, param, setGrad } from './helpers/optim.js';
 
-function param(values: number[]): Tensor {
-  return tensor(values, undefined, { requiresGrad: true, persistent: true });
-}
-function setGrad(p: Tensor, g: number[] | null): void {
-  p.grad?.dispose();
-  p.grad = g === null ? null : tensor(g, undefined, { persistent: true });
-}
-function close(got: ArrayLike<number>, want: number[], tol: number, what: string): void {
-  assert.is(got.length, want.length, what);
-  for (let i = 0; i < want.length; i++) {
-    assert.ok(Math.abs(got[i]! - want[i]!) <= tol * (1 + Math.abs(want[i]!)), `${what} [${i}] ${got[i]} vs ${want[i]}`);
-  }
-}
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** One weight: its value and the iterates since it (last) became active. */
