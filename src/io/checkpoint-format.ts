@@ -21,6 +21,7 @@
 
 import { crc32 } from './crc32.js';
 import { littleEndianBytes, readLittleEndian } from './little-endian.js';
+import { shapeProduct } from './shape.js';
 
 export const CHECKPOINT_MAGIC = 'SRNNCKPT';
 export const CHECKPOINT_FORMAT_NAME = 'selfish-rnn-checkpoint';
@@ -361,16 +362,6 @@ function alignUp(n: number): number {
   return Math.ceil(n / CHECKPOINT_ALIGNMENT) * CHECKPOINT_ALIGNMENT;
 }
 
-/** Product of a shape's dimensions, or null if any dimension is not a non-negative safe integer. */
-function shapeProduct(shape: readonly unknown[]): number | null {
-  if (!Array.isArray(shape)) return null;
-  let p = 1;
-  for (const d of shape) {
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) return null;
-    p *= d;
-  }
-  return Number.isSafeInteger(p) ? p : null;
-}
 
 function checkZero(bytes: Uint8Array, from: number, to: number, src: string, what: string): void {
   for (let i = from; i < to; i++) {

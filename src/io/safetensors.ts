@@ -24,6 +24,7 @@
 // usually fail then anyway, as one tensor's bytes are left unaccounted for).
 
 import { littleEndianBytes, readLittleEndian } from './little-endian.js';
+import { shapeProduct } from './shape.js';
 
 export type SafetensorsDType = 'F32' | 'I32' | 'U8' | 'BOOL';
 
@@ -208,15 +209,6 @@ function checkText(s: string, what: string): void {
   if (new TextDecoder().decode(new TextEncoder().encode(s)) !== s) throw new TypeError(`selfish-rnn: safetensors ${what} ${JSON.stringify(s)} is not valid Unicode (lone surrogate)`);
 }
 
-function shapeProduct(shape: readonly unknown[]): number | null {
-  if (!Array.isArray(shape)) return null;
-  let p = 1;
-  for (const d of shape) {
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) return null;
-    p *= d;
-  }
-  return Number.isSafeInteger(p) ? p : null;
-}
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
