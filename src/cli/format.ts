@@ -7,31 +7,50 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** The flag's number, or undefined when absent; refuses non-numbers (yargs turns 'abc' into NaN/null). */
-export function num(a: Args, key: string): number | undefined {
+/** A flag given twice arrives as an array: say so rather than "needs a number". */
+function single(a: Args, key: string): unknown {
   const v = a[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new UsageError(`--${key} needs a number`);
+  if (Array.isArray(v)) throw new UsageError(`--${key} was given ${v.length} times (${v.map((x) => JSON.stringify(x)).join(', ')}); give it once`);
   return v;
 }
 
-/** Like num, but an integer (≥ min). */
-export function int(a: Args, key: string, min = 0): number | undefined {
+/** The flag's number, or undefined when absent; refuses non-numbers (yargs turns 'abc' into NaN/null). */
+export function num(a: Args, key: string): number | undefined {
+  const v = single(a, key);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new UsageError(`--${key} needs a finite number, got ${JSON.stringify(String(v))}`);
+  return v;
+}
+
+/**
+ * Largest value an integer flag takes unless it says otherwise: far above any real setting, and
+ * small enough that loops and allocations sized by it fail our own checks, not the engine's.
+ */
+export const MAX_INT_FLAG = 2 ** 31 - 1;
+
+/** Like num, but an integer in [min, max]. */
+export function int(a: Args, key: string, min = 0, max = MAX_INT_FLAG): number | undefined {
   const v = num(a, key);
   if (v !== undefined && !(Number.isInteger(v) && v >= min)) throw new UsageError(`--${key} needs an integer ≥ ${min}, got ${v}`);
+  if (v !== undefined && v > max) throw new UsageError(`--${key} is at most ${grouped(max)}, got ${v}`);
   return v;
 }
 
 export function str(a: Args, key: string): string | undefined {
-  const v = a[key];
+  const v = single(a, key);
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || v === '') throw new UsageError(`--${key} needs a value`);
   return v;
 }
 
 export function bool(a: Args, key: string): boolean | undefined {
-  const v = a[key];
+  const v = single(a, key);
   return v === undefined ? undefined : Boolean(v);
+}
+
+/** Refuses any option given more than once (yargs collects repeats into an array). */
+export function refuseRepeatedFlags(a: Args): void {
+  for (const key of Object.keys(a)) if (key !== '_' && key !== '$0') single(a, key);
 }
 
 /** 1234567 → "1,234,567". */
@@ -48,7 +67,7 @@ export function clock(seconds: number): string {
 
 export function ppl(x: number | null | undefined): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return String(x);
-  return x >= 1000 ? x.toFixed(0) : x.toFixed(2);
+  return x >= 1e7 ? x.toExponential(2) : x >= 1000 ? x.toFixed(0) : x.toFixed(2);
 }
 
 export function bytes(n: number): string {

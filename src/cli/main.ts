@@ -4,13 +4,14 @@
 //
 // Exit codes: 0 success; 1 a runtime failure (unreadable or corrupt checkpoint, diverged
 // training, …: the message says what); 2 a usage error (unknown flag, invalid value, missing
-// data); 130 interrupted by Ctrl-C after saving a checkpoint.
+// data, a flag given twice, a model too large for the memory); 130 / 143 / 129 stopped by Ctrl-C
+// (SIGINT) / SIGTERM / SIGHUP after saving a checkpoint.
 /// <reference types="node" />
 import { readFileSync } from 'node:fs';
 import yargs, { type Args } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { benchBuilder, benchCommand } from './bench-command.js';
-import { UsageError } from './format.js';
+import { refuseRepeatedFlags, UsageError } from './format.js';
 import { evalBuilder, evalCommand, exportBuilder, exportCommand, generateBuilder, generateCommand, infoBuilder, infoCommand } from './model-commands.js';
 import { trainBuilder, trainCommand, type CliIO } from './train-command.js';
 
@@ -27,7 +28,7 @@ function packageVersion(): string {
 /** Runs a command, turning its errors into messages and exit codes. */
 function guard(cmd: (a: Args, io: CliIO) => Promise<number>) {
   return async (a: Args): Promise<void> => {
-    process.exitCode = await cmd(a, io).catch(report);
+    process.exitCode = await Promise.resolve().then(() => refuseRepeatedFlags(a)).then(() => cmd(a, io)).catch(report);
   };
 }
 

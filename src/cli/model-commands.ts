@@ -75,9 +75,12 @@ function idsIn(corpus: Corpus, split: 'valid' | 'test', vocab: Vocabulary): Int3
 
 // ---- generate ----------------------------------------------------------------------------------
 
+/** Bound on --words: a sample is read by a person; a million words is already a book shelf. */
+const MAX_WORDS = 1_000_000;
+
 export function generateBuilder(y: Argv): Argv {
   return ckptArg(y, 'checkpoint to sample from')
-    .option('words', { type: 'number', default: 100, describe: 'number of words to generate' })
+    .option('words', { type: 'number', default: 100, describe: `number of words to generate (at most ${MAX_WORDS.toLocaleString('en')})` })
     .option('temperature', { type: 'number', default: 1, describe: 'softmax temperature (> 0; lower is more conservative)' })
     .option('seed', { type: 'number', default: 0, describe: 'random seed of the draws' })
     .option('prompt', { type: 'string', defaultDescription: '<eos> (start of a line)', describe: 'text to continue' });
@@ -85,7 +88,7 @@ export function generateBuilder(y: Argv): Argv {
 
 export async function generateCommand(a: Args, io: CliIO): Promise<number> {
   const path = checkpointPath(String(a.checkpoint), RUN_FILES.best);
-  const words = int(a, 'words', 0)!, seed = int(a, 'seed', 0)!, temperature = num(a, 'temperature')!;
+  const words = int(a, 'words', 0, MAX_WORDS)!, seed = int(a, 'seed', 0)!, temperature = num(a, 'temperature')!;
   if (!(temperature > 0)) throw new UsageError(`--temperature must be > 0, got ${temperature}`);
   const { model, vocab } = modelFromCheckpoint(await loadLMCheckpoint(path), path);
   try {

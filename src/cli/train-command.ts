@@ -12,13 +12,16 @@ import {
 } from '../train/config.js';
 import type { LMCheckpoint } from '../train/checkpoint.js';
 import { modelFromCheckpoint, decodeLMCheckpoint } from '../train/checkpoint.js';
+import { checkCorpusFits } from '../train/corpus-fit.js';
 import { corpusFor, describeData, directoryStore, loadLMCheckpoint } from '../train/files.js';
 import { formatSample, sample } from '../train/generate.js';
-import { RUN_FILES } from '../train/run-store.js';
-import { Trainer, TrainingDivergedError, type TrainResult } from '../train/trainer.js';
+import { checkTrainingMemory } from '../train/memory-estimate.js';
+import { carryOverRun, RUN_FILES, truncateRunLog } from '../train/run-store.js';
+import { Trainer, TrainingDivergedError, type TrainingState, type TrainResult } from '../train/trainer.js';
 import type { LMConfig } from '../models/index.js';
 import { bool, grouped, int, num, ppl, str, UsageError } from './format.js';
 import { ProgressReporter } from './progress.js';
+import { prepareSaveDir } from './run-dir.js';
 
 const BASE = modelConfig(TRAIN_DEFAULTS.model);
 const modelDefault = (v: unknown) => `model's (${TRAIN_DEFAULTS.model}: ${v})`;
@@ -148,6 +151,30 @@ function checked<T>(fn: () => T): T {
   }
 }
 
+/** Loads the corpus; what is wrong with the data (missing, empty, binary, too large) is a usage error. */
+function loadCorpus(spec: Parameters<typeof corpusFor>[0]): Corpus {
+  try {
+    return corpusFor(spec);
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith('selfish-rnn: ')) throw new UsageError(e.message.replace(/^selfish-rnn: /, ''));
+    throw e;
+  }
+}
+
+/**
+ * Refuses a density that leaves no weight in the smallest LSTM matrix (its expected count under
+ * the uniform initialisation is below one): such a run trains nothing.
+ */
+function checkDensityLeavesWeights(config: TrainConfig): void {
+  if (!isSparseRun(config)) return;
+  const lm = config.lm;
+  const hidden = lm.kind === 'awd-mos' ? Math.min(lm.nhid, lm.nhidlast) : lm.nhid;
+  const smallest = 4 * hidden * Math.min(lm.emsize, hidden, lm.kind === 'awd-mos' ? lm.nhid : hidden);
+  if (config.density * smallest < 1) {
+    throw new UsageError(`--density ${config.density} leaves no weight in the smallest LSTM matrix (${grouped(smallest)} weights × ${config.density} < 1); give --density ${(1 / smallest).toPrecision(2)} or more`);
+  }
+}
+
 /** The --data argument as a DataSpec; a missing path is a usage error. */
 export function dataSpec(path: string | undefined, maxVocab: number | undefined) {
   try {
@@ -169,6 +196,9 @@ export function checkpointPath(path: string, file: string): string {
   return full;
 }
 
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+
 export interface CliIO {
   stdout: NodeJS.WriteStream;
   stderr: NodeJS.WriteStream;
@@ -183,6 +213,7 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
   const logInterval = int(a, 'log-interval', 1) ?? 200;
   let config: TrainConfig, corpus: Corpus, saveDir: string;
   let resume: LMCheckpoint | undefined, initFrom: LMCheckpoint | undefined;
+  let resumedFrom: string | undefined;
 
   if (resumeArg !== undefined) {
     const changed = givenFlags(a).filter((f) => !RESUME_FLAGS.has(f));
@@ -192,8 +223,12 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
     const path = checkpointPath(resumeArg, RUN_FILES.last);
     resume = await loadLMCheckpoint(path);
     config = resume.meta.config;
-    corpus = corpusFor(config.data);
-    saveDir = str(a, 'save') ?? dirname(path);
+    resumedFrom = dirname(path);
+    saveDir = str(a, 'save') ?? resumedFrom;
+    if (resolve(saveDir) !== resolve(resumedFrom) && existsSync(join(saveDir, RUN_FILES.last))) {
+      throw new UsageError(`${resolve(saveDir)} already holds another run (${RUN_FILES.last}); resume into it with --resume ${saveDir}, or choose another --save directory`);
+    }
+    corpus = loadCorpus(config.data);
   } else {
     let opts = checked(() => trainOptionsFrom(a));
     if (finetuneArg !== undefined) {
@@ -207,8 +242,11 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
       opts = { ...base, ...rest, lm: { ...base.lm, ...lm }, finetune: true };
     }
     const draft = checked(() => resolveTrainConfig(opts));
+    // Sizes that cannot fit whatever the vocabulary are refused before any data is read.
+    checked(() => checkTrainingMemory(draft, 3));
+    checkDensityLeavesWeights(draft);
     const data = initFrom ? draft.data : dataSpec(str(a, 'data'), int(a, 'max-vocab', 3));
-    corpus = corpusFor(data);
+    corpus = loadCorpus(data);
     config = checked(() => resolveTrainConfig({ ...opts, lm: { ...opts.lm, vocab: 0 }, data }, corpus.vocab.size));
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
     saveDir = str(a, 'save') ?? (finetuneArg !== undefined ? join(dirname(checkpointPath(finetuneArg, RUN_FILES.best)), 'finetune') : join('runs', `${config.model}-${config.method}-${stamp}`));
@@ -217,20 +255,35 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
     }
   }
 
-  const store = directoryStore(saveDir);
+  // Everything that can be checked without allocating the model, before it is allocated.
+  checked(() => checkCorpusFits(corpus, config));
+  checked(() => checkTrainingMemory(config, corpus.vocab.size));
+  const prepared = await prepareSaveDir(saveDir);
   const reporter = new ProgressReporter(out, isSparseRun(config));
+  if (prepared.removed.length > 0) reporter.line(`removed ${prepared.removed.length} temporary file(s) left in ${prepared.dir} by an interrupted save: ${prepared.removed.join(', ')}`);
+  const store = directoryStore(saveDir);
+  if (resume) {
+    const step = (resume.meta.training as TrainingState | null)?.globalStep ?? 0;
+    if (resumedFrom !== undefined && prepared.dir !== resolve(resumedFrom)) await carryOverRun(directoryStore(resumedFrom), store, step);
+    else await truncateRunLog(store, step);
+  }
   const trainer = await Trainer.create({ config, corpus, store, events: reporter, maxSteps, logInterval, resume, initFrom });
-  let interrupts = 0;
-  const onSigint = () => {
+  const emptyGates = trainer.engine?.gateStats().filter((g) => g.nnz.some((n) => n === 0)).map((g) => g.name) ?? [];
+  if (emptyGates.length > 0) reporter.line(`warning: at density ${config.density}, some LSTM gates start without any weight (${emptyGates.slice(0, 4).join(', ')}${emptyGates.length > 4 ? ', …' : ''})`);
+  // Ctrl-C, `kill` (SIGTERM) and a closed terminal (SIGHUP) all stop after the current step and
+  // save a checkpoint; a second signal exits at once. Exit code 128 + the signal's number.
+  let interrupts = 0, stopSignal: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
     interrupts++;
     if (interrupts > 1) {
-      reporter.line('second interrupt: exiting without saving (the last saved checkpoint is intact)');
-      process.exit(130);
+      reporter.line(`second ${sig}: exiting without saving (the last saved checkpoint is intact)`);
+      process.exit(SIGNAL_EXIT[sig]);
     }
-    reporter.line('interrupt: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)');
-    trainer.requestStop('SIGINT');
+    stopSignal = sig;
+    reporter.line(`${sig === 'SIGINT' ? 'interrupt' : sig}: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)`);
+    trainer.requestStop(sig);
   };
-  process.on('SIGINT', onSigint);
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
   let result: TrainResult;
   try {
     result = await trainer.run();
@@ -242,7 +295,7 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
     }
     throw e;
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
     trainer.dispose();
   }
 
@@ -250,12 +303,12 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
     reporter.line(`interrupted at epoch ${result.epochs + 1}, step ${grouped(result.steps)}; checkpoint saved: ${result.files.last}`);
     reporter.line(`continue with: selfish-rnn train --resume ${result.files.last}`);
     if (json) io.stdout.write(JSON.stringify({ status: result.status, steps: result.steps, epochs: result.epochs, files: result.files }) + '\n');
-    return 130;
+    return SIGNAL_EXIT[stopSignal ?? 'SIGINT'];
   }
   let text = '';
-  if (result.files.best !== null) {
-    const bytes = await store.read(RUN_FILES.best);
-    const { model, vocab } = modelFromCheckpoint(decodeLMCheckpoint(bytes!, result.files.best));
+  const bestBytes = result.files.best !== null ? await store.read(RUN_FILES.best) : null;
+  if (bestBytes !== null) {
+    const { model, vocab } = modelFromCheckpoint(decodeLMCheckpoint(bestBytes, result.files.best!));
     try {
       text = formatSample(sample(model, vocab, { words: 40, seed: config.seed }));
     } finally {

@@ -1,7 +1,7 @@
 // File access for the corpus loaders. Node.js and Deno only (Deno provides `node:fs`); the only
 // module of src/data that imports a platform API, so the rest stays usable in browsers.
 /// <reference types="node" />
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 
@@ -17,12 +17,92 @@ export function pathKind(path: string): PathKind {
   }
 }
 
-/** A whole UTF-8 file as a string, with an error that names the file. */
+/** A whole UTF-8 file as a string, with an error that names the file (see readTextChunks for the checks). */
 export function readText(path: string): string {
+  let text = '';
+  for (const chunk of readTextChunks(path)) text += chunk;
+  return text;
+}
+
+/** Bytes read (and decoded) at a time by readTextChunks. */
+export const TEXT_CHUNK_BYTES = 16 * 2 ** 20;
+
+/**
+ * A UTF-8 text file as a sequence of strings, each ending at a line break (except the last), read
+ * `chunkBytes` at a time: a file of any size can be processed without holding it as one string
+ * (V8 strings stop at about 512 M characters). A UTF-8 byte-order mark is skipped. Refused, with
+ * the path and the reason: what is not a regular file, UTF-16 (byte-order mark), binary data (NUL
+ * bytes), and invalid UTF-8 (with the offset of the first bad byte).
+ */
+export function* readTextChunks(path: string, chunkBytes = TEXT_CHUNK_BYTES): Generator<string> {
   const kind = pathKind(path);
-  if (kind === 'missing') throw new Error(`selfish-rnn: file not found: ${resolve(path)}`);
-  if (kind !== 'file') throw new Error(`selfish-rnn: not a regular file: ${resolve(path)}`);
-  return readFileSync(path, 'utf8');
+  const full = resolve(path);
+  if (kind === 'missing') throw new Error(`selfish-rnn: file not found: ${full}`);
+  if (kind !== 'file') throw new Error(`selfish-rnn: not a regular file: ${full}`);
+  const fd = openSync(path, 'r');
+  try {
+    const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+    const buf = new Uint8Array(chunkBytes);
+    let offset = 0, carry = '';
+    for (;;) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      const bytes = buf.subarray(0, n);
+      if (offset === 0) checkStart(bytes, full);
+      const nul = bytes.indexOf(0);
+      if (nul >= 0) {
+        throw new Error(`selfish-rnn: ${full} is not a text file: it holds a NUL byte at offset ${offset + nul} (binary data, or UTF-16 text without a byte-order mark); give UTF-8 text`);
+      }
+      let text: string;
+      try {
+        text = decoder.decode(bytes, { stream: n > 0 });
+      } catch {
+        const bad = firstInvalidUtf8(bytes);
+        throw new Error(`selfish-rnn: ${full} is not valid UTF-8 (bad byte near offset ${offset + Math.max(0, bad)}); convert it first, e.g. iconv -f latin1 -t utf-8`);
+      }
+      offset += n;
+      if (n === 0) {
+        if (carry + text !== '') yield carry + text;
+        return;
+      }
+      const cut = text.lastIndexOf('\n') + 1;
+      if (cut === 0) {
+        carry += text;
+        continue;
+      }
+      yield carry + text.slice(0, cut);
+      carry = text.slice(cut);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Refuses UTF-16/32 by their byte-order marks. */
+function checkStart(b: Uint8Array, full: string): void {
+  const utf16 = (b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff);
+  if (utf16) throw new Error(`selfish-rnn: ${full} is UTF-16 text (byte-order mark ${b[0]!.toString(16)} ${b[1]!.toString(16)}); convert it to UTF-8 first, e.g. iconv -f utf-16 -t utf-8`);
+}
+
+/** Index of the first byte that breaks UTF-8 in `b` (a sequence cut at the end is not an error), or -1. */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  for (let i = 0; i < b.length;) {
+    const c = b[i]!;
+    const len = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
+    if (len === 0) return i;
+    for (let k = 1; k < len; k++) {
+      if (i + k >= b.length) return -1;
+      if ((b[i + k]! & 0xc0) !== 0x80) return i;
+    }
+    i += len;
+  }
+  return -1;
+}
+
+/** Total bytes of regular files (for size limits before reading). */
+export function totalBytes(paths: readonly string[]): number {
+  let sum = 0;
+  for (const p of paths) sum += statSync(p).size;
+  return sum;
 }
 
 /**

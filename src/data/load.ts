@@ -1,7 +1,9 @@
 // Corpus loaders that read files. Node.js and Deno only: exported from 'selfish-rnn/node', not
 // from the browser-safe main entry. They read text and hand it to the string-based builders.
 import { buildTextCorpus, buildWordCorpus, SPLITS, type Corpus, type Split, type TextCorpus, type TextCorpusOptions } from './corpus.js';
-import { listTextFiles, packageDir, pathKind, readText } from './fs.js';
+import { listTextFiles, packageDir, pathKind, readText, readTextChunks, totalBytes } from './fs.js';
+import { encodeWordLevel, UNK } from './tokenize.js';
+import { Vocabulary } from './vocab.js';
 import { join, resolve } from 'node:path';
 
 /** File names of the two word-level layouts, checked in this order. */
@@ -29,16 +31,56 @@ export function loadWordCorpus(dir: string): WordCorpus {
   const layout = WORD_CORPUS_LAYOUTS.find((l) => Object.values(l.files).some((f) => pathKind(join(dir, f)) !== 'missing'));
   if (!layout) throw new Error(`selfish-rnn: no corpus files in ${resolve(dir)}: expected ${expected}`);
   const files = {} as Record<Split, string>;
-  const texts = {} as Record<Split, string>;
   for (const split of SPLITS) {
     files[split] = join(dir, layout.files[split]);
     if (pathKind(files[split]) !== 'file') {
       throw new Error(`selfish-rnn: ${resolve(dir)} has no ${layout.files[split]} (the ${layout.name} needs ${Object.values(layout.files).join(', ')})`);
     }
-    texts[split] = readText(files[split]);
-    if (texts[split].length === 0) throw new Error(`selfish-rnn: corpus file is empty: ${resolve(files[split])}`);
   }
-  return { ...buildWordCorpus(texts, files), files };
+  // Small files go through buildWordCorpus; large ones (WikiText-103 is 540 MB) are encoded as
+  // they are read, piece by piece at line breaks, which gives the same ids (see encodeWordLevel).
+  if (totalBytes(Object.values(files)) <= WORD_CORPUS_IN_MEMORY_BYTES) {
+    const texts = {} as Record<Split, string>;
+    for (const split of SPLITS) {
+      texts[split] = readText(files[split]);
+      if (texts[split].length === 0) throw new Error(`selfish-rnn: corpus file is empty: ${resolve(files[split])}`);
+    }
+    return { ...buildWordCorpus(texts, files), files };
+  }
+  const vocab = new Vocabulary();
+  const ids = {} as Record<Split, Int32Array>;
+  for (const split of SPLITS) {
+    const parts: Int32Array[] = [];
+    for (const chunk of readTextChunks(files[split])) parts.push(encodeWordLevel(chunk, vocab));
+    let n = 0;
+    for (const p of parts) n += p.length;
+    if (n === 0) throw new Error(`selfish-rnn: corpus file is empty: ${resolve(files[split])}`);
+    ids[split] = new Int32Array(n);
+    n = 0;
+    for (const p of parts) { ids[split].set(p, n); n += p.length; }
+  }
+  if (vocab.has(UNK)) vocab.setUnk(UNK);
+  return { vocab, ...ids, files };
+}
+
+/** Word-level corpora up to this size are read as whole strings; larger ones as a stream. */
+const WORD_CORPUS_IN_MEMORY_BYTES = 64 * 2 ** 20;
+
+/**
+ * Text corpora are tokenised in memory (every token a string, for the frequency-ranked vocabulary
+ * and the line-aligned splits): beyond this size that no longer fits a default Node.js heap, so
+ * such corpora are refused with a hint instead of crashing the process.
+ */
+export const TEXT_CORPUS_MAX_BYTES = 128 * 2 ** 20;
+
+function checkTextCorpusSize(paths: readonly string[], what: string): void {
+  const size = totalBytes(paths);
+  if (size > TEXT_CORPUS_MAX_BYTES) {
+    throw new Error(
+      `selfish-rnn: ${what} is ${(size / 2 ** 20).toFixed(0)} MB; text corpora are tokenised in memory, up to ${TEXT_CORPUS_MAX_BYTES / 2 ** 20} MB. ` +
+      'For a larger corpus, tokenise it into a directory with train.txt, valid.txt and test.txt (one sentence per line, words separated by spaces): that layout is read as a stream.',
+    );
+  }
 }
 
 /**
@@ -51,10 +93,14 @@ export function loadTextCorpus(source: string | { text: string | readonly string
   if (typeof source !== 'string') throw new TypeError('selfish-rnn: loadTextCorpus needs a path or { text }');
   const kind = pathKind(source);
   if (kind === 'missing') throw new Error(`selfish-rnn: text corpus not found: ${resolve(source)}`);
-  if (kind === 'file') return buildTextCorpus(readText(source), opts);
+  if (kind === 'file') {
+    checkTextCorpusSize([source], resolve(source));
+    return buildTextCorpus(readText(source), opts);
+  }
   if (kind !== 'directory') throw new Error(`selfish-rnn: text corpus is neither a file nor a directory: ${resolve(source)}`);
   const files = listTextFiles(source);
   if (files.length === 0) throw new Error(`selfish-rnn: no .txt files in ${resolve(source)}`);
+  checkTextCorpusSize(files, `the text in ${resolve(source)}`);
   return buildTextCorpus(files.map(readText), opts);
 }
 

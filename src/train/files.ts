@@ -2,14 +2,14 @@
 // RunStore, and checkpoint files read with errors that name the path.
 /// <reference types="node" />
 import { existsSync, statSync } from 'node:fs';
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Corpus } from '../data/corpus.js';
 import { loadDefaultCorpus, loadTextCorpus, loadWordCorpus, WORD_CORPUS_LAYOUTS } from '../data/load.js';
 import { readFileBytes, writeFileAtomic, type WriteFileAtomicOptions } from '../io/atomic-file.js';
 import { decodeLMCheckpoint, type LMCheckpoint } from './checkpoint.js';
 import { TRAIN_DEFAULTS, type DataSpec } from './config.js';
-import type { RunStore } from './run-store.js';
+import { RUN_FILES, type RunStore } from './run-store.js';
 
 /**
  * A run directory (created on first write): files are replaced atomically (temporary file, fsync,
@@ -34,6 +34,45 @@ export function directoryStore(dir: string, opts: WriteFileAtomicOptions = {}): 
     async append(name, text) { await ensure(); await appendFile(join(root, name), text, 'utf8'); },
     describe: (name) => join(root, name),
   };
+}
+
+/**
+ * The temporary files writeFileAtomic leaves behind when a process is killed between writing and
+ * renaming: `.<run file>.<pid>.<12 hex digits>.tmp`. Only the run's own file names match, so
+ * nothing a user put in the directory is touched.
+ */
+const STALE_TEMP = new RegExp(`^\\.(${Object.values(RUN_FILES).map((f) => f.replace(/\./g, '\\.')).join('|')})\\.(\\d+)\\.[0-9a-f]{12}\\.tmp$`);
+
+/** Whether a process with this id exists (signal 0 checks without sending anything). */
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/**
+ * Removes the stray temporary files of killed writers from a run directory (see STALE_TEMP);
+ * a file whose writer is still running (its pid is alive) is left alone. Returns the names removed.
+ */
+export async function removeStaleTempFiles(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = STALE_TEMP.exec(name);
+    if (m === null || processAlive(Number(m[2]))) continue;
+    await rm(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 /** Reads and checks a 'selfish-rnn/lm' checkpoint file (errors name the path). */

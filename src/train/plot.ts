@@ -1,6 +1,8 @@
 // The run's plot, as a self-contained SVG string (no dependency): training and validation
 // perplexity per epoch (log scale, the switch to averaging marked), and the density of each LSTM
 // gate (i, f, g, o, pooled over all LSTM matrices) and overall after every topology update.
+// Any value may arrive here (NaN, ±Infinity, 1e308 from a diverging run): values that cannot be
+// drawn are left out, the axes are computed on what remains, and every tick loop is bounded.
 
 export interface PlotEpoch {
   epoch: number;
@@ -64,18 +66,18 @@ function chart(series: Series[], o: { top: number; title: string; xLabel: string
   }
   let [xmin, xmax] = extent(pts.map((p) => p[0]));
   let [ymin, ymax] = extent(pts.map((p) => p[1]));
-  if (xmin === xmax) { xmin -= 0.5; xmax += 0.5; }
+  [xmin, xmax] = widened(xmin, xmax, false);
+  [ymin, ymax] = widened(ymin, ymax, o.log);
   const f = o.log ? Math.log10 : (v: number) => v;
-  if (o.log) {
-    if (ymin === ymax) { ymin /= 1.5; ymax *= 1.5; }
-  } else {
-    const pad = (ymax - ymin) * 0.08 || Math.max(Math.abs(ymax) * 0.1, 0.05);
-    ymin = Math.max(0, ymin - pad);
+  if (!o.log) {
+    const pad = (ymax - ymin) * 0.08;
+    ymin = ymin >= 0 ? Math.max(0, ymin - pad) : ymin - pad;
     ymax = ymax + pad;
   }
   const fy0 = f(ymin), fy1 = f(ymax);
-  const sx = (x: number) => x0 + ((x - xmin) / (xmax - xmin)) * (x1 - x0);
-  const sy = (y: number) => y1 - ((f(y) - fy0) / (fy1 - fy0)) * (y1 - y0);
+  const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+  const sx = (x: number) => x0 + ((clamp(x, xmin, xmax) - xmin) / (xmax - xmin)) * (x1 - x0);
+  const sy = (y: number) => y1 - ((clamp(f(y), fy0, fy1) - fy0) / (fy1 - fy0)) * (y1 - y0);
   for (const t of o.log ? logTicks(ymin, ymax) : linearTicks(ymin, ymax)) {
     const y = sy(t).toFixed(1);
     out.push(`<line x1="${x0}" x2="${x1}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`);
@@ -107,30 +109,65 @@ function chart(series: Series[], o: { top: number; title: string; xLabel: string
   return out.join('\n');
 }
 
+/**
+ * A non-empty, finite range around [lo, hi] for an axis: equal ends are spread apart, and the span
+ * (in log10 for log axes) is kept finite, so a scale and its ticks can always be computed.
+ */
+function widened(lo: number, hi: number, log: boolean): [number, number] {
+  if (log) {
+    let a = Math.log10(lo), b = Math.log10(hi);
+    if (a === b) { a -= 0.2; b += 0.2; }
+    b = Math.min(b, 308); // 10^308 is still a double
+    a = Math.max(Math.min(a, b - 0.2), -300);
+    return [10 ** a, 10 ** b];
+  }
+  const half = Number.MAX_VALUE / 4; // keeps hi − lo finite
+  lo = Math.max(lo, -half);
+  hi = Math.min(hi, half);
+  if (lo === hi) {
+    const d = Math.max(Math.abs(lo) * 0.1, 0.05);
+    return [lo - d, hi + d];
+  }
+  return [lo, hi];
+}
+
 function extent(v: number[]): [number, number] {
   let lo = Infinity, hi = -Infinity;
   for (const x of v) { if (x < lo) lo = x; if (x > hi) hi = x; }
   return [lo, hi];
 }
 
+/** At most this many ticks on an axis, whatever the range. */
+const MAX_TICKS = 12;
+
 /** About five round ticks in [lo, hi]; integers only when `integer`. */
 function linearTicks(lo: number, hi: number, integer = false): number[] {
   const span = hi - lo;
-  if (!(span > 0)) return [lo];
+  if (!(span > 0) || !Number.isFinite(span)) return Number.isFinite(lo) ? [lo] : [];
   const raw = span / 5;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  let step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
+  let step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
   if (integer) step = Math.max(1, Math.round(step));
   const out: number[] = [];
-  for (let t = Math.ceil(lo / step) * step; t <= hi + step * 1e-9; t += step) out.push(Number(t.toPrecision(12)));
+  const first = Math.ceil(lo / step) * step;
+  // Counted, not accumulated: `t += step` can stall when step is below t's precision.
+  for (let k = 0; out.length < MAX_TICKS; k++) {
+    const t = first + k * step;
+    if (!(t <= hi + step * 1e-9)) break;
+    out.push(Number(t.toPrecision(12)));
+  }
   return out;
 }
 
 /** 1-2-5 ticks per decade inside [lo, hi] (thinned when the range is wide). */
 function logTicks(lo: number, hi: number): number[] {
   const out: number[] = [];
-  const mults = Math.log10(hi / lo) > 2.5 ? [1] : Math.log10(hi / lo) > 1 ? [1, 2, 5] : [1, 1.5, 2, 3, 5, 7];
-  for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
+  const e0 = Math.floor(Math.log10(lo)), e1 = Math.ceil(Math.log10(hi));
+  if (!Number.isFinite(e0) || !Number.isFinite(e1)) return [];
+  const decades = e1 - e0;
+  const mults = decades > 3 ? [1] : decades > 1 ? [1, 2, 5] : [1, 1.5, 2, 3, 5, 7];
+  const every = Math.max(1, Math.ceil(decades / MAX_TICKS)); // thin to one tick every few decades
+  for (let e = e0; e <= e1; e += every) {
     for (const m of mults) {
       const t = m * 10 ** e;
       if (t >= lo && t <= hi) out.push(t);

@@ -39,3 +39,45 @@ export function memoryStore(): RunStore & { files: Map<string, Uint8Array> } {
     describe: (name) => `memory:${name}`,
   };
 }
+
+/**
+ * Cuts the run's log back to `step`: drops every entry of a later step (written after the
+ * checkpoint being resumed, so about to be written again) and any torn last line a kill left.
+ * Entries without a step are kept. Returns how many lines were dropped; rewrites the file only
+ * when there is something to drop.
+ */
+export async function truncateRunLog(store: RunStore, step: number): Promise<number> {
+  const bytes = await store.read(RUN_FILES.log);
+  if (bytes === null) return 0;
+  const lines = new TextDecoder().decode(bytes).split('\n').filter((l) => l !== '');
+  const kept = lines.filter((line) => {
+    try {
+      const e = JSON.parse(line) as { step?: unknown };
+      return !(typeof e.step === 'number' && e.step > step);
+    } catch {
+      return false;
+    }
+  });
+  if (kept.length === lines.length && (bytes.length === 0 || bytes[bytes.length - 1] === 10)) return 0;
+  await store.write(RUN_FILES.log, new TextEncoder().encode(kept.map((l) => l + '\n').join('')));
+  return lines.length - kept.length;
+}
+
+/**
+ * A run resumed into another store (`train --resume OLD --save NEW`) takes its best model and its
+ * log (up to the resumed step) along, so NEW holds the whole run: the final evaluation and the
+ * sample use the best model so far even if no better one is found after the resume. Files NEW
+ * already has are left alone. Returns the names copied.
+ */
+export async function carryOverRun(from: RunStore, to: RunStore, step: number): Promise<string[]> {
+  const copied: string[] = [];
+  for (const name of [RUN_FILES.best, RUN_FILES.log]) {
+    if ((await to.read(name)) !== null) continue;
+    const bytes = await from.read(name);
+    if (bytes === null) continue;
+    await to.write(name, bytes);
+    copied.push(name);
+  }
+  if (copied.includes(RUN_FILES.log)) await truncateRunLog(to, step);
+  return copied;
+}

@@ -36,6 +36,8 @@ import {
   decodeLMCheckpoint, encodeLMCheckpoint, getArrays, loadWeights, modelFromCheckpoint, putArrays, putWeights,
   LM_CHECKPOINT_KIND, LM_CHECKPOINT_VERSION, type LMCheckpoint, type LMCheckpointMeta,
 } from './checkpoint.js';
+import { checkCorpusFits } from './corpus-fit.js';
+import { divergedLoss } from './divergence.js';
 import { disposeState, evaluate, type EvalResult } from './evaluate.js';
 import { ReduceLROnPlateau, type PlateauState } from './plateau.js';
 import { renderTrainingPlot, type PlotDensity } from './plot.js';
@@ -273,6 +275,7 @@ export class Trainer {
       if (resume || config.lm.vocab !== 0) throw new RangeError(`selfish-rnn: the model's vocabulary has ${config.lm.vocab} words but the corpus has ${opts.corpus.vocab.size}`);
       config = { ...config, lm: { ...config.lm, vocab: opts.corpus.vocab.size } };
     }
+    checkCorpusFits(opts.corpus, config);
     if (config.finetune && !resume && !opts.initFrom) throw new TypeError('selfish-rnn: finetuning starts from a checkpoint (initFrom)');
     const master = new Random(config.seed);
     const modelRng = new Random(master.nextUint32());
@@ -482,9 +485,12 @@ export class Trainer {
     if (averaging) (this.optimizer as ASGD).swapAveraged();
     try {
       val = await this.evaluateSplit('valid', this.model);
-      if (!Number.isFinite(val.loss)) {
+      const why = divergedLoss(val.loss, this.vocab.size) ?? (Number.isNaN(trainLoss) ? null : divergedLoss(trainLoss, this.vocab.size)); // NaN: no step this epoch
+      if (why !== null) {
+        const what = divergedLoss(val.loss, this.vocab.size) !== null ? 'validation' : 'training';
         const where = this.lastSaved ? `the last good checkpoint is ${this.lastSaved}` : 'no checkpoint had been saved yet';
-        throw new TrainingDivergedError(`selfish-rnn: training diverged: the validation loss after epoch ${epoch} is ${val.loss}; ${where}. Try a smaller --lr or --clip.`, this.globalStep, epoch, this.lastSaved);
+        await this.log({ event: 'diverged', step: this.globalStep, epoch, what: `the ${what} loss`, value: String(what === 'validation' ? val.loss : trainLoss) });
+        throw new TrainingDivergedError(`selfish-rnn: training diverged: the ${what} loss after epoch ${epoch} ${why}; ${where}. Try a smaller --lr or --clip.`, this.globalStep, epoch, this.lastSaved);
       }
       if (this.bestValLoss === null || val.loss < this.bestValLoss) {
         best = true;

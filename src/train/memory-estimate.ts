@@ -1,0 +1,73 @@
+// A lower bound on the WebAssembly memory a training run needs, from its configuration alone, so
+// a model that cannot fit is refused at once with the numbers, instead of after minutes of
+// allocation (or with an engine error). It counts only what must exist at the same time in the
+// wasm heap during a step, in float32: the weights and their gradients (sparse LSTM matrices at
+// their density), one gradient-sized temporary of the largest dense matrix (a gradient is computed,
+// then accumulated), the output logits of one batch and their gradient, and the LSTM activations
+// kept for the backward pass. Optimizer state, index arrays and temporaries come on top, so anything
+// refused here could never have run.
+import type { TrainConfig } from './config.js';
+
+/** The kernels' memory is a wasm32 memory: at most 65,536 pages of 64 KiB (asconfig.json maximumMemory). */
+export const WASM_MEMORY_LIMIT_BYTES = 65536 * 65536;
+
+export interface MemoryEstimate {
+  /** Weights of the model (dense count: every weight, whatever the density). */
+  parameters: number;
+  /** Lower bound on the bytes a training step needs (see the header). */
+  bytes: number;
+}
+
+type Shape = Pick<TrainConfig['lm'], 'kind' | 'emsize' | 'nhid' | 'nhidlast' | 'nlayers' | 'nExperts' | 'tied'>;
+
+/**
+ * The estimate for `config` with a vocabulary of `vocab` words. Plain float arithmetic: absurd
+ * sizes give huge (or infinite) numbers, never an exception, and nothing is allocated.
+ */
+export function estimateTrainingMemory(
+  config: Pick<TrainConfig, 'batchSize' | 'bptt' | 'evalBatchSize' | 'testBatchSize' | 'density' | 'maxSeqLenDelta' | 'randomBptt'> & { lm: Shape },
+  vocab: number,
+): MemoryEstimate {
+  const lm = config.lm, V = Math.max(vocab, 1), E = lm.emsize, L = lm.nlayers;
+  const mos = lm.kind === 'awd-mos';
+  let lstm = 0, hiddenSum = 0;
+  // Per-layer sizes; computed in closed form so nlayers = 10^8 costs nothing.
+  const hid = lm.nhid, last = mos ? lm.nhidlast : lm.nhid;
+  if (L >= 1) {
+    const first = (inp: number, h: number) => 4 * h * (inp + h) + 8 * h;
+    if (L === 1) {
+      lstm = first(E, last);
+      hiddenSum = last;
+    } else {
+      lstm = first(E, hid) + (L - 2) * first(hid, hid) + first(hid, last);
+      hiddenSum = (L - 1) * hid + last;
+    }
+  }
+  const embedding = V * E;
+  const decoder = mos ? V + last * lm.nExperts + last * lm.nExperts * E + lm.nExperts * E : (lm.tied ? 0 : last * V) + V;
+  const parameters = embedding + lstm + decoder;
+  const T = config.bptt, B = Math.max(config.batchSize, config.evalBatchSize, config.testBatchSize);
+  const K = mos ? lm.nExperts : 1;
+  // Weights + gradients: embedding and decoder dense, LSTM matrices at the density.
+  const weights = 2 * (embedding + decoder + config.density * lstm) + Math.max(embedding, decoder);
+  // Logits of one batch and their gradient (MoS: one softmax per expert).
+  const logits = 2 * T * B * K * V;
+  // Per layer and time step: 4 gates, the cell and the hidden state, kept for backward.
+  const activations = T * B * 6 * hiddenSum;
+  return { parameters, bytes: 4 * (weights + logits + activations) };
+}
+
+/** Throws a RangeError with the numbers when the estimate is over `limit` bytes. */
+export function checkTrainingMemory(config: Parameters<typeof estimateTrainingMemory>[0], vocab: number, limit = WASM_MEMORY_LIMIT_BYTES): MemoryEstimate {
+  const e = estimateTrainingMemory(config, vocab);
+  if (!(e.bytes <= limit)) {
+    const gib = (n: number) => (Number.isFinite(n) ? `${(n / 2 ** 30).toPrecision(3)} GiB` : 'an unbounded amount');
+    const lm = config.lm;
+    throw new RangeError(
+      `selfish-rnn: this model cannot fit: training it needs at least ${gib(e.bytes)} of WebAssembly memory, which holds at most ${gib(limit)} ` +
+      `(${e.parameters.toExponential(2)} weights: emsize ${lm.emsize}, nhid ${lm.nhid}, nlayers ${lm.nlayers}, vocabulary ${vocab}; ` +
+      `batches ${config.batchSize}×${config.bptt}). Give smaller sizes.`,
+    );
+  }
+  return e;
+}
