@@ -2,7 +2,7 @@
 // parts that read files. Browsers import 'selfish-rnn' instead.
 export * from './index.js';
 export { loadWordCorpus, loadTextCorpus, loadDefaultCorpus, defaultCorpusFiles, DEFAULT_CORPUS_OPTIONS, WORD_CORPUS_LAYOUTS } from './data/load.js';
-export type { WordCorpus } from './data/load.js';
+export type { WordCorpus, WordCorpusReadOptions } from './data/load.js';
 export { writeFileAtomic, writeFileAtomicSync, readFileBytes, readFileBytesSync } from './io/atomic-file.js';
 export type { WriteFileAtomicOptions } from './io/atomic-file.js';
 export { saveCheckpoint, loadCheckpoint } from './io/checkpoint-file.js';

@@ -12,6 +12,14 @@ export const WORD_CORPUS_LAYOUTS = [
   { name: 'WikiText layout', files: { train: 'wiki.train.tokens', valid: 'wiki.valid.tokens', test: 'wiki.test.tokens' } },
 ] as const;
 
+/** How loadWordCorpus reads (both only change memory use, never the ids). */
+export interface WordCorpusReadOptions {
+  /** Corpora larger than this (bytes, all three files) are encoded as a stream. Default 64 MiB. */
+  streamAboveBytes?: number;
+  /** Bytes per piece when streaming. Default 16 MiB. */
+  chunkBytes?: number;
+}
+
 export interface WordCorpus extends Corpus {
   /** The three files read, by split. */
   files: Record<Split, string>;
@@ -23,7 +31,7 @@ export interface WordCorpus extends Corpus {
  * `wiki.valid.tokens`, `wiki.test.tokens` (WikiText-2/103 as released). Tokens and ids are those
  * of awd-lstm-lm `data.py` (see `buildWordCorpus`). Node.js/Deno only.
  */
-export function loadWordCorpus(dir: string): WordCorpus {
+export function loadWordCorpus(dir: string, opts: WordCorpusReadOptions = {}): WordCorpus {
   const kind = pathKind(dir);
   if (kind === 'missing') throw new Error(`selfish-rnn: corpus directory not found: ${resolve(dir)}`);
   if (kind !== 'directory') throw new Error(`selfish-rnn: corpus path is not a directory: ${resolve(dir)}`);
@@ -39,7 +47,7 @@ export function loadWordCorpus(dir: string): WordCorpus {
   }
   // Small files go through buildWordCorpus; large ones (WikiText-103 is 540 MB) are encoded as
   // they are read, piece by piece at line breaks, which gives the same ids (see encodeWordLevel).
-  if (totalBytes(Object.values(files)) <= WORD_CORPUS_IN_MEMORY_BYTES) {
+  if (totalBytes(Object.values(files)) <= (opts.streamAboveBytes ?? WORD_CORPUS_IN_MEMORY_BYTES)) {
     const texts = {} as Record<Split, string>;
     for (const split of SPLITS) {
       texts[split] = readText(files[split]);
@@ -51,7 +59,7 @@ export function loadWordCorpus(dir: string): WordCorpus {
   const ids = {} as Record<Split, Int32Array>;
   for (const split of SPLITS) {
     const parts: Int32Array[] = [];
-    for (const chunk of readTextChunks(files[split])) parts.push(encodeWordLevel(chunk, vocab));
+    for (const chunk of readTextChunks(files[split], opts.chunkBytes)) parts.push(encodeWordLevel(chunk, vocab));
     let n = 0;
     for (const p of parts) n += p.length;
     if (n === 0) throw new Error(`selfish-rnn: corpus file is empty: ${resolve(files[split])}`);

@@ -122,8 +122,8 @@ function widened(lo: number, hi: number, log: boolean): [number, number] {
     return [10 ** a, 10 ** b];
   }
   const half = Number.MAX_VALUE / 4; // keeps hi − lo finite
-  lo = Math.max(lo, -half);
-  hi = Math.min(hi, half);
+  lo = Math.min(Math.max(lo, -half), half);
+  hi = Math.min(Math.max(hi, -half), half);
   if (lo === hi) {
     const d = Math.max(Math.abs(lo) * 0.1, 0.05);
     return [lo - d, hi + d];
