@@ -1,0 +1,1 @@
+export interface FuzzReport { name: string; iterations: number; accepted: number; refused: number; failures: string[] }
