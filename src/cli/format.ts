@@ -18,7 +18,8 @@ function single(a: Args, key: string): unknown {
 export function num(a: Args, key: string): number | undefined {
   const v = single(a, key);
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new UsageError(`--${key} needs a finite number, got ${JSON.stringify(String(v))}`);
+  if (typeof v !== 'number' || Number.isNaN(v)) throw new UsageError(`--${key} needs a number, got ${JSON.stringify(String(v))}`);
+  if (!Number.isFinite(v)) throw new UsageError(`--${key} needs a finite number, got ${v}`);
   return v;
 }
 

@@ -43,6 +43,9 @@ export async function evalCommand(a: Args, io: CliIO): Promise<number> {
     const ids = idsIn(corpusFor(spec), split, vocab);
     const batchSize = batchArg ?? (split === 'valid' ? config.evalBatchSize : config.testBatchSize);
     const bptt = bpttArg ?? config.bptt;
+    if (Math.floor(ids.length / batchSize) < 2) {
+      throw new UsageError(`the ${split} split has ${ids.length} tokens, too few for batch size ${batchSize}: give --batch-size ${Math.max(1, Math.floor(ids.length / 2))} or less`);
+    }
     const r = await evaluate(model, ids, { batchSize, bptt });
     if (a.json) {
       io.stdout.write(JSON.stringify({ checkpoint: path, data: 'path' in spec ? spec.path : spec.source, split, loss: r.loss, ppl: r.ppl, tokens: r.tokens, batchSize, bptt, weights: ckpt.meta.weights_kind }) + '\n');

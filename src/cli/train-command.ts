@@ -196,6 +196,17 @@ export function checkpointPath(path: string, file: string): string {
   return full;
 }
 
+/**
+ * The memory estimate (checkTrainingMemory) refuses what certainly cannot fit; a model just under
+ * it can still run out of WebAssembly memory. That is still the configuration's fault: exit 2.
+ */
+function tooLarge(e: unknown): never {
+  if (e instanceof RangeError && /out of wasm memory/.test(e.message)) {
+    throw new UsageError('this model does not fit in the WebAssembly memory (at most 4 GiB; it ran out while allocating its tensors): give smaller sizes');
+  }
+  throw e;
+}
+
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
 
@@ -267,7 +278,7 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
     if (resumedFrom !== undefined && prepared.dir !== resolve(resumedFrom)) await carryOverRun(directoryStore(resumedFrom), store, step);
     else await truncateRunLog(store, step);
   }
-  const trainer = await Trainer.create({ config, corpus, store, events: reporter, maxSteps, logInterval, resume, initFrom });
+  const trainer = await Trainer.create({ config, corpus, store, events: reporter, maxSteps, logInterval, resume, initFrom }).catch(tooLarge);
   const emptyGates = trainer.engine?.gateStats().filter((g) => g.nnz.some((n) => n === 0)).map((g) => g.name) ?? [];
   if (emptyGates.length > 0) reporter.line(`warning: at density ${config.density}, some LSTM gates start without any weight (${emptyGates.slice(0, 4).join(', ')}${emptyGates.length > 4 ? ', …' : ''})`);
   // Ctrl-C, `kill` (SIGTERM) and a closed terminal (SIGHUP) all stop after the current step and
@@ -293,7 +304,7 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
       io.stderr.write(e.message + '\n');
       return 1;
     }
-    throw e;
+    return tooLarge(e);
   } finally {
     for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
     trainer.dispose();

@@ -2,8 +2,7 @@
 // a model that cannot fit is refused at once with the numbers, instead of after minutes of
 // allocation (or with an engine error). It counts only what must exist at the same time in the
 // wasm heap during a step, in float32: the weights and their gradients (sparse LSTM matrices at
-// their density), one gradient-sized temporary of the largest dense matrix (a gradient is computed,
-// then accumulated), the output logits of one batch and their gradient, and the LSTM activations
+// their density), three temporaries the size of the embedding or output matrix (measured), the output logits of one batch and their gradient, and the LSTM activations
 // kept for the backward pass. Optimizer state, index arrays and temporaries come on top, so anything
 // refused here could never have run.
 import type { TrainConfig } from './config.js';
@@ -49,7 +48,9 @@ export function estimateTrainingMemory(
   const T = config.bptt, B = Math.max(config.batchSize, config.evalBatchSize, config.testBatchSize);
   const K = mos ? lm.nExperts : 1;
   // Weights + gradients: embedding and decoder dense, LSTM matrices at the density.
-  const weights = 2 * (embedding + decoder + config.density * lstm) + Math.max(embedding, decoder);
+  // Measured: a step holds about three more copies of the embedding (or decoder) matrix: its dense
+  // gradient before accumulation and the optimizer update's temporaries.
+  const weights = 2 * (embedding + decoder + config.density * lstm) + 3 * Math.max(embedding, decoder);
   // Logits of one batch and their gradient (MoS: one softmax per expert).
   const logits = 2 * T * B * K * V;
   // Per layer and time step: 4 gates, the cell and the hidden state, kept for backward.
