@@ -86,7 +86,7 @@ export const TRAIN_FLAGS: [string, Spec][] = [
 const RESUME_FLAGS = new Set(['resume', 'save', 'max-steps', 'log-interval', 'json']);
 
 export function trainBuilder(y: Argv): Argv {
-  let out = y.usage('selfish-rnn train [options]\n\nTrain a (sparse) LSTM language model. Ctrl-C saves a checkpoint; --resume continues it.');
+  let out = y.usage('selfish-rnn train [options]\n\nTrain a (sparse) LSTM language model. Ctrl-C (or SIGTERM, SIGHUP) saves a checkpoint; --resume continues it.');
   for (const [name, spec] of TRAIN_FLAGS) out = out.option(name, spec);
   return out
     .example('selfish-rnn train --method selfish --density 0.33', 'Selfish-RNN on the built-in corpus')
