@@ -4,9 +4,10 @@
 // directory used again is also cleaned of the temporary files killed writers left behind.
 /// <reference types="node" />
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, openSync, closeSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, openSync, closeSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { removeStaleTempFiles } from '../train/files.js';
+import { RUN_FILES } from '../train/run-store.js';
 import { UsageError } from './format.js';
 
 function code(e: unknown): string | undefined {
@@ -88,6 +89,15 @@ export async function prepareSaveDir(dir: string): Promise<{ dir: string; remove
       throw new UsageError(`--save ${dir}: cannot write into ${full} (${c === 'EROFS' ? 'read-only file system' : 'permission denied'}); choose a writable directory`);
     }
     throw e;
+  }
+  // The log is appended to, not replaced: the file itself must be writable.
+  const log = join(full, RUN_FILES.log);
+  if (existsSync(log)) {
+    try {
+      accessSync(log, constants.W_OK);
+    } catch {
+      throw new UsageError(`--save ${dir}: ${log} is not writable; the run appends to it`);
+    }
   }
   return { dir: full, removed: await removeStaleTempFiles(full) };
 }
