@@ -175,4 +175,22 @@ test('a word-level corpus read as a stream has exactly the ids of the in-memory 
   assert.is(b.vocab.unk, a.vocab.unk);
 });
 
+test('a text corpus read in pieces is exactly the in-memory one (ids, vocabulary, splits, stats)', () => {
+  const dir = join(tmp, 'texts');
+  mkdirSync(dir);
+  const base = readText(join(tmp, 'ok.txt'));
+  writeFileSync(join(dir, 'a_1.txt'), ('Call me Ishmael. Some years ago—never mind how long precisely—\r\n\n  having little money; ' + base + '\n').repeat(20));
+  writeFileSync(join(dir, 'a_2.txt'), 'ΣΊΣΥΦΟΣ café naïve don\'t sea-captain\nno newline at the end');
+  writeFileSync(join(dir, 'a_10.txt'), '\n\n' + 'the whale, the whale! '.repeat(50) + '\n');
+  for (const opts of [{ maxVocab: 40 }, { maxVocab: 1000, split: [0.5, 0.25, 0.25] as [number, number, number] }, { lowercase: false }]) {
+    const a = loadTextCorpus(dir, opts);
+    for (const chunkBytes of [5, 64, 1 << 20]) {
+      const b = loadTextCorpus(dir, { ...opts, streamAboveBytes: 0, chunkBytes });
+      assert.equal(b.vocab.list(), a.vocab.list(), `vocabulary, chunk ${chunkBytes}`);
+      for (const split of ['train', 'valid', 'test'] as const) assert.equal([...b[split]], [...a[split]], `${split}, chunk ${chunkBytes}`);
+      assert.equal(b.stats, a.stats);
+    }
+  }
+});
+
 test.run();

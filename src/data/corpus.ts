@@ -74,20 +74,13 @@ export function buildTextCorpus(documents: string | readonly string[], opts: Tex
   if (!Array.isArray(docs) || docs.some((d) => typeof d !== 'string')) {
     throw new TypeError('selfish-rnn: buildTextCorpus needs a string or an array of strings');
   }
-  const maxVocab = opts.maxVocab ?? Infinity;
-  if (!(maxVocab >= 3) || (maxVocab !== Infinity && !Number.isInteger(maxVocab))) {
-    throw new RangeError(`selfish-rnn: maxVocab must be an integer ≥ 3 (<unk>, <eos> and one word) or Infinity, got ${maxVocab}`);
-  }
-  const fractions = opts.split ?? [0.9, 0.05, 0.05];
-  if (fractions.length !== 3 || fractions.some((f) => !(f >= 0)) || Math.abs(fractions[0] + fractions[1] + fractions[2] - 1) > 1e-9) {
-    throw new RangeError(`selfish-rnn: split must be three non-negative fractions summing to 1, got [${fractions.join(', ')}]`);
-  }
+  const { maxVocab, fractions } = textCorpusSettings(opts);
 
   const units: string[][] = [];
   for (const doc of docs) for (const u of tokenizeText(doc, opts)) units.push(u);
   if (units.length === 0) throw new RangeError('selfish-rnn: the text has no tokens (empty or whitespace only)');
 
-  const [cut1, cut2] = splitPoints(units, fractions);
+  const [cut1, cut2] = splitPoints(units.map((u) => u.length), fractions);
   const parts: Record<Split, string[][]> = {
     train: units.slice(0, cut1),
     valid: units.slice(cut1, cut2),
@@ -122,11 +115,24 @@ export function buildTextCorpus(documents: string | readonly string[], opts: Tex
   };
 }
 
-/** Unit indices [cut1, cut2): train = [0, cut1), valid = [cut1, cut2), test = [cut2, n). */
-function splitPoints(units: string[][], fractions: readonly [number, number, number]): [number, number] {
-  const n = units.length;
+/** maxVocab and split fractions of TextCorpusOptions, checked (shared with the streaming builder). */
+export function textCorpusSettings(opts: TextCorpusOptions): { maxVocab: number; fractions: readonly [number, number, number] } {
+  const maxVocab = opts.maxVocab ?? Infinity;
+  if (!(maxVocab >= 3) || (maxVocab !== Infinity && !Number.isInteger(maxVocab))) {
+    throw new RangeError(`selfish-rnn: maxVocab must be an integer ≥ 3 (<unk>, <eos> and one word) or Infinity, got ${maxVocab}`);
+  }
+  const fractions = opts.split ?? [0.9, 0.05, 0.05];
+  if (fractions.length !== 3 || fractions.some((f) => !(f >= 0)) || Math.abs(fractions[0] + fractions[1] + fractions[2] - 1) > 1e-9) {
+    throw new RangeError(`selfish-rnn: split must be three non-negative fractions summing to 1, got [${fractions.join(', ')}]`);
+  }
+  return { maxVocab, fractions };
+}
+
+/** Unit indices [cut1, cut2) from the units' token counts: train = [0, cut1), valid = [cut1, cut2), test = [cut2, n). */
+export function splitPoints(unitLengths: ArrayLike<number>, fractions: readonly [number, number, number]): [number, number] {
+  const n = unitLengths.length;
   let total = 0;
-  for (const u of units) total += u.length + 1;
+  for (let k = 0; k < n; k++) total += unitLengths[k]! + 1;
   const target1 = fractions[0] * total;
   const target2 = (fractions[0] + fractions[1]) * total;
   let cut1 = n, cut2 = n;
@@ -137,7 +143,7 @@ function splitPoints(units: string[][], fractions: readonly [number, number, num
       cut2 = k;
       break;
     }
-    seen += units[k]!.length + 1;
+    seen += unitLengths[k]! + 1;
   }
   // A split with a non-zero share gets at least one unit, if there are enough units.
   const [a, b, c] = fractions.map((f) => (f > 0 ? 1 : 0)) as [number, number, number];
@@ -150,10 +156,16 @@ function splitPoints(units: string[][], fractions: readonly [number, number, num
 }
 
 function trainVocabulary(train: string[][], maxVocab: number): Vocabulary {
-  // Map iteration order is insertion order, i.e. first occurrence: a stable sort by count then
-  // breaks ties by first occurrence.
   const counts = new Map<string, number>();
   for (const u of train) for (const w of u) counts.set(w, (counts.get(w) ?? 0) + 1);
+  return vocabularyFromCounts(counts, maxVocab);
+}
+
+/**
+ * The text-corpus vocabulary from training word counts in first-occurrence order (Map iteration
+ * order is insertion order, so a stable sort by count breaks ties by first occurrence).
+ */
+export function vocabularyFromCounts(counts: Map<string, number>, maxVocab: number): Vocabulary {
   counts.delete(UNK);
   counts.delete(EOS);
   const ranked = [...counts].sort((a, b) => b[1] - a[1]);

