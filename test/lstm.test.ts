@@ -281,14 +281,24 @@ test('a RecurrentWeight implemented outside the op (reference GEMMs) plugs in an
   const [T, B, I, H] = [3, 5, 4, 3];
   let calls = 0;
   /** A dense weight through the plain-TS reference GEMMs, standing in for a CSR weight. */
-  const refWeight = (t: Tensor): RecurrentWeight => ({
-    rows: t.shape[0]!,
-    cols: t.shape[1]!,
-    tensor: t,
-    forward: (y, x, N, acc) => (calls++, ref.gemm_nn(y, t.ptr, x, t.shape[0]!, t.shape[1]!, N, acc)),
-    backwardInput: (gx, g, N, acc) => (calls++, ref.gemm_tn(gx, t.ptr, g, t.shape[1]!, t.shape[0]!, N, acc)),
-    backwardWeight: (grad, g, x, N) => (calls++, ref.gemm_nt(grad, g, x, t.shape[0]!, N, t.shape[1]!, 1)),
-  });
+  // The feature-major products (what the layer calls) are replaced; the rest is inherited.
+  class RefWeight extends DenseWeight {
+    override forward(y: number, x: number, N: number, acc: 0 | 1): void {
+      calls++;
+      ref.gemm_nn(y, this.tensor.ptr, x, this.rows, this.cols, N, acc);
+    }
+    override backwardInput(gx: number, g: number, N: number, acc: 0 | 1): void {
+      calls++;
+      ref.gemm_tn(gx, this.tensor.ptr, g, this.cols, this.rows, N, acc);
+    }
+    override backwardWeight(grad: number, g: number, x: number, N: number): void {
+      calls++;
+      ref.gemm_nt(grad, g, x, this.rows, N, this.cols, 1);
+    }
+    override beginBackward(): void {}
+    override endBackward(): void {}
+  }
+  const refWeight = (t: Tensor): RecurrentWeight => new RefWeight(t);
   const x = randomTensor([T, B, I], rng), w = randomTensor([T, B, H], rng);
   const params = [[4 * H, I], [4 * H, H], [4 * H], [4 * H]].map((s) => {
     const p = randomTensor(s, rng);

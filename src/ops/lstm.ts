@@ -6,7 +6,7 @@
 //   c_t = f ⊙ c_{t-1} + i ⊙ g;  h_t = o ⊙ tanh(c_t);  y_t = h_t
 //   → y [T, B, H] (recorded on the tape), hT, cT [B, H] (detached: carried across batches).
 //
-// Internals are feature-major, the layout of the weight products (src/nn/lstm-weight.ts):
+// Internals are feature-major, the layout of the weight products (./weight-operator.ts):
 // X [I × T·B], pre-activations [4H × T·B] and Y [H × T·B] with column t·B + b, per-step state
 // [H × B]. x and y are transposed once at the boundary. So the input projection is ONE product
 // over all T·B columns, each step adds one recurrent product over B columns and one fused gate
@@ -17,16 +17,16 @@ import { heap } from '../backend/memory.js';
 import { kernels } from '../backend/wasm.js';
 import { record } from '../autograd/engine.js';
 import { Tensor, shapeString } from '../tensor.js';
-import { asRecurrentWeight, type RecurrentWeight } from '../nn/lstm-weight.js';
 import { registerOp } from './registry.js';
+import { weightOperator, type WeightLike } from './weight-operator.js';
 
 registerOp('lstm', 'ops/lstm.ts');
 
 export interface LstmWeights {
-  /** Input-to-hidden weight [4H, I] (a tensor, or any RecurrentWeight such as a sparse one). */
-  wIh: Tensor | RecurrentWeight;
+  /** Input-to-hidden weight [4H, I]: dense, CSR, or a weight operator (./weight-operator.ts). */
+  wIh: WeightLike;
   /** Hidden-to-hidden weight [4H, H]. */
-  wHh: Tensor | RecurrentWeight;
+  wHh: WeightLike;
   bIh: Tensor;
   bHh: Tensor;
 }
@@ -65,7 +65,7 @@ export function lstmLayer(x: Tensor, weights: LstmWeights, state?: LstmState): L
   x.assertLive();
   if (x.rank !== 3) throw new RangeError(`selfish-rnn: lstmLayer: x must be [T, B, I], got ${shapeString(x.shape)}`);
   const [T, B, I] = x.shape as [number, number, number];
-  const wIh = asRecurrentWeight(weights.wIh), wHh = asRecurrentWeight(weights.wHh);
+  const wIh = weightOperator(weights.wIh), wHh = weightOperator(weights.wHh);
   const G = wHh.rows, H = wHh.cols;
   if (G !== 4 * H) throw new RangeError(`selfish-rnn: lstmLayer: W_hh must be [4H, H], got [${G}, ${H}]`);
   if (wIh.rows !== G || wIh.cols !== I) {
@@ -81,7 +81,7 @@ export function lstmLayer(x: Tensor, weights: LstmWeights, state?: LstmState): L
   const step = (t: number) => t * B * 4; // byte offset of step t's columns in a [R × T·B] matrix
   const slot = (t: number) => t * HB * 4; // byte offset of step t's block in a [T, H, B] array
 
-  // Saved for the backward (freed by it, or below when nothing is recorded).
+  // Saved for the backward: owned by the tape from `record` on.
   const xf = new Tensor([I, N]); //         X, feature-major
   const acts = new Tensor([G, N]); //       W_ih·X, then gate activations i, f, g, o in place
   const yf = new Tensor([H, N]); //         h_t for every step, feature-major
@@ -125,12 +125,7 @@ export function lstmLayer(x: Tensor, weights: LstmWeights, state?: LstmState): L
   if (state) inputs.push(state.h, state.c);
 
   record(output, 'lstm', inputs, (gy, gIn) => {
-    // Freed early if the forward ran in a tidy that ended before this backward: fail loudly.
-    for (const t of saved) t.assertLive();
-    if (N === 0) {
-      for (const t of saved) t.dispose();
-      return; // no step ran: every gradient is zero
-    }
+    if (N === 0) return; // no step ran: every gradient is zero
     const [gx, gWih, gWhh, gbIh, gbHh] = gIn;
     const gh0 = gIn[5] ?? null, gc0 = gIn[6] ?? null;
     const dyf = new Tensor([H, N]);
@@ -186,8 +181,6 @@ export function lstmLayer(x: Tensor, weights: LstmWeights, state?: LstmState): L
       if (gbHh) kernels.axpy(gbHh.ptr, db.ptr, 1, G);
       db.dispose();
     }
-    for (const t of saved) t.dispose();
-  });
-  if (output.node === null) for (const t of saved) t.dispose();
+  }, saved);
   return { output, h: hT, c: cT };
 }
