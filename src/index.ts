@@ -8,6 +8,7 @@ export { memoryStats } from './backend/memory.js';
 export { simdSupported, kernels, loadBuild } from './backend/wasm.js';
 export type { KernelExports } from './backend/wasm.js';
 export { createReference } from './backend/reference.js';
+export { createCellReference, type CellReference } from './backend/reference-cells.js';
 export type { RefMemory, ReferenceKernels } from './backend/reference.js';
 export { registeredOps, opTable } from './ops/registry.js';
 export type { OpInfo } from './ops/registry.js';

@@ -7,30 +7,11 @@ import {
   DenseWeight, Random, Tensor, add, concat, kernels, loadBuild, lstmLayer, matmul, memoryStats, mul, noGrad, reshape,
   sigmoid, slice, tanh, tensor, tidy, type KernelExports, type RecurrentWeight,
 } from '../src/index.js';
-import { clone, maxRelDiff, randomTensor, ref } from './helpers/heap.js';
+import { clone, maxRelDiff, randomTensor, ref, runInBuild } from './helpers/heap.js';
 
 const SIZES = [0, 1, 3, 5, 17];
 
 // ---- kernels vs reference ---------------------------------------------------------------------
-
-/**
- * Runs a kernel of another build (own memory) on copies of `bufs` and returns the buffers after
- * the call: lets the scalar build be checked against the same reference.
- */
-function runInBuild(k: KernelExports, bufs: Float32Array[], call: (ptrs: number[]) => void): Float32Array[] {
-  const base = Math.ceil(k.heap_base() / 16) * 16;
-  const ptrs: number[] = [];
-  let at = base;
-  for (const b of bufs) {
-    ptrs.push(at);
-    at += Math.ceil((b.length * 4) / 16) * 16 + 16;
-  }
-  const need = at - k.memory.buffer.byteLength;
-  if (need > 0) k.memory.grow(Math.ceil(need / 65536));
-  bufs.forEach((b, n) => new Float32Array(k.memory.buffer, ptrs[n]!, b.length).set(b));
-  call(ptrs);
-  return bufs.map((b, n) => new Float32Array(k.memory.buffer, ptrs[n]!, b.length).slice());
-}
 
 const scalarBuild = await loadBuild('scalar');
 
