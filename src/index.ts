@@ -41,6 +41,8 @@ export { Embedding } from './nn/embedding.js';
 export { LSTM } from './nn/lstm.js';
 export type { LSTMForwardOptions, LSTMOutput } from './nn/lstm.js';
 export { lockedDropout, embeddedDropout, dropConnect } from './nn/dropout.js';
+export { DropoutMasks, lockedDropoutNamed, embeddedDropoutNamed, dropConnectNamed } from './nn/dropout-masks.js';
+export { TiedDecoder } from './nn/tied-decoder.js';
 export { activationRegularization, temporalActivationRegularization } from './nn/regularizers.js';
 export { SparseRecurrentWeight, asRecurrent, lookup } from './nn/sparse-weight.js';
 export * from './models/index.js';

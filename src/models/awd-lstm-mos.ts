@@ -18,37 +18,15 @@
 import { add, logSoftmax, mosDecoderNLL, reshape, tanh } from '../ops/index.js';
 import { dropConnect, embeddedDropout, lockedDropout } from '../nn/dropout.js';
 import { Embedding } from '../nn/embedding.js';
-import { constantParam } from '../nn/init.js';
 import { Linear } from '../nn/linear.js';
 import { LSTM } from '../nn/lstm.js';
-import { Module, ModuleList, type Weight } from '../nn/module.js';
+import { Module, ModuleList } from '../nn/module.js';
+import { TiedDecoder } from '../nn/tied-decoder.js';
 import { activationRegularization, temporalActivationRegularization } from '../nn/regularizers.js';
-import { linear } from '../nn/sparse-weight.js';
 import { globalRandom, type Random } from '../random.js';
 import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
 import type { LMConfig } from './configs.js';
-import type { LanguageModel, LMOutput, LMState } from './language-model.js';
-
-/** The output layer whose weight is the encoder's (tied); it owns only its bias. */
-class TiedDecoder extends Module {
-  constructor(private readonly source: Embedding, vocab: number) {
-    super();
-    this.registerWeight('bias', constantParam([vocab], 0));
-  }
-
-  get weight(): Weight {
-    return this.source.weight;
-  }
-
-  get bias(): Tensor {
-    return this.getWeight('bias') as Tensor;
-  }
-
-  /** x [N, E] → logits [N, V]. */
-  forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
-  }
-}
+import { expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
 export class AwdLstmMosModel extends Module implements LanguageModel {
   readonly encoder: Embedding;
@@ -83,7 +61,7 @@ export class AwdLstmMosModel extends Module implements LanguageModel {
     const next: LMState = [];
     let raw = x;
     for (let l = 0; l < c.nlayers; l++) {
-      const r = this.rnns.at(l).forward(x, state ? [state[l]!] : undefined, {
+      const r = this.rnns.at(l).forward(x, state ? [expectState(state[l]!, ['h', 'c'], 'LSTM')] : undefined, {
         recurrentValues: (v) => dropConnect(v, c.wdrop, train, { rng }),
       });
       raw = r.output;

@@ -3,8 +3,10 @@
 
 export interface LMConfig {
   /** 'stacked' = Embedding → multi-layer LSTM → Linear (Zaremba / Selfish stacked LSTM);
-   *  'awd-mos' = AWD-LSTM with a Mixture-of-Softmaxes head (Yang et al. 2018). */
-  kind: 'stacked' | 'awd-mos';
+   *  'awd-mos' = AWD-LSTM with a Mixture-of-Softmaxes head (Yang et al. 2018);
+   *  'rhn' = Recurrent Highway Network (Zilly et al. 2017, Selfish-RNN models.py);
+   *  'onlstm' = ON-LSTM (Shen et al. 2019, official ONLSTM code). */
+  kind: 'stacked' | 'awd-mos' | 'rhn' | 'onlstm';
   /** Vocabulary size; 0 = taken from the corpus. */
   vocab: number;
   emsize: number;
@@ -32,6 +34,10 @@ export interface LMConfig {
   alpha: number;
   /** TAR coefficient β (awd-mos). */
   beta: number;
+  /** Recurrence depth: highway blocks per step (rhn only). */
+  depth?: number;
+  /** Units per master-gate chunk (onlstm only). */
+  chunkSize?: number;
   /** Training defaults that belong to the recipe. */
   batchSize: number;
   bptt: number;
@@ -62,6 +68,19 @@ const CONFIGS: Record<string, LMConfig> = {
   },
 };
 CONFIGS['selfish-lstm'] = { ...CONFIGS['zaremba-large']! };
+// Selfish RHN (official README command, ../shared/reference/selfish-rnn.md §2.2): depth 10, 830
+// units, tied, coupled carry; dropout = output, dropouth = hidden (variational), dropouti = input,
+// dropoute = embedding words.
+CONFIGS['selfish-rhn'] = {
+  kind: 'rhn', vocab: 0, emsize: 830, nhid: 830, nhidlast: 830, nlayers: 1, depth: 10, nExperts: 1, dropout: 0.65, dropouth: 0.25,
+  dropouti: 0.65, dropoute: 0.2, dropoutl: 0, wdrop: 0, tied: true, alpha: 0, beta: 0, batchSize: 20, bptt: 35, lr: 15,
+};
+// Selfish ON-LSTM (official ONLSTM command, §2.3): 400 → 1150 → 1150 → 400, chunks of 10, AWD
+// regularisers, DropConnect 0.45 on the hidden-to-hidden weights; lr 15 is that script's default.
+CONFIGS['selfish-onlstm'] = {
+  kind: 'onlstm', vocab: 0, emsize: 400, nhid: 1150, nhidlast: 400, nlayers: 3, chunkSize: 10, nExperts: 1, dropout: 0.45,
+  dropouth: 0.3, dropouti: 0.5, dropoute: 0.1, dropoutl: 0, wdrop: 0.45, tied: true, alpha: 2, beta: 1, batchSize: 20, bptt: 70, lr: 15,
+};
 
 /** Names accepted by `modelConfig`. */
 export const MODEL_NAMES: readonly string[] = Object.keys(CONFIGS);
@@ -80,6 +99,10 @@ export function modelConfig(name: string, overrides: Partial<LMConfig> = {}): LM
   for (const k of ['emsize', 'nhid', 'nlayers', 'nExperts', 'batchSize', 'bptt'] as const) {
     if (!(Number.isInteger(cfg[k]) && cfg[k] > 0)) throw new RangeError(`selfish-rnn: ${k} must be a positive integer, got ${cfg[k]}`);
   }
+  for (const k of ['depth', 'chunkSize'] as const) {
+    if (k in cfg && !(Number.isInteger(cfg[k]) && cfg[k]! > 0)) throw new RangeError(`selfish-rnn: ${k} must be a positive integer, got ${cfg[k]}`);
+  }
   if (cfg.kind === 'stacked') cfg.nhidlast = cfg.nhid;
+  if (cfg.kind === 'rhn' || cfg.kind === 'onlstm') cfg.nhidlast = cfg.emsize; // tied: the last layer's output feeds the decoder
   return cfg;
 }

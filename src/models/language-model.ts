@@ -1,11 +1,17 @@
 // What every language model in this library offers the trainer, evaluation and generation.
-import type { LstmState } from '../ops/lstm.js';
 import type { Module } from '../nn/module.js';
 import type { IntTensor, Tensor } from '../tensor.js';
 import type { LMConfig } from './configs.js';
 
-/** Recurrent state carried across batches: one {h, c} per LSTM layer (detached). */
-export type LMState = LstmState[];
+/**
+ * One layer's recurrent state, as named tensors: {h, c} for the LSTM and ON-LSTM, {s} for the
+ * RHN. The names are the model family's (see its ModelSpec); code that only carries, saves or
+ * frees the state treats every entry alike.
+ */
+export type LayerState = Record<string, Tensor>;
+
+/** Recurrent state carried across batches: one LayerState per layer (detached). */
+export type LMState = LayerState[];
 
 export interface LMOutput {
   /** The training objective (mean NLL plus the model's regularisers), a scalar. */
@@ -24,4 +30,17 @@ export interface LanguageModel extends Module {
   logProbs(input: IntTensor, state?: LMState): { logProbs: Tensor; state: LMState };
   /** Zero state for batch size B (persistent tensors; dispose them when done). */
   initState(batchSize: number): LMState;
+}
+
+/**
+ * A layer state checked to hold exactly the named tensors a family expects (e.g. ['h', 'c']):
+ * a state from another family (or a corrupted checkpoint) is refused with the names involved.
+ */
+export function expectState<K extends string>(state: LayerState, names: readonly K[], family: string): Record<K, Tensor> {
+  const keys = Object.keys(state);
+  const missing = names.filter((n) => state[n] === undefined);
+  if (missing.length > 0 || keys.length !== names.length) {
+    throw new TypeError(`selfish-rnn: the ${family} layer state must hold {${names.join(', ')}}, got {${keys.join(', ')}}`);
+  }
+  return state as Record<K, Tensor>;
 }

@@ -12,7 +12,7 @@ import { Module } from '../nn/module.js';
 import { globalRandom, type Random } from '../random.js';
 import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
 import type { LMConfig } from './configs.js';
-import type { LanguageModel, LMOutput, LMState } from './language-model.js';
+import { expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
 export class StackedLSTMModel extends Module implements LanguageModel {
   readonly encoder: Embedding;
@@ -39,7 +39,7 @@ export class StackedLSTMModel extends Module implements LanguageModel {
     const p = this.config.dropout;
     const opts = { training: this.training, rng: this.rng };
     const emb = dropout(this.encoder.forward(input), p, opts);
-    const r = this.rnn.forward(emb, state, { betweenLayers: (y) => dropout(y, p, opts) });
+    const r = this.rnn.forward(emb, state?.map((s) => expectState(s, ['h', 'c'], 'LSTM')), { betweenLayers: (y) => dropout(y, p, opts) });
     const out = dropout(r.output, p, opts);
     const [T, B] = input.shape as [number, number];
     return { h: reshape(out, [T * B, this.config.nhid]), state: r.state };

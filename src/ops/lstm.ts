@@ -31,10 +31,10 @@ export interface LstmWeights {
   bHh: Tensor;
 }
 
-export interface LstmState {
+export type LstmState = {
   h: Tensor;
   c: Tensor;
-}
+};
 
 export interface LstmResult {
   /** All hidden states, [T, B, H]. */

@@ -28,10 +28,10 @@ export interface OnLstmWeights {
   bHh: Tensor;
 }
 
-export interface OnLstmState {
+export type OnLstmState = {
   h: Tensor;
   c: Tensor;
-}
+};
 
 export interface OnLstmResult {
   output: Tensor;
