@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import {
-  createModel, IntTensor, memoryStats, modelConfig, ONLSTMModel, Random, RHNModel, tidy, type LMConfig, type LMState, type Tensor,
+  createModel, createSparsity, IntTensor, memoryStats, SGD, modelConfig, ONLSTMModel, Random, RHNModel, tidy, type LMConfig, type LMState, type Tensor,
 } from '../src/index.js';
 
 interface Golden {
@@ -131,6 +131,62 @@ test('evaluation mode: dropout off, and the ON-LSTM hh weights scaled by (1 − 
   a.dispose();
   b.dispose();
 });
+
+// ---- sparse training through the topology engine ------------------------------------------------
+
+const SPARSE_FAMILIES = [
+  {
+    family: 'selfish-rhn', overrides: { vocab: 13, emsize: 6, nhid: 6, depth: 3 },
+    sparse: ['embedding.weight', 'rnns.0.highways.0.W.weight', 'rnns.0.highways.0.R.weight', 'rnns.0.highways.1.R.weight', 'rnns.0.highways.2.R.weight'],
+    gated: 'rnns.0.highways.1.R.weight', gates: ['H', 'T'],
+  },
+  {
+    family: 'selfish-onlstm', overrides: { vocab: 13, emsize: 4, nhid: 6, nlayers: 2, chunkSize: 2 },
+    sparse: ['encoder.weight', 'rnn.cells.0.ih.0.weight', 'rnn.cells.0.hh.weight', 'rnn.cells.1.ih.0.weight', 'rnn.cells.1.hh.weight'],
+    gated: 'rnn.cells.0.hh.weight', gates: ['master_i', 'master_f', 'o', 'g', 'i', 'f'],
+  },
+] as const;
+
+for (const f of SPARSE_FAMILIES) {
+  test(`${f.family}: sparse training through the engine keeps every nnz exactly, gate statistics per ${f.gates.join('/')}`, () => {
+    const model = createModel(f.family, f.overrides, new Random(21));
+    const engine = createSparsity(model, { method: 'selfish', density: 0.45, totalSteps: 60, deathRate: 0.5, seed: 5 });
+    assert.equal(engine.sparseNames(), [...f.sparse], 'the weight matrices are sparse, biases are not');
+    const opt = new SGD(model.parameters(), { lr: 0.5 });
+    engine.attachOptimizer(opt);
+    const counts = engine.nnz();
+    const data = new Random(22);
+    const ids = (n: number) => Array.from({ length: n }, () => data.int(13));
+    let changed = 0, first = NaN, last = NaN;
+    for (let epoch = 1; epoch <= 6; epoch++) {
+      for (let s = 0; s < 10; s++) {
+        const all = ids(6 * 3);
+        const loss = tidy(() => {
+          const out = model.forward(new IntTensor(all.slice(0, 15), [5, 3]), new IntTensor(all.slice(3)), undefined);
+          out.loss.backward();
+          disposeState(out.state);
+          return out.loss.item();
+        });
+        if (Number.isNaN(first)) first = loss;
+        last = loss;
+        opt.step();
+        model.zeroGrad();
+      }
+      const report = engine.endOfEpoch(epoch, epoch * 10)!;
+      for (const t of report.tensors) assert.is(t.nnz, counts.get(t.name), `epoch ${epoch} ${t.name}: nnz kept exactly`);
+      if (report.tensors.some((t) => t.removed > 0)) changed++;
+      const g = report.gates.find((x) => x.name === f.gated)!;
+      assert.ok(g, `gate statistics of ${f.gated}`);
+      assert.equal(g.gates, [...f.gates]);
+      const total = report.tensors.find((t) => t.name === f.gated)!.nnz;
+      assert.is(g.nnz.reduce((a, b) => a + b, 0), total, 'the gates partition the matrix');
+      for (const d of g.density) assert.ok(d >= 0 && d <= 1);
+    }
+    assert.ok(changed >= 5, 'the topology changed at the updates');
+    assert.ok(last < first, `training reduced the loss (${first} → ${last})`);
+    model.dispose();
+  });
+}
 
 test('the model tests free everything they allocate', () => {
   assert.is(memoryStats().liveBytes, 0);

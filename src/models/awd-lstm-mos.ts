@@ -26,6 +26,7 @@ import { activationRegularization, temporalActivationRegularization } from '../n
 import { globalRandom, type Random } from '../random.js';
 import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
 import type { LMConfig } from './configs.js';
+import { lstmGateLayout, type GateLayout } from './gate-layout.js';
 import { expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
 export class AwdLstmMosModel extends Module implements LanguageModel {
@@ -114,5 +115,9 @@ export class AwdLstmMosModel extends Module implements LanguageModel {
       const h = l === c.nlayers - 1 ? c.nhidlast : c.nhid;
       return { h: zeros([batchSize, h], { persistent: true }), c: zeros([batchSize, h], { persistent: true }) };
     });
+  }
+
+  gateLayout(paramName: string, rows: number): GateLayout | null {
+    return lstmGateLayout(paramName, rows);
   }
 }

@@ -15,6 +15,7 @@ export { AwdLstmMosModel } from './awd-lstm-mos.js';
 export { RHNModel } from './rhn.js';
 export { ONLSTMModel } from './onlstm.js';
 export { expectState, type LayerState } from './language-model.js';
+export { gateBlocks, lstmGateLayout, gateLayoutOf, type GateBlock, type GateLayout, type GateLayoutSource } from './gate-layout.js';
 
 /** A model from a configuration object, or from a configuration name plus overrides. */
 export function createModel(config: LMConfig | string, overrides: Partial<LMConfig> = {}, rng: Random = globalRandom): LanguageModel {

@@ -2,6 +2,7 @@
 import type { Module } from '../nn/module.js';
 import type { IntTensor, Tensor } from '../tensor.js';
 import type { LMConfig } from './configs.js';
+import type { GateLayout } from './gate-layout.js';
 
 /**
  * One layer's recurrent state, as named tensors: {h, c} for the LSTM and ON-LSTM, {s} for the
@@ -30,6 +31,8 @@ export interface LanguageModel extends Module {
   logProbs(input: IntTensor, state?: LMState): { logProbs: Tensor; state: LMState };
   /** Zero state for batch size B (persistent tensors; dispose them when done). */
   initState(batchSize: number): LMState;
+  /** Which rows of the weight `paramName` (with `rows` rows) belong to which gate; null if it has no gates. */
+  gateLayout(paramName: string, rows: number): GateLayout | null;
 }
 
 /**

@@ -25,6 +25,7 @@ import { onlstmGateRows } from '../ops/onlstm.js';
 import { globalRandom, type Random } from '../random.js';
 import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
 import type { LMConfig } from './configs.js';
+import { gateBlocks, type GateLayout } from './gate-layout.js';
 import { expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
 /** One ON-LSTM cell's weights: ih (in a one-element list, as PyTorch's nn.Sequential) and hh. */
@@ -120,5 +121,15 @@ export class ONLSTMModel extends Module implements LanguageModel {
 
   initState(batchSize: number): LMState {
     return this.sizes.slice(1).map((h) => ({ h: zeros([batchSize, h], { persistent: true }), c: zeros([batchSize, h], { persistent: true }) }));
+  }
+
+  /** ih and hh of cell k: master input and master forget gates (H/chunk rows each), then o, g, i, f (H rows each). */
+  gateLayout(paramName: string, rows: number): GateLayout | null {
+    const m = /^rnn\.cells\.(\d+)\.(ih\.0|hh)\.weight$/.exec(paramName);
+    const cell = m ? this.rnn.cells.items[Number(m[1])] : undefined;
+    if (cell === undefined) return null;
+    const H = cell.hiddenSize, C = H / cell.chunkSize;
+    if (rows !== onlstmGateRows(H, cell.chunkSize)) return null;
+    return gateBlocks([['master_i', C], ['master_f', C], ['o', H], ['g', H], ['i', H], ['f', H]]);
   }
 }

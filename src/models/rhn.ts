@@ -22,6 +22,7 @@ import { TiedDecoder } from '../nn/tied-decoder.js';
 import { globalRandom, type Random } from '../random.js';
 import { IntTensor, Tensor, tensor, zeros, shapeString } from '../tensor.js';
 import type { LMConfig } from './configs.js';
+import { gateBlocks, type GateLayout } from './gate-layout.js';
 import { expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
 /** One highway block: W (block 0 only) and R, each a Linear to 2H with a bias (PyTorch init). */
@@ -107,5 +108,11 @@ export class RHNModel extends Module implements LanguageModel {
 
   initState(batchSize: number): LMState {
     return this.rnns.items.map((layer) => ({ s: zeros([batchSize, layer.hidden], { persistent: true }) }));
+  }
+
+  /** Every W and R: the H half (rows [0, H)) over the T half (rows [H, 2H)). */
+  gateLayout(paramName: string, rows: number): GateLayout | null {
+    if (!/^rnns\.\d+\.highways\.\d+\.(W|R)\.weight$/.test(paramName) || rows % 2 !== 0) return null;
+    return gateBlocks([['H', rows / 2], ['T', rows / 2]]);
   }
 }

@@ -12,6 +12,7 @@ import { Module } from '../nn/module.js';
 import { globalRandom, type Random } from '../random.js';
 import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
 import type { LMConfig } from './configs.js';
+import { lstmGateLayout, type GateLayout } from './gate-layout.js';
 import { expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
 export class StackedLSTMModel extends Module implements LanguageModel {
@@ -61,5 +62,9 @@ export class StackedLSTMModel extends Module implements LanguageModel {
       h: zeros([batchSize, this.config.nhid], { persistent: true }),
       c: zeros([batchSize, this.config.nhid], { persistent: true }),
     }));
+  }
+
+  gateLayout(paramName: string, rows: number): GateLayout | null {
+    return lstmGateLayout(paramName, rows);
   }
 }
