@@ -26,6 +26,7 @@ import { activationRegularization, temporalActivationRegularization } from '../n
 import { globalRandom, type Random } from '../random.js';
 import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
 import type { LMConfig } from './configs.js';
+import type { ModelSpec } from './model-spec.js';
 import { lstmGateLayout, type GateLayout } from './gate-layout.js';
 import { expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
@@ -121,3 +122,29 @@ export class AwdLstmMosModel extends Module implements LanguageModel {
     return lstmGateLayout(paramName, rows);
   }
 }
+
+// ---- the family ---------------------------------------------------------------------------------
+
+export const awdLstmMosSpec: ModelSpec = {
+  kind: 'awd-mos',
+  title: 'AWD-LSTM-MoS',
+  presets: {
+    // AWD-LSTM-MoS, PTB (MoS README command).
+    'awd-lstm-mos-ptb': {
+      kind: 'awd-mos', vocab: 0, emsize: 280, nhid: 960, nhidlast: 620, nlayers: 3, nExperts: 15, dropout: 0.4, dropouth: 0.225,
+      dropouti: 0.4, dropoute: 0.1, dropoutl: 0.29, wdrop: 0.5, tied: true, alpha: 2, beta: 1, batchSize: 12, bptt: 70, lr: 20,
+    },
+    // AWD-LSTM-MoS, WikiText-2 (MoS README command).
+    'awd-lstm-mos-wt2': {
+      kind: 'awd-mos', vocab: 0, emsize: 300, nhid: 1150, nhidlast: 650, nlayers: 3, nExperts: 15, dropout: 0.4, dropouth: 0.2,
+      dropouti: 0.55, dropoute: 0.1, dropoutl: 0.29, wdrop: 0.5, tied: true, alpha: 2, beta: 1, batchSize: 15, bptt: 70, lr: 15,
+    },
+  },
+  create: (config, rng) => new AwdLstmMosModel(config, rng),
+  stateNames: ['h', 'c'],
+  describe: (c) => `AWD-LSTM-MoS, ${c.nExperts} experts, ${c.nlayers} layers × ${c.nhid} (last ${c.nhidlast}), emsize ${c.emsize}, tied`,
+  training: { randomBptt: true, testBatchSize: 1 },
+  // The MoS repository wraps each LSTM in WeightDrop (rnns.{l}.module.weight_hh_l0_raw); the export
+  // uses the plain nn.LSTM names, which its model loads once WeightDrop is applied after loading.
+  tiedAliases: () => [['decoder.weight', 'encoder.weight']],
+};

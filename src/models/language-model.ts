@@ -1,6 +1,6 @@
 // What every language model in this library offers the trainer, evaluation and generation.
 import type { Module } from '../nn/module.js';
-import type { IntTensor, Tensor } from '../tensor.js';
+import { keep, type IntTensor, type Tensor } from '../tensor.js';
 import type { LMConfig } from './configs.js';
 import type { GateLayout } from './gate-layout.js';
 
@@ -46,4 +46,19 @@ export function expectState<K extends string>(state: LayerState, names: readonly
     throw new TypeError(`selfish-rnn: the ${family} layer state must hold {${names.join(', ')}}, got {${keys.join(', ')}}`);
   }
   return state as Record<K, Tensor>;
+}
+
+/** Every tensor of a state, layer by layer, in name order within a layer. */
+export function stateTensors(state: LMState): [name: string, tensor: Tensor][] {
+  return state.flatMap((layer, l) => Object.keys(layer).sort().map((n): [string, Tensor] => [`${l}.${n}`, layer[n]!]));
+}
+
+/** The state with every tensor moved out of the enclosing `tidy` scopes (kept alive). */
+export function keepState(state: LMState): LMState {
+  return state.map((layer) => Object.fromEntries(Object.entries(layer).map(([n, t]) => [n, keep(t)])));
+}
+
+/** Frees every tensor of a state (null / undefined: nothing to do). */
+export function disposeState(state: LMState | null | undefined): void {
+  for (const layer of state ?? []) for (const t of Object.values(layer)) t.dispose();
 }

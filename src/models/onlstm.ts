@@ -25,6 +25,7 @@ import { onlstmGateRows } from '../ops/onlstm.js';
 import { globalRandom, type Random } from '../random.js';
 import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
 import type { LMConfig } from './configs.js';
+import type { ModelSpec } from './model-spec.js';
 import { gateBlocks, type GateLayout } from './gate-layout.js';
 import { expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
@@ -133,3 +134,26 @@ export class ONLSTMModel extends Module implements LanguageModel {
     return gateBlocks([['master_i', C], ['master_f', C], ['o', H], ['g', H], ['i', H], ['f', H]]);
   }
 }
+
+// ---- the family ---------------------------------------------------------------------------------
+
+export const onlstmSpec: ModelSpec = {
+  kind: 'onlstm',
+  title: 'ON-LSTM',
+  presets: {
+    // Selfish ON-LSTM (official ONLSTM command, ../shared/reference/selfish-rnn.md §2.3): 400 →
+    // 1150 → 1150 → 400, chunks of 10, AWD regularisers, DropConnect 0.45 on hh; lr 15 is that
+    // script's default (the original ON-LSTM uses 30); batch 20, bptt 70 (random, AWD-style).
+    'selfish-onlstm': {
+      kind: 'onlstm', vocab: 0, emsize: 400, nhid: 1150, nhidlast: 400, nlayers: 3, chunkSize: 10, nExperts: 1, dropout: 0.45,
+      dropouth: 0.3, dropouti: 0.5, dropoute: 0.1, dropoutl: 0, wdrop: 0.45, tied: true, alpha: 2, beta: 1, batchSize: 20, bptt: 70, lr: 15,
+    },
+  },
+  create: (config, rng) => new ONLSTMModel(config, rng),
+  normalize: (c) => { c.nhidlast = c.emsize; },
+  stateNames: ['h', 'c'],
+  describe: (c) => `ON-LSTM, ${c.nlayers} layers ${[c.emsize, ...Array(c.nlayers - 1).fill(c.nhid), c.emsize].join(' → ')}, chunk ${c.chunkSize ?? 10}, tied`,
+  // The official script evaluates validation with batch 10 and test with batch 1.
+  training: { randomBptt: true, testBatchSize: 1 },
+  tiedAliases: () => [['decoder.weight', 'encoder.weight']],
+};

@@ -22,6 +22,7 @@ import { TiedDecoder } from '../nn/tied-decoder.js';
 import { globalRandom, type Random } from '../random.js';
 import { IntTensor, Tensor, tensor, zeros, shapeString } from '../tensor.js';
 import type { LMConfig } from './configs.js';
+import type { ModelSpec } from './model-spec.js';
 import { gateBlocks, type GateLayout } from './gate-layout.js';
 import { expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
@@ -116,3 +117,24 @@ export class RHNModel extends Module implements LanguageModel {
     return gateBlocks([['H', rows / 2], ['T', rows / 2]]);
   }
 }
+
+// ---- the family ---------------------------------------------------------------------------------
+
+export const rhnSpec: ModelSpec = {
+  kind: 'rhn',
+  title: 'RHN',
+  presets: {
+    // Selfish RHN (official README command, ../shared/reference/selfish-rnn.md §2.2): depth 10,
+    // 830 units, tied, coupled carry; dropout = output, dropouth = hidden (variational),
+    // dropouti = input, dropoute = embedding words; lr 15, bptt 35, batch 20.
+    'selfish-rhn': {
+      kind: 'rhn', vocab: 0, emsize: 830, nhid: 830, nhidlast: 830, nlayers: 1, depth: 10, nExperts: 1, dropout: 0.65, dropouth: 0.25,
+      dropouti: 0.65, dropoute: 0.2, dropoutl: 0, wdrop: 0, tied: true, alpha: 0, beta: 0, batchSize: 20, bptt: 35, lr: 15,
+    },
+  },
+  create: (config, rng) => new RHNModel(config, rng),
+  normalize: (c) => { c.nhidlast = c.emsize; },
+  stateNames: ['s'],
+  describe: (c) => `RHN, ${c.nlayers} layer${c.nlayers > 1 ? 's' : ''} × ${c.nhid}, recurrence depth ${c.depth ?? 10}, emsize ${c.emsize}, tied, coupled carry`,
+  tiedAliases: () => [['fc1.weight', 'embedding.weight']],
+};

@@ -66,16 +66,25 @@ export function modelGateStats(model: Module): GateStats[] {
   return gateStatsAll(model.namedWeights(), gateLayoutOf(model));
 }
 
-/** Gate densities pooled over all LSTM matrices: [i, f, g, o]. */
-export function pooledGateDensity(allStats: readonly GateStats[]): [number, number, number, number] | null {
-  const stats = allStats.filter((s) => s.gates.join() === 'i,f,g,o');
+/**
+ * Gate densities pooled over every gated matrix, by gate name in layout order (LSTM: i, f, g, o;
+ * RHN: H, T; ON-LSTM: master_i, master_f, o, g, i, f), or null when the model has no gates.
+ */
+export function pooledGateDensity(stats: readonly GateStats[]): Record<string, number> | null {
   if (stats.length === 0) return null;
-  const nnz = [0, 0, 0, 0], size = [0, 0, 0, 0];
+  const nnz = new Map<string, number>(), size = new Map<string, number>();
   for (const s of stats) {
-    for (let g = 0; g < 4; g++) {
-      nnz[g] += s.nnz[g]!;
-      size[g] += s.density[g]! > 0 ? s.nnz[g]! / s.density[g]! : 0;
-    }
+    s.gates.forEach((g, k) => {
+      nnz.set(g, (nnz.get(g) ?? 0) + s.nnz[k]!);
+      size.set(g, (size.get(g) ?? 0) + (s.density[k]! > 0 ? s.nnz[k]! / s.density[k]! : 0));
+    });
   }
-  return nnz.map((n, g) => (size[g] === 0 ? 0 : n / size[g]!)) as [number, number, number, number];
+  return Object.fromEntries([...nnz].map(([g, n]) => [g, size.get(g)! === 0 ? 0 : n / size.get(g)!]));
+}
+
+/** Older checkpoints stored the pooled LSTM gate densities as an [i, f, g, o] array. */
+export function gateRecord(g: Record<string, number> | readonly number[] | null | undefined): Record<string, number> | null {
+  if (g === null || g === undefined) return null;
+  if (Array.isArray(g)) return g.length === 4 ? { i: g[0]!, f: g[1]!, g: g[2]!, o: g[3]! } : null;
+  return g as Record<string, number>;
 }
