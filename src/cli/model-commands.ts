@@ -144,11 +144,12 @@ export async function infoCommand(a: Args, io: CliIO): Promise<number> {
   } else {
     row('state', `saved after epoch ${m.summary.epoch} (step ${grouped(m.summary.step)}), valid ppl ${m.summary.valLoss === null ? 'n/a' : ppl(Math.exp(m.summary.valLoss))}`);
   }
-  lines.push('', `${'weight'.padEnd(24)} ${'shape'.padEnd(13)} ${'exist'.padStart(11)} ${'density'.padStart(8)}   gate densities`);
+  const nameWidth = Math.max(24, ...weights.map((w) => w.name.length));
+  lines.push('', `${'weight'.padEnd(nameWidth)} ${'shape'.padEnd(13)} ${'exist'.padStart(11)} ${'density'.padStart(8)}   gate densities`);
   const gateOf = new Map(gates.map((g) => [g.name, g]));
   for (const w of weights) {
     const g = gateOf.get(w.name);
-    lines.push(`${w.name.padEnd(24)} ${w.shape.join('×').padEnd(13)} ${grouped(w.nnz).padStart(11)} ${w.density.toFixed(3).padStart(8)}   ${g ? g.density.map((d, k) => `${g.gates[k]} ${d.toFixed(3)}`).join(' / ') : ''}${w.sparse ? '' : g ? '' : '(dense)'}`);
+    lines.push(`${w.name.padEnd(nameWidth)} ${w.shape.join('×').padEnd(13)} ${grouped(w.nnz).padStart(11)} ${w.density.toFixed(3).padStart(8)}   ${g ? g.density.map((d, k) => `${g.gates[k]} ${d.toFixed(3)}`).join(' / ') : ''}${w.sparse ? '' : g ? '' : '(dense)'}`);
   }
   io.stdout.write(lines.join('\n') + '\n');
   return 0;
