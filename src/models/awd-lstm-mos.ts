@@ -28,7 +28,7 @@ import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
 import type { LMConfig } from './configs.js';
 import type { ModelSpec } from './model-spec.js';
 import { lstmGateLayout, type GateLayout } from './gate-layout.js';
-import { expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
+import { checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
 export class AwdLstmMosModel extends Module implements LanguageModel {
   readonly encoder: Embedding;
@@ -41,8 +41,7 @@ export class AwdLstmMosModel extends Module implements LanguageModel {
   constructor(readonly config: LMConfig, rng: Random = globalRandom) {
     super();
     const c = config;
-    if (c.vocab <= 0) throw new RangeError('selfish-rnn: the model needs config.vocab > 0 (set it from the corpus vocabulary)');
-    if (!c.tied) throw new RangeError('selfish-rnn: awd-mos models are built with tied encoder/decoder weights (tied: true)');
+    checkModelConfig(c, 'awd-mos', { tied: true });
     this.rng = rng;
     this.encoder = this.registerModule('encoder', new Embedding(c.vocab, c.emsize, { initRange: 0.1, rng }));
     const sizes = Array.from({ length: c.nlayers }, (_, l) => (l === c.nlayers - 1 ? c.nhidlast : c.nhid));

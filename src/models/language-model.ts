@@ -62,3 +62,9 @@ export function keepState(state: LMState): LMState {
 export function disposeState(state: LMState | null | undefined): void {
   for (const layer of state ?? []) for (const t of Object.values(layer)) t.dispose();
 }
+
+/** The checks every family's constructor makes: a vocabulary size, and tied weights when the family needs them. */
+export function checkModelConfig(config: LMConfig, family: string, opts: { tied?: boolean } = {}): void {
+  if (config.vocab <= 0) throw new RangeError('selfish-rnn: the model needs config.vocab > 0 (set it from the corpus vocabulary)');
+  if (opts.tied && !config.tied) throw new RangeError(`selfish-rnn: ${family} models are built with tied embedding/decoder weights (tied: true)`);
+}

@@ -27,7 +27,7 @@ import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
 import type { LMConfig } from './configs.js';
 import type { ModelSpec } from './model-spec.js';
 import { gateBlocks, type GateLayout } from './gate-layout.js';
-import { expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
+import { checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
 /** One ON-LSTM cell's weights: ih (in a one-element list, as PyTorch's nn.Sequential) and hh. */
 class ONLSTMCell extends Module {
@@ -64,8 +64,7 @@ export class ONLSTMModel extends Module implements LanguageModel {
   constructor(readonly config: LMConfig, rng: Random = globalRandom) {
     super();
     const c = config;
-    if (c.vocab <= 0) throw new RangeError('selfish-rnn: the model needs config.vocab > 0 (set it from the corpus vocabulary)');
-    if (!c.tied) throw new RangeError('selfish-rnn: onlstm models are built with tied encoder/decoder weights (tied: true)');
+    checkModelConfig(c, 'onlstm', { tied: true });
     this.rng = rng;
     this.masks = new DropoutMasks(rng);
     this.sizes = [c.emsize, ...Array(c.nlayers - 1).fill(c.nhid), c.emsize];

@@ -24,7 +24,7 @@ import { IntTensor, Tensor, tensor, zeros, shapeString } from '../tensor.js';
 import type { LMConfig } from './configs.js';
 import type { ModelSpec } from './model-spec.js';
 import { gateBlocks, type GateLayout } from './gate-layout.js';
-import { expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
+import { checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
 /** One highway block: W (block 0 only) and R, each a Linear to 2H with a bias (PyTorch init). */
 class HighwayBlock extends Module {
@@ -65,8 +65,7 @@ export class RHNModel extends Module implements LanguageModel {
   constructor(readonly config: LMConfig, rng: Random = globalRandom) {
     super();
     const c = config;
-    if (c.vocab <= 0) throw new RangeError('selfish-rnn: the model needs config.vocab > 0 (set it from the corpus vocabulary)');
-    if (!c.tied) throw new RangeError('selfish-rnn: rhn models are built with tied embedding/decoder weights (tied: true)');
+    checkModelConfig(c, 'rhn', { tied: true });
     const depth = c.depth ?? 10;
     this.rng = rng;
     this.masks = new DropoutMasks(rng);

@@ -14,7 +14,7 @@ import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
 import type { LMConfig } from './configs.js';
 import type { ModelSpec } from './model-spec.js';
 import { lstmGateLayout, type GateLayout } from './gate-layout.js';
-import { expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
+import { checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
 export class StackedLSTMModel extends Module implements LanguageModel {
   readonly encoder: Embedding;
@@ -24,7 +24,7 @@ export class StackedLSTMModel extends Module implements LanguageModel {
 
   constructor(readonly config: LMConfig, rng: Random = globalRandom) {
     super();
-    if (config.vocab <= 0) throw new RangeError('selfish-rnn: the model needs config.vocab > 0 (set it from the corpus vocabulary)');
+    checkModelConfig(config, 'stacked');
     this.rng = rng;
     this.encoder = this.registerModule('encoder', new Embedding(config.vocab, config.emsize, { initRange: 0.1, rng }));
     this.rnn = this.registerModule('rnn', new LSTM(config.emsize, config.nhid, config.nlayers, { rng }));

@@ -13,10 +13,10 @@
 // kernel (assembly/lstm.ts), and the backward does the same in reverse: one gate-backward kernel
 // and one W_hhᵀ product per step, then dW_ih, dW_hh, dX and the bias gradient as single
 // products/reductions over all T·B columns.
-import { heap } from '../backend/memory.js';
 import { kernels } from '../backend/wasm.js';
 import { record } from '../autograd/engine.js';
 import { Tensor, shapeString } from '../tensor.js';
+import { addTransposed, biasGrads, checkArgShape, inputGrad, recurrentWeightGrad } from './recurrent-common.js';
 import { registerOp } from './registry.js';
 import { weightOperator, type WeightLike } from './weight-operator.js';
 
@@ -45,20 +45,7 @@ export interface LstmResult {
   c: Tensor;
 }
 
-function checkShape(t: Tensor, shape: number[], what: string): void {
-  t.assertLive();
-  if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new RangeError(`selfish-rnn: lstmLayer: ${what} must have shape ${shapeString(shape)}, got ${shapeString(t.shape)}`);
-  }
-}
-
-/** Transposes the [rows × cols] matrix at `src` and adds it into the [cols × rows] tensor `dst`. */
-function addTransposed(dst: Tensor, src: number, rows: number, cols: number): void {
-  const t = new Tensor([cols, rows]);
-  kernels.transpose(t.ptr, src, rows, cols);
-  kernels.axpy(dst.ptr, t.ptr, 1, t.size);
-  t.dispose();
-}
+const checkShape = (t: Tensor, shape: number[], what: string) => checkArgShape('lstmLayer', t, shape, what);
 
 /** Runs one LSTM layer over x [T, B, I] from state (default zeros). */
 export function lstmLayer(x: Tensor, weights: LstmWeights, state?: LstmState): LstmResult {
@@ -153,34 +140,9 @@ export function lstmLayer(x: Tensor, weights: LstmWeights, state?: LstmState): L
 
     // Whole-sequence products over all T·B columns.
     if (gWih) wIh.backwardWeight(gWih.ptr, dPre.ptr, xf.ptr, N);
-    if (gWhh) {
-      // H_prev [H × T·B]: column block t holds h_{t-1}, i.e. Y shifted right by one step, h0 first.
-      const hPrev = new Tensor([H, N]);
-      const f = heap.f32();
-      for (let r = 0; r < H; r++) {
-        const dst = (hPrev.ptr >>> 2) + r * N;
-        f.copyWithin(dst, (h0f.ptr >>> 2) + r * B, (h0f.ptr >>> 2) + (r + 1) * B);
-        if (T > 1) f.copyWithin(dst + B, (yf.ptr >>> 2) + r * N, (yf.ptr >>> 2) + r * N + N - B);
-      }
-      wHh.backwardWeight(gWhh.ptr, dPre.ptr, hPrev.ptr, N);
-      hPrev.dispose();
-    }
-    if (gx) {
-      const dxf = new Tensor([I, N]);
-      wIh.beginBackward?.();
-      wIh.backwardInput(dxf.ptr, dPre.ptr, N, 0);
-      wIh.endBackward?.();
-      addTransposed(gx, dxf.ptr, I, N);
-      dxf.dispose();
-    }
-    if (gbIh || gbHh) {
-      const db = new Tensor([G]);
-      kernels.fill(db.ptr, 0, G);
-      kernels.lstm_bias_backward(db.ptr, dPre.ptr, G, N);
-      if (gbIh) kernels.axpy(gbIh.ptr, db.ptr, 1, G);
-      if (gbHh) kernels.axpy(gbHh.ptr, db.ptr, 1, G);
-      db.dispose();
-    }
+    if (gWhh) recurrentWeightGrad(wHh, gWhh, dPre.ptr, yf, h0f, H, B, T);
+    if (gx) inputGrad(wIh, gx, dPre.ptr, I, N);
+    biasGrads([gbIh, gbHh], dPre.ptr, G, N);
   }, saved);
   return { output, h: hT, c: cT };
 }

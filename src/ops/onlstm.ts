@@ -10,10 +10,10 @@
 // The same shape as the LSTM layer (src/ops/lstm.ts): feature-major internals, one input product
 // over all T·B columns, per step one recurrent product over B columns plus one fused kernel, and
 // in the backward one kernel and one hhᵀ product per step, then whole-sequence weight products.
-import { heap } from '../backend/memory.js';
 import { kernels } from '../backend/wasm.js';
 import { record } from '../autograd/engine.js';
 import { Tensor, shapeString } from '../tensor.js';
+import { addTransposed, biasGrads, checkArgShape, inputGrad, recurrentWeightGrad } from './recurrent-common.js';
 import { registerOp } from './registry.js';
 import { weightOperator, type WeightLike } from './weight-operator.js';
 
@@ -39,20 +39,7 @@ export interface OnLstmResult {
   c: Tensor;
 }
 
-function checkShape(t: Tensor, shape: number[], what: string): void {
-  t.assertLive();
-  if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new RangeError(`selfish-rnn: onlstmLayer: ${what} must have shape ${shapeString(shape)}, got ${shapeString(t.shape)}`);
-  }
-}
-
-/** Transposes the [rows × cols] matrix at `src` and adds it into the [cols × rows] tensor `dst`. */
-function addTransposed(dst: Tensor, src: number, rows: number, cols: number): void {
-  const t = new Tensor([cols, rows], { persistent: true });
-  kernels.transpose(t.ptr, src, rows, cols);
-  kernels.axpy(dst.ptr, t.ptr, 1, t.size);
-  t.dispose();
-}
+const checkShape = (t: Tensor, shape: number[], what: string) => checkArgShape('onlstmLayer', t, shape, what);
 
 /** Number of gate rows of an ON-LSTM weight with H units in chunks of `chunkSize`. */
 export function onlstmGateRows(H: number, chunkSize: number): number {
@@ -150,36 +137,10 @@ export function onlstmLayer(x: Tensor, weights: OnLstmWeights, chunkSize: number
     if (gc0) addTransposed(gc0, dc.ptr, H, B);
     for (const t of [dyf, dgate, dc, dhRec]) t.dispose();
 
-    const dPre = acts;
-    if (gIh) ih.backwardWeight(gIh.ptr, dPre.ptr, xf.ptr, N);
-    if (gHh) {
-      // H_prev [H × T·B]: column block t holds h_{t-1}, i.e. Y shifted right by one step, h0 first.
-      const hPrev = new Tensor([H, N], { persistent: true });
-      const f = heap.f32();
-      for (let r = 0; r < H; r++) {
-        const dst = (hPrev.ptr >>> 2) + r * N;
-        f.copyWithin(dst, (h0f.ptr >>> 2) + r * B, (h0f.ptr >>> 2) + (r + 1) * B);
-        if (T > 1) f.copyWithin(dst + B, (yf.ptr >>> 2) + r * N, (yf.ptr >>> 2) + r * N + N - B);
-      }
-      hh.backwardWeight(gHh.ptr, dPre.ptr, hPrev.ptr, N);
-      hPrev.dispose();
-    }
-    if (gx) {
-      const dxf = new Tensor([I, N], { persistent: true });
-      ih.beginBackward?.();
-      ih.backwardInput(dxf.ptr, dPre.ptr, N, 0);
-      ih.endBackward?.();
-      addTransposed(gx, dxf.ptr, I, N);
-      dxf.dispose();
-    }
-    if (gbIh || gbHh) {
-      const db = new Tensor([G], { persistent: true });
-      kernels.fill(db.ptr, 0, G);
-      kernels.lstm_bias_backward(db.ptr, dPre.ptr, G, N);
-      if (gbIh) kernels.axpy(gbIh.ptr, db.ptr, 1, G);
-      if (gbHh) kernels.axpy(gbHh.ptr, db.ptr, 1, G);
-      db.dispose();
-    }
+    if (gIh) ih.backwardWeight(gIh.ptr, acts.ptr, xf.ptr, N);
+    if (gHh) recurrentWeightGrad(hh, gHh, acts.ptr, yf, h0f, H, B, T);
+    if (gx) inputGrad(ih, gx, acts.ptr, I, N);
+    biasGrads([gbIh, gbHh], acts.ptr, G, N);
   }, [xf, acts, yf, cells, tanhC, h0f]);
   return { output, h: hT, c: cT };
 }

@@ -15,6 +15,7 @@
 import { kernels } from '../backend/wasm.js';
 import { record } from '../autograd/engine.js';
 import { Tensor, shapeString } from '../tensor.js';
+import { addTransposed, checkArgShape, inputGrad } from './recurrent-common.js';
 import { registerOp } from './registry.js';
 import { weightOperator, type WeightLike } from './weight-operator.js';
 
@@ -36,20 +37,7 @@ export interface RhnResult {
   s: Tensor;
 }
 
-function checkShape(t: Tensor, shape: number[], what: string): void {
-  t.assertLive();
-  if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new RangeError(`selfish-rnn: rhnLayer: ${what} must have shape ${shapeString(shape)}, got ${shapeString(t.shape)}`);
-  }
-}
-
-/** Transposes the [rows × cols] matrix at `src` and adds it into the [cols × rows] tensor `dst`. */
-function addTransposed(dst: Tensor, src: number, rows: number, cols: number): void {
-  const t = new Tensor([cols, rows], { persistent: true });
-  kernels.transpose(t.ptr, src, rows, cols);
-  kernels.axpy(dst.ptr, t.ptr, 1, t.size);
-  t.dispose();
-}
+const checkShape = (t: Tensor, shape: number[], what: string) => checkArgShape('rhnLayer', t, shape, what);
 
 /**
  * Runs one RHN layer over x [T, B, I] from state s0 (default zeros). `mask` [B, H] is the
@@ -159,14 +147,7 @@ export function rhnLayer(x: Tensor, weights: RhnWeights, s0?: Tensor, mask?: Ten
     smAll.dispose();
     if (gW) W.backwardWeight(gW.ptr, acts.ptr, xf.ptr, N);
     if (gbW) kernels.lstm_bias_backward(gbW.ptr, acts.ptr, G, N);
-    if (gx) {
-      const dxf = new Tensor([I, N], { persistent: true });
-      W.beginBackward?.();
-      W.backwardInput(dxf.ptr, acts.ptr, N, 0);
-      W.endBackward?.();
-      addTransposed(gx, dxf.ptr, I, N);
-      dxf.dispose();
-    }
+    if (gx) inputGrad(W, gx, acts.ptr, I, N);
   }, [xf, acts, maskF]);
   return { output, s: sT };
 }
