@@ -24,11 +24,11 @@ import { Module, ModuleList } from '../nn/module.js';
 import { TiedDecoder } from '../nn/tied-decoder.js';
 import { activationRegularization, temporalActivationRegularization } from '../nn/regularizers.js';
 import { globalRandom, type Random } from '../random.js';
-import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
+import { IntTensor, Tensor, zeros } from '../tensor.js';
 import type { LMConfig } from './configs.js';
 import type { ModelSpec } from './model-spec.js';
 import { lstmGateLayout, type GateLayout } from './gate-layout.js';
-import { checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
+import { checkForwardArgs, checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
 export class AwdLstmMosModel extends Module implements LanguageModel {
   readonly encoder: Embedding;
@@ -53,9 +53,7 @@ export class AwdLstmMosModel extends Module implements LanguageModel {
 
   private run(input: IntTensor, state?: LMState) {
     const c = this.config;
-    if (input.shape.length !== 2) throw new RangeError(`selfish-rnn: the model expects input ids [T, B], got ${shapeString(input.shape)}`);
-    if (state !== undefined && state.length !== c.nlayers) throw new RangeError(`selfish-rnn: ${state.length} states for ${c.nlayers} layers`);
-    const [T, B] = input.shape as [number, number];
+    const [T, B] = checkForwardArgs(input, state, c.nlayers);
     const train = this.training, rng = this.rng;
     let x = embeddedDropout(() => this.encoder.forward(input), input, c.vocab, c.dropoute, train, rng);
     x = lockedDropout(x, c.dropouti, train, rng);

@@ -68,3 +68,10 @@ export function checkModelConfig(config: LMConfig, family: string, opts: { tied?
   if (config.vocab <= 0) throw new RangeError('selfish-rnn: the model needs config.vocab > 0 (set it from the corpus vocabulary)');
   if (opts.tied && !config.tied) throw new RangeError(`selfish-rnn: ${family} models are built with tied embedding/decoder weights (tied: true)`);
 }
+
+/** Checks a forward call's arguments: ids [T, B] and, if given, one layer state per layer. Returns [T, B]. */
+export function checkForwardArgs(input: IntTensor, state: LMState | undefined, nlayers: number): [number, number] {
+  if (input.shape.length !== 2) throw new RangeError(`selfish-rnn: the model expects input ids [T, B], got [${input.shape.join(', ')}]`);
+  if (state !== undefined && state.length !== nlayers) throw new RangeError(`selfish-rnn: ${state.length} states for ${nlayers} layers`);
+  return input.shape as [number, number];
+}

@@ -23,11 +23,11 @@ import { asRecurrent } from '../nn/sparse-weight.js';
 import { TiedDecoder } from '../nn/tied-decoder.js';
 import { onlstmGateRows } from '../ops/onlstm.js';
 import { globalRandom, type Random } from '../random.js';
-import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
+import { IntTensor, Tensor, zeros } from '../tensor.js';
 import type { LMConfig } from './configs.js';
 import type { ModelSpec } from './model-spec.js';
 import { gateBlocks, type GateLayout } from './gate-layout.js';
-import { checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
+import { checkForwardArgs, checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
 /** One ON-LSTM cell's weights: ih (in a one-element list, as PyTorch's nn.Sequential) and hh. */
 class ONLSTMCell extends Module {
@@ -75,9 +75,7 @@ export class ONLSTMModel extends Module implements LanguageModel {
 
   private run(input: IntTensor, state?: LMState) {
     const c = this.config;
-    if (input.shape.length !== 2) throw new RangeError(`selfish-rnn: the model expects input ids [T, B], got ${shapeString(input.shape)}`);
-    if (state !== undefined && state.length !== c.nlayers) throw new RangeError(`selfish-rnn: ${state.length} states for ${c.nlayers} layers`);
-    const [T, B] = input.shape as [number, number];
+    const [T, B] = checkForwardArgs(input, state, c.nlayers);
     const train = this.training;
     let x = embeddedDropoutNamed(this.encoder.forward(input), input, c.vocab, c.dropoute, train, this.masks);
     x = lockedDropoutNamed(x, c.dropouti, train, this.masks, 'input');

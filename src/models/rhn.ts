@@ -20,11 +20,11 @@ import { Linear } from '../nn/linear.js';
 import { Module, ModuleList } from '../nn/module.js';
 import { TiedDecoder } from '../nn/tied-decoder.js';
 import { globalRandom, type Random } from '../random.js';
-import { IntTensor, Tensor, tensor, zeros, shapeString } from '../tensor.js';
+import { IntTensor, Tensor, tensor, zeros } from '../tensor.js';
 import type { LMConfig } from './configs.js';
 import type { ModelSpec } from './model-spec.js';
 import { gateBlocks, type GateLayout } from './gate-layout.js';
-import { checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
+import { checkForwardArgs, checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
 /** One highway block: W (block 0 only) and R, each a Linear to 2H with a bias (PyTorch init). */
 class HighwayBlock extends Module {
@@ -78,9 +78,7 @@ export class RHNModel extends Module implements LanguageModel {
 
   private hidden(input: IntTensor, state?: LMState): { h: Tensor; state: LMState } {
     const c = this.config;
-    if (input.shape.length !== 2) throw new RangeError(`selfish-rnn: the model expects input ids [T, B], got ${shapeString(input.shape)}`);
-    if (state !== undefined && state.length !== c.nlayers) throw new RangeError(`selfish-rnn: ${state.length} states for ${c.nlayers} layers`);
-    const [T, B] = input.shape as [number, number];
+    const [T, B] = checkForwardArgs(input, state, c.nlayers);
     const train = this.training;
     let x = embeddedDropoutNamed(this.embedding.forward(input), input, c.vocab, c.dropoute, train, this.masks);
     x = lockedDropoutNamed(x, c.dropouti, train, this.masks, 'input');
