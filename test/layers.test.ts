@@ -3,19 +3,12 @@
 // takes part in an import cycle (type-only imports excepted: they vanish at run time).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT, sources } from './helpers/sources.js';
 
-const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
+const SRC = join(ROOT, 'src/');
 
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) return f === 'generated' ? [] : sources(p);
-    return p.endsWith('.ts') ? [p] : [];
-  });
-}
 
 /** file → the source files it imports at run time (relative imports, type-only ones left out). */
 function importGraph(): Map<string, string[]> {

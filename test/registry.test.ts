@@ -3,20 +3,12 @@
 // checkpoints, export, info and the CLI read the specs.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT, sources } from './helpers/sources.js';
 import { createModel, MODEL_NAMES, memoryStats, modelConfig, modelSpec, modelSpecs, Random, tidy, IntTensor, disposeState, type LMConfig } from '../src/index.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((f) => {
-    const p = join(dir, f);
-    if (statSync(p).isDirectory()) return f === 'generated' ? [] : sources(p);
-    return p.endsWith('.ts') ? [p] : [];
-  });
-}
 
 /** A tiny configuration of a family (every size small), for constructing one of its models. */
 function tinyConfig(kind: string): LMConfig {
