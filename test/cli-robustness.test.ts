@@ -50,7 +50,7 @@ test('input errors exit 2 with a plain message, at once', () => {
     [['train', ...tiny({ nlayers: '100000000' })], /this model cannot fit/],
     [['train', ...tiny(), '--lr', '1', '--lr', '2'], /--lr was given 2 times \(1, 2\); give it once/],
     [['train', ...tiny(), '--data', corpus], /--data was given 2 times/],
-    [['train', ...tiny({ sparse: '', density: '1e-9' })], /--density 1e-9 leaves no weight in the smallest LSTM matrix/],
+    [['train', ...tiny({ sparse: '', density: '1e-9' })], /--density 1e-9 leaves no weight in the smallest recurrent matrix/],
     [['train', ...tiny({ data: join(tmp, 'binary.bin') })], /is not a text file: it holds a NUL byte/],
     [['train', ...tiny({ data: join(tmp, 'utf16.txt') })], /is UTF-16 text/],
     [['train', ...tiny({ data: join(tmp, 'latin1.txt') })], /is not valid UTF-8 \(bad byte near offset 3\)/],

@@ -25,7 +25,7 @@ test('the plot renders, in bounded size, for any values (no endless tick loop, n
   for (const a of NASTY) {
     for (const b of NASTY) {
       const epochs: PlotEpoch[] = [{ epoch: 1, trainPpl: a, valPpl: b }, { epoch: 2, trainPpl: b, valPpl: a, switched: true }];
-      const svg = renderTrainingPlot(epochs, [{ epoch: 0, density: a, gates: [a, b, a, b] }, { epoch: a, density: b, gates: null }]);
+      const svg = renderTrainingPlot(epochs, [{ epoch: 0, density: a, gates: { i: a, f: b, g: a, o: b } }, { epoch: a, density: b, gates: null }]);
       assert.ok(svg.length < 20_000, `size ${svg.length} for ${a}, ${b}`);
       assert.not.match(svg, /NaN|Infinity/, `no NaN/Infinity drawn for ${a}, ${b}`);
       assert.match(svg, /<\/svg>\n$/);
@@ -85,7 +85,10 @@ test('the memory estimate refuses what cannot fit, at once, and is a lower bound
   // Lower bound: a real step of a small model uses at least the estimate.
   const full = loadDefaultCorpus({ maxVocab: 500 });
   const corpus: Corpus = { vocab: full.vocab, train: full.train.slice(0, 3000), valid: full.valid.slice(0, 500), test: full.test.slice(0, 500) };
-  for (const opts of [{ model: 'zaremba-small', lm: { emsize: 32, nhid: 48 } }, { model: 'awd-lstm-mos-ptb', lm: { emsize: 12, nhid: 16, nhidlast: 12, nExperts: 3 } }]) {
+  for (const opts of [
+    { model: 'zaremba-small', lm: { emsize: 32, nhid: 48 } }, { model: 'awd-lstm-mos-ptb', lm: { emsize: 12, nhid: 16, nhidlast: 12, nExperts: 3 } },
+    { model: 'selfish-rhn', lm: { emsize: 16, nhid: 16, nhidlast: 16, depth: 3 } }, { model: 'selfish-onlstm', lm: { emsize: 16, nhid: 20, nhidlast: 16, chunkSize: 4 } },
+  ]) {
     const config = resolveTrainConfig({ ...opts, batchSize: 10, bptt: 12, evalBatchSize: 10, testBatchSize: 10, epochs: 1 }, corpus.vocab.size);
     const live0 = memoryStats().liveBytes;
     const trainer = await Trainer.create({ config, corpus, maxSteps: 2 });

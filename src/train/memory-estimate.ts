@@ -17,7 +17,27 @@ export interface MemoryEstimate {
   bytes: number;
 }
 
-type Shape = Pick<TrainConfig['lm'], 'kind' | 'emsize' | 'nhid' | 'nhidlast' | 'nlayers' | 'nExperts' | 'tied'>;
+type Shape = Pick<TrainConfig['lm'], 'kind' | 'emsize' | 'nhid' | 'nhidlast' | 'nlayers' | 'nExperts' | 'tied' | 'depth'>;
+
+/**
+ * Recurrent weights of one layer (input width `inp`, `h` units) and the activations per unit and
+ * time step a backward pass keeps, by model family. Families not listed get a bound every gated
+ * recurrent layer meets (one h × (inp + h) matrix).
+ */
+function layerCost(lm: Shape): { weights: (inp: number, h: number) => number; activations: number } {
+  switch (lm.kind) {
+    case 'stacked':
+    case 'awd-mos':
+    case 'onlstm': // 4 gates plus the master gates: at least the LSTM's
+      return { weights: (inp, h) => 4 * h * (inp + h), activations: 6 };
+    case 'rhn': {
+      const depth = lm.depth ?? 1;
+      return { weights: (inp, h) => 2 * h * inp + depth * 2 * h * h, activations: 2 * depth };
+    }
+    default:
+      return { weights: (inp, h) => h * (inp + h), activations: 2 };
+  }
+}
 
 /**
  * The estimate for `config` with a vocabulary of `vocab` words. Plain float arithmetic: absurd
@@ -31,14 +51,15 @@ export function estimateTrainingMemory(
   const mos = lm.kind === 'awd-mos';
   let lstm = 0, hiddenSum = 0;
   // Per-layer sizes; computed in closed form so nlayers = 10^8 costs nothing.
-  const hid = lm.nhid, last = mos ? lm.nhidlast : lm.nhid;
+  const hid = lm.nhid;
+  const last = lm.kind === 'awd-mos' || lm.kind === 'onlstm' ? lm.nhidlast : lm.kind === 'stacked' || lm.kind === 'rhn' ? lm.nhid : Math.min(lm.nhid, lm.nhidlast || lm.nhid);
+  const cost = layerCost(lm);
   if (L >= 1) {
-    const first = (inp: number, h: number) => 4 * h * (inp + h) + 8 * h;
     if (L === 1) {
-      lstm = first(E, last);
+      lstm = cost.weights(E, last);
       hiddenSum = last;
     } else {
-      lstm = first(E, hid) + (L - 2) * first(hid, hid) + first(hid, last);
+      lstm = cost.weights(E, hid) + (L - 2) * cost.weights(hid, hid) + cost.weights(hid, last);
       hiddenSum = (L - 1) * hid + last;
     }
   }
@@ -53,8 +74,8 @@ export function estimateTrainingMemory(
   const weights = 2 * (embedding + decoder + config.density * lstm) + 3 * Math.max(embedding, decoder);
   // Logits of one batch and their gradient (MoS: one softmax per expert).
   const logits = 2 * T * B * K * V;
-  // Per layer and time step: 4 gates, the cell and the hidden state, kept for backward.
-  const activations = T * B * 6 * hiddenSum;
+  // Per layer and time step: gates, cell and hidden state (LSTM), kept for backward.
+  const activations = T * B * cost.activations * hiddenSum;
   return { parameters, bytes: 4 * (weights + logits + activations) };
 }
 
