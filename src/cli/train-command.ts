@@ -174,10 +174,9 @@ function loadCorpus(spec: Parameters<typeof corpusFor>[0]): Corpus {
 function checkDensityLeavesWeights(config: TrainConfig): void {
   if (!isSparseRun(config)) return;
   const lm = config.lm;
-  // Every family's recurrent matrices have at least `hidden` rows (LSTMs: 4 × hidden) and
-  // min(emsize, hidden) columns.
+  // Every family's recurrent matrices have at least `hidden` rows and min(emsize, hidden) columns.
   const hidden = Math.min(lm.nhid, lm.nhidlast > 0 ? lm.nhidlast : lm.nhid);
-  const smallest = (lm.kind === 'stacked' || lm.kind === 'awd-mos' ? 4 : 1) * hidden * Math.min(lm.emsize, lm.nhid, hidden);
+  const smallest = hidden * Math.min(lm.emsize, lm.nhid, hidden);
   if (config.density * smallest < 1) {
     throw new UsageError(`--density ${config.density} leaves no weight in the smallest recurrent matrix (${grouped(smallest)} weights × ${config.density} < 1); give --density ${(1 / smallest).toPrecision(2)} or more`);
   }

@@ -17,27 +17,16 @@ export interface MemoryEstimate {
   bytes: number;
 }
 
-type Shape = Pick<TrainConfig['lm'], 'kind' | 'emsize' | 'nhid' | 'nhidlast' | 'nlayers' | 'nExperts' | 'tied' | 'depth'>;
+type Shape = Pick<TrainConfig['lm'], 'emsize' | 'nhid' | 'nhidlast' | 'nlayers' | 'nExperts' | 'tied'>;
 
 /**
- * Recurrent weights of one layer (input width `inp`, `h` units) and the activations per unit and
- * time step a backward pass keeps, by model family. Families not listed get a bound every gated
- * recurrent layer meets (one h × (inp + h) matrix).
+ * Recurrent weights of one layer (input width `inp`, `h` units): a bound every model family meets
+ * (at least one h × (inp + h) gate matrix; LSTMs have four). Families are not named outside their
+ * own files (src/models/registry.ts), so the bound stays generic.
  */
-function layerCost(lm: Shape): { weights: (inp: number, h: number) => number; activations: number } {
-  switch (lm.kind) {
-    case 'stacked':
-    case 'awd-mos':
-    case 'onlstm': // 4 gates plus the master gates: at least the LSTM's
-      return { weights: (inp, h) => 4 * h * (inp + h), activations: 6 };
-    case 'rhn': {
-      const depth = lm.depth ?? 1;
-      return { weights: (inp, h) => 2 * h * inp + depth * 2 * h * h, activations: 2 * depth };
-    }
-    default:
-      return { weights: (inp, h) => h * (inp + h), activations: 2 };
-  }
-}
+const layerWeights = (inp: number, h: number): number => h * (inp + h);
+/** Activations per unit and time step kept for the backward pass (at least the state and one gate). */
+const ACTIVATIONS_PER_UNIT = 2;
 
 /**
  * The estimate for `config` with a vocabulary of `vocab` words. Plain float arithmetic: absurd
@@ -48,34 +37,34 @@ export function estimateTrainingMemory(
   vocab: number,
 ): MemoryEstimate {
   const lm = config.lm, V = Math.max(vocab, 1), E = lm.emsize, L = lm.nlayers;
-  const mos = lm.kind === 'awd-mos';
   let lstm = 0, hiddenSum = 0;
   // Per-layer sizes; computed in closed form so nlayers = 10^8 costs nothing.
   const hid = lm.nhid;
-  const last = lm.kind === 'awd-mos' || lm.kind === 'onlstm' ? lm.nhidlast : lm.kind === 'stacked' || lm.kind === 'rhn' ? lm.nhid : Math.min(lm.nhid, lm.nhidlast || lm.nhid);
-  const cost = layerCost(lm);
+  const last = Math.min(lm.nhid, lm.nhidlast > 0 ? lm.nhidlast : lm.nhid);
   if (L >= 1) {
     if (L === 1) {
-      lstm = cost.weights(E, last);
+      lstm = layerWeights(E, last);
       hiddenSum = last;
     } else {
-      lstm = cost.weights(E, hid) + (L - 2) * cost.weights(hid, hid) + cost.weights(hid, last);
+      lstm = layerWeights(E, hid) + (L - 2) * layerWeights(hid, hid) + layerWeights(hid, last);
       hiddenSum = (L - 1) * hid + last;
     }
   }
   const embedding = V * E;
-  const decoder = mos ? V + last * lm.nExperts + last * lm.nExperts * E + lm.nExperts * E : (lm.tied ? 0 : last * V) + V;
+  // Output layer: V biases, and V × last weights unless tied; a mixture of K softmaxes adds its
+  // K × E latent projection.
+  const K = Math.max(1, lm.nExperts);
+  const decoder = (lm.tied ? 0 : last * V) + V + (K > 1 ? last * K * E : 0);
   const parameters = embedding + lstm + decoder;
   const T = config.bptt, B = Math.max(config.batchSize, config.evalBatchSize, config.testBatchSize);
-  const K = mos ? lm.nExperts : 1;
   // Weights + gradients: embedding and decoder dense, LSTM matrices at the density.
   // Measured: a step holds about three more copies of the embedding (or decoder) matrix: its dense
   // gradient before accumulation and the optimizer update's temporaries.
   const weights = 2 * (embedding + decoder + config.density * lstm) + 3 * Math.max(embedding, decoder);
   // Logits of one batch and their gradient (MoS: one softmax per expert).
   const logits = 2 * T * B * K * V;
-  // Per layer and time step: gates, cell and hidden state (LSTM), kept for backward.
-  const activations = T * B * cost.activations * hiddenSum;
+  // Per layer and time step, kept for backward.
+  const activations = T * B * ACTIVATIONS_PER_UNIT * hiddenSum;
   return { parameters, bytes: 4 * (weights + logits + activations) };
 }
 
