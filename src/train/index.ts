@@ -23,3 +23,4 @@ export type { SparsityFactory, SparsityProvider } from './sparsity-factory.js';
 export { ReduceLROnPlateau } from './plateau.js';
 export { weightSummaries, modelGateStats, maskedDensity, pooledGateDensity, replaceWeight, weightSlot, sparseValues } from './weights.js';
 export type { WeightSummary } from './weights.js';
+export { yieldToEventLoop } from './event-loop.js';

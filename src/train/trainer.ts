@@ -37,6 +37,7 @@ import {
   LM_CHECKPOINT_KIND, LM_CHECKPOINT_VERSION, type LMCheckpoint, type LMCheckpointMeta,
 } from './checkpoint.js';
 import { disposeState, evaluate, type EvalResult } from './evaluate.js';
+import { yieldToEventLoop } from './event-loop.js';
 import { ReduceLROnPlateau, type PlateauState } from './plateau.js';
 import { renderTrainingPlot, type PlotDensity } from './plot.js';
 import { memoryStore, RUN_FILES, type RunStore } from './run-store.js';
@@ -185,11 +186,6 @@ export class TrainingDivergedError extends Error {
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now()) / 1000;
-const yieldToEventLoop = (): Promise<void> => new Promise((r) => {
-  const immediate = (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate;
-  if (immediate) immediate(r);
-  else setTimeout(r, 0);
-});
 
 export class Trainer {
   readonly config: TrainConfig;
