@@ -66,7 +66,7 @@ async function train(o) {
     events: {
       onStep: (s) => {
         const t = performance.now();
-        if (t - lastPost < 50 && s.batch !== s.batches) return; // at most ~20 updates a second
+        if (t - lastPost < 50 && s.batch !== s.batches && s.step !== o.maxSteps) return; // at most ~20 updates a second
         lastPost = t;
         post({ type: 'step', step: s, gates: gates(trainer.model) });
         if (o.sampleEvery > 0 && s.step % o.sampleEvery === 0) post({ type: 'sample', step: s.step, text: textSample(trainer.model, corpus.vocab, s.step) });
