@@ -3,7 +3,8 @@
 // the page's worker, and the test checks that the loss falls, that the SIMD kernels (and threads,
 // where the page offers them) are in use, that generation works, and that checkpoints cross
 // between page and Node with the same weights, perplexity and samples, both ways (one saved in
-// the page is read in Node; one written by the CLI is loaded in the page).
+// the page is read in Node; one written by the CLI is loaded in the page, and resumed there to the
+// same weights as the CLI's own --resume).
 //
 // The browser: $SELFISH_RNN_CHROMIUM, else Debian's /usr/bin/chromium (apt-get install chromium;
 // .ci/run installs it), chromium-browser or google-chrome. Where none is found the test says so
@@ -132,6 +133,16 @@ if (!browserPath || !playwright) {
         assert.equal(loaded.fingerprint, expected, 'the page reads the CLI checkpoint with the same weights');
         assert.ok(loaded.valid && Number.isFinite(loaded.valid.ppl), 'the page evaluates the CLI checkpoint on the built-in corpus');
         assert.ok(loaded.sample.split(/\s+/).length >= 10);
+
+        // Resumed to step 10 in the page and by the CLI: the same weights, bit for bit.
+        const resumed = await page.evaluate(() => (window as any).selfishDemo.resume({ maxSteps: 10, sampleEvery: 0 }));
+        assert.is(resumed.steps, 10);
+        const pageWeights = (await page.evaluate(() => (window as any).selfishDemo.save())).fingerprint;
+        const cont = spawnSync(process.execPath, [join(root, 'build', 'src', 'cli', 'main.js'), 'train', '--resume', dir, '--max-steps', '10'], { encoding: 'utf8', timeout: 120_000 });
+        assert.is(cont.status, 0, cont.stderr);
+        const cliResumed = modelFromCheckpoint(decodeLMCheckpoint(new Uint8Array(readFileSync(join(dir, 'last.ckpt'))), 'cli checkpoint'), 'cli checkpoint');
+        assert.equal(pageWeights, fingerprint(cliResumed.model), 'resumed in the page = resumed by the CLI');
+        cliResumed.model.dispose();
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -7,7 +7,6 @@ const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'modu
 
 const state = { ready: null, steps: [], epochs: [], gates: [], samples: [], running: false, lastCheckpoint: null };
 const waiting = new Map(); // request type → { resolve, reject }
-const replyTo = { done: 'train', checkpoint: 'save', loaded: 'load', generated: 'generate', text: 'text' };
 
 function request(type, msg = {}, transfer = []) {
   if (waiting.has(type)) return Promise.reject(new Error(`a '${type}' request is already running`));
@@ -68,6 +67,7 @@ worker.onmessage = ({ data: m }) => {
     }
     case 'done':
       running(false);
+      settle('resume', m.result);
       status(`${m.result.status}: ${m.result.steps} steps, validation ppl ${fmt(m.result.valPpl)}, test ppl ${fmt(m.result.testPpl)}`);
       settle('train', m.result);
       break;
@@ -79,6 +79,7 @@ worker.onmessage = ({ data: m }) => {
       status(`loaded ${m.name}: ${m.role} checkpoint, ${m.config.lm.nlayers}×${m.config.lm.nhid} LSTM, ${m.config.method} at density ${m.summary.density.toFixed(3)}, epoch ${m.summary.epoch}, step ${m.summary.step}` +
         (m.valid ? `; validation ppl ${m.valid.ppl.toFixed(1)} on ${m.valid.tokens} tokens` : ''));
       $('generate').disabled = false;
+      $('resume').disabled = m.role !== 'last';
       if (m.gates) { state.gates = [{ step: m.summary.step, gates: m.gates }]; draw(); }
       settle('load', m);
       break;
@@ -88,7 +89,7 @@ worker.onmessage = ({ data: m }) => {
       break;
     case 'error':
       status(m.message, true);
-      if (m.request === 'train') running(false);
+      if (m.request === 'train' || m.request === 'resume') running(false);
       settle(m.request, undefined, new Error(m.message));
       break;
   }
@@ -105,6 +106,7 @@ function status(text, error = false) {
 function running(on) {
   state.running = on;
   $('train').disabled = on;
+  $('resume').disabled = true;
   $('stop').disabled = !on;
   $('save').disabled = false;
   $('generate').disabled = false;
@@ -169,6 +171,11 @@ window.selfishDemo = {
     running(true);
     return request('train', { options: { ...formOptions(), ...options } });
   },
+  /** Continues a loaded last.ckpt (options: maxSteps); resolves with the TrainResult. */
+  resume(options = {}) {
+    running(true);
+    return request('resume', { options: { maxSteps: 0, sampleEvery: 200, ...options } });
+  },
   stop() { worker.postMessage({ type: 'stop' }); },
   /** The checkpoint of the current run (bytes), the weights' CRCs and optionally a validation loss. */
   save({ evaluate = false } = {}) { return request('save', { evaluate }); },
@@ -185,6 +192,7 @@ window.selfishDemo = {
 const report = (p) => p.catch((e) => status(e.message, true));
 $('train').onclick = () => report(window.selfishDemo.train());
 $('stop').onclick = () => window.selfishDemo.stop();
+$('resume').onclick = () => report(window.selfishDemo.resume({ maxSteps: Number($('maxSteps').value) }));
 $('generate').onclick = () => report(window.selfishDemo.generate());
 $('save').onclick = () => report(window.selfishDemo.save().then(({ bytes }) => {
   const a = document.createElement('a');

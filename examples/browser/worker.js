@@ -12,6 +12,7 @@ const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 /** What is loaded now: a trainer (training or trained), or a model read from a checkpoint. */
 let current = null; // { trainer?, model, vocab, config, corpus }
 let userText = null; // { name, text } of a dropped file
+let loadedLast = null; // { ckpt, corpus } of a loaded 'last' checkpoint, for resume
 const corpusCache = new Map();
 
 async function corpusFor(spec) {
@@ -60,9 +61,15 @@ async function train(o) {
     method: o.method, density: o.method === 'dense' ? 1 : o.density, updateEvery: o.updateEvery,
     epochs: o.epochs, batchSize: o.batchSize, bptt: o.bptt, seed: o.seed,
   }, corpus.vocab.size);
+  await runTrainer({ config, corpus, store: memoryStore(), maxSteps: o.maxSteps || undefined }, o);
+}
+
+/** Creates the trainer (new or resumed), streams its progress to the page and runs it. */
+async function runTrainer(opts, o) {
+  const { corpus } = opts;
   let lastPost = 0;
   const trainer = await Trainer.create({
-    config, corpus, store: memoryStore(), maxSteps: o.maxSteps || undefined,
+    ...opts,
     events: {
       onStep: (s) => {
         const t = performance.now();
@@ -75,11 +82,20 @@ async function train(o) {
       onEval: (split, done, total) => post({ type: 'eval', split, done, total }),
     },
   });
-  current = { trainer, model: trainer.model, vocab: corpus.vocab, config, corpus };
-  post({ type: 'start', info: { parameters: weightSummaries(trainer.model).reduce((a, w) => a + w.nnz, 0), vocab: corpus.vocab.size, trainTokens: corpus.train.length }, gates: gates(trainer.model) });
+  current = { trainer, model: trainer.model, vocab: corpus.vocab, config: trainer.config, corpus };
+  post({ type: 'start', info: { parameters: weightSummaries(trainer.model).reduce((a, w) => a + w.nnz, 0), vocab: corpus.vocab.size, trainTokens: corpus.train.length, resumed: opts.resume !== undefined }, gates: gates(trainer.model) });
   const result = await trainer.run();
   post({ type: 'sample', step: result.steps, text: textSample(trainer.model, corpus.vocab, result.steps) });
   post({ type: 'done', result: { ...result, history: undefined } });
+}
+
+/** Continues the 'last' checkpoint loaded last (same corpus needed), to its epochs or `maxSteps`. */
+async function resume(o) {
+  if (!loadedLast) throw new Error('load a last.ckpt (a run saved mid-training) to resume it');
+  const { ckpt, corpus } = loadedLast;
+  if (!corpus) throw new Error(`the checkpoint was trained on ${ckpt.meta.config.data.path ?? 'another corpus'}: drop that text file on the page first, then load the checkpoint again`);
+  drop();
+  await runTrainer({ corpus, store: memoryStore(), resume: ckpt, maxSteps: o.maxSteps || undefined }, o);
 }
 
 async function load(bytes, name) {
@@ -88,6 +104,7 @@ async function load(bytes, name) {
   drop();
   current = { model, vocab, config, corpus: null };
   const corpus = await corpusFor(config.data).catch(() => null);
+  loadedLast = ckpt.meta.role === 'last' ? { ckpt, corpus: corpus && corpus.vocab.size === vocab.size ? corpus : null } : null;
   let valid = null;
   if (corpus && corpus.vocab.size === vocab.size) {
     current.corpus = corpus;
@@ -117,6 +134,7 @@ async function save(withEval) {
 self.onmessage = async ({ data: m }) => {
   try {
     if (m.type === 'train') await train(m.options);
+    else if (m.type === 'resume') await resume(m.options);
     else if (m.type === 'stop') current?.trainer?.requestStop('stopped from the page');
     else if (m.type === 'save') await save(m.evaluate === true);
     else if (m.type === 'load') await load(m.bytes, m.name);
