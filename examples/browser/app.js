@@ -44,7 +44,7 @@ worker.onmessage = ({ data: m }) => {
       const s = m.step;
       state.steps.push({ step: s.step, ppl: s.ppl, nll: s.nll, tokensPerSecond: s.tokensPerSecond });
       if (m.gates) state.gates.push({ step: s.step, gates: m.gates });
-      $('speed').textContent = `epoch ${s.epoch + 1}, batch ${s.batch}/${s.batches}, step ${s.step}: train ppl ${s.ppl.toFixed(1)}, ${Math.round(s.tokensPerSecond).toLocaleString()} tokens/s, lr ${s.lr}`;
+      $('speed').textContent = `epoch ${s.epoch}, batch ${s.batch}/${s.batches}, step ${s.step}: train ppl ${s.ppl.toFixed(1)}, ${Math.round(s.tokensPerSecond).toLocaleString()} tokens/s, lr ${s.lr}`;
       draw();
       break;
     }
@@ -66,6 +66,9 @@ worker.onmessage = ({ data: m }) => {
       break;
     }
     case 'done':
+      // A run stopped inside an epoch still reports the current model's validation perplexity.
+      if (m.result.valPpl != null && !state.epochs.some((r) => r.step === m.result.steps)) state.epochs.push({ step: m.result.steps, valPpl: m.result.valPpl });
+      draw();
       running(false);
       settle('resume', m.result);
       status(`${m.result.status}: ${m.result.steps} steps, validation ppl ${fmt(m.result.valPpl)}, test ppl ${fmt(m.result.testPpl)}`);
@@ -149,7 +152,10 @@ function draw() {
     { color: COLORS[0], points: state.steps.map((s) => [s.step, s.ppl]) },
     { color: COLORS[1], points: state.epochs.map((r) => [r.step, r.valPpl]), dots: true },
   ], { log: true });
-  chart($('gates'), [0, 1, 2, 3].map((g) => ({ color: COLORS[g], points: state.gates.map((p) => [p.step, p.gates[g]]) })), { yMin: 0, yMax: 1 });
+  // Gate densities move by a few hundredths: scale to their range (at least ±0.02 around it).
+  const all = state.gates.flatMap((p) => p.gates);
+  const lo = Math.min(...all), hi = Math.max(...all), mid = (lo + hi) / 2, half = Math.max((hi - lo) / 2 + 0.005, 0.02);
+  chart($('gates'), [0, 1, 2, 3].map((g) => ({ color: COLORS[g], points: state.gates.map((p) => [p.step, p.gates[g]]) })), { yMin: mid - half, yMax: mid + half });
 }
 
 // ---- the promise API (buttons and tests) ----------------------------------------------------
