@@ -158,4 +158,32 @@ test('bad files: clear errors before anything is written', () => {
   assert.match(wrongVocab.err, /embedding has 357 rows but the corpus vocabulary has 10000 words/);
 });
 
+test('fuzz: damaged files fail with a selfish-rnn error, never a crash or a silent import', () => {
+  // Deterministic byte damage (xorshift), in the header and in the data.
+  let x = 0x9e3779b9;
+  const rand = () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 2 ** 32; };
+  const headerSize = new DataView(fileBytes.buffer, fileBytes.byteOffset).getUint32(0, true);
+  let failed = 0, imported = 0;
+  for (let k = 0; k < 300; k++) {
+    const bytes = fileBytes.slice();
+    const inHeader = k % 2 === 0;
+    for (let f = 0; f < 1 + Math.floor(rand() * 3); f++) {
+      const at = inHeader ? Math.floor(rand() * (8 + headerSize)) : 8 + headerSize + Math.floor(rand() * (bytes.length - 8 - headerSize));
+      bytes[at] = Math.floor(rand() * 256);
+    }
+    const cut = k % 7 === 0 ? bytes.subarray(0, Math.floor(rand() * bytes.length)) : bytes;
+    try {
+      const r = importSafetensors(cut, { vocab: corpus.vocab, source: 'fuzz' });
+      decodeLMCheckpoint(r.checkpoint); // what it wrote is a valid checkpoint
+      imported++;
+    } catch (e) {
+      assert.instance(e, Error);
+      assert.match((e as Error).message, /^selfish-rnn: /, `unexpected error: ${(e as Error).stack}`);
+      failed++;
+    }
+  }
+  console.log(`  300 damaged files: ${failed} refused with a message, ${imported} still valid (damage in float values or padding)`);
+  assert.ok(failed > 100);
+});
+
 test.run();
