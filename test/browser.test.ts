@@ -4,7 +4,8 @@
 // where the page offers them) are in use, that generation works, and that checkpoints cross
 // between page and Node with the same weights, perplexity and samples, both ways (one saved in
 // the page is read in Node; one written by the CLI is loaded in the page, and resumed there to the
-// same weights as the CLI's own --resume).
+// same weights as the CLI's own --resume; a PyTorch model imported with the CLI samples the same
+// text in the page as in Node).
 //
 // The browser: $SELFISH_RNN_CHROMIUM, else Debian's /usr/bin/chromium (apt-get install chromium;
 // .ci/run installs it), chromium-browser or google-chrome. Where none is found the test says so
@@ -146,6 +147,26 @@ if (!browserPath || !playwright) {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+      // A PyTorch model imported by the CLI (test/fixtures/import, see import.test.ts) loads and samples in the page.
+      const imported = join(profile, 'imported.ckpt');
+      const imp = spawnSync(process.execPath, [join(root, 'build', 'src', 'cli', 'main.js'), 'import', join(root, 'test', 'fixtures', 'import', 'stacked-lstm.safetensors'),
+        '--data', join(root, 'test', 'fixtures', 'import'), '--out', imported], { encoding: 'utf8', timeout: 120_000 });
+      assert.is(imp.status, 0, imp.stderr);
+      const importedBytes = readFileSync(imported);
+      const fromImport = modelFromCheckpoint(decodeLMCheckpoint(new Uint8Array(importedBytes), 'imported'), 'imported');
+      const importedWeights = fingerprint(fromImport.model);
+      const importedSample = formatSample(sample(fromImport.model, fromImport.vocab, { words: 40, seed: 1 }));
+      fromImport.model.dispose();
+      const loadedImport = await page.evaluate((b64) => {
+        const bin = atob(b64);
+        const u8 = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+        return (window as any).selfishDemo.load(u8, 'imported.ckpt');
+      }, importedBytes.toString('base64'));
+      assert.is(loadedImport.role, 'model');
+      assert.equal(loadedImport.fingerprint, importedWeights);
+      assert.is(loadedImport.sample, importedSample, 'the same sample in the page and in Node');
+
       assert.equal(errors, [], 'no errors in the page');
     } finally {
       await context.close();
