@@ -7,7 +7,7 @@
 // same weights as the CLI's own --resume; a PyTorch model imported with the CLI samples the same
 // text in the page as in Node).
 //
-// The browser: $SELFISH_RNN_CHROMIUM, else Debian's /usr/bin/chromium (apt-get install chromium;
+// The browser: $SELFISH_RNN_CHROMIUM (then only that), else Debian's /usr/bin/chromium (apt-get install chromium;
 // .ci/run installs it), chromium-browser or google-chrome. Where none is found the test says so
 // and passes, except under CI=true, where a missing browser is a failure.
 import { test } from 'uvu';
@@ -23,7 +23,8 @@ import {
 } from '../src/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const CANDIDATES = [process.env.SELFISH_RNN_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'].filter((p): p is string => !!p);
+// SELFISH_RNN_CHROMIUM, when set, is the only candidate (set it to a missing path to see the skip).
+const CANDIDATES = process.env.SELFISH_RNN_CHROMIUM ? [process.env.SELFISH_RNN_CHROMIUM] : ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const VOCAB = 2000;
 
