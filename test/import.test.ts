@@ -45,7 +45,7 @@ test('selfish-rnn import + eval: the official-architecture model has PyTorch\'s 
   const out = join(tmp, 'official.ckpt');
   const imp = run(['import', join(fixtures, 'stacked-lstm.safetensors'), '--model', 'zaremba-small', '--data', fixtures, '--out', out]);
   assert.is(imp.status, 0, imp.err);
-  assert.match(imp.out, /2×24 LSTM, embedding 16\), vocabulary 357/);
+  assert.match(imp.out, /model zaremba-small \(stacked LSTM, 2 layers × 24, emsize 16\), vocabulary 357/);
   assert.match(imp.out, /6 of 11 weights stored as CSR \(topology from their zeros\)/);
   const ev = run(['eval', out, '--split', 'test', '--batch-size', '10', '--bptt', '20', '--json']);
   assert.is(ev.status, 0, ev.err);
@@ -141,7 +141,7 @@ test('bad files: clear errors before anything is written', () => {
   expectError(encodeSafetensors({ ...tensors, 'rnn.extra': tensors['decoder.bias']! }), /unexpected \[rnn\.extra\]/);
   expectError(encodeSafetensors({ ...tensors, 'decoder.bias.mask': { dtype: 'BOOL', shape: tensors['decoder.bias']!.shape, data: new Uint8Array(corpus.vocab.size).fill(1) } }), /biases are dense/);
   expectError(encodeSafetensors({ ...tensors, 'rnn.bias_ih_l0': { dtype: 'F32', shape: [5], data: new Float32Array(5) } }), /'rnn\.bias_ih_l0' is \[5\] but the model needs \[96\]/);
-  expectError(encodeSafetensors({ 'fc.weight': tensors['decoder.weight']! }), /has no tensor 'encoder\.weight'/);
+  expectError(encodeSafetensors({ 'fc.weight': tensors['decoder.weight']! }), /is not a state_dict of a family the import reads \(stacked LSTM, AWD-LSTM-MoS\); its tensors: fc\.weight/);
   const nan = new Float32Array(tensors['decoder.bias']!.data as Float32Array);
   nan[3] = NaN;
   expectError(encodeSafetensors({ ...tensors, 'decoder.bias': { ...tensors['decoder.bias']!, data: nan } }), /non-finite value \(NaN\) at flat index 3/);

@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Args, Argv } from 'yargs';
 import { readFileBytes, writeFileAtomic } from '../io/atomic-file.js';
-import { MODEL_NAMES } from '../models/index.js';
+import { MODEL_NAMES, modelSpec } from '../models/index.js';
 import { corpusFor } from '../train/files.js';
 import { importSafetensors } from '../train/import.js';
 import { bytes, grouped, int, str, UsageError } from './format.js';
@@ -44,7 +44,7 @@ export async function importCommand(a: Args, io: CliIO): Promise<number> {
   const sparse = r.weights.filter((w) => w.topology !== 'dense');
   const lines = [
     `imported ${file}`,
-    `  model ${c.model} (${c.lm.kind === 'stacked' ? `${c.lm.nlayers}×${c.lm.nhid} LSTM, embedding ${c.lm.emsize}` : `AWD-LSTM-MoS ${c.lm.emsize}→${c.lm.nhid}→${c.lm.nhidlast}, ${c.lm.nlayers} layers, ${c.lm.nExperts} experts`}), vocabulary ${grouped(c.lm.vocab)}`,
+    `  model ${c.model} (${modelSpec(c.lm.kind).describe(c.lm)}), vocabulary ${grouped(c.lm.vocab)}`,
     `  ${sparse.length} of ${r.weights.length} weights stored as CSR (${sparse.some((w) => w.topology === 'mask') ? 'topology from .mask tensors' : 'topology from their zeros'}${sparse.length ? '' : ': none has a zero'}), density ${r.density.toFixed(4)} over the maskable weights`,
     ...(r.renamed.length ? [`  renamed ${r.renamed.length} tensors (${r.renamed.slice(0, 2).map(([f, t]) => `${f} → ${t}`).join(', ')}${r.renamed.length > 2 ? ', …' : ''})`] : []),
     ...(r.ignored.length ? [`  ignored ${r.ignored.join(', ')}`] : []),

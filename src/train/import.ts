@@ -4,10 +4,9 @@
 // Accepted files:
 //   - our own export (names as in ./export.ts, `<name>.mask` BOOL tensors, config and vocabulary
 //     in the metadata, so no corpus is needed);
-//   - an official model's `model.state_dict()`: the Selfish-RNN stacked LSTM (encoder.weight,
-//     rnn.weight_ih_l0, …, decoder.weight, decoder.bias) or an AWD-LSTM-MoS (rnns.{l}.…, prior,
-//     latent.0, decoder.bias; `.module.` of WeightDrop and `_raw` of its raw weights are dropped,
-//     as is DataParallel's `module.` prefix). Masked weights are dense with zeros, as the
+//   - an official model's `model.state_dict()`, of any family whose ModelSpec reads sizes off a
+//     state_dict (`sizesFromStateDict`: the stacked LSTM and AWD-LSTM-MoS); `.module.` of
+//     WeightDrop and `_raw` of its raw weights are dropped, as is DataParallel's `module.` prefix. Masked weights are dense with zeros, as the
 //     official code keeps them after applying its masks, or come with `<name>.mask` tensors
 //     (weights where the mask is 0 are dropped, whatever their value).
 // Every weight the official rule makes sparse (names without "bias") becomes CSR over its mask
@@ -18,7 +17,7 @@ import { UNK } from '../data/tokenize.js';
 import { Vocabulary } from '../data/vocab.js';
 import { putCSR, type CheckpointTensor } from '../io/checkpoint-format.js';
 import { decodeSafetensors, type DecodedSafetensor } from '../io/safetensors.js';
-import { createModel, modelConfig, MODEL_NAMES, type LMConfig } from '../models/index.js';
+import { createModel, modelConfig, modelSpec, modelSpecs, MODEL_NAMES, type LMConfig, type ModelSpec } from '../models/index.js';
 import { isSparse } from '../nn/module.js';
 import { Random } from '../random.js';
 import { LM_CHECKPOINT_KIND, LM_CHECKPOINT_VERSION, encodeLMCheckpoint, type LMCheckpointMeta, type WeightLayout } from './checkpoint.js';
@@ -82,29 +81,14 @@ function ourName(name: string): string {
   return name.replace(/^module\./, '').replace(/\.module\./g, '.').replace(/(weight_hh_l\d+)_raw$/, '$1');
 }
 
-/** Architecture and dimensions from the tensors' shapes. */
-function inferDims(shapes: Map<string, number[]>, source: string): { kind: LMConfig['kind'] } & Partial<LMConfig> {
-  const need = (n: string): number[] => {
-    const s = shapes.get(n);
-    if (!s) throw new Error(`selfish-rnn: ${source} has no tensor '${n}'`);
-    return s;
-  };
-  const [vocab, emsize] = need('encoder.weight') as [number, number];
-  if (shapes.has('rnn.weight_ih_l0')) {
-    let nlayers = 0;
-    while (shapes.has(`rnn.weight_ih_l${nlayers}`)) nlayers++;
-    const nhid = need('rnn.weight_hh_l0')[1]!;
-    return { kind: 'stacked', vocab, emsize, nhid, nhidlast: nhid, nlayers };
+/** The family whose names the tensors carry (ModelSpec.sizesFromStateDict), and its sizes. */
+function inferFamily(shapes: Map<string, number[]>, source: string): { spec: ModelSpec; sizes: Partial<LMConfig> } {
+  for (const spec of modelSpecs()) {
+    const sizes = spec.sizesFromStateDict?.(shapes);
+    if (sizes) return { spec, sizes };
   }
-  if (shapes.has('rnns.0.weight_ih_l0')) {
-    let nlayers = 0;
-    while (shapes.has(`rnns.${nlayers}.weight_ih_l0`)) nlayers++;
-    return {
-      kind: 'awd-mos', vocab, emsize, nlayers, nhid: need('rnns.0.weight_hh_l0')[1]!,
-      nhidlast: need(`rnns.${nlayers - 1}.weight_hh_l0`)[1]!, nExperts: need('prior.weight')[0]!,
-    };
-  }
-  throw new Error(`selfish-rnn: ${source} is neither a stacked LSTM (rnn.weight_ih_l0, …) nor an AWD-LSTM-MoS (rnns.0.weight_ih_l0, …); its tensors: ${[...shapes.keys()].slice(0, 12).join(', ')}${shapes.size > 12 ? ', …' : ''}`);
+  const known = modelSpecs().filter((s) => s.sizesFromStateDict).map((s) => s.title).join(', ');
+  throw new Error(`selfish-rnn: ${source} is not a state_dict of a family the import reads (${known}); its tensors: ${[...shapes.keys()].slice(0, 12).join(', ')}${shapes.size > 12 ? ', …' : ''}`);
 }
 
 /**
@@ -128,12 +112,12 @@ export function importSafetensors(bytes: Uint8Array, opts: ImportOptions = {}): 
     if (target.has(key)) throw new Error(`selfish-rnn: ${source} has two tensors named '${name}' once prefixes are removed`);
     target.set(key, t);
   }
-  const dims = inferDims(new Map([...tensors].map(([n, t]) => [n, t.shape])), source);
+  const { spec, sizes: dims } = inferFamily(new Map([...tensors].map(([n, t]) => [n, t.shape])), source);
 
-  const modelName = opts.model ?? metaConfig?.model ?? (dims.kind === 'stacked' ? 'zaremba-small' : 'awd-lstm-mos-ptb');
+  const modelName = opts.model ?? metaConfig?.model ?? Object.keys(spec.presets)[0]!;
   if (!MODEL_NAMES.includes(modelName)) throw new RangeError(`selfish-rnn: unknown model '${modelName}'; known models: ${MODEL_NAMES.join(', ')}`);
   const base = modelConfig(modelName);
-  if (base.kind !== dims.kind) throw new Error(`selfish-rnn: ${source} holds a${dims.kind === 'stacked' ? ' stacked LSTM' : 'n AWD-LSTM-MoS'}, but model '${modelName}' is a${base.kind === 'stacked' ? ' stacked LSTM' : 'n AWD-LSTM-MoS'}`);
+  if (base.kind !== spec.kind) throw new Error(`selfish-rnn: ${source} holds a ${spec.title}, but model '${modelName}' is a ${modelSpec(base.kind).title}`);
 
   const vocab = opts.vocab ?? (metaVocab !== null ? vocabularyOf(metaVocab, source) : opts.fallbackVocab?.() ?? null);
   if (!vocab) throw new Error(`selfish-rnn: ${source} has no vocabulary in its metadata; give the corpus the model was trained on (--data), whose vocabulary numbers the embedding's rows`);
@@ -159,7 +143,7 @@ export function importSafetensors(bytes: Uint8Array, opts: ImportOptions = {}): 
   const extra = [...tensors.keys()].filter((n) => !expected.some((e) => e.name === n));
   const strayMasks = [...masks.keys()].filter((n) => !tensors.has(n));
   if (missing.length > 0 || extra.length > 0 || strayMasks.length > 0) {
-    throw new Error(`selfish-rnn: ${source} does not fit model '${modelName}' (${dims.kind}, ${dims.nlayers} layers): missing [${missing.join(', ')}], unexpected [${[...extra, ...strayMasks.map((n) => `${n}.mask`)].join(', ')}]`);
+    throw new Error(`selfish-rnn: ${source} does not fit model '${modelName}' (${spec.title}, ${dims.nlayers} layers): missing [${missing.join(', ')}], unexpected [${[...extra, ...strayMasks.map((n) => `${n}.mask`)].join(', ')}]`);
   }
 
   const out: Record<string, CheckpointTensor> = {};
