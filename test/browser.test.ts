@@ -68,6 +68,13 @@ if (!browserPath || !playwright) {
       page.on('pageerror', (e) => errors.push(e.message));
       page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
       await page.goto(url);
+      /** Loads checkpoint bytes in the page (sent as base64: page.evaluate takes JSON values). */
+      const loadInPage = (bytes: Buffer, name: string) => page.evaluate(([b64, file]) => {
+        const bin = atob(b64!);
+        const u8 = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+        return (window as any).selfishDemo.load(u8, file);
+      }, [bytes.toString('base64'), name]);
       const ready = await page.evaluate(() => (window as any).selfishDemo.ready);
       console.log(`  ${await context.browser()?.version() ?? 'chromium'}: ${JSON.stringify(ready)}`);
       assert.is(ready.simd, true, 'the page uses the SIMD kernels');
@@ -125,12 +132,7 @@ if (!browserPath || !playwright) {
         const fromCli = modelFromCheckpoint(decodeLMCheckpoint(new Uint8Array(file), 'cli checkpoint'), 'cli checkpoint');
         const expected = fingerprint(fromCli.model);
         fromCli.model.dispose();
-        const loaded = await page.evaluate((b64) => {
-          const bin = atob(b64);
-          const u8 = new Uint8Array(bin.length);
-          for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
-          return (window as any).selfishDemo.load(u8, 'last.ckpt');
-        }, file.toString('base64'));
+        const loaded = await loadInPage(file, 'last.ckpt');
         assert.is(loaded.role, 'last');
         assert.equal(loaded.fingerprint, expected, 'the page reads the CLI checkpoint with the same weights');
         assert.ok(loaded.valid && Number.isFinite(loaded.valid.ppl), 'the page evaluates the CLI checkpoint on the built-in corpus');
@@ -158,12 +160,7 @@ if (!browserPath || !playwright) {
       const importedWeights = fingerprint(fromImport.model);
       const importedSample = formatSample(sample(fromImport.model, fromImport.vocab, { words: 40, seed: 1 }));
       fromImport.model.dispose();
-      const loadedImport = await page.evaluate((b64) => {
-        const bin = atob(b64);
-        const u8 = new Uint8Array(bin.length);
-        for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
-        return (window as any).selfishDemo.load(u8, 'imported.ckpt');
-      }, importedBytes.toString('base64'));
+      const loadedImport = await loadInPage(importedBytes, 'imported.ckpt');
       assert.is(loadedImport.role, 'model');
       assert.equal(loadedImport.fingerprint, importedWeights);
       assert.is(loadedImport.sample, importedSample, 'the same sample in the page and in Node');
