@@ -11,3 +11,6 @@ export * from './mos';
 
 /** First byte the TypeScript allocator may use. */
 export function heap_base(): usize { return __heap_base; }
+
+// Per-thread scratch regions (threaded build: each worker's instance gets its own).
+export { set_scratch, scratch_bytes } from './scratch';
