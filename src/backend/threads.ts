@@ -18,6 +18,19 @@ const MIN_ROW_WORK = 1 << 15;
 const MIN_ELEMENTS = 1 << 17;
 
 type Kernels = Record<string, (...a: number[]) => number | void>;
+
+/** Tests only: split every call, whatever its size (see forceSplitForTests). */
+let forced = false;
+
+/**
+ * Tests only: makes the dispatchers split every call, however small, so that a tiny model runs
+ * every kernel through the thread shares. Returns the previous setting.
+ */
+export function forceSplitForTests(on: boolean): boolean {
+  const prev = forced;
+  forced = on;
+  return prev;
+}
 const raw = rawKernels as unknown as Kernels;
 
 /** Nonzeros of a CSR/CSC matrix with `rows` rows whose pointers are at byte offset ptr. */
@@ -37,7 +50,7 @@ function sumInOrder(p: number, n: number): number {
 function splitIf(name: ParallelKernel, large: (...a: number[]) => boolean): (...a: number[]) => void {
   const single = raw[name]!;
   return (...a: number[]) => {
-    if (large(...a)) runShared(name, a);
+    if (forced || large(...a)) runShared(name, a);
     else single(...a);
   };
 }
@@ -54,13 +67,13 @@ const dispatchers: Partial<Record<keyof KernelExports, (...a: number[]) => numbe
   lstm_gates_forward: splitIf('lstm_gates_forward', (...a) => a[8]! * a[9]! * 4 >= MIN_ROW_WORK),
   lstm_gates_backward: splitIf('lstm_gates_backward', (...a) => a[8]! * a[9]! * 4 >= MIN_ROW_WORK),
   softmax_xent(probs: number, losses: number, logits: number, targets: number, rows: number, cols: number): number {
-    if (rows < 2 || rows * cols < MIN_ROW_WORK) return raw.softmax_xent!(probs, losses, logits, targets, rows, cols) as number;
+    if (!forced && (rows < 2 || rows * cols < MIN_ROW_WORK)) return raw.softmax_xent!(probs, losses, logits, targets, rows, cols) as number;
     runShared('softmax_xent', [probs, losses, logits, targets, rows, cols]);
     return sumInOrder(losses, rows);
   },
   softmax_xent_backward: splitIf('softmax_xent_backward', (_g, _p, _t, rows, cols) => rows! >= 2 && rows! * cols! >= MIN_ROW_WORK),
   mos_nll(loss: number, post: number, lse: number, logits: number, logprior: number, targets: number, N: number, K: number, V: number): number {
-    if (N < 2 || N * K * V < MIN_ROW_WORK) return raw.mos_nll!(loss, post, lse, logits, logprior, targets, N, K, V) as number;
+    if (!forced && (N < 2 || N * K * V < MIN_ROW_WORK)) return raw.mos_nll!(loss, post, lse, logits, logprior, targets, N, K, V) as number;
     runShared('mos_nll', [loss, post, lse, logits, logprior, targets, N, K, V]);
     return sumInOrder(loss, N);
   },
