@@ -49,16 +49,15 @@ function serve(init: WorkerInit): void {
   }
 }
 
-// Start-up message: Node's worker_threads pass it as workerData, Web Workers (Deno, browsers) as
-// the first message.
-const isNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string' &&
-  !('Deno' in globalThis) && typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'undefined';
-if (isNode) {
-  const { workerData, parentPort } = await import('node:worker_threads');
+// Start-up message: as workerData under node:worker_threads (Node, Deno), as the first message in
+// a Web Worker (browsers, or Deno when forced).
+const serverSide = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string' || 'Deno' in globalThis;
+const threads = serverSide ? await import('node:worker_threads') : null;
+if (threads !== null && !threads.isMainThread && threads.workerData) {
   try {
-    serve(workerData as WorkerInit);
+    serve(threads.workerData as WorkerInit);
   } catch (e) {
-    parentPort?.postMessage({ error: e instanceof Error ? e.message : String(e) });
+    threads.parentPort?.postMessage({ error: e instanceof Error ? e.message : String(e) });
   }
 } else {
   const scope = globalThis as unknown as { onmessage: ((ev: MessageEvent) => void) | null; postMessage(m: unknown): void };

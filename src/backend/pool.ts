@@ -6,8 +6,9 @@
 //
 // The calling thread blocks while it waits, which a browser's main thread may not do: there the
 // pool refuses to start, and the runtime belongs in a Web Worker (a cross-origin-isolated page
-// can start one and call setThreads inside it). Workers are unref'd in Node (and the process
-// does not wait for idle ones); stopPool() ends them everywhere.
+// can start one and call setThreads inside it). In Node and Deno the workers are node:worker_threads
+// and unref'd, so a finished program exits without waiting for idle workers; in a browser, Web
+// Workers (the page's lifetime bounds theirs). stopPool() (setThreads(1)) ends them everywhere.
 import { heap } from './memory.js';
 import { rawKernels, threadsModule, type PartExports } from './wasm.js';
 import {
@@ -42,9 +43,19 @@ export function canBlock(): boolean {
   }
 }
 
-function isNode(): boolean {
+/**
+ * Which worker API to use. Node and Deno: node:worker_threads, whose workers can be unref'd (a
+ * Deno Web Worker keeps the process alive while it exists, and an idle pool worker always exists).
+ * Browsers: Web Workers. 'web' forces Web Workers (tests use it to run that path under Deno).
+ */
+let flavor: 'auto' | 'web' = 'auto';
+export function setWorkerFlavorForTests(f: 'auto' | 'web'): void {
+  flavor = f;
+}
+
+function useWorkerThreads(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return typeof p?.versions?.node === 'string' && !('Deno' in globalThis);
+  return flavor === 'auto' && (typeof p?.versions?.node === 'string' || 'Deno' in globalThis);
 }
 
 /** Starts one worker; resolves with its handle once it reports an error-free start. */
@@ -54,7 +65,7 @@ async function spawn(init: WorkerInit, ctrl: Int32Array): Promise<WorkerHandle> 
   const failed = new Promise<never>((_, reject) => { fail = reject; });
   const describe = (e: unknown) => new Error(`selfish-rnn: worker thread ${init.id} failed to start: ${e instanceof Error ? e.message : String((e as { message?: unknown })?.message ?? e)}`);
   let handle: WorkerHandle;
-  if (isNode()) {
+  if (useWorkerThreads()) {
     const { Worker } = await import('node:worker_threads');
     const w = new Worker(url, { workerData: init });
     w.on('error', (e) => fail(describe(e)));

@@ -1,0 +1,32 @@
+// Run by test/threads-runtime.test.ts under Node and under Deno: starts the pool, runs a product
+// large enough to be split, checks it against the single-thread result, triggers a trap in a
+// worker's share, and then simply ends (idle workers must not keep the process alive). With
+// `web` as second argument the pool uses Web Workers (the browser path) and is stopped at the end.
+// Prints one JSON line.
+import { activeBuild, getThreads, kernels, setThreads, Tensor, threadsUnavailableReason } from '../../dist/index.js';
+import { setWorkerFlavorForTests } from '../../dist/backend/pool.js';
+
+const argv = globalThis.Deno?.args ?? globalThis.process.argv.slice(2);
+const web = argv[1] === 'web';
+if (web) setWorkerFlavorForTests('web');
+const out = { build: activeBuild, reason: threadsUnavailableReason(), threads: 0, same: false, workerError: '' };
+const M = 64, K = 96, N = 80;
+const a = new Tensor([M, K], { persistent: true }), b = new Tensor([K, N], { persistent: true });
+a.data.forEach((_, i) => { a.data[i] = Math.sin(i); });
+b.data.forEach((_, i) => { b.data[i] = Math.cos(i * 0.7); });
+const c1 = new Tensor([M, N], { persistent: true }), c2 = new Tensor([M, N], { persistent: true });
+kernels.gemm_nn(c1.ptr, a.ptr, b.ptr, M, K, N, 0);
+await setThreads(Number(argv[0] ?? 2));
+out.threads = getThreads();
+kernels.gemm_nn(c2.ptr, a.ptr, b.ptr, M, K, N, 0);
+out.same = c1.data.every((v, i) => Object.is(v, c2.data[i]));
+try {
+  // Only the first 16 rows of C fit before the end of memory: the caller's share (rows 0..15 with
+  // 4 threads, more with fewer) may trap too, but a worker's always does, and is reported first.
+  const end = kernels.memory.buffer.byteLength;
+  kernels.gemm_nn(end - 16 * N * 4, a.ptr, b.ptr, M, K, N, 0);
+} catch (e) {
+  out.workerError = String(e.message);
+}
+if (web) await setThreads(1);
+console.log(JSON.stringify(out));
