@@ -13,9 +13,9 @@ import { forceSplitForTests } from '../src/backend/threads.js';
 import { loadDefaultCorpus } from '../src/node.js';
 
 const full = loadDefaultCorpus({ maxVocab: 300 });
-const tinyCorpus = (): Corpus => ({ vocab: full.vocab, train: full.train.slice(0, 8_000), valid: full.valid.slice(0, 1_000), test: full.test.slice(0, 1_000) });
+const tinyCorpus = (): Corpus => ({ vocab: full.vocab, train: full.train.slice(0, 5_000), valid: full.valid.slice(0, 600), test: full.test.slice(0, 600) });
 
-// 40 batches per epoch; a topology update at the end of each epoch; SNT-ASGD from epoch 2 on.
+// 25 batches per epoch; a topology update at the end of each epoch; SNT-ASGD from epoch 2 on.
 const STACKED: TrainOptions = {
   model: 'zaremba-small', lm: { emsize: 20, nhid: 23, dropout: 0.2 }, method: 'selfish', density: 0.4, deathRate: 0.5,
   epochs: 3, nonmono: 50, asgdEpoch: 2, lr: 20, batchSize: 10, bptt: 20,
@@ -83,7 +83,7 @@ for (const [label, opts] of [['stacked LSTM (selfish, SNT-ASGD)', STACKED], ['AW
 
 test('a run resumed with another thread count continues bit-identically', async () => {
   const whole = await run(1, STACKED);
-  const first = await run(1, STACKED, { maxSteps: 57 });
+  const first = await run(1, STACKED, { maxSteps: 37 });
   assert.is(first.result.status, 'max-steps');
   const resumed = await run(3, STACKED, { resume: first.ckpt });
   sameLosses(whole.losses, [...first.losses, ...resumed.losses], 'resumed on 3 threads');

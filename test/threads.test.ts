@@ -142,6 +142,28 @@ function sameBits(a: Float32Array, b: Float32Array): boolean {
   return true;
 }
 
+test('the scatter and gather forms of Wᵀ·G give the same bits (the layers switch form with threads)', () => {
+  let compared = 0;
+  for (const [M, K, density] of sparseShapes) {
+    const W = sparse(M, K, density);
+    const T = W.transposedIndex();
+    for (const N of SIZES) {
+      if (M * K * density * N > 5e6) continue;
+      for (const acc of [0, 1]) {
+        const g = rnd([M, N]), y1 = rnd([K, N]), y2 = new Tensor([K, N], { persistent: true });
+        y2.data.set(y1.data);
+        rawKernels.spmm_t(y1.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, g.ptr, M, K, N, acc);
+        rawKernels.spmm_t_csc(y2.ptr, T.colPtr.ptr, T.rowIdx.ptr, T.slotOf.ptr, W.values.ptr, g.ptr, K, N, acc);
+        assert.ok(sameBits(y1.data, y2.data), `${M}×${K} N=${N} acc=${acc}`);
+        compared++;
+        for (const t of [g, y1, y2]) t.dispose();
+      }
+    }
+    W.dispose();
+  }
+  assert.ok(compared > 50);
+});
+
 test('threaded build available here (Node ≥ 20)', () => {
   assert.ok(threadsSupported);
 });

@@ -12,10 +12,21 @@ import type { ParallelKernel } from './pool-protocol.js';
 // A hand-off (write the block, wake, wait) costs ~5–20 µs here; below these sizes one thread
 // finished first. Measured with `npm run bench -- threads` (the `threshold` table): see
 // bench/RESULTS.md.
-const MIN_PRODUCT_WORK = 1 << 17;
-const MIN_SPARSE_WORK = 1 << 16;
+// Cost model: a hand-off costs a few µs on an idle machine (the workers spin between calls); one
+// core does ~15·10⁹ multiply-adds/s in these kernels, so a split pays from ~10⁵ multiply-adds and
+// the thresholds sit a few times above that. The table measured on the shared machine (hand-off
+// ≥ 100 µs under a load of 12+) is in bench/RESULTS.md; re-measure on a quiet machine.
+const MIN_PRODUCT_WORK = 1 << 19;
+const MIN_SPARSE_WORK = 1 << 19;
 const MIN_ROW_WORK = 1 << 15;
 const MIN_ELEMENTS = 1 << 17;
+/**
+ * The scatter SpMMᵀ splits the columns of Y: narrower shares than 32 columns (two cache lines)
+ * would have the threads writing the same cache lines of every row of Y (false sharing; measured
+ * 8× slower at N = 20). Below 2·this N the layers use the gather form (spmm_t_csc, split by rows
+ * of Y, the same bits): see preferGatherTranspose.
+ */
+export const SPMM_T_MIN_COLUMNS = 64;
 
 type Kernels = Record<string, (...a: number[]) => number | void>;
 
@@ -61,7 +72,7 @@ const dispatchers: Partial<Record<keyof KernelExports, (...a: number[]) => numbe
   gemm_tn: splitIf('gemm_tn', (_c, _a, _b, M, K, N) => M! >= 8 && M! * K! * N! >= MIN_PRODUCT_WORK),
   gemm_nt: splitIf('gemm_nt', (_c, _a, _b, M, K, N) => M! >= 8 && M! * K! * N! >= MIN_PRODUCT_WORK),
   spmm: splitIf('spmm', (_y, rowPtr, _c, _v, _x, M, N) => M! > 1 && N! > 0 && nnzOf(rowPtr!, M!) * N! >= MIN_SPARSE_WORK),
-  spmm_t: splitIf('spmm_t', (_y, rowPtr, _c, _v, _g, M, K, N) => N! >= 8 && K! > 0 && M! > 0 && nnzOf(rowPtr!, M!) * N! >= MIN_SPARSE_WORK),
+  spmm_t: splitIf('spmm_t', (_y, rowPtr, _c, _v, _g, M, K, N) => N! >= SPMM_T_MIN_COLUMNS && K! > 0 && M! > 0 && nnzOf(rowPtr!, M!) * N! >= MIN_SPARSE_WORK),
   spmm_t_csc: splitIf('spmm_t_csc', (_y, colPtr, _r, _s, _v, _g, K, N) => K! > 1 && N! > 0 && nnzOf(colPtr!, K!) * N! >= MIN_SPARSE_WORK),
   sddmm: splitIf('sddmm', (_d, rowPtr, _c, _g, _x, M, N) => M! > 1 && N! > 0 && nnzOf(rowPtr!, M!) * N! >= MIN_SPARSE_WORK),
   lstm_gates_forward: splitIf('lstm_gates_forward', (...a) => a[8]! * a[9]! * 4 >= MIN_ROW_WORK),
@@ -82,6 +93,15 @@ const dispatchers: Partial<Record<keyof KernelExports, (...a: number[]) => numbe
   axpy: splitIf('axpy', (_y, _x, _s, n) => n! >= MIN_ELEMENTS),
   scale: splitIf('scale', (_o, _a, _s, n) => n! >= MIN_ELEMENTS),
 };
+
+/**
+ * True when Wᵀ·G over N columns should use the gather form (spmm_t_csc through the matrix's CSC
+ * index) rather than the scatter form: with threads, for N too narrow to split by columns. Both
+ * forms accumulate each output in the order of W's rows: the same bits.
+ */
+export function preferGatherTranspose(N: number): boolean {
+  return poolThreads() > 1 && N < SPMM_T_MIN_COLUMNS;
+}
 
 /** Threads in use (1: no pool). */
 export function getThreads(): number {

@@ -1,6 +1,7 @@
 // Where model code meets sparse (CSR) weights: a weight slot of a Module holds a dense Tensor or a
 // CSRMatrix, and these helpers pick the matching op, so layers read the same for both.
 import { kernels } from '../backend/wasm.js';
+import { preferGatherTranspose } from '../backend/threads.js';
 import { embedding, matmul, add } from '../ops/index.js';
 import { sparseEmbedding, sparseLinear } from '../ops/sparse.js';
 import { CSRMatrix } from '../sparse/csr.js';
@@ -29,6 +30,12 @@ export class SparseRecurrentWeight implements RecurrentWeight {
   }
 
   backwardInput(gx: number, g: number, N: number, acc: 0 | 1): void {
+    if (preferGatherTranspose(N)) {
+      // With threads, the gather form splits by rows of gx (same bits as the scatter form).
+      const t = this.matrix.transposedIndex();
+      kernels.spmm_t_csc(gx, t.colPtr.ptr, t.rowIdx.ptr, t.slotOf.ptr, this.tensor.ptr, g, this.cols, N, acc);
+      return;
+    }
     kernels.spmm_t(gx, this.matrix.rowPtr.ptr, this.matrix.colIdx.ptr, this.tensor.ptr, g, this.rows, this.cols, N, acc);
   }
 

@@ -10,6 +10,7 @@
 // a forward that used it and the backward (the backward checks). A `rebuild` leaves the old
 // matrix intact, so rebuilding mid-step is safe; the gradient goes to the old matrix's values.
 import { kernels } from '../backend/wasm.js';
+import { preferGatherTranspose } from '../backend/threads.js';
 import { record } from '../autograd/engine.js';
 import { IntTensor, Tensor, shapeString } from '../tensor.js';
 import { CSRMatrix } from '../sparse/csr.js';
@@ -38,7 +39,7 @@ export function setSparseTransposeForm(form: TransposeForm): TransposeForm {
 
 /** y[K×N] (+)= Wᵀ·g[M×N] with the selected kernel. */
 function spmmTransposed(y: Tensor, W: CSRMatrix, g: Tensor, N: number, acc: number): void {
-  if (transposeForm === 'gather') {
+  if (transposeForm === 'gather' || preferGatherTranspose(N)) {
     const t = W.transposedIndex();
     kernels.spmm_t_csc(y.ptr, t.colPtr.ptr, t.rowIdx.ptr, t.slotOf.ptr, W.values.ptr, g.ptr, W.cols, N, acc);
   } else {
