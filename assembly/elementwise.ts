@@ -216,6 +216,11 @@ export function axpy_part(y: usize, x: usize, s: f32, n: i32, part: i32, parts: 
   if (hi > lo) axpy(y + (<usize>lo << 2), x + (<usize>lo << 2), s, hi - lo);
 }
 
+export function fill_part(out: usize, v: f32, n: i32, part: i32, parts: i32): void {
+  const lo = vecLo(n, part, parts), hi = vecLo(n, part + 1, parts);
+  if (hi > lo) fill(out + (<usize>lo << 2), v, hi - lo);
+}
+
 export function scale_part(out: usize, a: usize, s: f32, n: i32, part: i32, parts: i32): void {
   const lo = vecLo(n, part, parts), hi = vecLo(n, part + 1, parts);
   if (hi > lo) scale(out + (<usize>lo << 2), a + (<usize>lo << 2), s, hi - lo);

@@ -102,6 +102,8 @@ for (const n of SIZES) {
   const x = rnd([n]), y = rnd([n]), o = rnd([n]);
   cases.push({ kernel: 'axpy', args: [y.ptr, x.ptr, -0.3, n], outputs: [y], tol: 1e-6, what: `n=${n}` });
   cases.push({ kernel: 'scale', args: [o.ptr, x.ptr, 1.7, n], outputs: [o], tol: 1e-6, what: `n=${n}` });
+  const f = rnd([n]);
+  cases.push({ kernel: 'fill', args: [f.ptr, -2.5, n], outputs: [f], tol: 0, what: `n=${n}` });
   for (const cols of [1, 17, 33]) {
     const a = rnd([n, cols]), out = rnd([cols, n]);
     cases.push({ kernel: 'transpose', args: [out.ptr, a.ptr, n, cols], outputs: [out], tol: 0, what: `${n}×${cols}` });

@@ -92,6 +92,7 @@ const dispatchers: Partial<Record<keyof KernelExports, (...a: number[]) => numbe
   transpose: splitIf('transpose', (_o, _a, rows, cols) => rows! >= 16 && rows! * cols! >= MIN_ELEMENTS),
   axpy: splitIf('axpy', (_y, _x, _s, n) => n! >= MIN_ELEMENTS),
   scale: splitIf('scale', (_o, _a, _s, n) => n! >= MIN_ELEMENTS),
+  fill: splitIf('fill', (_o, _v, n) => n! >= MIN_ELEMENTS),
 };
 
 /**

@@ -89,6 +89,7 @@ export interface PartExports {
   transpose_part(out: number, a: number, rows: number, cols: number, part: number, parts: number): void;
   axpy_part(y: number, x: number, s: number, n: number, part: number, parts: number): void;
   scale_part(out: number, a: number, s: number, n: number, part: number, parts: number): void;
+  fill_part(out: number, v: number, n: number, part: number, parts: number): void;
 }
 
 /** Every export of a build: the kernels and their thread shares. */
