@@ -10,7 +10,7 @@ const argv = globalThis.Deno?.args ?? globalThis.process.argv.slice(2);
 const web = argv[1] === 'web';
 if (web) setWorkerFlavorForTests('web');
 const out = { build: activeBuild, reason: threadsUnavailableReason(), threads: 0, same: false, workerError: '' };
-const M = 64, K = 96, N = 80;
+const M = 64, K = 160, N = 80; // 819,200 multiply-adds: above the split threshold
 const a = new Tensor([M, K], { persistent: true }), b = new Tensor([K, N], { persistent: true });
 a.data.forEach((_, i) => { a.data[i] = Math.sin(i); });
 b.data.forEach((_, i) => { b.data[i] = Math.cos(i * 0.7); });
