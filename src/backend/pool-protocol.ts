@@ -1,8 +1,12 @@
 // The command block shared by the calling thread and the pool's workers (src/backend/pool.ts,
 // src/backend/pool-worker.ts). A kernel call never goes through postMessage: the caller writes
-// the kernel's number and arguments here, bumps SEQ and wakes the workers with Atomics.notify;
-// each worker runs its share and counts itself in DONE. The block is its own SharedArrayBuffer
-// (not wasm memory), so it never moves when the wasm memory grows.
+// the kernel's number and arguments here, bumps SEQ and wakes the workers with Atomics.notify.
+// Every thread, the caller included, then claims shares (NEXT, atomically) until none is left,
+// runs each claimed share and counts it in DONE; the caller returns when DONE = PARTS. Shares
+// are claimed, not assigned: when a worker is descheduled (a busy machine), the caller runs its
+// share instead of waiting for it, so the call slows down in proportion instead of waiting a
+// time slice per call. Any thread may run any share: the bits do not change. The block is its
+// own SharedArrayBuffer (not wasm memory), so it never moves when the wasm memory grows.
 
 /** The kernels the pool can split, by number: each has a `<name>_part` export (see PartExports). */
 export const PARALLEL_KERNELS = [
@@ -17,11 +21,11 @@ export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 // Int32 slots.
 /** Command sequence number: workers wait for it to change. */
 export const SEQ = 0;
-/** Workers that finished the current command. */
+/** Shares of the current command finished (by any thread). */
 export const DONE = 1;
 /** Index into PARALLEL_KERNELS of the current command. */
 export const KERNEL = 2;
-/** Shares of the current command: the caller runs share 0, worker t runs share t (t < PARTS). */
+/** Shares of the current command (0 .. PARTS−1). */
 export const PARTS = 3;
 /** Set to 1 (then SEQ bumped) to make the workers leave their loop. */
 export const STOP = 4;
@@ -31,6 +35,8 @@ export const ERROR = 5;
 export const ERROR_LENGTH = 6;
 /** Workers that finished starting (instantiated their module). */
 export const READY = 7;
+/** The next unclaimed share of the current command (claimed with Atomics.add). */
+export const NEXT = 8;
 
 /** Byte offset of the arguments (Float64, exact for every i32 pointer and every f32). */
 export const ARGS_OFFSET = 64;
@@ -52,7 +58,7 @@ export interface WorkerInit {
   memory: WebAssembly.Memory;
   module: WebAssembly.Module;
   control: SharedArrayBuffer;
-  /** This worker's share number (1 .. threads−1). */
+  /** This worker's number (1 .. threads−1; the caller is 0). */
   id: number;
   /** Its scratch region in wasm memory (assembly/scratch.ts). */
   scratch: number;

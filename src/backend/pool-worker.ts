@@ -1,11 +1,11 @@
 // A worker of the pool (src/backend/pool.ts), the same file in Node (worker_threads), Deno and
 // browsers (Web Workers). It instantiates the threaded kernel build on the caller's shared memory,
 // points it at its own scratch region, reports ready, then serves commands from the shared block
-// for the rest of its life: wait for SEQ to change, run its share, count itself in DONE. It never
+// for the rest of its life: wait for SEQ to change, claim and run shares, count them in DONE. It never
 // allocates, frees or grows memory (the calling thread does). An exception (a wasm trap) is
 // recorded in the block for the caller to throw; the worker keeps serving.
 import {
-  DONE, ERROR, KERNEL, PARALLEL_KERNELS, PARTS, READY, SEQ, STOP, ARGS_OFFSET, MAX_ARGS,
+  DONE, ERROR, KERNEL, NEXT, PARALLEL_KERNELS, PARTS, READY, SEQ, STOP, ARGS_OFFSET, MAX_ARGS,
   waitWhileEqual, writeMessage, type WorkerInit,
 } from './pool-protocol.js';
 
@@ -30,22 +30,27 @@ function serve(init: WorkerInit): void {
     waitWhileEqual(control, SEQ, seen);
     seen = Atomics.load(control, SEQ);
     if (Atomics.load(control, STOP) !== 0) return;
-    const parts = control[PARTS]!;
-    if (id >= parts) continue;
-    const kernel = control[KERNEL]!;
-    const share = shares[kernel]!;
-    call.length = 0;
-    for (let i = 0; i < share.length - 2; i++) call.push(args[i]!);
-    call.push(id, parts);
-    try {
-      share(...call);
-    } catch (e) {
-      if (Atomics.compareExchange(control, ERROR, 0, id + 1) === 0) {
-        writeMessage(init.control, `${PARALLEL_KERNELS[kernel]}: ${e instanceof Error ? e.message : String(e)}`);
+    // Claim shares until none is left. A claim made late, after the caller has moved on to the
+    // next command, is a claim in that command: everything is read after the claim.
+    for (;;) {
+      const part = Atomics.add(control, NEXT, 1);
+      const parts = control[PARTS]!;
+      if (part >= parts) break;
+      const kernel = control[KERNEL]!;
+      const share = shares[kernel]!;
+      call.length = 0;
+      for (let i = 0; i < share.length - 2; i++) call.push(args[i]!);
+      call.push(part, parts);
+      try {
+        share(...call);
+      } catch (e) {
+        if (Atomics.compareExchange(control, ERROR, 0, id + 1) === 0) {
+          writeMessage(init.control, `${PARALLEL_KERNELS[kernel]} share ${part} of ${parts} failed on worker thread ${id}: ${e instanceof Error ? e.message : String(e)}`);
+        }
       }
+      Atomics.add(control, DONE, 1);
+      Atomics.notify(control, DONE);
     }
-    Atomics.add(control, DONE, 1);
-    Atomics.notify(control, DONE);
   }
 }
 

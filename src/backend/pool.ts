@@ -1,8 +1,8 @@
 // The worker pool: threads − 1 workers that run shares of kernel calls on the same wasm memory as
 // the calling thread (the threaded build, src/backend/wasm.ts). One code path for Node
 // (worker_threads), Deno and browsers (Web Workers). A call: the caller writes the command into
-// the shared block (src/backend/pool-protocol.ts), wakes the workers, runs share 0 itself, then
-// waits until every worker has counted itself done: spinning briefly, then Atomics.wait.
+// the shared block (src/backend/pool-protocol.ts), wakes the workers, claims and runs shares
+// like them, then waits until every share is done: spinning briefly, then Atomics.wait.
 //
 // The calling thread blocks while it waits, which a browser's main thread may not do: there the
 // pool refuses to start, and the runtime belongs in a Web Worker (a cross-origin-isolated page
@@ -12,7 +12,7 @@
 import { heap } from './memory.js';
 import { rawKernels, threadsModule, type PartExports } from './wasm.js';
 import {
-  ARGS_OFFSET, BLOCK_BYTES, DONE, ERROR, KERNEL, MAX_ARGS, PARALLEL_KERNELS, PARTS, READY, SEQ, STOP,
+  ARGS_OFFSET, BLOCK_BYTES, DONE, ERROR, KERNEL, MAX_ARGS, NEXT, PARALLEL_KERNELS, PARTS, READY, SEQ, STOP,
   readMessage, waitWhileEqual, type ParallelKernel, type WorkerInit,
 } from './pool-protocol.js';
 
@@ -146,8 +146,8 @@ export function poolThreads(): number {
 }
 
 /**
- * Runs `kernel` split into one share per thread (the caller's share is 0) and returns when all
- * are done. A share that threw on a worker is rethrown here, naming the worker and the kernel.
+ * Runs `kernel` split into one share per thread and returns when all are done. A share that
+ * threw on a worker is rethrown here, naming the worker and the kernel.
  */
 export function runShared(kernel: ParallelKernel, args: number[]): void {
   const p = pool;
@@ -163,17 +163,23 @@ export function runShared(kernel: ParallelKernel, args: number[]): void {
   ctrl[PARTS] = parts;
   ctrl[ERROR] = 0;
   Atomics.store(ctrl, DONE, 0);
+  Atomics.store(ctrl, NEXT, 0);
   Atomics.add(ctrl, SEQ, 1);
   Atomics.notify(ctrl, SEQ);
-  let own: unknown = null;
-  try {
-    share(...args, 0, parts);
-  } catch (e) {
-    own = e;
+  // The caller claims shares like any worker (share 0 first, normally), then waits for the
+  // shares other threads claimed.
+  let own: Error | null = null;
+  for (let part = Atomics.add(ctrl, NEXT, 1); part < parts; part = Atomics.add(ctrl, NEXT, 1)) {
+    try {
+      share(...args, part, parts);
+    } catch (e) {
+      own ??= new Error(`selfish-rnn: ${kernel} share ${part} of ${parts} failed on the calling thread: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+    Atomics.add(ctrl, DONE, 1);
   }
-  for (let done = Atomics.load(ctrl, DONE); done < parts - 1; done = Atomics.load(ctrl, DONE)) waitWhileEqual(ctrl, DONE, done);
+  for (let done = Atomics.load(ctrl, DONE); done < parts; done = Atomics.load(ctrl, DONE)) waitWhileEqual(ctrl, DONE, done);
   const failed = Atomics.load(ctrl, ERROR);
-  if (failed !== 0) throw new Error(`selfish-rnn: worker thread ${failed - 1} failed in ${readMessage(p.control)}`);
+  if (failed !== 0) throw new Error(`selfish-rnn: ${readMessage(p.control)}`);
   if (own !== null) throw own;
 }
 
