@@ -9,13 +9,11 @@ import { poolThreads, runShared, startPool, stopPool, canBlock } from './pool.js
 import type { ParallelKernel } from './pool-protocol.js';
 
 // Smallest calls worth splitting, in multiply-adds (or elements for the element-wise kernels).
-// A hand-off (write the block, wake, wait) costs ~5–20 µs here; below these sizes one thread
-// finished first. Measured with `npm run bench -- threads` (the `threshold` table): see
-// bench/RESULTS.md.
-// Cost model: a hand-off costs a few µs on an idle machine (the workers spin between calls); one
-// core does ~15·10⁹ multiply-adds/s in these kernels, so a split pays from ~10⁵ multiply-adds and
-// the thresholds sit a few times above that. The table measured on the shared machine (hand-off
-// ≥ 100 µs under a load of 12+) is in bench/RESULTS.md; re-measure on a quiet machine.
+// Cost model: a split costs a few µs on an idle machine when the worker joins (it spins between
+// calls), and ~0.2 µs when it does not (the caller claims every share itself); one core does
+// ~15·10⁹ multiply-adds/s in these kernels, so a split pays from ~10⁵ multiply-adds and the
+// thresholds sit a few times above that. `npm run bench -- threads` prints the measured table
+// (`threshold`); this session's machine was too loaded to measure it (bench/RESULTS.md).
 const MIN_PRODUCT_WORK = 1 << 19;
 const MIN_SPARSE_WORK = 1 << 19;
 const MIN_ROW_WORK = 1 << 15;
