@@ -21,7 +21,7 @@ const MIN_ELEMENTS = 1 << 17;
 /**
  * The scatter SpMMᵀ splits the columns of Y: narrower shares than 32 columns (two cache lines)
  * would have the threads writing the same cache lines of every row of Y (false sharing; measured
- * 8× slower at N = 20). Below 2·this N the layers use the gather form (spmm_t_csc, split by rows
+ * 8× slower at N = 20). Below this N the layers use the gather form (spmm_t_csc, split by rows
  * of Y, the same bits): see preferGatherTranspose.
  */
 export const SPMM_T_MIN_COLUMNS = 64;
