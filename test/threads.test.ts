@@ -97,6 +97,14 @@ for (const rows of SIZES) {
   }
 }
 
+// Embedding gradient: rows of g scattered into a table, repeated ids accumulating.
+for (const count of SIZES) {
+  for (const [V, E] of [[1, 3], [5, 17], [40, 33], [7, 701]] as const) {
+    const g = rnd([count, E]), table = rnd([V, E]), t = ids(count, V);
+    cases.push({ kernel: 'scatter_add_rows', args: [table.ptr, g.ptr, t.ptr, count, E], outputs: [table], tol: 1e-6, what: `count=${count} ${V}×${E}` });
+  }
+}
+
 // Element-wise and transpose.
 for (const n of SIZES) {
   const x = rnd([n]), y = rnd([n]), o = rnd([n]);

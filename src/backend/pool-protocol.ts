@@ -14,7 +14,7 @@ export const PARALLEL_KERNELS = [
   'spmm', 'spmm_t', 'spmm_t_csc', 'sddmm',
   'lstm_gates_forward', 'lstm_gates_backward',
   'softmax_xent', 'softmax_xent_backward', 'mos_nll', 'mos_nll_backward',
-  'transpose', 'axpy', 'scale', 'fill',
+  'transpose', 'axpy', 'scale', 'fill', 'scatter_add_rows',
 ] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 

@@ -91,6 +91,8 @@ const dispatchers: Partial<Record<keyof KernelExports, (...a: number[]) => numbe
   axpy: splitIf('axpy', (_y, _x, _s, n) => n! >= MIN_ELEMENTS),
   scale: splitIf('scale', (_o, _a, _s, n) => n! >= MIN_ELEMENTS),
   fill: splitIf('fill', (_o, _v, n) => n! >= MIN_ELEMENTS),
+  // Column shares: only when each is at least 32 columns wide (no shared cache lines, as spmm_t).
+  scatter_add_rows: splitIf('scatter_add_rows', (_t, _g, _i, count, E) => E! >= SPMM_T_MIN_COLUMNS && count! * E! >= MIN_ELEMENTS),
 };
 
 /**

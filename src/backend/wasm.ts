@@ -90,6 +90,7 @@ export interface PartExports {
   axpy_part(y: number, x: number, s: number, n: number, part: number, parts: number): void;
   scale_part(out: number, a: number, s: number, n: number, part: number, parts: number): void;
   fill_part(out: number, v: number, n: number, part: number, parts: number): void;
+  scatter_add_rows_part(gtable: number, g: number, ids: number, count: number, E: number, part: number, parts: number): void;
 }
 
 /** Every export of a build: the kernels and their thread shares. */
