@@ -3,7 +3,7 @@
 // matrix CSR at `density` < 1 (static topology, uniformly placed nonzeros). bench/pytorch/lm_step.py
 // times the same step in PyTorch.
 import {
-  clipGradNorm, createModel, createSparsity, IntTensor, modelConfig, Random, SGD, tidy,
+  clipGradNorm, createModel, createSparsity, disposeState, IntTensor, keepState, modelConfig, Random, SGD, tidy,
   type LanguageModel, type LMState,
 } from '../src/index.js';
 
@@ -29,16 +29,16 @@ export function lmStep(name: string, density: number, vocab = 10_000): LMStep {
     const next = tidy(() => {
       const out = model.forward(input, target, state);
       out.loss.backward();
-      return out.state.flatMap((s) => [s.h, s.c]);
+      return out.state;
     });
-    for (const s of state) { s.h.dispose(); s.c.dispose(); }
-    state = Array.from({ length: next.length / 2 }, (_, l) => ({ h: next[2 * l]!, c: next[2 * l + 1]! }));
+    disposeState(state);
+    state = keepState(next);
     clipGradNorm(model.parameters(), 0.25);
     opt.step();
     opt.zeroGrad();
   };
   const dispose = () => {
-    for (const s of state) { s.h.dispose(); s.c.dispose(); }
+    disposeState(state);
     input.dispose();
     target.dispose();
     opt.dispose();

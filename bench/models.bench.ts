@@ -4,25 +4,31 @@
 // (10,000). For reference, PyTorch 1.13 on a 2-core x86 CPU trains dense zaremba-small at about
 // 7,200 tokens/s and zaremba-medium at about 1,700 tokens/s (issue #4).
 //
-// Densities: dense, 0.33, and the paper's 0.1 (zaremba-medium) and 0.45 (awd-lstm-mos-ptb).
+// Densities: dense, 0.33, and the paper's 0.1 (zaremba-medium), 0.45 (awd-lstm-mos-ptb), 0.472
+// (selfish-rhn) and 0.45 (selfish-onlstm).
 // Threads: every core by default, THREADS=n to choose (the count is in the JSON line).
 //
 // Run: npm run bench -- models   (or: npm run build && node build/bench/models.bench.js)
 // Optional: MODELS=zaremba-small,zaremba-medium to run a subset.
-// Last line: {"suite":"models","threads":n,"tokens_per_s":{"zaremba-small":{"1":t,"0.33":t},...}}
+// Last line: {"suite":"models","threads":n,"tokens_per_s":{"zaremba-small":{"1":t,"0.33":t},...,"selfish-rhn":{"1":t,"0.472":t},...}}
 import { Bench } from 'tinybench';
 import { availableCores, getThreads, memoryStats, setThreads, simdSupported } from '../src/index.js';
 import { lmStep, threadsFromEnv } from './lm-step.js';
 import { printJsonLine } from './common.js';
 
 const VOCAB = 10_000;
-/** Dense, the headline 0.33, and each model's paper density (0.1 for zaremba-medium, 0.45 for the MoS). */
+/**
+ * Dense, the headline 0.33, and each model's paper density: 0.1 for zaremba-medium, 0.45 for the
+ * MoS, the published 0.472 (RHN) and 0.45 (ON-LSTM) for the Selfish-RNN networks.
+ */
 const DENSITIES: Record<string, number[]> = {
   'zaremba-small': [1, 0.33],
   'zaremba-medium': [1, 0.33, 0.1],
   'awd-lstm-mos-ptb': [1, 0.33, 0.45],
+  'selfish-rhn': [1, 0.472],
+  'selfish-onlstm': [1, 0.45],
 };
-const NAMES = (process.env.MODELS ?? 'zaremba-small,zaremba-medium,awd-lstm-mos-ptb').split(',');
+const NAMES = (process.env.MODELS ?? 'zaremba-small,zaremba-medium,awd-lstm-mos-ptb,selfish-rhn,selfish-onlstm').split(',');
 const threads = await setThreads(threadsFromEnv(await availableCores()));
 
 const results: Record<string, Record<string, number>> = {};
@@ -32,7 +38,7 @@ for (const name of NAMES) {
   results[name] = {};
   for (const d of DENSITIES[name] ?? [1, 0.33]) {
     const lm = lmStep(name, d, VOCAB);
-    const big = name.startsWith('awd') || name.includes('large');
+    const big = name.startsWith('awd') || name.includes('large') || name.startsWith('selfish-');
     const bench = new Bench({ time: 0, iterations: big ? 2 : 5, warmupIterations: 1, warmupTime: 0 });
     bench.add(`${name} d=${d}`, lm.step);
     await bench.warmup();
