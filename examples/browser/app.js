@@ -32,7 +32,7 @@ worker.onmessage = ({ data: m }) => {
       state.ready = m;
       $('platform').textContent = `WebAssembly SIMD ${m.simd ? 'on' : 'off (scalar kernels)'} · ` +
         `${m.crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated (no threads: serve with npm run demo)'} · ` +
-        `${m.threads ? `${m.threads} threads` : 'one thread'} · ${m.hardwareConcurrency} logical cores`;
+        `${m.threads > 1 ? `${m.threads} threads` : `one thread${m.whyNoThreads ? ` (${m.whyNoThreads})` : ''}`} · ${m.hardwareConcurrency} logical cores`;
       readyResolve(m);
       break;
     case 'start':

@@ -3,8 +3,8 @@
 // Messages out: ready, start, step, epoch, sample, done, checkpoint, loaded, error (see app.js).
 import {
   buildTextCorpus, crc32, decodeLMCheckpoint, defaultCorpus, evaluate, formatSample, isSparse, memoryStore,
-  modelFromCheckpoint, modelGateStats, pooledGateDensity, resolveTrainConfig, sample, simdSupported, Trainer,
-  weightSummaries,
+  modelFromCheckpoint, modelGateStats, pooledGateDensity, resolveTrainConfig, sample, setThreads, simdSupported,
+  threadsUnavailableReason, Trainer, weightSummaries,
 } from '../../dist/index.js';
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
@@ -148,4 +148,11 @@ self.onmessage = async ({ data: m }) => {
   }
 };
 
-post({ type: 'ready', simd: simdSupported, crossOriginIsolated: self.crossOriginIsolated === true, threads: null, hardwareConcurrency: navigator.hardwareConcurrency });
+// Every core where the page is cross-origin isolated (a worker may block, so the kernel pool can
+// run here); one thread otherwise. Results are the same bits for any thread count.
+const whyNoThreads = threadsUnavailableReason();
+const threads = whyNoThreads === null ? await setThreads() : 1;
+post({
+  type: 'ready', simd: simdSupported, crossOriginIsolated: self.crossOriginIsolated === true, threads, whyNoThreads,
+  hardwareConcurrency: navigator.hardwareConcurrency,
+});
