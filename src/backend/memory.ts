@@ -73,6 +73,8 @@ class Heap {
   liveBytes = 0;
   /** Highest liveBytes ever seen. */
   peakBytes = 0;
+  /** liveBytes may not exceed this (see withAllocationLimit). */
+  private liveLimit = Infinity;
 
   constructor(private readonly memory: WebAssembly.Memory, base: number, private readonly maxBytes = MAX_MEMORY_BYTES) {
     this.top = this.base = Math.ceil(base / ALIGN) * ALIGN;
@@ -87,12 +89,28 @@ class Heap {
       throw new RangeError(`selfish-rnn: cannot allocate ${bytes} bytes: more than the ${this.maxBytes}-byte wasm memory can hold`);
     }
     const size = sizeClass(bytes);
+    if (this.liveBytes + size > this.liveLimit) throw new AllocationLimitError(bytes, this.liveLimit);
     let ptr = this.takeFree(size);
     if (ptr < 0) ptr = this.takeTop(size, bytes);
     this.used.set(ptr, size);
     this.liveBytes += size;
     if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
     return ptr;
+  }
+
+  /**
+   * Runs fn with at most `extraBytes` more live bytes than now; an allocation beyond that throws
+   * AllocationLimitError. For building something whose size is claimed by untrusted input (a
+   * checkpoint's configuration) without first filling the memory with it.
+   */
+  withAllocationLimit<T>(extraBytes: number, fn: () => T): T {
+    const saved = this.liveLimit;
+    this.liveLimit = Math.min(saved, this.liveBytes + extraBytes);
+    try {
+      return fn();
+    } finally {
+      this.liveLimit = saved;
+    }
   }
 
   /** Returns a block obtained from `alloc(bytes)` with the same `bytes`. */
@@ -229,6 +247,14 @@ class Heap {
   u8(): Uint8Array {
     this.refresh();
     return this.u8View;
+  }
+}
+
+/** An allocation refused by Heap.withAllocationLimit. */
+export class AllocationLimitError extends RangeError {
+  override name = 'AllocationLimitError';
+  constructor(readonly bytes: number, readonly limit: number) {
+    super(`selfish-rnn: allocating ${bytes} bytes would exceed the allowed ${limit} live bytes`);
   }
 }
 

@@ -80,7 +80,9 @@ export interface DecodeCheckpointOptions {
 
 export type CheckpointErrorCode =
   | 'not-a-checkpoint' | 'unsupported-version' | 'truncated' | 'trailing-bytes' | 'corrupt-header'
-  | 'corrupt-tensor' | 'shape-mismatch' | 'kind-mismatch' | 'missing-tensor' | 'invalid-csr';
+  | 'corrupt-tensor' | 'shape-mismatch' | 'kind-mismatch' | 'missing-tensor' | 'invalid-csr'
+  /** Checksums fine, contents inconsistent (src/train/checkpoint-check.ts): meta, values, training state. */
+  | 'invalid-meta' | 'invalid-values' | 'invalid-state';
 
 /** Why a checkpoint was refused; `code` for programs, `tensor` names the entry when one is at fault. */
 export class CheckpointError extends Error {
