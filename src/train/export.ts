@@ -6,7 +6,8 @@
 // weight exists); each sparse weight also gets `<name>.mask`, a BOOL tensor of the same shape (1
 // where a weight exists), which is what the official code's masks are. A tied decoder is written
 // under `decoder.weight` too (a copy of encoder.weight), as torch.save of a tied model lists both.
-// Metadata: the run configuration and the vocabulary as JSON strings.
+// Metadata: the run configuration and the vocabulary as JSON strings, and a checksum of names,
+// metadata and data that decodeSafetensors verifies (see src/io/safetensors.ts).
 import { encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
 import { getCSR } from '../io/checkpoint-format.js';
 import type { LMCheckpoint } from './checkpoint.js';
@@ -54,5 +55,5 @@ export function exportSafetensors(ckpt: LMCheckpoint, opts: ExportOptions = {}):
     'selfish-rnn.weights': m.weights_kind,
     'selfish-rnn.config': JSON.stringify(m.config),
     'selfish-rnn.vocab': JSON.stringify(m.vocab.words),
-  });
+  }, { checksum: true });
 }
