@@ -22,11 +22,12 @@ function corpusProblem(c: Corpus): string | null {
   return null;
 }
 
-/** Refusals must be the library's own messages (internal errors have no prefix). */
-function refusalProblem(e: unknown): string | null {
+/** Refusals must be the library's own messages (internal errors have no prefix) and name the path. */
+function refusalProblem(e: unknown, path: string): string | null {
   if (e instanceof WebAssembly.RuntimeError) return `wasm trap: ${e.message}`;
   if (!(e instanceof Error)) return `threw a non-Error: ${String(e)}`;
   if (!e.message.startsWith('selfish-rnn: ')) return `${e.name} without the selfish-rnn prefix (internal?): ${e.message.split('\n')[0]}`;
+  if (!e.message.includes(path)) return `message does not name the corpus: ${e.message.split('\n')[0]}`;
   return null;
 }
 
@@ -57,7 +58,7 @@ export const target: FuzzTarget = {
             const c = loadTextCorpus(file, { maxVocab: 1 + rng.int(500) });
             const p = corpusProblem(c);
             if (p !== null) throw new Error(`accepted an inconsistent corpus: ${p}`);
-          }, refusalProblem);
+          }, (e) => refusalProblem(e, file));
           rmSync(file, { force: true });
         } else {
           const sub = join(dir, `ptb-${i}`);
@@ -72,7 +73,7 @@ export const target: FuzzTarget = {
           await campaign.check(`#${i} PTB directory: ${whats.join('; ')}`, () => {
             const p = corpusProblem(loadWordCorpus(sub));
             if (p !== null) throw new Error(`accepted an inconsistent corpus: ${p}`);
-          }, refusalProblem);
+          }, (e) => refusalProblem(e, sub));
           rmSync(sub, { recursive: true, force: true });
         }
       }
