@@ -113,6 +113,21 @@ test('every inconsistent checkpoint is refused with a CheckpointError naming the
   }
 });
 
+test('a resume refused while loading its weights (after the engine exists) names the file and leaks nothing', async () => {
+  const bad = mutate(last, (m) => { m.config.lm.emsize = 3; });
+  const live = memoryStats().liveBytes;
+  for (let i = 0; i < 3; i++) {
+    try {
+      (await Trainer.create({ corpus: tinyCorpus, resume: decodeLMCheckpoint(bad, SRC), sparsity: engineSparsity })).dispose();
+      assert.unreachable('accepted');
+    } catch (e) {
+      assert.instance(e, CheckpointError);
+      assert.match((e as Error).message, new RegExp(`^selfish-rnn: ${SRC}: .*weight 'encoder\\.weight' is 120×8 in the file but \\[120, 3\\] in the model`));
+    }
+  }
+  assert.is(memoryStats().liveBytes, live);
+});
+
 test('emsize 1e308 is refused and the next valid load works exactly as before (no heap damage)', async () => {
   const before = await evalLoss(best);
   for (const emsize of [1e308, 200_000]) {

@@ -167,8 +167,10 @@ export function buildModelFor(ckpt: LMCheckpoint, rng: Random, source = checkpoi
 
 /** `e` as a CheckpointError about `ckpt` (errors from restoring a resumed run's state). */
 export function asCheckpointError(e: unknown, ckpt: LMCheckpoint, what = 'cannot be resumed'): CheckpointError {
-  if (e instanceof CheckpointError) return e;
-  return new CheckpointError('invalid-state', `${checkpointSource(ckpt)} ${what}: ${String((e as Error)?.message ?? e).replace(/^selfish-rnn: /, '')}`);
+  const source = checkpointSource(ckpt);
+  const message = String((e as Error)?.message ?? e).replace(/^selfish-rnn: /, '');
+  if (e instanceof CheckpointError) return message.includes(source) ? e : new CheckpointError(e.code, `${source}: ${message}`, e.tensor);
+  return new CheckpointError('invalid-state', `${source} ${what}: ${message}`);
 }
 
 /** A model (with the checkpoint's weights, sparse where they were) and its vocabulary. */

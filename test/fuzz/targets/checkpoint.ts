@@ -6,7 +6,7 @@
 // naming the file; see ../harness.ts for the rest.
 import {
   CheckpointError, decodeCheckpoint, decodeLMCheckpoint, encodeCheckpoint, engineSparsity, evaluate, memoryStore, modelFromCheckpoint,
-  Random, Trainer, type CheckpointTensor,
+  Random, Trainer, type CheckpointTensor, type LMCheckpoint,
 } from '../../../src/index.js';
 import { tinyCheckpoints, tinyCorpus, TINY_MOS } from '../../helpers/lm-checkpoint.js';
 import { Campaign, canaryProblem, mutateBytes, nastyValue, refusalProblem } from '../harness.js';
@@ -26,13 +26,19 @@ async function baseline(): Promise<{ name: string; bytes: Uint8Array }[]> {
 /** Loads and uses a checkpoint like the CLI does; throws what the library throws. */
 async function use(bytes: Uint8Array, source: string, rng: Random): Promise<void> {
   const ckpt = decodeLMCheckpoint(bytes, source);
+  // `--resume` does not build the model through modelFromCheckpoint first: try either order.
+  const resumeFirst = rng.uniform() < 0.5;
+  if (resumeFirst && ckpt.meta.role === 'last') await resume(ckpt, rng);
   const { model } = modelFromCheckpoint(ckpt);
   try {
     await evaluate(model, evalIds, { batchSize: 2, bptt: 10 });
   } finally {
     model.dispose();
   }
-  if (ckpt.meta.role !== 'last') return;
+  if (!resumeFirst && ckpt.meta.role === 'last') await resume(ckpt, rng);
+}
+
+async function resume(ckpt: LMCheckpoint, rng: Random): Promise<void> {
   const steps = rng.uniform() < 0.15 ? 1 : 0;
   const step = (ckpt.meta.training as { globalStep: number }).globalStep;
   const trainer = await Trainer.create({ corpus: tinyCorpus, resume: ckpt, sparsity: engineSparsity, store: memoryStore(), logInterval: 10_000, maxSteps: step + steps });
