@@ -31,7 +31,7 @@ const CASES: [string, (m: Meta, t: Record<string, CheckpointTensor>) => void, Re
   ['emsize smaller than the weights', (m) => { m.config.lm.emsize = 3; }, /does not fit the model|weight '.*' is/],
   ['nlayers 1e308', (m) => { m.config.lm.nlayers = 1e308; }, /meta\.config\.lm\.nlayers must be an integer/],
   ['nlayers +1', (m) => { m.config.lm.nlayers += 1; }, /describes a model larger|does not fit the model/],
-  ['lm.kind unknown', (m) => { m.config.lm.kind = 'transformer'; }, /meta\.config\.lm\.kind must be one of 'stacked', 'awd-mos'/],
+  ['lm.kind unknown', (m) => { m.config.lm.kind = 'transformer'; }, /meta\.config\.lm\.kind names no model family: unknown model family 'transformer'/],
   ['config missing', (m) => { delete m.config; }, /meta\.config must be an object, got undefined/],
   ['config.lm a string', (m) => { m.config.lm = 'big'; }, /meta\.config\.lm must be an object/],
   ['bptt 0', (m) => { m.config.bptt = 0; }, /meta\.config\.bptt must be an integer/],
@@ -68,7 +68,8 @@ const CASES: [string, (m: Meta, t: Record<string, CheckpointTensor>) => void, Re
   ['rng state all zero', (m) => { m.training.rng.data.s = [0, 0, 0, 0]; }, /is all zeros/],
   ['history not an array', (m) => { m.training.history = 'long'; }, /meta\.training\.history must be an array/],
   ['phase unknown', (m) => { m.training.phase = 'sprint'; }, /meta\.training\.phase must be one of 'sgd', 'asgd', 'adam'/],
-  ['hidden state missing', (m, t) => { m.training.hiddenLayers = Math.max(1, m.training.hiddenLayers); delete t['state/0.h']; }, /tensor 'state\/0\.h' is missing/],
+  ['hidden state missing', (m, t) => { m.training.hiddenLayers = Math.max(1, m.training.hiddenLayers); delete t['state/0.h']; }, /cannot be resumed: .*hidden state 'state\/0\.h' is missing/],
+  ['hidden state not finite', (m, t) => { m.training.hiddenLayers = Math.max(1, m.training.hiddenLayers); (t['state/0.h']!.data as Float32Array)[1] = NaN; }, /tensor 'state\/0\.h' holds NaN at element 1/],
   ['hidden state wrong size', (m, t) => { m.training.hiddenLayers = Math.max(1, m.training.hiddenLayers); t['state/0.c'] = { dtype: 'f32', shape: [3], data: new Float32Array(3) }; }, /cannot be resumed: .*hidden state 'state\/0\.c'/],
   ['engine state garbled', (m) => { m.training.engine = { name: 'selfish', meta: 'garbage' }; }, /cannot be resumed/],
 ];

@@ -12,7 +12,9 @@ import { Module } from '../nn/module.js';
 import { globalRandom, type Random } from '../random.js';
 import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
 import type { LMConfig } from './configs.js';
-import type { LanguageModel, LMOutput, LMState } from './language-model.js';
+import type { ModelSpec } from './model-spec.js';
+import { lstmGateLayout, type GateLayout } from './gate-layout.js';
+import { checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
 export class StackedLSTMModel extends Module implements LanguageModel {
   readonly encoder: Embedding;
@@ -22,7 +24,7 @@ export class StackedLSTMModel extends Module implements LanguageModel {
 
   constructor(readonly config: LMConfig, rng: Random = globalRandom) {
     super();
-    if (config.vocab <= 0) throw new RangeError('selfish-rnn: the model needs config.vocab > 0 (set it from the corpus vocabulary)');
+    checkModelConfig(config, 'stacked');
     this.rng = rng;
     this.encoder = this.registerModule('encoder', new Embedding(config.vocab, config.emsize, { initRange: 0.1, rng }));
     this.rnn = this.registerModule('rnn', new LSTM(config.emsize, config.nhid, config.nlayers, { rng }));
@@ -39,7 +41,7 @@ export class StackedLSTMModel extends Module implements LanguageModel {
     const p = this.config.dropout;
     const opts = { training: this.training, rng: this.rng };
     const emb = dropout(this.encoder.forward(input), p, opts);
-    const r = this.rnn.forward(emb, state, { betweenLayers: (y) => dropout(y, p, opts) });
+    const r = this.rnn.forward(emb, state?.map((s) => expectState(s, ['h', 'c'], 'LSTM')), { betweenLayers: (y) => dropout(y, p, opts) });
     const out = dropout(r.output, p, opts);
     const [T, B] = input.shape as [number, number];
     return { h: reshape(out, [T * B, this.config.nhid]), state: r.state };
@@ -62,4 +64,36 @@ export class StackedLSTMModel extends Module implements LanguageModel {
       c: zeros([batchSize, this.config.nhid], { persistent: true }),
     }));
   }
+
+  gateLayout(paramName: string, rows: number): GateLayout | null {
+    return lstmGateLayout(paramName, rows);
+  }
 }
+
+// ---- the family ---------------------------------------------------------------------------------
+
+const stackedDefaults = {
+  kind: 'stacked', vocab: 0, nhidlast: 0, nExperts: 1, dropouth: 0, dropouti: 0, dropoute: 0, dropoutl: 0, wdrop: 0,
+  tied: false, alpha: 0, beta: 0, batchSize: 20, bptt: 35,
+} as const;
+
+// Zaremba large = the Selfish-RNN paper's stacked LSTM (2×1500, dropout 0.65, lr 40).
+const zarembaLarge: LMConfig = { ...stackedDefaults, emsize: 1500, nhid: 1500, nhidlast: 1500, nlayers: 2, dropout: 0.65, lr: 40 };
+
+export const stackedLstmSpec: ModelSpec = {
+  kind: 'stacked',
+  title: 'stacked LSTM',
+  presets: {
+    // Zaremba et al. 2014, non-regularised small model (2×200).
+    'zaremba-small': { ...stackedDefaults, emsize: 200, nhid: 200, nhidlast: 200, nlayers: 2, dropout: 0, lr: 20 },
+    // Zaremba medium (2×650, dropout 0.5).
+    'zaremba-medium': { ...stackedDefaults, emsize: 650, nhid: 650, nhidlast: 650, nlayers: 2, dropout: 0.5, lr: 20 },
+    'zaremba-large': zarembaLarge,
+    'selfish-lstm': { ...zarembaLarge },
+  },
+  create: (config, rng) => new StackedLSTMModel(config, rng),
+  normalize: (c) => { c.nhidlast = c.nhid; },
+  stateNames: ['h', 'c'],
+  describe: (c) => `stacked LSTM, ${c.nlayers} layers × ${c.nhid}, emsize ${c.emsize}${c.tied ? ', tied' : ''}`,
+  tiedAliases: (c) => (c.tied ? [['decoder.weight', 'encoder.weight']] : []),
+};

@@ -20,6 +20,7 @@ import { Tensor } from '../tensor.js';
 import { CSRMatrix } from './csr.js';
 import type { GateStats, SparseEngineLike, SparseMethod, SparsityOptions, UpdateReport } from './engine-api.js';
 import { gateStatsAll } from './gates.js';
+import { gateLayoutOf } from '../models/gate-layout.js';
 import { initialDensities, initialPositions, type MatrixShape } from './init.js';
 import { METHODS, SPARSE_METHODS, type MethodKind } from './methods.js';
 import { cosineDeathRate, gmpDensity, type GmpSchedule } from './schedule.js';
@@ -205,7 +206,7 @@ export class SparseEngine implements SparseEngineLike {
   }
 
   gateStats(): GateStats[] {
-    return gateStatsAll(this.model.namedWeights());
+    return gateStatsAll(this.model.namedWeights(), gateLayoutOf(this.model));
   }
 
   /** A copy of the current topology (for topologyDistance). */

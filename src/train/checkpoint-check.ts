@@ -8,6 +8,7 @@
 // nothing is built (no heap bytes, no global state touched) before the whole file has passed.
 import { CheckpointError, getCSR, type CheckpointErrorCode, type CheckpointTensor } from '../io/checkpoint-format.js';
 import { Vocabulary } from '../data/vocab.js';
+import { modelSpec } from '../models/index.js';
 import { checkTrainConfig, type TrainConfig } from './config.js';
 
 /** Largest accepted model dimension (vocab, emsize, nhid, …): far beyond any model that fits in 4 GiB. */
@@ -80,9 +81,15 @@ function checkConfig(c: Checker, v: unknown): TrainConfig {
   const cfg = c.object(v, 'meta.config');
   c.str(cfg.model, 'meta.config.model');
   const lm = c.object(cfg.lm, 'meta.config.lm');
-  c.oneOf(lm.kind, 'meta.config.lm.kind', ['stacked', 'awd-mos'] as const);
+  try {
+    modelSpec(c.str(lm.kind, 'meta.config.lm.kind'));
+  } catch (e) {
+    if (e instanceof CheckpointError) throw e;
+    c.fail('meta.config.lm.kind', `names no model family: ${(e as Error).message.replace(/^selfish-rnn: /, '')}`);
+  }
   for (const k of ['vocab', 'emsize', 'nhid', 'nlayers', 'nExperts', 'batchSize', 'bptt'] as const) c.int(lm[k], `meta.config.lm.${k}`, 1, MAX_MODEL_DIM);
-  c.int(lm.nhidlast, 'meta.config.lm.nhidlast', lm.kind === 'awd-mos' ? 1 : 0, MAX_MODEL_DIM);
+  c.int(lm.nhidlast, 'meta.config.lm.nhidlast', 0, MAX_MODEL_DIM);
+  for (const k of ['depth', 'chunkSize'] as const) if (lm[k] !== undefined) c.int(lm[k], `meta.config.lm.${k}`, 1, MAX_MODEL_DIM);
   if ((lm.nlayers as number) > 1024) c.fail('meta.config.lm.nlayers', `must be at most 1024, got ${lm.nlayers}`);
   if ((lm.nExperts as number) > 4096) c.fail('meta.config.lm.nExperts', `must be at most 4096, got ${lm.nExperts}`);
   for (const k of ['dropout', 'dropouth', 'dropouti', 'dropoute', 'dropoutl', 'wdrop'] as const) c.num(lm[k], `meta.config.lm.${k}`, 0, 1);
@@ -221,15 +228,13 @@ function checkTraining(c: Checker, v: unknown, tensors: Record<string, Checkpoin
     const e = c.object(t.engine, 'meta.training.engine');
     c.str(e.name, 'meta.training.engine.name');
   }
-  const layers = c.int(t.hiddenLayers, 'meta.training.hiddenLayers', 0, config.lm.nlayers);
-  for (let l = 0; l < layers; l++) {
-    for (const k of ['h', 'c']) {
-      const key = `state/${l}.${k}`;
-      const s = Object.hasOwn(tensors, key) ? tensors[key] : undefined;
-      if (s === undefined) c.fail(`tensor '${key}'`, 'is missing (the carried hidden state)', 'missing-tensor', key);
-      if (s.dtype !== 'f32') c.fail(`tensor '${key}'`, `is ${s.dtype}, expected f32`, 'shape-mismatch', key);
-      checkFinite(c, s.data as Float32Array, key);
-    }
+  c.int(t.hiddenLayers, 'meta.training.hiddenLayers', 0, 4096);
+  // The carried hidden state: its names and sizes depend on the model family (restore() checks
+  // them against the model); here every entry must be finite f32.
+  for (const [key, tensor] of Object.entries(tensors)) {
+    if (!key.startsWith('state/')) continue;
+    if (tensor.dtype !== 'f32') c.fail(`tensor '${key}'`, `is ${tensor.dtype}, expected f32`, 'shape-mismatch', key);
+    checkFinite(c, tensor.data as Float32Array, key);
   }
   c.bool(t.finished, 'meta.training.finished');
   c.num(t.elapsedSeconds, 'meta.training.elapsedSeconds', 0);

@@ -2,7 +2,7 @@
 // run can be resumed, evaluated and exported without its command line. `resolveTrainConfig`
 // fills defaults (the Selfish-RNN / AWD-LSTM recipe values, the model's own lr, batch size and
 // bptt) and refuses invalid values with messages that name the option and the value.
-import { modelConfig, MODEL_NAMES, type LMConfig } from '../models/index.js';
+import { modelConfig, modelSpec, MODEL_NAMES, type LMConfig } from '../models/index.js';
 import type { SparseMethod, SparsityOptions } from '../sparse/engine-api.js';
 
 export const SPARSE_METHODS: readonly SparseMethod[] = ['selfish', 'set', 'snfs', 'rigl', 'static', 'gmp', 'dense'];
@@ -90,6 +90,7 @@ export function resolveTrainConfig(opts: TrainOptions = {}, vocabSize?: number):
   const lmOverrides: Partial<LMConfig> = { ...(opts.lm ?? {}) };
   if (vocabSize !== undefined) lmOverrides.vocab = vocabSize;
   const lm = modelConfig(model, lmOverrides);
+  const spec = modelSpec(lm.kind);
   const method = opts.method ?? 'dense';
   if (!SPARSE_METHODS.includes(method)) throw new RangeError(`selfish-rnn: unknown method '${method}'; methods: ${SPARSE_METHODS.join(', ')}`);
   const density = method === 'dense' ? (opts.density ?? 1) : (opts.density ?? TRAIN_DEFAULTS.density);
@@ -118,10 +119,10 @@ export function resolveTrainConfig(opts: TrainOptions = {}, vocabSize?: number):
     epochs: opts.epochs ?? TRAIN_DEFAULTS.epochs,
     batchSize: opts.batchSize ?? lm.batchSize,
     bptt: opts.bptt ?? lm.bptt,
-    randomBptt: opts.randomBptt ?? lm.kind === 'awd-mos',
+    randomBptt: opts.randomBptt ?? spec.training?.randomBptt ?? false,
     maxSeqLenDelta: opts.maxSeqLenDelta ?? TRAIN_DEFAULTS.maxSeqLenDelta,
     evalBatchSize: opts.evalBatchSize ?? TRAIN_DEFAULTS.evalBatchSize,
-    testBatchSize: opts.testBatchSize ?? (lm.kind === 'awd-mos' ? 1 : opts.evalBatchSize ?? TRAIN_DEFAULTS.evalBatchSize),
+    testBatchSize: opts.testBatchSize ?? spec.training?.testBatchSize ?? opts.evalBatchSize ?? TRAIN_DEFAULTS.evalBatchSize,
     seed: opts.seed ?? TRAIN_DEFAULTS.seed,
     finetune: opts.finetune ?? false,
   };

@@ -19,7 +19,7 @@
 import { batchify, getBatch, BpttIterator, type Batchified, type BpttPosition, type BpttSpan } from '../data/batching.js';
 import type { Corpus } from '../data/corpus.js';
 import { Vocabulary } from '../data/vocab.js';
-import { createModel, type LanguageModel, type LMState } from '../models/index.js';
+import { createModel, keepState, stateTensors, type LanguageModel, type LMState } from '../models/index.js';
 import { Adam } from '../optim/adam.js';
 import { ASGD } from '../optim/asgd.js';
 import { clipGradNorm } from '../optim/clip-grad-norm.js';
@@ -29,7 +29,7 @@ import { SGD } from '../optim/sgd.js';
 import { SNTASGD } from '../optim/snt-asgd.js';
 import { globalRandom, Random } from '../random.js';
 import type { SparseEngineLike, UpdateReport } from '../sparse/engine-api.js';
-import { keep, tidy } from '../tensor.js';
+import { tidy } from '../tensor.js';
 import type { CheckpointTensor } from '../io/checkpoint-format.js';
 import { isSparseRun, sparsityOptions, type TrainConfig } from './config.js';
 import {
@@ -41,7 +41,7 @@ import { ReduceLROnPlateau, type PlateauState } from './plateau.js';
 import { renderTrainingPlot, type PlotDensity } from './plot.js';
 import { memoryStore, RUN_FILES, type RunStore } from './run-store.js';
 import { defaultSparsity, type SparsityProvider } from './sparsity-factory.js';
-import { maskedDensity, modelGateStats, pooledGateDensity, sparseValues } from './weights.js';
+import { gateRecord, maskedDensity, modelGateStats, pooledGateDensity, sparseValues } from './weights.js';
 
 export type Phase = 'sgd' | 'asgd' | 'adam';
 
@@ -62,8 +62,8 @@ export interface EpochRecord {
   lr: number;
   /** Density of the sparse weights after the epoch's topology update. */
   density: number;
-  /** Pooled [i, f, g, o] density of the LSTM matrices, or null. */
-  gates: [number, number, number, number] | null;
+  /** Pooled density per gate name (LSTM i, f, g, o; RHN H, T; ON-LSTM master_i, master_f, o, g, i, f), or null. */
+  gates: Record<string, number> | null;
   /** Death rate of the epoch's topology update, or null when there was none. */
   deathRate: number | null;
   removed: number | null;
@@ -376,10 +376,8 @@ export class Trainer {
       putArrays(tensors, 'engine/', es.arrays);
       engine = { name: this.engineName ?? 'engine', meta: es.meta };
     }
-    this.hidden?.forEach((s, l) => {
-      tensors[`state/${l}.h`] = { dtype: 'f32', shape: [...s.h.shape], data: s.h.toArray() };
-      tensors[`state/${l}.c`] = { dtype: 'f32', shape: [...s.c.shape], data: s.c.toArray() };
-    });
+    // The carried state, every named tensor of every layer ('state/<layer>.<name>').
+    for (const [key, t] of stateTensors(this.hidden ?? [])) tensors[`state/${key}`] = { dtype: 'f32', shape: [...t.shape], data: t.toArray() };
     const training: TrainingState = {
       position: this.iterator.position,
       globalStep: this.globalStep,
@@ -425,7 +423,7 @@ export class Trainer {
       return { loss: out.loss.item(), nll: out.nll.item(), tokens: input.size, state: out.state };
     });
     disposeState(this.hidden);
-    this.hidden = r.state.map((s) => ({ h: keep(s.h), c: keep(s.c) }));
+    this.hidden = keepState(r.state);
     const step = this.globalStep + 1;
     if (!Number.isFinite(r.loss) || !Number.isFinite(r.nll)) this.diverged(step, span, 'the loss', Number.isFinite(r.loss) ? r.nll : r.loss);
     const params = model.parameters();
@@ -712,20 +710,19 @@ export class Trainer {
     this.epochAcc = { ...t.epochAcc };
     this.intervalAcc = { ...t.intervalAcc };
     this.lastSpan = t.lastSpan;
-    this.history = t.history.slice();
-    this.densityTrack = t.densityTrack.slice();
+    // gateRecord: checkpoints written before gate names stored [i, f, g, o] arrays.
+    this.history = t.history.map((e) => ({ ...e, gates: gateRecord(e.gates) }));
+    this.densityTrack = t.densityTrack.map((d) => ({ ...d, gates: gateRecord(d.gates) }));
     this.finished = t.finished;
     this.elapsedBefore = t.elapsedSeconds;
     if (t.hiddenLayers > 0) {
       const state = this.model.initState(this.config.batchSize);
       try {
-        state.forEach((s, l) => {
-          for (const k of ['h', 'c'] as const) {
-            const src = ckpt.tensors[`state/${l}.${k}`];
-            if (src === undefined || src.data.length !== s[k].size) throw new Error(`selfish-rnn: the checkpoint's hidden state 'state/${l}.${k}' is missing or has the wrong size`);
-            s[k].data.set(src.data as Float32Array);
-          }
-        });
+        for (const [key, t] of stateTensors(state)) {
+          const src = ckpt.tensors[`state/${key}`];
+          if (src === undefined || src.data.length !== t.size) throw new Error(`selfish-rnn: the checkpoint's hidden state 'state/${key}' is missing or has the wrong size`);
+          t.data.set(src.data as Float32Array);
+        }
       } catch (e) {
         disposeState(state); // not yet the trainer's, so its dispose() would not free it
         throw e;
