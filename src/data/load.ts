@@ -41,7 +41,7 @@ export function loadWordCorpus(dir: string): WordCorpus {
     texts[split] = readText(files[split]);
     if (texts[split].length === 0) throw new Error(`selfish-rnn: corpus file is empty: ${resolve(files[split])}`);
   }
-  return { ...buildWordCorpus(texts, files), files };
+  return { ...naming(resolve(dir), () => buildWordCorpus(texts, files)), files };
 }
 
 /**
@@ -54,11 +54,23 @@ export function loadTextCorpus(source: string | { text: string | readonly string
   if (typeof source !== 'string') throw new TypeError('selfish-rnn: loadTextCorpus needs a path or { text }');
   const kind = pathKind(source);
   if (kind === 'missing') throw new Error(`selfish-rnn: text corpus not found: ${resolve(source)}`);
-  if (kind === 'file') return buildTextCorpus(readText(source), opts);
+  if (kind === 'file') return naming(resolve(source), () => buildTextCorpus(readText(source), opts));
   if (kind !== 'directory') throw new Error(`selfish-rnn: text corpus is neither a file nor a directory: ${resolve(source)}`);
   const files = listTextFiles(source);
   if (files.length === 0) throw new Error(`selfish-rnn: no .txt files in ${resolve(source)}`);
-  return buildTextCorpus(files.map(readText), opts);
+  return naming(resolve(source), () => buildTextCorpus(files.map(readText), opts));
+}
+
+/** Runs a corpus builder; its refusals (too little text, …) name the corpus path, as file errors do. */
+function naming<T>(path: string, build: () => T): T {
+  try {
+    return build();
+  } catch (e) {
+    if (e instanceof Error && e.message.startsWith('selfish-rnn: ') && !e.message.includes(path)) {
+      e.message = `selfish-rnn: corpus ${path}: ${e.message.slice('selfish-rnn: '.length)}`;
+    }
+    throw e;
+  }
 }
 
 /**
