@@ -9,14 +9,14 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultCorpusFiles } from '../src/node.js';
+import { defaultCorpusDocumentsSync } from '../src/node.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'selfish-rnn-cli-robust-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 const corpus = join(tmp, 'corpus.txt');
-writeFileSync(corpus, defaultCorpusFiles().slice(1, 7).map((f) => readFileSync(f, 'utf8')).join('\n'));
+writeFileSync(corpus, defaultCorpusDocumentsSync().slice(1, 7).join('\n'));
 // 83 batches of 20×10 per epoch, vocabulary 200.
 const TINY = ['--data', corpus, '--max-vocab', '200', '--emsize', '16', '--nhid', '16', '--batch-size', '20', '--bptt', '10', '--eval-batch-size', '10'];
 /** TINY with some flags replaced (a flag given twice is refused). */

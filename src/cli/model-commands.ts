@@ -1,7 +1,8 @@
 // `selfish-rnn eval | generate | info | export`: commands that read one checkpoint.
 /// <reference types="node" />
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { applyThreads, THREADS_OPTION } from './threads-option.js';
+import { realpathSync, statSync } from 'node:fs';
+import { dirname, basename, join, resolve } from 'node:path';
 import type { Args, Argv } from 'yargs';
 import type { Corpus } from '../data/corpus.js';
 import type { Vocabulary } from '../data/vocab.js';
@@ -28,10 +29,12 @@ export function evalBuilder(y: Argv): Argv {
     .option('split', { type: 'string', choices: ['valid', 'test'], default: 'test', describe: 'which split' })
     .option('batch-size', { type: 'number', defaultDescription: "the run's eval batch size (valid) / test batch size (test)", describe: 'evaluation batch size' })
     .option('bptt', { type: 'number', defaultDescription: "the run's bptt", describe: 'chunk length' })
-    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' });
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
+    .option('threads', THREADS_OPTION);
 }
 
 export async function evalCommand(a: Args, io: CliIO): Promise<number> {
+  await applyThreads(a);
   const path = checkpointPath(String(a.checkpoint), RUN_FILES.best);
   const batchArg = int(a, 'batch-size', 1), bpttArg = int(a, 'bptt', 1);
   const dataArg = str(a, 'data');
@@ -87,10 +90,12 @@ export function generateBuilder(y: Argv): Argv {
     .option('words', { type: 'number', default: 100, describe: `number of words to generate (at most ${MAX_WORDS.toLocaleString('en')})` })
     .option('temperature', { type: 'number', default: 1, describe: 'softmax temperature (> 0; lower is more conservative)' })
     .option('seed', { type: 'number', default: 0, describe: 'random seed of the draws' })
-    .option('prompt', { type: 'string', defaultDescription: '<eos> (start of a line)', describe: 'text to continue' });
+    .option('prompt', { type: 'string', defaultDescription: '<eos> (start of a line)', describe: 'text to continue' })
+    .option('threads', THREADS_OPTION);
 }
 
 export async function generateCommand(a: Args, io: CliIO): Promise<number> {
+  await applyThreads(a);
   const path = checkpointPath(String(a.checkpoint), RUN_FILES.best);
   const words = int(a, 'words', 0, MAX_WORDS)!, seed = int(a, 'seed', 0)!, temperature = num(a, 'temperature')!;
   if (!(temperature > 0)) throw new UsageError(`--temperature must be > 0, got ${temperature}`);
@@ -173,10 +178,33 @@ export function exportBuilder(y: Argv): Argv {
 export async function exportCommand(a: Args, io: CliIO): Promise<number> {
   const path = checkpointPath(String(a.checkpoint), RUN_FILES.best);
   const out = str(a, 'out')!;
+  if (samePath(out, path)) throw new UsageError(`--out ${resolve(out)} is the checkpoint being exported; give another file name (the checkpoint is left as it is)`);
   const ckpt = await loadLMCheckpoint(path);
   const data = exportSafetensors(ckpt, { masks: a.masks !== false });
   await writeFileAtomic(out, data);
   const n = Object.keys(ckpt.meta.weights).length;
   io.stdout.write(`wrote ${resolve(out)} (${bytes(data.length)}; ${n} weights as dense F32, PyTorch names${a.masks !== false ? ', with .mask for sparse ones' : ''})\n`);
   return 0;
+}
+
+/** Whether two paths name the same file (same path after resolving symbolic links, or same inode). */
+export function samePath(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      try {
+        return join(realpathSync(dirname(resolve(p))), basename(p)); // a new file in an existing directory
+      } catch {
+        return resolve(p);
+      }
+    }
+  };
+  if (real(a) === real(b)) return true;
+  try {
+    const x = statSync(a), y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }

@@ -2,6 +2,7 @@
 // --resume, --finetune, --max-steps). Flags without a value keep the recipe's default, which
 // `--help` shows; values are checked before any data is read (exit code 2 on a bad one).
 /// <reference types="node" />
+import { applyThreads, THREADS_OPTION } from './threads-option.js';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Args, Argv } from 'yargs';
@@ -85,11 +86,12 @@ export const TRAIN_FLAGS: [string, Spec][] = [
 ];
 
 /** Flags that may be given with --resume (they do not change the computation). */
-const RESUME_FLAGS = new Set(['resume', 'save', 'max-steps', 'log-interval', 'json']);
+const RESUME_FLAGS = new Set(['resume', 'save', 'max-steps', 'log-interval', 'json', 'threads']);
 
 export function trainBuilder(y: Argv): Argv {
   let out = y.usage('selfish-rnn train [options]\n\nTrain a (sparse) recurrent language model (stacked LSTM, AWD-LSTM-MoS, RHN, ON-LSTM). Ctrl-C (or SIGTERM, SIGHUP) saves a checkpoint; --resume continues it.');
   for (const [name, spec] of TRAIN_FLAGS) out = out.option(name, spec);
+  out = out.option('threads', { ...THREADS_OPTION, group: 'Run:' });
   return out
     .example('selfish-rnn train --method selfish --density 0.33', 'Selfish-RNN on the built-in corpus')
     .example('selfish-rnn train --model selfish-lstm --sparse --data data/ptb --death-rate 0.8 --lr 40 --epochs 100', "the paper's stacked LSTM on PTB")
@@ -198,9 +200,16 @@ export function checkpointPath(path: string, file: string): string {
   if (statSync(full).isDirectory()) {
     const inside = join(full, file);
     if (!existsSync(inside)) throw new UsageError(`${full} is a directory without ${file}`);
-    return inside;
+    return regularFile(inside);
   }
-  return full;
+  return regularFile(full);
+}
+
+/** Refuses at once what is not a regular file (a FIFO would block the read forever, /dev/zero never ends). */
+function regularFile(path: string): string {
+  const st = statSync(path);
+  if (!st.isFile()) throw new UsageError(`${path} is not a checkpoint file (it is ${st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'not a regular file'})`);
+  return path;
 }
 
 /**
@@ -277,6 +286,7 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
   checked(() => checkCorpusFits(corpus, config));
   checked(() => checkTrainingMemory(config, corpus.vocab.size));
   const prepared = await prepareSaveDir(saveDir);
+  await applyThreads(a);
   const reporter = new ProgressReporter(out, isSparseRun(config));
   if (prepared.removed.length > 0) reporter.line(`removed ${prepared.removed.length} temporary file(s) left in ${prepared.dir} by an interrupted save: ${prepared.removed.join(', ')}`);
   const store = directoryStore(saveDir);

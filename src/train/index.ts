@@ -27,3 +27,6 @@ export type { SparsityFactory, SparsityProvider } from './sparsity-factory.js';
 export { ReduceLROnPlateau } from './plateau.js';
 export { weightSummaries, modelGateStats, maskedDensity, pooledGateDensity, replaceWeight, weightSlot, sparseValues } from './weights.js';
 export type { WeightSummary } from './weights.js';
+export { yieldToEventLoop } from './event-loop.js';
+export { importSafetensors } from './import.js';
+export type { ImportOptions, ImportResult, ImportedWeight } from './import.js';

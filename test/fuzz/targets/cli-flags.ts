@@ -6,11 +6,11 @@
 // (signal, exit 1 or 134), a hang (no exit within the time limit) or internal error text
 // (TypeError, RangeError, a stack trace, an errno code) is a failure.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultCorpusFiles } from '../../../src/node.js';
+import { defaultCorpusDocumentsSync } from '../../../src/node.js';
 import type { FuzzReport } from '../types.js';
 
 const CLI = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
@@ -73,7 +73,7 @@ export const target = {
     const dir = mkdtempSync(join(tmpdir(), 'selfish-rnn-fuzz-cli-'));
     try {
       const corpus = join(dir, 'corpus.txt');
-      writeFileSync(corpus, defaultCorpusFiles().slice(1, 4).map((f) => readFileSync(f, 'utf8')).join('\n'));
+      writeFileSync(corpus, defaultCorpusDocumentsSync().slice(1, 4).join('\n'));
       const base: Record<string, string> = {
         data: corpus, 'max-vocab': '100', emsize: '8', nhid: '8', 'batch-size': '5', bptt: '10', 'eval-batch-size': '5', epochs: '1', 'max-steps': '3', 'log-interval': '1000',
       };
