@@ -8,7 +8,7 @@ import type { Args, Argv } from 'yargs';
 import type { Corpus } from '../data/corpus.js';
 import { modelConfig, MODEL_NAMES } from '../models/index.js';
 import {
-  isSparseRun, resolveTrainConfig, SPARSE_METHODS, TRAIN_DEFAULTS, type TrainConfig, type TrainOptions,
+  CLIP_NORMS, isSparseRun, resolveTrainConfig, SPARSE_METHODS, TRAIN_DEFAULTS, type TrainConfig, type TrainOptions,
 } from '../train/config.js';
 import type { LMCheckpoint } from '../train/checkpoint.js';
 import { modelFromCheckpoint, decodeLMCheckpoint } from '../train/checkpoint.js';
@@ -46,6 +46,7 @@ export const TRAIN_FLAGS: [string, Spec][] = [
   ['growth', { type: 'string', choices: ['random', 'gradient', 'momentum'], defaultDescription: "the method's (random)", describe: 'regrowth criterion', group: 'Sparse training:' }],
   ['redistribution', { type: 'string', choices: ['none', 'magnitude', 'nonzeros', 'momentum'], defaultDescription: "the method's (none)", describe: 'redistribution of the regrown weights across tensors', group: 'Sparse training:' }],
   ['death-rate', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.deathRate), describe: 'initial prune rate p0, cosine-decayed to 0.005 over the run', group: 'Sparse training:' }],
+  ['exact-counts', { type: 'boolean', defaultDescription: 'true', describe: 'exact nonzero counts at init and growth; --no-exact-counts draws them Bernoulli as the official code (counts then match only in expectation)', group: 'Sparse training:' }],
   ['update-every', { type: 'number', defaultDescription: '0 (once per epoch)', describe: 'topology update every N steps instead of once per epoch', group: 'Sparse training:' }],
   // optimisation
   ['optimizer', { type: 'string', choices: ['sgd', 'adam'], defaultDescription: TRAIN_DEFAULTS.optimizer, describe: 'sgd: SGD then SNT-ASGD (sparse) / ASGD (dense) when the NT trigger fires; adam: Adam(β1=0) with ReduceLROnPlateau', group: 'Optimisation:' }],
@@ -53,6 +54,9 @@ export const TRAIN_FLAGS: [string, Spec][] = [
   ['nonmono', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.nonmono), describe: 'non-monotone interval of the NT-ASGD trigger', group: 'Optimisation:' }],
   ['asgd-epoch', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.asgdEpoch), describe: 'switch to (SNT-)ASGD at the end of this epoch at the latest (0: only the NT trigger)', group: 'Optimisation:' }],
   ['clip', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.clip), describe: 'gradient clipping (global L2 norm; 0 disables)', group: 'Optimisation:' }],
+  ['clip-norm', { type: 'string', choices: CLIP_NORMS, defaultDescription: TRAIN_DEFAULTS.clipNorm, describe: "norm the clip measures: dense = the official one, over every position incl. absent weights (sampled estimate on large rows, ≈ +5% of a step); dense-exact = every absent position (costs a dense weight-gradient product); active = existing weights only", group: 'Optimisation:' }],
+  ['lr-decay', { type: 'number', defaultDescription: "model's recipe (zaremba-*: Zaremba's), else 1", describe: 'plain-SGD step decay: lr × decay per epoch after --lr-decay-after epochs (no ASGD switch when < 1)', group: 'Optimisation:' }],
+  ['lr-decay-after', { type: 'number', defaultDescription: "model's recipe, else 0", describe: 'epochs at the initial lr before --lr-decay applies', group: 'Optimisation:' }],
   ['wdecay', { type: 'number', defaultDescription: '1.2e-6', describe: 'L2 weight decay', group: 'Optimisation:' }],
   ['epochs', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.epochs), describe: 'number of epochs', group: 'Optimisation:' }],
   ['batch-size', { type: 'number', defaultDescription: modelDefault(BASE.batchSize), describe: 'training batch size', group: 'Optimisation:' }],
@@ -87,7 +91,7 @@ export function trainBuilder(y: Argv): Argv {
   for (const [name, spec] of TRAIN_FLAGS) out = out.option(name, spec);
   return out
     .example('selfish-rnn train --method selfish --density 0.33', 'Selfish-RNN on the built-in corpus')
-    .example('selfish-rnn train --model selfish-lstm --sparse --data data/ptb --death-rate 0.8 --lr 40 --epochs 100', "the paper's stacked LSTM on PTB")
+    .example('selfish-rnn train --model selfish-lstm --data data/ptb', "the Selfish-RNN README's stacked-LSTM command on PTB (the model's recipe)")
     .example('selfish-rnn train --resume runs/my-run', 'continue an interrupted run');
 }
 
@@ -110,8 +114,10 @@ export function trainOptionsFrom(a: Args): TrainOptions {
   const sparse = bool(a, 'sparse');
   let method = str(a, 'method') as TrainConfig['method'] | undefined;
   if (sparse && method === 'dense') throw new UsageError('--sparse contradicts --method dense');
-  method ??= sparse ? 'selfish' : 'dense';
-  const o: TrainOptions = { lm, method };
+  if (sparse) method ??= 'selfish';
+  // No --method and no --sparse: the model's recipe decides (selfish-lstm is sparse), else dense.
+  const o: TrainOptions = { lm };
+  if (method !== undefined) o.method = method;
   const set = <K extends keyof TrainOptions>(k: K, v: TrainOptions[K] | undefined) => { if (v !== undefined) o[k] = v; };
   set('model', str(a, 'model'));
   set('density', num(a, 'density'));
@@ -126,6 +132,10 @@ export function trainOptionsFrom(a: Args): TrainOptions {
   set('nonmono', int(a, 'nonmono', 1));
   set('asgdEpoch', int(a, 'asgd-epoch', 0));
   set('clip', num(a, 'clip'));
+  set('clipNorm', str(a, 'clip-norm') as TrainConfig['clipNorm']);
+  set('exactCounts', bool(a, 'exact-counts'));
+  set('lrDecay', num(a, 'lr-decay'));
+  set('lrDecayAfter', int(a, 'lr-decay-after', 0));
   set('wdecay', num(a, 'wdecay'));
   set('epochs', int(a, 'epochs', 1));
   set('batchSize', int(a, 'batch-size', 1));

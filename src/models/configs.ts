@@ -32,6 +32,8 @@ export interface LMConfig {
   alpha: number;
   /** TAR coefficient β (awd-mos). */
   beta: number;
+  /** Initialise every parameter U(±initRange) (Zaremba et al.); 0 = the model's own init. */
+  initRange: number;
   /** Training defaults that belong to the recipe. */
   batchSize: number;
   bptt: number;
@@ -40,28 +42,34 @@ export interface LMConfig {
 
 const stackedDefaults = {
   kind: 'stacked', vocab: 0, nhidlast: 0, nExperts: 1, dropouth: 0, dropouti: 0, dropoute: 0, dropoutl: 0, wdrop: 0,
-  tied: false, alpha: 0, beta: 0, batchSize: 20, bptt: 35,
+  tied: false, alpha: 0, beta: 0, batchSize: 20, bptt: 35, initRange: 0,
 } as const;
 
+// Architectures. The training recipe of each name (lr, epochs, method, ...) and its source are in
+// src/train/presets.ts.
 const CONFIGS: Record<string, LMConfig> = {
-  // Zaremba et al. 2014, non-regularised small model (2×200).
-  'zaremba-small': { ...stackedDefaults, emsize: 200, nhid: 200, nhidlast: 200, nlayers: 2, dropout: 0, lr: 20 },
-  // Zaremba medium (2×650, dropout 0.5).
-  'zaremba-medium': { ...stackedDefaults, emsize: 650, nhid: 650, nhidlast: 650, nlayers: 2, dropout: 0.5, lr: 20 },
-  // Zaremba large = the Selfish-RNN paper's stacked LSTM (2×1500, dropout 0.65, lr 40).
-  'zaremba-large': { ...stackedDefaults, emsize: 1500, nhid: 1500, nhidlast: 1500, nlayers: 2, dropout: 0.65, lr: 40 },
+  // Zaremba et al. 2014, non-regularised small model (2×200, bptt 20, init U(±0.1)).
+  'zaremba-small': { ...stackedDefaults, emsize: 200, nhid: 200, nhidlast: 200, nlayers: 2, dropout: 0, bptt: 20, lr: 1, initRange: 0.1 },
+  // Zaremba medium (2×650, dropout 0.5, init U(±0.05)).
+  'zaremba-medium': { ...stackedDefaults, emsize: 650, nhid: 650, nhidlast: 650, nlayers: 2, dropout: 0.5, lr: 1, initRange: 0.05 },
+  // Zaremba large (2×1500, dropout 0.65, init U(±0.04)).
+  'zaremba-large': { ...stackedDefaults, emsize: 1500, nhid: 1500, nhidlast: 1500, nlayers: 2, dropout: 0.65, lr: 1, initRange: 0.04 },
+  // The Selfish-RNN stacked LSTM (Zaremba-large architecture, pytorch/examples init, lr 40).
+  'selfish-lstm': { ...stackedDefaults, emsize: 1500, nhid: 1500, nhidlast: 1500, nlayers: 2, dropout: 0.65, lr: 40 },
+  // The same recipe at small sizes (2×200 / 2×650): the CPU-scale models of the library's default and the study.
+  'lstm-small': { ...stackedDefaults, emsize: 200, nhid: 200, nhidlast: 200, nlayers: 2, dropout: 0, lr: 20 },
+  'lstm-medium': { ...stackedDefaults, emsize: 650, nhid: 650, nhidlast: 650, nlayers: 2, dropout: 0.5, lr: 20 },
   // AWD-LSTM-MoS, PTB (MoS README command).
   'awd-lstm-mos-ptb': {
     kind: 'awd-mos', vocab: 0, emsize: 280, nhid: 960, nhidlast: 620, nlayers: 3, nExperts: 15, dropout: 0.4, dropouth: 0.225,
-    dropouti: 0.4, dropoute: 0.1, dropoutl: 0.29, wdrop: 0.5, tied: true, alpha: 2, beta: 1, batchSize: 12, bptt: 70, lr: 20,
+    dropouti: 0.4, dropoute: 0.1, dropoutl: 0.29, wdrop: 0.5, tied: true, alpha: 2, beta: 1, batchSize: 12, bptt: 70, lr: 20, initRange: 0,
   },
   // AWD-LSTM-MoS, WikiText-2 (MoS README command).
   'awd-lstm-mos-wt2': {
     kind: 'awd-mos', vocab: 0, emsize: 300, nhid: 1150, nhidlast: 650, nlayers: 3, nExperts: 15, dropout: 0.4, dropouth: 0.2,
-    dropouti: 0.55, dropoute: 0.1, dropoutl: 0.29, wdrop: 0.5, tied: true, alpha: 2, beta: 1, batchSize: 15, bptt: 70, lr: 15,
+    dropouti: 0.55, dropoute: 0.1, dropoutl: 0.29, wdrop: 0.5, tied: true, alpha: 2, beta: 1, batchSize: 15, bptt: 70, lr: 15, initRange: 0,
   },
 };
-CONFIGS['selfish-lstm'] = { ...CONFIGS['zaremba-large']! };
 
 /** Names accepted by `modelConfig`. */
 export const MODEL_NAMES: readonly string[] = Object.keys(CONFIGS);
@@ -74,6 +82,8 @@ export function modelConfig(name: string, overrides: Partial<LMConfig> = {}): LM
     if (!(k in base)) throw new RangeError(`selfish-rnn: unknown model option '${k}' (options: ${Object.keys(base).join(', ')})`);
   }
   const cfg = { ...base, ...overrides } as LMConfig;
+  cfg.initRange ??= 0; // configs stored before the field existed
+  if (!(cfg.initRange >= 0 && cfg.initRange < 1)) throw new RangeError(`selfish-rnn: initRange must be in [0, 1), got ${cfg.initRange}`);
   for (const k of ['dropout', 'dropouth', 'dropouti', 'dropoute', 'dropoutl', 'wdrop'] as const) {
     if (!(cfg[k] >= 0 && cfg[k] < 1)) throw new RangeError(`selfish-rnn: ${k} must be in [0, 1), got ${cfg[k]}`);
   }

@@ -32,6 +32,13 @@ export class StackedLSTMModel extends Module implements LanguageModel {
     const d = dw.data;
     for (let i = 0; i < d.length; i++) d[i] = (rng.uniform() * 2 - 1) * 0.1;
     this.decoder.bias!.data.fill(0);
+    // Zaremba et al.: every parameter U(±initRange) instead (the TF PTB tutorial's initializer).
+    if (config.initRange > 0) {
+      for (const p of this.parameters()) {
+        const v = p.data;
+        for (let i = 0; i < v.length; i++) v[i] = (rng.uniform() * 2 - 1) * config.initRange;
+      }
+    }
   }
 
   private hidden(input: IntTensor, state?: LMState): { h: Tensor; state: LMState } {

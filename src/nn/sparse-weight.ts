@@ -2,6 +2,7 @@
 // CSRMatrix, and these helpers pick the matching op, so layers read the same for both.
 import { kernels } from '../backend/wasm.js';
 import { embedding, matmul, add } from '../ops/index.js';
+import { probeSddmm } from '../ops/dense-grad-norm.js';
 import { sparseEmbedding, sparseLinear } from '../ops/sparse.js';
 import { CSRMatrix } from '../sparse/csr.js';
 import { IntTensor, Tensor } from '../tensor.js';
@@ -34,6 +35,7 @@ export class SparseRecurrentWeight implements RecurrentWeight {
 
   backwardWeight(grad: number, g: number, x: number, N: number): void {
     kernels.sddmm(grad, this.matrix.rowPtr.ptr, this.matrix.colIdx.ptr, g, x, this.rows, N, 1);
+    probeSddmm(this.matrix, g, x, N);
   }
 }
 

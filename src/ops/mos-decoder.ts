@@ -13,6 +13,7 @@ import { heap } from '../backend/memory.js';
 import { kernels } from '../backend/wasm.js';
 import { record } from '../autograd/engine.js';
 import { CSRMatrix } from '../sparse/csr.js';
+import { probeSddmm } from './dense-grad-norm.js';
 import { IntTensor, Tensor, shapeString } from '../tensor.js';
 import { checkIds } from './embedding.js';
 import { registerOp } from './registry.js';
@@ -100,7 +101,7 @@ export function mosDecoderNLL(latent: Tensor, weight: Tensor | CSRMatrix, bias: 
       const x = latent.ptr + off * E * 4;
       if (sparse) {
         kernels.transpose(gT!.ptr, gbuf.ptr, rows, V); // [V, rows]
-        if (gW) kernels.sddmm(gW.ptr, weight.rowPtr.ptr, weight.colIdx.ptr, gT!.ptr, b.xT!.ptr, V, rows, 1);
+        if (gW) { kernels.sddmm(gW.ptr, weight.rowPtr.ptr, weight.colIdx.ptr, gT!.ptr, b.xT!.ptr, V, rows, 1); probeSddmm(weight, gT!.ptr, b.xT!.ptr, rows); }
         if (gLatent) {
           kernels.spmm_t(glT!.ptr, weight.rowPtr.ptr, weight.colIdx.ptr, weight.values.ptr, gT!.ptr, V, E, rows, 0);
           kernels.transpose(glN!.ptr, glT!.ptr, E, rows);

@@ -13,6 +13,7 @@ import { kernels } from '../backend/wasm.js';
 import { record } from '../autograd/engine.js';
 import { IntTensor, Tensor, shapeString } from '../tensor.js';
 import { CSRMatrix } from '../sparse/csr.js';
+import { probeEmbedding, probeSddmm } from './dense-grad-norm.js';
 import { checkIds } from './embedding.js';
 import { registerOp } from './registry.js';
 
@@ -62,7 +63,7 @@ export function sparseMatmul(W: CSRMatrix, X: Tensor): Tensor {
   kernels.spmm(Y.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, X.ptr, M, N, 0);
   return record(Y, 'sparseMatmul', [W.values, X], (g, [gW, gX]) => {
     liveInBackward(W, 'sparseMatmul');
-    if (gW) kernels.sddmm(gW.ptr, W.rowPtr.ptr, W.colIdx.ptr, g.ptr, X.ptr, M, N, 1);
+    if (gW) { kernels.sddmm(gW.ptr, W.rowPtr.ptr, W.colIdx.ptr, g.ptr, X.ptr, M, N, 1); probeSddmm(W, g.ptr, X.ptr, N); }
     if (gX) spmmTransposed(gX, W, g, N, 1);
   });
 }
@@ -100,6 +101,7 @@ export function sparseLinear(x: Tensor, W: CSRMatrix, bias?: Tensor): Tensor {
     if (gW) {
       const xT2 = transposed(x, N, inF); // recomputed rather than kept alive across the whole graph
       kernels.sddmm(gW.ptr, W.rowPtr.ptr, W.colIdx.ptr, gT.ptr, xT2.ptr, out, N, 1);
+      probeSddmm(W, gT.ptr, xT2.ptr, N);
       xT2.dispose();
     }
     if (gx) {
@@ -131,6 +133,6 @@ export function sparseEmbedding(W: CSRMatrix, ids: IntTensor): Tensor {
   kernels.csr_gather_rows(out.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, ids.ptr, ids.size, E);
   return record(out, 'sparseEmbedding', [W.values], (g, [gW]) => {
     liveInBackward(W, 'sparseEmbedding');
-    if (gW) kernels.csr_gather_rows_grad(gW.ptr, W.rowPtr.ptr, W.colIdx.ptr, g.ptr, ids.ptr, ids.size, E);
+    if (gW) { kernels.csr_gather_rows_grad(gW.ptr, W.rowPtr.ptr, W.colIdx.ptr, g.ptr, ids.ptr, ids.size, E); probeEmbedding(W, g.ptr, ids.ptr, ids.size); }
   });
 }

@@ -4,9 +4,18 @@
 // bptt) and refuses invalid values with messages that name the option and the value.
 import { modelConfig, MODEL_NAMES, type LMConfig } from '../models/index.js';
 import type { SparseMethod, SparsityOptions } from '../sparse/engine-api.js';
+import { recipeOf } from './presets.js';
 
 export const SPARSE_METHODS: readonly SparseMethod[] = ['selfish', 'set', 'snfs', 'rigl', 'static', 'gmp', 'dense'];
 export const OPTIMIZERS = ['sgd', 'adam'] as const;
+/**
+ * Which gradient norm the clip uses: 'dense' (the official semantics: the gradient of every
+ * position, absent ones included; exact on small rows, an unbiased row-stratified sample of the
+ * absent positions elsewhere), 'dense-exact' (every absent position: a dense-cost product), or
+ * 'active' (only the existing weights' gradients).
+ */
+export const CLIP_NORMS = ['dense', 'dense-exact', 'active'] as const;
+export type ClipNorm = (typeof CLIP_NORMS)[number];
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 /** Where the corpus comes from (kept in checkpoints so `eval` and `--resume` can reload it). */
@@ -39,6 +48,13 @@ export interface TrainConfig {
   lr: number;
   /** Gradient clipping (global L2 norm); 0 disables it. */
   clip: number;
+  /** Which norm the clip measures (see CLIP_NORMS; absent in old checkpoints = 'active'). */
+  clipNorm?: ClipNorm;
+  /** Exact nonzero counts (default) or the official Bernoulli draws at init and growth. */
+  exactCounts?: boolean;
+  /** Step decay of plain SGD (Zaremba et al.): lr × lrDecay^max(0, epoch − lrDecayAfter); 1 = none. With decay, no switch to ASGD. */
+  lrDecay?: number;
+  lrDecayAfter?: number;
   /** L2 weight decay added to the gradient (all parameters). */
   wdecay: number;
   /** Non-monotone interval of the NT-ASGD trigger (and of the finetune stop rule). */
@@ -65,13 +81,14 @@ export type TrainOptions = Partial<Omit<TrainConfig, 'lm'>> & { lm?: Partial<LMC
 
 /** Defaults that do not depend on the model (Selfish-RNN main.py / AWD-LSTM values). */
 export const TRAIN_DEFAULTS = {
-  model: 'zaremba-small',
+  model: 'lstm-small',
   density: 0.33,
   sparseInit: 'uniform',
   deathRate: 0.5,
   updateEvery: 0,
   optimizer: 'sgd',
   clip: 0.25,
+  clipNorm: 'dense' as ClipNorm,
   wdecay: 1.2e-6,
   nonmono: 5,
   asgdEpoch: 0,
@@ -87,6 +104,12 @@ export const TRAIN_DEFAULTS = {
 export function resolveTrainConfig(opts: TrainOptions = {}, vocabSize?: number): TrainConfig {
   const model = opts.model ?? TRAIN_DEFAULTS.model;
   if (!MODEL_NAMES.includes(model)) throw new RangeError(`selfish-rnn: unknown model '${model}'; known models: ${MODEL_NAMES.join(', ')}`);
+  // The model's recipe fills what the caller left out (src/train/presets.ts).
+  const given = definedOnly(opts);
+  const recipe: TrainOptions = { ...recipeOf(model) };
+  if (given.method === 'dense') delete recipe.density; // a sparse recipe run densely
+  if (given.optimizer !== undefined && given.optimizer !== recipe.optimizer) { delete recipe.lr; delete recipe.lrDecay; } // the recipe's lr schedule is its optimizer's
+  opts = { ...recipe, ...given };
   const lmOverrides: Partial<LMConfig> = { ...(opts.lm ?? {}) };
   if (vocabSize !== undefined) lmOverrides.vocab = vocabSize;
   const lm = modelConfig(model, lmOverrides);
@@ -112,6 +135,10 @@ export function resolveTrainConfig(opts: TrainOptions = {}, vocabSize?: number):
     optimizer,
     lr: opts.lr ?? (optimizer === 'adam' ? TRAIN_DEFAULTS.adamLr : lm.lr),
     clip: opts.clip ?? TRAIN_DEFAULTS.clip,
+    clipNorm: opts.clipNorm ?? TRAIN_DEFAULTS.clipNorm,
+    exactCounts: opts.exactCounts ?? true,
+    lrDecay: opts.lrDecay ?? 1,
+    lrDecayAfter: opts.lrDecayAfter ?? 0,
     wdecay: opts.wdecay ?? TRAIN_DEFAULTS.wdecay,
     nonmono: opts.nonmono ?? TRAIN_DEFAULTS.nonmono,
     asgdEpoch: opts.asgdEpoch ?? TRAIN_DEFAULTS.asgdEpoch,
@@ -120,8 +147,10 @@ export function resolveTrainConfig(opts: TrainOptions = {}, vocabSize?: number):
     bptt: opts.bptt ?? lm.bptt,
     randomBptt: opts.randomBptt ?? lm.kind === 'awd-mos',
     maxSeqLenDelta: opts.maxSeqLenDelta ?? TRAIN_DEFAULTS.maxSeqLenDelta,
-    evalBatchSize: opts.evalBatchSize ?? TRAIN_DEFAULTS.evalBatchSize,
-    testBatchSize: opts.testBatchSize ?? (lm.kind === 'awd-mos' ? 1 : opts.evalBatchSize ?? TRAIN_DEFAULTS.evalBatchSize),
+    // main.py of Selfish-RNN evaluates the stacked LSTM (and RHN) with batch 20 for both splits;
+    // the AWD-style scripts use 10 for validation and 1 for test.
+    evalBatchSize: opts.evalBatchSize ?? (lm.kind === 'awd-mos' ? TRAIN_DEFAULTS.evalBatchSize : 20),
+    testBatchSize: opts.testBatchSize ?? (lm.kind === 'awd-mos' ? 1 : opts.evalBatchSize ?? 20),
     seed: opts.seed ?? TRAIN_DEFAULTS.seed,
     finetune: opts.finetune ?? false,
   };
@@ -153,6 +182,11 @@ export function checkTrainConfig(c: TrainConfig): void {
   if (c.redistribution !== undefined && !['none', 'magnitude', 'nonzeros', 'momentum'].includes(c.redistribution)) {
     throw bad('redistribution', c.redistribution, "'none', 'magnitude', 'nonzeros' or 'momentum'");
   }
+  if (c.clipNorm !== undefined && !CLIP_NORMS.includes(c.clipNorm)) throw bad('clipNorm', c.clipNorm, CLIP_NORMS.map((v) => `'${v}'`).join(', '));
+  if (c.exactCounts !== undefined && typeof c.exactCounts !== 'boolean') throw bad('exactCounts', c.exactCounts, 'true or false');
+  if (c.lrDecay !== undefined && !(c.lrDecay > 0 && c.lrDecay <= 1)) throw bad('lrDecay', c.lrDecay, 'in (0, 1]');
+  if (c.lrDecayAfter !== undefined && !(Number.isInteger(c.lrDecayAfter) && c.lrDecayAfter >= 0)) throw bad('lrDecayAfter', c.lrDecayAfter, 'an integer ≥ 0');
+  if ((c.lrDecay ?? 1) < 1 && c.optimizer !== 'sgd') throw new RangeError("selfish-rnn: lrDecay is a schedule of plain SGD; it cannot be combined with optimizer 'adam'");
   if (c.finetune && c.optimizer !== 'sgd') throw new RangeError("selfish-rnn: finetuning runs (Averaged) SGD; it cannot be combined with optimizer 'adam'");
 }
 
@@ -163,9 +197,14 @@ export function isSparseRun(c: TrainConfig): boolean {
 
 /** The options handed to the sparse engine for this run. */
 export function sparsityOptions(c: TrainConfig, totalSteps: number, seed: number): SparsityOptions {
-  const o: SparsityOptions = { method: c.method, density: c.density, sparseInit: c.sparseInit, deathRate: c.deathRate, totalSteps, updateEvery: c.updateEvery, seed };
+  const o: SparsityOptions = { method: c.method, density: c.density, sparseInit: c.sparseInit, deathRate: c.deathRate, totalSteps, updateEvery: c.updateEvery, seed, exactCounts: c.exactCounts ?? true };
   if (c.death !== undefined) o.death = c.death;
   if (c.growth !== undefined) o.growth = c.growth;
   if (c.redistribution !== undefined) o.redistribution = c.redistribution;
   return o;
+}
+
+/** The options whose value is not undefined (so spreading them does not erase a recipe's). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -23,6 +23,7 @@ import { createModel, type LanguageModel, type LMState } from '../models/index.j
 import { Adam } from '../optim/adam.js';
 import { ASGD } from '../optim/asgd.js';
 import { clipGradNorm } from '../optim/clip-grad-norm.js';
+import { beginDenseGradNorm, type DenseGradNormProbe } from '../ops/dense-grad-norm.js';
 import { NonMonotoneTrigger, type NonMonotoneTriggerState } from '../optim/nt-trigger.js';
 import type { Optimizer, OptimizerStateDict, OptimizerStateMeta } from '../optim/optimizer.js';
 import { SGD } from '../optim/sgd.js';
@@ -70,6 +71,8 @@ export interface EpochRecord {
   grown: number | null;
   /** Wall-clock seconds of the epoch (training + evaluation). */
   seconds: number;
+  /** Fraction of the epoch's steps whose pre-clip gradient norm exceeded --clip. */
+  clipFraction?: number;
 }
 
 export interface StartInfo {
@@ -174,7 +177,7 @@ export interface TrainingState {
 }
 
 type RngState = ReturnType<Random['getState']>;
-interface Accumulator { nllSum: number; tokens: number; steps: number }
+interface Accumulator { nllSum: number; tokens: number; steps: number; /** steps whose norm exceeded the clip (absent in old checkpoints) */ clipped?: number }
 
 /** A training run stopped because the loss or the gradient norm stopped being finite. */
 export class TrainingDivergedError extends Error {
@@ -216,8 +219,8 @@ export class Trainer {
   private bestValLoss: number | null = null;
   private bestEpoch: number | null = null;
   private lastValLoss: number | null = null;
-  private epochAcc = { nllSum: 0, tokens: 0, steps: 0, seconds: 0 };
-  private intervalAcc = { nllSum: 0, tokens: 0, steps: 0 };
+  private epochAcc: Accumulator & { seconds: number } = { nllSum: 0, tokens: 0, steps: 0, clipped: 0, seconds: 0 };
+  private intervalAcc: Accumulator = { nllSum: 0, tokens: 0, steps: 0, clipped: 0 };
   private lastSpan: { i: number; seqLen: number } | null = null;
   private history: EpochRecord[] = [];
   private densityTrack: PlotDensity[] = [];
@@ -416,26 +419,36 @@ export class Trainer {
     const c = this.config, model = this.model;
     this.hidden ??= model.initState(c.batchSize);
     const state = this.hidden;
-    const r = tidy(() => {
-      const { input, target } = getBatch(this.trainData, span.i, span.seqLen);
-      const out = model.forward(input, target, state);
-      out.loss.backward();
-      return { loss: out.loss.item(), nll: out.nll.item(), tokens: input.size, state: out.state };
-    });
+    const step = this.globalStep + 1;
+    const probe = this.denseNormProbe(step);
+    let absentSquares = 0;
+    let r: { loss: number; nll: number; tokens: number; state: LMState };
+    try {
+      r = tidy(() => {
+        const { input, target } = getBatch(this.trainData, span.i, span.seqLen);
+        const out = model.forward(input, target, state);
+        out.loss.backward();
+        return { loss: out.loss.item(), nll: out.nll.item(), tokens: input.size, state: out.state };
+      });
+      if (probe) absentSquares = probe.finish().absentSquares;
+    } finally {
+      probe?.dispose();
+    }
     disposeState(this.hidden);
     this.hidden = r.state.map((s) => ({ h: keep(s.h), c: keep(s.c) }));
-    const step = this.globalStep + 1;
     if (!Number.isFinite(r.loss) || !Number.isFinite(r.nll)) this.diverged(step, span, 'the loss', Number.isFinite(r.loss) ? r.nll : r.loss);
     const params = model.parameters();
-    const norm = clipGradNorm(params, c.clip > 0 ? c.clip : Infinity);
+    // Pre-clip norm: of the dense gradient (absent positions included) unless --clip-norm active.
+    const norm = clipGradNorm(params, c.clip > 0 ? c.clip : Infinity, absentSquares);
     if (!Number.isFinite(norm)) this.diverged(step, span, 'the gradient norm', norm);
+    const clipped = c.clip > 0 && norm > c.clip ? 1 : 0;
     const opt = this.optimizer, base = opt.lr;
     if (span.lrScale !== 1) opt.lr = base * span.lrScale;
     opt.step();
     opt.lr = base;
     this.globalStep = step;
     this.lastSpan = { i: span.i, seqLen: span.seqLen };
-    const report = this.engine?.afterStep(step, span.epoch + 1) ?? null;
+    const report = this.engine?.afterStep(step, span.epoch + 1, { denseGradient: () => this.denseGradient() }) ?? null;
     for (const p of model.parameters()) p.zeroGrad();
     if (report) this.onTopology(report, span.epoch + (this.epochAcc.steps + 1) / Math.max(1, this.iterator.batchesPerEpoch));
 
@@ -443,6 +456,7 @@ export class Trainer {
       acc.nllSum += r.nll * r.tokens;
       acc.tokens += r.tokens;
       acc.steps++;
+      acc.clipped = (acc.clipped ?? 0) + clipped;
     }
     const epochSeconds = this.epochAcc.seconds + (now() - this.epochSegmentStart);
     const batches = Math.max(this.iterator.batchesPerEpoch, this.epochAcc.steps);
@@ -454,8 +468,11 @@ export class Trainer {
     });
     if (step % this.logInterval === 0) {
       const a = this.intervalAcc, loss = a.nllSum / a.tokens;
-      this.logSync({ event: 'step', epoch: span.epoch + 1, step, batch, loss, ppl: Math.exp(loss), lr: base, gradNorm: norm, tokensPerSecond: this.epochAcc.tokens / Math.max(epochSeconds, 1e-9) });
-      this.intervalAcc = { nllSum: 0, tokens: 0, steps: 0 };
+      this.logSync({
+        event: 'step', epoch: span.epoch + 1, step, batch, loss, ppl: Math.exp(loss), lr: base, gradNorm: norm, clipped: clipped === 1,
+        clipFraction: (a.clipped ?? 0) / Math.max(1, a.steps), tokensPerSecond: this.epochAcc.tokens / Math.max(epochSeconds, 1e-9),
+      });
+      this.intervalAcc = { nllSum: 0, tokens: 0, steps: 0, clipped: 0 };
     }
   }
 
@@ -499,6 +516,9 @@ export class Trainer {
     let switched = false;
     if (c.finetune) {
       if (this.trigger.observe(val.loss)) this.finished = true;
+    } else if (this.phase === 'sgd' && (c.lrDecay ?? 1) < 1) {
+      // Zaremba et al.: plain SGD, lr constant for lrDecayAfter epochs then × lrDecay per epoch.
+      this.optimizer.lr = c.lr * c.lrDecay! ** Math.max(0, epoch + 1 - (c.lrDecayAfter ?? 0));
     } else if (this.phase === 'sgd') {
       // The NT trigger, or the forced switch epoch (--asgd-epoch) for short runs.
       const fired = this.trigger.observe(val.loss);
@@ -524,15 +544,27 @@ export class Trainer {
       removed: update ? update.tensors.reduce((s, t) => s + t.removed, 0) : null,
       grown: update ? update.tensors.reduce((s, t) => s + t.grown, 0) : null,
       seconds: this.epochAcc.seconds + (now() - this.epochSegmentStart),
+      clipFraction: (this.epochAcc.clipped ?? 0) / Math.max(1, this.epochAcc.steps),
     };
     this.history.push(record);
-    this.epochAcc = { nllSum: 0, tokens: 0, steps: 0, seconds: 0 };
+    this.epochAcc = { nllSum: 0, tokens: 0, steps: 0, clipped: 0, seconds: 0 };
     this.epochSegmentStart = now();
     if (epoch >= c.epochs) this.finished = true;
     await this.log({ event: 'epoch', ...record });
     if (switched) await this.log({ event: 'switch', epoch, step: this.globalStep, optimizer: this.optimizer.kind });
     await this.saveLast();
     this.events.onEpoch?.(record);
+  }
+
+  /**
+   * The probe that measures the absent positions' gradient during this step's backward, so the
+   * clip sees the dense norm (src/ops/dense-grad-norm.ts); null for dense runs and --clip-norm active.
+   * Its sample is seeded by (seed, step): the same on resume, nothing to save.
+   */
+  private denseNormProbe(step: number): DenseGradNormProbe | null {
+    const mode = this.config.clipNorm ?? 'active';
+    if (mode === 'active' || sparseValues(this.model).length === 0) return null;
+    return beginDenseGradNorm({ mode: mode === 'dense-exact' ? 'exact' : 'sampled', seed: (Math.imul(this.config.seed, 0x9e3779b1) ^ step) >>> 0 });
   }
 
   /** One forward/backward pass on the epoch's last batch from a zero state (gradient-based growth). */
@@ -557,7 +589,8 @@ export class Trainer {
 
   private newOptimizer(phase: Phase): Optimizer {
     const c = this.config, params = this.model.parameters();
-    if (phase === 'adam') return new Adam(params, { lr: c.lr, betas: [0, 0.999], eps: 1e-9, weightDecay: c.wdecay });
+    // Sparse values count Adam steps per entry, so a regrown weight starts like a fresh parameter.
+    if (phase === 'adam') return new Adam(params, { lr: c.lr, betas: [0, 0.999], eps: 1e-9, weightDecay: c.wdecay, sparse: sparseValues(this.model) });
     if (phase === 'sgd') return new SGD(params, { lr: c.lr, weightDecay: c.wdecay });
     const sparse = sparseValues(this.model);
     const o = { lr: c.lr, t0: 0, lambd: 0, weightDecay: c.wdecay };
