@@ -25,6 +25,8 @@ export type { SNTASGDOptions } from './optim/snt-asgd.js';
 export { NonMonotoneTrigger } from './optim/nt-trigger.js';
 export type { NonMonotoneTriggerState } from './optim/nt-trigger.js';
 export { clipGradNorm } from './optim/clip-grad-norm.js';
+export { beginDenseGradNorm, DenseGradNormProbe } from './ops/dense-grad-norm.js';
+export type { DenseGradNormOptions, DenseGradNormResult } from './ops/dense-grad-norm.js';
 export * from './data/index.js';
 export { encodeCheckpoint, decodeCheckpoint, readCheckpointHeader, putCSR, getCSR, CheckpointError, CHECKPOINT_FORMAT_VERSION, CHECKPOINT_FORMAT_NAME, CHECKPOINT_MAGIC, CHECKPOINT_ALIGNMENT } from './io/checkpoint-format.js';
 export type { CheckpointContents, CheckpointTensor, CheckpointDType, CheckpointArray, CheckpointTensorRecord, CheckpointHeader, CheckpointHeaderInfo, CheckpointErrorCode, DecodeCheckpointOptions, CSRArrays, CSRInfo } from './io/checkpoint-format.js';
