@@ -7,6 +7,7 @@ import {
   Adam, beginDenseGradNorm, clipGradNorm, createModel, createSparsity, IntTensor, memoryStore, Random, resolveTrainConfig, SPARSE_METHODS,
   Tensor, tidy, Trainer, engineSparsity, type Corpus, type LanguageModel, type SparseEngine, type TrainOptions,
 } from '../src/index.js';
+import { readFileSync } from 'node:fs';
 import { loadDefaultCorpus } from '../src/node.js';
 
 const full = loadDefaultCorpus({ maxVocab: 300 });
@@ -218,6 +219,32 @@ test('evaluation batch sizes follow the official scripts', () => {
   assert.equal([s.evalBatchSize, s.testBatchSize], [20, 20]);
   const m = resolveTrainConfig({ model: 'awd-lstm-mos-ptb' }, 100);
   assert.equal([m.evalBatchSize, m.testBatchSize], [10, 1]);
+});
+
+test('one step matches plain PyTorch: the logged pre-clip norm is the dense gradient norm (fixture from bench/pytorch/clip_norm.py)', async () => {
+  // Written by bench/pytorch/clip-norm-fixture.mjs: our exported step-0 weights and first batch run
+  // through torch (float64); re-run that script after a change of initialisation or batching.
+  const fx = JSON.parse(readFileSync(new URL('../../test/fixtures/clip-norm-pytorch.json', import.meta.url), 'utf8')) as {
+    run: { corpus: { maxVocab: number; trainTokens: number }; options: TrainOptions };
+    pytorch: { loss: number; dense_norm: number; active_norm: number };
+  };
+  const all = loadDefaultCorpus({ maxVocab: fx.run.corpus.maxVocab });
+  const corpus: Corpus = { vocab: all.vocab, train: all.train.slice(0, fx.run.corpus.trainTokens), valid: all.valid.slice(0, 2000), test: all.test.slice(0, 2000) };
+  const firstStep = async (clipNorm: TrainOptions['clipNorm']) => {
+    const config = resolveTrainConfig({ ...fx.run.options, clipNorm }, corpus.vocab.size);
+    const logs: Record<string, unknown>[] = [];
+    const trainer = await Trainer.create({ config, corpus, store: memoryStore(), sparsity: engineSparsity, maxSteps: 1, logInterval: 1, events: { onLog: (e) => logs.push(e) } });
+    try { await trainer.run(); } finally { trainer.dispose(); }
+    return logs.find((e) => e.event === 'step') as { loss: number; gradNorm: number };
+  };
+  const rel = (a: number, b: number) => Math.abs(a - b) / b;
+  for (const mode of ['dense-exact', 'dense'] as const) {
+    const step = await firstStep(mode);
+    assert.ok(rel(step.loss, fx.pytorch.loss) < 1e-5, `loss ${step.loss} vs torch ${fx.pytorch.loss}: not the same weights and batch`);
+    assert.ok(rel(step.gradNorm, fx.pytorch.dense_norm) < 0.01, `${mode}: ours ${step.gradNorm}, torch ${fx.pytorch.dense_norm}`);
+  }
+  const active = await firstStep('active');
+  assert.ok(rel(active.gradNorm, fx.pytorch.active_norm) < 0.01, `active: ours ${active.gradNorm}, torch (grad ⊙ mask) ${fx.pytorch.active_norm}`);
 });
 
 test.run();
