@@ -161,6 +161,29 @@ for (const method of SPARSE_METHODS.filter((m) => m !== 'dense')) {
   });
 }
 
+test('GraNet is one row: gradual pruning to the cubic schedule plus gradient regrowth within the budget', () => {
+  const vocab = 60;
+  const model = createModel('lstm-small', { vocab, emsize: 10, nhid: 12, dropout: 0 }, new Random(4)) as LanguageModel;
+  const engine = createSparsity(model, { method: 'granet', density: 0.3, totalSteps: 40, updateEvery: 10, deathRate: 0.3, seed: 6 });
+  const { input, target } = batch(vocab, 5, 4, 9);
+  try {
+    assert.is(engine.density(), 1);
+    const grad = () => tidy(() => { model.forward(input, target).loss.backward(); });
+    let last = 1;
+    for (const step of [10, 20, 30]) {
+      const r = engine.onStep({ step, epoch: 1, denseGradient: grad })!;
+      assert.ok(r !== null);
+      assert.ok(r.density < last, `density ${r.density} after ${last}`);
+      assert.ok(r.tensors.some((t) => t.grown > 0), 'regrowth happened');
+      last = r.density;
+    }
+    assert.ok(Math.abs(last - 0.3) < 0.01, `final density ${last}`);
+    assert.is(engine.onStep({ step: 31, epoch: 1, denseGradient: grad }), null);
+  } finally {
+    model.dispose(); input.dispose(); target.dispose();
+  }
+});
+
 test('log.jsonl: every logged step has its pre-clip (dense) norm and whether the clip was active', async () => {
   const { logs } = await train({ method: 'selfish', density: 0.4, clip: 0.05 }, 6);
   const steps = logs.filter((e) => e.event === 'step');

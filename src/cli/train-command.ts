@@ -17,6 +17,8 @@ import { formatSample, sample } from '../train/generate.js';
 import { RUN_FILES } from '../train/run-store.js';
 import { Trainer, TrainingDivergedError, type TrainResult } from '../train/trainer.js';
 import type { LMConfig } from '../models/index.js';
+import { METHODS } from '../sparse/methods.js';
+import { DEATH_NAMES, GROWTH_NAMES, REDISTRIBUTION_NAMES } from '../sparse/strategies/names.js';
 import { bool, grouped, int, num, ppl, str, UsageError } from './format.js';
 import { ProgressReporter } from './progress.js';
 
@@ -39,12 +41,12 @@ export const TRAIN_FLAGS: [string, Spec][] = [
   ['json', { type: 'boolean', defaultDescription: 'false', describe: 'print the result as one JSON object on stdout (progress goes to stderr)', group: 'Run:' }],
   // sparsity
   ['sparse', { type: 'boolean', defaultDescription: 'false', describe: 'train sparse (same as --method selfish unless --method is given)', group: 'Sparse training:' }],
-  ['method', { type: 'string', choices: SPARSE_METHODS, defaultDescription: 'selfish with --sparse, else dense', describe: 'sparse-training method', group: 'Sparse training:' }],
+  ['method', { type: 'string', choices: SPARSE_METHODS, defaultDescription: 'selfish with --sparse, else dense', describe: `sparse-training method: ${Object.entries(METHODS).map(([n, r]) => `${n} = ${r.source}`).join('; ')}. snfs runs a dense forward/backward every step (its dense momentum): it costs more than dense training; rigl and granet one dense pass per update`, group: 'Sparse training:' }],
   ['density', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.density), describe: 'fraction of the weights of every non-bias tensor that exist, in (0, 1]', group: 'Sparse training:' }],
   ['sparse-init', { type: 'string', choices: ['uniform', 'ER'], defaultDescription: TRAIN_DEFAULTS.sparseInit, describe: 'initial sparse topology', group: 'Sparse training:' }],
-  ['death', { type: 'string', choices: ['magnitude', 'SET', 'threshold'], defaultDescription: "the method's (magnitude)", describe: 'prune criterion', group: 'Sparse training:' }],
-  ['growth', { type: 'string', choices: ['random', 'gradient', 'momentum'], defaultDescription: "the method's (random)", describe: 'regrowth criterion', group: 'Sparse training:' }],
-  ['redistribution', { type: 'string', choices: ['none', 'magnitude', 'nonzeros', 'momentum'], defaultDescription: "the method's (none)", describe: 'redistribution of the regrown weights across tensors', group: 'Sparse training:' }],
+  ['death', { type: 'string', choices: DEATH_NAMES, defaultDescription: "the method's (magnitude)", describe: 'prune criterion', group: 'Sparse training:' }],
+  ['growth', { type: 'string', choices: GROWTH_NAMES, defaultDescription: "the method's (random)", describe: 'regrowth criterion', group: 'Sparse training:' }],
+  ['redistribution', { type: 'string', choices: REDISTRIBUTION_NAMES, defaultDescription: "the method's (none)", describe: 'redistribution of the regrown weights across tensors', group: 'Sparse training:' }],
   ['death-rate', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.deathRate), describe: 'initial prune rate p0, cosine-decayed to 0.005 over the run', group: 'Sparse training:' }],
   ['exact-counts', { type: 'boolean', defaultDescription: 'true', describe: 'exact nonzero counts at init and growth; --no-exact-counts draws them Bernoulli as the official code (counts then match only in expectation)', group: 'Sparse training:' }],
   ['update-every', { type: 'number', defaultDescription: '0 (once per epoch)', describe: 'topology update every N steps instead of once per epoch', group: 'Sparse training:' }],

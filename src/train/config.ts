@@ -4,9 +4,11 @@
 // bptt) and refuses invalid values with messages that name the option and the value.
 import { modelConfig, MODEL_NAMES, type LMConfig } from '../models/index.js';
 import type { SparseMethod, SparsityOptions } from '../sparse/engine-api.js';
+import { SPARSE_METHODS } from '../sparse/methods.js';
+import { DEATH_NAMES, GROWTH_NAMES, REDISTRIBUTION_NAMES } from '../sparse/strategies/names.js';
 import { recipeOf } from './presets.js';
 
-export const SPARSE_METHODS: readonly SparseMethod[] = ['selfish', 'set', 'snfs', 'rigl', 'static', 'gmp', 'dense'];
+export { SPARSE_METHODS };
 export const OPTIMIZERS = ['sgd', 'adam'] as const;
 /**
  * Which gradient norm the clip uses: 'dense' (the official semantics: the gradient of every
@@ -177,11 +179,10 @@ export function checkTrainConfig(c: TrainConfig): void {
   if (!(c.maxSeqLenDelta >= 0)) throw bad('maxSeqLenDelta', c.maxSeqLenDelta, '≥ 0');
   if (!Number.isSafeInteger(c.seed)) throw bad('seed', c.seed, 'an integer');
   if (c.sparseInit !== 'uniform' && c.sparseInit !== 'ER') throw bad('sparseInit', c.sparseInit, "'uniform' or 'ER'");
-  if (c.death !== undefined && !['magnitude', 'SET', 'threshold'].includes(c.death)) throw bad('death', c.death, "'magnitude', 'SET' or 'threshold'");
-  if (c.growth !== undefined && !['random', 'gradient', 'momentum'].includes(c.growth)) throw bad('growth', c.growth, "'random', 'gradient' or 'momentum'");
-  if (c.redistribution !== undefined && !['none', 'magnitude', 'nonzeros', 'momentum'].includes(c.redistribution)) {
-    throw bad('redistribution', c.redistribution, "'none', 'magnitude', 'nonzeros' or 'momentum'");
-  }
+  const oneOf = (names: readonly string[]) => names.map((n) => `'${n}'`).join(', ');
+  if (c.death !== undefined && !(DEATH_NAMES as string[]).includes(c.death)) throw bad('death', c.death, `one of ${oneOf(DEATH_NAMES)}`);
+  if (c.growth !== undefined && !(GROWTH_NAMES as string[]).includes(c.growth)) throw bad('growth', c.growth, `one of ${oneOf(GROWTH_NAMES)}`);
+  if (c.redistribution !== undefined && !(REDISTRIBUTION_NAMES as string[]).includes(c.redistribution)) throw bad('redistribution', c.redistribution, `one of ${oneOf(REDISTRIBUTION_NAMES)}`);
   if (c.clipNorm !== undefined && !CLIP_NORMS.includes(c.clipNorm)) throw bad('clipNorm', c.clipNorm, CLIP_NORMS.map((v) => `'${v}'`).join(', '));
   if (c.exactCounts !== undefined && typeof c.exactCounts !== 'boolean') throw bad('exactCounts', c.exactCounts, 'true or false');
   if (c.lrDecay !== undefined && !(c.lrDecay > 0 && c.lrDecay <= 1)) throw bad('lrDecay', c.lrDecay, 'in (0, 1]');

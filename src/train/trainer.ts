@@ -448,7 +448,7 @@ export class Trainer {
     opt.lr = base;
     this.globalStep = step;
     this.lastSpan = { i: span.i, seqLen: span.seqLen };
-    const report = this.engine?.afterStep(step, span.epoch + 1, { denseGradient: () => this.denseGradient() }) ?? null;
+    const report = this.engine?.onStep({ step, epoch: span.epoch + 1, denseGradient: () => this.denseGradient() }) ?? null;
     for (const p of model.parameters()) p.zeroGrad();
     if (report) this.onTopology(report, span.epoch + (this.epochAcc.steps + 1) / Math.max(1, this.iterator.batchesPerEpoch));
 
@@ -470,6 +470,7 @@ export class Trainer {
       const a = this.intervalAcc, loss = a.nllSum / a.tokens;
       this.logSync({
         event: 'step', epoch: span.epoch + 1, step, batch, loss, ppl: Math.exp(loss), lr: base, gradNorm: norm, clipped: clipped === 1,
+        ...(probe ? { activeGradNorm: Math.sqrt(Math.max(0, norm * norm - absentSquares)) } : {}),
         clipFraction: (a.clipped ?? 0) / Math.max(1, a.steps), tokensPerSecond: this.epochAcc.tokens / Math.max(epochSeconds, 1e-9),
       });
       this.intervalAcc = { nllSum: 0, tokens: 0, steps: 0, clipped: 0 };
@@ -532,7 +533,7 @@ export class Trainer {
     }
     let update: UpdateReport | null = null;
     if (this.engine && epoch < c.epochs) {
-      update = this.engine.endOfEpoch(epoch, this.globalStep, { skip: switched, denseGradient: () => this.denseGradient() });
+      update = this.engine.onStep({ step: this.globalStep, epoch, epochEnd: true, skip: switched, denseGradient: () => this.denseGradient() });
       for (const p of this.model.parameters()) p.zeroGrad();
       if (update) this.onTopology(update, epoch);
     }
