@@ -30,7 +30,7 @@ type Spec = Parameters<Argv['option']>[1];
 /** Every train flag: [name, yargs spec]. Kept in one table so --help and the checks agree. */
 export const TRAIN_FLAGS: [string, Spec][] = [
   // run
-  ['model', { type: 'string', choices: MODEL_NAMES, defaultDescription: TRAIN_DEFAULTS.model, describe: 'named model configuration (sizes, dropouts and recipe defaults below)', group: 'Run:' }],
+  ['model', { type: 'string', choices: MODEL_NAMES, defaultDescription: TRAIN_DEFAULTS.model, describe: 'named model with the training recipe of the command it reproduces (selfish-lstm: the Selfish-RNN README command; zaremba-*: Zaremba et al. with lr decay; awd-lstm-mos-*: the MoS README; lstm-small/-medium: the Selfish recipe at CPU scale); explicit flags override it. Sources: src/train/presets.ts', group: 'Run:' }],
   ['data', { type: 'string', defaultDescription: 'built-in Moby-Dick corpus', describe: 'PTB or WikiText-2 directory (train.txt/valid.txt/test.txt or wiki.*.tokens), a text file, or a directory of .txt files', group: 'Run:' }],
   ['max-vocab', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.builtinMaxVocab), describe: 'vocabulary cap for text corpora (the most frequent training words; the rest is <unk>)', group: 'Run:' }],
   ['save', { type: 'string', defaultDescription: 'runs/<model>-<method>-<time>', describe: 'run directory: last.ckpt, best.ckpt, log.jsonl, plot.svg', group: 'Run:' }],
