@@ -12,6 +12,7 @@ import { hideBin } from 'yargs/helpers';
 import { benchBuilder, benchCommand } from './bench-command.js';
 import { UsageError } from './format.js';
 import { evalBuilder, evalCommand, exportBuilder, exportCommand, generateBuilder, generateCommand, infoBuilder, infoCommand } from './model-commands.js';
+import { studyBuilder, studyCommand } from './study-command.js';
 import { trainBuilder, trainCommand, type CliIO } from './train-command.js';
 
 const io: CliIO = { stdout: process.stdout, stderr: process.stderr };
@@ -55,7 +56,8 @@ export async function main(argv: string[]): Promise<void> {
     .command('info <checkpoint>', 'parameters, densities (per layer and gate) and training state of a checkpoint', infoBuilder, guard(infoCommand))
     .command('export <checkpoint>', 'export a checkpoint to safetensors (PyTorch names)', exportBuilder, guard(exportCommand))
     .command('bench', 'training throughput (tokens/s) of a model at a density', benchBuilder, guard(benchCommand))
-    .demandCommand(1, 'give a command: train, eval, generate, info, export or bench')
+    .command('study', 'the reproduction study: dense vs sparse methods at one density, report with plots (resumable, --budget)', studyBuilder, guard(studyCommand))
+    .demandCommand(1, 'give a command: train, eval, generate, info, export, bench or study')
     .recommendCommands()
     .strict()
     .help()

@@ -25,3 +25,7 @@ export type { SparsityFactory, SparsityProvider } from './sparsity-factory.js';
 export { ReduceLROnPlateau } from './plateau.js';
 export { weightSummaries, modelGateStats, maskedDensity, pooledGateDensity, replaceWeight, weightSlot, sparseValues } from './weights.js';
 export type { WeightSummary } from './weights.js';
+export { runStudy, runName, STUDY_RUNS, STUDY_BASE } from './study.js';
+export type { StudyOptions, StudyResult, StudyRun } from './study.js';
+export { renderStudyReport, linePlot } from './study-report.js';
+export type { StudyReport, TopologyDistanceRow } from './study-report.js';
