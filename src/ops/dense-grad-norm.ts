@@ -16,12 +16,13 @@
 //            (1 − d)·numel positions, i.e. a dense weight-gradient product; for tests and small models.
 //   sampled  exact for a matrix with at most `exactBelow` absent positions (cheap), else an unbiased importance sample. The pattern is built at the first call that touches a
 //            matrix, from that call's G [rows × N] and X [cols × N]: by Cauchy–Schwarz
-//            g_ij² ≤ ‖G_i‖²·‖X_j‖², so row i gets k_i ∝ ‖G_i‖²·Σ_absent ‖X_j‖² of the budget
-//            (fraction·absent positions; at least one per row; a row whose share reaches its
-//            absent count is done exactly) and, within the row, columns are drawn with
-//            replacement with q_j ∝ ‖X_j‖² + 10% of the mean (a defensive mixture, so positions
-//            that a later call makes large are still reachable). Σ_absent g² ≈ Σ_samples
-//            g²·S_i/(k_i·q_j), S_i = Σ_{absent j} q_j: unbiased for any pattern, and nearly exact
+//            g_ij² ≤ ‖G_i‖²·‖X_j‖², so row i gets λ_i ∝ ‖G_i‖²·Σ_absent ‖X_j‖² expected draws of
+//            the budget (fraction·absent positions; + a 10% uniform mixture over rows; a row whose
+//            share reaches half its absent count is done exactly; K_i = ⌊λ_i⌋ + Bernoulli(frac))
+//            and, within the row, columns are drawn with replacement with q_j ∝ ‖X_j‖² + 10% of
+//            the mean (the same defensive mixture, so positions that a later call makes large are
+//            still reachable). Σ_absent g² ≈ Σ_samples g²·S_i/(λ_i·q_j), S_i = Σ_{absent j} q_j:
+//            unbiased (E K_i = λ_i and the draws are independent of K_i), and nearly exact
 //            when the gradient's energy follows the row and column norms (frequent words' decoder
 //            rows, saturated hidden units). An embedding table touched first is probed exactly on
 //            the rows of the batch's words (the only rows with a gradient), which is cheap.
@@ -40,8 +41,6 @@ export interface DenseGradNormOptions {
   mode: 'exact' | 'sampled';
   /** sampled: samples per matrix as a fraction of its absent positions (default 0.01). */
   fraction?: number;
-  /** sampled: at least this many samples per row with absent positions (default 1). */
-  minPerRow?: number;
   /** sampled: a matrix with at most this many absent positions is probed exactly (default 65 536: cheap next to the step). */
   exactBelow?: number;
   /** Seed of this step's sample (e.g. a hash of the run's seed and the step). */
@@ -72,17 +71,14 @@ export class DenseGradNormProbe {
   private readonly patterns = new Map<CSRMatrix, ProbePattern>();
   private readonly rng: Random;
   private readonly fraction: number;
-  private readonly minPerRow: number;
   private readonly exactBelow: number;
   private done = false;
 
   constructor(readonly opts: DenseGradNormOptions) {
     this.fraction = opts.fraction ?? 0.01;
-    this.minPerRow = opts.minPerRow ?? 1;
     this.exactBelow = opts.exactBelow ?? 65_536;
     if (opts.mode !== 'exact' && opts.mode !== 'sampled') throw new RangeError(`selfish-rnn: dense gradient norm mode must be 'exact' or 'sampled', got '${String(opts.mode)}'`);
     if (!(this.fraction > 0 && this.fraction <= 1)) throw new RangeError(`selfish-rnn: dense gradient norm sample fraction must be in (0, 1], got ${this.fraction}`);
-    if (!(Number.isInteger(this.minPerRow) && this.minPerRow >= 1)) throw new RangeError(`selfish-rnn: dense gradient norm minPerRow must be a positive integer, got ${this.minPerRow}`);
     this.rng = new Random(opts.seed ?? 0);
   }
 
@@ -131,6 +127,7 @@ export class DenseGradNormProbe {
     const k = new Int32Array(rows);
     let colWeight: Float64Array | null = null; // q_j of the sampled rows (null: all rows exact)
     let absentQ: Float64Array | null = null; // per row: Σ of q_j over its absent columns
+    let lambda: Float64Array | null = null; // per sampled row: its expected number of draws
     if (this.opts.mode === 'exact' || absent <= this.exactBelow) {
       for (let r = 0; r < rows; r++) k[r] = absentOf(r);
     } else if ('ids' in first) {
@@ -155,12 +152,21 @@ export class DenseGradNormProbe {
         bound[r] = rowG[r]! * absentQ[r]!;
         boundSum += bound[r]!;
       }
-      const budget = Math.ceil(this.fraction * absent);
+      // Expected draws per row λ_r ∝ bound_r (+10% of the mean: a defensive mixture, so a row that
+      // a later call makes large is still reachable); K_r = ⌊λ_r⌋ + Bernoulli(frac λ_r) has mean λ_r,
+      // which is all the estimator Σ g²·S_r/(λ_r·q_j) needs to be unbiased.
+      const budget = this.fraction * absent;
+      const mix = (0.1 * boundSum) / rows;
+      boundSum = 1.1 * boundSum;
+      lambda = new Float64Array(rows);
       for (let r = 0; r < rows; r++) {
         const a = absentOf(r);
-        if (a === 0) continue;
-        const share = boundSum > 0 ? Math.ceil((budget * bound[r]!) / boundSum) : 0;
-        k[r] = Math.min(a, Math.max(this.minPerRow, share));
+        if (a === 0 || boundSum === 0) continue;
+        const lam = (budget * (bound[r]! + mix)) / boundSum;
+        if (2 * lam >= a) { k[r] = a; continue; } // cheap enough: exactly
+        lambda[r] = lam;
+        const whole = Math.floor(lam);
+        k[r] = whole + (this.rng.uniform() < lam - whole ? 1 : 0);
       }
       colWeight = q;
     }
@@ -180,7 +186,7 @@ export class DenseGradNormProbe {
       const kr = k[r]!;
       if (kr === 0) continue;
       const s0 = rp[r]!, s1 = rp[r + 1]!, o = rowPtr[r]!;
-      if (kr === cols - (s1 - s0)) {
+      if (kr === cols - (s1 - s0) && (lambda === null || lambda[r] === 0)) {
         // Every absent position, weight 1.
         for (let s = s0; s < s1; s++) mark[ci[s]!] = 1;
         let j = o;
@@ -189,8 +195,9 @@ export class DenseGradNormProbe {
         continue;
       }
       // kr draws with replacement from q restricted to the absent columns: draw from q, reject
-      // stored columns (binary search in the row's ascending columns).
-      const q = colWeight!, c = cdf!, qTotal = c[cols - 1]!, sAbsent = absentQ![r]!;
+      // stored columns (binary search in the row's ascending columns). The probe's columns need
+      // not be ascending nor distinct: the kernels treat every slot on its own.
+      const q = colWeight!, c = cdf!, qTotal = c[cols - 1]!, sAbsent = absentQ![r]!, lam = lambda![r]!;
       for (let j = o; j < o + kr;) {
         const u = this.rng.uniform() * qTotal;
         let lo = 0, hi = cols - 1;
@@ -200,8 +207,7 @@ export class DenseGradNormProbe {
         if (a < s1 && ci[a] === lo) continue;
         out[j++] = lo;
       }
-      out.subarray(o, o + kr).sort();
-      for (let j = o; j < o + kr; j++) weight[j] = sAbsent / (kr * q[out[j]!]!);
+      for (let j = o; j < o + kr; j++) weight[j] = sAbsent / (lam * q[out[j]!]!);
     }
     const acc = new Tensor([Math.max(1, total)], { persistent: true });
     acc.data.fill(0);
