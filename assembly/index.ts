@@ -8,6 +8,8 @@ export * from './gather';
 export * from './lstm';
 export * from './sparse';
 export * from './mos';
+export * from './rhn';
+export * from './onlstm';
 
 /** First byte the TypeScript allocator may use. */
 export function heap_base(): usize { return __heap_base; }

@@ -8,7 +8,6 @@
 // gradients are all returned to the allocator together.
 import { heap } from './backend/memory.js';
 import { kernels } from './backend/wasm.js';
-import { backward as runBackward, type GradNode } from './autograd/engine.js';
 import { globalRandom, type Random } from './random.js';
 
 export type Shape = readonly number[];
@@ -29,6 +28,35 @@ export function shapeString(shape: Shape): string {
 
 interface Disposable {
   dispose(): void;
+}
+
+/**
+ * How a tensor was computed, when recorded for autodiff (see src/autograd/engine.ts, which
+ * creates nodes and walks them). Defined here, with the tensor that holds it, so the tensor
+ * does not import the engine: the engine sits above the tensor.
+ */
+export interface GradNode {
+  /** Op name, for error messages and the coverage table. */
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  /**
+   * Accumulates d(loss)/d(input i) into gradIn[i] given d(loss)/d(output) in gradOut.
+   * gradIn[i] is null when input i does not require grad.
+   */
+  backward(gradOut: Tensor, gradIn: readonly (Tensor | null)[]): void;
+  /**
+   * Tensors the op saved for its backward, owned by the tape: freed when the node is released
+   * (after its backward ran, or when its output is disposed), whether or not a `tidy` is open.
+   */
+  readonly saved?: readonly Tensor[];
+}
+
+type BackwardFn = (root: Tensor, grad?: Tensor) => void;
+let backwardImpl: BackwardFn | null = null;
+
+/** Called once by src/autograd/engine.ts when it loads: `Tensor.backward` runs the engine's pass. */
+export function installBackward(fn: BackwardFn): void {
+  backwardImpl = fn;
 }
 
 // Stack of open `tidy` scopes; tensors created while one is open are registered in the innermost.
@@ -103,12 +131,20 @@ export class Tensor {
     this.disposed = true;
     heap.free(this.ptr, this.bytes);
     for (const s of scopes) s.delete(this);
+    this.releaseNode();
+  }
+
+  /** Drops the autodiff record and frees the tensors its op saved for the backward. */
+  releaseNode(): void {
+    const node = this.node;
     this.node = null;
+    if (node?.saved) for (const t of node.saved) t.dispose();
   }
 
   /** Backpropagates from this tensor (a scalar unless `grad` is given) into every leaf's `.grad`. */
   backward(grad?: Tensor): void {
-    runBackward(this, grad);
+    if (backwardImpl === null) throw new Error('selfish-rnn: backward() needs the autodiff engine; import it from the package entry point');
+    backwardImpl(this, grad);
   }
 
   /** Sets `.grad` to zero (keeps the buffer). */

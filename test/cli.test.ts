@@ -101,7 +101,7 @@ test('train: a small sparse run writes checkpoints, a JSON-lines log and an SVG 
   assert.is(events.filter((e) => e === 'step').length, 150);
   const svg = readFileSync(join(runA, 'plot.svg'), 'utf8');
   assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
-  assert.match(svg, /Perplexity[\s\S]*Density of LSTM gates/);
+  assert.match(svg, /Perplexity[\s\S]*Density of the recurrent gates[\s\S]*gate i[\s\S]*gate o/);
   assert.match(svg, /<path d="M[\d.]+,[\d.]+ L/);
 });
 
@@ -144,7 +144,7 @@ test('eval and info --json print exactly one JSON object; eval reproduces the ru
   r = run(['info', runA]);
   assert.is(r.status, 0, r.err);
   assert.match(r.out, /best model/);
-  assert.match(r.out, /rnn\.weight_hh_l1\s+64×16\s+[\d,]+\s+0\.\d+\s+0\.\d+ \/ 0\.\d+ \/ 0\.\d+ \/ 0\.\d+/);
+  assert.match(r.out, /rnn\.weight_hh_l1\s+64×16\s+[\d,]+\s+0\.\d+\s+i 0\.\d+ \/ f 0\.\d+ \/ g 0\.\d+ \/ o 0\.\d+/);
 });
 
 test('info and eval refuse truncated, corrupt and wrong-kind files with the path and the reason (exit 1)', () => {

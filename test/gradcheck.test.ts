@@ -8,8 +8,9 @@ import { coreCases } from './gradcases/core.js';
 import { lstmCases } from './gradcases/lstm.js';
 import { sparseGradCases } from './gradcases/sparse.js';
 import { mosCases } from './gradcases/mos.js';
+import { cellCases } from './gradcases/cells.js';
 
-const cases: GradCase[] = [...coreCases, ...lstmCases, ...sparseGradCases(), ...mosCases];
+const cases: GradCase[] = [...coreCases, ...lstmCases, ...sparseGradCases(), ...mosCases, ...cellCases];
 
 for (const c of cases) {
   test(`gradcheck ${c.op}: ${c.label}`, () => gradcheck(c));

@@ -7,30 +7,11 @@ import {
   DenseWeight, Random, Tensor, add, concat, kernels, loadBuild, lstmLayer, matmul, memoryStats, mul, noGrad, reshape,
   sigmoid, slice, tanh, tensor, tidy, type KernelExports, type RecurrentWeight,
 } from '../src/index.js';
-import { clone, maxRelDiff, randomTensor, ref } from './helpers/heap.js';
+import { clone, maxRelDiff, randomTensor, ref, runInBuild } from './helpers/heap.js';
 
 const SIZES = [0, 1, 3, 5, 17];
 
 // ---- kernels vs reference ---------------------------------------------------------------------
-
-/**
- * Runs a kernel of another build (own memory) on copies of `bufs` and returns the buffers after
- * the call: lets the scalar build be checked against the same reference.
- */
-function runInBuild(k: KernelExports, bufs: Float32Array[], call: (ptrs: number[]) => void): Float32Array[] {
-  const base = Math.ceil(k.heap_base() / 16) * 16;
-  const ptrs: number[] = [];
-  let at = base;
-  for (const b of bufs) {
-    ptrs.push(at);
-    at += Math.ceil((b.length * 4) / 16) * 16 + 16;
-  }
-  const need = at - k.memory.buffer.byteLength;
-  if (need > 0) k.memory.grow(Math.ceil(need / 65536));
-  bufs.forEach((b, n) => new Float32Array(k.memory.buffer, ptrs[n]!, b.length).set(b));
-  call(ptrs);
-  return bufs.map((b, n) => new Float32Array(k.memory.buffer, ptrs[n]!, b.length).slice());
-}
 
 const scalarBuild = await loadBuild('scalar');
 
@@ -281,14 +262,24 @@ test('a RecurrentWeight implemented outside the op (reference GEMMs) plugs in an
   const [T, B, I, H] = [3, 5, 4, 3];
   let calls = 0;
   /** A dense weight through the plain-TS reference GEMMs, standing in for a CSR weight. */
-  const refWeight = (t: Tensor): RecurrentWeight => ({
-    rows: t.shape[0]!,
-    cols: t.shape[1]!,
-    tensor: t,
-    forward: (y, x, N, acc) => (calls++, ref.gemm_nn(y, t.ptr, x, t.shape[0]!, t.shape[1]!, N, acc)),
-    backwardInput: (gx, g, N, acc) => (calls++, ref.gemm_tn(gx, t.ptr, g, t.shape[1]!, t.shape[0]!, N, acc)),
-    backwardWeight: (grad, g, x, N) => (calls++, ref.gemm_nt(grad, g, x, t.shape[0]!, N, t.shape[1]!, 1)),
-  });
+  // The feature-major products (what the layer calls) are replaced; the rest is inherited.
+  class RefWeight extends DenseWeight {
+    override forward(y: number, x: number, N: number, acc: 0 | 1): void {
+      calls++;
+      ref.gemm_nn(y, this.tensor.ptr, x, this.rows, this.cols, N, acc);
+    }
+    override backwardInput(gx: number, g: number, N: number, acc: 0 | 1): void {
+      calls++;
+      ref.gemm_tn(gx, this.tensor.ptr, g, this.cols, this.rows, N, acc);
+    }
+    override backwardWeight(grad: number, g: number, x: number, N: number): void {
+      calls++;
+      ref.gemm_nt(grad, g, x, this.rows, N, this.cols, 1);
+    }
+    override beginBackward(): void {}
+    override endBackward(): void {}
+  }
+  const refWeight = (t: Tensor): RecurrentWeight => new RefWeight(t);
   const x = randomTensor([T, B, I], rng), w = randomTensor([T, B, H], rng);
   const params = [[4 * H, I], [4 * H, H], [4 * H], [4 * H]].map((s) => {
     const p = randomTensor(s, rng);

@@ -2,7 +2,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  add, crossEntropy, embedding, IntTensor, matmul, memoryStats, noGrad, parameter, randn, Random, tanh, tensor, tidy, zeros,
+  add, crossEntropy, CSRMatrix, dropout, embedding, IntTensor, lstmLayer, matmul, memoryStats, mixtureNLL, mosDecoderNLL, noGrad,
+  ones, parameter, randn, Random, tanh, tensor, tidy, zeros, type Tensor,
 } from '../src/index.js';
 import { kernels } from '../src/backend/wasm.js';
 import { heap } from '../src/backend/memory.js';
@@ -83,6 +84,60 @@ test('tidy frees intermediates, keeps the result, and frees everything on error'
     throw new Error('boom');
   }), /boom/);
   assert.is(memoryStats().liveBytes, base);
+});
+
+test('ops used outside tidy leave nothing live: the tape owns what an op saves for its backward', () => {
+  // crossEntropy (probabilities), mixtureNLL and mosDecoderNLL (posterior, log-sum-exp), dropout
+  // (mask) and lstmLayer (activations) keep tensors for their backward. Outside any tidy, those
+  // must be freed with the graph: under noGrad at once, with grad after backward() or when the
+  // output is disposed without a backward.
+  const rng = new Random(4);
+  const [N, K, V, E] = [5, 3, 7, 4];
+  const logits = randn([N, V], 1, 0, { rng, persistent: true });
+  const mixLogits = randn([N * K, V], 1, 0, { rng, persistent: true });
+  const logPrior = randn([N, K], 1, 0, { rng, persistent: true });
+  const latent = randn([N * K, E], 1, 0, { rng, persistent: true });
+  const wDense = randn([V, E], 0.3, 0, { rng, persistent: true });
+  const wSparse = CSRMatrix.fromDense(wDense, (_v, i, j) => (i + j) % 2 === 0);
+  const bias = zeros([V], { persistent: true });
+  const x = randn([3, 2, E], 1, 0, { rng, persistent: true });
+  const lstmW = { wIh: randn([8, E], 0.3, 0, { rng, persistent: true }), wHh: randn([8, 2], 0.3, 0, { rng, persistent: true }), bIh: zeros([8], { persistent: true }), bHh: zeros([8], { persistent: true }) };
+  const targets = new IntTensor([1, 0, 6, 3, 2], [N], { persistent: true });
+  const leaves = [logits, mixLogits, logPrior, latent, wDense, wSparse.values, bias, x, lstmW.wIh, lstmW.wHh];
+  const ops: [string, () => Tensor][] = [
+    ['crossEntropy', () => crossEntropy(logits, targets)],
+    ['mixtureNLL', () => mixtureNLL(mixLogits, logPrior, targets)],
+    ['mosDecoderNLL dense', () => mosDecoderNLL(latent, wDense, bias, logPrior, targets, { chunkTokens: 2 })],
+    ['mosDecoderNLL sparse', () => mosDecoderNLL(latent, wSparse, bias, logPrior, targets)],
+    ['dropout', () => dropout(logits, 0.5, { rng })],
+    ['lstmLayer', () => {
+      const r = lstmLayer(x, lstmW);
+      r.h.dispose();
+      r.c.dispose();
+      return r.output;
+    }],
+  ];
+  const base = memoryStats().liveBytes;
+  for (const [name, run] of ops) {
+    noGrad(() => run().dispose());
+    assert.is(memoryStats().liveBytes, base, `${name} under noGrad leaks`);
+    for (const p of leaves) p.requiresGrad = true;
+    run().dispose(); // recorded, never backpropagated: disposing the output frees the graph's saved tensors
+    assert.is(memoryStats().liveBytes, base, `${name} with grad, disposed without backward, leaks`);
+    const out = run();
+    const seed = out.size === 1 ? undefined : ones(out.shape, { persistent: true });
+    out.backward(seed);
+    seed?.dispose();
+    out.dispose();
+    for (const p of leaves) {
+      p.grad?.dispose();
+      p.grad = null;
+    }
+    assert.is(memoryStats().liveBytes, base, `${name} after backward leaks`);
+    for (const p of leaves) p.requiresGrad = false;
+  }
+  for (const t of [logits, mixLogits, logPrior, latent, wDense, bias, x, ...Object.values(lstmW), targets]) t.dispose();
+  wSparse.dispose();
 });
 
 test('use after dispose is reported', () => {

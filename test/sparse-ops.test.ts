@@ -21,7 +21,7 @@ for (const form of ['scatter', 'gather'] as const) {
 }
 
 test('every sparse op went through a gradient check', () => {
-  for (const op of ['sparseMatmul', 'sparseLinear', 'sparseEmbedding']) assert.ok(checkedOps().has(op), op);
+  for (const op of ['weightMatmul', 'linear', 'embedding']) assert.ok(checkedOps().has(op), op);
 });
 
 /**
@@ -82,17 +82,17 @@ test('each sparse op equals its dense counterpart on toDense(), in value and gra
 test('shape errors name the shapes; a disposed matrix is caught in forward and backward', () => {
   const W = CSRMatrix.random([4, 6], 0.5, { rng: new Random(1), name: 'w_hh' });
   const X = parameter(tensor(new Float32Array(15), [5, 3]));
-  assert.throws(() => sparseMatmul(W, X), /sparseMatmul: W is \[4, 6\] so X must be \[6, N\], got \[5, 3\]/);
-  assert.throws(() => sparseLinear(X, W), /sparseLinear: W is \[4, 6\] \(out × in\) so x must be \[N, 6\], got \[5, 3\]/);
+  assert.throws(() => sparseMatmul(W, X), /weightMatmul: W is \[4, 6\] so X must be \[6, N\], got \[5, 3\]/);
+  assert.throws(() => sparseLinear(X, W), /linear: W is \[4, 6\] \(out × in\) so x must be \[N, 6\], got \[5, 3\]/);
   const x = parameter(tensor(new Float32Array(12), [2, 6]));
-  assert.throws(() => sparseLinear(x, W, tensor([1, 2, 3])), /sparseLinear: bias must be \[4\], got \[3\]/);
+  assert.throws(() => sparseLinear(x, W, tensor([1, 2, 3])), /linear: bias must be \[4\], got \[3\]/);
   const ids = new IntTensor([0, 4], [2], { persistent: true });
-  assert.throws(() => sparseEmbedding(W, ids), /sparseEmbedding: id 4 at position 1 is outside \[0, 4\)/);
+  assert.throws(() => sparseEmbedding(W, ids), /embedding: id 4 at position 1 is outside \[0, 4\)/);
   assert.throws(() => setSparseTransposeForm('csc' as never), /must be 'scatter' or 'gather', got 'csc'/);
   tidy(() => {
     const y = sparseLinear(x, W);
     W.dispose();
-    assert.throws(() => sum(y).backward(), /sparseLinear: the CSRMatrix 'w_hh' was disposed between forward and backward/);
+    assert.throws(() => sum(y).backward(), /linear: the CSRMatrix 'w_hh' was disposed between forward and backward/);
   });
   assert.throws(() => sparseMatmul(W, X), /CSRMatrix 'w_hh' \[4, 6\] used after dispose\(\)/);
   for (const t of [X, x, ids]) t.dispose();

@@ -26,6 +26,15 @@ const MOS: TrainOptions = {
   epochs: 3, nonmono: 1, lr: 10, batchSize: 8, bptt: 15, evalBatchSize: 5, testBatchSize: 5,
 };
 
+const RHN: TrainOptions = {
+  model: 'selfish-rhn', lm: { emsize: 16, nhid: 16, depth: 3 }, method: 'selfish', density: 0.472, deathRate: 0.5,
+  epochs: 3, nonmono: 1, lr: 10, batchSize: 10, bptt: 20,
+};
+const ONLSTM: TrainOptions = {
+  model: 'selfish-onlstm', lm: { emsize: 12, nhid: 16, chunkSize: 4 }, method: 'selfish', density: 0.45,
+  epochs: 3, nonmono: 1, lr: 10, batchSize: 8, bptt: 15, evalBatchSize: 5,
+};
+
 const tmp = mkdtempSync(join(tmpdir(), 'selfish-rnn-train-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -51,6 +60,8 @@ function weightsOf(ckpt: LMCheckpoint): Map<string, Float32Array | Int32Array | 
 for (const [label, opts, K, N, switches] of [
   ['stacked LSTM, selfish (topology updates, switch to SNT-ASGD), dropout', STACKED, 37, 290, true],
   ['AWD-LSTM-MoS, random BPTT, all dropouts, AR/TAR', MOS, 23, 250, false],
+  ['RHN, selfish at 0.472, all its dropouts (state {s})', RHN, 37, 150, false],
+  ['ON-LSTM, selfish at 0.45, random BPTT, DropConnect, AR/TAR', ONLSTM, 23, 250, false],
   ['dense stacked LSTM, Adam with ReduceLROnPlateau', { ...STACKED, method: 'dense', density: undefined, optimizer: 'adam', lr: 3e-3, epochs: 3 }, 41, 170, false],
 ] as const) {
   test(`resume is bit-identical: ${label}`, async () => {

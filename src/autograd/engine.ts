@@ -6,19 +6,15 @@
 // buffers of its inputs (llm.c style), so fan-out needs no extra additions. Leaves accumulate
 // into their persistent `.grad` until zeroed; intermediate gradients are freed as soon as their
 // node has run, and the graph is released after the pass (no retain_graph).
+//
+// Saved tensors belong to the tape: an op hands the tensors its backward needs to `record`, which
+// takes them out of every `tidy` scope and frees them when the node is released (its backward
+// ran, or its output was disposed), or at once when nothing is recorded. So an op used outside
+// `tidy`, or under `noGrad`, leaves nothing live behind.
 import { kernels } from '../backend/wasm.js';
-import { Tensor, shapeString } from '../tensor.js';
+import { Tensor, installBackward, keep, shapeString, type GradNode } from '../tensor.js';
 
-export interface GradNode {
-  /** Op name, for error messages and the coverage table. */
-  readonly op: string;
-  readonly inputs: readonly Tensor[];
-  /**
-   * Accumulates d(loss)/d(input i) into gradIn[i] given d(loss)/d(output) in gradOut.
-   * gradIn[i] is null when input i does not require grad.
-   */
-  backward(gradOut: Tensor, gradIn: readonly (Tensor | null)[]): void;
-}
+export type { GradNode } from '../tensor.js';
 
 let gradEnabled = true;
 
@@ -40,15 +36,19 @@ export function noGrad<T>(fn: () => T): T {
 
 /**
  * Called by every op after computing `out`: records the node if any input requires grad and
- * grad mode is on. Returns `out` for chaining.
+ * grad mode is on. Returns `out` for chaining. `saved` are tensors the op allocated for its
+ * backward: the tape owns them from here on (freed with the node, or now if nothing is recorded).
  */
-export function record(out: Tensor, op: string, inputs: readonly Tensor[], backward: GradNode['backward']): Tensor {
-  if (!gradEnabled) return out;
+export function record(out: Tensor, op: string, inputs: readonly Tensor[], backward: GradNode['backward'], saved: readonly Tensor[] = []): Tensor {
   let any = false;
-  for (const t of inputs) if (t.requiresGrad) any = true;
-  if (!any) return out;
+  if (gradEnabled) for (const t of inputs) if (t.requiresGrad) any = true;
+  if (!any) {
+    for (const t of saved) t.dispose();
+    return out;
+  }
+  for (const t of saved) keep(t);
   out.requiresGrad = true;
-  out.node = { op, inputs, backward };
+  out.node = saved.length > 0 ? { op, inputs, backward, saved } : { op, inputs, backward };
   return out;
 }
 
@@ -117,6 +117,8 @@ export function backward(root: Tensor, grad?: Tensor): void {
       gOut.dispose();
       grads.delete(t);
     }
-    t.node = null; // release the graph (and the closures' saved tensors) as PyTorch does
+    t.releaseNode(); // release the graph and the saved tensors, as PyTorch does
   }
 }
+
+installBackward(backward);

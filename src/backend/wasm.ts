@@ -52,6 +52,13 @@ export interface KernelExports {
   lstm_gates_forward(pre: number, rec: number, bias: number, cPrev: number, c: number, tc: number, h: number, y: number, H: number, B: number, ld: number): void;
   lstm_gates_backward(dpre: number, dgate: number, dc: number, dy: number, dhRec: number, acts: number, cPrev: number, tc: number, H: number, B: number, ld: number): void;
   lstm_bias_backward(db: number, dpre: number, rows: number, cols: number): void;
+  // rhn.ts
+  rhn_block_forward(act: number, rec: number, bias: number, sPrev: number, mask: number, sOut: number, smOut: number, y: number, hasPre: number, writeY: number, H: number, B: number, ld: number): void;
+  rhn_block_backward(act: number, dgate: number, ds: number, dy: number, hasDy: number, H: number, B: number, ld: number): void;
+  rhn_mask_columns(out: number, s: number, ld: number, mask: number, H: number, B: number, T: number): void;
+  // onlstm.ts
+  onlstm_gates_forward(pre: number, rec: number, bias: number, cPrev: number, c: number, tc: number, h: number, y: number, H: number, C: number, B: number, ld: number): void;
+  onlstm_gates_backward(dpre: number, dgate: number, dc: number, dy: number, dhRec: number, cPrev: number, tc: number, H: number, C: number, B: number, ld: number): void;
   // sparse.ts (W is CSR: rowPtr, colIdx, values; see src/sparse/csr.ts)
   spmm(y: number, rowPtr: number, colIdx: number, values: number, x: number, M: number, N: number, acc: number): void;
   spmm_t(y: number, rowPtr: number, colIdx: number, values: number, g: number, M: number, K: number, N: number, acc: number): void;

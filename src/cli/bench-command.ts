@@ -5,12 +5,11 @@
 import type { Args, Argv } from 'yargs';
 import { simdSupported } from '../backend/wasm.js';
 import { memoryStats } from '../backend/memory.js';
-import { createModel, modelConfig, MODEL_NAMES, type LMConfig, type LMState } from '../models/index.js';
+import { createModel, disposeState, keepState, modelConfig, MODEL_NAMES, type LMConfig, type LMState } from '../models/index.js';
 import { clipGradNorm } from '../optim/clip-grad-norm.js';
 import { SGD } from '../optim/sgd.js';
 import { Random } from '../random.js';
-import { IntTensor, keep, tidy } from '../tensor.js';
-import { disposeState } from '../train/evaluate.js';
+import { IntTensor, tidy } from '../tensor.js';
 import { defaultSparsity } from '../train/sparsity-factory.js';
 import { maskedDensity } from '../train/weights.js';
 import { grouped, int, num, str, UsageError } from './format.js';
@@ -70,7 +69,7 @@ export async function benchCommand(a: Args, io: CliIO): Promise<number> {
         return out.state;
       });
       disposeState(state);
-      state = r.map((x) => ({ h: keep(x.h), c: keep(x.c) }));
+      state = keepState(r);
       clipGradNorm(model.parameters(), 0.25);
       opt.step();
       opt.zeroGrad();

@@ -14,6 +14,7 @@ import { formatSample, sample } from '../train/generate.js';
 import { RUN_FILES } from '../train/run-store.js';
 import type { TrainingState } from '../train/trainer.js';
 import { modelGateStats, weightSummaries } from '../train/weights.js';
+import { modelSpec } from '../models/index.js';
 import { bytes, grouped, int, num, ppl, str, UsageError } from './format.js';
 import { checkpointPath, dataSpec, type CliIO } from './train-command.js';
 
@@ -135,7 +136,7 @@ export async function infoCommand(a: Args, io: CliIO): Promise<number> {
   const lines: string[] = [];
   const row = (k: string, v: string) => lines.push(`${k.padEnd(12)} ${v}`);
   row('checkpoint', `${path} (${bytes(info.bytes)}): ${m.role === 'best' ? 'best model' : m.role === 'last' ? 'training state (resumable)' : 'model'}, ${m.weights_kind} weights`);
-  row('model', `${c.model}: ${c.lm.kind === 'awd-mos' ? `AWD-LSTM-MoS, ${c.lm.nExperts} experts,` : 'stacked LSTM,'} ${c.lm.nlayers} layers × ${c.lm.nhid}${c.lm.kind === 'awd-mos' ? ` (last ${c.lm.nhidlast})` : ''}, emsize ${c.lm.emsize}, vocab ${grouped(c.lm.vocab)}${c.lm.tied ? ', tied' : ''}`);
+  row('model', `${c.model}: ${modelSpec(c.lm.kind).describe(c.lm)}, vocab ${grouped(c.lm.vocab)}`);
   row('training', `${c.method}${c.method !== 'dense' ? ` at density ${c.density} (${c.sparseInit} init, death rate ${c.deathRate})` : ''}, ${c.optimizer === 'adam' ? 'Adam' : c.finetune ? 'ASGD finetuning' : 'SGD → (SNT-)ASGD'}, lr ${c.lr}, ${c.epochs} epochs, batch ${c.batchSize}×${c.bptt}; data ${'path' in c.data ? c.data.path : 'built-in Moby-Dick'}`);
   row('parameters', `${grouped(total)} weights, ${grouped(nonzero)} exist (${(100 * info.parameters.density).toFixed(1)}%)`);
   if (training) {
@@ -143,11 +144,12 @@ export async function infoCommand(a: Args, io: CliIO): Promise<number> {
   } else {
     row('state', `saved after epoch ${m.summary.epoch} (step ${grouped(m.summary.step)}), valid ppl ${m.summary.valLoss === null ? 'n/a' : ppl(Math.exp(m.summary.valLoss))}`);
   }
-  lines.push('', `${'weight'.padEnd(24)} ${'shape'.padEnd(13)} ${'exist'.padStart(11)} ${'density'.padStart(8)}   gates i / f / g / o`);
+  const nameWidth = Math.max(24, ...weights.map((w) => w.name.length));
+  lines.push('', `${'weight'.padEnd(nameWidth)} ${'shape'.padEnd(13)} ${'exist'.padStart(11)} ${'density'.padStart(8)}   gate densities`);
   const gateOf = new Map(gates.map((g) => [g.name, g]));
   for (const w of weights) {
     const g = gateOf.get(w.name);
-    lines.push(`${w.name.padEnd(24)} ${w.shape.join('×').padEnd(13)} ${grouped(w.nnz).padStart(11)} ${w.density.toFixed(3).padStart(8)}   ${g ? g.density.map((d) => d.toFixed(3)).join(' / ') : ''}${w.sparse ? '' : g ? '' : '(dense)'}`);
+    lines.push(`${w.name.padEnd(nameWidth)} ${w.shape.join('×').padEnd(13)} ${grouped(w.nnz).padStart(11)} ${w.density.toFixed(3).padStart(8)}   ${g ? g.density.map((d, k) => `${g.gates[k]} ${d.toFixed(3)}`).join(' / ') : ''}${w.sparse ? '' : g ? '' : '(dense)'}`);
   }
   io.stdout.write(lines.join('\n') + '\n');
   return 0;

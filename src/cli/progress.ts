@@ -4,6 +4,7 @@
 // summary line per epoch.
 /// <reference types="node" />
 import type { EpochRecord, StartInfo, StepInfo, TrainEvents } from '../train/trainer.js';
+import { modelSpec } from '../models/index.js';
 import { clock, grouped, ppl } from './format.js';
 
 interface Out {
@@ -26,7 +27,7 @@ export class ProgressReporter implements TrainEvents {
   onStart(s: StartInfo): void {
     const c = s.config;
     const what = c.method === 'dense' ? 'dense' : `${c.method} at density ${c.density}`;
-    this.line(`${s.resumed ? 'resuming' : 'training'} ${c.model} (${c.lm.kind === 'awd-mos' ? 'AWD-LSTM-MoS' : 'stacked LSTM'} ${c.lm.nlayers}×${c.lm.nhid}, emsize ${c.lm.emsize}, vocab ${grouped(c.lm.vocab)}), ${what}` +
+    this.line(`${s.resumed ? 'resuming' : 'training'} ${c.model} (${modelSpec(c.lm.kind).describe(c.lm)}, vocab ${grouped(c.lm.vocab)}), ${what}` +
       `${s.engine ? ` [${s.engine}]` : ''}; ${grouped(s.parameters)} trainable weights (density ${s.density.toFixed(3)})`);
     this.line(`${c.epochs} epochs × ${grouped(s.batchesPerEpoch)} batches of ${c.batchSize}×${c.bptt}${c.randomBptt ? ' (random lengths)' : ''}; optimizer ${c.finetune ? 'ASGD (finetune)' : c.optimizer === 'adam' ? 'Adam' : `SGD → ${this.sparse ? 'SNT-ASGD' : 'ASGD'} (nonmono ${c.nonmono})`}, lr ${c.lr}, clip ${c.clip}` +
       (s.resumed ? `; continuing at epoch ${s.epoch + 1}, step ${grouped(s.step)}` : ''));
@@ -61,7 +62,7 @@ export class ProgressReporter implements TrainEvents {
     ];
     if (this.sparse) {
       parts.push(`density ${r.density.toFixed(3)}`);
-      if (r.gates) parts.push(`gates i ${r.gates[0].toFixed(3)} f ${r.gates[1].toFixed(3)} g ${r.gates[2].toFixed(3)} o ${r.gates[3].toFixed(3)}`);
+      if (r.gates) parts.push(`gates ${Object.entries(r.gates).map(([g, d]) => `${g} ${d.toFixed(3)}`).join(' ')}`);
       parts.push(r.deathRate === null ? 'no topology update' : `death rate ${r.deathRate.toFixed(3)} (${grouped(r.removed ?? 0)} pruned, ${grouped(r.grown ?? 0)} regrown)`);
     }
     parts.push(r.switched ? `switched to ${this.sparse ? 'SNT-ASGD' : 'ASGD'}` : PHASE_NAME[r.phase]);

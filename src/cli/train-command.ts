@@ -63,10 +63,10 @@ export const TRAIN_FLAGS: [string, Spec][] = [
   ['epochs', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.epochs), describe: 'number of epochs', group: 'Optimisation:' }],
   ['batch-size', { type: 'number', defaultDescription: modelDefault(BASE.batchSize), describe: 'training batch size', group: 'Optimisation:' }],
   ['bptt', { type: 'number', defaultDescription: modelDefault(BASE.bptt), describe: 'sequence length', group: 'Optimisation:' }],
-  ['random-bptt', { type: 'boolean', defaultDescription: 'true for awd-mos models, else false', describe: 'AWD-LSTM random sequence lengths (lr scaled by seq_len/bptt)', group: 'Optimisation:' }],
+  ['random-bptt', { type: 'boolean', defaultDescription: 'true for awd-mos and onlstm models, else false', describe: 'AWD-LSTM random sequence lengths (lr scaled by seq_len/bptt)', group: 'Optimisation:' }],
   ['max-seq-len-delta', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.maxSeqLenDelta), describe: 'cap of the random length above --bptt', group: 'Optimisation:' }],
-  ['eval-batch-size', { type: 'number', defaultDescription: 'stacked LSTM 20, awd-mos 10 (the official scripts)', describe: 'validation batch size', group: 'Optimisation:' }],
-  ['test-batch-size', { type: 'number', defaultDescription: 'stacked LSTM 20, awd-mos 1', describe: 'test batch size', group: 'Optimisation:' }],
+  ['eval-batch-size', { type: 'number', defaultDescription: 'stacked LSTM and RHN 20, awd-mos and onlstm 10 (the official scripts)', describe: 'validation batch size', group: 'Optimisation:' }],
+  ['test-batch-size', { type: 'number', defaultDescription: 'stacked LSTM and RHN 20, awd-mos and onlstm 1', describe: 'test batch size', group: 'Optimisation:' }],
   ['seed', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.seed), describe: 'random seed (initialisation, dropout, data, topology)', group: 'Optimisation:' }],
   // model
   ['emsize', { type: 'number', defaultDescription: modelDefault(BASE.emsize), describe: 'embedding size', group: 'Model:' }],
@@ -83,17 +83,21 @@ export const TRAIN_FLAGS: [string, Spec][] = [
   ['tied', { type: 'boolean', defaultDescription: "model's (awd-mos: true)", describe: 'tie the embedding and softmax weights', group: 'Model:' }],
   ['alpha', { type: 'number', defaultDescription: "model's (awd-mos: 2)", describe: 'activation regularisation (AR) coefficient', group: 'Model:' }],
   ['beta', { type: 'number', defaultDescription: "model's (awd-mos: 1)", describe: 'temporal activation regularisation (TAR) coefficient', group: 'Model:' }],
+  ['depth', { type: 'number', defaultDescription: "model's (selfish-rhn: 10)", describe: 'RHN recurrence depth (highway blocks per step)', group: 'Model:' }],
+  ['chunk-size', { type: 'number', defaultDescription: "model's (selfish-onlstm: 10)", describe: 'ON-LSTM units per master-gate chunk', group: 'Model:' }],
 ];
 
 /** Flags that may be given with --resume (they do not change the computation). */
 const RESUME_FLAGS = new Set(['resume', 'save', 'max-steps', 'log-interval', 'json']);
 
 export function trainBuilder(y: Argv): Argv {
-  let out = y.usage('selfish-rnn train [options]\n\nTrain a (sparse) LSTM language model. Ctrl-C saves a checkpoint; --resume continues it.');
+  let out = y.usage('selfish-rnn train [options]\n\nTrain a (sparse) recurrent language model (stacked LSTM, AWD-LSTM-MoS, RHN, ON-LSTM). Ctrl-C saves a checkpoint; --resume continues it.');
   for (const [name, spec] of TRAIN_FLAGS) out = out.option(name, spec);
   return out
     .example('selfish-rnn train --method selfish --density 0.33', 'Selfish-RNN on the built-in corpus')
     .example('selfish-rnn train --model selfish-lstm --data data/ptb', "the Selfish-RNN README's stacked-LSTM command on PTB (the model's recipe)")
+    .example('selfish-rnn train --model selfish-rhn --data data/ptb', "the paper's RHN on PTB (the model's recipe)")
+    .example('selfish-rnn train --model selfish-onlstm --data data/ptb', "the paper's ON-LSTM on PTB (the model's recipe)")
     .example('selfish-rnn train --resume runs/my-run', 'continue an interrupted run');
 }
 
@@ -113,6 +117,8 @@ export function trainOptionsFrom(a: Args): TrainOptions {
   setLm('nExperts', int(a, 'n-experts', 1));
   for (const k of ['dropout', 'dropouth', 'dropouti', 'dropoute', 'dropoutl', 'wdrop', 'alpha', 'beta'] as const) setLm(k, num(a, k));
   setLm('tied', bool(a, 'tied'));
+  setLm('depth', int(a, 'depth', 1));
+  setLm('chunkSize', int(a, 'chunk-size', 1));
   const sparse = bool(a, 'sparse');
   let method = str(a, 'method') as TrainConfig['method'] | undefined;
   if (sparse && method === 'dense') throw new UsageError('--sparse contradicts --method dense');
@@ -212,7 +218,7 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
       const path = checkpointPath(finetuneArg, RUN_FILES.best);
       initFrom = await loadLMCheckpoint(path);
       const base = initFrom.meta.config;
-      const structural = givenFlags(a).filter((f) => ['model', 'method', 'sparse', 'density', 'sparse-init', 'emsize', 'nhid', 'nhidlast', 'nlayers', 'n-experts', 'tied', 'data', 'max-vocab'].includes(f));
+      const structural = givenFlags(a).filter((f) => ['model', 'method', 'sparse', 'density', 'sparse-init', 'emsize', 'nhid', 'nhidlast', 'nlayers', 'n-experts', 'tied', 'depth', 'chunk-size', 'data', 'max-vocab'].includes(f));
       if (structural.length > 0) throw new UsageError(`${structural.map((f) => `--${f}`).join(', ')} cannot be given with --finetune: the model comes from the checkpoint`);
       const { lm, ...rest } = opts;
       delete rest.method;

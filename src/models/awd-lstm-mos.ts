@@ -18,37 +18,17 @@
 import { add, logSoftmax, mosDecoderNLL, reshape, tanh } from '../ops/index.js';
 import { dropConnect, embeddedDropout, lockedDropout } from '../nn/dropout.js';
 import { Embedding } from '../nn/embedding.js';
-import { constantParam } from '../nn/init.js';
 import { Linear } from '../nn/linear.js';
 import { LSTM } from '../nn/lstm.js';
-import { Module, ModuleList, type Weight } from '../nn/module.js';
+import { Module, ModuleList } from '../nn/module.js';
+import { TiedDecoder } from '../nn/tied-decoder.js';
 import { activationRegularization, temporalActivationRegularization } from '../nn/regularizers.js';
-import { linear } from '../nn/sparse-weight.js';
 import { globalRandom, type Random } from '../random.js';
-import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
+import { IntTensor, Tensor, zeros } from '../tensor.js';
 import type { LMConfig } from './configs.js';
-import type { LanguageModel, LMOutput, LMState } from './language-model.js';
-
-/** The output layer whose weight is the encoder's (tied); it owns only its bias. */
-class TiedDecoder extends Module {
-  constructor(private readonly source: Embedding, vocab: number) {
-    super();
-    this.registerWeight('bias', constantParam([vocab], 0));
-  }
-
-  get weight(): Weight {
-    return this.source.weight;
-  }
-
-  get bias(): Tensor {
-    return this.getWeight('bias') as Tensor;
-  }
-
-  /** x [N, E] → logits [N, V]. */
-  forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
-  }
-}
+import type { ModelSpec } from './model-spec.js';
+import { lstmGateLayout, type GateLayout } from './gate-layout.js';
+import { checkForwardArgs, checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
 export class AwdLstmMosModel extends Module implements LanguageModel {
   readonly encoder: Embedding;
@@ -61,8 +41,7 @@ export class AwdLstmMosModel extends Module implements LanguageModel {
   constructor(readonly config: LMConfig, rng: Random = globalRandom) {
     super();
     const c = config;
-    if (c.vocab <= 0) throw new RangeError('selfish-rnn: the model needs config.vocab > 0 (set it from the corpus vocabulary)');
-    if (!c.tied) throw new RangeError('selfish-rnn: awd-mos models are built with tied encoder/decoder weights (tied: true)');
+    checkModelConfig(c, 'awd-mos', { tied: true });
     this.rng = rng;
     this.encoder = this.registerModule('encoder', new Embedding(c.vocab, c.emsize, { initRange: 0.1, rng }));
     const sizes = Array.from({ length: c.nlayers }, (_, l) => (l === c.nlayers - 1 ? c.nhidlast : c.nhid));
@@ -74,16 +53,14 @@ export class AwdLstmMosModel extends Module implements LanguageModel {
 
   private run(input: IntTensor, state?: LMState) {
     const c = this.config;
-    if (input.shape.length !== 2) throw new RangeError(`selfish-rnn: the model expects input ids [T, B], got ${shapeString(input.shape)}`);
-    if (state !== undefined && state.length !== c.nlayers) throw new RangeError(`selfish-rnn: ${state.length} states for ${c.nlayers} layers`);
-    const [T, B] = input.shape as [number, number];
+    const [T, B] = checkForwardArgs(input, state, c.nlayers);
     const train = this.training, rng = this.rng;
     let x = embeddedDropout(() => this.encoder.forward(input), input, c.vocab, c.dropoute, train, rng);
     x = lockedDropout(x, c.dropouti, train, rng);
     const next: LMState = [];
     let raw = x;
     for (let l = 0; l < c.nlayers; l++) {
-      const r = this.rnns.at(l).forward(x, state ? [state[l]!] : undefined, {
+      const r = this.rnns.at(l).forward(x, state ? [expectState(state[l]!, ['h', 'c'], 'LSTM')] : undefined, {
         recurrentValues: (v) => dropConnect(v, c.wdrop, train, { rng }),
       });
       raw = r.output;
@@ -137,4 +114,34 @@ export class AwdLstmMosModel extends Module implements LanguageModel {
       return { h: zeros([batchSize, h], { persistent: true }), c: zeros([batchSize, h], { persistent: true }) };
     });
   }
+
+  gateLayout(paramName: string, rows: number): GateLayout | null {
+    return lstmGateLayout(paramName, rows);
+  }
 }
+
+// ---- the family ---------------------------------------------------------------------------------
+
+export const awdLstmMosSpec: ModelSpec = {
+  kind: 'awd-mos',
+  title: 'AWD-LSTM-MoS',
+  presets: {
+    // AWD-LSTM-MoS, PTB (MoS README command).
+    'awd-lstm-mos-ptb': {
+      kind: 'awd-mos', vocab: 0, emsize: 280, nhid: 960, nhidlast: 620, nlayers: 3, nExperts: 15, dropout: 0.4, dropouth: 0.225,
+      dropouti: 0.4, dropoute: 0.1, dropoutl: 0.29, wdrop: 0.5, tied: true, alpha: 2, beta: 1, batchSize: 12, bptt: 70, lr: 20,
+    },
+    // AWD-LSTM-MoS, WikiText-2 (MoS README command).
+    'awd-lstm-mos-wt2': {
+      kind: 'awd-mos', vocab: 0, emsize: 300, nhid: 1150, nhidlast: 650, nlayers: 3, nExperts: 15, dropout: 0.4, dropouth: 0.2,
+      dropouti: 0.55, dropoute: 0.1, dropoutl: 0.29, wdrop: 0.5, tied: true, alpha: 2, beta: 1, batchSize: 15, bptt: 70, lr: 15,
+    },
+  },
+  create: (config, rng) => new AwdLstmMosModel(config, rng),
+  stateNames: ['h', 'c'],
+  describe: (c) => `AWD-LSTM-MoS, ${c.nExperts} experts, ${c.nlayers} layers × ${c.nhid} (last ${c.nhidlast}), emsize ${c.emsize}, tied`,
+  training: { randomBptt: true, testBatchSize: 1 },
+  // The MoS repository wraps each LSTM in WeightDrop (rnns.{l}.module.weight_hh_l0_raw); the export
+  // uses the plain nn.LSTM names, which its model loads once WeightDrop is applied after loading.
+  tiedAliases: () => [['decoder.weight', 'encoder.weight']],
+};

@@ -1,18 +1,11 @@
-// Building a language model from a configuration.
-import { globalRandom, type Random } from '../random.js';
-import { AwdLstmMosModel } from './awd-lstm-mos.js';
-import { modelConfig, type LMConfig } from './configs.js';
-import type { LanguageModel } from './language-model.js';
-import { StackedLSTMModel } from './stacked-lstm.js';
-
-export { modelConfig, MODEL_NAMES } from './configs.js';
+// Language models: the families (each file holds a model and its ModelSpec) and the registry.
+export { modelConfig, MODEL_NAMES, createModel, modelSpec, modelSpecs } from './registry.js';
 export type { LMConfig } from './configs.js';
+export type { ModelSpec } from './model-spec.js';
 export type { LanguageModel, LMOutput, LMState } from './language-model.js';
+export { expectState, keepState, disposeState, stateTensors, type LayerState } from './language-model.js';
+export { gateBlocks, lstmGateLayout, gateLayoutOf, type GateBlock, type GateLayout, type GateLayoutSource } from './gate-layout.js';
 export { StackedLSTMModel } from './stacked-lstm.js';
 export { AwdLstmMosModel } from './awd-lstm-mos.js';
-
-/** A model from a configuration object, or from a configuration name plus overrides. */
-export function createModel(config: LMConfig | string, overrides: Partial<LMConfig> = {}, rng: Random = globalRandom): LanguageModel {
-  const cfg = typeof config === 'string' ? modelConfig(config, overrides) : { ...config, ...overrides };
-  return cfg.kind === 'awd-mos' ? new AwdLstmMosModel(cfg, rng) : new StackedLSTMModel(cfg, rng);
-}
+export { RHNModel } from './rhn.js';
+export { ONLSTMModel } from './onlstm.js';

@@ -12,7 +12,9 @@ import { Module } from '../nn/module.js';
 import { globalRandom, type Random } from '../random.js';
 import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
 import type { LMConfig } from './configs.js';
-import type { LanguageModel, LMOutput, LMState } from './language-model.js';
+import type { ModelSpec } from './model-spec.js';
+import { lstmGateLayout, type GateLayout } from './gate-layout.js';
+import { checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
 export class StackedLSTMModel extends Module implements LanguageModel {
   readonly encoder: Embedding;
@@ -22,7 +24,7 @@ export class StackedLSTMModel extends Module implements LanguageModel {
 
   constructor(readonly config: LMConfig, rng: Random = globalRandom) {
     super();
-    if (config.vocab <= 0) throw new RangeError('selfish-rnn: the model needs config.vocab > 0 (set it from the corpus vocabulary)');
+    checkModelConfig(config, 'stacked');
     this.rng = rng;
     this.encoder = this.registerModule('encoder', new Embedding(config.vocab, config.emsize, { initRange: 0.1, rng }));
     this.rnn = this.registerModule('rnn', new LSTM(config.emsize, config.nhid, config.nlayers, { rng }));
@@ -33,10 +35,10 @@ export class StackedLSTMModel extends Module implements LanguageModel {
     for (let i = 0; i < d.length; i++) d[i] = (rng.uniform() * 2 - 1) * 0.1;
     this.decoder.bias!.data.fill(0);
     // Zaremba et al.: every parameter U(±initRange) instead (the TF PTB tutorial's initializer).
-    if (config.initRange > 0) {
+    if ((config.initRange ?? 0) > 0) {
       for (const p of this.parameters()) {
         const v = p.data;
-        for (let i = 0; i < v.length; i++) v[i] = (rng.uniform() * 2 - 1) * config.initRange;
+        for (let i = 0; i < v.length; i++) v[i] = (rng.uniform() * 2 - 1) * config.initRange!;
       }
     }
   }
@@ -46,7 +48,7 @@ export class StackedLSTMModel extends Module implements LanguageModel {
     const p = this.config.dropout;
     const opts = { training: this.training, rng: this.rng };
     const emb = dropout(this.encoder.forward(input), p, opts);
-    const r = this.rnn.forward(emb, state, { betweenLayers: (y) => dropout(y, p, opts) });
+    const r = this.rnn.forward(emb, state?.map((s) => expectState(s, ['h', 'c'], 'LSTM')), { betweenLayers: (y) => dropout(y, p, opts) });
     const out = dropout(r.output, p, opts);
     const [T, B] = input.shape as [number, number];
     return { h: reshape(out, [T * B, this.config.nhid]), state: r.state };
@@ -69,4 +71,42 @@ export class StackedLSTMModel extends Module implements LanguageModel {
       c: zeros([batchSize, this.config.nhid], { persistent: true }),
     }));
   }
+
+  gateLayout(paramName: string, rows: number): GateLayout | null {
+    return lstmGateLayout(paramName, rows);
+  }
 }
+
+// ---- the family ---------------------------------------------------------------------------------
+
+const stackedDefaults = {
+  kind: 'stacked', vocab: 0, nhidlast: 0, nExperts: 1, dropouth: 0, dropouti: 0, dropoute: 0, dropoutl: 0, wdrop: 0,
+  tied: false, alpha: 0, beta: 0, batchSize: 20, bptt: 35, initRange: 0,
+} as const;
+
+// Architectures. The training recipe of each name (lr, epochs, method, ...) and its source are in
+// src/train/presets.ts.
+export const stackedLstmSpec: ModelSpec = {
+  kind: 'stacked',
+  title: 'stacked LSTM',
+  presets: {
+    // Zaremba et al. 2014, non-regularised small model (2×200, bptt 20, init U(±0.1)).
+    'zaremba-small': { ...stackedDefaults, emsize: 200, nhid: 200, nhidlast: 200, nlayers: 2, dropout: 0, bptt: 20, lr: 1, initRange: 0.1 },
+    // Zaremba medium (2×650, dropout 0.5, init U(±0.05)).
+    'zaremba-medium': { ...stackedDefaults, emsize: 650, nhid: 650, nhidlast: 650, nlayers: 2, dropout: 0.5, lr: 1, initRange: 0.05 },
+    // Zaremba large (2×1500, dropout 0.65, init U(±0.04)).
+    'zaremba-large': { ...stackedDefaults, emsize: 1500, nhid: 1500, nhidlast: 1500, nlayers: 2, dropout: 0.65, lr: 1, initRange: 0.04 },
+    // The Selfish-RNN stacked LSTM (Zaremba-large architecture, pytorch/examples init, lr 40).
+    'selfish-lstm': { ...stackedDefaults, emsize: 1500, nhid: 1500, nhidlast: 1500, nlayers: 2, dropout: 0.65, lr: 40 },
+    // The same recipe at CPU scale (2×200 / 2×650): the library's default and the study's model.
+    'lstm-small': { ...stackedDefaults, emsize: 200, nhid: 200, nhidlast: 200, nlayers: 2, dropout: 0, lr: 20 },
+    'lstm-medium': { ...stackedDefaults, emsize: 650, nhid: 650, nhidlast: 650, nlayers: 2, dropout: 0.5, lr: 20 },
+  },
+  // Selfish-RNN main.py evaluates validation and test with batch 20 (eval_batch_size).
+  training: { evalBatchSize: 20, testBatchSize: 20 },
+  create: (config, rng) => new StackedLSTMModel(config, rng),
+  normalize: (c) => { c.nhidlast = c.nhid; },
+  stateNames: ['h', 'c'],
+  describe: (c) => `stacked LSTM, ${c.nlayers} layers × ${c.nhid}, emsize ${c.emsize}${c.tied ? ', tied' : ''}`,
+  tiedAliases: (c) => (c.tied ? [['decoder.weight', 'encoder.weight']] : []),
+};

@@ -4,7 +4,7 @@
 // same dotted names PyTorch would (`rnns.0.weight_hh_l0`, `decoder.weight`, ...) and state dicts
 // can be exchanged. A weight slot holds either a dense Tensor or a sparse (CSR) weight; for a
 // sparse weight the trainable tensor is its `values` (one entry per nonzero).
-import { CSRMatrix } from '../sparse/csr.js';
+import { CSRMatrix } from '../csr.js';
 import { Tensor, shapeString } from '../tensor.js';
 
 export type Weight = Tensor | CSRMatrix;

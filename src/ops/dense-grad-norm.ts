@@ -34,7 +34,7 @@
 import { heap } from '../backend/memory.js';
 import { kernels } from '../backend/wasm.js';
 import { Random } from '../random.js';
-import type { CSRMatrix } from '../sparse/csr.js';
+import type { CSRMatrix } from '../csr.js';
 import { IntTensor, Tensor } from '../tensor.js';
 
 export interface DenseGradNormOptions {

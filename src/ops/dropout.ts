@@ -36,5 +36,5 @@ export function dropout(a: Tensor, p: number, opts: DropoutOptions = {}): Tensor
     if (!ga) return;
     if (mask) kernels.mul_acc(ga.ptr, g.ptr, mask.ptr, g.size);
     else kernels.axpy(ga.ptr, g.ptr, 1, g.size);
-  });
+  }, mask ? [mask] : []);
 }

@@ -1,8 +1,9 @@
-// Embedding lookup: gathers rows of a V×E table; the backward scatter-adds into those rows.
-import { kernels } from '../backend/wasm.js';
+// Embedding lookup: gathers rows of a V×E table (dense or CSR); the backward scatter-adds into
+// those rows (for a CSR table, at its nonzeros only).
 import { record } from '../autograd/engine.js';
-import { IntTensor, Tensor, shapeString } from '../tensor.js';
+import { IntTensor, Tensor } from '../tensor.js';
 import { registerOp } from './registry.js';
+import { weightOperator, type WeightLike } from './weight-operator.js';
 
 registerOp('embedding', 'ops/embedding.ts');
 
@@ -16,14 +17,15 @@ export function checkIds(ids: IntTensor, n: number, what: string): void {
 }
 
 /** out[..., :] = weight[ids[...], :]; output shape is [...ids.shape, E]. */
-export function embedding(weight: Tensor, ids: IntTensor): Tensor {
-  weight.assertLive();
-  if (weight.rank !== 2) throw new RangeError(`selfish-rnn: embedding weight must be 2-D [V, E], got ${shapeString(weight.shape)}`);
-  const [V, E] = weight.shape as [number, number];
+export function embedding(weight: WeightLike, ids: IntTensor): Tensor {
+  const W = weightOperator(weight);
+  W.assertLive();
+  const [V, E] = [W.rows, W.cols];
   checkIds(ids, V, 'embedding');
   const out = new Tensor([...ids.shape, E]);
-  kernels.gather_rows(out.ptr, weight.ptr, ids.ptr, ids.size, E);
-  return record(out, 'embedding', [weight], (g, [gw]) => {
-    if (gw) kernels.scatter_add_rows(gw.ptr, g.ptr, ids.ptr, ids.size, E);
+  W.gatherRows(out.ptr, ids.ptr, ids.size);
+  return record(out, 'embedding', [W.tensor], (g, [gw]) => {
+    W.assertLive('embedding');
+    if (gw) W.gatherRowsGrad(gw.ptr, g.ptr, ids.ptr, ids.size);
   });
 }

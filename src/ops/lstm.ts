@@ -6,35 +6,35 @@
 //   c_t = f ⊙ c_{t-1} + i ⊙ g;  h_t = o ⊙ tanh(c_t);  y_t = h_t
 //   → y [T, B, H] (recorded on the tape), hT, cT [B, H] (detached: carried across batches).
 //
-// Internals are feature-major, the layout of the weight products (src/nn/lstm-weight.ts):
+// Internals are feature-major, the layout of the weight products (./weight-operator.ts):
 // X [I × T·B], pre-activations [4H × T·B] and Y [H × T·B] with column t·B + b, per-step state
 // [H × B]. x and y are transposed once at the boundary. So the input projection is ONE product
 // over all T·B columns, each step adds one recurrent product over B columns and one fused gate
 // kernel (assembly/lstm.ts), and the backward does the same in reverse: one gate-backward kernel
 // and one W_hhᵀ product per step, then dW_ih, dW_hh, dX and the bias gradient as single
 // products/reductions over all T·B columns.
-import { heap } from '../backend/memory.js';
 import { kernels } from '../backend/wasm.js';
 import { record } from '../autograd/engine.js';
 import { Tensor, shapeString } from '../tensor.js';
-import { asRecurrentWeight, type RecurrentWeight } from '../nn/lstm-weight.js';
+import { addTransposed, biasGrads, checkArgShape, inputGrad, recurrentWeightGrad } from './recurrent-common.js';
 import { registerOp } from './registry.js';
+import { weightOperator, type WeightLike } from './weight-operator.js';
 
 registerOp('lstm', 'ops/lstm.ts');
 
 export interface LstmWeights {
-  /** Input-to-hidden weight [4H, I] (a tensor, or any RecurrentWeight such as a sparse one). */
-  wIh: Tensor | RecurrentWeight;
+  /** Input-to-hidden weight [4H, I]: dense, CSR, or a weight operator (./weight-operator.ts). */
+  wIh: WeightLike;
   /** Hidden-to-hidden weight [4H, H]. */
-  wHh: Tensor | RecurrentWeight;
+  wHh: WeightLike;
   bIh: Tensor;
   bHh: Tensor;
 }
 
-export interface LstmState {
+export type LstmState = {
   h: Tensor;
   c: Tensor;
-}
+};
 
 export interface LstmResult {
   /** All hidden states, [T, B, H]. */
@@ -45,27 +45,14 @@ export interface LstmResult {
   c: Tensor;
 }
 
-function checkShape(t: Tensor, shape: number[], what: string): void {
-  t.assertLive();
-  if (t.rank !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new RangeError(`selfish-rnn: lstmLayer: ${what} must have shape ${shapeString(shape)}, got ${shapeString(t.shape)}`);
-  }
-}
-
-/** Transposes the [rows × cols] matrix at `src` and adds it into the [cols × rows] tensor `dst`. */
-function addTransposed(dst: Tensor, src: number, rows: number, cols: number): void {
-  const t = new Tensor([cols, rows]);
-  kernels.transpose(t.ptr, src, rows, cols);
-  kernels.axpy(dst.ptr, t.ptr, 1, t.size);
-  t.dispose();
-}
+const checkShape = (t: Tensor, shape: number[], what: string) => checkArgShape('lstmLayer', t, shape, what);
 
 /** Runs one LSTM layer over x [T, B, I] from state (default zeros). */
 export function lstmLayer(x: Tensor, weights: LstmWeights, state?: LstmState): LstmResult {
   x.assertLive();
   if (x.rank !== 3) throw new RangeError(`selfish-rnn: lstmLayer: x must be [T, B, I], got ${shapeString(x.shape)}`);
   const [T, B, I] = x.shape as [number, number, number];
-  const wIh = asRecurrentWeight(weights.wIh), wHh = asRecurrentWeight(weights.wHh);
+  const wIh = weightOperator(weights.wIh), wHh = weightOperator(weights.wHh);
   const G = wHh.rows, H = wHh.cols;
   if (G !== 4 * H) throw new RangeError(`selfish-rnn: lstmLayer: W_hh must be [4H, H], got [${G}, ${H}]`);
   if (wIh.rows !== G || wIh.cols !== I) {
@@ -81,7 +68,7 @@ export function lstmLayer(x: Tensor, weights: LstmWeights, state?: LstmState): L
   const step = (t: number) => t * B * 4; // byte offset of step t's columns in a [R × T·B] matrix
   const slot = (t: number) => t * HB * 4; // byte offset of step t's block in a [T, H, B] array
 
-  // Saved for the backward (freed by it, or below when nothing is recorded).
+  // Saved for the backward: owned by the tape from `record` on.
   const xf = new Tensor([I, N]); //         X, feature-major
   const acts = new Tensor([G, N]); //       W_ih·X, then gate activations i, f, g, o in place
   const yf = new Tensor([H, N]); //         h_t for every step, feature-major
@@ -125,12 +112,7 @@ export function lstmLayer(x: Tensor, weights: LstmWeights, state?: LstmState): L
   if (state) inputs.push(state.h, state.c);
 
   record(output, 'lstm', inputs, (gy, gIn) => {
-    // Freed early if the forward ran in a tidy that ended before this backward: fail loudly.
-    for (const t of saved) t.assertLive();
-    if (N === 0) {
-      for (const t of saved) t.dispose();
-      return; // no step ran: every gradient is zero
-    }
+    if (N === 0) return; // no step ran: every gradient is zero
     const [gx, gWih, gWhh, gbIh, gbHh] = gIn;
     const gh0 = gIn[5] ?? null, gc0 = gIn[6] ?? null;
     const dyf = new Tensor([H, N]);
@@ -158,36 +140,9 @@ export function lstmLayer(x: Tensor, weights: LstmWeights, state?: LstmState): L
 
     // Whole-sequence products over all T·B columns.
     if (gWih) wIh.backwardWeight(gWih.ptr, dPre.ptr, xf.ptr, N);
-    if (gWhh) {
-      // H_prev [H × T·B]: column block t holds h_{t-1}, i.e. Y shifted right by one step, h0 first.
-      const hPrev = new Tensor([H, N]);
-      const f = heap.f32();
-      for (let r = 0; r < H; r++) {
-        const dst = (hPrev.ptr >>> 2) + r * N;
-        f.copyWithin(dst, (h0f.ptr >>> 2) + r * B, (h0f.ptr >>> 2) + (r + 1) * B);
-        if (T > 1) f.copyWithin(dst + B, (yf.ptr >>> 2) + r * N, (yf.ptr >>> 2) + r * N + N - B);
-      }
-      wHh.backwardWeight(gWhh.ptr, dPre.ptr, hPrev.ptr, N);
-      hPrev.dispose();
-    }
-    if (gx) {
-      const dxf = new Tensor([I, N]);
-      wIh.beginBackward?.();
-      wIh.backwardInput(dxf.ptr, dPre.ptr, N, 0);
-      wIh.endBackward?.();
-      addTransposed(gx, dxf.ptr, I, N);
-      dxf.dispose();
-    }
-    if (gbIh || gbHh) {
-      const db = new Tensor([G]);
-      kernels.fill(db.ptr, 0, G);
-      kernels.lstm_bias_backward(db.ptr, dPre.ptr, G, N);
-      if (gbIh) kernels.axpy(gbIh.ptr, db.ptr, 1, G);
-      if (gbHh) kernels.axpy(gbHh.ptr, db.ptr, 1, G);
-      db.dispose();
-    }
-    for (const t of saved) t.dispose();
-  });
-  if (output.node === null) for (const t of saved) t.dispose();
+    if (gWhh) recurrentWeightGrad(wHh, gWhh, dPre.ptr, yf, h0f, H, B, T);
+    if (gx) inputGrad(wIh, gx, dPre.ptr, I, N);
+    biasGrads([gbIh, gbHh], dPre.ptr, G, N);
+  }, saved);
   return { output, h: hT, c: cT };
 }

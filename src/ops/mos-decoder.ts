@@ -12,11 +12,10 @@
 import { heap } from '../backend/memory.js';
 import { kernels } from '../backend/wasm.js';
 import { record } from '../autograd/engine.js';
-import { CSRMatrix } from '../sparse/csr.js';
-import { probeSddmm } from './dense-grad-norm.js';
 import { IntTensor, Tensor, shapeString } from '../tensor.js';
 import { checkIds } from './embedding.js';
 import { registerOp } from './registry.js';
+import { weightOperator, type WeightLike } from './weight-operator.js';
 
 registerOp('mosDecoderNLL', 'ops/mos-decoder.ts');
 
@@ -32,13 +31,13 @@ export interface MosDecoderOptions {
  * latent [N·K, E] (row n·K + k), weight [V, E] (dense or CSR), bias [V], logPrior [N, K] (log π),
  * targets: N ids. Returns the mean negative log-likelihood (a scalar).
  */
-export function mosDecoderNLL(latent: Tensor, weight: Tensor | CSRMatrix, bias: Tensor, logPrior: Tensor, targets: IntTensor, opts: MosDecoderOptions = {}): Tensor {
+export function mosDecoderNLL(latent: Tensor, weight: WeightLike, bias: Tensor, logPrior: Tensor, targets: IntTensor, opts: MosDecoderOptions = {}): Tensor {
   latent.assertLive();
   bias.assertLive();
   logPrior.assertLive();
-  const sparse = weight instanceof CSRMatrix;
-  const [V, E] = sparse ? [weight.rows, weight.cols] : (weight.shape as [number, number]);
-  if (!sparse && weight.rank !== 2) throw new RangeError(`selfish-rnn: mosDecoderNLL: weight must be [V, E], got ${shapeString(weight.shape)}`);
+  const W = weightOperator(weight);
+  W.assertLive();
+  const [V, E] = [W.rows, W.cols];
   if (logPrior.rank !== 2) throw new RangeError(`selfish-rnn: mosDecoderNLL: logPrior must be [N, K], got ${shapeString(logPrior.shape)}`);
   const [N, K] = logPrior.shape as [number, number];
   if (latent.rank !== 2 || latent.shape[0] !== N * K || latent.shape[1] !== E) {
@@ -48,70 +47,48 @@ export function mosDecoderNLL(latent: Tensor, weight: Tensor | CSRMatrix, bias: 
   if (targets.size !== N || N === 0) throw new RangeError(`selfish-rnn: mosDecoderNLL: ${targets.size} targets for ${N} tokens`);
   checkIds(targets, V, 'mosDecoderNLL targets');
   const chunk = Math.max(1, Math.min(N, opts.chunkTokens ?? Math.floor(DEFAULT_CHUNK_FLOATS / Math.max(1, K * V))));
-  const wValues = sparse ? weight.values : weight;
 
-  /** logits[0 .. nc·K) for tokens [n0, n0 + nc) into buf [nc·K, V]; xT is scratch [E, nc·K] (sparse only). */
-  const logitsChunk = (buf: Tensor, xT: Tensor | null, yT: Tensor | null, n0: number, nc: number): void => {
-    const rows = nc * K, x = latent.ptr + n0 * K * E * 4;
-    if (sparse) {
-      kernels.transpose(xT!.ptr, x, rows, E);
-      kernels.spmm(yT!.ptr, weight.rowPtr.ptr, weight.colIdx.ptr, weight.values.ptr, xT!.ptr, V, rows, 0);
-      kernels.transpose(buf.ptr, yT!.ptr, V, rows);
-    } else {
-      kernels.gemm_nt(buf.ptr, x, weight.ptr, rows, E, V, 0);
-    }
+  /** logits for tokens [n0, n0 + nc) into buf [nc·K, V]. */
+  const logitsChunk = (buf: Tensor, n0: number, nc: number): void => {
+    const rows = nc * K;
+    W.forwardRows(buf.ptr, latent.ptr + n0 * K * E * 4, rows, 0);
     kernels.add_row_bcast(buf.ptr, buf.ptr, bias.ptr, rows, V);
   };
-  const scratch = () => ({
-    buf: new Tensor([chunk * K, V]),
-    xT: sparse ? new Tensor([E, chunk * K]) : null,
-    yT: sparse ? new Tensor([V, chunk * K]) : null,
-  });
 
+  // Saved for the backward (owned by the tape): the per-(token, expert) log-sum-exp and posterior.
   const lse = new Tensor([N * K]);
   const post = new Tensor([N * K]);
   const losses = new Tensor([chunk]);
-  const s = scratch();
+  const buf = new Tensor([chunk * K, V]);
   let total = 0;
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nc = Math.min(chunk, N - n0);
-    logitsChunk(s.buf, s.xT, s.yT, n0, nc);
-    total += kernels.mos_nll(losses.ptr, post.ptr + n0 * K * 4, lse.ptr + n0 * K * 4, s.buf.ptr, logPrior.ptr + n0 * K * 4, targets.ptr + n0 * 4, nc, K, V);
+    logitsChunk(buf, n0, nc);
+    total += kernels.mos_nll(losses.ptr, post.ptr + n0 * K * 4, lse.ptr + n0 * K * 4, buf.ptr, logPrior.ptr + n0 * K * 4, targets.ptr + n0 * 4, nc, K, V);
   }
-  for (const t of [s.buf, s.xT, s.yT, losses]) t?.dispose();
+  buf.dispose();
+  losses.dispose();
   const out = new Tensor([]);
   heap.f32()[out.ptr >>> 2] = total / N;
 
-  return record(out, 'mosDecoderNLL', [latent, wValues, bias, logPrior], (g, [gLatent, gW, gBias, gPrior]) => {
-    if (sparse && weight.isDisposed) throw new Error('selfish-rnn: mosDecoderNLL: the sparse decoder weight was disposed between forward and backward');
+  return record(out, 'mosDecoderNLL', [latent, W.tensor, bias, logPrior], (g, [gLatent, gW, gBias, gPrior]) => {
+    W.assertLive('mosDecoderNLL');
     const scale = heap.f32()[g.ptr >>> 2]! / N;
-    const b = scratch();
+    const logits = new Tensor([chunk * K, V]);
     const gbuf = new Tensor([chunk * K, V]);
-    const gT = sparse ? new Tensor([V, chunk * K]) : null;
-    const glT = sparse ? new Tensor([E, chunk * K]) : null;
-    const glN = sparse ? new Tensor([chunk * K, E]) : null;
     for (let n0 = 0; n0 < N; n0 += chunk) {
       const nc = Math.min(chunk, N - n0), rows = nc * K;
       const off = n0 * K;
-      logitsChunk(b.buf, b.xT, b.yT, n0, nc);
+      logitsChunk(logits, n0, nc);
       kernels.fill(gbuf.ptr, 0, rows * V);
       // d logits (into gbuf) and d log π (accumulated straight into gPrior, or into a throwaway)
-      kernels.mos_nll_backward(gbuf.ptr, gPrior ? gPrior.ptr + off * 4 : 0, b.buf.ptr, lse.ptr + off * 4, post.ptr + off * 4, targets.ptr + n0 * 4, nc, K, V, scale);
+      kernels.mos_nll_backward(gbuf.ptr, gPrior ? gPrior.ptr + off * 4 : 0, logits.ptr, lse.ptr + off * 4, post.ptr + off * 4, targets.ptr + n0 * 4, nc, K, V, scale);
       if (gBias) kernels.sum_rows_acc(gBias.ptr, gbuf.ptr, rows, V);
       const x = latent.ptr + off * E * 4;
-      if (sparse) {
-        kernels.transpose(gT!.ptr, gbuf.ptr, rows, V); // [V, rows]
-        if (gW) { kernels.sddmm(gW.ptr, weight.rowPtr.ptr, weight.colIdx.ptr, gT!.ptr, b.xT!.ptr, V, rows, 1); probeSddmm(weight, gT!.ptr, b.xT!.ptr, rows); }
-        if (gLatent) {
-          kernels.spmm_t(glT!.ptr, weight.rowPtr.ptr, weight.colIdx.ptr, weight.values.ptr, gT!.ptr, V, E, rows, 0);
-          kernels.transpose(glN!.ptr, glT!.ptr, E, rows);
-          kernels.axpy(gLatent.ptr + off * E * 4, glN!.ptr, 1, rows * E);
-        }
-      } else {
-        if (gW) kernels.gemm_tn(gW.ptr, gbuf.ptr, x, V, rows, E, 1); // dW += dlogitsᵀ · latent
-        if (gLatent) kernels.gemm_nn(gLatent.ptr + off * E * 4, gbuf.ptr, weight.ptr, rows, V, E, 1); // dlatent += dlogits · W
-      }
+      if (gW) W.backwardWeightRows(gW.ptr, gbuf.ptr, x, rows); // dW += dlogitsᵀ · latent
+      if (gLatent) W.backwardInputRows(gLatent.ptr + off * E * 4, gbuf.ptr, rows, 1); // dlatent += dlogits · W
     }
-    for (const t of [b.buf, b.xT, b.yT, gbuf, gT, glT, glN]) t?.dispose();
-  });
+    logits.dispose();
+    gbuf.dispose();
+  }, [lse, post]);
 }

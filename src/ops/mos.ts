@@ -38,5 +38,5 @@ export function mixtureNLL(logits: Tensor, logPrior: Tensor, targets: IntTensor)
       // Only the prior needs a gradient: −scale·r_nk.
       kernels.axpy(gp.ptr, post.ptr, -scale, N * K);
     }
-  });
+  }, [post, lse]);
 }

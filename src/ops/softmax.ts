@@ -58,5 +58,5 @@ export function crossEntropy(logits: Tensor, targets: IntTensor): Tensor {
   heap.f32()[out.ptr >>> 2] = total / rows;
   return record(out, 'crossEntropy', [logits], (g, [gl]) => {
     if (gl) kernels.softmax_xent_backward(gl.ptr, probs.ptr, targets.ptr, rows, cols, heap.f32()[g.ptr >>> 2]! / rows);
-  });
+  }, [probs]);
 }

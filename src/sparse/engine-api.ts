@@ -34,9 +34,14 @@ export interface SparsityOptions {
 
 /** Per-gate counts of one LSTM weight matrix (gate order i, f, g, o). */
 export interface GateStats {
+  /** The weight's parameter name. */
   name: string;
-  nnz: [number, number, number, number];
-  density: [number, number, number, number];
+  /** Gate names in row order (LSTM: i, f, g, o; RHN: H, T; ON-LSTM: master_i, master_f, o, g, i, f). */
+  gates: string[];
+  /** Structural nonzeros per gate. */
+  nnz: number[];
+  /** nnz / (gate rows · cols) per gate. */
+  density: number[];
 }
 
 /** What one topology update did, for logs and plots. */

@@ -21,6 +21,7 @@ import { Tensor } from '../tensor.js';
 import { CSRMatrix } from './csr.js';
 import type { GateStats, SparseEngineLike, SparseMethod, SparsityOptions, StepEvent, UpdateReport } from './engine-api.js';
 import { gateStatsAll } from './gates.js';
+import { gateLayoutOf } from '../models/gate-layout.js';
 import { initialDensities, initialPositions, type MatrixShape } from './init.js';
 import { METHODS, methodKind, SPARSE_METHODS, type MethodKind, type MethodRow } from './methods.js';
 import { cosineDeathRate, gmpDensity, type GmpSchedule } from './schedule.js';
@@ -210,7 +211,7 @@ export class SparseEngine implements SparseEngineLike {
   }
 
   gateStats(): GateStats[] {
-    return gateStatsAll(this.model.namedWeights());
+    return gateStatsAll(this.model.namedWeights(), gateLayoutOf(this.model));
   }
 
   /** A copy of the current topology (for topologyDistance). */

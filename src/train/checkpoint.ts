@@ -10,7 +10,7 @@
 //
 // Tensor names: 'model/<weight name>' for a dense weight, 'model/<weight name>.{values,col_idx,
 // row_ptr}' for a CSR one (its shape in meta.weights); 'optim/<i>.<buffer>' for optimizer state;
-// 'engine/<key>' for the sparse engine's arrays; 'state/<layer>.h|c' for the carried hidden state.
+// 'engine/<key>' for the sparse engine's arrays; 'state/<layer>.<name>' for the carried state (h, c for the LSTMs; s for the RHN).
 // Platform-neutral (bytes in, bytes out); files: ./files.ts.
 import {
   CheckpointError, decodeCheckpoint, encodeCheckpoint, getCSR, putCSR,

@@ -2,7 +2,7 @@
 // run can be resumed, evaluated and exported without its command line. `resolveTrainConfig`
 // fills defaults (the Selfish-RNN / AWD-LSTM recipe values, the model's own lr, batch size and
 // bptt) and refuses invalid values with messages that name the option and the value.
-import { modelConfig, MODEL_NAMES, type LMConfig } from '../models/index.js';
+import { modelConfig, modelSpec, MODEL_NAMES, type LMConfig } from '../models/index.js';
 import type { SparseMethod, SparsityOptions } from '../sparse/engine-api.js';
 import { SPARSE_METHODS } from '../sparse/methods.js';
 import { DEATH_NAMES, GROWTH_NAMES, REDISTRIBUTION_NAMES } from '../sparse/strategies/names.js';
@@ -115,6 +115,7 @@ export function resolveTrainConfig(opts: TrainOptions = {}, vocabSize?: number):
   const lmOverrides: Partial<LMConfig> = { ...(opts.lm ?? {}) };
   if (vocabSize !== undefined) lmOverrides.vocab = vocabSize;
   const lm = modelConfig(model, lmOverrides);
+  const spec = modelSpec(lm.kind);
   const method = opts.method ?? 'dense';
   if (!SPARSE_METHODS.includes(method)) throw new RangeError(`selfish-rnn: unknown method '${method}'; methods: ${SPARSE_METHODS.join(', ')}`);
   const density = method === 'dense' ? (opts.density ?? 1) : (opts.density ?? TRAIN_DEFAULTS.density);
@@ -147,12 +148,13 @@ export function resolveTrainConfig(opts: TrainOptions = {}, vocabSize?: number):
     epochs: opts.epochs ?? TRAIN_DEFAULTS.epochs,
     batchSize: opts.batchSize ?? lm.batchSize,
     bptt: opts.bptt ?? lm.bptt,
-    randomBptt: opts.randomBptt ?? lm.kind === 'awd-mos',
+    randomBptt: opts.randomBptt ?? spec.training?.randomBptt ?? false,
     maxSeqLenDelta: opts.maxSeqLenDelta ?? TRAIN_DEFAULTS.maxSeqLenDelta,
-    // main.py of Selfish-RNN evaluates the stacked LSTM (and RHN) with batch 20 for both splits;
-    // the AWD-style scripts use 10 for validation and 1 for test.
-    evalBatchSize: opts.evalBatchSize ?? (lm.kind === 'awd-mos' ? TRAIN_DEFAULTS.evalBatchSize : 20),
-    testBatchSize: opts.testBatchSize ?? (lm.kind === 'awd-mos' ? 1 : opts.evalBatchSize ?? 20),
+    // The official scripts' values, per family (ModelSpec.training): Selfish-RNN main.py evaluates
+    // the stacked LSTM and the RHN with batch 20 for both splits; the AWD-style scripts use 10 for
+    // validation and 1 for test.
+    evalBatchSize: opts.evalBatchSize ?? spec.training?.evalBatchSize ?? TRAIN_DEFAULTS.evalBatchSize,
+    testBatchSize: opts.testBatchSize ?? spec.training?.testBatchSize ?? opts.evalBatchSize ?? TRAIN_DEFAULTS.evalBatchSize,
     seed: opts.seed ?? TRAIN_DEFAULTS.seed,
     finetune: opts.finetune ?? false,
   };

@@ -6,8 +6,8 @@
 // over the (rows − 1)·B predicted tokens. Dropout is off and no graph is recorded.
 import { noGrad } from '../autograd/engine.js';
 import { batchify, getBatch } from '../data/batching.js';
-import type { LanguageModel, LMState } from '../models/index.js';
-import { keep, tidy } from '../tensor.js';
+import { disposeState, keepState, type LanguageModel, type LMState } from '../models/index.js';
+import { tidy } from '../tensor.js';
 
 export interface EvalResult {
   /** Mean NLL per token (nats). */
@@ -42,7 +42,7 @@ export async function evaluate(model: LanguageModel, ids: ArrayLike<number>, opt
         return { nll: out.nll.item(), n: input.size, state: out.state };
       }));
       disposeState(state);
-      state = r.state.map((s) => ({ h: keep(s.h), c: keep(s.c) }));
+      state = keepState(r.state);
       nllSum += r.nll * r.n;
       tokens += r.n;
       if (opts.onProgress && (c + 1) % every === 0) await opts.onProgress(c + 1, chunks);
@@ -55,10 +55,5 @@ export async function evaluate(model: LanguageModel, ids: ArrayLike<number>, opt
   return { loss, ppl: Math.exp(loss), tokens };
 }
 
-export function disposeState(state: LMState | null | undefined): void {
-  if (!state) return;
-  for (const s of state) {
-    s.h.dispose();
-    s.c.dispose();
-  }
-}
+/** Frees every tensor of a carried state (any family's). */
+export { disposeState };

@@ -2,13 +2,16 @@
 //
 // Names are the PyTorch state_dict names of the reference models (encoder.weight,
 // rnn.weight_ih_l0, …, decoder.weight, decoder.bias; AWD-LSTM-MoS: rnns.{l}.weight_hh_l0, prior.weight,
-// latent.0.weight, …). Every weight is a dense F32 tensor (a sparse weight expanded, zeros where no
+// latent.0.weight, …; RHN: embedding.weight, rnns.0.highways.{l}.W / R.weight / .bias, fc1.*;
+// ON-LSTM: encoder.weight, rnn.cells.{k}.ih.0.* / hh.*, decoder.*). Every weight is a dense F32 tensor (a sparse weight expanded, zeros where no
 // weight exists); each sparse weight also gets `<name>.mask`, a BOOL tensor of the same shape (1
 // where a weight exists), which is what the official code's masks are. A tied decoder is written
-// under `decoder.weight` too (a copy of encoder.weight), as torch.save of a tied model lists both.
+// under its second name too (decoder.weight, or the RHN's fc1.weight: the family spec's tiedAliases),
+// as torch.save of a tied model lists both.
 // Metadata: the run configuration and the vocabulary as JSON strings.
 import { encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
 import { getCSR } from '../io/checkpoint-format.js';
+import { modelSpec } from '../models/index.js';
 import type { LMCheckpoint } from './checkpoint.js';
 
 export interface ExportOptions {
@@ -37,10 +40,13 @@ export function checkpointToStateDict(ckpt: LMCheckpoint, opts: ExportOptions = 
       out[name] = { dtype: 'F32', shape: [...layout.shape], data: t.data as Float32Array };
     }
   }
+  // A tied weight is listed under both of its PyTorch names (the family's spec knows them).
   const cfg = ckpt.meta.config.lm;
-  if (cfg.tied && out['encoder.weight'] !== undefined && out['decoder.weight'] === undefined) {
-    out['decoder.weight'] = { ...out['encoder.weight'], data: out['encoder.weight'].data.slice() };
-    if (out['encoder.weight.mask'] !== undefined) out['decoder.weight.mask'] = { ...out['encoder.weight.mask'], data: out['encoder.weight.mask'].data.slice() };
+  for (const [alias, source] of modelSpec(cfg.kind).tiedAliases(cfg)) {
+    if (out[source] === undefined || out[alias] !== undefined) continue;
+    out[alias] = { ...out[source], data: out[source].data.slice() };
+    const mask = out[`${source}.mask`];
+    if (mask !== undefined) out[`${alias}.mask`] = { ...mask, data: mask.data.slice() };
   }
   return out;
 }

@@ -3,9 +3,9 @@
 import { noGrad } from '../autograd/engine.js';
 import type { Vocabulary } from '../data/vocab.js';
 import { EOS } from '../data/tokenize.js';
-import type { LanguageModel, LMState } from '../models/index.js';
+import { keepState, type LanguageModel, type LMState } from '../models/index.js';
 import { Random } from '../random.js';
-import { IntTensor, keep, tidy } from '../tensor.js';
+import { IntTensor, tidy } from '../tensor.js';
 import { disposeState } from './evaluate.js';
 
 export interface GenerateOptions {
@@ -40,7 +40,7 @@ export function sample(model: LanguageModel, vocab: Vocabulary, opts: GenerateOp
         return { probs: lp.logProbs.toArray(), state: lp.state };
       }));
       disposeState(state);
-      state = r.state.map((s) => ({ h: keep(s.h), c: keep(s.c) }));
+      state = keepState(r.state);
       return r.probs;
     };
     let logp: Float32Array = new Float32Array(0);

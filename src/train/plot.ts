@@ -14,8 +14,8 @@ export interface PlotDensity {
   /** Epoch (fractional for intra-epoch updates) at which the topology was measured. */
   epoch: number;
   density: number;
-  /** Pooled [i, f, g, o] density, or null without LSTM matrices. */
-  gates: [number, number, number, number] | null;
+  /** Pooled density per gate name, or null without gated matrices. */
+  gates: Record<string, number> | null;
 }
 
 interface Series {
@@ -26,7 +26,7 @@ interface Series {
 }
 
 const W = 760, PANEL_H = 300, MARGIN = { left: 70, right: 150, top: 40, bottom: 45 };
-const GATE_COLORS = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a'];
+const GATE_COLORS = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#e6ab02'];
 
 /** The SVG document (see the header). */
 export function renderTrainingPlot(epochs: readonly PlotEpoch[], density: readonly PlotDensity[], title = 'selfish-rnn training'): string {
@@ -42,13 +42,13 @@ export function renderTrainingPlot(epochs: readonly PlotEpoch[], density: readon
   const marks = epochs.filter((e) => e.switched).map((e) => ({ x: e.epoch, label: 'ASGD' }));
   parts.push(chart(pplSeries, { top: 20, title: 'Perplexity', xLabel: 'epoch', log: true, marks }));
   const densSeries: Series[] = [];
-  if (density.some((d) => d.gates !== null)) {
-    ['i', 'f', 'g', 'o'].forEach((g, k) => densSeries.push({
-      label: `gate ${g}`, color: GATE_COLORS[k]!, points: density.filter((d) => d.gates !== null).map((d) => [d.epoch, d.gates![k]!]),
-    }));
-  }
+  const gateNames = [...new Set(density.flatMap((d) => Object.keys(d.gates ?? {})))];
+  gateNames.forEach((g, k) => densSeries.push({
+    label: `gate ${g}`, color: GATE_COLORS[k % GATE_COLORS.length]!,
+    points: density.filter((d) => d.gates?.[g] !== undefined).map((d) => [d.epoch, d.gates![g]!]),
+  }));
   densSeries.push({ label: 'all sparse', color: '#333333', dash: true, points: density.map((d) => [d.epoch, d.density]) });
-  parts.push(chart(densSeries, { top: 20 + PANEL_H + 10, title: 'Density of LSTM gates (pooled over layers)', xLabel: 'epoch', log: false, marks: [] }));
+  parts.push(chart(densSeries, { top: 20 + PANEL_H + 10, title: 'Density of the recurrent gates (pooled over layers)', xLabel: 'epoch', log: false, marks: [] }));
   parts.push('</svg>');
   return parts.join('\n') + '\n';
 }

@@ -37,6 +37,20 @@ export const RECIPES: Record<string, Recipe> = {
       epochs: 100, seed: 1111, wdecay: 1.2e-6, evalBatchSize: 20, testBatchSize: 20,
     },
   },
+  'selfish-rhn': {
+    source: 'Selfish-RNN README, RHN: --model RHN --tied --couple --seed 42 --nlayers 1 --density 0.472 --death-rate 0.5 --clip 0.25 --lr 15 --epochs 500 --dropout 0.65 --dropouth 0.25 --dropouti 0.65 --dropoute 0.2 --emsize 830 --nhid 830 (bptt 35, batch 20, nonmono 5, wd 1.2e-6; main.py evaluates with batch 20). Published 62.10/60.35',
+    train: {
+      method: 'selfish', density: 0.472, sparseInit: 'uniform', deathRate: 0.5, optimizer: 'sgd', lr: 15, clip: 0.25, nonmono: 5,
+      epochs: 500, seed: 42, wdecay: 1.2e-6, evalBatchSize: 20, testBatchSize: 20,
+    },
+  },
+  'selfish-onlstm': {
+    source: 'Selfish-RNN README, ON-LSTM: --sparse --optimizer sgd --growth random --death magnitude --redistribution none --density 0.45 --death-rate 0.5 --batch_size 20 --dropout 0.45 --dropouth 0.3 --dropouti 0.5 --nonmono 5 --wdrop 0.45 --chunk_size 10 --seed 141 --epoch 1000 (lr 15, clip 0.25, bptt 70 random; valid batch 10, test batch 1). Published 58.17/56.31 (the finetuning restarts at epochs 500/1000 are not reproduced)',
+    train: {
+      method: 'selfish', density: 0.45, sparseInit: 'uniform', deathRate: 0.5, optimizer: 'sgd', lr: 15, clip: 0.25, nonmono: 5,
+      epochs: 1000, seed: 141, wdecay: 1.2e-6, evalBatchSize: 10, testBatchSize: 1,
+    },
+  },
   'lstm-small': {
     source: 'The Selfish-RNN stacked-LSTM recipe (SGD then (SNT-)ASGD, clip 0.25, eval batch 20) at 2×200, lr 20: the CPU-scale default of this library (not a published configuration)',
     train: { optimizer: 'sgd', lr: 20, clip: 0.25, nonmono: 5, evalBatchSize: 20, testBatchSize: 20 },

@@ -32,8 +32,8 @@ export interface EpochRecord {
   lr: number;
   /** Density of the sparse weights after the epoch's topology update. */
   density: number;
-  /** Pooled [i, f, g, o] density of the LSTM matrices, or null. */
-  gates: [number, number, number, number] | null;
+  /** Pooled density per gate name (LSTM i, f, g, o; RHN H, T; ON-LSTM master_i, master_f, o, g, i, f), or null. */
+  gates: Record<string, number> | null;
   /** Death rate of the epoch's topology update, or null when there was none. */
   deathRate: number | null;
   removed: number | null;

@@ -87,9 +87,9 @@ export function renderStudyReport(results: StudyResult[], distances: TopologyDis
     'study-valid.svg': linePlot('Validation perplexity', 'epoch', 'perplexity', results.map((r) => ({ label: r.name, points: r.history.map((h) => [h.epoch, h.valPpl] as [number, number]) }))),
   };
   const selfish = results.find((r) => r.method === 'selfish' && r.history.some((h) => h.gates));
-  const gateNames = ['i', 'f', 'g', 'o'];
-  svgs['study-gates.svg'] = linePlot(`Per-gate density of the LSTM matrices (${selfish?.name ?? 'no selfish run'})`, 'epoch', 'density', gateNames.map((g, k) => ({
-    label: `gate ${g}`, points: (selfish?.history ?? []).filter((h) => h.gates).map((h) => [h.epoch, h.gates![k]!] as [number, number]),
+  const gateNames = Object.keys(selfish?.history.find((h) => h.gates)?.gates ?? { i: 0, f: 0, g: 0, o: 0 });
+  svgs['study-gates.svg'] = linePlot(`Per-gate density of the recurrent matrices (${selfish?.name ?? 'no selfish run'})`, 'epoch', 'density', gateNames.map((g) => ({
+    label: `gate ${g}`, points: (selfish?.history ?? []).filter((h) => h.gates && g in h.gates).map((h) => [h.epoch, h.gates![g]!] as [number, number]),
   })));
   return { markdown: lines.join('\n'), svgs };
 }

@@ -19,13 +19,13 @@
 import { batchify, getBatch, BpttIterator, type Batchified, type BpttPosition, type BpttSpan } from '../data/batching.js';
 import type { Corpus } from '../data/corpus.js';
 import { Vocabulary } from '../data/vocab.js';
-import { createModel, type LanguageModel, type LMState } from '../models/index.js';
+import { createModel, keepState, stateTensors, type LanguageModel, type LMState } from '../models/index.js';
 import { clipGradNorm } from '../optim/clip-grad-norm.js';
 import { beginDenseGradNorm, type DenseGradNormProbe } from '../ops/dense-grad-norm.js';
 import type { OptimizerStateDict } from '../optim/optimizer.js';
 import { globalRandom, Random } from '../random.js';
 import type { SparseEngineLike, UpdateReport } from '../sparse/engine-api.js';
-import { keep, tidy } from '../tensor.js';
+import { tidy } from '../tensor.js';
 import type { CheckpointTensor } from '../io/checkpoint-format.js';
 import { isSparseRun, sparsityOptions, type TrainConfig } from './config.js';
 import {
@@ -39,7 +39,7 @@ import { RunLog } from './run-log.js';
 import { copyProgress, emptyEpochAcc, freshProgress, type EpochRecord, type Phase, type RunProgress } from './run-state.js';
 import { memoryStore, RUN_FILES, type RunStore } from './run-store.js';
 import { defaultSparsity, type SparsityProvider } from './sparsity-factory.js';
-import { maskedDensity, modelGateStats, pooledGateDensity, sparseValues } from './weights.js';
+import { gateRecord, maskedDensity, modelGateStats, pooledGateDensity, sparseValues } from './weights.js';
 
 export type { EpochRecord, Phase, RunProgress } from './run-state.js';
 
@@ -320,10 +320,8 @@ export class Trainer {
       putArrays(tensors, 'engine/', es.arrays);
       engine = { name: this.engineName ?? 'engine', meta: es.meta };
     }
-    this.hidden?.forEach((s, l) => {
-      tensors[`state/${l}.h`] = { dtype: 'f32', shape: [...s.h.shape], data: s.h.toArray() };
-      tensors[`state/${l}.c`] = { dtype: 'f32', shape: [...s.c.shape], data: s.c.toArray() };
-    });
+    // The carried state, every named tensor of every layer ('state/<layer>.<name>').
+    for (const [key, t] of stateTensors(this.hidden ?? [])) tensors[`state/${key}`] = { dtype: 'f32', shape: [...t.shape], data: t.toArray() };
     const training: TrainingState = {
       ...this.p,
       epochAcc: { ...this.p.epochAcc, seconds: this.p.epochAcc.seconds + (now() - this.epochSegmentStart) },
@@ -367,7 +365,7 @@ export class Trainer {
       probe?.dispose();
     }
     disposeState(this.hidden);
-    this.hidden = r.state.map((s) => ({ h: keep(s.h), c: keep(s.c) }));
+    this.hidden = keepState(r.state);
     if (!Number.isFinite(r.loss) || !Number.isFinite(r.nll)) this.diverged(step, span, 'the loss', Number.isFinite(r.loss) ? r.nll : r.loss);
     const params = model.parameters();
     // Pre-clip norm: of the dense gradient (absent positions included) unless --clip-norm active.
@@ -625,16 +623,17 @@ export class Trainer {
     // The rest of TrainingState is the run's progress, taken back as one object.
     const { position: _p, phase: _ph, optimizer: _o, trigger: _t, plateau: _pl, rng: _r, engine: _e, hiddenLayers: _h, elapsedSeconds: _s, ...progress } = t;
     this.p = copyProgress({ ...freshProgress(), ...progress });
+    // gateRecord: checkpoints written before gate names stored [i, f, g, o] arrays.
+    this.p.history = this.p.history.map((e) => ({ ...e, gates: gateRecord(e.gates) }));
+    this.p.densityTrack = this.p.densityTrack.map((d) => ({ ...d, gates: gateRecord(d.gates) }));
     this.elapsedBefore = t.elapsedSeconds;
     if (t.hiddenLayers > 0) {
       const state = this.model.initState(this.config.batchSize);
-      state.forEach((s, l) => {
-        for (const k of ['h', 'c'] as const) {
-          const src = ckpt.tensors[`state/${l}.${k}`];
-          if (src === undefined || src.data.length !== s[k].size) throw new Error(`selfish-rnn: the checkpoint's hidden state 'state/${l}.${k}' is missing or has the wrong size`);
-          s[k].data.set(src.data as Float32Array);
-        }
-      });
+      for (const [key, t] of stateTensors(state)) {
+        const src = ckpt.tensors[`state/${key}`];
+        if (src === undefined || src.data.length !== t.size) throw new Error(`selfish-rnn: the checkpoint's hidden state 'state/${key}' is missing or has the wrong size`);
+        t.data.set(src.data as Float32Array);
+      }
       this.hidden = state;
     }
   }

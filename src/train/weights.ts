@@ -3,6 +3,8 @@
 import { Module, isSparse, type Weight } from '../nn/module.js';
 import { CSRMatrix } from '../sparse/csr.js';
 import type { GateStats } from '../sparse/engine-api.js';
+import { gateStatsAll } from '../sparse/gates.js';
+import { gateLayoutOf } from '../models/gate-layout.js';
 import type { Tensor } from '../tensor.js';
 
 /** The module owning weight `name` and the slot's name in it ('rnn.weight_hh_l0' → rnn, 'weight_hh_l0'). */
@@ -59,45 +61,30 @@ export function maskedDensity(model: Module): number {
   return size === 0 ? 1 : nnz / size;
 }
 
-/** Whether a weight is an LSTM gate matrix ([4H, ·], gate order i, f, g, o). */
-export function isGateMatrix(name: string, rows: number): boolean {
-  return /(^|\.)weight_(ih|hh)_l\d+$/.test(name) && rows % 4 === 0;
-}
-
-/** Per-gate counts of every LSTM weight matrix, from the model itself (dense gates count fully). */
+/** Per-gate counts of every gated weight matrix, from the model itself (dense gates count fully). */
 export function modelGateStats(model: Module): GateStats[] {
-  const out: GateStats[] = [];
-  for (const [name, w] of model.namedWeights()) {
-    const rows = isSparse(w) ? w.rows : w.shape[0]!;
-    const cols = isSparse(w) ? w.cols : (w.shape[1] ?? 1);
-    if (!isGateMatrix(name, rows) || (!isSparse(w) && w.rank !== 2)) continue;
-    out.push(gateStatsOf(name, w, rows, cols));
-  }
-  return out;
+  return gateStatsAll(model.namedWeights(), gateLayoutOf(model));
 }
 
-function gateStatsOf(name: string, w: Weight, rows: number, cols: number): GateStats {
-  const H = rows / 4;
-  const nnz: [number, number, number, number] = [0, 0, 0, 0];
-  if (w instanceof CSRMatrix) {
-    const rp = w.rowPtr.data;
-    for (let g = 0; g < 4; g++) nnz[g] = rp[(g + 1) * H]! - rp[g * H]!;
-  } else {
-    for (let g = 0; g < 4; g++) nnz[g] = H * cols;
-  }
-  const per = H * cols;
-  return { name, nnz, density: nnz.map((n) => (per === 0 ? 0 : n / per)) as [number, number, number, number] };
-}
-
-/** Gate densities pooled over all LSTM matrices: [i, f, g, o]. */
-export function pooledGateDensity(stats: readonly GateStats[]): [number, number, number, number] | null {
+/**
+ * Gate densities pooled over every gated matrix, by gate name in layout order (LSTM: i, f, g, o;
+ * RHN: H, T; ON-LSTM: master_i, master_f, o, g, i, f), or null when the model has no gates.
+ */
+export function pooledGateDensity(stats: readonly GateStats[]): Record<string, number> | null {
   if (stats.length === 0) return null;
-  const nnz = [0, 0, 0, 0], size = [0, 0, 0, 0];
+  const nnz = new Map<string, number>(), size = new Map<string, number>();
   for (const s of stats) {
-    for (let g = 0; g < 4; g++) {
-      nnz[g] += s.nnz[g];
-      size[g] += s.density[g] > 0 ? s.nnz[g] / s.density[g] : 0;
-    }
+    s.gates.forEach((g, k) => {
+      nnz.set(g, (nnz.get(g) ?? 0) + s.nnz[k]!);
+      size.set(g, (size.get(g) ?? 0) + (s.density[k]! > 0 ? s.nnz[k]! / s.density[k]! : 0));
+    });
   }
-  return nnz.map((n, g) => (size[g] === 0 ? 0 : n / size[g]!)) as [number, number, number, number];
+  return Object.fromEntries([...nnz].map(([g, n]) => [g, size.get(g)! === 0 ? 0 : n / size.get(g)!]));
+}
+
+/** Older checkpoints stored the pooled LSTM gate densities as an [i, f, g, o] array. */
+export function gateRecord(g: Record<string, number> | readonly number[] | null | undefined): Record<string, number> | null {
+  if (g === null || g === undefined) return null;
+  if (Array.isArray(g)) return g.length === 4 ? { i: g[0]!, f: g[1]!, g: g[2]!, o: g[3]! } : null;
+  return g as Record<string, number>;
 }

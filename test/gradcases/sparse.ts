@@ -1,7 +1,7 @@
 // Gradient-check cases for the sparse-weight ops (src/ops/sparse.ts), w.r.t. the nonzero values
 // AND the dense inputs; the oracle is the dense product with the missing entries at zero.
 // Run by test/gradcheck.test.ts (coverage table) and by test/sparse-ops.test.ts in both Wᵀ·G forms.
-import { CSRMatrix, IntTensor, Random, sparseEmbedding, sparseLinear, sparseMatmul, type Tensor } from '../../src/index.js';
+import { CSRMatrix, IntTensor, Random, linear, sparseEmbedding, sparseLinear, sparseMatmul, weightMatmul, type Tensor } from '../../src/index.js';
 import type { GradCase } from '../helpers/gradcheck.js';
 
 /** A topology (no values) of an M×K matrix: Bernoulli(density), row 1 forced empty when M > 2 and density < 1. */
@@ -42,7 +42,7 @@ export function sparseGradCases(): GradCase[] {
     const t = topology(M, K, density, rng);
     const nnz = t.colIdx.length;
     cases.push({
-      op: 'sparseMatmul',
+      op: 'weightMatmul',
       label: `${M}×${K} (nnz ${nnz}) · [${K}, ${N}]`,
       shapes: [[nnz], [K, N]],
       run: ([v, X]) => sparseMatmul(withValues(M, K, t, v!), X!),
@@ -59,7 +59,7 @@ export function sparseGradCases(): GradCase[] {
     const nnz = t.colIdx.length;
     for (const withBias of [false, true]) {
       cases.push({
-        op: 'sparseLinear',
+        op: 'linear',
         label: `x [${N}, ${inF}] · W[${out}×${inF}, nnz ${nnz}]ᵀ${withBias ? ' + b' : ''}`,
         shapes: withBias ? [[nnz], [N, inF], [out]] : [[nnz], [N, inF]],
         run: ([v, x, b]) => sparseLinear(x!, withValues(out, inF, t, v!), b),
@@ -78,11 +78,42 @@ export function sparseGradCases(): GradCase[] {
       });
     }
   }
+  // The same op with a dense weight (the dense implementation of the weight operator).
+  for (const [out, inF, N] of [[5, 7, 3], [3, 2, 6]] as [number, number, number][]) {
+    cases.push({
+      op: 'linear',
+      label: `dense x [${N}, ${inF}] · W[${out}×${inF}]ᵀ + b`,
+      shapes: [[out, inF], [N, inF], [out]],
+      run: ([W, x, b]) => linear(x!, W!, b),
+      oracle: ([W, x, b]) => {
+        const y = new Float64Array(N * out);
+        for (let n = 0; n < N; n++) {
+          for (let o = 0; o < out; o++) {
+            let s = b![o]!;
+            for (let k = 0; k < inF; k++) s += x![n * inF + k]! * W![o * inF + k]!;
+            y[n * out + o] = s;
+          }
+        }
+        return y;
+      },
+    });
+    cases.push({
+      op: 'weightMatmul',
+      label: `dense W[${out}×${inF}] · X [${inF}, ${N}]`,
+      shapes: [[out, inF], [inF, N]],
+      run: ([W, X]) => weightMatmul(W!, X!),
+      oracle: ([W, X]) => {
+        const Y = new Float64Array(out * N);
+        for (let i = 0; i < out; i++) for (let k = 0; k < inF; k++) for (let n = 0; n < N; n++) Y[i * N + n] += W![i * inF + k]! * X![k * N + n]!;
+        return Y;
+      },
+    });
+  }
   const V = 6, E = 5;
   const t = topology(V, E, 0.5, rng); // row 1 is empty
   const idList = [1, 3, 3, 0, 5, 3];
   cases.push({
-    op: 'sparseEmbedding',
+    op: 'embedding',
     label: `table [${V}×${E}, nnz ${t.colIdx.length}], ids [2, 3] with repeats and an empty row`,
     shapes: [[t.colIdx.length]],
     run: ([v]) => sparseEmbedding(withValues(V, E, t, v!), new IntTensor(idList, [2, 3])),

@@ -1,5 +1,5 @@
 // Test helpers for kernel-vs-reference comparisons on the real wasm heap.
-import { createReference, Random, Tensor, IntTensor } from '../../src/index.js';
+import { createReference, Random, Tensor, IntTensor, type KernelExports } from '../../src/index.js';
 import { heap } from '../../src/backend/memory.js';
 
 /** The reference kernels, operating directly on the wasm heap (same pointers as the kernels). */
@@ -42,3 +42,22 @@ export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** The awkward sizes every kernel is tested on. */
 export const AWKWARD = [0, 1, 3, 5, 17, 33];
+
+/**
+ * Runs a kernel of another build (own memory) on copies of `bufs` and returns the buffers after
+ * the call: lets the scalar build be checked against the same reference.
+ */
+export function runInBuild(k: KernelExports, bufs: Float32Array[], call: (ptrs: number[]) => void): Float32Array[] {
+  const base = Math.ceil(k.heap_base() / 16) * 16;
+  const ptrs: number[] = [];
+  let at = base;
+  for (const b of bufs) {
+    ptrs.push(at);
+    at += Math.ceil((b.length * 4) / 16) * 16 + 16;
+  }
+  const need = at - k.memory.buffer.byteLength;
+  if (need > 0) k.memory.grow(Math.ceil(need / 65536));
+  bufs.forEach((b, n) => new Float32Array(k.memory.buffer, ptrs[n]!, b.length).set(b));
+  call(ptrs);
+  return bufs.map((b, n) => new Float32Array(k.memory.buffer, ptrs[n]!, b.length).slice());
+}
