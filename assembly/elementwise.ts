@@ -3,6 +3,7 @@
 // Backward kernels *accumulate* into the input gradient (gx += ...), as autodiff needs.
 // tanh, sigmoid and exp use the vectorised approximations of simd-math.ts in the SIMD build
 // (accuracy documented there) and Mathf in the scalar build.
+import { partLo } from './scratch';
 import { exp4, sigmoid4, tanh4 } from './simd-math';
 
 @inline function ld(p: usize): v128 { return v128.load(p); }
@@ -181,8 +182,13 @@ export function div_acc(gx: usize, gy: usize, x: usize, n: i32): void {
 
 /** out[j, i] = a[i, j]: a is rows×cols, out is cols×rows. Blocked 8×8 for cache reuse. */
 export function transpose(out: usize, a: usize, rows: i32, cols: i32): void {
-  for (let i0 = 0; i0 < rows; i0 += 8) {
-    const i1 = min(i0 + 8, rows);
+  transposeRows(out, a, rows, cols, 0, rows);
+}
+
+/** Rows [r0, r1) of a (columns [r0, r1) of out) of transpose; r0 a multiple of 8. */
+function transposeRows(out: usize, a: usize, rows: i32, cols: i32, r0: i32, r1: i32): void {
+  for (let i0 = r0; i0 < r1; i0 += 8) {
+    const i1 = min(i0 + 8, r1);
     for (let j0 = 0; j0 < cols; j0 += 8) {
       const j1 = min(j0 + 8, cols);
       for (let i = i0; i < i1; i++) {
@@ -192,6 +198,32 @@ export function transpose(out: usize, a: usize, rows: i32, cols: i32): void {
       }
     }
   }
+}
+
+// ---- Thread shares (element-wise: any split gives the same bits; shares are whole vectors) ----
+
+@inline function vecLo(n: i32, part: i32, parts: i32): i32 {
+  return part >= parts ? n : min(n, partLo((n + 3) >> 2, part, parts) << 2);
+}
+
+export function transpose_part(out: usize, a: usize, rows: i32, cols: i32, part: i32, parts: i32): void {
+  const blocks = (rows + 7) >> 3;
+  transposeRows(out, a, rows, cols, min(rows, partLo(blocks, part, parts) << 3), min(rows, partLo(blocks, part + 1, parts) << 3));
+}
+
+export function axpy_part(y: usize, x: usize, s: f32, n: i32, part: i32, parts: i32): void {
+  const lo = vecLo(n, part, parts), hi = vecLo(n, part + 1, parts);
+  if (hi > lo) axpy(y + (<usize>lo << 2), x + (<usize>lo << 2), s, hi - lo);
+}
+
+export function fill_part(out: usize, v: f32, n: i32, part: i32, parts: i32): void {
+  const lo = vecLo(n, part, parts), hi = vecLo(n, part + 1, parts);
+  if (hi > lo) fill(out + (<usize>lo << 2), v, hi - lo);
+}
+
+export function scale_part(out: usize, a: usize, s: f32, n: i32, part: i32, parts: i32): void {
+  const lo = vecLo(n, part, parts), hi = vecLo(n, part + 1, parts);
+  if (hi > lo) scale(out + (<usize>lo << 2), a + (<usize>lo << 2), s, hi - lo);
 }
 
 /** out = a + s */

@@ -18,6 +18,7 @@
 // Around the tiles, one cache-blocked loop nest serves all three products (gemm_blocked below):
 // op(B) is packed into a static 256 KiB panel in K × column blocks, so that the language-model
 // decoder shapes (K or N = vocabulary) no longer stream a strided B from DRAM per 4 rows of A.
+import { GEMM_ABLOCK_BYTES, GEMM_PANEL_BYTES, OFF_GEMM_ABLOCK, OFF_GEMM_PANEL, scratchBase, partLo } from './scratch';
 
 @inline function fma4(acc: v128, a: v128, b: v128): v128 { return f32x4.add(acc, f32x4.mul(a, b)); }
 
@@ -330,16 +331,11 @@ function rows4(c: usize, ldc: usize, a: usize, aRow: usize, aStep: usize, transA
 // every later one accumulates. gemm_tn with N ≤ 64 keeps its unpacked loop (see gemm_blocked).
 
 /** Floats in the packed op(B) panel (256 KiB: stays in L2 next to the A block). */
-const PANEL_FLOATS: i32 = 1 << 16;
+const PANEL_FLOATS: i32 = GEMM_PANEL_BYTES >> 2;
 /** Floats in the packed Aᵀ block of gemm_tn, and the A-block budget that sets mc (128 KiB). */
-const ABLOCK_FLOATS: i32 = 1 << 15;
-/**
- * Static scratch for the packed panel and A block, 384 KiB in all. Static data lies below
- * __heap_base, so the allocator never hands it out; the kernels are not reentrant anyway.
- */
-const SCRATCH = memory.data((PANEL_FLOATS + ABLOCK_FLOATS) << 2, 64);
-const PANEL: usize = SCRATCH;
-const ABLOCK: usize = SCRATCH + (<usize>PANEL_FLOATS << 2);
+const ABLOCK_FLOATS: i32 = GEMM_ABLOCK_BYTES >> 2;
+// The packed panel and A block live in this thread's scratch region (assembly/scratch.ts); the
+// kernels read its base at entry (gemm_blocked, simd_peak_probe) into these two globals' users.
 /** Longest K block: a kc×8 strip of the panel (8 KiB) plus a 4×kc strip of A fit in L1. */
 const KC_MAX: i32 = 256;
 /**
@@ -419,14 +415,14 @@ function pack_at(dst: usize, a: usize, lda: usize, m4: i32, kc: i32): void {
  * A block; C at c (column of the group, first row of the block). For Aᵀ·B, A is the packed block.
  */
 @inline function rows_of_group(c: usize, ldc: usize, a: usize, aRow: usize, aStep: usize, transA: bool,
-  kc: i32, panel: usize, w: i32, m4: i32, acc: i32): void {
+  kc: i32, panel: usize, w: i32, m4: i32, acc: i32, ablock: usize): void {
   const ldp = <usize>w << 2;
   for (let r = 0; r < m4; r += 4) {
     const cr = c + <usize>r * ldc;
     // 8-wide groups call the tile directly: with short K (K = batch = 20) the call overhead of
     // rows4 per tile measured ~20% of the product.
     if (transA) {
-      const ar = ABLOCK + <usize>r * (<usize>kc << 2);
+      const ar = ablock + <usize>r * (<usize>kc << 2);
       if (w == 8) tn_tile_4x8(cr, ldc, ar, 16, panel, 32, kc, acc);
       else rows4(cr, ldc, ar, 4, 16, true, panel, ldp, kc, w, acc);
     } else {
@@ -467,6 +463,7 @@ function gemm_blocked(c: usize, ldc: usize, a: usize, aRow: usize, aStep: usize,
   const nj = (N + ncLimit - 1) / ncLimit;
   const nc = min(N, ((N + nj - 1) / nj + 7) & ~7);
   const mc = max(4, (ABLOCK_FLOATS / kcMax) & ~3);
+  const PANEL = scratchBase + OFF_GEMM_PANEL, ABLOCK = scratchBase + OFF_GEMM_ABLOCK;
   for (let j0 = 0; j0 < N; j0 += nc) {
     const nb = min(nc, N - j0);
     // Column groups as in rows4: 8-wide strips, then the tail (two 2×12 tiles for A·B when
@@ -485,7 +482,7 @@ function gemm_blocked(c: usize, ldc: usize, a: usize, aRow: usize, aStep: usize,
         let panel = PANEL;
         for (let j = 0; j < nb;) {
           const w = j < end8 ? 8 : nb - j;
-          rows_of_group(ci + (<usize>j << 2), ldc, ai, aRow, aStep, transA, kc, panel, w, m4, kAcc);
+          rows_of_group(ci + (<usize>j << 2), ldc, ai, aRow, aStep, transA, kc, panel, w, m4, kAcc, ABLOCK);
           panel += <usize>kc * (<usize>w << 2);
           j += w;
         }
@@ -560,6 +557,42 @@ export function gemm_nt(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, ac
 }
 
 // ---------------------------------------------------------------------------------------------
+// Thread shares (the worker pool, src/backend/pool.ts, calls one of these per thread with the
+// same arguments and part = 0 .. parts−1). Each share is a range of rows of C whose start is a
+// multiple of 4, so every row of C goes through the same tile (or the same leftover-row loop) in
+// the same K order as in the single call: C is bit-identical for any number of parts.
+
+/** Rows [lo, hi) of C for `part` of `parts`: 4-row blocks split as evenly as possible. */
+@inline function shareLo(M: i32, part: i32, parts: i32): i32 {
+  return min(M, partLo((M + 3) >> 2, part, parts) << 2);
+}
+
+/** `part`'s share of gemm_nn (rows of C and A). */
+export function gemm_nn_part(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: i32, part: i32, parts: i32): void {
+  const lo = shareLo(M, part, parts), hi = shareLo(M, part + 1, parts);
+  if (hi > lo) gemm_nn(c + <usize>lo * (<usize>N << 2), a + <usize>lo * (<usize>K << 2), b, hi - lo, K, N, acc);
+}
+
+/** `part`'s share of gemm_nt (rows of C and A). */
+export function gemm_nt_part(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: i32, part: i32, parts: i32): void {
+  const lo = shareLo(M, part, parts), hi = shareLo(M, part + 1, parts);
+  if (hi > lo) gemm_nt(c + <usize>lo * (<usize>N << 2), a + <usize>lo * (<usize>K << 2), b, hi - lo, K, N, acc);
+}
+
+/** `part`'s share of gemm_tn (rows of C = columns of the stored K×M A, whose row stride stays M). */
+export function gemm_tn_part(c: usize, a: usize, b: usize, M: i32, K: i32, N: i32, acc: i32, part: i32, parts: i32): void {
+  const lo = shareLo(M, part, parts), hi = shareLo(M, part + 1, parts);
+  if (hi <= lo || N <= 0) return;
+  const rowA = <usize>M << 2, rowB = <usize>N << 2, c0 = c + <usize>lo * rowB, a0 = a + (<usize>lo << 2);
+  if (K <= 0) {
+    if (!acc) zero_rows(c0, rowB, hi - lo, N);
+    return;
+  }
+  if (ASC_FEATURE_SIMD) gemm_blocked(c0, rowB, a0, 4, rowA, true, b, rowB, 4, hi - lo, K, N, acc);
+  else gemm_rows(c0, rowB, a0, 4, rowA, b, rowB, hi - lo, K, N, acc);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 /**
  * Register-only multiply-add loop that measures this engine's f32x4 mul+add peak, for the
@@ -580,6 +613,7 @@ export function simd_peak_probe(iters: i32, seed: f32, chains: i32): f32 {
     return r;
   }
   // The GEMM scratch panel doubles as the probe's: 6 vectors at its start.
+  const PANEL = scratchBase + OFF_GEMM_PANEL;
   for (let i = 0; i < 6; i++) v128.store(PANEL + (<usize>i << 4), f32x4.splat(seed + <f32>i * 0.125));
   if (chains == 6) return probe6(iters, PANEL);
   if (chains == 12) return probe12(iters, PANEL);

@@ -13,3 +13,6 @@ export * from './onlstm';
 
 /** First byte the TypeScript allocator may use. */
 export function heap_base(): usize { return __heap_base; }
+
+// Per-thread scratch regions (threaded build: each worker's instance gets its own).
+export { set_scratch, scratch_bytes } from './scratch';

@@ -14,6 +14,7 @@
 // B mod 4 tail columns Mathf. The backward needs no transcendental: it uses the saved activations.
 
 import { sigmoid4 as sigmoidv, tanh4 as tanhv } from './simd-math';
+import { partLo } from './scratch';
 
 @inline function ld4(p: usize): v128 { return v128.load(p); }
 @inline function st4(p: usize, v: v128): void { v128.store(p, v); }
@@ -39,12 +40,12 @@ import { sigmoid4 as sigmoidv, tanh4 as tanhv } from './simd-math';
  * cPrev [H × B] in; c, tc, h [H × B] out. y [H rows, stride ld] out: a second copy of h, into
  * the layer's [H × T·B] output matrix. c must not alias cPrev; h may alias nothing but itself.
  */
-export function lstm_gates_forward(
+function gatesForwardRows(
   pre: usize, rec: usize, bias: usize, cPrev: usize, c: usize, tc: usize, h: usize, y: usize,
-  H: i32, B: i32, ld: i32,
+  H: i32, B: i32, ld: i32, r0: i32, r1: i32,
 ): void {
   const rowS = <usize>ld << 2, rowB = <usize>B << 2, gateS = <usize>H * rowS, gateB = <usize>H * rowB;
-  for (let r = 0; r < H; r++) {
+  for (let r = r0; r < r1; r++) {
     const pI = pre + <usize>r * rowS, pF = pI + gateS, pG = pF + gateS, pO = pG + gateS;
     const qI = rec + <usize>r * rowB, qF = qI + gateB, qG = qF + gateB, qO = qG + gateB;
     const hb = <usize>r << 2;
@@ -96,12 +97,12 @@ export function lstm_gates_forward(
  * dc    [H × B]               in/out, see above.
  * dy    [H rows, stride ld]   dL/dh_t from the layer output. dhRec, cPrev, tc [H × B].
  */
-export function lstm_gates_backward(
+function gatesBackwardRows(
   dpre: usize, dgate: usize, dc: usize, dy: usize, dhRec: usize, acts: usize, cPrev: usize, tc: usize,
-  H: i32, B: i32, ld: i32,
+  H: i32, B: i32, ld: i32, r0: i32, r1: i32,
 ): void {
   const rowS = <usize>ld << 2, rowB = <usize>B << 2, gateS = <usize>H * rowS, gateB = <usize>H * rowB;
-  for (let r = 0; r < H; r++) {
+  for (let r = r0; r < r1; r++) {
     const aI = acts + <usize>r * rowS, aF = aI + gateS, aG = aF + gateS, aO = aG + gateS;
     const dI = dpre + <usize>r * rowS, dF = dI + gateS, dG = dF + gateS, dO = dG + gateS;
     const eI = dgate + <usize>r * rowB, eF = eI + gateB, eG = eF + gateB, eO = eG + gateB;
@@ -139,6 +140,36 @@ export function lstm_gates_backward(
       store<f32>(eI + o, vdi); store<f32>(eF + o, vdf); store<f32>(eG + o, vdg); store<f32>(eO + o, vdo);
     }
   }
+}
+
+// ---- exported entry points and thread shares (a range of the H hidden units each) ----
+
+export function lstm_gates_forward(
+  pre: usize, rec: usize, bias: usize, cPrev: usize, c: usize, tc: usize, h: usize, y: usize,
+  H: i32, B: i32, ld: i32,
+): void {
+  gatesForwardRows(pre, rec, bias, cPrev, c, tc, h, y, H, B, ld, 0, H);
+}
+
+export function lstm_gates_forward_part(
+  pre: usize, rec: usize, bias: usize, cPrev: usize, c: usize, tc: usize, h: usize, y: usize,
+  H: i32, B: i32, ld: i32, part: i32, parts: i32,
+): void {
+  gatesForwardRows(pre, rec, bias, cPrev, c, tc, h, y, H, B, ld, partLo(H, part, parts), partLo(H, part + 1, parts));
+}
+
+export function lstm_gates_backward(
+  dpre: usize, dgate: usize, dc: usize, dy: usize, dhRec: usize, acts: usize, cPrev: usize, tc: usize,
+  H: i32, B: i32, ld: i32,
+): void {
+  gatesBackwardRows(dpre, dgate, dc, dy, dhRec, acts, cPrev, tc, H, B, ld, 0, H);
+}
+
+export function lstm_gates_backward_part(
+  dpre: usize, dgate: usize, dc: usize, dy: usize, dhRec: usize, acts: usize, cPrev: usize, tc: usize,
+  H: i32, B: i32, ld: i32, part: i32, parts: i32,
+): void {
+  gatesBackwardRows(dpre, dgate, dc, dy, dhRec, acts, cPrev, tc, H, B, ld, partLo(H, part, parts), partLo(H, part + 1, parts));
 }
 
 /** db[r] += Σ_j dpre[r, j] for a [rows × cols] matrix: the bias gradient over all T·B columns. */

@@ -8,6 +8,7 @@
 // logits and lse, which saves an N·K·V buffer: the largest one in the model).
 import { exp4 } from './simd-math';
 import { rowLse } from './softmax';
+import { partLo } from './scratch';
 
 /** Writes loss [N], post [N·K], lse [N·K]; returns Σ_n loss_n. */
 export function mos_nll(loss: usize, post: usize, lse: usize, logits: usize, logprior: usize, targets: usize, N: i32, K: i32, V: i32): f64 {
@@ -66,4 +67,20 @@ export function mos_nll_backward(glogits: usize, glogprior: usize, logits: usize
       if (glogprior) store<f32>(glogprior + (nk << 2), load<f32>(glogprior + (nk << 2)) - c);
     }
   }
+}
+
+// ---- Thread shares: a range of tokens n each (the caller sums the per-token losses in order) ----
+
+export function mos_nll_part(loss: usize, post: usize, lse: usize, logits: usize, logprior: usize, targets: usize, N: i32, K: i32, V: i32, part: i32, parts: i32): void {
+  const lo = partLo(N, part, parts), hi = partLo(N, part + 1, parts);
+  if (hi <= lo) return;
+  const nk = <usize>lo * <usize>K;
+  mos_nll(loss + (<usize>lo << 2), post + (nk << 2), lse + (nk << 2), logits + nk * (<usize>V << 2), logprior + (nk << 2), targets + (<usize>lo << 2), hi - lo, K, V);
+}
+
+export function mos_nll_backward_part(glogits: usize, glogprior: usize, logits: usize, lse: usize, post: usize, targets: usize, N: i32, K: i32, V: i32, scale: f32, part: i32, parts: i32): void {
+  const lo = partLo(N, part, parts), hi = partLo(N, part + 1, parts);
+  if (hi <= lo) return;
+  const nk = <usize>lo * <usize>K;
+  mos_nll_backward(glogits + nk * (<usize>V << 2), glogprior ? glogprior + (nk << 2) : 0, logits + nk * (<usize>V << 2), lse + (nk << 2), post + (nk << 2), targets + (<usize>lo << 2), hi - lo, K, V, scale);
 }

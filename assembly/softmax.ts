@@ -4,6 +4,7 @@
 // The SIMD build uses the vectorised exp of simd-math.ts (≤ 2 ulp).
 import { add_scalar, axpy, scale } from './elementwise';
 import { exp4 } from './simd-math';
+import { partLo } from './scratch';
 
 @inline function hsum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
@@ -129,4 +130,16 @@ export function softmax_backward(gx: usize, gy: usize, y: usize, rows: i32, cols
       store<f32>(gx + o, load<f32>(gx + o) + load<f32>(y + o) * (load<f32>(gy + o) - s));
     }
   }
+}
+
+// ---- Thread shares: a range of rows each (the caller sums the per-row losses in row order) ----
+
+export function softmax_xent_part(probs: usize, losses: usize, logits: usize, targets: usize, rows: i32, cols: i32, part: i32, parts: i32): void {
+  const lo = partLo(rows, part, parts), hi = partLo(rows, part + 1, parts), rb = <usize>cols << 2;
+  if (hi > lo) softmax_xent(probs + <usize>lo * rb, losses + (<usize>lo << 2), logits + <usize>lo * rb, targets + (<usize>lo << 2), hi - lo, cols);
+}
+
+export function softmax_xent_backward_part(gx: usize, probs: usize, targets: usize, rows: i32, cols: i32, scale: f32, part: i32, parts: i32): void {
+  const lo = partLo(rows, part, parts), hi = partLo(rows, part + 1, parts), rb = <usize>cols << 2;
+  if (hi > lo) softmax_xent_backward(gx + <usize>lo * rb, probs + <usize>lo * rb, targets + (<usize>lo << 2), hi - lo, cols, scale);
 }

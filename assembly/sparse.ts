@@ -26,6 +26,8 @@
 // Constant offsets go in the instruction (`v128.load(p, 16)`, not `ld(p + 16)`): Binaryen turns
 // `p + 64` into `p - (-64)`, which V8 then computes in a register of its own.
 
+import { OFF_SDDMM_SCRATCH, OFF_SPARSE_PACK, OFF_TBLOCK_DATA, OFF_TBLOCK_PTR, SPARSE_PACK_BYTES, partLo, scratchBase } from './scratch';
+
 @inline function ld(p: usize): v128 { return v128.load(p); }
 @inline function st(p: usize, v: v128): void { v128.store(p, v); }
 @inline function fma4(acc: v128, a: v128, b: v128): v128 { return f32x4.add(acc, f32x4.mul(a, b)); }
@@ -68,8 +70,9 @@ const BLOCK_NNZ: i32 = 32768;
  * allocator never hands it out; kernels run one at a time per instance. 256 KiB holds a 6-vector
  * panel of 2730 rows; a larger K packs narrower panels, and K > 16384 skips packing (plain loops).
  */
-const PACK_BYTES: i32 = 256 << 10;
-const PACK: usize = memory.data(PACK_BYTES, 64);
+const PACK_BYTES: i32 = SPARSE_PACK_BYTES;
+/** PACK: this thread's packed-panel scratch (assembly/scratch.ts). */
+@inline function packBase(): usize { return scratchBase + OFF_SPARSE_PACK; }
 
 /** Widest panel (≤ maxv vectors) whose K packed rows fit in PACK; 0 if not even one vector fits. */
 @inline function packedPanelWidth(K: i32, maxv: i32): i32 {
@@ -80,7 +83,7 @@ const PACK: usize = memory.data(PACK_BYTES, 64);
 /** PACK[r] = src row r's nv vectors, for r < rows (src points at the panel's first column). */
 function packPanel(src: usize, rows: i32, rowBytes: usize, nv: i32): void {
   const stride = <usize>nv << 4;
-  let d = PACK;
+  let d = packBase();
   for (let r = 0; r < rows; r++, src += rowBytes, d += stride) {
     for (let o: usize = 0; o < stride; o += 16) v128.store(d + o, v128.load(src + o));
   }
@@ -226,7 +229,7 @@ function spmmBlocked(y: usize, rowPtr: usize, colIdx: usize, values: usize, x: u
     for (let left = N >> 2; left > 0;) {
       const nv = nextPanel(left, maxv), o = <usize>off << 2;
       packPanel(x + o, K, rowBytes, nv);
-      SPMM_PACKED_PANELS[nv](yb + o, pb, colIdx, 0, values, PACK, r1 - r0, rowBytes, acc);
+      SPMM_PACKED_PANELS[nv](yb + o, pb, colIdx, 0, values, packBase(), r1 - r0, rowBytes, acc);
       off += nv << 2;
       left -= nv;
     }
@@ -335,10 +338,11 @@ const TBLOCK_MAX_ROWS: i32 = PACK_BYTES / (MAXV_SPMM << 4);
  * Static scratch (below the heap): 64 KiB of column pointers, then 256 KiB = 128 KiB of rows +
  * 128 KiB of values (SDDMM reuses these 256 KiB for its partial sums, SDDMM_PART).
  */
-const TBLOCK_PTR: usize = memory.data(TBLOCK_MAX_K << 2, 64);
-const TBLOCK_DATA: usize = memory.data(TBLOCK_NNZ << 3, 64);
-const TBLOCK_ROW: usize = TBLOCK_DATA;
-const TBLOCK_VAL: usize = TBLOCK_DATA + (<usize>TBLOCK_NNZ << 2);
+// (TBLOCK_MAX_K << 2 = TBLOCK_PTR_BYTES and TBLOCK_NNZ << 3 = TBLOCK_DATA_BYTES: this thread's region.)
+// TBLOCK_PTR, TBLOCK_ROW, TBLOCK_VAL:
+@inline function tblockPtr(): usize { return scratchBase + OFF_TBLOCK_PTR; }
+@inline function tblockRow(): usize { return scratchBase + OFF_TBLOCK_DATA; }
+@inline function tblockVal(): usize { return scratchBase + OFF_TBLOCK_DATA + (<usize>TBLOCK_NNZ << 2); }
 
 /**
  * TBLOCK_* = the CSC index of W's rows [r0, r1) (K columns): column j's entries are
@@ -347,7 +351,7 @@ const TBLOCK_VAL: usize = TBLOCK_DATA + (<usize>TBLOCK_NNZ << 2);
 function transposeBlock(rowPtr: usize, colIdx: usize, values: usize, r0: i32, r1: i32, K: i32): void {
   // Counting sort with the shifted-pointer trick: count column c at ptr[c + 2], prefix-sum, then
   // ptr[c + 1] serves as column c's fill cursor and ends as column c's end = column c+1's start.
-  const ptr = TBLOCK_PTR;
+  const ptr = tblockPtr();
   memory.fill(ptr, 0, <usize>(K + 2) << 2);
   const base = i32at(rowPtr, r0), end = i32at(rowPtr, r1);
   for (let s = base; s < end; s++) {
@@ -364,15 +368,17 @@ function transposeBlock(rowPtr: usize, colIdx: usize, values: usize, r0: i32, r1
       const q = ptr + (<usize>(i32at(colIdx, s) + 1) << 2);
       const t = load<i32>(q);
       store<i32>(q, t + 1);
-      store<i32>(TBLOCK_ROW + (<usize>t << 2), i - r0);
-      store<f32>(TBLOCK_VAL + (<usize>t << 2), load<f32>(values + (<usize>s << 2)));
+      store<i32>(tblockRow() + (<usize>t << 2), i - r0);
+      store<f32>(tblockVal() + (<usize>t << 2), load<f32>(values + (<usize>s << 2)));
     }
   }
 }
 
-/** The SIMD columns [0, N & ~3) of Y[K×N] += Wᵀ·G, one transposed row block of W at a time. */
-function spmmTBlockGather(y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, K: i32, N: i32): void {
-  const rowBytes = <usize>N << 2;
+/**
+ * The SIMD columns [0, n & ~3) of Y[K×n] += Wᵀ·G, one transposed row block of W at a time.
+ * Y and G have rows `ld` bytes apart (ld = 4n, or 4N for a thread's column share).
+ */
+function spmmTBlockGather(y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, K: i32, n: i32, ld: usize): void {
   for (let r0 = 0; r0 < M;) {
     // Rows while the block holds ≤ TBLOCK_NNZ nonzeros (a row has ≤ K < TBLOCK_NNZ) and fits PACK.
     const limit = i32at(rowPtr, r0) + TBLOCK_NNZ, rmax = min(M, r0 + TBLOCK_MAX_ROWS);
@@ -380,12 +386,12 @@ function spmmTBlockGather(y: usize, rowPtr: usize, colIdx: usize, values: usize,
     while (r1 < rmax && i32at(rowPtr, r1 + 1) <= limit) r1++;
     if (i32at(rowPtr, r1) > i32at(rowPtr, r0)) {
       transposeBlock(rowPtr, colIdx, values, r0, r1, K);
-      const gb = g + <usize>r0 * rowBytes;
+      const gb = g + <usize>r0 * ld;
       let off = 0;
-      for (let left = N >> 2; left > 0;) {
+      for (let left = n >> 2; left > 0;) {
         const nv = nextPanel(left, MAXV_SPMM), o = <usize>off << 2;
-        packPanel(gb + o, r1 - r0, rowBytes, nv);
-        SPMM_PACKED_PANELS[nv](y + o, TBLOCK_PTR, TBLOCK_ROW, 0, TBLOCK_VAL, PACK, K, rowBytes, 1);
+        packPanel(gb + o, r1 - r0, ld, nv);
+        SPMM_PACKED_PANELS[nv](y + o, tblockPtr(), tblockRow(), 0, tblockVal(), packBase(), K, ld, 1);
         off += nv << 2;
         left -= nv;
       }
@@ -395,41 +401,55 @@ function spmmTBlockGather(y: usize, rowPtr: usize, colIdx: usize, values: usize,
 }
 
 /**
- * SpMMᵀ, scatter form: Y[K×N] (+)= Wᵀ·G for W CSR M×K, G dense M×N — the input gradient of
- * spmm, computed from the CSR arrays directly (no transposed copy): nonzero (i, j, w) adds
- * w·G[i,:] to Y[j,:].
+ * Columns [0, n) of Y[K×·] (+)= Wᵀ·G, Y and G with rows `ld` bytes apart: the body of spmm_t
+ * (n = N) and of a thread's column share (spmm_t_part). Every element of Y accumulates its
+ * products in the order of W's rows whichever loop runs it (scatter, transposed-block gather or
+ * scalar tail: each is y + w·g, one product at a time), so the result does not depend on how
+ * the columns are cut.
  */
-export function spmm_t(y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, K: i32, N: i32, acc: i32): void {
-  if (K <= 0 || N <= 0) return;
-  const rowBytes = <usize>N << 2;
-  if (!acc) memory.fill(y, 0, <usize>K * rowBytes);
+function spmmTColumns(y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, K: i32, n: i32, ld: usize, acc: i32): void {
+  if (K <= 0 || n <= 0) return;
+  if (!acc) {
+    const bytes = <usize>n << 2;
+    if (bytes == ld) memory.fill(y, 0, <usize>K * ld);
+    else for (let j = 0; j < K; j++) memory.fill(y + <usize>j * ld, 0, bytes);
+  }
   if (M <= 0) return;
   let off = 0;
-  if (ASC_FEATURE_SIMD && N > SMALL_N && K + 2 <= TBLOCK_MAX_K) {
-    spmmTBlockGather(y, rowPtr, colIdx, values, g, M, K, N);
-    off = N & ~3;
+  if (ASC_FEATURE_SIMD && n > SMALL_N && K + 2 <= TBLOCK_MAX_K) {
+    spmmTBlockGather(y, rowPtr, colIdx, values, g, M, K, n, ld);
+    off = n & ~3;
   } else if (ASC_FEATURE_SIMD) {
-    for (let left = N >> 2; left > 0;) {
+    for (let left = n >> 2; left > 0;) {
       const nv = nextPanel(left, MAXV_SPMMT), o = <usize>off << 2;
-      SPMMT_PANELS[nv](y + o, rowPtr, colIdx, values, g + o, M, rowBytes);
+      SPMMT_PANELS[nv](y + o, rowPtr, colIdx, values, g + o, M, ld);
       off += nv << 2;
       left -= nv;
     }
   }
-  if (off < N) {
+  if (off < n) {
     for (let i = 0; i < M; i++) {
-      const gi = g + <usize>i * rowBytes;
+      const gi = g + <usize>i * ld;
       const end = i32at(rowPtr, i + 1);
       for (let s = i32at(rowPtr, i); s < end; s++) {
         const w = load<f32>(values + (<usize>s << 2));
-        const yr = y + <usize>i32at(colIdx, s) * rowBytes;
-        for (let c = off; c < N; c++) {
+        const yr = y + <usize>i32at(colIdx, s) * ld;
+        for (let c = off; c < n; c++) {
           const o = <usize>c << 2;
           store<f32>(yr + o, load<f32>(yr + o) + w * load<f32>(gi + o));
         }
       }
     }
   }
+}
+
+/**
+ * SpMMᵀ, scatter form: Y[K×N] (+)= Wᵀ·G for W CSR M×K, G dense M×N — the input gradient of
+ * spmm, computed from the CSR arrays directly (no transposed copy): nonzero (i, j, w) adds
+ * w·G[i,:] to Y[j,:].
+ */
+export function spmm_t(y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, K: i32, N: i32, acc: i32): void {
+  spmmTColumns(y, rowPtr, colIdx, values, g, M, K, N, <usize>N << 2, acc);
 }
 
 // ---- SDDMM: the weight gradient at the nonzeros only ----
@@ -459,7 +479,7 @@ export function spmm_t(y: usize, rowPtr: usize, colIdx: usize, values: usize, g:
 
 // 64 bytes of static scratch (below the heap, so never handed out by the allocator) for the four
 // partial sums of a group of nonzeros; see sddmmPanel. Kernels run one at a time per instance.
-const SDDMM_SCRATCH: usize = memory.data(64, 16);
+@inline function sddmmScratch(): usize { return scratchBase + OFF_SDDMM_SCRATCH; }
 
 /**
  * One panel (nv ≤ 6 vectors) of dW[s] += G[i, panel]·X[j, panel] for every slot s = (i, j). G's panel stays in
@@ -476,7 +496,7 @@ const SDDMM_SCRATCH: usize = memory.data(64, 16);
 ): void {
   // g and x point at the panel's first column. A packed X has rows of exactly nv vectors.
   const xStride: usize = packed ? <usize>nv << 4 : rowBytes;
-  const sc = SDDMM_SCRATCH;
+  const sc = sddmmScratch();
   for (let i = 0; i < M; i++) {
     const s = i32at(rowPtr, i), end = i32at(rowPtr, i + 1);
     if (s == end) continue;
@@ -527,7 +547,8 @@ const SDDMM_PACKED_PANELS: SddmmPanel[] = [sddmmPackedPanel1, sddmmPackedPanel1,
 // SDDMM_PART (16 bytes per nonzero, in L2) across all panels, and are reduced once per block.
 /** Nonzeros whose 4-lane partial sums fit in the shared block scratch. */
 const PART_NNZ: i32 = TBLOCK_NNZ >> 1;
-const SDDMM_PART: usize = TBLOCK_DATA;
+/** SDDMM_PART: the partial sums, in the TBLOCK data region. */
+@inline function sddmmPart(): usize { return scratchBase + OFF_TBLOCK_DATA; }
 
 /** One packed panel over a row block: part[s - base] += G[i, panel] ⊙ X[j, panel] summed over the panel's vectors. */
 @inline function sddmmPartPanel(
@@ -574,11 +595,23 @@ const SDDMM_PART_PANELS: SddmmPanel[] = [sddmmPartPanel1, sddmmPartPanel1, sddmm
  */
 export function sddmm(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, M: i32, N: i32, acc: i32): void {
   if (M <= 0) return;
-  if (!acc) memory.fill(dv, 0, <usize>i32at(rowPtr, M) << 2);
+  sddmmRows(dv, rowPtr, colIdx, g, x, M, N, acc, ASC_FEATURE_SIMD && N > SMALL_N ? columnsUsed(rowPtr, colIdx, M) : 0);
+}
+
+/**
+ * Rows [0, M) of sddmm (rowPtr may point into a larger matrix's row pointers: slots stay
+ * absolute). K = the columns the whole matrix reaches (0 when N ≤ SMALL_N): it sets the packed
+ * panel widths, and with them each nonzero's summation order, so every thread's share must use
+ * the whole matrix's K.
+ */
+function sddmmRows(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, M: i32, N: i32, acc: i32, K: i32): void {
+  if (!acc) {
+    const s0 = i32at(rowPtr, 0);
+    memory.fill(dv + (<usize>s0 << 2), 0, <usize>(i32at(rowPtr, M) - s0) << 2);
+  }
   if (N <= 0) return;
   const rowBytes = <usize>N << 2;
   let off = 0;
-  const K = ASC_FEATURE_SIMD && N > SMALL_N ? columnsUsed(rowPtr, colIdx, M) : 0;
   const maxvPacked = packedPanelWidth(K, MAXV_SDDMM);
   if (ASC_FEATURE_SIMD && N > SMALL_N && maxvPacked > 0) {
     // Row blocks of ≤ PART_NNZ nonzeros (a row has ≤ K ≤ PART_NNZ of them once packing fits; a
@@ -591,20 +624,20 @@ export function sddmm(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usiz
       const count = i32at(rowPtr, r1) - base;
       const gb = g + <usize>r0 * rowBytes, pb = rowPtr + (<usize>r0 << 2);
       const partial = count <= PART_NNZ; // false only for a single row longer than PART_NNZ
-      if (partial) memory.fill(SDDMM_PART, 0, <usize>count << 4);
+      if (partial) memory.fill(sddmmPart(), 0, <usize>count << 4);
       off = 0;
       for (let left = N >> 2; left > 0;) {
         const nv = nextPanel(left, maxvPacked), o = <usize>off << 2;
         packPanel(x + o, K, rowBytes, nv);
-        if (partial) SDDMM_PART_PANELS[nv](SDDMM_PART, pb, colIdx, gb + o, PACK, r1 - r0, rowBytes);
-        else SDDMM_PACKED_PANELS[nv](dv, pb, colIdx, gb + o, PACK, r1 - r0, rowBytes);
+        if (partial) SDDMM_PART_PANELS[nv](sddmmPart(), pb, colIdx, gb + o, packBase(), r1 - r0, rowBytes);
+        else SDDMM_PACKED_PANELS[nv](dv, pb, colIdx, gb + o, packBase(), r1 - r0, rowBytes);
         off += nv << 2;
         left -= nv;
       }
       if (partial) {
         for (let t = 0; t < count; t++) {
           const d = dv + (<usize>(base + t) << 2);
-          store<f32>(d, load<f32>(d) + hsum(v128.load(SDDMM_PART + (<usize>t << 4))));
+          store<f32>(d, load<f32>(d) + hsum(v128.load(sddmmPart() + (<usize>t << 4))));
         }
       }
       r0 = r1;
@@ -633,6 +666,56 @@ export function sddmm(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usiz
       }
     }
   }
+}
+
+// ---- Thread shares (src/backend/pool.ts runs part = 0 .. parts−1 of one call on the threads) ----
+// SpMM, the gather SpMMᵀ and SDDMM split W's rows (each output row, or nonzero, belongs to one
+// share, computed exactly as in the single call); the scatter SpMMᵀ splits the columns of Y.
+
+/** First row of `part`'s share of rows [0, M): contiguous shares of about nnz/parts nonzeros each. */
+function rowShare(rowPtr: usize, M: i32, part: i32, parts: i32): i32 {
+  if (part <= 0) return 0;
+  if (part >= parts) return M;
+  const base = i32at(rowPtr, 0);
+  const target = base + partLo(i32at(rowPtr, M) - base, part, parts);
+  let lo = 0, hi = M; // first row r with rowPtr[r] ≥ target
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (i32at(rowPtr, mid) < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** `part`'s share of spmm: a range of rows of W and Y. */
+export function spmm_part(y: usize, rowPtr: usize, colIdx: usize, values: usize, x: usize, M: i32, N: i32, acc: i32, part: i32, parts: i32): void {
+  if (M <= 0 || N <= 0) return;
+  const lo = rowShare(rowPtr, M, part, parts), hi = rowShare(rowPtr, M, part + 1, parts);
+  if (hi > lo) spmm(y + <usize>lo * (<usize>N << 2), rowPtr + (<usize>lo << 2), colIdx, values, x, hi - lo, N, acc);
+}
+
+/** `part`'s share of spmm_t_csc: a range of rows of Y (columns of W). */
+export function spmm_t_csc_part(y: usize, colPtr: usize, rowIdx: usize, slotOf: usize, values: usize, g: usize, K: i32, N: i32, acc: i32, part: i32, parts: i32): void {
+  if (K <= 0 || N <= 0) return;
+  const lo = rowShare(colPtr, K, part, parts), hi = rowShare(colPtr, K, part + 1, parts);
+  if (hi > lo) spmm_t_csc(y + <usize>lo * (<usize>N << 2), colPtr + (<usize>lo << 2), rowIdx, slotOf, values, g, hi - lo, N, acc);
+}
+
+/** `part`'s share of spmm_t: a range of columns of Y and G (whole vectors; the N mod 4 tail goes to the last share). */
+export function spmm_t_part(y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, K: i32, N: i32, acc: i32, part: i32, parts: i32): void {
+  if (K <= 0 || N <= 0) return;
+  const vectors = N >> 2;
+  const lo = partLo(vectors, part, parts) << 2;
+  const hi = part == parts - 1 ? N : partLo(vectors, part + 1, parts) << 2;
+  if (hi > lo) spmmTColumns(y + (<usize>lo << 2), rowPtr, colIdx, values, g + (<usize>lo << 2), M, K, hi - lo, <usize>N << 2, acc);
+}
+
+/** `part`'s share of sddmm: a range of rows of W (their nonzeros) and G. */
+export function sddmm_part(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, M: i32, N: i32, acc: i32, part: i32, parts: i32): void {
+  if (M <= 0) return;
+  const K = ASC_FEATURE_SIMD && N > SMALL_N ? columnsUsed(rowPtr, colIdx, M) : 0;
+  const lo = rowShare(rowPtr, M, part, parts), hi = rowShare(rowPtr, M, part + 1, parts);
+  if (hi > lo) sddmmRows(dv, rowPtr + (<usize>lo << 2), colIdx, g + <usize>lo * (<usize>max(N, 0) << 2), x, hi - lo, N, acc, K);
 }
 
 // ---- Sparse embedding table (V×E CSR) ----

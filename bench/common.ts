@@ -4,7 +4,7 @@
 // several rounds and keep the fastest sample of each task: interference only ever adds time.
 import { cpus } from 'node:os';
 import { Bench } from 'tinybench';
-import { simdSupported } from '../src/index.js';
+import { getThreads, simdSupported } from '../src/index.js';
 
 export interface BenchTask {
   name: string;
@@ -65,7 +65,10 @@ export function machineLine(): string {
   return `machine: ${cpu}, ${cpus().length} logical cores; node ${process.version}; wasm SIMD ${simdSupported ? 'on' : 'off'}`;
 }
 
-/** Prints the suite's headline figures as one JSON object; must be the suite's last output. */
+/**
+ * Prints the suite's headline figures as one JSON object; must be the suite's last output. Adds
+ * the kernels' thread count (`threads`) unless the suite set it.
+ */
 export function printJsonLine(obj: Record<string, unknown>): void {
-  console.log(JSON.stringify(obj));
+  console.log(JSON.stringify({ ...obj, threads: obj.threads ?? getThreads() }));
 }

@@ -9,6 +9,7 @@
 import { cpus } from 'node:os';
 import { Bench } from 'tinybench';
 import { kernels, loadBuild, lstmLayer, memoryStats, randn, simdSupported, tidy, type KernelExports, type Tensor } from '../src/index.js';
+import { printJsonLine } from './common.js';
 
 const T = 35, B = 20;
 const HIDDEN = [650, 1500];
@@ -111,4 +112,4 @@ console.log(`lstm layer, dense, T=${T} B=${B} I=H; node ${process.version}, ${cp
 console.table(passRows);
 console.log('one time step, forward (recurrent product vs fused gate kernel):');
 console.table(stepRows);
-console.log(JSON.stringify({ suite: 'lstm', tokens_per_s: tokensPerS }));
+printJsonLine({ suite: 'lstm', tokens_per_s: tokensPerS });

@@ -22,6 +22,7 @@ import { cpus } from 'node:os';
 import {
   CSRMatrix, kernels, lstmLayer, noGrad, Random, simdSupported, sparseLinear, SparseRecurrentWeight, Tensor, tidy,
 } from '../src/index.js';
+import { printJsonLine } from './common.js';
 
 const HS = [200, 650, 1500];
 // SPARSE_BENCH_N=20 restricts the run to one N (quick iterations on the headline shapes).
@@ -163,7 +164,7 @@ async function main(): Promise<void> {
   console.log(`sparse suite: node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}, SIMD ${simdSupported ? 'on' : 'off'}`);
   warmUpEngine();
   if (process.env.SPARSE_BENCH_ONLY === 'decoder') {
-    console.log(JSON.stringify({ suite: 'sparse', decoder_n700: await decoderTable() }));
+    printJsonLine({ suite: 'sparse', decoder_n700: await decoderTable() });
     return;
   }
   const rows: Row[] = [];
@@ -298,7 +299,7 @@ async function main(): Promise<void> {
     lstm_tokens_per_s: lstmTokens,
     ...(decoder ? { decoder_n700: decoder } : {}),
   };
-  console.log(JSON.stringify(summary));
+  printJsonLine(summary);
 }
 
 /**

@@ -10,6 +10,7 @@
 // Last line: {"suite":"topology","update_ms":u,"epoch_ms":e}
 import { cpus } from 'node:os';
 import { createModel, createSparsity, IntTensor, memoryStats, Random, SGD, simdSupported, tidy, type LanguageModel, type SparseMethod } from '../src/index.js';
+import { printJsonLine } from './common.js';
 
 const VOCAB = 10000, DENSITY = 0.33, B = 20, T = 35, STEPS_PER_EPOCH = 1328;
 const TRAIN_STEPS = Number(process.env.TOPOLOGY_BENCH_STEPS ?? 3);
@@ -84,4 +85,4 @@ for (const method of ['selfish', 'set', 'rigl'] as SparseMethod[]) {
 console.log(`zaremba-medium (2×650), vocab ${VOCAB}, density ${DENSITY}, batch ${B} × bptt ${T}; ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, SIMD ${simdSupported}`);
 console.table(rows);
 console.log(`update / epoch (selfish): ${((100 * updateMs) / epochMs).toFixed(3)} %`);
-console.log(JSON.stringify({ suite: 'topology', update_ms: Math.round(updateMs), epoch_ms: Math.round(epochMs) }));
+printJsonLine({ suite: 'topology', update_ms: Math.round(updateMs), epoch_ms: Math.round(epochMs) });

@@ -1,12 +1,18 @@
 // Loads the kernel module once, at import time (top-level await works in Node ≥ 20, Deno and
 // browsers). The bytes are embedded in a generated module, so no file or network access happens.
-// The SIMD build is used when the engine validates it; otherwise the scalar build.
-import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64 } from '../generated/wasm-binaries.js';
+// Three builds, chosen by feature detection: the threaded build (SIMD + shared memory + atomics)
+// where the engine can share memory with workers, else the SIMD build, else the scalar build.
+// The threaded build runs on one thread exactly like the SIMD build until setThreads(n > 1)
+// starts the worker pool (src/backend/pool.ts).
+import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64, THREADS_WASM_BASE64 } from '../generated/wasm-binaries.js';
 
 /** Signatures of the kernels exported by assembly/index.ts (pointers are byte offsets). */
 export interface KernelExports {
   memory: WebAssembly.Memory;
   heap_base(): number;
+  // scratch.ts: per-thread scratch regions (threaded build)
+  set_scratch(base: number): void;
+  scratch_bytes(): number;
   // gemm.ts
   gemm_nn(c: number, a: number, b: number, M: number, K: number, N: number, acc: number): void;
   gemm_tn(c: number, a: number, b: number, M: number, K: number, N: number, acc: number): void;
@@ -68,6 +74,35 @@ export interface KernelExports {
   csr_gather_rows_grad(gvalues: number, rowPtr: number, colIdx: number, g: number, ids: number, count: number, E: number): void;
 }
 
+/**
+ * Thread shares of the parallel kernels: the same arguments as the kernel of that name without
+ * `_part`, then (part, parts). Running part 0 .. parts−1 (on any threads, in any order) computes
+ * exactly what the single call computes, bit for bit (see each kernel's comment).
+ */
+export interface PartExports {
+  gemm_nn_part(c: number, a: number, b: number, M: number, K: number, N: number, acc: number, part: number, parts: number): void;
+  gemm_tn_part(c: number, a: number, b: number, M: number, K: number, N: number, acc: number, part: number, parts: number): void;
+  gemm_nt_part(c: number, a: number, b: number, M: number, K: number, N: number, acc: number, part: number, parts: number): void;
+  spmm_part(y: number, rowPtr: number, colIdx: number, values: number, x: number, M: number, N: number, acc: number, part: number, parts: number): void;
+  spmm_t_part(y: number, rowPtr: number, colIdx: number, values: number, g: number, M: number, K: number, N: number, acc: number, part: number, parts: number): void;
+  spmm_t_csc_part(y: number, colPtr: number, rowIdx: number, slotOf: number, values: number, g: number, K: number, N: number, acc: number, part: number, parts: number): void;
+  sddmm_part(dvalues: number, rowPtr: number, colIdx: number, g: number, x: number, M: number, N: number, acc: number, part: number, parts: number): void;
+  lstm_gates_forward_part(pre: number, rec: number, bias: number, cPrev: number, c: number, tc: number, h: number, y: number, H: number, B: number, ld: number, part: number, parts: number): void;
+  lstm_gates_backward_part(dpre: number, dgate: number, dc: number, dy: number, dhRec: number, acts: number, cPrev: number, tc: number, H: number, B: number, ld: number, part: number, parts: number): void;
+  softmax_xent_part(probs: number, losses: number, logits: number, targets: number, rows: number, cols: number, part: number, parts: number): void;
+  softmax_xent_backward_part(gx: number, probs: number, targets: number, rows: number, cols: number, scale: number, part: number, parts: number): void;
+  mos_nll_part(loss: number, post: number, lse: number, logits: number, logprior: number, targets: number, N: number, K: number, V: number, part: number, parts: number): void;
+  mos_nll_backward_part(glogits: number, glogprior: number, logits: number, lse: number, post: number, targets: number, N: number, K: number, V: number, scale: number, part: number, parts: number): void;
+  transpose_part(out: number, a: number, rows: number, cols: number, part: number, parts: number): void;
+  axpy_part(y: number, x: number, s: number, n: number, part: number, parts: number): void;
+  scale_part(out: number, a: number, s: number, n: number, part: number, parts: number): void;
+  fill_part(out: number, v: number, n: number, part: number, parts: number): void;
+  scatter_add_rows_part(gtable: number, g: number, ids: number, count: number, E: number, part: number, parts: number): void;
+}
+
+/** Every export of a build: the kernels and their thread shares. */
+export type ModuleExports = KernelExports & PartExports;
+
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   const bin = atob(b64);
   const bytes = new Uint8Array(bin.length);
@@ -85,23 +120,70 @@ const SIMD_PROBE = new Uint8Array([
 /** True when the engine supports 128-bit SIMD (and so the SIMD kernels are in use). */
 export const simdSupported: boolean = WebAssembly.validate(SIMD_PROBE);
 
-async function instantiate(b64: string): Promise<KernelExports> {
-  const imports = {
+/** Pages of the threaded build's shared memory: initial as the other builds, maximum 4 GiB (wasm32's limit). */
+const SHARED_INITIAL_PAGES = 32;
+const SHARED_MAXIMUM_PAGES = 65536;
+
+/**
+ * True when this engine can run the threaded build: SIMD, SharedArrayBuffer and Atomics, a shared
+ * WebAssembly.Memory, and in browsers a cross-origin-isolated page (COOP/COEP headers).
+ */
+export const threadsSupported: boolean = (() => {
+  if (!simdSupported || typeof SharedArrayBuffer !== 'function' || typeof Atomics !== 'object') return false;
+  if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) return false;
+  try {
+    return new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer;
+  } catch {
+    return false;
+  }
+})();
+
+/** The imports of every build; `memory` only for the threaded one. */
+export function kernelImports(memory?: WebAssembly.Memory): WebAssembly.Imports {
+  return {
     env: {
+      ...(memory ? { memory } : {}),
       abort(_msg: number, _file: number, line: number, col: number): never {
         throw new Error(`selfish-rnn: wasm kernel aborted at ${line}:${col}`);
       },
     },
   };
-  const module = await WebAssembly.compile(decodeBase64(b64));
-  const instance = await WebAssembly.instantiate(module, imports);
-  return instance.exports as unknown as KernelExports;
 }
 
-/** The kernels of the build in use (SIMD where supported). */
-export const kernels: KernelExports = await instantiate(simdSupported ? SIMD_WASM_BASE64 : SCALAR_WASM_BASE64);
+async function instantiate(b64: string, memory?: WebAssembly.Memory): Promise<ModuleExports> {
+  const module = await WebAssembly.compile(decodeBase64(b64));
+  const instance = await WebAssembly.instantiate(module, kernelImports(memory));
+  // A plain object (not the frozen exports object): the worker pool swaps the parallel kernels in.
+  return { ...(instance.exports as unknown as ModuleExports), memory: memory ?? (instance.exports.memory as WebAssembly.Memory) };
+}
+
+/** The build in use. */
+export const activeBuild: 'threads' | 'simd' | 'scalar' = threadsSupported ? 'threads' : simdSupported ? 'simd' : 'scalar';
+
+/** The compiled threaded build, which every worker instantiates on the same memory (null when unsupported). */
+export const threadsModule: WebAssembly.Module | null = threadsSupported ? await WebAssembly.compile(decodeBase64(THREADS_WASM_BASE64)) : null;
+
+async function instantiateActive(): Promise<ModuleExports> {
+  if (threadsModule === null) return instantiate(simdSupported ? SIMD_WASM_BASE64 : SCALAR_WASM_BASE64);
+  const memory = new WebAssembly.Memory({ initial: SHARED_INITIAL_PAGES, maximum: SHARED_MAXIMUM_PAGES, shared: true });
+  const instance = await WebAssembly.instantiate(threadsModule, kernelImports(memory));
+  return { ...(instance.exports as unknown as ModuleExports), memory };
+}
+
+/** The raw exports of the build in use: kernels and thread shares, always single-threaded calls. */
+export const rawKernels: ModuleExports = await instantiateActive();
+
+/**
+ * The kernels of the build in use. With the worker pool running (setThreads), the parallel
+ * kernels in this object are replaced by dispatchers that split large calls across the threads.
+ */
+export const kernels: KernelExports = { ...rawKernels };
 
 /** Instantiates a specific build in its own memory: used by tests and benchmarks to compare builds. */
-export function loadBuild(build: 'simd' | 'scalar'): Promise<KernelExports> {
+export function loadBuild(build: 'simd' | 'scalar' | 'threads'): Promise<ModuleExports> {
+  if (build === 'threads') {
+    const memory = new WebAssembly.Memory({ initial: SHARED_INITIAL_PAGES, maximum: SHARED_MAXIMUM_PAGES, shared: true });
+    return instantiate(THREADS_WASM_BASE64, memory);
+  }
   return instantiate(build === 'simd' ? SIMD_WASM_BASE64 : SCALAR_WASM_BASE64);
 }

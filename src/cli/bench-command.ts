@@ -2,6 +2,7 @@
 // SGD step) of a chosen model at a chosen density on random tokens; prints tokens/s.
 // For the kernel-level suites and their recorded results see bench/ and bench/RESULTS.md.
 /// <reference types="node" />
+import { applyThreads, describeThreads, THREADS_OPTION } from './threads-option.js';
 import type { Args, Argv } from 'yargs';
 import { simdSupported } from '../backend/wasm.js';
 import { memoryStats } from '../backend/memory.js';
@@ -27,10 +28,12 @@ export function benchBuilder(y: Argv): Argv {
     .option('bptt', { type: 'number', defaultDescription: "model's", describe: 'sequence length' })
     .option('steps', { type: 'number', default: 5, describe: 'timed training steps' })
     .option('warmup', { type: 'number', default: 1, describe: 'untimed steps first' })
-    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' });
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
+    .option('threads', THREADS_OPTION);
 }
 
 export async function benchCommand(a: Args, io: CliIO): Promise<number> {
+  const threads = await applyThreads(a);
   const density = num(a, 'density')!;
   if (!(density > 0 && density <= 1)) throw new UsageError(`--density must be in (0, 1], got ${density}`);
   const overrides: Partial<LMConfig> = { vocab: int(a, 'vocab', 2)!, dropout: 0 };
@@ -82,7 +85,7 @@ export async function benchCommand(a: Args, io: CliIO): Promise<number> {
   const result = {
     model: name, kind: cfg.kind, emsize: cfg.emsize, nhid: cfg.nhid, nlayers: cfg.nlayers, vocab: cfg.vocab, batchSize: B, bptt: T,
     density: maskedDensity(model), steps, msPerStep: mean * 1000, tokensPerSecond: (T * B) / mean, bestTokensPerSecond: (T * B) / Math.min(...times),
-    simd: simdSupported, engine: engineName, wasmMemoryBytes: memoryStats().memoryBytes,
+    simd: simdSupported, threads, engine: engineName, wasmMemoryBytes: memoryStats().memoryBytes,
   };
   opt.dispose();
   model.dispose();
@@ -91,7 +94,7 @@ export async function benchCommand(a: Args, io: CliIO): Promise<number> {
   } else {
     io.stdout.write(`${name} (${cfg.nlayers}×${cfg.nhid}, emsize ${cfg.emsize}, vocab ${grouped(cfg.vocab)}) at density ${result.density.toFixed(3)}, batch ${B}×${T}: ` +
       `${grouped(result.tokensPerSecond)} tokens/s (${result.msPerStep.toFixed(1)} ms/step, mean of ${steps}; best ${grouped(result.bestTokensPerSecond)} tokens/s), ` +
-      `${simdSupported ? 'wasm SIMD' : 'wasm scalar'}, ${(result.wasmMemoryBytes / 2 ** 20).toFixed(0)} MiB wasm memory\n`);
+      `${describeThreads()}, ${(result.wasmMemoryBytes / 2 ** 20).toFixed(0)} MiB wasm memory\n`);
   }
   return 0;
 }

@@ -1,5 +1,6 @@
 // `selfish-rnn eval | generate | info | export`: commands that read one checkpoint.
 /// <reference types="node" />
+import { applyThreads, THREADS_OPTION } from './threads-option.js';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Args, Argv } from 'yargs';
@@ -28,10 +29,12 @@ export function evalBuilder(y: Argv): Argv {
     .option('split', { type: 'string', choices: ['valid', 'test'], default: 'test', describe: 'which split' })
     .option('batch-size', { type: 'number', defaultDescription: "the run's eval batch size (valid) / test batch size (test)", describe: 'evaluation batch size' })
     .option('bptt', { type: 'number', defaultDescription: "the run's bptt", describe: 'chunk length' })
-    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' });
+    .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
+    .option('threads', THREADS_OPTION);
 }
 
 export async function evalCommand(a: Args, io: CliIO): Promise<number> {
+  await applyThreads(a);
   const path = checkpointPath(String(a.checkpoint), RUN_FILES.best);
   const batchArg = int(a, 'batch-size', 1), bpttArg = int(a, 'bptt', 1);
   const dataArg = str(a, 'data');
@@ -81,10 +84,12 @@ export function generateBuilder(y: Argv): Argv {
     .option('words', { type: 'number', default: 100, describe: 'number of words to generate' })
     .option('temperature', { type: 'number', default: 1, describe: 'softmax temperature (> 0; lower is more conservative)' })
     .option('seed', { type: 'number', default: 0, describe: 'random seed of the draws' })
-    .option('prompt', { type: 'string', defaultDescription: '<eos> (start of a line)', describe: 'text to continue' });
+    .option('prompt', { type: 'string', defaultDescription: '<eos> (start of a line)', describe: 'text to continue' })
+    .option('threads', THREADS_OPTION);
 }
 
 export async function generateCommand(a: Args, io: CliIO): Promise<number> {
+  await applyThreads(a);
   const path = checkpointPath(String(a.checkpoint), RUN_FILES.best);
   const words = int(a, 'words', 0)!, seed = int(a, 'seed', 0)!, temperature = num(a, 'temperature')!;
   if (!(temperature > 0)) throw new UsageError(`--temperature must be > 0, got ${temperature}`);

@@ -3,6 +3,7 @@
 // CI): a plain line every --log-interval steps, as the reference scripts print. Both print one
 // summary line per epoch.
 /// <reference types="node" />
+import { describeThreads } from './threads-option.js';
 import type { EpochRecord, StartInfo, StepInfo, TrainEvents } from '../train/trainer.js';
 import { modelSpec } from '../models/index.js';
 import { clock, grouped, ppl } from './format.js';
@@ -30,7 +31,7 @@ export class ProgressReporter implements TrainEvents {
     this.line(`${s.resumed ? 'resuming' : 'training'} ${c.model} (${modelSpec(c.lm.kind).describe(c.lm)}, vocab ${grouped(c.lm.vocab)}), ${what}` +
       `${s.engine ? ` [${s.engine}]` : ''}; ${grouped(s.parameters)} trainable weights (density ${s.density.toFixed(3)})`);
     this.line(`${c.epochs} epochs × ${grouped(s.batchesPerEpoch)} batches of ${c.batchSize}×${c.bptt}${c.randomBptt ? ' (random lengths)' : ''}; optimizer ${c.finetune ? 'ASGD (finetune)' : c.optimizer === 'adam' ? 'Adam' : `SGD → ${this.sparse ? 'SNT-ASGD' : 'ASGD'} (nonmono ${c.nonmono})`}, lr ${c.lr}, clip ${c.clip}` +
-      (s.resumed ? `; continuing at epoch ${s.epoch + 1}, step ${grouped(s.step)}` : ''));
+      (s.resumed ? `; continuing at epoch ${s.epoch + 1}, step ${grouped(s.step)}` : '') + `; ${describeThreads()}`);
   }
 
   onStep(s: StepInfo): void {

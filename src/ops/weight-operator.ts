@@ -11,6 +11,7 @@
 // of the token-major forms (O(N·(rows + cols)) against the product's O(nnz·N)).
 // Operands are byte pointers into the wasm heap; `acc` = 1 accumulates into the output.
 import { kernels } from '../backend/wasm.js';
+import { preferGatherTranspose } from '../backend/threads.js';
 import { CSRMatrix } from '../csr.js';
 import { probeEmbedding, probeSddmm } from './dense-grad-norm.js';
 import { Tensor, shapeString } from '../tensor.js';
@@ -186,7 +187,9 @@ export class CsrOperator implements WeightOperator {
 
   backwardInput(gx: number, g: number, N: number, acc: 0 | 1): void {
     const W = this.matrix;
-    if (transposeForm === 'gather') {
+    // With threads, narrow N takes the gather form: it splits by rows of gx, the scatter form only
+    // by columns (shared cache lines at small N); both give the same bits.
+    if (transposeForm === 'gather' || preferGatherTranspose(N)) {
       const t = W.transposedIndex();
       kernels.spmm_t_csc(gx, t.colPtr.ptr, t.rowIdx.ptr, t.slotOf.ptr, this.tensor.ptr, g, this.cols, N, acc);
     } else {

@@ -1,0 +1,57 @@
+// One language-model training step as the benchmarks time it (models and threads suites):
+// forward, cross-entropy, backward, clip 0.25, SGD, on fixed random tokens, with every weight
+// matrix CSR at `density` < 1 (static topology, uniformly placed nonzeros). bench/pytorch/lm_step.py
+// times the same step in PyTorch.
+import {
+  clipGradNorm, createModel, createSparsity, disposeState, IntTensor, keepState, modelConfig, Random, SGD, tidy,
+  type LanguageModel, type LMState,
+} from '../src/index.js';
+
+export interface LMStep {
+  step: () => void;
+  /** Tokens per step (T·B). */
+  tokens: number;
+  params: number;
+  dispose: () => void;
+}
+
+export function lmStep(name: string, density: number, vocab = 10_000): LMStep {
+  const cfg = modelConfig(name, { vocab });
+  const T = cfg.bptt, B = cfg.batchSize;
+  const rng = new Random(1);
+  const model: LanguageModel = createModel(cfg, {}, rng);
+  if (density < 1) createSparsity(model, { method: 'static', density, totalSteps: 1, seed: 1 });
+  const opt = new SGD(model.parameters(), { lr: 1, weightDecay: 1.2e-6 });
+  const input = new IntTensor(Array.from({ length: T * B }, () => rng.int(vocab)), [T, B], { persistent: true });
+  const target = new IntTensor(Array.from({ length: T * B }, () => rng.int(vocab)), [T * B], { persistent: true });
+  let state: LMState = model.initState(B);
+  const step = () => {
+    const next = tidy(() => {
+      const out = model.forward(input, target, state);
+      out.loss.backward();
+      return out.state;
+    });
+    disposeState(state);
+    state = keepState(next);
+    clipGradNorm(model.parameters(), 0.25);
+    opt.step();
+    opt.zeroGrad();
+  };
+  const dispose = () => {
+    disposeState(state);
+    input.dispose();
+    target.dispose();
+    opt.dispose();
+    model.dispose();
+  };
+  return { step, tokens: T * B, params: model.numParameters(), dispose };
+}
+
+/** The thread count for a suite: THREADS=n, else every core. */
+export function threadsFromEnv(fallback: number): number {
+  const v = process.env.THREADS;
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`THREADS must be a positive integer, got ${v}`);
+  return n;
+}

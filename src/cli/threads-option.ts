@@ -1,0 +1,28 @@
+// --threads N, on every command that computes (train, eval, generate, bench): the kernels' thread
+// count, default every core. Results do not depend on it (the kernels split work deterministically),
+// so a resumed run may use another count than the run it continues.
+import type { Args, OptionSpec } from 'yargs';
+import { getThreads, setThreads, threadsUnavailableReason } from '../backend/threads.js';
+import { activeBuild } from '../backend/wasm.js';
+import { int, UsageError } from './format.js';
+
+export const THREADS_OPTION: OptionSpec = {
+  type: 'number',
+  defaultDescription: 'all cores',
+  describe: 'threads for the kernels (results are identical for any count)',
+};
+
+/** Applies --threads (default: every core). Usage errors for a bad value. */
+export async function applyThreads(a: Args): Promise<number> {
+  const n = int(a, 'threads', 1);
+  if (n !== undefined && n > 256) throw new UsageError(`--threads needs an integer from 1 to 256, got ${n}`);
+  return setThreads(n);
+}
+
+/** "2 threads (wasm SIMD, shared memory)", or why there is one thread. */
+export function describeThreads(): string {
+  const n = getThreads();
+  const build = activeBuild === 'threads' ? 'wasm SIMD, shared memory' : activeBuild === 'simd' ? 'wasm SIMD' : 'wasm scalar';
+  const why = n === 1 ? threadsUnavailableReason() : null;
+  return `${n} thread${n === 1 ? '' : 's'} (${build}${why ? `; threads unavailable: ${why}` : ''})`;
+}

@@ -1,0 +1,67 @@
+// The worker pool as a user meets it, in child processes: under Node and under Deno it starts,
+// splits a product with the single-thread bits, reports a worker's trap as an error in the caller,
+// and the process exits when the script ends (idle workers do not keep it alive). Also the CLI's
+// --threads flag and its run header.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const denoBin = join(root, 'node_modules', '.bin', 'deno');
+const script = 'test/scripts/threads-pool.mjs';
+
+function run(cmd: string, args: string[]) {
+  const t0 = Date.now();
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', env: { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' }, timeout: 120_000 });
+  return { status: r.status, signal: r.signal, out: r.stdout ?? '', err: (r.stderr ?? '') + (r.error ? String(r.error) : ''), ms: Date.now() - t0 };
+}
+
+function check(r: ReturnType<typeof run>, threads: number): void {
+  assert.is(r.signal, null, `the process was killed (${r.signal}) after ${r.ms} ms: it did not exit by itself`);
+  assert.is(r.status, 0, r.err);
+  const o = JSON.parse(r.out.trim().split('\n').pop()!);
+  assert.is(o.build, 'threads', `threaded build in use (${o.reason})`);
+  assert.is(o.threads, threads);
+  assert.ok(o.same, 'the split product has the single-thread bits');
+  assert.match(o.workerError, /^selfish-rnn: gemm_nn share 1 of 2 failed on worker thread 1: .*out of bounds/i);
+}
+
+test('Node: the pool starts, splits, reports a worker trap, and the process exits', () => {
+  check(run(process.execPath, [script, '2']), 2);
+});
+
+test('Deno: the same script with Web Workers', () => {
+  const probe = existsSync(denoBin) ? run(denoBin, ['--version']) : null;
+  if (probe === null || probe.status !== 0) {
+    console.log(`  skipped: Deno is not available (${denoBin}); install the 'deno' dev dependency`);
+    return;
+  }
+  check(run(denoBin, ['run', '--no-prompt', '--allow-read', script, '2']), 2);
+});
+
+test('Deno: Web Workers (the browser path) run the same script', () => {
+  const probe = existsSync(denoBin) ? run(denoBin, ['--version']) : null;
+  if (probe === null || probe.status !== 0) return;
+  check(run(denoBin, ['run', '--no-prompt', '--allow-read', script, '2', 'web']), 2);
+});
+
+test('CLI: --threads shows in the bench output and JSON; a bad value is a usage error', () => {
+  const cli = 'dist/cli/main.js';
+  const args = ['bench', '--model', 'zaremba-small', '--emsize', '16', '--nhid', '16', '--vocab', '50', '--batch-size', '4', '--bptt', '5', '--steps', '1', '--warmup', '0'];
+  const text = run(process.execPath, [cli, ...args, '--threads', '2']);
+  assert.is(text.status, 0, text.err);
+  assert.match(text.out, /2 threads \(wasm SIMD, shared memory\)/);
+  const json = run(process.execPath, [cli, ...args, '--threads', '3', '--json']);
+  assert.is(json.status, 0, json.err);
+  assert.is(JSON.parse(json.out).threads, 3);
+  for (const bad of ['0', '1.5', 'x', '1000']) {
+    const r = run(process.execPath, [cli, ...args, '--threads', bad]);
+    assert.is(r.status, 2, `--threads ${bad}: ${r.err}`);
+    assert.match(r.err, /--threads/);
+  }
+});
+
+test.run();
