@@ -5,7 +5,7 @@
 // (after `npm install`, which builds dist/).
 import {
   add, manualSeed, matmul, mean, memoryStats, mul, parameter, randn, SGD, simdSupported, sub, tanh, tensor, tidy, zeros,
-} from '../dist/index.js';
+} from 'selfish-rnn';
 
 manualSeed(1);
 const N = 64, H = 32;

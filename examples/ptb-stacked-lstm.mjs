@@ -11,8 +11,8 @@
 //   node_modules/.bin/deno run --allow-read --allow-write --allow-env examples/ptb-stacked-lstm.mjs --small
 // Data: a directory with PTB's train.txt, valid.txt, test.txt (see README.md, "Data").
 // Ctrl-C stops with a checkpoint; continue with: selfish-rnn train --resume <save dir>.
-import { resolveTrainConfig, Trainer } from '../dist/index.js';
-import { directoryStore, loadWordCorpus } from '../dist/node.js';
+import { resolveTrainConfig, Trainer } from 'selfish-rnn';
+import { directoryStore, loadWordCorpus } from 'selfish-rnn/node';
 
 const args = globalThis.Deno?.args ?? process.argv.slice(2);
 const flag = (name) => args.includes(`--${name}`);

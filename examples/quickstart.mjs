@@ -1,16 +1,17 @@
 // Quickstart: a sparse LSTM language model with Selfish-RNN, trained for a few steps on the
-// built-in corpus (Moby-Dick), then sampled. Runs unchanged in Node and Deno (after `npm install`,
-// which builds dist/):
+// built-in corpus (Moby-Dick, shipped inside the package), then sampled. Runs unchanged in Node
+// and Deno, in this repository (after `npm install`, which builds dist/) or copied into any project
+// that has run `npm install selfish-rnn`:
 //   node examples/quickstart.mjs [--steps 200]
 //   node_modules/.bin/deno run --allow-read --allow-env examples/quickstart.mjs [--steps 200]
-import { formatSample, memoryStore, resolveTrainConfig, sample, Trainer, weightSummaries } from '../dist/index.js';
-import { loadDefaultCorpus } from '../dist/node.js';
+import { defaultCorpus, formatSample, memoryStore, resolveTrainConfig, sample, Trainer, weightSummaries } from 'selfish-rnn';
 
 const args = globalThis.Deno?.args ?? process.argv.slice(2);
 const steps = Number(args[args.indexOf('--steps') + 1] ?? 200) || 200;
 
-// 1. Data: token ids for train/valid/test and the vocabulary (the 2,000 most frequent words).
-const corpus = loadDefaultCorpus({ maxVocab: 2000 });
+// 1. Data: token ids for train/valid/test and the vocabulary (the 2,000 most frequent words) of
+//    the built-in corpus, which ships inside the package (the same call works in a browser).
+const corpus = await defaultCorpus({ maxVocab: 2000 });
 
 // 2. A run configuration: a 2-layer LSTM (64 units) where every weight matrix keeps 33% of its
 //    weights (CSR), trained with Selfish-RNN (magnitude pruning + random regrowth each epoch) and

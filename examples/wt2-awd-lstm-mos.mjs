@@ -12,8 +12,8 @@
 //   node examples/wt2-awd-lstm-mos.mjs [--small] [--data data/wikitext-2] [--save DIR] [--max-steps N] [--epochs N]
 //   node_modules/.bin/deno run --allow-read --allow-write --allow-env examples/wt2-awd-lstm-mos.mjs --small
 // Data: a directory with wiki.train.tokens, wiki.valid.tokens, wiki.test.tokens (see README.md, "Data").
-import { resolveTrainConfig, Trainer } from '../dist/index.js';
-import { directoryStore, loadWordCorpus } from '../dist/node.js';
+import { resolveTrainConfig, Trainer } from 'selfish-rnn';
+import { directoryStore, loadWordCorpus } from 'selfish-rnn/node';
 
 const args = globalThis.Deno?.args ?? process.argv.slice(2);
 const flag = (name) => args.includes(`--${name}`);

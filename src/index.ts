@@ -32,8 +32,8 @@ export type { DenseGradNormOptions, DenseGradNormResult } from './ops/dense-grad
 export * from './data/index.js';
 export { encodeCheckpoint, decodeCheckpoint, readCheckpointHeader, putCSR, getCSR, CheckpointError, CHECKPOINT_FORMAT_VERSION, CHECKPOINT_FORMAT_NAME, CHECKPOINT_MAGIC, CHECKPOINT_ALIGNMENT } from './io/checkpoint-format.js';
 export type { CheckpointContents, CheckpointTensor, CheckpointDType, CheckpointArray, CheckpointTensorRecord, CheckpointHeader, CheckpointHeaderInfo, CheckpointErrorCode, DecodeCheckpointOptions, CSRArrays, CSRInfo } from './io/checkpoint-format.js';
-export { encodeSafetensors, decodeSafetensors, SafetensorsError, SAFETENSORS_MAX_HEADER_SIZE } from './io/safetensors.js';
-export type { SafetensorsTensor, SafetensorsDType, DecodedSafetensor, DecodedSafetensors } from './io/safetensors.js';
+export { encodeSafetensors, decodeSafetensors, SafetensorsError, SAFETENSORS_MAX_HEADER_SIZE, SAFETENSORS_CHECKSUM_KEY } from './io/safetensors.js';
+export type { SafetensorsTensor, SafetensorsDType, DecodedSafetensor, DecodedSafetensors, DecodeSafetensorsOptions, EncodeSafetensorsOptions } from './io/safetensors.js';
 export { crc32 } from './io/crc32.js';
 export { DenseWeight, asRecurrentWeight, type RecurrentWeight } from './nn/lstm-weight.js';
 export { Module, ModuleList, isSparse, trainable } from './nn/module.js';

@@ -1,7 +1,7 @@
 // selfish-rnn for Node.js and Deno ('selfish-rnn/node'): everything in the main entry, plus the
 // parts that read files. Browsers import 'selfish-rnn' instead.
 export * from './index.js';
-export { loadWordCorpus, loadTextCorpus, loadDefaultCorpus, defaultCorpusFiles, DEFAULT_CORPUS_OPTIONS, WORD_CORPUS_LAYOUTS } from './data/load.js';
+export { loadWordCorpus, loadTextCorpus, loadDefaultCorpus, defaultCorpusDocumentsSync, WORD_CORPUS_LAYOUTS } from './data/load.js';
 export type { WordCorpus } from './data/load.js';
 export { writeFileAtomic, writeFileAtomicSync, readFileBytes, readFileBytesSync } from './io/atomic-file.js';
 export type { WriteFileAtomicOptions } from './io/atomic-file.js';

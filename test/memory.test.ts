@@ -6,7 +6,7 @@ import {
   ones, parameter, randn, Random, tanh, tensor, tidy, zeros, type Tensor,
 } from '../src/index.js';
 import { kernels } from '../src/backend/wasm.js';
-import { heap } from '../src/backend/memory.js';
+import { classIndex, heap, MAX_MEMORY_BYTES, sizeClass } from '../src/backend/memory.js';
 
 /** A tiny language-model-shaped network: embedding → tanh(x·W + b) → logits → cross-entropy. */
 function makeModel(rng: Random) {
@@ -145,6 +145,65 @@ test('use after dispose is reported', () => {
   t.dispose();
   assert.throws(() => t.data, /used after dispose/);
   assert.throws(() => tanh(t), /used after dispose/);
+});
+
+test('a size that is not a safe non-negative integer, or too large, is refused before the heap is touched', () => {
+  const before = memoryStats();
+  for (const shape of [[200, 1e308], [Infinity], [NaN], [-1], [1.5], [2 ** 30, 2 ** 30], [2 ** 31], [3, 2 ** 53]]) {
+    assert.throws(() => zeros(shape), /invalid shape|too many|cannot allocate/, `shape [${shape}]`);
+  }
+  for (const bytes of [Infinity, NaN, -16, 0.5, 2 ** 53, MAX_MEMORY_BYTES, '64' as unknown as number]) {
+    assert.throws(() => heap.alloc(bytes), /cannot allocate/, `alloc(${bytes})`);
+  }
+  assert.equal(memoryStats(), before, 'a refused allocation changed the heap');
+  // The failure once seen: after [200, 1e308] every new tensor got the same address.
+  const a = tensor([1, 2, 3]), b = tensor([4, 5, 6]);
+  assert.equal(Array.from(a.data), [1, 2, 3]);
+  assert.equal(Array.from(b.data), [4, 5, 6]);
+  assert.ok(a.ptr !== b.ptr);
+  a.dispose();
+  b.dispose();
+  assert.is(memoryStats().liveBytes, before.liveBytes);
+});
+
+test('a free that matches no live block (twice, wrong size) is refused', () => {
+  const p = heap.alloc(100);
+  assert.throws(() => heap.free(p, 400), /does not match a live allocation/);
+  heap.free(p, 100);
+  assert.throws(() => heap.free(p, 100), /does not match a live allocation/);
+});
+
+test('size classes: multiples of 16, at most 12.5% waste above 128 bytes, indices strictly increasing', () => {
+  let prevClass = 0, prevIndex = -1;
+  for (let b = 1; b < 1 << 20; b = b < 4096 ? b + 1 : Math.ceil(b * 1.01)) {
+    const c = sizeClass(b);
+    assert.ok(c >= b && c % 16 === 0, `sizeClass(${b}) = ${c}`);
+    if (b > 128) assert.ok(c <= b * 1.125, `sizeClass(${b}) = ${c} wastes more than 12.5%`);
+    if (c !== prevClass) {
+      assert.is(classIndex(c), prevIndex + 1, `class ${c} follows class ${prevClass}`);
+      prevClass = c;
+      prevIndex = classIndex(c);
+    }
+  }
+  assert.is(sizeClass(2 ** 32), 2 ** 32);
+  assert.is(classIndex(2 ** 30 - 16), classIndex(sizeClass(2 ** 30 - 16)) - 1, 'just below a power of two');
+});
+
+test('freed blocks merge: mixed sizes in random order leave no fragments, and reuse serves other sizes', () => {
+  const rng = new Random(7);
+  const base = memoryStats();
+  const round = (n: number) => {
+    const ts = Array.from({ length: n }, () => new IntTensor(new Int32Array(1 + rng.int(5000)), undefined, { persistent: true }));
+    for (let i = ts.length - 1; i > 0; i--) { const j = rng.int(i + 1); [ts[i], ts[j]] = [ts[j]!, ts[i]!]; }
+    for (const t of ts) t.dispose();
+  };
+  round(300);
+  const after = memoryStats();
+  assert.is(after.liveBytes, base.liveBytes);
+  assert.is(after.heapBytes, base.heapBytes, 'everything freed: the heap shrinks back to where it was');
+  const wasm = after.memoryBytes;
+  for (let k = 0; k < 50; k++) round(300);
+  assert.is(memoryStats().memoryBytes, wasm, 'rounds of different random sizes reuse the same memory');
 });
 
 test.run();

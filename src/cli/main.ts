@@ -11,6 +11,7 @@ import yargs, { type Args } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { benchBuilder, benchCommand } from './bench-command.js';
 import { UsageError } from './format.js';
+import { importBuilder, importCommand } from './import-command.js';
 import { evalBuilder, evalCommand, exportBuilder, exportCommand, generateBuilder, generateCommand, infoBuilder, infoCommand } from './model-commands.js';
 import { studyBuilder, studyCommand } from './study-command.js';
 import { trainBuilder, trainCommand, type CliIO } from './train-command.js';
@@ -55,9 +56,10 @@ export async function main(argv: string[]): Promise<void> {
     .command('generate <checkpoint>', 'sample text from a checkpoint', generateBuilder, guard(generateCommand))
     .command('info <checkpoint>', 'parameters, densities (per layer and gate) and training state of a checkpoint', infoBuilder, guard(infoCommand))
     .command('export <checkpoint>', 'export a checkpoint to safetensors (PyTorch names)', exportBuilder, guard(exportCommand))
+    .command('import <file>', 'import a PyTorch state_dict (.safetensors) as a checkpoint', importBuilder, guard(importCommand))
     .command('bench', 'training throughput (tokens/s) of a model at a density', benchBuilder, guard(benchCommand))
     .command('study', 'the reproduction study: dense vs sparse methods at one density, report with plots (resumable, --budget)', studyBuilder, guard(studyCommand))
-    .demandCommand(1, 'give a command: train, eval, generate, info, export, bench or study')
+    .demandCommand(1, 'give a command: train, eval, generate, info, export, import, bench or study')
     .recommendCommands()
     .strict()
     .help()

@@ -1,8 +1,8 @@
 // `selfish-rnn eval | generate | info | export`: commands that read one checkpoint.
 /// <reference types="node" />
 import { applyThreads, THREADS_OPTION } from './threads-option.js';
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { dirname, basename, join, resolve } from 'node:path';
 import type { Args, Argv } from 'yargs';
 import type { Corpus } from '../data/corpus.js';
 import type { Vocabulary } from '../data/vocab.js';
@@ -172,10 +172,33 @@ export function exportBuilder(y: Argv): Argv {
 export async function exportCommand(a: Args, io: CliIO): Promise<number> {
   const path = checkpointPath(String(a.checkpoint), RUN_FILES.best);
   const out = str(a, 'out')!;
+  if (samePath(out, path)) throw new UsageError(`--out ${resolve(out)} is the checkpoint being exported; give another file name (the checkpoint is left as it is)`);
   const ckpt = await loadLMCheckpoint(path);
   const data = exportSafetensors(ckpt, { masks: a.masks !== false });
   await writeFileAtomic(out, data);
   const n = Object.keys(ckpt.meta.weights).length;
   io.stdout.write(`wrote ${resolve(out)} (${bytes(data.length)}; ${n} weights as dense F32, PyTorch names${a.masks !== false ? ', with .mask for sparse ones' : ''})\n`);
   return 0;
+}
+
+/** Whether two paths name the same file (same path after resolving symbolic links, or same inode). */
+export function samePath(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      try {
+        return join(realpathSync(dirname(resolve(p))), basename(p)); // a new file in an existing directory
+      } catch {
+        return resolve(p);
+      }
+    }
+  };
+  if (real(a) === real(b)) return true;
+  try {
+    const x = statSync(a), y = statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }

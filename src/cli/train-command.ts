@@ -184,9 +184,16 @@ export function checkpointPath(path: string, file: string): string {
   if (statSync(full).isDirectory()) {
     const inside = join(full, file);
     if (!existsSync(inside)) throw new UsageError(`${full} is a directory without ${file}`);
-    return inside;
+    return regularFile(inside);
   }
-  return full;
+  return regularFile(full);
+}
+
+/** Refuses at once what is not a regular file (a FIFO would block the read forever, /dev/zero never ends). */
+function regularFile(path: string): string {
+  const st = statSync(path);
+  if (!st.isFile()) throw new UsageError(`${path} is not a checkpoint file (it is ${st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'not a regular file'})`);
+  return path;
 }
 
 export interface CliIO {

@@ -2,8 +2,7 @@
 // module of src/data that imports a platform API, so the rest stays usable in browsers.
 /// <reference types="node" />
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export type PathKind = 'file' | 'directory' | 'missing' | 'other';
 
@@ -49,22 +48,6 @@ export function naturalCompare(a: string, b: string): number {
     return x < y ? -1 : 1;
   }
   return pa.length - pb.length || (a < b ? -1 : a > b ? 1 : 0);
-}
-
-/**
- * The directory of an installed npm package, resolved the way `import` would from this file.
- * `hint` is added to the error when the package is not installed.
- */
-export function packageDir(name: string, hint = ''): string {
-  try {
-    return dirname(createRequire(import.meta.url).resolve(`${name}/package.json`));
-  } catch (e) {
-    const code = errCode(e);
-    if (code === 'MODULE_NOT_FOUND' || code === 'ERR_PACKAGE_PATH_NOT_EXPORTED') {
-      throw new Error(`selfish-rnn: the npm package ${name} is not installed${hint ? ` (${hint})` : ''}`);
-    }
-    throw e;
-  }
 }
 
 function errCode(e: unknown): string | undefined {

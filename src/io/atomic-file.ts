@@ -9,8 +9,8 @@
 // a process killed between the write and the rename leaves a stray temporary file, named
 // `.<target name>.<pid>.<random hex>.tmp`.
 /// <reference types="node" />
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -21,14 +21,30 @@ export interface WriteFileAtomicOptions {
    * abandoned (temporary file removed, target untouched) and the error is passed on.
    */
   beforeRename?: (tempPath: string) => void | Promise<void>;
+  /** Bytes per write call (default 1 GiB); a test seam for the chunked path. */
+  chunkBytes?: number;
+  /** Refuse to write more than this (default MAX_FILE_BYTES, what readFileBytes can read back). */
+  maxBytes?: number;
 }
 
-// Larger single writes than 2 GiB are refused by some platforms; write in 1 GiB pieces.
-const WRITE_CHUNK = 2 ** 30;
+export interface ReadFileOptions {
+  /** Bytes per read call (default 1 GiB); a test seam for the chunked path. */
+  chunkBytes?: number;
+  /** Refuse files larger than this (default MAX_FILE_BYTES). */
+  maxBytes?: number;
+}
+
+// Single reads and writes of more than 2 GiB are refused by Node (and readFile refuses whole files
+// over 2 GiB), so files are read and written in 1 GiB pieces.
+const CHUNK = 2 ** 30;
+/** The largest file readFileBytes can return: the longest Uint8Array (2^32 bytes in Node 20 and later). */
+export const MAX_FILE_BYTES = 2 ** 32;
 
 /** Replaces (or creates) the file at `path` with `bytes`, atomically. Keeps an existing file's permission bits. */
 export async function writeFileAtomic(path: string, bytes: Uint8Array, options: WriteFileAtomicOptions = {}): Promise<void> {
   const target = resolve(path);
+  checkWritable(target, bytes, options);
+  const chunk = options.chunkBytes ?? CHUNK;
   const temp = temporaryPathFor(target);
   const mode = await stat(target).then((s) => s.mode & 0o777, () => 0o666);
   let handle: Awaited<ReturnType<typeof open>> | undefined;
@@ -37,7 +53,7 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, options: 
     handle = await open(temp, 'wx', mode);
     tempExists = true;
     for (let done = 0; done < bytes.length;) {
-      done += (await handle.write(bytes, done, Math.min(WRITE_CHUNK, bytes.length - done))).bytesWritten;
+      done += (await handle.write(bytes, done, Math.min(chunk, bytes.length - done))).bytesWritten;
     }
     await handle.sync();
     await handle.close();
@@ -58,6 +74,8 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array, options: 
 /** Synchronous writeFileAtomic (for exit handlers and scripts); `beforeRename` must not return a promise. */
 export function writeFileAtomicSync(path: string, bytes: Uint8Array, options: WriteFileAtomicOptions = {}): void {
   const target = resolve(path);
+  checkWritable(target, bytes, options);
+  const chunk = options.chunkBytes ?? CHUNK;
   const temp = temporaryPathFor(target);
   let mode = 0o666;
   try { mode = statSync(target).mode & 0o777; } catch { /* new file */ }
@@ -66,7 +84,7 @@ export function writeFileAtomicSync(path: string, bytes: Uint8Array, options: Wr
   try {
     fd = openSync(temp, 'wx', mode);
     tempExists = true;
-    for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, Math.min(WRITE_CHUNK, bytes.length - done));
+    for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, Math.min(chunk, bytes.length - done));
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -85,24 +103,75 @@ export function writeFileAtomicSync(path: string, bytes: Uint8Array, options: Wr
   } catch { /* best effort, see header */ }
 }
 
-/** The whole file at `path` as bytes; a missing file or a directory gives a plain-spoken error. */
-export async function readFileBytes(path: string): Promise<Uint8Array> {
+/**
+ * The whole file at `path` as bytes, read in pieces (so files over 2 GiB work). Refuses at once,
+ * with a plain-spoken error, a missing file, a directory, and anything that is not a regular file
+ * (a FIFO would block forever, /dev/zero never ends): the file is opened without blocking and
+ * checked with fstat before anything is read.
+ */
+export async function readFileBytes(path: string, options: ReadFileOptions = {}): Promise<Uint8Array> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    const b = await readFile(path);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    handle = await open(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+    const size = checkReadable(path, await handle.stat(), options);
+    const out = new Uint8Array(size);
+    const chunk = options.chunkBytes ?? CHUNK;
+    for (let done = 0; done < size;) {
+      const { bytesRead } = await handle.read(out, done, Math.min(chunk, size - done), done);
+      if (bytesRead === 0) throw shrunk(path, size, done);
+      done += bytesRead;
+    }
+    return out;
   } catch (e) {
     throw readError(path, e);
+  } finally {
+    await handle?.close().catch(() => {});
   }
 }
 
 /** Synchronous readFileBytes. */
-export function readFileBytesSync(path: string): Uint8Array {
+export function readFileBytesSync(path: string, options: ReadFileOptions = {}): Uint8Array {
+  let fd: number | undefined;
   try {
-    const b = readFileSync(path);
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    fd = openSync(path, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+    const size = checkReadable(path, fstatSync(fd), options);
+    const out = new Uint8Array(size);
+    const chunk = options.chunkBytes ?? CHUNK;
+    for (let done = 0; done < size;) {
+      const n = readSync(fd, out, done, Math.min(chunk, size - done), done);
+      if (n === 0) throw shrunk(path, size, done);
+      done += n;
+    }
+    return out;
   } catch (e) {
     throw readError(path, e);
+  } finally {
+    if (fd !== undefined) try { closeSync(fd); } catch { /* nothing to do */ }
   }
+}
+
+/** The file's size, after checking that it is a regular file we can hold in memory. */
+function checkReadable(path: string, st: Stats, options: ReadFileOptions): number {
+  if (st.isDirectory()) throw withCode(new Error('is a directory'), 'EISDIR');
+  if (!st.isFile()) throw withCode(new Error(`is not a regular file (${fileKind(st)})`), 'ENOTREG');
+  const max = options.maxBytes ?? MAX_FILE_BYTES;
+  if (st.size > max) throw withCode(new Error(`is ${st.size} bytes, more than the ${max} bytes that can be read into memory`), 'EFBIG');
+  return st.size;
+}
+
+function checkWritable(target: string, bytes: Uint8Array, options: WriteFileAtomicOptions): void {
+  const max = options.maxBytes ?? MAX_FILE_BYTES;
+  if (bytes.length > max) {
+    throw withCode(new Error(`selfish-rnn: refusing to write ${target}: ${bytes.length} bytes is more than the ${max} bytes selfish-rnn can read back; nothing was written`), 'EFBIG');
+  }
+}
+
+function shrunk(path: string, size: number, done: number): Error {
+  return withCode(new Error(`ended after ${done} of its ${size} bytes (did it change while being read?)`), 'ESHRUNK');
+}
+
+function fileKind(st: Stats): string {
+  return st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'not a plain file';
 }
 
 /** A fresh temporary file name next to `target`; 48 random bits plus the pid make clashes negligible, and 'wx' refuses one anyway. */
@@ -124,6 +193,8 @@ function readError(path: string, e: unknown): Error {
   const code = (e as NodeJS.ErrnoException).code;
   const msg = code === 'ENOENT' ? `no such file: ${resolve(path)}`
     : code === 'EISDIR' ? `${resolve(path)} is a directory, not a file`
+    : code === 'ENOTREG' || code === 'EFBIG' || code === 'ESHRUNK' ? `cannot read ${resolve(path)}: it ${(e as Error).message}`
+    : code === 'EACCES' ? `cannot read ${resolve(path)}: permission denied`
     : `could not read ${resolve(path)}: ${(e as Error).message}`;
   return withCode(new Error(`selfish-rnn: ${msg}`, { cause: e }), code);
 }

@@ -80,7 +80,9 @@ export interface DecodeCheckpointOptions {
 
 export type CheckpointErrorCode =
   | 'not-a-checkpoint' | 'unsupported-version' | 'truncated' | 'trailing-bytes' | 'corrupt-header'
-  | 'corrupt-tensor' | 'shape-mismatch' | 'kind-mismatch' | 'missing-tensor' | 'invalid-csr';
+  | 'corrupt-tensor' | 'shape-mismatch' | 'kind-mismatch' | 'missing-tensor' | 'invalid-csr'
+  /** Checksums fine, contents inconsistent (src/train/checkpoint-check.ts): meta, values, training state. */
+  | 'invalid-meta' | 'invalid-values' | 'invalid-state';
 
 /** Why a checkpoint was refused; `code` for programs, `tensor` names the entry when one is at fault. */
 export class CheckpointError extends Error {
@@ -96,8 +98,14 @@ const DTYPE_ARRAY = { f32: Float32Array, i32: Int32Array, u8: Uint8Array } as co
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
-/** Serialises `meta` and `tensors` into one checkpoint file's bytes. Tensors keep their key order. */
-export function encodeCheckpoint(contents: CheckpointContents): Uint8Array {
+/** The largest checkpoint this build writes and reads: the longest Uint8Array (2^32 bytes = 4 GiB). */
+export const MAX_CHECKPOINT_BYTES = 2 ** 32;
+
+/**
+ * Serialises `meta` and `tensors` into one checkpoint file's bytes. Tensors keep their key order.
+ * A checkpoint larger than `maxBytes` (default MAX_CHECKPOINT_BYTES) is refused: it could not be read back.
+ */
+export function encodeCheckpoint(contents: CheckpointContents, options: { maxBytes?: number } = {}): Uint8Array {
   const meta = contents.meta === undefined ? null : contents.meta;
   checkJsonValue(meta, 'meta', new Set());
   const table: Record<string, CheckpointTensorRecord> = {};
@@ -117,6 +125,8 @@ export function encodeCheckpoint(contents: CheckpointContents): Uint8Array {
   if (headerBytes.length > 0xffffffff) throw new RangeError(`selfish-rnn: checkpoint header is ${headerBytes.length} bytes; the format allows at most 4 GiB`);
   const dataStart = alignUp(PREAMBLE_BYTES + headerBytes.length);
   const total = dataStart + cursor;
+  const max = options.maxBytes ?? MAX_CHECKPOINT_BYTES;
+  if (total > max) throw new RangeError(`selfish-rnn: the checkpoint would be ${total} bytes, more than the ${max} bytes selfish-rnn can read back; nothing was written`);
 
   const out = new Uint8Array(total); // zero-filled, so all padding is zero
   const view = new DataView(out.buffer);

@@ -23,6 +23,7 @@
 // Not detected: a name repeated in the JSON (JSON.parse keeps the last one; the layout checks
 // usually fail then anyway, as one tensor's bytes are left unaccounted for).
 
+import { crc32 } from './crc32.js';
 import { littleEndianBytes, readLittleEndian } from './little-endian.js';
 import { shapeProduct } from './shape.js';
 
@@ -54,8 +55,58 @@ export class SafetensorsError extends Error {
   }
 }
 
+/**
+ * Integrity check of our exports: `__metadata__[SAFETENSORS_CHECKSUM_KEY]` = "crc32:" + 8 hex digits,
+ * the CRC-32 of a canonical form of everything else: every other metadata entry (sorted by key)
+ * and every tensor (sorted by name) with its dtype, shape and bytes, each string and byte run
+ * preceded by its length (u32 little-endian). Independent of JSON formatting and layout, so it
+ * covers tensor names and metadata (configuration, vocabulary), which the format itself does not
+ * protect. Other readers ignore it (metadata is free-form); decodeSafetensors verifies it, and
+ * insists on it in files that carry any other "selfish-rnn." key (so one flipped bit in the key
+ * itself cannot switch the check off).
+ */
+export const SAFETENSORS_CHECKSUM_KEY = 'selfish-rnn.checksum';
+
+function canonicalChecksum(metadata: Record<string, string> | null, tensors: { name: string; dtype: string; shape: readonly number[]; bytes: Uint8Array }[]): string {
+  const utf8 = new TextEncoder();
+  let crc = 0;
+  const put = (b: Uint8Array) => {
+    const len = new Uint8Array(4);
+    new DataView(len.buffer).setUint32(0, b.length, true);
+    crc = crc32(b, crc32(len, crc));
+  };
+  const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const meta = Object.keys(metadata ?? {}).filter((k) => k !== SAFETENSORS_CHECKSUM_KEY).sort(byKey);
+  put(utf8.encode(`metadata:${meta.length}`));
+  for (const k of meta) {
+    put(utf8.encode(k));
+    put(utf8.encode(metadata![k]!));
+  }
+  put(utf8.encode(`tensors:${tensors.length}`));
+  for (const t of [...tensors].sort((a, b) => byKey(a.name, b.name))) {
+    put(utf8.encode(t.name));
+    put(utf8.encode(`${t.dtype}[${t.shape.join(',')}]`));
+    put(t.bytes);
+  }
+  return `crc32:${crc.toString(16).padStart(8, '0')}`;
+}
+
+export interface EncodeSafetensorsOptions {
+  /** Add SAFETENSORS_CHECKSUM_KEY to the metadata (default false; exportSafetensors sets it). */
+  checksum?: boolean;
+}
+
 /** Serialises tensors (and optional string metadata) into the bytes of a .safetensors file. */
-export function encodeSafetensors(tensors: Record<string, SafetensorsTensor>, metadata?: Record<string, string>): Uint8Array {
+export function encodeSafetensors(tensors: Record<string, SafetensorsTensor>, metadata?: Record<string, string>, options: EncodeSafetensorsOptions = {}): Uint8Array {
+  if (options.checksum) {
+    const entries = Object.entries(tensors).map(([name, t]) => {
+      checkTensor(name, t);
+      return { name, dtype: t.dtype, shape: t.shape, bytes: littleEndianBytes(t.data) };
+    });
+    metadata = { ...(metadata ?? {}) };
+    delete metadata[SAFETENSORS_CHECKSUM_KEY];
+    metadata[SAFETENSORS_CHECKSUM_KEY] = canonicalChecksum(metadata, entries);
+  }
   const utf8 = new TextEncoder();
   const entries = Object.keys(tensors).map((name) => {
     checkText(name, 'tensor name');
@@ -135,8 +186,40 @@ export interface DecodedSafetensors {
   tensors: Record<string, DecodedSafetensor>;
 }
 
-/** Parses and strictly validates a .safetensors file (see the header comment). Throws SafetensorsError. */
-export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
+export interface DecodeSafetensorsOptions {
+  /** What to call the file in messages (e.g. its path). Default 'safetensors file'. */
+  source?: string;
+}
+
+/**
+ * Parses and strictly validates a .safetensors file (see the header comment), and verifies its
+ * selfish-rnn checksum when it has one (see SAFETENSORS_CHECKSUM_KEY). Throws SafetensorsError.
+ */
+export function decodeSafetensors(bytes: Uint8Array, options: DecodeSafetensorsOptions = {}): DecodedSafetensors {
+  const src = options.source ?? 'safetensors file';
+  let decoded: DecodedSafetensors;
+  try {
+    decoded = decodeLayout(bytes);
+  } catch (e) {
+    if (!(e instanceof SafetensorsError) || options.source === undefined) throw e;
+    throw new SafetensorsError(`${src}: ${e.message.replace(/^selfish-rnn: /, '')}`, e.tensor);
+  }
+  const meta = decoded.metadata;
+  const stated = meta !== null && Object.hasOwn(meta, SAFETENSORS_CHECKSUM_KEY) ? meta[SAFETENSORS_CHECKSUM_KEY]! : null;
+  const ours = meta !== null && Object.keys(meta).some((k) => k.startsWith('selfish-rnn.'));
+  if (stated === null && ours) {
+    throw new SafetensorsError(`${src} is corrupt: it was written by selfish-rnn but its metadata has no '${SAFETENSORS_CHECKSUM_KEY}' (damaged key?)`);
+  }
+  if (stated !== null) {
+    const actual = canonicalChecksum(meta, Object.entries(decoded.tensors).map(([name, t]) => ({ name, dtype: t.dtype, shape: t.shape, bytes: t.bytes })));
+    if (stated !== actual) {
+      throw new SafetensorsError(`${src} is corrupt: its tensor names, metadata or data changed after export (checksum ${JSON.stringify(stated)}, contents give "${actual}")`);
+    }
+  }
+  return decoded;
+}
+
+function decodeLayout(bytes: Uint8Array): DecodedSafetensors {
   if (bytes.length < 8) throw new SafetensorsError(`safetensors file is ${bytes.length} bytes, too small for its 8-byte header size`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;

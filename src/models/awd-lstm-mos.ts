@@ -144,4 +144,12 @@ export const awdLstmMosSpec: ModelSpec = {
   // The MoS repository wraps each LSTM in WeightDrop (rnns.{l}.module.weight_hh_l0_raw); the export
   // uses the plain nn.LSTM names, which its model loads once WeightDrop is applied after loading.
   tiedAliases: () => [['decoder.weight', 'encoder.weight']],
+  sizesFromStateDict: (shapes) => {
+    const enc = shapes.get('encoder.weight'), hh = shapes.get('rnns.0.weight_hh_l0'), prior = shapes.get('prior.weight');
+    if (!enc || !hh || !prior) return null;
+    let nlayers = 0;
+    while (shapes.has(`rnns.${nlayers}.weight_ih_l0`)) nlayers++;
+    const last = shapes.get(`rnns.${nlayers - 1}.weight_hh_l0`);
+    return { vocab: enc[0], emsize: enc[1], nhid: hh[1], nhidlast: last?.[1], nlayers, nExperts: prior[0] };
+  },
 };

@@ -35,4 +35,9 @@ export interface ModelSpec {
    * (as [alias, source] pairs: `load_state_dict` wants both).
    */
   tiedAliases(config: LMConfig): readonly [alias: string, source: string][];
+  /**
+   * For `import`: the sizes (vocab, emsize, nhid, …) of a model of this family read off a
+   * state_dict's tensor shapes (our PyTorch names), or null when the names are not this family's.
+   */
+  sizesFromStateDict?(shapes: ReadonlyMap<string, readonly number[]>): Partial<LMConfig> | null;
 }

@@ -109,4 +109,11 @@ export const stackedLstmSpec: ModelSpec = {
   stateNames: ['h', 'c'],
   describe: (c) => `stacked LSTM, ${c.nlayers} layers × ${c.nhid}, emsize ${c.emsize}${c.tied ? ', tied' : ''}`,
   tiedAliases: (c) => (c.tied ? [['decoder.weight', 'encoder.weight']] : []),
+  sizesFromStateDict: (shapes) => {
+    const enc = shapes.get('encoder.weight'), hh = shapes.get('rnn.weight_hh_l0');
+    if (!enc || !hh || !shapes.has('rnn.weight_ih_l0')) return null;
+    let nlayers = 0;
+    while (shapes.has(`rnn.weight_ih_l${nlayers}`)) nlayers++;
+    return { vocab: enc[0], emsize: enc[1], nhid: hh[1], nhidlast: hh[1], nlayers };
+  },
 };

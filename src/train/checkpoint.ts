@@ -16,13 +16,15 @@ import {
   CheckpointError, decodeCheckpoint, encodeCheckpoint, getCSR, putCSR,
   type CheckpointContents, type CheckpointTensor, type CSRInfo,
 } from '../io/checkpoint-format.js';
+import { AllocationLimitError, heap } from '../backend/memory.js';
 import { Vocabulary, type VocabularyJSON } from '../data/vocab.js';
-import { createModel, type LanguageModel, type LMConfig } from '../models/index.js';
+import { createModel, type LanguageModel } from '../models/index.js';
 import { isSparse, type Module } from '../nn/module.js';
 import { Random } from '../random.js';
 import { CSRMatrix } from '../sparse/csr.js';
 import { Tensor } from '../tensor.js';
 import type { TrainConfig } from './config.js';
+import { checkLMCheckpointContents } from './checkpoint-check.js';
 import { replaceWeight } from './weights.js';
 
 export const LM_CHECKPOINT_KIND = 'selfish-rnn/lm';
@@ -127,27 +129,61 @@ export function decodeLMCheckpoint<T = unknown>(bytes: Uint8Array, source = 'che
     const why = typeof m.version === 'number' && m.version > LM_CHECKPOINT_VERSION ? 'it was written by a newer selfish-rnn; upgrade to read it' : 'no selfish-rnn release wrote this version';
     throw new CheckpointError('unsupported-version', `${source} is a '${LM_CHECKPOINT_KIND}' checkpoint of version ${JSON.stringify(m.version)}, but this build reads version ${LM_CHECKPOINT_VERSION} (${why})`);
   }
-  for (const k of ['role', 'config', 'vocab', 'weights'] as const) {
-    if (m[k] === undefined || m[k] === null) throw new CheckpointError('corrupt-header', `${source} is incomplete: its meta has no '${k}'`);
-  }
-  if (m.role === 'last' && (m.training === null || typeof m.training !== 'object')) {
-    throw new CheckpointError('corrupt-header', `${source} is a 'last' checkpoint without training state`);
-  }
+  checkLMCheckpointContents(m, ckpt.tensors, source);
+  sources.set(ckpt, source);
   return ckpt;
 }
 
+// What each decoded checkpoint was called when it was read, for messages from later stages.
+const sources = new WeakMap<object, string>();
+
+/** The name a checkpoint was decoded under ('checkpoint' if unknown). */
+export function checkpointSource(ckpt: LMCheckpoint): string {
+  return sources.get(ckpt) ?? 'checkpoint';
+}
+
+/**
+ * The (freshly initialised) model the checkpoint's configuration describes. It is built within a
+ * memory budget derived from the weights the file holds, so a configuration that claims a far
+ * larger model (emsize 10^7 beside small weights) is refused before it fills the memory, and any
+ * failure to build is a CheckpointError naming the file.
+ */
+export function buildModelFor(ckpt: LMCheckpoint, rng: Random, source = checkpointSource(ckpt)): LanguageModel {
+  const config = ckpt.meta.config;
+  let values = 0;
+  for (const w of Object.values(ckpt.meta.weights)) values += w.layout === 'csr' ? w.rows * w.cols : w.shape.reduce((a, b) => a * b, 1);
+  // Construction holds the dense weights plus a temporary per weight; 3× plus a margin is ample.
+  const budget = 3 * 4 * values + 4 * 2 ** 20;
+  try {
+    return heap.withAllocationLimit(budget, () => createModel({ ...config.lm, vocab: ckpt.meta.vocab.words.length }, {}, rng));
+  } catch (e) {
+    const lm = config.lm;
+    if (e instanceof AllocationLimitError) {
+      throw new CheckpointError('shape-mismatch', `${source} is invalid: its configuration (${lm.kind}, vocab ${lm.vocab}, emsize ${lm.emsize}, nhid ${lm.nhid}, ${lm.nlayers} layers) describes a model larger than the ${values} weights the file holds`);
+    }
+    throw new CheckpointError('invalid-meta', `${source} is invalid: its configuration cannot build a model: ${(e as Error).message.replace(/^selfish-rnn: /, '')}`);
+  }
+}
+
+/** `e` as a CheckpointError about `ckpt` (errors from restoring a resumed run's state). */
+export function asCheckpointError(e: unknown, ckpt: LMCheckpoint, what = 'cannot be resumed'): CheckpointError {
+  const source = checkpointSource(ckpt);
+  const message = String((e as Error)?.message ?? e).replace(/^selfish-rnn: /, '');
+  if (e instanceof CheckpointError) return message.includes(source) ? e : new CheckpointError(e.code, `${source}: ${message}`, e.tensor);
+  return new CheckpointError('invalid-state', `${source} ${what}: ${message}`);
+}
+
 /** A model (with the checkpoint's weights, sparse where they were) and its vocabulary. */
-export function modelFromCheckpoint(ckpt: LMCheckpoint, source = 'checkpoint'): { model: LanguageModel; vocab: Vocabulary; config: TrainConfig } {
+export function modelFromCheckpoint(ckpt: LMCheckpoint, source = checkpointSource(ckpt)): { model: LanguageModel; vocab: Vocabulary; config: TrainConfig } {
   const config = ckpt.meta.config;
   const vocab = Vocabulary.fromJSON(ckpt.meta.vocab);
-  const lm: LMConfig = { ...config.lm, vocab: vocab.size };
   // Initial values are overwritten below; a fixed seed keeps construction cheap and deterministic.
-  const model = createModel(lm, {}, new Random(config.seed));
+  const model = buildModelFor(ckpt, new Random(config.seed), source);
   try {
     loadWeights(model, ckpt, source);
   } catch (e) {
     model.dispose();
-    throw e;
+    throw e instanceof CheckpointError ? e : new CheckpointError('invalid-meta', `${source}: ${(e as Error).message.replace(/^selfish-rnn: /, '')}`);
   }
   return { model, vocab, config };
 }

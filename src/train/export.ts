@@ -8,7 +8,8 @@
 // where a weight exists), which is what the official code's masks are. A tied decoder is written
 // under its second name too (decoder.weight, or the RHN's fc1.weight: the family spec's tiedAliases),
 // as torch.save of a tied model lists both.
-// Metadata: the run configuration and the vocabulary as JSON strings.
+// Metadata: the run configuration and the vocabulary as JSON strings, and a checksum of names,
+// metadata and data that decodeSafetensors verifies (see src/io/safetensors.ts).
 import { encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
 import { getCSR } from '../io/checkpoint-format.js';
 import { modelSpec } from '../models/index.js';
@@ -60,5 +61,5 @@ export function exportSafetensors(ckpt: LMCheckpoint, opts: ExportOptions = {}):
     'selfish-rnn.weights': m.weights_kind,
     'selfish-rnn.config': JSON.stringify(m.config),
     'selfish-rnn.vocab': JSON.stringify(m.vocab.words),
-  });
+  }, { checksum: true });
 }

@@ -29,3 +29,6 @@ export { runStudy, runName, STUDY_RUNS, STUDY_BASE } from './study.js';
 export type { StudyOptions, StudyResult, StudyRun } from './study.js';
 export { renderStudyReport, linePlot } from './study-report.js';
 export type { StudyReport, TopologyDistanceRow } from './study-report.js';
+export { yieldToEventLoop } from './event-loop.js';
+export { importSafetensors } from './import.js';
+export type { ImportOptions, ImportResult, ImportedWeight } from './import.js';

@@ -29,10 +29,11 @@ import { tidy } from '../tensor.js';
 import type { CheckpointTensor } from '../io/checkpoint-format.js';
 import { isSparseRun, sparsityOptions, type TrainConfig } from './config.js';
 import {
-  decodeLMCheckpoint, encodeLMCheckpoint, getArrays, loadWeights, modelFromCheckpoint, putArrays, putWeights,
+  asCheckpointError, buildModelFor, decodeLMCheckpoint, encodeLMCheckpoint, getArrays, loadWeights, modelFromCheckpoint, putArrays, putWeights,
   LM_CHECKPOINT_KIND, LM_CHECKPOINT_VERSION, type LMCheckpoint, type LMCheckpointMeta,
 } from './checkpoint.js';
 import { disposeState, evaluate, type EvalResult } from './evaluate.js';
+import { yieldToEventLoop } from './event-loop.js';
 import { OptimizerPhases, type OptimizerPhasesState } from './optimizer-phases.js';
 import type { PlotDensity } from './plot.js';
 import { RunLog } from './run-log.js';
@@ -145,11 +146,6 @@ export class TrainingDivergedError extends Error {
 }
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now()) / 1000;
-const yieldToEventLoop = (): Promise<void> => new Promise((r) => {
-  const immediate = (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate;
-  if (immediate) immediate(r);
-  else setTimeout(r, 0);
-});
 
 export class Trainer {
   readonly config: TrainConfig;
@@ -224,7 +220,8 @@ export class Trainer {
     const modelRng = new Random(master.nextUint32());
     const dataRng = new Random(master.nextUint32());
     const engineSeed = master.nextUint32();
-    const model = createModel(config.lm, {}, modelRng);
+    const model = resume ? buildModelFor(resume, modelRng) : createModel(config.lm, {}, modelRng);
+    const globalRngBefore = globalRandom.getState(); // restore() sets it: put it back if resuming fails
     let engine: SparseEngineLike | null = null, engineName: string | null = null;
     let trainer: Trainer | null = null;
     try {
@@ -244,7 +241,8 @@ export class Trainer {
     } catch (e) {
       if (trainer) trainer.dispose();
       else model.dispose();
-      throw e;
+      globalRandom.setState(globalRngBefore);
+      throw resume ? asCheckpointError(e, resume) : e;
     }
     trainer.engine?.attachOptimizer(trainer.phases.optimizer);
     if (!resume) trainer.p.densityTrack.push(trainer.densityPoint(0));
@@ -629,10 +627,15 @@ export class Trainer {
     this.elapsedBefore = t.elapsedSeconds;
     if (t.hiddenLayers > 0) {
       const state = this.model.initState(this.config.batchSize);
-      for (const [key, t] of stateTensors(state)) {
-        const src = ckpt.tensors[`state/${key}`];
-        if (src === undefined || src.data.length !== t.size) throw new Error(`selfish-rnn: the checkpoint's hidden state 'state/${key}' is missing or has the wrong size`);
-        t.data.set(src.data as Float32Array);
+      try {
+        for (const [key, t] of stateTensors(state)) {
+          const src = ckpt.tensors[`state/${key}`];
+          if (src === undefined || src.data.length !== t.size) throw new Error(`selfish-rnn: the checkpoint's hidden state 'state/${key}' is missing or has the wrong size`);
+          t.data.set(src.data as Float32Array);
+        }
+      } catch (e) {
+        disposeState(state); // not yet the trainer's, so its dispose() would not free it
+        throw e;
       }
       this.hidden = state;
     }
