@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random, type Corpus } from '../../../src/index.js';
-import { defaultCorpusFiles, loadTextCorpus, loadWordCorpus } from '../../../src/node.js';
+import { defaultCorpusDocumentsSync, loadTextCorpus, loadWordCorpus } from '../../../src/node.js';
 import { readFileSync } from 'node:fs';
 import { Campaign, mutateBytes } from '../harness.js';
 import type { FuzzTarget } from '../types.js';
@@ -37,7 +37,7 @@ export const target: FuzzTarget = {
     const rng = new Random(seed);
     const campaign = new Campaign('corpus', rng);
     const dir = mkdtempSync(join(tmpdir(), 'selfish-rnn-fuzz-corpus-'));
-    const sample = new TextEncoder().encode(readFileSync(defaultCorpusFiles()[0]!, 'utf8').slice(0, 6000));
+    const sample = new TextEncoder().encode(defaultCorpusDocumentsSync()[0]!.slice(0, 6000));
     const utf16 = (s: Uint8Array) => { const t = new TextDecoder().decode(s); const b = new Uint8Array(2 + 2 * t.length); b[0] = 0xff; b[1] = 0xfe; for (let i = 0; i < t.length; i++) { b[2 + 2 * i] = t.charCodeAt(i) & 0xff; b[3 + 2 * i] = t.charCodeAt(i) >> 8; } return b; };
     const make = (): { bytes: Uint8Array; what: string } => {
       const r = rng.int(10);
