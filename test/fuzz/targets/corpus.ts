@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random, type Corpus } from '../../../src/index.js';
 import { defaultCorpusDocumentsSync, loadTextCorpus, loadWordCorpus } from '../../../src/node.js';
-import { readFileSync } from 'node:fs';
 import { Campaign, mutateBytes } from '../harness.js';
 import type { FuzzTarget } from '../types.js';
 
