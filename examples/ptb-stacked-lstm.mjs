@@ -24,7 +24,7 @@ const official = {
   method: 'selfish', density: 0.33, sparseInit: 'uniform', death: 'magnitude', growth: 'random', redistribution: 'none', deathRate: 0.8,
   optimizer: 'sgd', lr: 40, clip: 0.25, wdecay: 1.2e-6, nonmono: 5, epochs: 100, batchSize: 20, bptt: 35, seed: 1111,
 };
-const shrunk = { ...official, model: 'zaremba-small', lm: { emsize: 200, nhid: 200, nlayers: 2, dropout: 0.2 }, lr: 20, nonmono: 2, epochs: 8 };
+const shrunk = { ...official, model: 'lstm-small', lm: { emsize: 200, nhid: 200, nlayers: 2, dropout: 0.2 }, lr: 20, nonmono: 2, epochs: 8 };
 const recipe = small ? shrunk : official;
 if (value('epochs')) recipe.epochs = Number(value('epochs'));
 

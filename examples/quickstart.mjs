@@ -17,7 +17,7 @@ const corpus = await defaultCorpus({ maxVocab: 2000 });
 //    weights (CSR), trained with Selfish-RNN (magnitude pruning + random regrowth each epoch) and
 //    SGD → SNT-ASGD. Everything not given takes the recipe's default (clip 0.25, wd 1.2e-6, ...).
 const config = resolveTrainConfig({
-  model: 'zaremba-small', lm: { emsize: 64, nhid: 64 }, method: 'selfish', density: 0.33, epochs: 1, seed: 1,
+  model: 'lstm-small', lm: { emsize: 64, nhid: 64 }, method: 'selfish', density: 0.33, epochs: 1, seed: 1,
 }, corpus.vocab.size);
 
 // 3. Train. The trainer builds the model and the sparse engine; a run store (here: memory) keeps

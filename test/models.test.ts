@@ -231,7 +231,7 @@ function sparsify(model: Module, rng: Random): void {
 
 for (const sparse of [false, true]) {
   test(`finite differences of the full stacked LSTM LM (dropout on, ${sparse ? 'sparse' : 'dense'} weights)`, () => {
-    const model = createModel('zaremba-small', { vocab: 13, emsize: 5, nhid: 6, dropout: 0.3 }, new Random(3)) as LanguageModel & { rng: Random };
+    const model = createModel('lstm-small', { vocab: 13, emsize: 5, nhid: 6, dropout: 0.3 }, new Random(3)) as LanguageModel & { rng: Random };
     if (sparse) sparsify(model, new Random(4));
     finiteDifferenceCheck('stacked', model, 4, 3, 13);
     model.dispose();

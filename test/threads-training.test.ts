@@ -17,7 +17,7 @@ const tinyCorpus = (): Corpus => ({ vocab: full.vocab, train: full.train.slice(0
 
 // 25 batches per epoch; a topology update at the end of each epoch; SNT-ASGD from epoch 2 on.
 const STACKED: TrainOptions = {
-  model: 'zaremba-small', lm: { emsize: 20, nhid: 23, dropout: 0.2 }, method: 'selfish', density: 0.4, deathRate: 0.5,
+  model: 'lstm-small', lm: { emsize: 20, nhid: 23, dropout: 0.2 }, method: 'selfish', density: 0.4, deathRate: 0.5,
   epochs: 3, nonmono: 50, asgdEpoch: 2, lr: 20, batchSize: 10, bptt: 20,
 };
 const MOS: TrainOptions = {

@@ -18,7 +18,7 @@ const full = loadDefaultCorpus({ maxVocab: 400 });
 const tinyCorpus = (): Corpus => ({ vocab: full.vocab, train: full.train.slice(0, 12_000), valid: full.valid.slice(0, 2_000), test: full.test.slice(0, 2_000) });
 
 const STACKED: TrainOptions = {
-  model: 'zaremba-small', lm: { emsize: 24, nhid: 24, dropout: 0.2 }, method: 'selfish', density: 0.4, deathRate: 0.5,
+  model: 'lstm-small', lm: { emsize: 24, nhid: 24, dropout: 0.2 }, method: 'selfish', density: 0.4, deathRate: 0.5,
   epochs: 5, nonmono: 1, lr: 20, batchSize: 10, bptt: 20,
 };
 const MOS: TrainOptions = {

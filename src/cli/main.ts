@@ -14,6 +14,7 @@ import { benchBuilder, benchCommand } from './bench-command.js';
 import { refuseRepeatedFlags, UsageError } from './format.js';
 import { importBuilder, importCommand } from './import-command.js';
 import { evalBuilder, evalCommand, exportBuilder, exportCommand, generateBuilder, generateCommand, infoBuilder, infoCommand } from './model-commands.js';
+import { studyBuilder, studyCommand } from './study-command.js';
 import { trainBuilder, trainCommand, type CliIO } from './train-command.js';
 
 const io: CliIO = { stdout: process.stdout, stderr: process.stderr };
@@ -58,7 +59,8 @@ export async function main(argv: string[]): Promise<void> {
     .command('export <checkpoint>', 'export a checkpoint to safetensors (PyTorch names)', exportBuilder, guard(exportCommand))
     .command('import <file>', 'import a PyTorch state_dict (.safetensors) as a checkpoint', importBuilder, guard(importCommand))
     .command('bench', 'training throughput (tokens/s) of a model at a density', benchBuilder, guard(benchCommand))
-    .demandCommand(1, 'give a command: train, eval, generate, info, export, import or bench')
+    .command('study', 'the reproduction study: dense vs sparse methods at one density, report with plots (resumable, --budget)', studyBuilder, guard(studyCommand))
+    .demandCommand(1, 'give a command: train, eval, generate, info, export, import, bench or study')
     .recommendCommands()
     .strict()
     .help()

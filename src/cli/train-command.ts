@@ -9,7 +9,7 @@ import type { Args, Argv } from 'yargs';
 import type { Corpus } from '../data/corpus.js';
 import { modelConfig, MODEL_NAMES } from '../models/index.js';
 import {
-  isSparseRun, resolveTrainConfig, SPARSE_METHODS, TRAIN_DEFAULTS, type TrainConfig, type TrainOptions,
+  CLIP_NORMS, isSparseRun, resolveTrainConfig, SPARSE_METHODS, TRAIN_DEFAULTS, type TrainConfig, type TrainOptions,
 } from '../train/config.js';
 import type { LMCheckpoint } from '../train/checkpoint.js';
 import { modelFromCheckpoint, decodeLMCheckpoint } from '../train/checkpoint.js';
@@ -20,6 +20,8 @@ import { checkTrainingMemory } from '../train/memory-estimate.js';
 import { carryOverRun, RUN_FILES, truncateRunLog } from '../train/run-store.js';
 import { Trainer, TrainingDivergedError, type TrainingState, type TrainResult } from '../train/trainer.js';
 import type { LMConfig } from '../models/index.js';
+import { METHODS } from '../sparse/methods.js';
+import { DEATH_NAMES, GROWTH_NAMES, REDISTRIBUTION_NAMES } from '../sparse/strategies/names.js';
 import { bool, grouped, int, num, ppl, str, UsageError } from './format.js';
 import { ProgressReporter } from './progress.js';
 import { prepareSaveDir } from './run-dir.js';
@@ -32,7 +34,7 @@ type Spec = Parameters<Argv['option']>[1];
 /** Every train flag: [name, yargs spec]. Kept in one table so --help and the checks agree. */
 export const TRAIN_FLAGS: [string, Spec][] = [
   // run
-  ['model', { type: 'string', choices: MODEL_NAMES, defaultDescription: TRAIN_DEFAULTS.model, describe: 'named model configuration (sizes, dropouts and recipe defaults below)', group: 'Run:' }],
+  ['model', { type: 'string', choices: MODEL_NAMES, defaultDescription: TRAIN_DEFAULTS.model, describe: 'named model with the training recipe of the command it reproduces (selfish-lstm: the Selfish-RNN README command; zaremba-*: Zaremba et al. with lr decay; awd-lstm-mos-*: the MoS README; lstm-small/-medium: the Selfish recipe at CPU scale); explicit flags override it. Sources: src/train/presets.ts', group: 'Run:' }],
   ['data', { type: 'string', defaultDescription: 'built-in Moby-Dick corpus', describe: 'PTB or WikiText-2 directory (train.txt/valid.txt/test.txt or wiki.*.tokens), a text file, or a directory of .txt files', group: 'Run:' }],
   ['max-vocab', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.builtinMaxVocab), describe: 'vocabulary cap for text corpora (the most frequent training words; the rest is <unk>)', group: 'Run:' }],
   ['save', { type: 'string', defaultDescription: 'runs/<model>-<method>-<time>', describe: 'run directory: last.ckpt, best.ckpt, log.jsonl, plot.svg', group: 'Run:' }],
@@ -43,13 +45,14 @@ export const TRAIN_FLAGS: [string, Spec][] = [
   ['json', { type: 'boolean', defaultDescription: 'false', describe: 'print the result as one JSON object on stdout (progress goes to stderr)', group: 'Run:' }],
   // sparsity
   ['sparse', { type: 'boolean', defaultDescription: 'false', describe: 'train sparse (same as --method selfish unless --method is given)', group: 'Sparse training:' }],
-  ['method', { type: 'string', choices: SPARSE_METHODS, defaultDescription: 'selfish with --sparse, else dense', describe: 'sparse-training method', group: 'Sparse training:' }],
+  ['method', { type: 'string', choices: SPARSE_METHODS, defaultDescription: 'selfish with --sparse, else dense', describe: `sparse-training method: ${Object.entries(METHODS).map(([n, r]) => `${n} = ${r.source}`).join('; ')}. snfs runs a dense forward/backward every step (its dense momentum): it costs more than dense training; rigl and granet one dense pass per update`, group: 'Sparse training:' }],
   ['density', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.density), describe: 'fraction of the weights of every non-bias tensor that exist, in (0, 1]', group: 'Sparse training:' }],
   ['sparse-init', { type: 'string', choices: ['uniform', 'ER'], defaultDescription: TRAIN_DEFAULTS.sparseInit, describe: 'initial sparse topology', group: 'Sparse training:' }],
-  ['death', { type: 'string', choices: ['magnitude', 'SET', 'threshold'], defaultDescription: "the method's (magnitude)", describe: 'prune criterion', group: 'Sparse training:' }],
-  ['growth', { type: 'string', choices: ['random', 'gradient', 'momentum'], defaultDescription: "the method's (random)", describe: 'regrowth criterion', group: 'Sparse training:' }],
-  ['redistribution', { type: 'string', choices: ['none', 'magnitude', 'nonzeros', 'momentum'], defaultDescription: "the method's (none)", describe: 'redistribution of the regrown weights across tensors', group: 'Sparse training:' }],
+  ['death', { type: 'string', choices: DEATH_NAMES, defaultDescription: "the method's (magnitude)", describe: 'prune criterion', group: 'Sparse training:' }],
+  ['growth', { type: 'string', choices: GROWTH_NAMES, defaultDescription: "the method's (random)", describe: 'regrowth criterion', group: 'Sparse training:' }],
+  ['redistribution', { type: 'string', choices: REDISTRIBUTION_NAMES, defaultDescription: "the method's (none)", describe: 'redistribution of the regrown weights across tensors', group: 'Sparse training:' }],
   ['death-rate', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.deathRate), describe: 'initial prune rate p0, cosine-decayed to 0.005 over the run', group: 'Sparse training:' }],
+  ['exact-counts', { type: 'boolean', defaultDescription: 'true', describe: 'exact nonzero counts at init and growth; --no-exact-counts draws them Bernoulli as the official code (counts then match only in expectation)', group: 'Sparse training:' }],
   ['update-every', { type: 'number', defaultDescription: '0 (once per epoch)', describe: 'topology update every N steps instead of once per epoch', group: 'Sparse training:' }],
   // optimisation
   ['optimizer', { type: 'string', choices: ['sgd', 'adam'], defaultDescription: TRAIN_DEFAULTS.optimizer, describe: 'sgd: SGD then SNT-ASGD (sparse) / ASGD (dense) when the NT trigger fires; adam: Adam(β1=0) with ReduceLROnPlateau', group: 'Optimisation:' }],
@@ -57,14 +60,17 @@ export const TRAIN_FLAGS: [string, Spec][] = [
   ['nonmono', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.nonmono), describe: 'non-monotone interval of the NT-ASGD trigger', group: 'Optimisation:' }],
   ['asgd-epoch', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.asgdEpoch), describe: 'switch to (SNT-)ASGD at the end of this epoch at the latest (0: only the NT trigger)', group: 'Optimisation:' }],
   ['clip', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.clip), describe: 'gradient clipping (global L2 norm; 0 disables)', group: 'Optimisation:' }],
+  ['clip-norm', { type: 'string', choices: CLIP_NORMS, defaultDescription: TRAIN_DEFAULTS.clipNorm, describe: "norm the clip measures: dense = the official one, over every position incl. absent weights (an unbiased importance sample of the absent positions of large matrices, error ≈ 0.1%, a few % of a step: bench/RESULTS.md); dense-exact = every absent position (costs a dense weight-gradient product); active = existing weights only", group: 'Optimisation:' }],
+  ['lr-decay', { type: 'number', defaultDescription: "model's recipe (zaremba-*: Zaremba's), else 1", describe: 'plain-SGD step decay: lr × decay per epoch after --lr-decay-after epochs (no ASGD switch when < 1)', group: 'Optimisation:' }],
+  ['lr-decay-after', { type: 'number', defaultDescription: "model's recipe, else 0", describe: 'epochs at the initial lr before --lr-decay applies', group: 'Optimisation:' }],
   ['wdecay', { type: 'number', defaultDescription: '1.2e-6', describe: 'L2 weight decay', group: 'Optimisation:' }],
   ['epochs', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.epochs), describe: 'number of epochs', group: 'Optimisation:' }],
   ['batch-size', { type: 'number', defaultDescription: modelDefault(BASE.batchSize), describe: 'training batch size', group: 'Optimisation:' }],
   ['bptt', { type: 'number', defaultDescription: modelDefault(BASE.bptt), describe: 'sequence length', group: 'Optimisation:' }],
   ['random-bptt', { type: 'boolean', defaultDescription: 'true for awd-mos and onlstm models, else false', describe: 'AWD-LSTM random sequence lengths (lr scaled by seq_len/bptt)', group: 'Optimisation:' }],
   ['max-seq-len-delta', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.maxSeqLenDelta), describe: 'cap of the random length above --bptt', group: 'Optimisation:' }],
-  ['eval-batch-size', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.evalBatchSize), describe: 'validation batch size', group: 'Optimisation:' }],
-  ['test-batch-size', { type: 'number', defaultDescription: 'eval batch size (awd-mos and onlstm models: 1)', describe: 'test batch size', group: 'Optimisation:' }],
+  ['eval-batch-size', { type: 'number', defaultDescription: 'stacked LSTM and RHN 20, awd-mos and onlstm 10 (the official scripts)', describe: 'validation batch size', group: 'Optimisation:' }],
+  ['test-batch-size', { type: 'number', defaultDescription: 'stacked LSTM and RHN 20, awd-mos and onlstm 1', describe: 'test batch size', group: 'Optimisation:' }],
   ['seed', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.seed), describe: 'random seed (initialisation, dropout, data, topology)', group: 'Optimisation:' }],
   // model
   ['emsize', { type: 'number', defaultDescription: modelDefault(BASE.emsize), describe: 'embedding size', group: 'Model:' }],
@@ -94,9 +100,9 @@ export function trainBuilder(y: Argv): Argv {
   out = out.option('threads', { ...THREADS_OPTION, group: 'Run:' });
   return out
     .example('selfish-rnn train --method selfish --density 0.33', 'Selfish-RNN on the built-in corpus')
-    .example('selfish-rnn train --model selfish-lstm --sparse --data data/ptb --death-rate 0.8 --lr 40 --epochs 100', "the paper's stacked LSTM on PTB")
-    .example('selfish-rnn train --model selfish-rhn --sparse --density 0.472 --death-rate 0.5 --data data/ptb --epochs 500 --seed 42', "the paper's RHN on PTB")
-    .example('selfish-rnn train --model selfish-onlstm --sparse --density 0.45 --death-rate 0.5 --data data/ptb --epochs 1000 --seed 141', "the paper's ON-LSTM on PTB")
+    .example('selfish-rnn train --model selfish-lstm --data data/ptb', "the Selfish-RNN README's stacked-LSTM command on PTB (the model's recipe)")
+    .example('selfish-rnn train --model selfish-rhn --data data/ptb', "the paper's RHN on PTB (the model's recipe)")
+    .example('selfish-rnn train --model selfish-onlstm --data data/ptb', "the paper's ON-LSTM on PTB (the model's recipe)")
     .example('selfish-rnn train --resume runs/my-run', 'continue an interrupted run');
 }
 
@@ -121,8 +127,10 @@ export function trainOptionsFrom(a: Args): TrainOptions {
   const sparse = bool(a, 'sparse');
   let method = str(a, 'method') as TrainConfig['method'] | undefined;
   if (sparse && method === 'dense') throw new UsageError('--sparse contradicts --method dense');
-  method ??= sparse ? 'selfish' : 'dense';
-  const o: TrainOptions = { lm, method };
+  if (sparse) method ??= 'selfish';
+  // No --method and no --sparse: the model's recipe decides (selfish-lstm is sparse), else dense.
+  const o: TrainOptions = { lm };
+  if (method !== undefined) o.method = method;
   const set = <K extends keyof TrainOptions>(k: K, v: TrainOptions[K] | undefined) => { if (v !== undefined) o[k] = v; };
   set('model', str(a, 'model'));
   set('density', num(a, 'density'));
@@ -137,6 +145,10 @@ export function trainOptionsFrom(a: Args): TrainOptions {
   set('nonmono', int(a, 'nonmono', 1));
   set('asgdEpoch', int(a, 'asgd-epoch', 0));
   set('clip', num(a, 'clip'));
+  set('clipNorm', str(a, 'clip-norm') as TrainConfig['clipNorm']);
+  set('exactCounts', bool(a, 'exact-counts'));
+  set('lrDecay', num(a, 'lr-decay'));
+  set('lrDecayAfter', int(a, 'lr-decay-after', 0));
   set('wdecay', num(a, 'wdecay'));
   set('epochs', int(a, 'epochs', 1));
   set('batchSize', int(a, 'batch-size', 1));

@@ -37,6 +37,8 @@ export interface LMConfig {
   depth?: number;
   /** Units per master-gate chunk (onlstm only). */
   chunkSize?: number;
+  /** Initialise every parameter U(±initRange) (Zaremba et al.; stacked only); 0 or absent = the model's own init. */
+  initRange?: number;
   /** Training defaults that belong to the recipe. */
   batchSize: number;
   bptt: number;
@@ -58,6 +60,7 @@ export function applyOverrides(name: string, base: LMConfig, overrides: Partial<
   for (const k of ['emsize', 'nhid', 'nlayers', 'nExperts', 'batchSize', 'bptt'] as const) {
     if (!(Number.isInteger(cfg[k]) && cfg[k] > 0)) throw new RangeError(`selfish-rnn: ${k} must be a positive integer, got ${cfg[k]}`);
   }
+  if (cfg.initRange !== undefined && !(cfg.initRange >= 0 && cfg.initRange < 1)) throw new RangeError(`selfish-rnn: initRange must be in [0, 1), got ${cfg.initRange}`);
   for (const k of ['depth', 'chunkSize'] as const) {
     if (k in cfg && !(Number.isInteger(cfg[k]) && cfg[k]! > 0)) throw new RangeError(`selfish-rnn: ${k} must be a positive integer, got ${cfg[k]}`);
   }

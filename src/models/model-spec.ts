@@ -24,6 +24,8 @@ export interface ModelSpec {
   readonly training?: {
     /** AWD-style random BPTT lengths (AWD-LSTM, MoS, ON-LSTM scripts). */
     randomBptt?: boolean;
+    /** Evaluation batch of the validation split (Selfish-RNN main.py: 20; AWD-style scripts: 10). */
+    evalBatchSize?: number;
     /** Evaluation batch of the test split (AWD-style scripts use 1). */
     testBatchSize?: number;
   };

@@ -129,6 +129,8 @@ export const rhnSpec: ModelSpec = {
       dropouti: 0.65, dropoute: 0.2, dropoutl: 0, wdrop: 0, tied: true, alpha: 0, beta: 0, batchSize: 20, bptt: 35, lr: 15,
     },
   },
+  // Selfish-RNN main.py evaluates validation and test with batch 20 (eval_batch_size).
+  training: { evalBatchSize: 20, testBatchSize: 20 },
   create: (config, rng) => new RHNModel(config, rng),
   normalize: (c) => { c.nhidlast = c.emsize; },
   stateNames: ['s'],

@@ -34,6 +34,13 @@ export class StackedLSTMModel extends Module implements LanguageModel {
     const d = dw.data;
     for (let i = 0; i < d.length; i++) d[i] = (rng.uniform() * 2 - 1) * 0.1;
     this.decoder.bias!.data.fill(0);
+    // Zaremba et al.: every parameter U(±initRange) instead (the TF PTB tutorial's initializer).
+    if ((config.initRange ?? 0) > 0) {
+      for (const p of this.parameters()) {
+        const v = p.data;
+        for (let i = 0; i < v.length; i++) v[i] = (rng.uniform() * 2 - 1) * config.initRange!;
+      }
+    }
   }
 
   private hidden(input: IntTensor, state?: LMState): { h: Tensor; state: LMState } {
@@ -74,23 +81,29 @@ export class StackedLSTMModel extends Module implements LanguageModel {
 
 const stackedDefaults = {
   kind: 'stacked', vocab: 0, nhidlast: 0, nExperts: 1, dropouth: 0, dropouti: 0, dropoute: 0, dropoutl: 0, wdrop: 0,
-  tied: false, alpha: 0, beta: 0, batchSize: 20, bptt: 35,
+  tied: false, alpha: 0, beta: 0, batchSize: 20, bptt: 35, initRange: 0,
 } as const;
 
-// Zaremba large = the Selfish-RNN paper's stacked LSTM (2×1500, dropout 0.65, lr 40).
-const zarembaLarge: LMConfig = { ...stackedDefaults, emsize: 1500, nhid: 1500, nhidlast: 1500, nlayers: 2, dropout: 0.65, lr: 40 };
-
+// Architectures. The training recipe of each name (lr, epochs, method, ...) and its source are in
+// src/train/presets.ts.
 export const stackedLstmSpec: ModelSpec = {
   kind: 'stacked',
   title: 'stacked LSTM',
   presets: {
-    // Zaremba et al. 2014, non-regularised small model (2×200).
-    'zaremba-small': { ...stackedDefaults, emsize: 200, nhid: 200, nhidlast: 200, nlayers: 2, dropout: 0, lr: 20 },
-    // Zaremba medium (2×650, dropout 0.5).
-    'zaremba-medium': { ...stackedDefaults, emsize: 650, nhid: 650, nhidlast: 650, nlayers: 2, dropout: 0.5, lr: 20 },
-    'zaremba-large': zarembaLarge,
-    'selfish-lstm': { ...zarembaLarge },
+    // Zaremba et al. 2014, non-regularised small model (2×200, bptt 20, init U(±0.1)).
+    'zaremba-small': { ...stackedDefaults, emsize: 200, nhid: 200, nhidlast: 200, nlayers: 2, dropout: 0, bptt: 20, lr: 1, initRange: 0.1 },
+    // Zaremba medium (2×650, dropout 0.5, init U(±0.05)).
+    'zaremba-medium': { ...stackedDefaults, emsize: 650, nhid: 650, nhidlast: 650, nlayers: 2, dropout: 0.5, lr: 1, initRange: 0.05 },
+    // Zaremba large (2×1500, dropout 0.65, init U(±0.04)).
+    'zaremba-large': { ...stackedDefaults, emsize: 1500, nhid: 1500, nhidlast: 1500, nlayers: 2, dropout: 0.65, lr: 1, initRange: 0.04 },
+    // The Selfish-RNN stacked LSTM (Zaremba-large architecture, pytorch/examples init, lr 40).
+    'selfish-lstm': { ...stackedDefaults, emsize: 1500, nhid: 1500, nhidlast: 1500, nlayers: 2, dropout: 0.65, lr: 40 },
+    // The same recipe at CPU scale (2×200 / 2×650): the library's default and the study's model.
+    'lstm-small': { ...stackedDefaults, emsize: 200, nhid: 200, nhidlast: 200, nlayers: 2, dropout: 0, lr: 20 },
+    'lstm-medium': { ...stackedDefaults, emsize: 650, nhid: 650, nhidlast: 650, nlayers: 2, dropout: 0.5, lr: 20 },
   },
+  // Selfish-RNN main.py evaluates validation and test with batch 20 (eval_batch_size).
+  training: { evalBatchSize: 20, testBatchSize: 20 },
   create: (config, rng) => new StackedLSTMModel(config, rng),
   normalize: (c) => { c.nhidlast = c.nhid; },
   stateNames: ['h', 'c'],

@@ -13,6 +13,7 @@
 import { kernels } from '../backend/wasm.js';
 import { preferGatherTranspose } from '../backend/threads.js';
 import { CSRMatrix } from '../csr.js';
+import { probeEmbedding, probeSddmm } from './dense-grad-norm.js';
 import { Tensor, shapeString } from '../tensor.js';
 
 export interface WeightOperator {
@@ -198,6 +199,7 @@ export class CsrOperator implements WeightOperator {
 
   backwardWeight(grad: number, g: number, x: number, N: number): void {
     kernels.sddmm(grad, this.matrix.rowPtr.ptr, this.matrix.colIdx.ptr, g, x, this.rows, N, 1);
+    probeSddmm(this.matrix, g, x, N); // the absent positions, for the dense clip norm (no-op unless a probe is active)
   }
 
   forwardRows(y: number, x: number, N: number, acc: 0 | 1): void {
@@ -233,6 +235,7 @@ export class CsrOperator implements WeightOperator {
 
   gatherRowsGrad(grad: number, g: number, ids: number, count: number): void {
     kernels.csr_gather_rows_grad(grad, this.matrix.rowPtr.ptr, this.matrix.colIdx.ptr, g, ids, count, this.cols);
+    probeEmbedding(this.matrix, g, ids, count);
   }
 
   assertLive(backwardOf?: string): void {

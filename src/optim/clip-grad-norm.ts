@@ -4,17 +4,20 @@
 // squares is accumulated in f64 (kernels.sum_squares), so the norm is at least as accurate as
 // PyTorch's f32 one. A NaN or infinite norm is returned as it is and the gradients are left
 // untouched, for the caller to report (PyTorch 1.x would zero every gradient on an infinite norm).
-// Selfish-RNN clips the dense gradient including masked positions (clip 0.25); with CSR values
-// only the active weights have gradients, so the norm is over those.
+// Selfish-RNN clips the dense gradient including masked positions (clip 0.25). With CSR values only
+// the stored weights have gradients; `extraSquares` adds the squared gradient of the absent
+// positions (measured during the backward by src/ops/dense-grad-norm.ts), so the norm and the
+// clip coefficient are the official ones while only existing gradients are scaled.
 import { kernels } from '../backend/wasm.js';
 import type { Tensor } from '../tensor.js';
 
 /** Scales all gradients so their global L2 norm is at most maxNorm; returns the norm before clipping. */
-export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number {
+export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, extraSquares = 0): number {
   if (!(maxNorm >= 0)) throw new RangeError(`selfish-rnn: clipGradNorm: maxNorm must be ≥ 0, got ${maxNorm}`);
   const grads = new Set<Tensor>(); // a tensor listed twice (tied weights) counts once
   for (const p of params) if (p.grad !== null && !p.grad.isDisposed) grads.add(p.grad);
-  let squares = 0;
+  if (!(extraSquares >= 0) && !Number.isNaN(extraSquares)) throw new RangeError(`selfish-rnn: clipGradNorm: extraSquares must be ≥ 0, got ${extraSquares}`);
+  let squares = extraSquares;
   for (const g of grads) squares += kernels.sum_squares(g.ptr, g.size);
   const total = Math.sqrt(squares);
   if (!Number.isFinite(total)) return total;

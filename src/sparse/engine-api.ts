@@ -1,9 +1,10 @@
 // The contract between the dynamic-sparse-training engine (src/sparse/engine.ts) and its users
 // (the trainer, the CLI, checkpoints). Kept in its own file so both sides build against it.
 import type { Optimizer } from '../optim/optimizer.js';
+import type { SparseMethod } from './methods.js';
+import type { DeathName, GrowthName, RedistributionName } from './strategies/names.js';
 
-/** Training methods available by name; each is a configuration of the one engine. */
-export type SparseMethod = 'selfish' | 'set' | 'snfs' | 'rigl' | 'static' | 'gmp' | 'dense';
+export type { SparseMethod } from './methods.js';
 
 export interface SparsityOptions {
   method: SparseMethod;
@@ -12,11 +13,11 @@ export interface SparsityOptions {
   /** Sparse initialisation: 'uniform' (every tensor at the global density) or 'ER' (Erdős–Rényi). */
   sparseInit?: 'uniform' | 'ER';
   /** Prune criterion (defaults per method). */
-  death?: 'magnitude' | 'SET' | 'threshold';
-  /** Growth criterion (defaults per method). */
-  growth?: 'random' | 'gradient' | 'momentum';
+  death?: DeathName;
+  /** Growth criterion (defaults per method; 'none' makes updates prune only). */
+  growth?: GrowthName | 'none';
   /** Redistribution of the regrown budget across tensors. */
-  redistribution?: 'none' | 'magnitude' | 'nonzeros' | 'momentum';
+  redistribution?: RedistributionName;
   /** Initial death (prune) rate p0; cosine-decayed to 0.005 over `totalSteps`. */
   deathRate?: number;
   /** Planned number of training steps (for the cosine schedule and gmp). */
@@ -54,6 +55,17 @@ export interface UpdateReport {
   gates: GateStats[];
 }
 
+/** What the trainer tells the engine at each step and at each epoch end. */
+export interface StepEvent {
+  /** Optimizer steps taken so far (the schedule's t). */
+  step: number;
+  /** 1-based epoch the step belongs to (at an epoch end: the epoch just completed). */
+  epoch: number;
+  epochEnd?: boolean;
+  skip?: boolean;
+  denseGradient?: () => void;
+}
+
 /** Hooks the trainer calls; the engine owns the sparse weights of the model it was created on. */
 export interface SparseEngineLike {
   readonly options: Readonly<SparsityOptions>;
@@ -64,19 +76,15 @@ export interface SparseEngineLike {
   /** The optimizer whose state must follow topology changes (call again after switching to SNT-ASGD). */
   attachOptimizer(opt: Optimizer): void;
   /**
-   * Called after every optimizer step; returns a report when it changed the topology.
-   * Optional `denseGradient` (same meaning as in endOfEpoch; added by the engine helper): with
-   * per-step updates (`updateEvery`) gradient growth needs it at the update step, and SNFS feeds
-   * its dense momentum from it at every step it is given (see src/sparse/README.md for the cost).
+   * The one hook: called after every optimizer step (`epochEnd` false) and once at the end of
+   * every epoch after validation (`epochEnd` true; `skip` in the epoch the optimizer switches to
+   * SNT-ASGD, as the reference code). Returns a report when it changed the topology. The method's
+   * schedule decides whether this event is an update. `denseGradient`, given by the trainer on
+   * every call, runs one forward/backward on a training batch; the engine calls it (with dense
+   * weights swapped in) only when a strategy needs the dense gradient: gradient growth at an
+   * update, SNFS's dense momentum at every step (see src/sparse/README.md for the cost).
    */
-  afterStep(step: number, epoch: number, opts?: { denseGradient?: () => void }): UpdateReport | null;
-  /**
-   * Called at the end of every epoch (after validation). `skip` = true in the epoch the optimizer
-   * switches to SNT-ASGD (as the reference code does). `denseGradient`, when given, runs one
-   * forward/backward pass on a training batch: gradient-based growth (RigL) calls it with dense
-   * weights swapped in to obtain the dense gradient once per update.
-   */
-  endOfEpoch(epoch: number, step: number, opts?: { skip?: boolean; denseGradient?: () => void }): UpdateReport | null;
+  onStep(event: StepEvent): UpdateReport | null;
   /** Serialisable state (schedule position, engine RNG, baselines): JSON meta + typed arrays. */
   stateDict(): { meta: unknown; arrays: Record<string, Float32Array | Int32Array | Uint8Array> };
   loadStateDict(state: { meta: unknown; arrays: Record<string, Float32Array | Int32Array | Uint8Array> }): void;

@@ -1,14 +1,15 @@
 // The topology engine: owns the sparse (CSR) weights of a model and changes their topology by
-// pluggable strategies. Selfish-RNN, SET, SNFS, RigL, static sparse and gradual magnitude pruning
-// are configurations of this one engine (src/sparse/methods.ts); the algorithm and the official
-// code's bugs that are fixed here are described in src/sparse/README.md.
+// pluggable strategies. Every method (Selfish-RNN, SET, SNFS, RigL, static, gradual magnitude
+// pruning, GraNet, dense) is one row of src/sparse/methods.ts: init, death, growth,
+// redistribution, schedule. The engine never branches on the method's name. The algorithm and the
+// official code's bugs that are fixed here are described in src/sparse/README.md.
 //
 // Lifecycle:
 //   const engine = createSparsity(model, { method: 'selfish', density: 0.33, totalSteps });
 //   const opt = new SGD(model.parameters(), ...);     // AFTER createSparsity: it sees CSR values
 //   engine.attachOptimizer(opt);                      // again after switching to SNT-ASGD
-//   every step:   ...backward, clip, opt.step(); engine.afterStep(step, epoch)
-//   every epoch:  ...validate; engine.endOfEpoch(epoch, step, { skip, denseGradient })
+//   every step:   ...backward, clip, opt.step(); engine.onStep({ step, epoch, denseGradient })
+//   every epoch:  ...validate; engine.onStep({ step, epoch, epochEnd: true, skip, denseGradient })
 //
 // The engine keeps no reference to the CSR matrices themselves: it reads each weight from its
 // module slot when it needs it, so a checkpoint loader may replace the weights and then call
@@ -18,11 +19,11 @@ import type { Optimizer } from '../optim/optimizer.js';
 import { globalRandom, Random } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { CSRMatrix } from './csr.js';
-import type { GateStats, SparseEngineLike, SparseMethod, SparsityOptions, UpdateReport } from './engine-api.js';
+import type { GateStats, SparseEngineLike, SparseMethod, SparsityOptions, StepEvent, UpdateReport } from './engine-api.js';
 import { gateStatsAll } from './gates.js';
 import { gateLayoutOf } from '../models/gate-layout.js';
 import { initialDensities, initialPositions, type MatrixShape } from './init.js';
-import { METHODS, SPARSE_METHODS, type MethodKind } from './methods.js';
+import { METHODS, methodKind, SPARSE_METHODS, type MethodKind, type MethodRow } from './methods.js';
 import { cosineDeathRate, gmpDensity, type GmpSchedule } from './schedule.js';
 import { DEATH } from './strategies/death.js';
 import { GROWTH } from './strategies/growth.js';
@@ -56,6 +57,8 @@ export interface ResolvedSparsityOptions extends SparsityOptions {
   death: NonNullable<SparsityOptions['death']>;
   growth: NonNullable<SparsityOptions['growth']>;
   redistribution: NonNullable<SparsityOptions['redistribution']>;
+  /** The method's row with the overrides applied. */
+  row: MethodRow;
   deathRate: number;
   updateEvery: number;
   exactCounts: boolean;
@@ -110,11 +113,12 @@ export function createSparsity(model: Module, opts: SparseEngineOptions): Sparse
 export class SparseEngine implements SparseEngineLike {
   readonly options: Readonly<ResolvedSparsityOptions>;
   readonly kind: MethodKind;
+  private readonly row: MethodRow;
   private readonly model: Module;
   private readonly entries: Entry[] = [];
   private readonly rng: Random;
   private readonly death: DeathStrategy;
-  private readonly growth: GrowthStrategy;
+  private readonly growth: GrowthStrategy | null;
   private readonly redistribution: RedistributionStrategy;
   private readonly deathRateAt: (step: number) => number;
   private optimizer: Optimizer | null = null;
@@ -127,13 +131,14 @@ export class SparseEngine implements SparseEngineLike {
     this.model = model;
     this.options = Object.freeze(resolveOptions(opts));
     const o = this.options;
-    this.kind = METHODS[o.method].kind;
+    this.row = o.row;
+    this.kind = methodKind(o.row);
     this.rng = new Random(o.seed);
     this.death = opts.strategies?.death ?? DEATH[o.death];
-    this.growth = opts.strategies?.growth ?? GROWTH[o.growth];
+    this.growth = opts.strategies?.growth ?? (o.growth === 'none' ? null : GROWTH[o.growth]);
     this.redistribution = opts.strategies?.redistribution ?? REDISTRIBUTION[o.redistribution];
     this.deathRateAt = opts.strategies?.deathRate ?? ((step) => cosineDeathRate(o.deathRate, step, o.totalSteps));
-    if (this.kind === 'dense') return;
+    if (this.row.init === 'none') return;
     this.convert(opts.include ?? defaultInclude);
   }
 
@@ -151,8 +156,8 @@ export class SparseEngine implements SparseEngineLike {
       }
     }
     const shapes: MatrixShape[] = selected.map(([, w]) => (w instanceof CSRMatrix ? { rows: w.rows, cols: w.cols } : { rows: w.shape[0]!, cols: w.shape[1]! }));
-    // gmp starts dense; the others at the initial density of their sparse init.
-    const densities = this.kind === 'gmp' ? shapes.map(() => 1) : initialDensities(shapes, o.density, o.sparseInit);
+    // Gradual methods start dense; the others at the initial density of their sparse init.
+    const densities = this.row.init === 'dense' ? shapes.map(() => 1) : initialDensities(shapes, o.density, o.sparseInit);
     selected.forEach(([name, w], i) => {
       const dot = name.lastIndexOf('.');
       const owner = modules.get(dot < 0 ? '' : name.slice(0, dot));
@@ -174,7 +179,7 @@ export class SparseEngine implements SparseEngineLike {
       }
       this.entries.push({ name, owner, slot, rows, cols, baseline: csr.nnz, momentum: null });
     });
-    if (this.kind === 'dynamic' && (this.growth.needs === 'momentum' || this.redistribution.needs === 'momentum')) {
+    if (this.row.schedule !== 'never' && (this.growth?.needs === 'momentum' || this.redistribution.needs === 'momentum')) {
       for (const e of this.entries) e.momentum = new Float32Array(e.rows * e.cols);
     }
   }
@@ -199,7 +204,7 @@ export class SparseEngine implements SparseEngineLike {
   }
 
   density(): number {
-    if (this.kind === 'dense') return 1;
+    if (this.row.init === 'none') return 1;
     let nnz = 0, numel = 0;
     for (const e of this.entries) { nnz += this.csrOf(e).nnz; numel += e.rows * e.cols; }
     return numel === 0 ? 0 : nnz / numel;
@@ -227,28 +232,49 @@ export class SparseEngine implements SparseEngineLike {
     this.optimizer = opt;
   }
 
-  afterStep(step: number, epoch: number, opts: { denseGradient?: () => void } = {}): UpdateReport | null {
-    if (this.kind === 'dense' || this.kind === 'static') return null;
-    if (this.entries[0]?.momentum && opts.denseGradient) this.feedMomentum(this.denseGradients(opts.denseGradient));
-    const every = this.options.updateEvery;
-    if (every > 0 && step > 0 && step % every === 0) return this.update(step, epoch, opts.denseGradient);
-    return null;
+  onStep(ev: StepEvent): UpdateReport | null {
+    if (this.row.schedule === 'never') return null;
+    // SNFS: the dense momentum is fed at every step it is offered (the dense cost, every step).
+    if (!ev.epochEnd && this.entries[0]?.momentum && ev.denseGradient) this.feedMomentum(this.denseGradients(ev.denseGradient));
+    if (!this.isDue(ev)) return null;
+    return this.update(ev.step, ev.epoch, ev.denseGradient);
   }
 
+  /** The schedule's timing: every `updateEvery` steps, or at every epoch end except a skipped one. */
+  private isDue(ev: StepEvent): boolean {
+    const every = this.options.updateEvery;
+    if (every > 0) return !ev.epochEnd && ev.step > 0 && ev.step % every === 0;
+    return ev.epochEnd === true && !ev.skip;
+  }
+
+  /** onStep after an optimizer step (kept for callers of the two-hook API). */
+  afterStep(step: number, epoch: number, opts: { denseGradient?: () => void } = {}): UpdateReport | null {
+    return this.onStep({ step, epoch, denseGradient: opts.denseGradient });
+  }
+
+  /** onStep at an epoch end (kept for callers of the two-hook API). */
   endOfEpoch(epoch: number, step: number, opts: { skip?: boolean; denseGradient?: () => void } = {}): UpdateReport | null {
-    if (this.kind === 'dense' || this.kind === 'static') return null;
-    if (this.options.updateEvery > 0 || opts.skip) return null;
-    return this.update(step, epoch, opts.denseGradient);
+    return this.onStep({ step, epoch, epochEnd: true, skip: opts.skip, denseGradient: opts.denseGradient });
   }
 
   /**
-   * One topology update at `step` (the hooks call this; exposed for tests and tools). Returns
-   * null when the method never updates, or for gmp when nothing was left to prune.
+   * One topology update at `step` (the hook calls this; exposed for tests and tools). Returns
+   * null when the method never updates, or when nothing changed (gradual pruning past its end).
    */
   update(step: number, epoch: number, denseGradient?: () => void): UpdateReport | null {
-    if (this.kind === 'dense' || this.kind === 'static') return null;
+    if (this.row.schedule === 'never') return null;
     this.checkOptimizer();
-    const report = this.kind === 'gmp' ? this.gmpUpdate(step, epoch) : this.dynamicUpdate(step, epoch, denseGradient);
+    let report: UpdateReport | null = null;
+    if (this.row.schedule === 'gradual') report = this.gradualPrune(step, epoch);
+    if (this.growth !== null) {
+      const regrow = this.pruneAndRegrow(step, epoch, denseGradient);
+      if (report !== null) {
+        // Both phases in one report: gradual pruning then prune-and-regrow (GraNet).
+        const byName = new Map(report.tensors.map((t) => [t.name, t]));
+        regrow.tensors = regrow.tensors.map((t) => ({ ...t, removed: t.removed + (byName.get(t.name)?.removed ?? 0) }));
+      }
+      report = regrow;
+    }
     if (report !== null) {
       this.updates++;
       this.lastUpdateStep = step;
@@ -258,11 +284,13 @@ export class SparseEngine implements SparseEngineLike {
 
   // ---- the update -----------------------------------------------------------------------------
 
-  private dynamicUpdate(step: number, epoch: number, denseGradient?: () => void): UpdateReport {
+  /** Prune k = ⌈p_t·nnz⌉ per tensor, redistribute, regrow (the row's death, redistribution and growth). */
+  private pruneAndRegrow(step: number, epoch: number, denseGradient?: () => void): UpdateReport {
     const o = this.options;
+    const growth = this.growth!;
     const p = this.deathRateAt(step);
     if (!(p >= 0 && p <= 1)) throw new RangeError(`selfish-rnn: the death rate at step ${step} is ${p}; it must be in [0, 1]`);
-    const needsGradient = this.growth.needs === 'gradient';
+    const needsGradient = growth.needs === 'gradient';
     const needsMomentum = this.entries[0]?.momentum != null;
     let gradients: Float32Array[] | null = null;
     if (needsGradient || (needsMomentum && this.feedsSinceUpdate === 0)) {
@@ -298,8 +326,8 @@ export class SparseEngine implements SparseEngineLike {
     this.entries.forEach((e, i) => {
       const t = tops[i]!, gone = removed[i]!;
       const occupied = occupancy(t, gone);
-      const score = this.growth.needs === 'gradient' ? gradients![i]! : this.growth.needs === 'momentum' ? e.momentum : null;
-      const grown = this.growth.grow(t, regrow[i]!, { rng: this.rng, exact: o.exactCounts, occupied, emptyCount: occupied.length - (t.values.length - gone.length), score });
+      const score = growth.needs === 'gradient' ? gradients![i]! : growth.needs === 'momentum' ? e.momentum : null;
+      const grown = growth.grow(t, regrow[i]!, { rng: this.rng, exact: o.exactCounts, occupied, emptyCount: occupied.length - (t.values.length - gone.length), score });
       this.applyChange(e, t, gone, grown);
       tensors.push({ name: e.name, removed: gone.length, grown: grown.length, nnz: this.csrOf(e).nnz });
     });
@@ -307,8 +335,11 @@ export class SparseEngine implements SparseEngineLike {
     return { step, epoch, deathRate: p, tensors, density: this.density(), gates: this.gateStats() };
   }
 
-  /** gmp: prune every tensor by magnitude down to round(d_t·numel); no growth. */
-  private gmpUpdate(step: number, epoch: number): UpdateReport | null {
+  /**
+   * The gradual schedule: prune every tensor by magnitude down to round(d_t·numel). Each tensor's
+   * budget becomes its new count, so a regrowth phase after it (GraNet) refills to that.
+   */
+  private gradualPrune(step: number, epoch: number): UpdateReport | null {
     const o = this.options;
     const schedule: GmpSchedule = { finalDensity: o.density, start: o.gmpStart, end: o.gmpEnd };
     const d = gmpDensity(step, schedule);
@@ -327,7 +358,8 @@ export class SparseEngine implements SparseEngineLike {
         this.applyChange(e, t, gone, new Int32Array(0));
       }
       removedTotal += gone.length;
-      tensors.push({ name: e.name, removed: gone.length, grown: 0, nnz: this.csrOf(e).nnz });
+      e.baseline = this.csrOf(e).nnz;
+      tensors.push({ name: e.name, removed: gone.length, grown: 0, nnz: e.baseline });
     }
     if (removedTotal === 0) return null;
     return { step, epoch, deathRate: before === 0 ? 0 : removedTotal / before, tensors, density: this.density(), gates: this.gateStats() };
@@ -512,8 +544,8 @@ function resolveOptions(opts: SparseEngineOptions): ResolvedSparsityOptions {
   const what = 'selfish-rnn: createSparsity:';
   if (opts === null || typeof opts !== 'object') throw new TypeError(`${what} expected an options object, got ${String(opts)}`);
   if (!SPARSE_METHODS.includes(opts.method)) throw new RangeError(`${what} unknown method '${String(opts.method)}' (methods: ${SPARSE_METHODS.join(', ')})`);
-  const m = METHODS[opts.method];
-  const density = opts.method === 'dense' ? (opts.density ?? 1) : opts.density;
+  const m: MethodRow = METHODS[opts.method];
+  const density = m.init === 'none' ? (opts.density ?? 1) : opts.density;
   if (!(density > 0 && density <= 1)) throw new RangeError(`${what} density must be in (0, 1], got ${density}`);
   if (!(Number.isInteger(opts.totalSteps) && opts.totalSteps > 0)) throw new RangeError(`${what} totalSteps must be a positive integer, got ${opts.totalSteps}`);
   const deathRate = opts.deathRate ?? 0.5;
@@ -521,6 +553,7 @@ function resolveOptions(opts: SparseEngineOptions): ResolvedSparsityOptions {
   const updateEvery = opts.updateEvery ?? 0;
   if (!(Number.isInteger(updateEvery) && updateEvery >= 0)) throw new RangeError(`${what} updateEvery must be a non-negative integer, got ${updateEvery}`);
   const pick = <K extends 'death' | 'growth' | 'redistribution'>(key: K, allowed: readonly string[]): ResolvedSparsityOptions[K] => {
+    // A method without growth (static, gmp, dense) ignores a growth override: its schedule decides.
     const v = opts[key] ?? m[key];
     if (!allowed.includes(v as string)) throw new RangeError(`${what} unknown ${key} '${String(v)}' (expected ${allowed.join(', ')})`);
     return v as ResolvedSparsityOptions[K];
@@ -530,23 +563,27 @@ function resolveOptions(opts: SparseEngineOptions): ResolvedSparsityOptions {
   const gmpStart = opts.gmpStart ?? 0;
   const gmpEnd = opts.gmpEnd ?? Math.max(1, Math.floor(0.75 * opts.totalSteps));
   // Only gmp uses its schedule: other methods accept any totalSteps (e.g. 1 for a static mask).
-  if (opts.method === 'gmp' && !(gmpStart >= 0 && gmpEnd > gmpStart)) throw new RangeError(`${what} gmp needs 0 ≤ gmpStart < gmpEnd, got ${gmpStart} and ${gmpEnd}`);
+  if (m.schedule === 'gradual' && !(gmpStart >= 0 && gmpEnd > gmpStart)) throw new RangeError(`${what} gmp needs 0 ≤ gmpStart < gmpEnd, got ${gmpStart} and ${gmpEnd}`);
   const momentumBeta = opts.momentumBeta ?? 0.9;
   if (!(momentumBeta >= 0 && momentumBeta < 1)) throw new RangeError(`${what} momentumBeta must be in [0, 1), got ${momentumBeta}`);
   const deathThreshold = opts.deathThreshold ?? 0.001;
   if (!(deathThreshold >= 0)) throw new RangeError(`${what} deathThreshold must be ≥ 0, got ${deathThreshold}`);
+  const death = pick('death', Object.keys(DEATH));
+  const growth = m.growth === 'none' ? 'none' : pick('growth', Object.keys(GROWTH));
+  const redistribution = pick('redistribution', Object.keys(REDISTRIBUTION));
   return {
     ...opts,
     density,
     sparseInit,
-    death: pick('death', Object.keys(DEATH)),
-    growth: pick('growth', Object.keys(GROWTH)),
-    redistribution: pick('redistribution', Object.keys(REDISTRIBUTION)),
+    death,
+    growth,
+    redistribution,
+    row: { ...m, death, growth, redistribution },
     deathRate,
     updateEvery,
     exactCounts: opts.exactCounts ?? true,
     // No seed given: one draw from the global generator (so manualSeed fixes it); dense draws nothing.
-    seed: opts.seed ?? (opts.method === 'dense' ? 0 : globalRandom.nextUint32()),
+    seed: opts.seed ?? (m.init === 'none' ? 0 : globalRandom.nextUint32()),
     deathThreshold,
     gmpStart,
     gmpEnd,

@@ -1,37 +1,66 @@
-// Training methods by name. Each is a configuration of the one engine (src/sparse/engine.ts):
-// which prune, grow and redistribute strategies run at an update, and whether updates happen.
-import type { SparseMethod, SparsityOptions } from './engine-api.js';
-
-/** Every method name `createSparsity` accepts. */
-export const SPARSE_METHODS: readonly SparseMethod[] = ['selfish', 'set', 'snfs', 'rigl', 'static', 'gmp', 'dense'];
+// Training methods by name. Each is one row of strategies for the one engine
+// (src/sparse/engine.ts): how it starts, which death, growth and redistribution criteria an
+// update runs, and the schedule that says when updates happen and how much they prune. A new
+// method is a new row; the method names, the `SparseMethod` type, the CLI choices and the config
+// checks all come from this table.
+import type { DeathName, GrowthName, RedistributionName } from './strategies/names.js';
 
 /**
- * How a method uses the engine:
- *  dynamic  sparse from the start, prune-and-regrow at every update (selfish, set, snfs, rigl)
- *  static   sparse from the start, the topology never changes
- *  gmp      dense at the start (CSR at density 1), magnitude pruning on a cubic schedule, no growth
- *  dense    nothing is converted; every hook is a no-op
+ * When updates happen and what they prune:
+ *   epoch    prune-and-regrow at the end of every epoch (or every `updateEvery` steps); the
+ *            death rate follows the cosine schedule, each tensor regrows to its budget
+ *   gradual  Zhu & Gupta's cubic schedule: prune by magnitude to d_t (from dense at the start) at
+ *            the same times; with a growth criterion, then also prune-and-regrow at the death
+ *            rate within the new budget (GraNet)
+ *   never    the topology never changes
  */
-export type MethodKind = 'dynamic' | 'static' | 'gmp' | 'dense';
+export type ScheduleName = 'epoch' | 'gradual' | 'never';
 
-export interface MethodConfig {
-  kind: MethodKind;
-  death: NonNullable<SparsityOptions['death']>;
-  growth: NonNullable<SparsityOptions['growth']>;
-  redistribution: NonNullable<SparsityOptions['redistribution']>;
+export interface MethodRow {
+  /** sparse: at the density from the start; dense: every selected weight as CSR at density 1; none: nothing converted. */
+  init: 'sparse' | 'dense' | 'none';
+  death: DeathName;
+  /** 'none': updates only prune. */
+  growth: GrowthName | 'none';
+  redistribution: RedistributionName;
+  schedule: ScheduleName;
+  /** The paper the row follows (shown in --help and the docs). */
+  source: string;
 }
 
-export const METHODS: Record<SparseMethod, MethodConfig> = {
+export const METHODS = {
   // Selfish-RNN: magnitude death over whole matrices, uniform random growth, no redistribution
   // (its optimizer, SNT-ASGD, is the trainer's business).
-  selfish: { kind: 'dynamic', death: 'magnitude', growth: 'random', redistribution: 'none' },
-  // SET (Mocanu et al. 2018): closest-to-zero weights of each sign, random growth.
-  set: { kind: 'dynamic', death: 'SET', growth: 'random', redistribution: 'none' },
-  // Sparse Momentum (Dettmers & Zettlemoyer 2019): momentum growth and redistribution.
-  snfs: { kind: 'dynamic', death: 'magnitude', growth: 'momentum', redistribution: 'momentum' },
-  // RigL (Evci et al. 2020): gradient growth, each tensor keeps its budget.
-  rigl: { kind: 'dynamic', death: 'magnitude', growth: 'gradient', redistribution: 'none' },
-  static: { kind: 'static', death: 'magnitude', growth: 'random', redistribution: 'none' },
-  gmp: { kind: 'gmp', death: 'magnitude', growth: 'random', redistribution: 'none' },
-  dense: { kind: 'dense', death: 'magnitude', growth: 'random', redistribution: 'none' },
-};
+  selfish: { init: 'sparse', death: 'magnitude', growth: 'random', redistribution: 'none', schedule: 'epoch', source: 'Liu et al. 2021 (Selfish-RNN)' },
+  // SET: closest-to-zero weights of each sign, random growth.
+  set: { init: 'sparse', death: 'SET', growth: 'random', redistribution: 'none', schedule: 'epoch', source: 'Mocanu et al. 2018 (SET)' },
+  // Sparse Momentum: momentum growth and redistribution (needs the dense gradient at every step).
+  snfs: { init: 'sparse', death: 'magnitude', growth: 'momentum', redistribution: 'momentum', schedule: 'epoch', source: 'Dettmers & Zettlemoyer 2019 (SNFS)' },
+  // RigL: gradient growth, each tensor keeps its budget.
+  rigl: { init: 'sparse', death: 'magnitude', growth: 'gradient', redistribution: 'none', schedule: 'epoch', source: 'Evci et al. 2020 (RigL)' },
+  static: { init: 'sparse', death: 'magnitude', growth: 'none', redistribution: 'none', schedule: 'never', source: 'static random sparse mask' },
+  // Gradual magnitude pruning from dense.
+  gmp: { init: 'dense', death: 'magnitude', growth: 'none', redistribution: 'none', schedule: 'gradual', source: 'Zhu & Gupta 2017 (gradual magnitude pruning)' },
+  // GraNet: gradual pruning with zero-cost neuroregeneration (gradient growth) at every update.
+  granet: { init: 'dense', death: 'magnitude', growth: 'gradient', redistribution: 'none', schedule: 'gradual', source: 'Liu et al. 2021 (GraNet, gradual pruning with regrowth)' },
+  dense: { init: 'none', death: 'magnitude', growth: 'none', redistribution: 'none', schedule: 'never', source: 'dense training' },
+} as const satisfies Record<string, MethodRow>;
+
+/** Training methods available by name. */
+export type SparseMethod = keyof typeof METHODS;
+
+/** Every method name `createSparsity` accepts, in table order. */
+export const SPARSE_METHODS = Object.keys(METHODS) as SparseMethod[];
+
+/** A coarse label of a row, for reports: dynamic (prune-and-regrow), static, gradual pruning, dense. */
+export type MethodKind = 'dynamic' | 'static' | 'gradual' | 'dense';
+
+export function methodKind(row: MethodRow): MethodKind {
+  if (row.init === 'none') return 'dense';
+  if (row.schedule === 'never') return 'static';
+  if (row.schedule === 'gradual') return 'gradual';
+  return 'dynamic';
+}
+
+/** Back-compat alias of MethodRow. */
+export type MethodConfig = MethodRow;

@@ -4,9 +4,20 @@
 // bptt) and refuses invalid values with messages that name the option and the value.
 import { modelConfig, modelSpec, MODEL_NAMES, type LMConfig } from '../models/index.js';
 import type { SparseMethod, SparsityOptions } from '../sparse/engine-api.js';
+import { SPARSE_METHODS } from '../sparse/methods.js';
+import { DEATH_NAMES, GROWTH_NAMES, REDISTRIBUTION_NAMES } from '../sparse/strategies/names.js';
+import { recipeOf } from './presets.js';
 
-export const SPARSE_METHODS: readonly SparseMethod[] = ['selfish', 'set', 'snfs', 'rigl', 'static', 'gmp', 'dense'];
+export { SPARSE_METHODS };
 export const OPTIMIZERS = ['sgd', 'adam'] as const;
+/**
+ * Which gradient norm the clip uses: 'dense' (the official semantics: the gradient of every
+ * position, absent ones included; exact on small rows, an unbiased row-stratified sample of the
+ * absent positions elsewhere), 'dense-exact' (every absent position: a dense-cost product), or
+ * 'active' (only the existing weights' gradients).
+ */
+export const CLIP_NORMS = ['dense', 'dense-exact', 'active'] as const;
+export type ClipNorm = (typeof CLIP_NORMS)[number];
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 /** Where the corpus comes from (kept in checkpoints so `eval` and `--resume` can reload it). */
@@ -39,6 +50,13 @@ export interface TrainConfig {
   lr: number;
   /** Gradient clipping (global L2 norm); 0 disables it. */
   clip: number;
+  /** Which norm the clip measures (see CLIP_NORMS; absent in old checkpoints = 'active'). */
+  clipNorm?: ClipNorm;
+  /** Exact nonzero counts (default) or the official Bernoulli draws at init and growth. */
+  exactCounts?: boolean;
+  /** Step decay of plain SGD (Zaremba et al.): lr × lrDecay^max(0, epoch − lrDecayAfter); 1 = none. With decay, no switch to ASGD. */
+  lrDecay?: number;
+  lrDecayAfter?: number;
   /** L2 weight decay added to the gradient (all parameters). */
   wdecay: number;
   /** Non-monotone interval of the NT-ASGD trigger (and of the finetune stop rule). */
@@ -65,13 +83,14 @@ export type TrainOptions = Partial<Omit<TrainConfig, 'lm'>> & { lm?: Partial<LMC
 
 /** Defaults that do not depend on the model (Selfish-RNN main.py / AWD-LSTM values). */
 export const TRAIN_DEFAULTS = {
-  model: 'zaremba-small',
+  model: 'lstm-small',
   density: 0.33,
   sparseInit: 'uniform',
   deathRate: 0.5,
   updateEvery: 0,
   optimizer: 'sgd',
   clip: 0.25,
+  clipNorm: 'dense' as ClipNorm,
   wdecay: 1.2e-6,
   nonmono: 5,
   asgdEpoch: 0,
@@ -87,6 +106,12 @@ export const TRAIN_DEFAULTS = {
 export function resolveTrainConfig(opts: TrainOptions = {}, vocabSize?: number): TrainConfig {
   const model = opts.model ?? TRAIN_DEFAULTS.model;
   if (!MODEL_NAMES.includes(model)) throw new RangeError(`selfish-rnn: unknown model '${model}'; known models: ${MODEL_NAMES.join(', ')}`);
+  // The model's recipe fills what the caller left out (src/train/presets.ts).
+  const given = definedOnly(opts);
+  const recipe: TrainOptions = { ...recipeOf(model) };
+  if (given.method === 'dense') delete recipe.density; // a sparse recipe run densely
+  if (given.optimizer !== undefined && given.optimizer !== recipe.optimizer) { delete recipe.lr; delete recipe.lrDecay; } // the recipe's lr schedule is its optimizer's
+  opts = { ...recipe, ...given };
   const lmOverrides: Partial<LMConfig> = { ...(opts.lm ?? {}) };
   if (vocabSize !== undefined) lmOverrides.vocab = vocabSize;
   const lm = modelConfig(model, lmOverrides);
@@ -113,6 +138,10 @@ export function resolveTrainConfig(opts: TrainOptions = {}, vocabSize?: number):
     optimizer,
     lr: opts.lr ?? (optimizer === 'adam' ? TRAIN_DEFAULTS.adamLr : lm.lr),
     clip: opts.clip ?? TRAIN_DEFAULTS.clip,
+    clipNorm: opts.clipNorm ?? TRAIN_DEFAULTS.clipNorm,
+    exactCounts: opts.exactCounts ?? true,
+    lrDecay: opts.lrDecay ?? 1,
+    lrDecayAfter: opts.lrDecayAfter ?? 0,
     wdecay: opts.wdecay ?? TRAIN_DEFAULTS.wdecay,
     nonmono: opts.nonmono ?? TRAIN_DEFAULTS.nonmono,
     asgdEpoch: opts.asgdEpoch ?? TRAIN_DEFAULTS.asgdEpoch,
@@ -121,7 +150,10 @@ export function resolveTrainConfig(opts: TrainOptions = {}, vocabSize?: number):
     bptt: opts.bptt ?? lm.bptt,
     randomBptt: opts.randomBptt ?? spec.training?.randomBptt ?? false,
     maxSeqLenDelta: opts.maxSeqLenDelta ?? TRAIN_DEFAULTS.maxSeqLenDelta,
-    evalBatchSize: opts.evalBatchSize ?? TRAIN_DEFAULTS.evalBatchSize,
+    // The official scripts' values, per family (ModelSpec.training): Selfish-RNN main.py evaluates
+    // the stacked LSTM and the RHN with batch 20 for both splits; the AWD-style scripts use 10 for
+    // validation and 1 for test.
+    evalBatchSize: opts.evalBatchSize ?? spec.training?.evalBatchSize ?? TRAIN_DEFAULTS.evalBatchSize,
     testBatchSize: opts.testBatchSize ?? spec.training?.testBatchSize ?? opts.evalBatchSize ?? TRAIN_DEFAULTS.evalBatchSize,
     seed: opts.seed ?? TRAIN_DEFAULTS.seed,
     finetune: opts.finetune ?? false,
@@ -149,11 +181,15 @@ export function checkTrainConfig(c: TrainConfig): void {
   if (!(c.maxSeqLenDelta >= 0)) throw bad('maxSeqLenDelta', c.maxSeqLenDelta, '≥ 0');
   if (!Number.isSafeInteger(c.seed)) throw bad('seed', c.seed, 'an integer');
   if (c.sparseInit !== 'uniform' && c.sparseInit !== 'ER') throw bad('sparseInit', c.sparseInit, "'uniform' or 'ER'");
-  if (c.death !== undefined && !['magnitude', 'SET', 'threshold'].includes(c.death)) throw bad('death', c.death, "'magnitude', 'SET' or 'threshold'");
-  if (c.growth !== undefined && !['random', 'gradient', 'momentum'].includes(c.growth)) throw bad('growth', c.growth, "'random', 'gradient' or 'momentum'");
-  if (c.redistribution !== undefined && !['none', 'magnitude', 'nonzeros', 'momentum'].includes(c.redistribution)) {
-    throw bad('redistribution', c.redistribution, "'none', 'magnitude', 'nonzeros' or 'momentum'");
-  }
+  const oneOf = (names: readonly string[]) => names.map((n) => `'${n}'`).join(', ');
+  if (c.death !== undefined && !(DEATH_NAMES as string[]).includes(c.death)) throw bad('death', c.death, `one of ${oneOf(DEATH_NAMES)}`);
+  if (c.growth !== undefined && !(GROWTH_NAMES as string[]).includes(c.growth)) throw bad('growth', c.growth, `one of ${oneOf(GROWTH_NAMES)}`);
+  if (c.redistribution !== undefined && !(REDISTRIBUTION_NAMES as string[]).includes(c.redistribution)) throw bad('redistribution', c.redistribution, `one of ${oneOf(REDISTRIBUTION_NAMES)}`);
+  if (c.clipNorm !== undefined && !CLIP_NORMS.includes(c.clipNorm)) throw bad('clipNorm', c.clipNorm, CLIP_NORMS.map((v) => `'${v}'`).join(', '));
+  if (c.exactCounts !== undefined && typeof c.exactCounts !== 'boolean') throw bad('exactCounts', c.exactCounts, 'true or false');
+  if (c.lrDecay !== undefined && !(c.lrDecay > 0 && c.lrDecay <= 1)) throw bad('lrDecay', c.lrDecay, 'in (0, 1]');
+  if (c.lrDecayAfter !== undefined && !(Number.isInteger(c.lrDecayAfter) && c.lrDecayAfter >= 0)) throw bad('lrDecayAfter', c.lrDecayAfter, 'an integer ≥ 0');
+  if ((c.lrDecay ?? 1) < 1 && c.optimizer !== 'sgd') throw new RangeError("selfish-rnn: lrDecay is a schedule of plain SGD; it cannot be combined with optimizer 'adam'");
   if (c.finetune && c.optimizer !== 'sgd') throw new RangeError("selfish-rnn: finetuning runs (Averaged) SGD; it cannot be combined with optimizer 'adam'");
 }
 
@@ -164,9 +200,14 @@ export function isSparseRun(c: TrainConfig): boolean {
 
 /** The options handed to the sparse engine for this run. */
 export function sparsityOptions(c: TrainConfig, totalSteps: number, seed: number): SparsityOptions {
-  const o: SparsityOptions = { method: c.method, density: c.density, sparseInit: c.sparseInit, deathRate: c.deathRate, totalSteps, updateEvery: c.updateEvery, seed };
+  const o: SparsityOptions = { method: c.method, density: c.density, sparseInit: c.sparseInit, deathRate: c.deathRate, totalSteps, updateEvery: c.updateEvery, seed, exactCounts: c.exactCounts ?? true };
   if (c.death !== undefined) o.death = c.death;
   if (c.growth !== undefined) o.growth = c.growth;
   if (c.redistribution !== undefined) o.redistribution = c.redistribution;
   return o;
+}
+
+/** The options whose value is not undefined (so spreading them does not erase a recipe's). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,7 +1,9 @@
 // Training, evaluation, sampling, checkpoints and export (platform-neutral part; the run
 // directory and checkpoint files are in ./files.ts, exported from 'selfish-rnn/node').
-export { resolveTrainConfig, checkTrainConfig, isSparseRun, sparsityOptions, SPARSE_METHODS, OPTIMIZERS, TRAIN_DEFAULTS } from './config.js';
-export type { TrainConfig, TrainOptions, DataSpec, OptimizerName } from './config.js';
+export { resolveTrainConfig, checkTrainConfig, isSparseRun, sparsityOptions, SPARSE_METHODS, OPTIMIZERS, CLIP_NORMS, TRAIN_DEFAULTS } from './config.js';
+export type { TrainConfig, TrainOptions, DataSpec, OptimizerName, ClipNorm } from './config.js';
+export { RECIPES, recipeOf } from './presets.js';
+export type { Recipe } from './presets.js';
 export { Trainer, TrainingDivergedError } from './trainer.js';
 export type { TrainerOptions, TrainResult, TrainStatus, TrainEvents, StartInfo, StepInfo, EpochRecord, TrainingState, Phase } from './trainer.js';
 export { evaluate, disposeState } from './evaluate.js';
@@ -27,6 +29,10 @@ export type { SparsityFactory, SparsityProvider } from './sparsity-factory.js';
 export { ReduceLROnPlateau } from './plateau.js';
 export { weightSummaries, modelGateStats, maskedDensity, pooledGateDensity, replaceWeight, weightSlot, sparseValues } from './weights.js';
 export type { WeightSummary } from './weights.js';
+export { runStudy, runName, STUDY_RUNS, STUDY_BASE } from './study.js';
+export type { StudyOptions, StudyResult, StudyRun } from './study.js';
+export { renderStudyReport, linePlot } from './study-report.js';
+export type { StudyReport, TopologyDistanceRow } from './study-report.js';
 export { yieldToEventLoop } from './event-loop.js';
 export { importSafetensors } from './import.js';
 export type { ImportOptions, ImportResult, ImportedWeight } from './import.js';

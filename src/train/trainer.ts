@@ -3,30 +3,26 @@
 //
 // One epoch:
 //   for each BPTT batch (hidden state carried from batch to batch, reset to zeros each epoch):
-//     forward, backward, NaN/∞ check of the loss, clip the global gradient norm (and check it),
-//     optimizer step (lr × seq_len/bptt for AWD random lengths), engine.afterStep
+//     forward, backward (measuring the absent positions' gradient for the dense clip norm),
+//     NaN/∞ check of the loss, clip the global gradient norm (and check it), optimizer step
+//     (lr × seq_len/bptt for AWD random lengths), engine.onStep
 //   validation (on the averaged weights once averaging has started); best model saved
-//   SGD phase: the non-monotone trigger may switch to SNT-ASGD (sparse) / ASGD (dense);
-//   Adam: ReduceLROnPlateau; finetuning: the same rule stops the run
-//   engine.endOfEpoch (the topology update; skipped in the epoch of the switch and after the last)
-//   log line, plot, and the resumable checkpoint `last.ckpt`
+//   the optimizer phase rule (optimizer-phases.ts: NT trigger → (SNT-)ASGD, step decay, plateau, finetune stop)
+//   engine.onStep at the epoch end (the topology update; skipped in the epoch of the switch and after the last)
+//   log line, plot (run-log.ts), and the resumable checkpoint `last.ckpt`
 // After the last epoch: the best model is evaluated on the test split.
 //
-// Everything that influences the computation is in the checkpoint (see `TrainingState`), and
-// every random draw comes from a generator whose state is saved, so a run stopped anywhere
-// between two steps (Ctrl-C, --max-steps) and resumed computes exactly the same losses as one
-// that never stopped.
+// Everything that influences the computation is in the checkpoint (see `TrainingState`: the
+// run's progress as one object, run-state.ts, plus the state dicts of the optimizer phases, the
+// engine and the generators), so a run stopped anywhere between two steps (Ctrl-C, --max-steps)
+// and resumed computes exactly the same losses as one that never stopped.
 import { batchify, getBatch, BpttIterator, type Batchified, type BpttPosition, type BpttSpan } from '../data/batching.js';
 import type { Corpus } from '../data/corpus.js';
 import { Vocabulary } from '../data/vocab.js';
 import { createModel, keepState, stateTensors, type LanguageModel, type LMState } from '../models/index.js';
-import { Adam } from '../optim/adam.js';
-import { ASGD } from '../optim/asgd.js';
 import { clipGradNorm } from '../optim/clip-grad-norm.js';
-import { NonMonotoneTrigger, type NonMonotoneTriggerState } from '../optim/nt-trigger.js';
-import type { Optimizer, OptimizerStateDict, OptimizerStateMeta } from '../optim/optimizer.js';
-import { SGD } from '../optim/sgd.js';
-import { SNTASGD } from '../optim/snt-asgd.js';
+import { beginDenseGradNorm, type DenseGradNormProbe } from '../ops/dense-grad-norm.js';
+import type { OptimizerStateDict } from '../optim/optimizer.js';
 import { globalRandom, Random } from '../random.js';
 import type { SparseEngineLike, UpdateReport } from '../sparse/engine-api.js';
 import { tidy } from '../tensor.js';
@@ -40,40 +36,15 @@ import { checkCorpusFits } from './corpus-fit.js';
 import { divergedLoss } from './divergence.js';
 import { disposeState, evaluate, type EvalResult } from './evaluate.js';
 import { yieldToEventLoop } from './event-loop.js';
-import { ReduceLROnPlateau, type PlateauState } from './plateau.js';
-import { renderTrainingPlot, type PlotDensity } from './plot.js';
+import { OptimizerPhases, type OptimizerPhasesState } from './optimizer-phases.js';
+import type { PlotDensity } from './plot.js';
+import { RunLog } from './run-log.js';
+import { copyProgress, emptyEpochAcc, freshProgress, type EpochRecord, type Phase, type RunProgress } from './run-state.js';
 import { memoryStore, RUN_FILES, type RunStore } from './run-store.js';
 import { defaultSparsity, type SparsityProvider } from './sparsity-factory.js';
 import { gateRecord, maskedDensity, modelGateStats, pooledGateDensity, sparseValues } from './weights.js';
 
-export type Phase = 'sgd' | 'asgd' | 'adam';
-
-export interface EpochRecord {
-  epoch: number;
-  /** Global step count at the end of the epoch. */
-  step: number;
-  trainLoss: number;
-  trainPpl: number;
-  valLoss: number;
-  valPpl: number;
-  /** Whether this epoch's model became the best one. */
-  best: boolean;
-  /** Optimizer phase after the epoch (after a switch). */
-  phase: Phase;
-  /** True in the epoch the optimizer switched to (SNT-)ASGD. */
-  switched: boolean;
-  lr: number;
-  /** Density of the sparse weights after the epoch's topology update. */
-  density: number;
-  /** Pooled density per gate name (LSTM i, f, g, o; RHN H, T; ON-LSTM master_i, master_f, o, g, i, f), or null. */
-  gates: Record<string, number> | null;
-  /** Death rate of the epoch's topology update, or null when there was none. */
-  deathRate: number | null;
-  removed: number | null;
-  grown: number | null;
-  /** Wall-clock seconds of the epoch (training + evaluation). */
-  seconds: number;
-}
+export type { EpochRecord, Phase, RunProgress } from './run-state.js';
 
 export interface StartInfo {
   resumed: boolean;
@@ -153,31 +124,20 @@ export interface TrainerOptions {
   initFrom?: LMCheckpoint;
 }
 
-/** The training state kept in a 'last' checkpoint's meta.training. */
-export interface TrainingState {
+/**
+ * The training state kept in a 'last' checkpoint's meta.training: the run's progress (one
+ * object, run-state.ts) and, beside it, the parts that have their own state: the data position,
+ * the optimizer phases, the generators, the engine, the carried hidden state's layer count.
+ */
+export type TrainingState = RunProgress & OptimizerPhasesState & {
   position: BpttPosition;
-  globalStep: number;
-  phase: Phase;
-  optimizer: OptimizerStateMeta;
-  trigger: NonMonotoneTriggerState;
-  plateau: PlateauState | null;
-  bestValLoss: number | null;
-  bestEpoch: number | null;
-  lastValLoss: number | null;
-  epochAcc: Accumulator & { seconds: number };
-  intervalAcc: Accumulator;
-  lastSpan: { i: number; seqLen: number } | null;
-  history: EpochRecord[];
-  densityTrack: PlotDensity[];
   rng: { model: RngState; data: RngState; global: RngState };
   engine: { name: string; meta: unknown } | null;
   hiddenLayers: number;
-  finished: boolean;
   elapsedSeconds: number;
-}
+};
 
 type RngState = ReturnType<Random['getState']>;
-interface Accumulator { nllSum: number; tokens: number; steps: number }
 
 /** A training run stopped because the loss or the gradient norm stopped being finite. */
 export class TrainingDivergedError extends Error {
@@ -205,21 +165,10 @@ export class Trainer {
   private readonly maxSteps: number | undefined;
   private readonly logInterval: number;
   private readonly totalSteps: number;
-  private optimizer: Optimizer;
-  private phase: Phase;
-  private trigger: NonMonotoneTrigger;
-  private plateau: ReduceLROnPlateau | null;
+  private readonly phases: OptimizerPhases;
   private hidden: LMState | null = null;
-  private globalStep = 0;
-  private bestValLoss: number | null = null;
-  private bestEpoch: number | null = null;
-  private lastValLoss: number | null = null;
-  private epochAcc = { nllSum: 0, tokens: 0, steps: 0, seconds: 0 };
-  private intervalAcc = { nllSum: 0, tokens: 0, steps: 0 };
-  private lastSpan: { i: number; seqLen: number } | null = null;
-  private history: EpochRecord[] = [];
-  private densityTrack: PlotDensity[] = [];
-  private finished = false;
+  /** Everything the loop accumulates (saved and restored as one object). */
+  private p: RunProgress = freshProgress();
   private elapsedBefore = 0;
   private segmentStart = now();
   private epochSegmentStart = now();
@@ -228,8 +177,7 @@ export class Trainer {
   private lastSaved: string | null = null;
   private savedStep = 0;
   private running = false;
-  /** Log lines are appended in order; this is the tail of that chain. */
-  private pendingLog: Promise<void> = Promise.resolve();
+  private readonly runLog: RunLog;
 
   private constructor(o: {
     config: TrainConfig; corpus: Corpus; store: RunStore; events: TrainEvents; engine: SparseEngineLike | null; engineName: string | null;
@@ -252,10 +200,8 @@ export class Trainer {
     this.trainData = batchify(o.corpus.train, c.batchSize);
     this.iterator = new BpttIterator(this.trainData, { bptt: c.bptt, variableLength: c.randomBptt, maxSeqLenDelta: c.maxSeqLenDelta, rng: this.dataRng });
     this.totalSteps = c.epochs * this.iterator.batchesPerEpoch;
-    this.phase = c.finetune ? 'asgd' : c.optimizer === 'adam' ? 'adam' : 'sgd';
-    this.optimizer = this.newOptimizer(this.phase);
-    this.trigger = new NonMonotoneTrigger(c.nonmono);
-    this.plateau = this.phase === 'adam' ? new ReduceLROnPlateau(0.5, 2, 0) : null;
+    this.phases = new OptimizerPhases(c, o.model);
+    this.runLog = new RunLog(o.store, (e) => this.events.onLog?.(e));
   }
 
   /** Builds the model, the sparse engine and the optimizer (and restores a checkpoint's state). */
@@ -301,8 +247,8 @@ export class Trainer {
       globalRandom.setState(globalRngBefore);
       throw resume ? asCheckpointError(e, resume) : e;
     }
-    trainer.engine?.attachOptimizer(trainer.optimizer);
-    if (!resume) trainer.densityTrack.push(trainer.densityPoint(0));
+    trainer.engine?.attachOptimizer(trainer.phases.optimizer);
+    if (!resume) trainer.p.densityTrack.push(trainer.densityPoint(0));
     return trainer;
   }
 
@@ -313,7 +259,7 @@ export class Trainer {
 
   /** Current position: epochs completed, global step. */
   get progress(): { epoch: number; step: number; phase: Phase; finished: boolean } {
-    return { epoch: this.iterator.position.epoch, step: this.globalStep, phase: this.phase, finished: this.finished };
+    return { epoch: this.iterator.position.epoch, step: this.p.globalStep, phase: this.phases.phase, finished: this.p.finished };
   }
 
   /** Trains until the configured epochs are done, maxSteps is reached or a stop is requested. */
@@ -324,23 +270,23 @@ export class Trainer {
       this.segmentStart = now();
       this.epochSegmentStart = now();
       const start: StartInfo = {
-        resumed: this.resumed, epoch: this.iterator.position.epoch, step: this.globalStep, epochs: this.config.epochs,
+        resumed: this.resumed, epoch: this.iterator.position.epoch, step: this.p.globalStep, epochs: this.config.epochs,
         batchesPerEpoch: this.iterator.batchesPerEpoch, totalSteps: this.totalSteps, parameters: this.model.numParameters(),
-        density: this.density(), engine: this.engineName, phase: this.phase, config: this.config,
+        density: this.density(), engine: this.engineName, phase: this.phases.phase, config: this.config,
       };
       await this.log({ event: this.resumed ? 'resume' : 'start', epoch: start.epoch, step: start.step, parameters: start.parameters, density: start.density, engine: start.engine, phase: start.phase, ...(this.resumed ? {} : { config: this.config }) });
       this.events.onStart?.(start);
-      if (this.config.finetune && !this.resumed && this.bestValLoss === null) await this.startFinetune();
+      if (this.config.finetune && !this.resumed && this.p.bestValLoss === null) await this.startFinetune();
       let status: TrainStatus = 'completed';
-      while (!this.finished) {
+      while (!this.p.finished) {
         if (this.stopReason !== null) {
           await this.saveLast();
-          await this.log({ event: 'interrupted', reason: this.stopReason, epoch: this.iterator.position.epoch, step: this.globalStep });
+          await this.log({ event: 'interrupted', reason: this.stopReason, epoch: this.iterator.position.epoch, step: this.p.globalStep });
           return this.result('interrupted', null, null);
         }
-        if (this.maxSteps !== undefined && this.globalStep >= this.maxSteps) {
+        if (this.maxSteps !== undefined && this.p.globalStep >= this.maxSteps) {
           await this.saveLast();
-          await this.log({ event: 'max-steps', step: this.globalStep });
+          await this.log({ event: 'max-steps', step: this.p.globalStep });
           status = 'max-steps';
           break;
         }
@@ -353,10 +299,10 @@ export class Trainer {
         await yieldToEventLoop();
       }
       const final = await this.finalEvaluation();
-      await this.log({ event: 'end', status, step: this.globalStep, valLoss: final.val?.loss ?? null, valPpl: final.val?.ppl ?? null, testLoss: final.test?.loss ?? null, testPpl: final.test?.ppl ?? null });
+      await this.log({ event: 'end', status, step: this.p.globalStep, valLoss: final.val?.loss ?? null, valPpl: final.val?.ppl ?? null, testLoss: final.test?.loss ?? null, testPpl: final.test?.ppl ?? null });
       return this.result(status, final.val, final.test);
     } catch (e) {
-      await this.pendingLog.catch(() => {}); // the 'diverged' line is on disk before the error surfaces
+      await this.runLog.flush().catch(() => {}); // the 'diverged' line is on disk before the error surfaces
       throw e;
     } finally {
       this.running = false;
@@ -367,8 +313,8 @@ export class Trainer {
   checkpointBytes(): Uint8Array {
     const tensors: Record<string, CheckpointTensor> = {};
     const weights = putWeights(this.model, tensors);
-    const od = this.optimizer.stateDict();
-    putArrays(tensors, 'optim/', od.arrays);
+    const phases = this.phases.stateDict();
+    putArrays(tensors, 'optim/', phases.arrays);
     let engine: TrainingState['engine'] = null;
     if (this.engine) {
       const es = this.engine.stateDict();
@@ -378,24 +324,13 @@ export class Trainer {
     // The carried state, every named tensor of every layer ('state/<layer>.<name>').
     for (const [key, t] of stateTensors(this.hidden ?? [])) tensors[`state/${key}`] = { dtype: 'f32', shape: [...t.shape], data: t.toArray() };
     const training: TrainingState = {
+      ...this.p,
+      epochAcc: { ...this.p.epochAcc, seconds: this.p.epochAcc.seconds + (now() - this.epochSegmentStart) },
+      ...phases.meta,
       position: this.iterator.position,
-      globalStep: this.globalStep,
-      phase: this.phase,
-      optimizer: od.meta,
-      trigger: this.trigger.stateDict(),
-      plateau: this.plateau?.stateDict() ?? null,
-      bestValLoss: this.bestValLoss,
-      bestEpoch: this.bestEpoch,
-      lastValLoss: this.lastValLoss,
-      epochAcc: { ...this.epochAcc, seconds: this.epochAcc.seconds + (now() - this.epochSegmentStart) },
-      intervalAcc: { ...this.intervalAcc },
-      lastSpan: this.lastSpan,
-      history: this.history,
-      densityTrack: this.densityTrack,
       rng: { model: this.modelRng.getState(), data: this.dataRng.getState(), global: globalRandom.getState() },
       engine,
       hiddenLayers: this.hidden?.length ?? 0,
-      finished: this.finished,
       elapsedSeconds: this.elapsedBefore + (now() - this.segmentStart),
     };
     return encodeLMCheckpoint(this.meta('last', 'raw', weights, training), tensors);
@@ -405,7 +340,7 @@ export class Trainer {
   dispose(): void {
     disposeState(this.hidden);
     this.hidden = null;
-    this.optimizer.dispose();
+    this.phases.optimizer.dispose();
     this.model.dispose();
   }
 
@@ -415,51 +350,66 @@ export class Trainer {
     const c = this.config, model = this.model;
     this.hidden ??= model.initState(c.batchSize);
     const state = this.hidden;
-    const r = tidy(() => {
-      const { input, target } = getBatch(this.trainData, span.i, span.seqLen);
-      const out = model.forward(input, target, state);
-      out.loss.backward();
-      return { loss: out.loss.item(), nll: out.nll.item(), tokens: input.size, state: out.state };
-    });
+    const step = this.p.globalStep + 1;
+    const probe = this.denseNormProbe(step);
+    let absentSquares = 0;
+    let r: { loss: number; nll: number; tokens: number; state: LMState };
+    try {
+      r = tidy(() => {
+        const { input, target } = getBatch(this.trainData, span.i, span.seqLen);
+        const out = model.forward(input, target, state);
+        out.loss.backward();
+        return { loss: out.loss.item(), nll: out.nll.item(), tokens: input.size, state: out.state };
+      });
+      if (probe) absentSquares = probe.finish().absentSquares;
+    } finally {
+      probe?.dispose();
+    }
     disposeState(this.hidden);
     this.hidden = keepState(r.state);
-    const step = this.globalStep + 1;
     if (!Number.isFinite(r.loss) || !Number.isFinite(r.nll)) this.diverged(step, span, 'the loss', Number.isFinite(r.loss) ? r.nll : r.loss);
     const params = model.parameters();
-    const norm = clipGradNorm(params, c.clip > 0 ? c.clip : Infinity);
+    // Pre-clip norm: of the dense gradient (absent positions included) unless --clip-norm active.
+    const norm = clipGradNorm(params, c.clip > 0 ? c.clip : Infinity, absentSquares);
     if (!Number.isFinite(norm)) this.diverged(step, span, 'the gradient norm', norm);
-    const opt = this.optimizer, base = opt.lr;
+    const clipped = c.clip > 0 && norm > c.clip ? 1 : 0;
+    const opt = this.phases.optimizer, base = opt.lr;
     if (span.lrScale !== 1) opt.lr = base * span.lrScale;
     opt.step();
     opt.lr = base;
-    this.globalStep = step;
-    this.lastSpan = { i: span.i, seqLen: span.seqLen };
-    const report = this.engine?.afterStep(step, span.epoch + 1) ?? null;
+    this.p.globalStep = step;
+    this.p.lastSpan = { i: span.i, seqLen: span.seqLen };
+    const report = this.engine?.onStep({ step, epoch: span.epoch + 1, denseGradient: () => this.denseGradient() }) ?? null;
     for (const p of model.parameters()) p.zeroGrad();
-    if (report) this.onTopology(report, span.epoch + (this.epochAcc.steps + 1) / Math.max(1, this.iterator.batchesPerEpoch));
+    if (report) this.onTopology(report, span.epoch + (this.p.epochAcc.steps + 1) / Math.max(1, this.iterator.batchesPerEpoch));
 
-    for (const acc of [this.epochAcc, this.intervalAcc]) {
+    for (const acc of [this.p.epochAcc, this.p.intervalAcc]) {
       acc.nllSum += r.nll * r.tokens;
       acc.tokens += r.tokens;
       acc.steps++;
+      acc.clipped = (acc.clipped ?? 0) + clipped;
     }
-    const epochSeconds = this.epochAcc.seconds + (now() - this.epochSegmentStart);
-    const batches = Math.max(this.iterator.batchesPerEpoch, this.epochAcc.steps);
-    const batch = c.randomBptt ? this.epochAcc.steps : Math.floor(span.i / c.bptt) + 1;
-    const perBatch = epochSeconds / Math.max(1, this.epochAcc.steps);
+    const epochSeconds = this.p.epochAcc.seconds + (now() - this.epochSegmentStart);
+    const batches = Math.max(this.iterator.batchesPerEpoch, this.p.epochAcc.steps);
+    const batch = c.randomBptt ? this.p.epochAcc.steps : Math.floor(span.i / c.bptt) + 1;
+    const perBatch = epochSeconds / Math.max(1, this.p.epochAcc.steps);
     this.events.onStep?.({
       epoch: span.epoch + 1, batch, batches, step, loss: r.loss, nll: r.nll, ppl: Math.exp(r.nll), lr: base, gradNorm: norm,
-      tokensPerSecond: this.epochAcc.tokens / Math.max(epochSeconds, 1e-9), etaSeconds: Math.max(0, batches - batch) * perBatch, phase: this.phase,
+      tokensPerSecond: this.p.epochAcc.tokens / Math.max(epochSeconds, 1e-9), etaSeconds: Math.max(0, batches - batch) * perBatch, phase: this.phases.phase,
     });
     if (step % this.logInterval === 0) {
-      const a = this.intervalAcc, loss = a.nllSum / a.tokens;
-      this.logSync({ event: 'step', epoch: span.epoch + 1, step, batch, loss, ppl: Math.exp(loss), lr: base, gradNorm: norm, tokensPerSecond: this.epochAcc.tokens / Math.max(epochSeconds, 1e-9) });
-      this.intervalAcc = { nllSum: 0, tokens: 0, steps: 0 };
+      const a = this.p.intervalAcc, loss = a.nllSum / a.tokens;
+      this.logSync({
+        event: 'step', epoch: span.epoch + 1, step, batch, loss, ppl: Math.exp(loss), lr: base, gradNorm: norm, clipped: clipped === 1,
+        ...(probe ? { activeGradNorm: Math.sqrt(Math.max(0, norm * norm - absentSquares)) } : {}),
+        clipFraction: (a.clipped ?? 0) / Math.max(1, a.steps), tokensPerSecond: this.p.epochAcc.tokens / Math.max(epochSeconds, 1e-9),
+      });
+      this.p.intervalAcc = { nllSum: 0, tokens: 0, steps: 0, clipped: 0 };
     }
   }
 
   private diverged(step: number, span: BpttSpan, what: string, value: number): never {
-    const batch = this.config.randomBptt ? this.epochAcc.steps + 1 : Math.floor(span.i / this.config.bptt) + 1;
+    const batch = this.config.randomBptt ? this.p.epochAcc.steps + 1 : Math.floor(span.i / this.config.bptt) + 1;
     const where = this.lastSaved ? `the last good checkpoint is ${this.lastSaved} (step ${this.savedStep})` : 'no checkpoint had been saved yet';
     const msg = `selfish-rnn: training diverged at step ${step} (epoch ${span.epoch + 1}, batch ${batch}): ${what} is ${value}. ` +
       `This step was not applied; ${where}. Try a smaller --lr or --clip.`;
@@ -474,72 +424,73 @@ export class Trainer {
     const epoch = this.iterator.position.epoch; // just completed, 1-based
     disposeState(this.hidden);
     this.hidden = null;
-    const trainLoss = this.epochAcc.tokens > 0 ? this.epochAcc.nllSum / this.epochAcc.tokens : NaN;
-    const averaging = this.phase === 'asgd';
+    const trainLoss = this.p.epochAcc.tokens > 0 ? this.p.epochAcc.nllSum / this.p.epochAcc.tokens : NaN;
     let val: EvalResult;
     let best = false;
-    if (averaging) (this.optimizer as ASGD).swapAveraged();
+    const averaging = this.phases.swapAveraged();
     try {
       val = await this.evaluateSplit('valid', this.model);
       const why = divergedLoss(val.loss, this.vocab.size) ?? (Number.isNaN(trainLoss) ? null : divergedLoss(trainLoss, this.vocab.size)); // NaN: no step this epoch
       if (why !== null) {
         const what = divergedLoss(val.loss, this.vocab.size) !== null ? 'validation' : 'training';
         const where = this.lastSaved ? `the last good checkpoint is ${this.lastSaved}` : 'no checkpoint had been saved yet';
-        await this.log({ event: 'diverged', step: this.globalStep, epoch, what: `the ${what} loss`, value: String(what === 'validation' ? val.loss : trainLoss) });
-        throw new TrainingDivergedError(`selfish-rnn: training diverged: the ${what} loss after epoch ${epoch} ${why}; ${where}. Try a smaller --lr or --clip.`, this.globalStep, epoch, this.lastSaved);
+        await this.log({ event: 'diverged', step: this.p.globalStep, epoch, what: `the ${what} loss`, value: String(what === 'validation' ? val.loss : trainLoss) });
+        throw new TrainingDivergedError(`selfish-rnn: training diverged: the ${what} loss after epoch ${epoch} ${why}; ${where}. Try a smaller --lr or --clip.`, this.p.globalStep, epoch, this.lastSaved);
       }
-      if (this.bestValLoss === null || val.loss < this.bestValLoss) {
+      if (this.p.bestValLoss === null || val.loss < this.p.bestValLoss) {
         best = true;
-        this.bestValLoss = val.loss;
-        this.bestEpoch = epoch;
+        this.p.bestValLoss = val.loss;
+        this.p.bestEpoch = epoch;
         await this.saveBest(averaging);
       }
     } finally {
-      if (averaging) (this.optimizer as ASGD).swapBack();
+      this.phases.swapBack(averaging);
     }
-    this.lastValLoss = val.loss;
-    let switched = false;
-    if (c.finetune) {
-      if (this.trigger.observe(val.loss)) this.finished = true;
-    } else if (this.phase === 'sgd') {
-      // The NT trigger, or the forced switch epoch (--asgd-epoch) for short runs.
-      const fired = this.trigger.observe(val.loss);
-      if (fired || ((c.asgdEpoch ?? 0) > 0 && epoch >= c.asgdEpoch)) {
-        this.switchToAveraging();
-        switched = true;
-      }
-    } else if (this.phase === 'adam') {
-      const lr = this.plateau!.step(val.loss, this.optimizer.lr);
-      if (lr !== null) this.optimizer.lr = lr;
-    }
+    this.p.lastValLoss = val.loss;
+    // The optimizer's phase rule (NT trigger / step decay / plateau / finetune stop).
+    const { switched, stop } = this.phases.endOfEpoch(val.loss, epoch);
+    if (stop) this.p.finished = true;
+    if (switched) this.engine?.attachOptimizer(this.phases.optimizer);
     let update: UpdateReport | null = null;
     if (this.engine && epoch < c.epochs) {
-      update = this.engine.endOfEpoch(epoch, this.globalStep, { skip: switched, denseGradient: () => this.denseGradient() });
+      update = this.engine.onStep({ step: this.p.globalStep, epoch, epochEnd: true, skip: switched, denseGradient: () => this.denseGradient() });
       for (const p of this.model.parameters()) p.zeroGrad();
       if (update) this.onTopology(update, epoch);
     }
-    if (update === null) this.densityTrack.push(this.densityPoint(epoch));
+    if (update === null) this.p.densityTrack.push(this.densityPoint(epoch));
     const record: EpochRecord = {
-      epoch, step: this.globalStep, trainLoss, trainPpl: finitePpl(trainLoss), valLoss: val.loss, valPpl: finitePpl(val.loss), best, phase: this.phase, switched,
-      lr: this.optimizer.lr, density: this.density(), gates: pooledGateDensity(this.gateStats()),
+      epoch, step: this.p.globalStep, trainLoss, trainPpl: finitePpl(trainLoss), valLoss: val.loss, valPpl: finitePpl(val.loss), best, phase: this.phases.phase, switched,
+      lr: this.phases.optimizer.lr, density: this.density(), gates: pooledGateDensity(this.gateStats()),
       deathRate: update?.deathRate ?? null,
       removed: update ? update.tensors.reduce((s, t) => s + t.removed, 0) : null,
       grown: update ? update.tensors.reduce((s, t) => s + t.grown, 0) : null,
-      seconds: this.epochAcc.seconds + (now() - this.epochSegmentStart),
+      seconds: this.p.epochAcc.seconds + (now() - this.epochSegmentStart),
+      clipFraction: (this.p.epochAcc.clipped ?? 0) / Math.max(1, this.p.epochAcc.steps),
     };
-    this.history.push(record);
-    this.epochAcc = { nllSum: 0, tokens: 0, steps: 0, seconds: 0 };
+    this.p.history.push(record);
+    this.p.epochAcc = emptyEpochAcc();
     this.epochSegmentStart = now();
-    if (epoch >= c.epochs) this.finished = true;
+    if (epoch >= c.epochs) this.p.finished = true;
     await this.log({ event: 'epoch', ...record });
-    if (switched) await this.log({ event: 'switch', epoch, step: this.globalStep, optimizer: this.optimizer.kind });
+    if (switched) await this.log({ event: 'switch', epoch, step: this.p.globalStep, optimizer: this.phases.optimizer.kind });
     await this.saveLast();
     this.events.onEpoch?.(record);
   }
 
+  /**
+   * The probe that measures the absent positions' gradient during this step's backward, so the
+   * clip sees the dense norm (src/ops/dense-grad-norm.ts); null for dense runs and --clip-norm active.
+   * Its sample is seeded by (seed, step): the same on resume, nothing to save.
+   */
+  private denseNormProbe(step: number): DenseGradNormProbe | null {
+    const mode = this.config.clipNorm ?? 'active';
+    if (mode === 'active' || sparseValues(this.model).length === 0) return null;
+    return beginDenseGradNorm({ mode: mode === 'dense-exact' ? 'exact' : 'sampled', seed: (Math.imul(this.config.seed, 0x9e3779b1) ^ step) >>> 0 });
+  }
+
   /** One forward/backward pass on the epoch's last batch from a zero state (gradient-based growth). */
   private denseGradient(): void {
-    const span = this.lastSpan;
+    const span = this.p.lastSpan;
     if (span === null) return;
     for (const p of this.model.parameters()) p.zeroGrad();
     tidy(() => {
@@ -549,36 +500,19 @@ export class Trainer {
     if (this.config.clip > 0) clipGradNorm(this.model.parameters(), this.config.clip);
   }
 
-  private switchToAveraging(): void {
-    const next = this.newOptimizer('asgd');
-    this.optimizer.dispose();
-    this.optimizer = next;
-    this.phase = 'asgd';
-    this.engine?.attachOptimizer(next);
-  }
-
-  private newOptimizer(phase: Phase): Optimizer {
-    const c = this.config, params = this.model.parameters();
-    if (phase === 'adam') return new Adam(params, { lr: c.lr, betas: [0, 0.999], eps: 1e-9, weightDecay: c.wdecay });
-    if (phase === 'sgd') return new SGD(params, { lr: c.lr, weightDecay: c.wdecay });
-    const sparse = sparseValues(this.model);
-    const o = { lr: c.lr, t0: 0, lambd: 0, weightDecay: c.wdecay };
-    return sparse.length > 0 ? new SNTASGD(params, { ...o, sparse }) : new ASGD(params, o);
-  }
-
   private async startFinetune(): Promise<void> {
     // finetune.py: the starting point is the loaded model's validation loss, and it is the best so far.
     const val = await this.evaluateSplit('valid', this.model);
-    this.bestValLoss = val.loss;
-    this.lastValLoss = val.loss;
-    this.bestEpoch = 0;
+    this.p.bestValLoss = val.loss;
+    this.p.lastValLoss = val.loss;
+    this.p.bestEpoch = 0;
     await this.saveBest(false);
     await this.log({ event: 'finetune-start', valLoss: val.loss, valPpl: val.ppl });
   }
 
   /** Records a topology update; `x` is its position in epochs, for the plot. */
   private onTopology(report: UpdateReport, x: number): void {
-    this.densityTrack.push({ epoch: x, density: report.density, gates: pooledGateDensity(report.gates) });
+    this.p.densityTrack.push({ epoch: x, density: report.density, gates: pooledGateDensity(report.gates) });
     this.logSync({ event: 'topology', ...report });
     this.events.onUpdate?.(report);
   }
@@ -600,18 +534,17 @@ export class Trainer {
     if (bytes !== null) {
       const { model } = modelFromCheckpoint(decodeLMCheckpoint(bytes, this.store.describe(RUN_FILES.best)));
       try {
-        const val = this.bestValLoss !== null ? { loss: this.bestValLoss, ppl: Math.exp(this.bestValLoss), tokens: 0 } : await this.evaluateSplit('valid', model);
+        const val = this.p.bestValLoss !== null ? { loss: this.p.bestValLoss, ppl: Math.exp(this.p.bestValLoss), tokens: 0 } : await this.evaluateSplit('valid', model);
         return { val, test: await this.evaluateSplit('test', model) };
       } finally {
         model.dispose();
       }
     }
-    const averaging = this.phase === 'asgd';
-    if (averaging) (this.optimizer as ASGD).swapAveraged();
+    const averaging = this.phases.swapAveraged();
     try {
       return { val: await this.evaluateSplit('valid', this.model), test: await this.evaluateSplit('test', this.model) };
     } finally {
-      if (averaging) (this.optimizer as ASGD).swapBack();
+      this.phases.swapBack(averaging);
     }
   }
 
@@ -622,7 +555,7 @@ export class Trainer {
     await this.writePlot();
     await this.store.write(RUN_FILES.last, this.checkpointBytes());
     this.lastSaved = this.store.describe(RUN_FILES.last);
-    this.savedStep = this.globalStep;
+    this.savedStep = this.p.globalStep;
   }
 
   private async saveBest(averaged: boolean): Promise<void> {
@@ -636,34 +569,30 @@ export class Trainer {
     return {
       kind: LM_CHECKPOINT_KIND, version: LM_CHECKPOINT_VERSION, role, weights_kind: weightsKind, config: this.config, vocab: this.vocab.toJSON(),
       weights,
-      summary: { epoch: this.iterator.position.epoch, step: this.globalStep, valLoss: role === 'best' ? this.bestValLoss : this.lastValLoss, density: this.density(), phase: this.phase, engine: this.engineName ?? 'none' },
+      summary: { epoch: this.iterator.position.epoch, step: this.p.globalStep, valLoss: role === 'best' ? this.p.bestValLoss : this.p.lastValLoss, density: this.density(), phase: this.phases.phase, engine: this.engineName ?? 'none' },
       training,
     };
   }
 
   private async writePlot(): Promise<void> {
-    const svg = renderTrainingPlot(this.history, this.densityTrack, `selfish-rnn: ${this.config.model}, ${this.config.method}${this.config.method !== 'dense' ? ` at density ${this.config.density}` : ''}`);
-    await this.store.write(RUN_FILES.plot, new TextEncoder().encode(svg));
+    await this.runLog.plot(this.p.history, this.p.densityTrack, `selfish-rnn: ${this.config.model}, ${this.config.method}${this.config.method !== 'dense' ? ` at density ${this.config.density}` : ''}`);
   }
 
   private logSync(entry: Record<string, unknown>): void {
-    const line = JSON.stringify({ time: new Date().toISOString(), ...entry });
-    this.events.onLog?.(entry);
-    this.pendingLog = this.pendingLog.then(() => this.store.append(RUN_FILES.log, line + '\n'));
+    this.runLog.write(entry);
   }
 
-  private async log(entry: Record<string, unknown>): Promise<void> {
-    this.logSync(entry);
-    await this.pendingLog;
+  private log(entry: Record<string, unknown>): Promise<void> {
+    return this.runLog.log(entry);
   }
 
   private async result(status: TrainStatus, val: EvalResult | null, test: EvalResult | null): Promise<TrainResult> {
-    await this.pendingLog;
-    const hasBest = this.bestEpoch !== null;
+    await this.runLog.flush();
+    const hasBest = this.p.bestEpoch !== null;
     return {
-      status, epochs: this.iterator.position.epoch, steps: this.globalStep, bestEpoch: this.bestEpoch,
+      status, epochs: this.iterator.position.epoch, steps: this.p.globalStep, bestEpoch: this.p.bestEpoch,
       valLoss: val?.loss ?? null, valPpl: val?.ppl ?? null, testLoss: test?.loss ?? null, testPpl: test?.ppl ?? null,
-      history: this.history.slice(),
+      history: this.p.history.slice(),
       files: { last: this.store.describe(RUN_FILES.last), best: hasBest ? this.store.describe(RUN_FILES.best) : null, log: this.store.describe(RUN_FILES.log), plot: this.store.describe(RUN_FILES.plot) },
     };
   }
@@ -690,32 +619,17 @@ export class Trainer {
       const want = ckpt.meta.summary.density, got = this.engine.density();
       if (Math.abs(want - got) > 1e-9) throw new Error(`selfish-rnn: after loading the checkpoint the engine reports density ${got}, the checkpoint says ${want}: the engine does not see the loaded sparse weights`);
     }
-    if (t.phase !== this.phase) {
-      this.optimizer.dispose();
-      this.phase = t.phase;
-      this.optimizer = this.newOptimizer(t.phase);
-    }
-    this.optimizer.loadStateDict({ meta: t.optimizer, arrays: getArrays(ckpt.tensors, 'optim/') as OptimizerStateDict['arrays'] });
-    this.trigger.loadStateDict(t.trigger);
-    if (t.plateau) {
-      this.plateau ??= new ReduceLROnPlateau(0.5, 2, 0);
-      this.plateau.loadStateDict(t.plateau);
-    }
+    this.phases.loadStateDict(t, getArrays(ckpt.tensors, 'optim/') as OptimizerStateDict['arrays']);
     this.modelRng.setState(t.rng.model);
     this.dataRng.setState(t.rng.data);
     globalRandom.setState(t.rng.global);
     this.iterator.position = t.position;
-    this.globalStep = t.globalStep;
-    this.bestValLoss = t.bestValLoss;
-    this.bestEpoch = t.bestEpoch;
-    this.lastValLoss = t.lastValLoss;
-    this.epochAcc = { ...t.epochAcc };
-    this.intervalAcc = { ...t.intervalAcc };
-    this.lastSpan = t.lastSpan;
+    // The rest of TrainingState is the run's progress, taken back as one object.
+    const { position: _p, phase: _ph, optimizer: _o, trigger: _t, plateau: _pl, rng: _r, engine: _e, hiddenLayers: _h, elapsedSeconds: _s, ...progress } = t;
+    this.p = copyProgress({ ...freshProgress(), ...progress });
     // gateRecord: checkpoints written before gate names stored [i, f, g, o] arrays.
-    this.history = t.history.map((e) => ({ ...e, gates: gateRecord(e.gates) }));
-    this.densityTrack = t.densityTrack.map((d) => ({ ...d, gates: gateRecord(d.gates) }));
-    this.finished = t.finished;
+    this.p.history = this.p.history.map((e) => ({ ...e, gates: gateRecord(e.gates) }));
+    this.p.densityTrack = this.p.densityTrack.map((d) => ({ ...d, gates: gateRecord(d.gates) }));
     this.elapsedBefore = t.elapsedSeconds;
     if (t.hiddenLayers > 0) {
       const state = this.model.initState(this.config.batchSize);

@@ -1,0 +1,77 @@
+// `selfish-rnn study`: the reproduction study (src/train/study.ts) with its report. Resumable:
+// run it again with the same --dir to continue; --budget bounds one invocation.
+/// <reference types="node" />
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Args, Argv } from 'yargs';
+import { loadDefaultCorpus, loadWordCorpus } from '../data/load.js';
+import { topologyOf, topologyDistance } from '../sparse/topology-distance.js';
+import { modelFromCheckpoint } from '../train/checkpoint.js';
+import { directoryStore, loadLMCheckpoint } from '../train/files.js';
+import { runStudy, STUDY_BASE, STUDY_RUNS } from '../train/study.js';
+import { renderStudyReport, type TopologyDistanceRow } from '../train/study-report.js';
+import type { TrainOptions } from '../train/config.js';
+import { int, num, str, UsageError } from './format.js';
+import type { CliIO } from './train-command.js';
+
+export function studyBuilder(y: Argv): Argv {
+  return y.usage('selfish-rnn study [options]\n\nDense, static, SET, RigL, gradual pruning and Selfish-RNN on one small LSTM at one density (two seeds for dense, SET, Selfish-RNN); writes a Markdown report with SVG plots. Resumable: run again with the same --dir.')
+    .option('data', { type: 'string', describe: 'PTB directory (default ../shared/data/ptb; "builtin" for the built-in corpus)' })
+    .option('dir', { type: 'string', default: 'runs/study', describe: 'where the run directories go' })
+    .option('out', { type: 'string', default: 'bench/STUDY.md', describe: 'the report (plots beside it)' })
+    .option('budget', { type: 'number', default: 120, describe: 'minutes for this invocation; runs stop resumably when it is spent' })
+    .option('epochs', { type: 'number', defaultDescription: String(STUDY_BASE.epochs), describe: 'epochs of every run' })
+    .option('emsize', { type: 'number', describe: 'embedding size (default the model\'s: 200)' })
+    .option('nhid', { type: 'number', describe: 'hidden size (default the model\'s: 200)' })
+    .option('batch-size', { type: 'number', describe: 'training batch size' })
+    .option('bptt', { type: 'number', describe: 'sequence length' })
+    .option('max-vocab', { type: 'number', describe: 'vocabulary cap of the built-in corpus (default 10000)' });
+}
+
+export async function studyCommand(a: Args, io: CliIO): Promise<number> {
+  const budget = num(a, 'budget') ?? 120;
+  if (!(budget > 0)) throw new UsageError(`--budget must be a positive number of minutes, got ${budget}`);
+  const dataArg = str(a, 'data') ?? '../shared/data/ptb';
+  const builtin = dataArg === 'builtin';
+  if (!builtin && !existsSync(dataArg)) throw new UsageError(`--data ${dataArg} does not exist (PTB: train.txt, valid.txt, test.txt; or --data builtin)`);
+  const corpus = builtin ? loadDefaultCorpus({ maxVocab: int(a, 'max-vocab', 1) ?? 10_000 }) : loadWordCorpus(dataArg);
+  const lm: TrainOptions['lm'] = {};
+  const e = int(a, 'emsize', 1), h = int(a, 'nhid', 1);
+  if (e !== undefined) lm.emsize = e;
+  if (h !== undefined) lm.nhid = h;
+  const base: TrainOptions = { ...STUDY_BASE, lm, data: builtin ? { source: 'builtin', maxVocab: corpus.vocab.size } : { source: 'word', path: resolve(dataArg) } };
+  for (const [k, flag] of [['epochs', 'epochs'], ['batchSize', 'batch-size'], ['bptt', 'bptt']] as const) {
+    const v = int(a, flag, 1);
+    if (v !== undefined) base[k] = v;
+  }
+  const dir = str(a, 'dir') ?? 'runs/study', out = str(a, 'out') ?? 'bench/STUDY.md';
+  const results = await runStudy({
+    corpus, base, budgetSeconds: budget * 60, storeFor: (name) => directoryStore(join(dir, name)),
+    onRun: (name, status, detail) => io.stderr.write(`study: ${name} ${status}${detail ? ` (${detail})` : ''}\n`),
+  });
+  // Topology distances: between the seeds of a method, and between methods, on the last weights.
+  const distances: TopologyDistanceRow[] = [];
+  const topo = async (name: string) => {
+    const path = join(dir, name, 'last.ckpt');
+    if (!existsSync(path)) return null;
+    const { model } = modelFromCheckpoint(await loadLMCheckpoint(path));
+    try { return topologyOf(model); } finally { model.dispose(); }
+  };
+  for (const [x, y] of [['selfish-s1', 'selfish-s2'], ['set-s1', 'set-s2'], ['selfish-s1', 'set-s1'], ['selfish-s1', 'static-s1']]) {
+    const [tx, ty] = [await topo(x!), await topo(y!)];
+    if (tx && ty && tx.size > 0) distances.push({ a: x!, b: y!, distance: topologyDistance(tx, ty) });
+  }
+  const cmd = `selfish-rnn study --data ${dataArg} --dir ${dir} --out ${out} --budget ${budget}` +
+    ['epochs', 'emsize', 'nhid', 'batch-size', 'bptt'].filter((k) => a[k] !== undefined).map((k) => ` --${k} ${a[k]}`).join('');
+  const notes = [
+    `Model: ${base.model} (${lm.emsize ?? 200}×${lm.nhid ?? 200} unless overridden), every weight matrix (embedding and softmax included) sparse at density ${base.density}; ` +
+    `${base.epochs} epochs for every run, SGD → (SNT-)ASGD on the non-monotone trigger, clip 0.25 on the dense gradient norm; runs: ${STUDY_RUNS.map((r) => `${r.method}-s${r.seed}`).join(', ')}.`,
+    `Runs that are not finished show what they have; run the same command again to continue them.`,
+  ];
+  const report = renderStudyReport(results, distances, [cmd], notes);
+  mkdirSync(dirname(resolve(out)), { recursive: true });
+  writeFileSync(out, report.markdown + '\n');
+  for (const [f, svg] of Object.entries(report.svgs)) writeFileSync(join(dirname(out), f), svg + '\n');
+  io.stdout.write(`study: ${results.filter((r) => r.finished).length}/${results.length} runs finished; report ${out}\n`);
+  return 0;
+}

@@ -1,0 +1,108 @@
+// The reproduction study (issue #10 §3): the same small LSTM trained densely and with each sparse
+// method at one density, the same epochs and schedule for all, several seeds where the spread
+// matters; resumable (each run is an ordinary run directory: an interrupted one continues from
+// its last.ckpt, a finished one is read back) and bounded by a time budget. The report is
+// rendered by study-report.ts.
+import type { Corpus } from '../data/corpus.js';
+import type { TrainOptions } from './config.js';
+import { resolveTrainConfig } from './config.js';
+import { decodeLMCheckpoint, type LMCheckpoint } from './checkpoint.js';
+import type { RunStore } from './run-store.js';
+import { RUN_FILES } from './run-store.js';
+import type { EpochRecord } from './run-state.js';
+import { engineSparsity } from './sparsity-factory.js';
+import { Trainer, type TrainingState } from './trainer.js';
+import type { SparseMethod } from '../sparse/methods.js';
+
+export interface StudyRun { method: SparseMethod; seed: number }
+
+/** Dense, static, SET, RigL, gradual pruning, Selfish-RNN; two seeds for dense, SET and Selfish-RNN. */
+export const STUDY_RUNS: StudyRun[] = [
+  { method: 'dense', seed: 1 }, { method: 'selfish', seed: 1 }, { method: 'set', seed: 1 }, { method: 'static', seed: 1 },
+  { method: 'rigl', seed: 1 }, { method: 'gmp', seed: 1 }, { method: 'dense', seed: 2 }, { method: 'selfish', seed: 2 }, { method: 'set', seed: 2 },
+];
+
+/** The shared recipe: lstm-small (2×200) at density 0.33, SGD → (SNT-)ASGD, clip 0.25 (dense norm). */
+export const STUDY_BASE: TrainOptions = { model: 'lstm-small', density: 0.33, deathRate: 0.5, epochs: 20, nonmono: 5 };
+
+export interface StudyOptions {
+  corpus: Corpus;
+  /** The run directory (store) of a run name such as 'selfish-s1'. */
+  storeFor(name: string): RunStore;
+  base?: TrainOptions;
+  runs?: StudyRun[];
+  /** Stop (resumably) once this many seconds have passed in this invocation. */
+  budgetSeconds?: number;
+  onRun?(name: string, status: 'start' | 'resume' | 'done' | 'stopped', detail?: string): void;
+}
+
+export interface StudyResult {
+  name: string;
+  method: SparseMethod;
+  seed: number;
+  finished: boolean;
+  density: number;
+  valPpl: number | null;
+  testPpl: number | null;
+  history: EpochRecord[];
+  seconds: number;
+  /** Training FLOPs (analytic: 6 × active weights of the LSTM and decoder × tokens, per epoch). */
+  flops: number;
+}
+
+export const runName = (r: StudyRun): string => `${r.method}-s${r.seed}`;
+
+/** Trains (or resumes, or reads back) every run within the budget; returns what each run has. */
+export async function runStudy(o: StudyOptions): Promise<StudyResult[]> {
+  const deadline = Date.now() + (o.budgetSeconds ?? Infinity) * 1000;
+  const out: StudyResult[] = [];
+  for (const run of o.runs ?? STUDY_RUNS) {
+    const name = runName(run), store = o.storeFor(name);
+    const done = await store.read('result.json');
+    if (done === null && Date.now() < deadline) {
+      const lastBytes = await store.read(RUN_FILES.last);
+      const resume = lastBytes ? decodeLMCheckpoint<TrainingState>(lastBytes, store.describe(RUN_FILES.last)) : undefined;
+      const config = resume ? undefined : resolveTrainConfig({ ...STUDY_BASE, ...o.base, method: run.method, seed: run.seed, ...(run.method === 'dense' ? { density: undefined } : {}) }, o.corpus.vocab.size);
+      o.onRun?.(name, resume ? 'resume' : 'start');
+      const trainer = await Trainer.create({ config, resume, corpus: o.corpus, store, sparsity: engineSparsity });
+      // (setTimeout treats delays beyond 2³¹ − 1 ms as 1 ms: no timer for an unbounded budget.)
+      const left = deadline - Date.now();
+      const timer = left < 2 ** 31 - 1 ? setTimeout(() => trainer.requestStop('study budget'), Math.max(0, left)) : undefined;
+      try {
+        const r = await trainer.run();
+        if (r.status === 'completed') {
+          await store.write('result.json', new TextEncoder().encode(JSON.stringify({ valPpl: r.valPpl, testPpl: r.testPpl })));
+          o.onRun?.(name, 'done', `test ppl ${r.testPpl?.toFixed(2)}`);
+        } else {
+          o.onRun?.(name, 'stopped', r.status);
+        }
+      } finally {
+        clearTimeout(timer);
+        trainer.dispose();
+      }
+    }
+    out.push(await readResult(run, store));
+  }
+  return out;
+}
+
+async function readResult(run: StudyRun, store: RunStore): Promise<StudyResult> {
+  const name = runName(run);
+  const bytes = await store.read(RUN_FILES.last);
+  const base: StudyResult = { name, method: run.method, seed: run.seed, finished: false, density: 1, valPpl: null, testPpl: null, history: [], seconds: 0, flops: 0 };
+  if (bytes === null) return base;
+  const ckpt: LMCheckpoint<TrainingState> = decodeLMCheckpoint<TrainingState>(bytes, store.describe(RUN_FILES.last));
+  const t = ckpt.meta.training!;
+  const res = await store.read('result.json');
+  const r = res ? (JSON.parse(new TextDecoder().decode(res)) as { valPpl: number; testPpl: number }) : null;
+  const lm = ckpt.meta.config.lm;
+  // Weights that cost a multiply-add per token: every LSTM matrix and the decoder (the embedding is a lookup).
+  const lstm = Array.from({ length: lm.nlayers }, () => 4 * lm.nhid * (lm.emsize + lm.nhid)).reduce((a, b) => a + b, 0);
+  const weights = lstm + lm.vocab * lm.nhid;
+  const tokensPerEpoch = (t.history[0] ? t.history[0].step : t.globalStep) * ckpt.meta.config.batchSize * ckpt.meta.config.bptt;
+  const flops = t.history.reduce((s, h) => s + 6 * h.density * weights * tokensPerEpoch, 0);
+  return {
+    ...base, finished: r !== null, density: ckpt.meta.summary.density, valPpl: r?.valPpl ?? null, testPpl: r?.testPpl ?? null,
+    history: t.history, seconds: t.history.reduce((s, h) => s + h.seconds, 0), flops,
+  };
+}

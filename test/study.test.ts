@@ -1,0 +1,49 @@
+// The reproduction study on a tiny budget: every run trains (tiny model, built-in corpus), the
+// report has its table, claims and plots, and a study stopped by its budget continues where it
+// stopped, with the same results as one that was never stopped.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { memoryStore, renderStudyReport, runStudy, STUDY_RUNS, type Corpus, type RunStore, type TrainOptions } from '../src/index.js';
+import { loadDefaultCorpus } from '../src/node.js';
+
+const full = loadDefaultCorpus({ maxVocab: 200 });
+const corpus: Corpus = { vocab: full.vocab, train: full.train.slice(0, 3000), valid: full.valid.slice(0, 600), test: full.test.slice(0, 600) };
+const base: TrainOptions = { lm: { emsize: 8, nhid: 8 }, epochs: 3, batchSize: 6, bptt: 10, nonmono: 1 };
+const stores = () => {
+  const m = new Map<string, RunStore>();
+  return (name: string) => { if (!m.has(name)) m.set(name, memoryStore()); return m.get(name)!; };
+};
+
+test('the study trains every run and reports table, claims and plots', async () => {
+  const results = await runStudy({ corpus, base, storeFor: stores() });
+  assert.is(results.length, STUDY_RUNS.length);
+  for (const r of results) {
+    assert.ok(r.finished, `${r.name} finished`);
+    assert.ok(r.testPpl! > 1 && r.history.length === 3, r.name);
+    assert.ok(r.flops > 0);
+  }
+  const dense = results.find((r) => r.method === 'dense')!, selfish = results.find((r) => r.method === 'selfish')!;
+  assert.ok(selfish.flops < dense.flops * 0.5, 'sparse runs cost fewer FLOPs');
+  const report = renderStudyReport(results, [{ a: 'selfish-s1', b: 'selfish-s2', distance: 0.5 }], ['selfish-rnn study --budget 1']);
+  assert.match(report.markdown, /\| selfish-s1 \| selfish \| 1 \| yes \| 3 \|/);
+  assert.match(report.markdown, /Selfish-RNN ≤ SET at equal density: \*\*(holds|does not hold)\*\*/);
+  assert.match(report.markdown, /selfish-rnn study --budget 1/);
+  assert.ok(report.svgs['study-valid.svg']!.startsWith('<svg') && report.svgs['study-valid.svg']!.includes('polyline'));
+  assert.ok(report.svgs['study-gates.svg']!.includes('gate f'));
+});
+
+test('a study stopped by its budget resumes and ends with the same results', async () => {
+  const runs = [{ method: 'selfish' as const, seed: 1 }, { method: 'set' as const, seed: 2 }];
+  const once = await runStudy({ corpus, base, runs, storeFor: stores() });
+  const storeFor = stores();
+  const none = await runStudy({ corpus, base, runs, storeFor, budgetSeconds: 0 });
+  assert.ok(none.every((r) => !r.finished && r.history.length === 0), 'a zero budget trains nothing');
+  let calls = 0;
+  for (let i = 0; i < 200 && !(await runStudy({ corpus, base, runs, storeFor, budgetSeconds: 0.05 })).every((r) => r.finished); i++) calls++;
+  assert.ok(calls > 1, `the budget interrupted the study (${calls} invocations)`);
+  const resumed = await runStudy({ corpus, base, runs, storeFor });
+  assert.equal(resumed.map((r) => r.testPpl), once.map((r) => r.testPpl));
+  assert.equal(resumed.map((r) => r.history.map((h) => h.valLoss)), once.map((r) => r.history.map((h) => h.valLoss)));
+});
+
+test.run();
