@@ -110,6 +110,15 @@ test('--resume in a fresh process continues bit-identically (same per-step losse
   const common = ['train', ...TINY, '--sparse', '--density', '0.4', '--epochs', '3', '--nonmono', '1', '--log-interval', '1'];
   let r = run([...common, '--max-steps', '47', '--save', B]);
   assert.is(r.status, 0, r.err);
+  // Stopped before its first validation: eval on the run directory points to last.ckpt; info says so plainly.
+  assert.not.ok(existsSync(join(B, 'best.ckpt')), 'no validation has finished after 47 steps');
+  r = run(['eval', B]);
+  assert.is(r.status, 2);
+  assert.match(r.err, /has no best\.ckpt yet .*last\.ckpt/);
+  r = run(['info', join(B, 'last.ckpt')]);
+  assert.is(r.status, 0, r.err);
+  assert.match(r.out, /best valid ppl none yet/);
+  assert.not.match(r.out, /null/);
   r = run(['train', '--resume', B, '--lr', '3']);
   assert.is(r.status, 2);
   assert.match(r.err, /--lr cannot be given with --resume/);

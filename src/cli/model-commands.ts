@@ -151,7 +151,7 @@ export async function infoCommand(a: Args, io: CliIO): Promise<number> {
   row('training', `${c.method}${c.method !== 'dense' ? ` at density ${c.density} (${c.sparseInit} init, death rate ${c.deathRate})` : ''}, ${c.optimizer === 'adam' ? 'Adam' : c.finetune ? 'ASGD finetuning' : 'SGD → (SNT-)ASGD'}, lr ${c.lr}, ${c.epochs} epochs, batch ${c.batchSize}×${c.bptt}; data ${'path' in c.data ? c.data.path : 'built-in Moby-Dick'}`);
   row('parameters', `${grouped(total)} weights, ${grouped(nonzero)} exist (${(100 * info.parameters.density).toFixed(1)}%)`);
   if (training) {
-    row('state', `epoch ${training.epoch} of ${training.epochs}, step ${grouped(training.step)}, phase ${training.phase}${training.finished ? ' (finished)' : ''}; best valid ppl ${ppl(training.bestValPpl)}${training.bestEpoch !== null ? ` (epoch ${training.bestEpoch})` : ''}${training.switchedAtEpoch !== null ? `; averaging since epoch ${training.switchedAtEpoch}` : ''}`);
+    row('state', `epoch ${training.epoch} of ${training.epochs}, step ${grouped(training.step)}, phase ${training.phase}${training.finished ? ' (finished)' : ''}; best valid ppl ${training.bestValPpl === null ? 'none yet (no validation finished)' : ppl(training.bestValPpl)}${training.bestEpoch !== null ? ` (epoch ${training.bestEpoch})` : ''}${training.switchedAtEpoch !== null ? `; averaging since epoch ${training.switchedAtEpoch}` : ''}`);
   } else {
     row('state', `saved after epoch ${m.summary.epoch} (step ${grouped(m.summary.step)}), valid ppl ${m.summary.valLoss === null ? 'n/a' : ppl(Math.exp(m.summary.valLoss))}`);
   }

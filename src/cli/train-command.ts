@@ -211,7 +211,14 @@ export function checkpointPath(path: string, file: string): string {
   if (!existsSync(full)) throw new UsageError(`no such checkpoint or run directory: ${full}`);
   if (statSync(full).isDirectory()) {
     const inside = join(full, file);
-    if (!existsSync(inside)) throw new UsageError(`${full} is a directory without ${file}`);
+    if (!existsSync(inside)) {
+      // A run stopped before its first validation (e.g. --max-steps) has last.ckpt but no best.ckpt.
+      const last = join(full, RUN_FILES.last);
+      if (file === RUN_FILES.best && existsSync(last)) {
+        throw new UsageError(`${full} has no ${file} yet (no validation has finished in this run, e.g. it stopped at --max-steps); give its ${RUN_FILES.last} instead: ${last}`);
+      }
+      throw new UsageError(`${full} is a directory without ${file}`);
+    }
     return regularFile(inside);
   }
   return regularFile(full);
