@@ -13,7 +13,7 @@
 import { kernels } from '../backend/wasm.js';
 import { record } from '../autograd/engine.js';
 import { Tensor, shapeString } from '../tensor.js';
-import { addTransposed, biasGrads, checkArgShape, inputGrad, recurrentWeightGrad } from './recurrent-common.js';
+import { addTransposed, biasGrads, checkArgShape, inputGrad, loadInitialState, recurrentWeightGrad } from './recurrent-common.js';
 import { registerOp } from './registry.js';
 import { weightOperator, type WeightLike } from './weight-operator.js';
 
@@ -86,13 +86,7 @@ export function onlstmLayer(x: Tensor, weights: OnLstmWeights, chunkSize: number
   kernels.transpose(xf.ptr, x.ptr, N, I);
   if (N > 0) ih.forward(acts.ptr, xf.ptr, N, 0);
   kernels.add(bias.ptr, weights.bIh.ptr, weights.bHh.ptr, G);
-  if (state) {
-    kernels.transpose(h0f.ptr, state.h.ptr, B, H);
-    kernels.transpose(cells.ptr, state.c.ptr, B, H);
-  } else {
-    kernels.fill(h0f.ptr, 0, HB);
-    kernels.fill(cells.ptr, 0, HB);
-  }
+  loadInitialState(state, h0f, cells.ptr, B, H);
   hState.copyFrom(h0f);
   for (let t = 0; t < T; t++) {
     hh.forward(rec.ptr, hState.ptr, B, 0);

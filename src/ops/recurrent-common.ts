@@ -59,3 +59,17 @@ export function biasGrads(grads: readonly (Tensor | null | undefined)[], dPre: n
   for (const g of live) kernels.axpy(g.ptr, db.ptr, 1, G);
   db.dispose();
 }
+
+/**
+ * Loads a layer's carried state (token-major h, c [B, H]) feature-major into h0f [H, B] and the
+ * first cell slot at `c0`, or zeros without a state.
+ */
+export function loadInitialState(state: { h: Tensor; c: Tensor } | undefined, h0f: Tensor, c0: number, B: number, H: number): void {
+  if (state) {
+    kernels.transpose(h0f.ptr, state.h.ptr, B, H);
+    kernels.transpose(c0, state.c.ptr, B, H);
+  } else {
+    kernels.fill(h0f.ptr, 0, H * B);
+    kernels.fill(c0, 0, H * B);
+  }
+}
