@@ -1,17 +1,18 @@
 // `selfish-rnn study`: the reproduction study (src/train/study.ts) with its report. Resumable:
 // run it again with the same --dir to continue; --budget bounds one invocation.
 /// <reference types="node" />
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Args, Argv } from 'yargs';
 import { loadDefaultCorpus, loadWordCorpus } from '../data/load.js';
 import { topologyOf, topologyDistance } from '../sparse/topology-distance.js';
 import { modelFromCheckpoint } from '../train/checkpoint.js';
 import { directoryStore, loadLMCheckpoint } from '../train/files.js';
-import { runStudy, STUDY_BASE, STUDY_RUNS } from '../train/study.js';
+import { runName, runStudy, STUDY_BASE, STUDY_RUNS } from '../train/study.js';
 import { renderStudyReport, type TopologyDistanceRow } from '../train/study-report.js';
 import type { TrainOptions } from '../train/config.js';
 import { int, num, str, UsageError } from './format.js';
+import { applyThreads, describeThreads, THREADS_OPTION } from './threads-option.js';
 import type { CliIO } from './train-command.js';
 
 export function studyBuilder(y: Argv): Argv {
@@ -25,7 +26,14 @@ export function studyBuilder(y: Argv): Argv {
     .option('nhid', { type: 'number', describe: 'hidden size (default the model\'s: 200)' })
     .option('batch-size', { type: 'number', describe: 'training batch size' })
     .option('bptt', { type: 'number', describe: 'sequence length' })
-    .option('max-vocab', { type: 'number', describe: 'vocabulary cap of the built-in corpus (default 10000)' });
+    .option('max-vocab', { type: 'number', describe: 'vocabulary cap of the built-in corpus (default 10000)' })
+    .option('asgd-epoch', { type: 'number', describe: 'switch every run to (SNT-)ASGD at the end of this epoch at the latest (default: only the non-monotone trigger)' })
+    .option('update-every', { type: 'number', describe: 'topology update every N steps for every sparse method (default once per epoch)' })
+    .option('runs', { type: 'string', describe: `train only these runs, comma-separated (of ${STUDY_RUNS.map(runName).join(', ')}); the report covers every run in --dir, so two processes can share a study` })
+    .option('report', { type: 'boolean', describe: 'train nothing: only write the report from what --dir holds' })
+    .option('threads', THREADS_OPTION)
+    .example('selfish-rnn study --budget 110 --epochs 5', 'the whole study in one process')
+    .example('selfish-rnn study --threads 1 --runs dense-s1,dense-s2 & selfish-rnn study --threads 1 --runs selfish-s1,...', 'two processes on two cores, one directory');
 }
 
 export async function studyCommand(a: Args, io: CliIO): Promise<number> {
@@ -44,9 +52,29 @@ export async function studyCommand(a: Args, io: CliIO): Promise<number> {
     const v = int(a, flag, 1);
     if (v !== undefined) base[k] = v;
   }
+  const asgdEpoch = int(a, 'asgd-epoch', 1), updateEvery = int(a, 'update-every', 1);
+  if (asgdEpoch !== undefined) base.asgdEpoch = asgdEpoch;
+  if (updateEvery !== undefined) base.updateEvery = updateEvery;
+  const known = STUDY_RUNS.map(runName);
+  const only = str(a, 'runs')?.split(',').map((r) => r.trim()).filter((r) => r !== '');
+  for (const r of only ?? []) if (!known.includes(r)) throw new UsageError(`--runs: unknown run '${r}'; the study's runs are ${known.join(', ')}`);
+  const reportOnly = a.report === true;
+  const threads = await applyThreads(a);
   const dir = str(a, 'dir') ?? 'runs/study', out = str(a, 'out') ?? 'bench/STUDY.md';
+  // Every invocation that trains records its command line in the study directory, so the report
+  // lists exactly the commands that produced it (two processes sharing a study give two lines).
+  const cmd = `selfish-rnn study --data ${dataArg} --dir ${dir} --out ${out} --budget ${budget} --threads ${threads}` +
+    ['epochs', 'emsize', 'nhid', 'batch-size', 'bptt', 'asgd-epoch', 'update-every', 'runs'].filter((k) => a[k] !== undefined).map((k) => ` --${k} ${a[k]}`).join('');
+  const commandsFile = join(dir, 'commands.txt');
+  if (!reportOnly) {
+    mkdirSync(dir, { recursive: true });
+    const seen = existsSync(commandsFile) ? readFileSync(commandsFile, 'utf8').split('\n') : [];
+    if (!seen.includes(cmd)) appendFileSync(commandsFile, cmd + '\n');
+    io.stderr.write(`study: ${describeThreads()}; training ${only ? only.join(', ') : 'every run'}\n`);
+  }
   const results = await runStudy({
     corpus, base, budgetSeconds: budget * 60, storeFor: (name) => directoryStore(join(dir, name)),
+    train: (name) => !reportOnly && (only === undefined || only.includes(name)),
     onRun: (name, status, detail) => io.stderr.write(`study: ${name} ${status}${detail ? ` (${detail})` : ''}\n`),
   });
   // Topology distances: between the seeds of a method, and between methods, on the last weights.
@@ -61,14 +89,14 @@ export async function studyCommand(a: Args, io: CliIO): Promise<number> {
     const [tx, ty] = [await topo(x!), await topo(y!)];
     if (tx && ty && tx.size > 0) distances.push({ a: x!, b: y!, distance: topologyDistance(tx, ty) });
   }
-  const cmd = `selfish-rnn study --data ${dataArg} --dir ${dir} --out ${out} --budget ${budget}` +
-    ['epochs', 'emsize', 'nhid', 'batch-size', 'bptt'].filter((k) => a[k] !== undefined).map((k) => ` --${k} ${a[k]}`).join('');
+  const commands = existsSync(commandsFile) ? readFileSync(commandsFile, 'utf8').split('\n').filter((l) => l !== '') : [cmd];
   const notes = [
     `Model: ${base.model} (${lm.emsize ?? 200}×${lm.nhid ?? 200} unless overridden), every weight matrix (embedding and softmax included) sparse at density ${base.density}; ` +
-    `${base.epochs} epochs for every run, SGD → (SNT-)ASGD on the non-monotone trigger, clip 0.25 on the dense gradient norm; runs: ${STUDY_RUNS.map((r) => `${r.method}-s${r.seed}`).join(', ')}.`,
+    `${base.epochs} epochs for every run, SGD → (SNT-)ASGD on the non-monotone trigger${base.asgdEpoch ? ` or at the end of epoch ${base.asgdEpoch} at the latest` : ''}, ` +
+    `topology update ${base.updateEvery ? `every ${base.updateEvery} steps` : 'once per epoch'}, clip 0.25 on the dense gradient norm; runs: ${STUDY_RUNS.map((r) => `${r.method}-s${r.seed}`).join(', ')}.`,
     `Runs that are not finished show what they have; run the same command again to continue them.`,
   ];
-  const report = renderStudyReport(results, distances, [cmd], notes);
+  const report = renderStudyReport(results, distances, commands, notes);
   mkdirSync(dirname(resolve(out)), { recursive: true });
   writeFileSync(out, report.markdown + '\n');
   for (const [f, svg] of Object.entries(report.svgs)) writeFileSync(join(dirname(out), f), svg + '\n');

@@ -33,6 +33,9 @@ export interface StudyOptions {
   runs?: StudyRun[];
   /** Stop (resumably) once this many seconds have passed in this invocation. */
   budgetSeconds?: number;
+  /** Which runs this invocation may train (default all); the others are only read back, so two
+   *  processes can share one study directory, each training its own runs. */
+  train?(name: string): boolean;
   onRun?(name: string, status: 'start' | 'resume' | 'done' | 'stopped', detail?: string): void;
 }
 
@@ -59,7 +62,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult[]> {
   for (const run of o.runs ?? STUDY_RUNS) {
     const name = runName(run), store = o.storeFor(name);
     const done = await store.read('result.json');
-    if (done === null && Date.now() < deadline) {
+    if (done === null && Date.now() < deadline && (o.train?.(name) ?? true)) {
       const lastBytes = await store.read(RUN_FILES.last);
       const resume = lastBytes ? decodeLMCheckpoint<TrainingState>(lastBytes, store.describe(RUN_FILES.last)) : undefined;
       const config = resume ? undefined : resolveTrainConfig({ ...STUDY_BASE, ...o.base, method: run.method, seed: run.seed, ...(run.method === 'dense' ? { density: undefined } : {}) }, o.corpus.vocab.size);
