@@ -18,9 +18,9 @@
 // Around the tiles, one cache-blocked loop nest serves all three products (gemm_blocked below):
 // op(B) is packed into a static 256 KiB panel in K × column blocks, so that the language-model
 // decoder shapes (K or N = vocabulary) no longer stream a strided B from DRAM per 4 rows of A.
+import { fma4 } from './fma';
 import { GEMM_ABLOCK_BYTES, GEMM_PANEL_BYTES, OFF_GEMM_ABLOCK, OFF_GEMM_PANEL, scratchBase, partLo } from './scratch';
 
-@inline function fma4(acc: v128, a: v128, b: v128): v128 { return f32x4.add(acc, f32x4.mul(a, b)); }
 
 /** Sets rows [0, M) × columns [0, N) of C (row stride ldc bytes) to zero. */
 function zero_rows(c: usize, ldc: usize, M: i32, N: i32): void {

@@ -26,11 +26,11 @@
 // Constant offsets go in the instruction (`v128.load(p, 16)`, not `ld(p + 16)`): Binaryen turns
 // `p + 64` into `p - (-64)`, which V8 then computes in a register of its own.
 
+import { fma4 } from './fma';
 import { OFF_SDDMM_SCRATCH, OFF_SPARSE_PACK, OFF_TBLOCK_DATA, OFF_TBLOCK_PTR, SPARSE_PACK_BYTES, partLo, scratchBase } from './scratch';
 
 @inline function ld(p: usize): v128 { return v128.load(p); }
 @inline function st(p: usize, v: v128): void { v128.store(p, v); }
-@inline function fma4(acc: v128, a: v128, b: v128): v128 { return f32x4.add(acc, f32x4.mul(a, b)); }
 @inline function i32at(p: usize, k: i32): i32 { return load<i32>(p + (<usize>k << 2)); }
 
 /**

@@ -1,5 +1,6 @@
-// Compiles assembly/ into three wasm binaries (SIMD, scalar, and SIMD with threads: shared
-// imported memory and atomics, used by the worker pool) and embeds both, base64-encoded,
+// Compiles assembly/ into five wasm binaries (SIMD, scalar, SIMD with threads: shared imported
+// memory and atomics, used by the worker pool; and the opt-in relaxed-SIMD variants of the SIMD
+// and threaded builds) and embeds them, base64-encoded,
 // in src/generated/wasm-binaries.ts. Embedding the bytes makes loading identical in Node, Deno
 // and browsers: no fs, no fetch, no bundler configuration.
 import { execFileSync } from 'node:child_process';
@@ -13,6 +14,8 @@ const targets = {
   simd: 'build/wasm/kernels-simd.wasm',
   scalar: 'build/wasm/kernels-scalar.wasm',
   threads: 'build/wasm/kernels-threads.wasm',
+  'simd-relaxed': 'build/wasm/kernels-simd-relaxed.wasm',
+  'threads-relaxed': 'build/wasm/kernels-threads-relaxed.wasm',
 };
 
 const encoded = {};
@@ -33,6 +36,8 @@ const body =
   // `: string` keeps the base64 out of the .d.ts files (a const's declared type would be the literal).
   `export const SIMD_WASM_BASE64: string = ${JSON.stringify(encoded.simd)};\n` +
   `export const SCALAR_WASM_BASE64: string = ${JSON.stringify(encoded.scalar)};\n` +
-  `export const THREADS_WASM_BASE64: string = ${JSON.stringify(encoded.threads)};\n`;
+  `export const THREADS_WASM_BASE64: string = ${JSON.stringify(encoded.threads)};\n` +
+  `export const SIMD_RELAXED_WASM_BASE64: string = ${JSON.stringify(encoded['simd-relaxed'])};\n` +
+  `export const THREADS_RELAXED_WASM_BASE64: string = ${JSON.stringify(encoded['threads-relaxed'])};\n`;
 writeFileSync(file + '.tmp', body);
 renameSync(file + '.tmp', file);

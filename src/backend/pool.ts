@@ -30,7 +30,9 @@ interface Pool {
 }
 
 let pool: Pool | null = null;
-const shares = PARALLEL_KERNELS.map((name) => (rawKernels as unknown as Record<string, (...a: number[]) => void>)[`${name}_part`]!);
+// Looked up per call, not captured: setRelaxedSimd swaps the functions of rawKernels.
+const shareNames = PARALLEL_KERNELS.map((name) => `${name}_part`);
+const shareOf = (id: number) => (rawKernels as unknown as Record<string, (...a: number[]) => void>)[shareNames[id]!]!;
 const SCRATCH_ALIGN = 64;
 
 /** True on a thread that may block in Atomics.wait (not a browser's main thread). */
@@ -152,7 +154,7 @@ export function poolThreads(): number {
 export function runShared(kernel: ParallelKernel, args: number[]): void {
   const p = pool;
   const id = PARALLEL_KERNELS.indexOf(kernel);
-  const share = shares[id]!;
+  const share = shareOf(id);
   if (p === null) {
     share(...args, 0, 1);
     return;

@@ -57,10 +57,10 @@ function sumInOrder(p: number, n: number): number {
 }
 
 function splitIf(name: ParallelKernel, large: (...a: number[]) => boolean): (...a: number[]) => void {
-  const single = raw[name]!;
+  // raw[name] is looked up per call: setRelaxedSimd swaps the functions of rawKernels.
   return (...a: number[]) => {
     if (forced || large(...a)) runShared(name, a);
-    else single(...a);
+    else raw[name]!(...a);
   };
 }
 

@@ -3,8 +3,10 @@
 // Three builds, chosen by feature detection: the threaded build (SIMD + shared memory + atomics)
 // where the engine can share memory with workers, else the SIMD build, else the scalar build.
 // The threaded build runs on one thread exactly like the SIMD build until setThreads(n > 1)
-// starts the worker pool (src/backend/pool.ts).
-import { SCALAR_WASM_BASE64, SIMD_WASM_BASE64, THREADS_WASM_BASE64 } from '../generated/wasm-binaries.js';
+// starts the worker pool (src/backend/pool.ts). The SIMD and threaded builds each have a
+// relaxed-SIMD twin (one-instruction multiply-add, opt-in: src/backend/kernel-build.ts); both
+// import their memory, so a twin can take over the same memory, tensors and all.
+import { SCALAR_WASM_BASE64, SIMD_RELAXED_WASM_BASE64, SIMD_WASM_BASE64, THREADS_RELAXED_WASM_BASE64, THREADS_WASM_BASE64 } from '../generated/wasm-binaries.js';
 
 /** Signatures of the kernels exported by assembly/index.ts (pointers are byte offsets). */
 export interface KernelExports {
@@ -160,12 +162,23 @@ async function instantiate(b64: string, memory?: WebAssembly.Memory): Promise<Mo
 /** The build in use. */
 export const activeBuild: 'threads' | 'simd' | 'scalar' = threadsSupported ? 'threads' : simdSupported ? 'simd' : 'scalar';
 
-/** The compiled threaded build, which every worker instantiates on the same memory (null when unsupported). */
-export const threadsModule: WebAssembly.Module | null = threadsSupported ? await WebAssembly.compile(decodeBase64(THREADS_WASM_BASE64)) : null;
+/** True while the relaxed-SIMD twin of the active build is in use (see kernel-build.ts). */
+export let relaxedSimdActive = false;
+
+/**
+ * The compiled threaded build, which every worker instantiates on the same memory (null when
+ * unsupported); the relaxed twin while that is in use.
+ */
+export let threadsModule: WebAssembly.Module | null = threadsSupported ? await WebAssembly.compile(decodeBase64(THREADS_WASM_BASE64)) : null;
+
+/** A fresh memory for a build that imports it: shared for the threaded build. */
+function newMemory(shared: boolean): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: SHARED_INITIAL_PAGES, maximum: SHARED_MAXIMUM_PAGES, shared });
+}
 
 async function instantiateActive(): Promise<ModuleExports> {
-  if (threadsModule === null) return instantiate(simdSupported ? SIMD_WASM_BASE64 : SCALAR_WASM_BASE64);
-  const memory = new WebAssembly.Memory({ initial: SHARED_INITIAL_PAGES, maximum: SHARED_MAXIMUM_PAGES, shared: true });
+  if (threadsModule === null) return simdSupported ? instantiate(SIMD_WASM_BASE64, newMemory(false)) : instantiate(SCALAR_WASM_BASE64);
+  const memory = newMemory(true);
   const instance = await WebAssembly.instantiate(threadsModule, kernelImports(memory));
   return { ...(instance.exports as unknown as ModuleExports), memory };
 }
@@ -179,11 +192,46 @@ export const rawKernels: ModuleExports = await instantiateActive();
  */
 export const kernels: KernelExports = { ...rawKernels };
 
+export type BuildName = 'simd' | 'scalar' | 'threads' | 'simd-relaxed' | 'threads-relaxed';
+const BUILD_BYTES: Record<BuildName, () => string> = {
+  simd: () => SIMD_WASM_BASE64, scalar: () => SCALAR_WASM_BASE64, threads: () => THREADS_WASM_BASE64,
+  'simd-relaxed': () => SIMD_RELAXED_WASM_BASE64, 'threads-relaxed': () => THREADS_RELAXED_WASM_BASE64,
+};
+
 /** Instantiates a specific build in its own memory: used by tests and benchmarks to compare builds. */
-export function loadBuild(build: 'simd' | 'scalar' | 'threads'): Promise<ModuleExports> {
-  if (build === 'threads') {
-    const memory = new WebAssembly.Memory({ initial: SHARED_INITIAL_PAGES, maximum: SHARED_MAXIMUM_PAGES, shared: true });
-    return instantiate(THREADS_WASM_BASE64, memory);
-  }
-  return instantiate(build === 'simd' ? SIMD_WASM_BASE64 : SCALAR_WASM_BASE64);
+export function loadBuild(build: BuildName): Promise<ModuleExports> {
+  if (build === 'scalar') return instantiate(SCALAR_WASM_BASE64);
+  return instantiate(BUILD_BYTES[build](), newMemory(build.startsWith('threads')));
+}
+
+const relaxedValid = new Map<BuildName, boolean>();
+/** True when this engine validates `build` (for the relaxed twins: has relaxed SIMD enabled). */
+export function buildSupported(build: BuildName): boolean {
+  if (build === 'scalar') return true;
+  if (build === 'simd') return simdSupported;
+  if (build === 'threads') return threadsSupported;
+  if (build === 'threads-relaxed' && !threadsSupported) return false;
+  if (!relaxedValid.has(build)) relaxedValid.set(build, simdSupported && WebAssembly.validate(decodeBase64(BUILD_BYTES[build]())));
+  return relaxedValid.get(build)!;
+}
+
+/**
+ * Replaces the kernels of `rawKernels` and `kernels` with those of the active build's relaxed
+ * twin (on = true) or of the active build itself, instantiated on the same memory. The caller
+ * (kernel-build.ts) stops the worker pool first and restarts it after. The twins have the same
+ * static data layout (checked: heap_base), so the tensors already in memory stay where they are.
+ */
+export async function swapToRelaxed(on: boolean): Promise<void> {
+  if (on === relaxedSimdActive) return;
+  if (activeBuild === 'scalar') throw new Error('selfish-rnn: relaxed SIMD needs the SIMD build, and this engine has no wasm SIMD');
+  const name: BuildName = activeBuild === 'threads' ? (on ? 'threads-relaxed' : 'threads') : (on ? 'simd-relaxed' : 'simd');
+  const module = await WebAssembly.compile(decodeBase64(BUILD_BYTES[name]()));
+  const instance = await WebAssembly.instantiate(module, kernelImports(rawKernels.memory));
+  const fresh = instance.exports as unknown as ModuleExports;
+  if (fresh.heap_base() !== rawKernels.heap_base()) throw new Error(`selfish-rnn: the ${name} build's static data differs from the active build's (heap base ${fresh.heap_base()} vs ${rawKernels.heap_base()}); rebuild the kernels`);
+  const memory = rawKernels.memory;
+  Object.assign(rawKernels, fresh, { memory });
+  Object.assign(kernels, fresh, { memory });
+  if (activeBuild === 'threads') threadsModule = module;
+  relaxedSimdActive = on;
 }

@@ -2,7 +2,8 @@
 // SGD step) of a chosen model at a chosen density on random tokens; prints tokens/s.
 // For the kernel-level suites and their recorded results see bench/ and bench/RESULTS.md.
 /// <reference types="node" />
-import { applyThreads, describeThreads, THREADS_OPTION } from './threads-option.js';
+import { getRelaxedSimd } from '../backend/kernel-build.js';
+import { applyThreads, describeThreads, RELAXED_SIMD_OPTION, THREADS_OPTION } from './threads-option.js';
 import type { Args, Argv } from 'yargs';
 import { simdSupported } from '../backend/wasm.js';
 import { memoryStats } from '../backend/memory.js';
@@ -29,7 +30,8 @@ export function benchBuilder(y: Argv): Argv {
     .option('steps', { type: 'number', default: 5, describe: 'timed training steps' })
     .option('warmup', { type: 'number', default: 1, describe: 'untimed steps first' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
-    .option('threads', THREADS_OPTION);
+    .option('threads', THREADS_OPTION)
+    .option('relaxed-simd', RELAXED_SIMD_OPTION);
 }
 
 export async function benchCommand(a: Args, io: CliIO): Promise<number> {
@@ -85,7 +87,7 @@ export async function benchCommand(a: Args, io: CliIO): Promise<number> {
   const result = {
     model: name, kind: cfg.kind, emsize: cfg.emsize, nhid: cfg.nhid, nlayers: cfg.nlayers, vocab: cfg.vocab, batchSize: B, bptt: T,
     density: maskedDensity(model), steps, msPerStep: mean * 1000, tokensPerSecond: (T * B) / mean, bestTokensPerSecond: (T * B) / Math.min(...times),
-    simd: simdSupported, threads, engine: engineName, wasmMemoryBytes: memoryStats().memoryBytes,
+    simd: simdSupported, relaxedSimd: getRelaxedSimd(), threads, engine: engineName, wasmMemoryBytes: memoryStats().memoryBytes,
   };
   opt.dispose();
   model.dispose();

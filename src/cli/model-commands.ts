@@ -1,6 +1,6 @@
 // `selfish-rnn eval | generate | info | export`: commands that read one checkpoint.
 /// <reference types="node" />
-import { applyThreads, THREADS_OPTION } from './threads-option.js';
+import { applyThreads, RELAXED_SIMD_OPTION, THREADS_OPTION } from './threads-option.js';
 import { realpathSync, statSync } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
 import type { Args, Argv } from 'yargs';
@@ -30,7 +30,8 @@ export function evalBuilder(y: Argv): Argv {
     .option('batch-size', { type: 'number', defaultDescription: "the run's eval batch size (valid) / test batch size (test)", describe: 'evaluation batch size' })
     .option('bptt', { type: 'number', defaultDescription: "the run's bptt", describe: 'chunk length' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
-    .option('threads', THREADS_OPTION);
+    .option('threads', THREADS_OPTION)
+    .option('relaxed-simd', RELAXED_SIMD_OPTION);
 }
 
 export async function evalCommand(a: Args, io: CliIO): Promise<number> {
@@ -91,7 +92,8 @@ export function generateBuilder(y: Argv): Argv {
     .option('temperature', { type: 'number', default: 1, describe: 'softmax temperature (> 0; lower is more conservative)' })
     .option('seed', { type: 'number', default: 0, describe: 'random seed of the draws' })
     .option('prompt', { type: 'string', defaultDescription: '<eos> (start of a line)', describe: 'text to continue' })
-    .option('threads', THREADS_OPTION);
+    .option('threads', THREADS_OPTION)
+    .option('relaxed-simd', RELAXED_SIMD_OPTION);
 }
 
 export async function generateCommand(a: Args, io: CliIO): Promise<number> {

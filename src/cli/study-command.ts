@@ -12,7 +12,7 @@ import { runName, runStudy, STUDY_BASE, STUDY_RUNS } from '../train/study.js';
 import { renderStudyReport, type TopologyDistanceRow } from '../train/study-report.js';
 import type { TrainOptions } from '../train/config.js';
 import { int, num, str, UsageError } from './format.js';
-import { applyThreads, describeThreads, THREADS_OPTION } from './threads-option.js';
+import { applyThreads, describeThreads, RELAXED_SIMD_OPTION, THREADS_OPTION } from './threads-option.js';
 import type { CliIO } from './train-command.js';
 
 export function studyBuilder(y: Argv): Argv {
@@ -32,6 +32,7 @@ export function studyBuilder(y: Argv): Argv {
     .option('runs', { type: 'string', describe: `train only these runs, comma-separated (of ${STUDY_RUNS.map(runName).join(', ')}); the report covers every run in --dir, so two processes can share a study` })
     .option('report', { type: 'boolean', describe: 'train nothing: only write the report from what --dir holds' })
     .option('threads', THREADS_OPTION)
+    .option('relaxed-simd', RELAXED_SIMD_OPTION)
     .example('selfish-rnn study --budget 110 --epochs 5', 'the whole study in one process')
     .example('selfish-rnn study --threads 1 --runs dense-s1,dense-s2 & selfish-rnn study --threads 1 --runs selfish-s1,...', 'two processes on two cores, one directory');
 }

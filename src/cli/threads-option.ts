@@ -2,6 +2,7 @@
 // count, default every core. Results do not depend on it (the kernels split work deterministically),
 // so a resumed run may use another count than the run it continues.
 import type { Args, OptionSpec } from 'yargs';
+import { getRelaxedSimd, setRelaxedSimd } from '../backend/kernel-build.js';
 import { getThreads, setThreads, threadsUnavailableReason } from '../backend/threads.js';
 import { activeBuild } from '../backend/wasm.js';
 import { int, UsageError } from './format.js';
@@ -12,17 +13,30 @@ export const THREADS_OPTION: OptionSpec = {
   describe: 'threads for the kernels (results are identical for any count)',
 };
 
-/** Applies --threads (default: every core). Usage errors for a bad value. */
+export const RELAXED_SIMD_OPTION: OptionSpec = {
+  type: 'boolean',
+  describe: 'relaxed-SIMD kernels (one-instruction multiply-add): faster, but the bits may differ between machines; Node ≥ 22, Deno 2, Chromium (Node 20: node --experimental-wasm-relaxed-simd)',
+};
+
+/** Applies --threads (default: every core) and --relaxed-simd. Usage errors for a bad value. */
 export async function applyThreads(a: Args): Promise<number> {
   const n = int(a, 'threads', 1);
   if (n !== undefined && n > 256) throw new UsageError(`--threads needs an integer from 1 to 256, got ${n}`);
+  if (a['relaxed-simd'] === true) {
+    try {
+      await setRelaxedSimd(true);
+    } catch (e) {
+      throw new UsageError(`--relaxed-simd: ${e instanceof Error ? e.message.replace(/^selfish-rnn: /, '') : String(e)}`);
+    }
+  }
   return setThreads(n);
 }
 
 /** "2 threads (wasm SIMD, shared memory)", or why there is one thread. */
 export function describeThreads(): string {
   const n = getThreads();
-  const build = activeBuild === 'threads' ? 'wasm SIMD, shared memory' : activeBuild === 'simd' ? 'wasm SIMD' : 'wasm scalar';
+  const simd = getRelaxedSimd() ? 'wasm relaxed SIMD' : 'wasm SIMD';
+  const build = activeBuild === 'threads' ? `${simd}, shared memory` : activeBuild === 'simd' ? simd : 'wasm scalar';
   const why = n === 1 ? threadsUnavailableReason() : null;
   return `${n} thread${n === 1 ? '' : 's'} (${build}${why ? `; threads unavailable: ${why}` : ''})`;
 }

@@ -2,7 +2,7 @@
 // --resume, --finetune, --max-steps). Flags without a value keep the recipe's default, which
 // `--help` shows; values are checked before any data is read (exit code 2 on a bad one).
 /// <reference types="node" />
-import { applyThreads, THREADS_OPTION } from './threads-option.js';
+import { applyThreads, RELAXED_SIMD_OPTION, THREADS_OPTION } from './threads-option.js';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Args, Argv } from 'yargs';
@@ -92,12 +92,13 @@ export const TRAIN_FLAGS: [string, Spec][] = [
 ];
 
 /** Flags that may be given with --resume (they do not change the computation). */
-const RESUME_FLAGS = new Set(['resume', 'save', 'max-steps', 'log-interval', 'json', 'threads']);
+const RESUME_FLAGS = new Set(['resume', 'save', 'max-steps', 'log-interval', 'json', 'threads', 'relaxed-simd']);
 
 export function trainBuilder(y: Argv): Argv {
   let out = y.usage('selfish-rnn train [options]\n\nTrain a (sparse) recurrent language model (stacked LSTM, AWD-LSTM-MoS, RHN, ON-LSTM). Ctrl-C (or SIGTERM, SIGHUP) saves a checkpoint; --resume continues it.');
   for (const [name, spec] of TRAIN_FLAGS) out = out.option(name, spec);
   out = out.option('threads', { ...THREADS_OPTION, group: 'Run:' });
+  out = out.option('relaxed-simd', { ...RELAXED_SIMD_OPTION, group: 'Run:' });
   return out
     .example('selfish-rnn train --method selfish --density 0.33', 'Selfish-RNN on the built-in corpus')
     .example('selfish-rnn train --model selfish-lstm --data data/ptb', "the Selfish-RNN README's stacked-LSTM command on PTB (the model's recipe)")
