@@ -7,12 +7,13 @@
 // Densities: dense, 0.33, and the paper's 0.1 (zaremba-medium), 0.45 (awd-lstm-mos-ptb), 0.472
 // (selfish-rhn) and 0.45 (selfish-onlstm).
 // Threads: every core by default, THREADS=n to choose (the count is in the JSON line).
+// RELAXED_SIMD=1: the relaxed-SIMD kernels (see bench/relaxed.bench.ts; in the JSON line).
 //
 // Run: npm run bench -- models   (or: npm run build && node build/bench/models.bench.js)
 // Optional: MODELS=zaremba-small,zaremba-medium to run a subset.
 // Last line: {"suite":"models","threads":n,"tokens_per_s":{"zaremba-small":{"1":t,"0.33":t},...,"selfish-rhn":{"1":t,"0.472":t},...}}
 import { Bench } from 'tinybench';
-import { availableCores, getThreads, memoryStats, setThreads, simdSupported } from '../src/index.js';
+import { availableCores, getRelaxedSimd, getThreads, memoryStats, setRelaxedSimd, setThreads, simdSupported } from '../src/index.js';
 import { lmStep, threadsFromEnv } from './lm-step.js';
 import { printJsonLine } from './common.js';
 
@@ -29,6 +30,7 @@ const DENSITIES: Record<string, number[]> = {
   'selfish-onlstm': [1, 0.45],
 };
 const NAMES = (process.env.MODELS ?? 'zaremba-small,zaremba-medium,awd-lstm-mos-ptb,selfish-rhn,selfish-onlstm').split(',');
+if (process.env.RELAXED_SIMD === '1') await setRelaxedSimd(true);
 const threads = await setThreads(threadsFromEnv(await availableCores()));
 
 const results: Record<string, Record<string, number>> = {};
@@ -54,6 +56,6 @@ for (const name of NAMES) {
   }
 }
 
-console.log(`\nmodels: training step (forward + backward + clip + SGD), vocab ${VOCAB}, ${simdSupported ? 'SIMD' : 'scalar'} build, ${getThreads()} thread(s)`);
+console.log(`\nmodels: training step (forward + backward + clip + SGD), vocab ${VOCAB}, ${simdSupported ? (getRelaxedSimd() ? 'relaxed SIMD' : 'SIMD') : 'scalar'} build, ${getThreads()} thread(s)`);
 console.table(rows);
-printJsonLine({ suite: 'models', threads, tokens_per_s: results });
+printJsonLine({ suite: 'models', threads, relaxedSimd: getRelaxedSimd(), tokens_per_s: results });

@@ -33,6 +33,13 @@ test('Node: the pool starts, splits, reports a worker trap, and the process exit
   check(run(process.execPath, [script, '2']), 2);
 });
 
+test('Node: the pool starts from `node --input-type=module -e` (workers do not inherit the -e options)', () => {
+  const code = `const m = await import(${JSON.stringify(new URL('../../dist/index.js', import.meta.url).href)}); console.log(await m.setThreads(2)); await m.setThreads(1);`;
+  const r = run(process.execPath, ['--input-type=module', '-e', code]);
+  assert.is(r.status, 0, r.err);
+  assert.is(r.out.trim(), '2');
+});
+
 test('Deno: the same script with Web Workers', () => {
   const probe = existsSync(denoBin) ? run(denoBin, ['--version']) : null;
   if (probe === null || probe.status !== 0) {
