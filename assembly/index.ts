@@ -8,6 +8,7 @@ export * from './gather';
 export * from './lstm';
 export * from './sparse';
 export * from './mos';
+export * from './mos-fm';
 export * from './rhn';
 export * from './onlstm';
 

@@ -246,6 +246,55 @@ test('mos_nll and mos_nll_backward match the reference', () => {
   }
 });
 
+test('feature-major MoS (mos_fm_*) matches its reference and the token-major kernels on the transposed logits', () => {
+  const rng = new Random(17);
+  let compared = 0;
+  for (const N of [1, 3, 5]) for (const K of [1, 3, 5]) for (const V of [1, 3, 17, 33]) {
+    const C = N * K;
+    const logitsT = randomTensor([V, C], rng, -4, 4), bias = randomTensor([V], rng, -1, 1);
+    const logprior = randomTensor([N, K], rng, -3, 0), targets = randomIds(N, V, rng);
+    // Token-major logits with the bias added, for mos_nll.
+    const logits = randomTensor([C, V], rng);
+    for (let c = 0; c < C; c++) for (let v = 0; v < V; v++) logits.data[c * V + v] = logitsT.data[v * C + c]! + bias.data[v]!;
+    const lse1 = randomTensor([C], rng), lse2 = clone(lse1), sum = randomTensor([C], rng);
+    kernels.mos_fm_lse(lse1.ptr, sum.ptr, logitsT.ptr, bias.ptr, V, C);
+    ref.mos_fm_lse(lse2.ptr, sum.ptr, logitsT.ptr, bias.ptr, V, C);
+    check('mos_fm_lse', [[lse1, lse2]], `N=${N} K=${K} V=${V}`, 1e-5);
+    const [loss1, post1, loss2, post2] = [randomTensor([N], rng), randomTensor([C], rng), randomTensor([N], rng), randomTensor([C], rng)];
+    const t1 = kernels.mos_fm_nll(loss1.ptr, post1.ptr, lse1.ptr, logitsT.ptr, bias.ptr, logprior.ptr, targets.ptr, N, K);
+    const t2 = ref.mos_fm_nll(loss2.ptr, post2.ptr, lse1.ptr, logitsT.ptr, bias.ptr, logprior.ptr, targets.ptr, N, K);
+    assert.ok(Math.abs(t1 - t2) <= 1e-5 * (1 + Math.abs(t2)), `mos_fm_nll total ${t1} vs ${t2}`);
+    check('mos_fm_nll', [[loss1, loss2], [post1, post2]], `N=${N} K=${K} V=${V}`, 1e-5);
+    // The token-major kernels on the same logits give the same loss, posterior and lse.
+    const [lossT, postT, lseT] = [randomTensor([N], rng), randomTensor([C], rng), randomTensor([C], rng)];
+    const tT = kernels.mos_nll(lossT.ptr, postT.ptr, lseT.ptr, logits.ptr, logprior.ptr, targets.ptr, N, K, V);
+    assert.ok(Math.abs(t1 - tT) <= 1e-5 * (1 + Math.abs(tT)), `feature-major total ${t1} vs token-major ${tT}`);
+    check('mos_fm vs mos_nll', [[loss1, lossT], [post1, postT], [lse1, lseT]], `N=${N} K=${K} V=${V}`, 1e-5);
+    // Backward: glT (overwritten) and gbias, plus the targets' terms, against the reference and
+    // against the transposed token-major gradient (whose column sums are d bias).
+    const glT1 = randomTensor([V, C], rng), glT2 = clone(glT1), gb1 = randomTensor([V], rng), gb2 = clone(gb1), gb0 = clone(gb1);
+    const gp1 = randomTensor([N, K], rng), gp2 = clone(gp1), gpT = clone(gp1);
+    kernels.mos_fm_backward(glT1.ptr, gb1.ptr, logitsT.ptr, bias.ptr, lse1.ptr, post1.ptr, V, C, 0.7);
+    kernels.mos_fm_backward_targets(glT1.ptr, gb1.ptr, gp1.ptr, post1.ptr, targets.ptr, N, K, 0.7);
+    ref.mos_fm_backward(glT2.ptr, gb2.ptr, logitsT.ptr, bias.ptr, lse1.ptr, post1.ptr, V, C, 0.7);
+    ref.mos_fm_backward_targets(glT2.ptr, gb2.ptr, gp2.ptr, post1.ptr, targets.ptr, N, K, 0.7);
+    check('mos_fm_backward', [[glT1, glT2], [gb1, gb2], [gp1, gp2]], `N=${N} K=${K} V=${V}`, 1e-5);
+    const g = randomTensor([C, V], rng);
+    g.data.fill(0);
+    kernels.mos_nll_backward(g.ptr, gpT.ptr, logits.ptr, lseT.ptr, postT.ptr, targets.ptr, N, K, V, 0.7);
+    // The token-major gradient, transposed, and its column sums added to the initial d bias.
+    const gT = randomTensor([V, C], rng), gbT = clone(gb0);
+    for (let v = 0; v < V; v++) {
+      let s = 0;
+      for (let c = 0; c < C; c++) { gT.data[v * C + c] = g.data[c * V + v]!; s += g.data[c * V + v]!; }
+      gbT.data[v] = gb0.data[v]! + s;
+    }
+    check('mos_fm_backward vs mos_nll_backward', [[glT1, gT], [gp1, gpT], [gb1, gbT]], `N=${N} K=${K} V=${V}`, 1e-5);
+    compared++;
+  }
+  assert.ok(compared === 36);
+});
+
 test('mos_nll agrees with the reference formula −log(Σ π·softmax + 1e−8) where that is finite, and stays finite where it clips', () => {
   const rng = new Random(14);
   const N = 4, K = 3, V = 9;

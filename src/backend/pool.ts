@@ -60,23 +60,6 @@ function useWorkerThreads(): boolean {
   return flavor === 'auto' && (typeof p?.versions?.node === 'string' || 'Deno' in globalThis);
 }
 
-/**
- * The Node options a worker inherits: the parent's, without those about the main script's input
- * (`node --input-type=module -e …` would stop every worker from starting: the option needs -e,
- * which the worker does not get) or about a test/watch runner.
- */
-function workerExecArgv(): string[] {
-  const p = (globalThis as { process?: { execArgv?: string[] } }).process;
-  const drop = /^(--input-type|--eval|--print|--test|--watch|--check|--interactive)(=|$|-)|^-[ecpi]$/;
-  const out: string[] = [];
-  const args = p?.execArgv ?? [];
-  for (let i = 0; i < args.length; i++) {
-    if (/^(-e|--eval|-p|--print)$/.test(args[i]!)) i++; // and the code that follows
-    else if (!drop.test(args[i]!)) out.push(args[i]!);
-  }
-  return out;
-}
-
 /** Starts one worker; resolves with its handle once it reports an error-free start. */
 async function spawn(init: WorkerInit, ctrl: Int32Array): Promise<WorkerHandle> {
   const url = new URL('./pool-worker.js', import.meta.url);
@@ -86,7 +69,10 @@ async function spawn(init: WorkerInit, ctrl: Int32Array): Promise<WorkerHandle> 
   let handle: WorkerHandle;
   if (useWorkerThreads()) {
     const { Worker } = await import('node:worker_threads');
-    const w = new Worker(url, { workerData: init, execArgv: workerExecArgv() });
+    // No Node options for the worker (execArgv: []): by default it would inherit the parent's, and
+    // some stop it from starting (`node --input-type=module -e …`: the option needs -e). It runs
+    // our own plain module, and V8 flags (e.g. --experimental-wasm-relaxed-simd) are process-wide.
+    const w = new Worker(url, { workerData: init, execArgv: [] });
     w.on('error', (e) => fail(describe(e)));
     w.on('message', (m: { error?: string }) => { if (m?.error) fail(describe(m.error)); });
     w.on('exit', (code) => fail(describe(`exited with code ${code}`)));

@@ -210,6 +210,55 @@ export function createReference(mem: RefMemory) {
         }
       }
     },
+    mos_fm_lse(lse: number, _sum: number, logitsT: number, bias: number, V: number, C: number) {
+      const h = f();
+      for (let c = 0; c < C; c++) {
+        let m = -Infinity;
+        for (let v = 0; v < V; v++) m = Math.max(m, h[F(logitsT) + v * C + c]! + h[F(bias) + v]!);
+        let s = 0;
+        for (let v = 0; v < V; v++) s += Math.exp(h[F(logitsT) + v * C + c]! + h[F(bias) + v]! - m);
+        h[F(lse) + c] = m + Math.log(s);
+      }
+    },
+    mos_fm_nll(loss: number, post: number, lse: number, logitsT: number, bias: number, logprior: number, targets: number, N: number, K: number): number {
+      const h = f(), C = N * K;
+      let total = 0;
+      for (let n = 0; n < N; n++) {
+        const t = ids(targets, n);
+        const a: number[] = [];
+        for (let k = 0; k < K; k++) a.push(h[F(logprior) + n * K + k]! + h[F(logitsT) + t * C + n * K + k]! + h[F(bias) + t]! - h[F(lse) + n * K + k]!);
+        const m = Math.max(...a);
+        const logp = m + Math.log(a.reduce((s, v) => s + Math.exp(v - m), 0));
+        a.forEach((v, k) => (h[F(post) + n * K + k] = Math.exp(v - logp)));
+        h[F(loss) + n] = -logp;
+        total -= logp;
+      }
+      return total;
+    },
+    mos_fm_backward(glT: number, gbias: number, logitsT: number, bias: number, lse: number, post: number, V: number, C: number, scale: number) {
+      const h = f();
+      for (let v = 0; v < V; v++) {
+        let s = 0;
+        for (let c = 0; c < C; c++) {
+          const g = scale * h[F(post) + c]! * Math.exp(h[F(logitsT) + v * C + c]! + h[F(bias) + v]! - h[F(lse) + c]!);
+          h[F(glT) + v * C + c] = g;
+          s += g;
+        }
+        if (gbias) h[F(gbias) + v] = h[F(gbias) + v]! + s;
+      }
+    },
+    mos_fm_backward_targets(glT: number, gbias: number, glogprior: number, post: number, targets: number, N: number, K: number, scale: number) {
+      const h = f(), C = N * K;
+      for (let n = 0; n < N; n++) {
+        const t = ids(targets, n);
+        for (let k = 0; k < K; k++) {
+          const c = scale * h[F(post) + n * K + k]!;
+          h[F(glT) + t * C + n * K + k] = h[F(glT) + t * C + n * K + k]! - c;
+          if (gbias) h[F(gbias) + t] = h[F(gbias) + t]! - c;
+          if (glogprior) h[F(glogprior) + n * K + k] = h[F(glogprior) + n * K + k]! - c;
+        }
+      }
+    },
     gather_rows(out: number, table: number, idp: number, count: number, E: number) {
       const h = f();
       for (let n = 0; n < count; n++) for (let j = 0; j < E; j++) h[F(out) + n * E + j] = h[F(table) + ids(idp, n) * E + j]!;

@@ -53,6 +53,11 @@ export interface KernelExports {
   // mos.ts
   mos_nll(loss: number, post: number, lse: number, logits: number, logprior: number, targets: number, N: number, K: number, V: number): number;
   mos_nll_backward(glogits: number, glogprior: number, logits: number, lse: number, post: number, targets: number, N: number, K: number, V: number, scale: number): void;
+  // mos-fm.ts (feature-major logitsT [V, C], C = N·K)
+  mos_fm_lse(lse: number, sum: number, logitsT: number, bias: number, V: number, C: number): void;
+  mos_fm_nll(loss: number, post: number, lse: number, logitsT: number, bias: number, logprior: number, targets: number, N: number, K: number): number;
+  mos_fm_backward(glT: number, gbias: number, logitsT: number, bias: number, lse: number, post: number, V: number, C: number, scale: number): void;
+  mos_fm_backward_targets(glT: number, gbias: number, glogprior: number, post: number, targets: number, N: number, K: number, scale: number): void;
   // gather.ts
   gather_rows(out: number, table: number, ids: number, count: number, E: number): void;
   scatter_add_rows(gtable: number, g: number, ids: number, count: number, E: number): void;
@@ -95,6 +100,8 @@ export interface PartExports {
   softmax_xent_backward_part(gx: number, probs: number, targets: number, rows: number, cols: number, scale: number, part: number, parts: number): void;
   mos_nll_part(loss: number, post: number, lse: number, logits: number, logprior: number, targets: number, N: number, K: number, V: number, part: number, parts: number): void;
   mos_nll_backward_part(glogits: number, glogprior: number, logits: number, lse: number, post: number, targets: number, N: number, K: number, V: number, scale: number, part: number, parts: number): void;
+  mos_fm_lse_part(lse: number, sum: number, logitsT: number, bias: number, V: number, C: number, part: number, parts: number): void;
+  mos_fm_backward_part(glT: number, gbias: number, logitsT: number, bias: number, lse: number, post: number, V: number, C: number, scale: number, part: number, parts: number): void;
   transpose_part(out: number, a: number, rows: number, cols: number, part: number, parts: number): void;
   axpy_part(y: number, x: number, s: number, n: number, part: number, parts: number): void;
   scale_part(out: number, a: number, s: number, n: number, part: number, parts: number): void;

@@ -8,19 +8,27 @@
 // 2 GB each), more than a 4 GB wasm memory can hold next to the rest. Here only one chunk of
 // logits exists at a time. The forward keeps lse and the posterior (N·K floats each); the
 // backward recomputes each chunk's logits (one extra decoder product, ≈ +⅓ of the decoder's
-// FLOPs) and turns them straight into dW, d latent, db and d log π.
+// FLOPs) and turns them straight into dW, d latent, db and d log π. A dense decoder works on
+// token-major logits (assembly/mos.ts), a sparse one on feature-major logits (assembly/mos-fm.ts),
+// the layout its sparse products give, so no [tokens × V] transpose is ever made.
 import { heap } from '../backend/memory.js';
 import { kernels } from '../backend/wasm.js';
 import { record } from '../autograd/engine.js';
 import { IntTensor, Tensor, shapeString } from '../tensor.js';
 import { checkIds } from './embedding.js';
 import { registerOp } from './registry.js';
-import { weightOperator, type WeightLike } from './weight-operator.js';
+import { weightOperator, type WeightLike, type WeightOperator } from './weight-operator.js';
 
 registerOp('mosDecoderNLL', 'ops/mos-decoder.ts');
 
 /** Floats of logits per chunk (16M floats = 64 MB), unless overridden (tests use tiny chunks). */
 const DEFAULT_CHUNK_FLOATS = 16 * 1024 * 1024;
+
+/** Benchmarks and tests only: 'token-major' makes a sparse decoder take the dense path's layout. */
+let layout: 'auto' | 'token-major' = 'auto';
+export function setMosDecoderLayoutForBench(l: 'auto' | 'token-major'): void {
+  layout = l;
+}
 
 export interface MosDecoderOptions {
   /** Tokens per chunk; default: as many as fit in 64 MB of logits. */
@@ -47,7 +55,14 @@ export function mosDecoderNLL(latent: Tensor, weight: WeightLike, bias: Tensor, 
   if (targets.size !== N || N === 0) throw new RangeError(`selfish-rnn: mosDecoderNLL: ${targets.size} targets for ${N} tokens`);
   checkIds(targets, V, 'mosDecoderNLL targets');
   const chunk = Math.max(1, Math.min(N, opts.chunkTokens ?? Math.floor(DEFAULT_CHUNK_FLOATS / Math.max(1, K * V))));
+  return W.sparse && layout === 'auto' ? featureMajor(latent, W, bias, logPrior, targets, N, K, V, E, chunk) : tokenMajor(latent, W, bias, logPrior, targets, N, K, V, E, chunk);
+}
 
+/**
+ * Dense decoder: logits token-major [nc·K, V] (the GEMM reads either layout through its transpose
+ * flags, so no copies), the token-major MoS kernels (assembly/mos.ts).
+ */
+function tokenMajor(latent: Tensor, W: WeightOperator, bias: Tensor, logPrior: Tensor, targets: IntTensor, N: number, K: number, V: number, E: number, chunk: number): Tensor {
   /** logits for tokens [n0, n0 + nc) into buf [nc·K, V]. */
   const logitsChunk = (buf: Tensor, n0: number, nc: number): void => {
     const rows = nc * K;
@@ -90,5 +105,61 @@ export function mosDecoderNLL(latent: Tensor, weight: WeightLike, bias: Tensor, 
     }
     logits.dispose();
     gbuf.dispose();
+  }, [lse, post]);
+}
+
+/**
+ * Sparse decoder: its products are feature-major (SpMM gives logitsT [V, nc·K] from latentᵀ), so
+ * the loss and gradient come from the feature-major MoS kernels (assembly/mos-fm.ts) and stay in
+ * that layout through SDDMM (dW) and SpMMᵀ (d latent). Only the small [nc·K, E] latent chunks
+ * are transposed, never the [nc·K, V] logits.
+ */
+function featureMajor(latent: Tensor, W: WeightOperator, bias: Tensor, logPrior: Tensor, targets: IntTensor, N: number, K: number, V: number, E: number, chunk: number): Tensor {
+  /** latentᵀ of tokens [n0, n0 + nc) into xT [E, nc·K], and their logitsT [V, nc·K] (bias not added). */
+  const logitsChunk = (xT: Tensor, logitsT: Tensor, n0: number, nc: number): void => {
+    const rows = nc * K;
+    kernels.transpose(xT.ptr, latent.ptr + n0 * K * E * 4, rows, E);
+    W.forward(logitsT.ptr, xT.ptr, rows, 0);
+  };
+
+  const lse = new Tensor([N * K]);
+  const post = new Tensor([N * K]);
+  const losses = new Tensor([chunk]);
+  const sum = new Tensor([chunk * K]);
+  const xT = new Tensor([E, chunk * K]);
+  const logitsT = new Tensor([V, chunk * K]);
+  let total = 0;
+  for (let n0 = 0; n0 < N; n0 += chunk) {
+    const nc = Math.min(chunk, N - n0), off = n0 * K * 4;
+    logitsChunk(xT, logitsT, n0, nc);
+    kernels.mos_fm_lse(lse.ptr + off, sum.ptr, logitsT.ptr, bias.ptr, V, nc * K);
+    total += kernels.mos_fm_nll(losses.ptr, post.ptr + off, lse.ptr + off, logitsT.ptr, bias.ptr, logPrior.ptr + off, targets.ptr + n0 * 4, nc, K);
+  }
+  for (const t of [losses, sum, xT, logitsT]) t.dispose();
+  const out = new Tensor([]);
+  heap.f32()[out.ptr >>> 2] = total / N;
+
+  return record(out, 'mosDecoderNLL', [latent, W.tensor, bias, logPrior], (g, [gLatent, gW, gBias, gPrior]) => {
+    W.assertLive('mosDecoderNLL');
+    const scale = heap.f32()[g.ptr >>> 2]! / N;
+    const xTb = new Tensor([E, chunk * K]);
+    const logitsTb = new Tensor([V, chunk * K]);
+    const glT = new Tensor([V, chunk * K]);
+    const gxT = gLatent ? new Tensor([E, chunk * K]) : null;
+    const gx = gLatent ? new Tensor([chunk * K, E]) : null;
+    for (let n0 = 0; n0 < N; n0 += chunk) {
+      const nc = Math.min(chunk, N - n0), rows = nc * K, off = n0 * K * 4;
+      logitsChunk(xTb, logitsTb, n0, nc);
+      // d logitsT (softmax part, then the targets' terms), d bias and d log π
+      kernels.mos_fm_backward(glT.ptr, gBias ? gBias.ptr : 0, logitsTb.ptr, bias.ptr, lse.ptr + off, post.ptr + off, V, rows, scale);
+      kernels.mos_fm_backward_targets(glT.ptr, gBias ? gBias.ptr : 0, gPrior ? gPrior.ptr + off : 0, post.ptr + off, targets.ptr + n0 * 4, nc, K, scale);
+      if (gW) W.backwardWeight(gW.ptr, glT.ptr, xTb.ptr, rows); // dW += dlogitsT · latent (SDDMM at W's entries)
+      if (gLatent) {
+        W.backwardInput(gxT!.ptr, glT.ptr, rows, 0); // d latentᵀ = Wᵀ · dlogitsT
+        kernels.transpose(gx!.ptr, gxT!.ptr, E, rows);
+        kernels.axpy(gLatent.ptr + off * E, gx!.ptr, 1, rows * E);
+      }
+    }
+    for (const t of [xTb, logitsTb, glT, gxT, gx]) t?.dispose();
   }, [lse, post]);
 }

@@ -101,6 +101,17 @@ export function registerParallelKernelTests(label: string): void {
     }
   }
 
+  // Feature-major MoS: logitsT [V, C] (C = N·K columns), bias [V]; lse by columns, the backward by rows.
+  for (const C of SIZES) {
+    for (const V of [1, 3, 17, 701]) {
+      if (V * C > 5e5) continue; // the reference's time
+      const logitsT = rnd([V, C], -4, 4), bias = rnd([V], -1, 1), lse = rnd([C]), sum = rnd([C]);
+      cases.push({ kernel: 'mos_fm_lse', args: [lse.ptr, sum.ptr, logitsT.ptr, bias.ptr, V, C], outputs: [lse], tol: 1e-5, what: `V=${V} C=${C}` });
+      const glT = rnd([V, C]), gbias = rnd([V]), pPost = rnd([C], 0, 1), pLse = rnd([C], 2, 6);
+      cases.push({ kernel: 'mos_fm_backward', args: [glT.ptr, gbias.ptr, logitsT.ptr, bias.ptr, pLse.ptr, pPost.ptr, V, C, 0.37], outputs: [glT, gbias], tol: 1e-5, what: `V=${V} C=${C}` });
+    }
+  }
+
   // Embedding gradient: rows of g scattered into a table, repeated ids accumulating.
   for (const count of SIZES) {
     for (const [V, E] of [[1, 3], [5, 17], [40, 33], [7, 701]] as const) {

@@ -1,0 +1,159 @@
+// Mixture-of-Softmaxes head, feature-major: the same loss and gradients as mos.ts, on logits laid
+// out as the sparse decoder produces them, logitsT [V, C] (row v = word v, column c = n·K + k,
+// C = N·K), with the decoder bias [V] added on the fly. The sparse decoder's products (SpMM,
+// SpMMᵀ, SDDMM) are feature-major, so this layout spares the four [C × V] transposes per chunk that
+// the token-major kernels need (ops/mos-decoder.ts).
+//
+// Every pass walks logitsT row by row (contiguous): the per-column softmax statistics live in
+// C-float vectors (lse, a scratch sum), which stay in cache while the rows stream past.
+//   mos_fm_lse         lse[c] = log Σ_v exp(lT[v,c] + bias[v]); two passes: column max, then the
+//                      shifted exp sum. Thread shares: column ranges (multiples of 4 columns).
+//   mos_fm_nll         loss, posterior (and Σ loss) per token from lse: N·K work.
+//   mos_fm_backward    glT[v,c] = scale·post_c·softmax_c(v) (overwrites), gbias[v] += its row sum.
+//                      Thread shares: row ranges.
+//   mos_fm_backward_targets  the −scale·post_c at each token's target word, in glT, gbias and
+//                      d log π: N·K work, in token order.
+// A column is done by SIMD lanes or by the scalar tail (the last C mod 4 columns) whatever the
+// split, and each column/row sums in the same order: thread shares give the single call's bits.
+import { exp4 } from './simd-math';
+import { partLo } from './scratch';
+
+/** lse over columns [c0, c1) (c0 a multiple of 4); `sum` is C floats of scratch. */
+function lseColumns(lse: usize, sum: usize, logitsT: usize, bias: usize, V: i32, C: i32, c0: i32, c1: i32): void {
+  if (c1 <= c0) return;
+  const rowBytes = <usize>C << 2;
+  const simdEnd = ASC_FEATURE_SIMD ? c0 + ((c1 - c0) & ~3) : c0;
+  for (let c = c0; c < c1; c++) { store<f32>(lse + (<usize>c << 2), -Infinity); store<f32>(sum + (<usize>c << 2), 0); }
+  // Pass 1: the column maxima.
+  for (let v = 0; v < V; v++) {
+    const row = logitsT + <usize>v * rowBytes, b = load<f32>(bias + (<usize>v << 2));
+    let c = c0;
+    if (ASC_FEATURE_SIMD) {
+      const bv = f32x4.splat(b);
+      for (; c < simdEnd; c += 4) {
+        const o = <usize>c << 2;
+        v128.store(lse + o, f32x4.max(v128.load(lse + o), f32x4.add(v128.load(row + o), bv)));
+      }
+    }
+    for (; c < c1; c++) {
+      const o = <usize>c << 2;
+      store<f32>(lse + o, max(load<f32>(lse + o), load<f32>(row + o) + b));
+    }
+  }
+  // Pass 2: Σ_v exp(x − max), then lse = max + log Σ.
+  for (let v = 0; v < V; v++) {
+    const row = logitsT + <usize>v * rowBytes, b = load<f32>(bias + (<usize>v << 2));
+    let c = c0;
+    if (ASC_FEATURE_SIMD) {
+      const bv = f32x4.splat(b);
+      for (; c < simdEnd; c += 4) {
+        const o = <usize>c << 2;
+        v128.store(sum + o, f32x4.add(v128.load(sum + o), exp4(f32x4.sub(f32x4.add(v128.load(row + o), bv), v128.load(lse + o)))));
+      }
+    }
+    for (; c < c1; c++) {
+      const o = <usize>c << 2;
+      store<f32>(sum + o, load<f32>(sum + o) + Mathf.exp(load<f32>(row + o) + b - load<f32>(lse + o)));
+    }
+  }
+  for (let c = c0; c < c1; c++) {
+    const o = <usize>c << 2;
+    store<f32>(lse + o, load<f32>(lse + o) + Mathf.log(load<f32>(sum + o)));
+  }
+}
+
+/** lse [C] of logitsT [V, C] + bias; sum: C floats of scratch. */
+export function mos_fm_lse(lse: usize, sum: usize, logitsT: usize, bias: usize, V: i32, C: i32): void {
+  lseColumns(lse, sum, logitsT, bias, V, C, 0, C);
+}
+
+/** Writes loss [N] and post [N·K] (C = N·K is logitsT's row length); returns Σ_n loss_n. */
+export function mos_fm_nll(loss: usize, post: usize, lse: usize, logitsT: usize, bias: usize, logprior: usize, targets: usize, N: i32, K: i32): f64 {
+  const rowBytes = <usize>(N * K) << 2;
+  let total: f64 = 0;
+  for (let n = 0; n < N; n++) {
+    const t = load<i32>(targets + (<usize>n << 2));
+    const row = logitsT + <usize>t * rowBytes, b = load<f32>(bias + (<usize>t << 2));
+    // a_k = log π_k + log softmax_k(t), kept in post until the normalisation
+    let m: f32 = -Infinity;
+    for (let k = 0; k < K; k++) {
+      const o = <usize>(n * K + k) << 2;
+      const a = load<f32>(logprior + o) + (load<f32>(row + o) + b) - load<f32>(lse + o);
+      store<f32>(post + o, a);
+      m = max(m, a);
+    }
+    let s: f32 = 0;
+    for (let k = 0; k < K; k++) s += Mathf.exp(load<f32>(post + (<usize>(n * K + k) << 2)) - m);
+    const logp = m + Mathf.log(s);
+    for (let k = 0; k < K; k++) {
+      const p = post + (<usize>(n * K + k) << 2);
+      store<f32>(p, Mathf.exp(load<f32>(p) - logp));
+    }
+    store<f32>(loss + (<usize>n << 2), -logp);
+    total -= <f64>logp;
+  }
+  return total;
+}
+
+/** Rows [v0, v1) of glT = scale·post_c·exp(lT + bias − lse_c), and gbias[v] += each row's sum (gbias may be 0). */
+function backwardRows(glT: usize, gbias: usize, logitsT: usize, bias: usize, lse: usize, post: usize, C: i32, scale: f32, v0: i32, v1: i32): void {
+  const rowBytes = <usize>C << 2;
+  for (let v = v0; v < v1; v++) {
+    const x = logitsT + <usize>v * rowBytes, g = glT + <usize>v * rowBytes, b = load<f32>(bias + (<usize>v << 2));
+    let c = 0;
+    let s: f32 = 0;
+    if (ASC_FEATURE_SIMD) {
+      const bv = f32x4.splat(b), sv = f32x4.splat(scale);
+      let acc = f32x4.splat(0);
+      for (; c + 4 <= C; c += 4) {
+        const o = <usize>c << 2;
+        const e = exp4(f32x4.sub(f32x4.add(v128.load(x + o), bv), v128.load(lse + o)));
+        const gv = f32x4.mul(f32x4.mul(sv, v128.load(post + o)), e);
+        v128.store(g + o, gv);
+        acc = f32x4.add(acc, gv);
+      }
+      s = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+    }
+    for (; c < C; c++) {
+      const o = <usize>c << 2;
+      const gv = scale * load<f32>(post + o) * Mathf.exp(load<f32>(x + o) + b - load<f32>(lse + o));
+      store<f32>(g + o, gv);
+      s += gv;
+    }
+    if (gbias) store<f32>(gbias + (<usize>v << 2), load<f32>(gbias + (<usize>v << 2)) + s);
+  }
+}
+
+/** glT [V, C] = the softmax part of d loss / d logitsT (overwritten); gbias [V] += its row sums (0: none). */
+export function mos_fm_backward(glT: usize, gbias: usize, logitsT: usize, bias: usize, lse: usize, post: usize, V: i32, C: i32, scale: f32): void {
+  backwardRows(glT, gbias, logitsT, bias, lse, post, C, scale, 0, V);
+}
+
+/** The target terms: glT[t_n, c] −= scale·post_c, and the same in gbias[t_n] and glogprior[c] (each may be 0). */
+export function mos_fm_backward_targets(glT: usize, gbias: usize, glogprior: usize, post: usize, targets: usize, N: i32, K: i32, scale: f32): void {
+  const rowBytes = <usize>(N * K) << 2;
+  for (let n = 0; n < N; n++) {
+    const t = load<i32>(targets + (<usize>n << 2));
+    for (let k = 0; k < K; k++) {
+      const o = <usize>(n * K + k) << 2;
+      const c: f32 = scale * load<f32>(post + o);
+      const g = glT + <usize>t * rowBytes + o;
+      store<f32>(g, load<f32>(g) - c);
+      if (gbias) store<f32>(gbias + (<usize>t << 2), load<f32>(gbias + (<usize>t << 2)) - c);
+      if (glogprior) store<f32>(glogprior + o, load<f32>(glogprior + o) - c);
+    }
+  }
+}
+
+// ---- Thread shares ----
+
+/** Columns in groups of 4, so that every column is SIMD or scalar as in the single call. */
+export function mos_fm_lse_part(lse: usize, sum: usize, logitsT: usize, bias: usize, V: i32, C: i32, part: i32, parts: i32): void {
+  const groups = (C + 3) >> 2;
+  const c0 = partLo(groups, part, parts) << 2, c1 = min(C, partLo(groups, part + 1, parts) << 2);
+  lseColumns(lse, sum, logitsT, bias, V, C, c0, c1);
+}
+
+export function mos_fm_backward_part(glT: usize, gbias: usize, logitsT: usize, bias: usize, lse: usize, post: usize, V: i32, C: i32, scale: f32, part: i32, parts: i32): void {
+  backwardRows(glT, gbias, logitsT, bias, lse, post, C, scale, partLo(V, part, parts), partLo(V, part + 1, parts));
+}
