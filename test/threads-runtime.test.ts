@@ -49,6 +49,17 @@ test('Deno: the same script with Web Workers', () => {
   check(run(denoBin, ['run', '--no-prompt', '--allow-read', script, '2']), 2);
 });
 
+test('Deno: the same script on the relaxed-SIMD kernels (Deno 2 has relaxed SIMD)', () => {
+  const probe = existsSync(denoBin) ? run(denoBin, ['--version']) : null;
+  if (probe === null || probe.status !== 0) {
+    console.log(`  skipped: Deno is not available (${denoBin}); install the 'deno' dev dependency`);
+    return;
+  }
+  const r = run(denoBin, ['run', '--no-prompt', '--allow-read', script, '2', 'relaxed']);
+  check(r, 2);
+  assert.is(JSON.parse(r.out.trim().split('\n').pop()!).relaxed, true);
+});
+
 test('Deno: Web Workers (the browser path) run the same script', () => {
   const probe = existsSync(denoBin) ? run(denoBin, ['--version']) : null;
   if (probe === null || probe.status !== 0) return;

@@ -1,15 +1,17 @@
 // Run by test/threads-runtime.test.ts under Node and under Deno: starts the pool, runs a product
 // large enough to be split, checks it against the single-thread result, triggers a trap in a
 // worker's share, and then simply ends (idle workers must not keep the process alive). With
-// `web` as second argument the pool uses Web Workers (the browser path) and is stopped at the end.
+// `web` as second argument the pool uses Web Workers (the browser path) and is stopped at the end;
+// with `relaxed`, everything runs on the relaxed-SIMD kernels.
 // Prints one JSON line.
-import { activeBuild, getThreads, kernels, setThreads, Tensor, threadsUnavailableReason } from '../../dist/index.js';
+import { activeBuild, getRelaxedSimd, getThreads, kernels, setRelaxedSimd, setThreads, Tensor, threadsUnavailableReason } from '../../dist/index.js';
 import { setWorkerFlavorForTests } from '../../dist/backend/pool.js';
 
 const argv = globalThis.Deno?.args ?? globalThis.process.argv.slice(2);
 const web = argv[1] === 'web';
 if (web) setWorkerFlavorForTests('web');
-const out = { build: activeBuild, reason: threadsUnavailableReason(), threads: 0, same: false, workerError: '' };
+if (argv[1] === 'relaxed') await setRelaxedSimd(true);
+const out = { build: activeBuild, relaxed: getRelaxedSimd(), reason: threadsUnavailableReason(), threads: 0, same: false, workerError: '' };
 const M = 64, K = 160, N = 80; // 819,200 multiply-adds: above the split threshold
 const a = new Tensor([M, K], { persistent: true }), b = new Tensor([K, N], { persistent: true });
 a.data.forEach((_, i) => { a.data[i] = Math.sin(i); });
