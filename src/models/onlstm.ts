@@ -13,7 +13,7 @@
 // Parameter names as PyTorch's: encoder.weight, rnn.cells.{k}.ih.0.weight / .bias,
 // rnn.cells.{k}.hh.weight / .bias, decoder.bias (decoder.weight is encoder.weight). Gate rows of
 // ih and hh: [0, C) master input, [C, 2C) master forget (C = H / chunk), then o, g (cell), i, f.
-import { add, crossEntropy, logSoftmax, onlstmLayer, reshape } from '../ops/index.js';
+import { add, logSoftmax, onlstmLayer, reshape } from '../ops/index.js';
 import { DropoutMasks, dropConnectNamed, embeddedDropoutNamed, lockedDropoutNamed } from '../nn/dropout-masks.js';
 import { Embedding } from '../nn/embedding.js';
 import { Linear } from '../nn/linear.js';
@@ -105,7 +105,7 @@ export class ONLSTMModel extends Module implements LanguageModel {
   forward(input: IntTensor, target: IntTensor, state?: LMState): LMOutput {
     const c = this.config;
     const r = this.run(input, state);
-    const nll = crossEntropy(this.decoder.forward(r.flat), target);
+    const nll = this.decoder.crossEntropy(r.flat, target);
     let loss = nll;
     if (c.alpha !== 0) loss = add(loss, activationRegularization(r.raw, c.alpha));
     if (c.beta !== 0 && r.T > 1) loss = add(loss, temporalActivationRegularization(r.raw, c.beta));

@@ -13,7 +13,7 @@
 // the whole matrix, so the halves compete (the paper's gate redistribution).
 // The official code passes one hidden state through all layers; here each layer has its own
 // (identical for the published one-layer model).
-import { crossEntropy, logSoftmax, reshape, rhnLayer } from '../ops/index.js';
+import { logSoftmax, reshape, rhnLayer } from '../ops/index.js';
 import { DropoutMasks, embeddedDropoutNamed, lockedDropoutNamed } from '../nn/dropout-masks.js';
 import { Embedding } from '../nn/embedding.js';
 import { Linear } from '../nn/linear.js';
@@ -95,7 +95,7 @@ export class RHNModel extends Module implements LanguageModel {
 
   forward(input: IntTensor, target: IntTensor, state?: LMState): LMOutput {
     const { h, state: next } = this.hidden(input, state);
-    const nll = crossEntropy(this.fc1.forward(h), target);
+    const nll = this.fc1.crossEntropy(h, target);
     return { loss: nll, nll, state: next };
   }
 

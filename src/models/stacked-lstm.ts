@@ -4,7 +4,7 @@
 // encoder.weight, rnn.weight_ih_l{k}, rnn.weight_hh_l{k}, rnn.bias_{ih,hh}_l{k}, decoder.weight,
 // decoder.bias. Initialisation as the reference: encoder and decoder U(±0.1), decoder bias 0,
 // LSTM U(±1/√H).
-import { crossEntropy, dropout, logSoftmax, reshape } from '../ops/index.js';
+import { dropout, logSoftmax, reshape } from '../ops/index.js';
 import { Embedding } from '../nn/embedding.js';
 import { Linear } from '../nn/linear.js';
 import { LSTM } from '../nn/lstm.js';
@@ -56,7 +56,7 @@ export class StackedLSTMModel extends Module implements LanguageModel {
 
   forward(input: IntTensor, target: IntTensor, state?: LMState): LMOutput {
     const { h, state: next } = this.hidden(input, state);
-    const nll = crossEntropy(this.decoder.forward(h), target);
+    const nll = this.decoder.crossEntropy(h, target);
     return { loss: nll, nll, state: next };
   }
 

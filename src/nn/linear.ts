@@ -1,6 +1,7 @@
 // Linear: y = x·Wᵀ + b with PyTorch's layout (W is [out, in]) and initialisation U(±1/√in).
 import { globalRandom, type Random } from '../random.js';
-import { Tensor, shapeString } from '../tensor.js';
+import { Tensor, shapeString, type IntTensor } from '../tensor.js';
+import { linearCrossEntropy } from '../ops/index.js';
 import { uniformParam } from './init.js';
 import { Module, type Weight } from './module.js';
 import { linear } from './sparse-weight.js';
@@ -40,5 +41,13 @@ export class Linear extends Module {
       throw new RangeError(`selfish-rnn: Linear(${this.inFeatures}→${this.outFeatures}) expects input [N, ${this.inFeatures}], got ${shapeString(x.shape)}`);
     }
     return linear(x, this.weight, this.bias);
+  }
+
+  /** Mean cross-entropy of forward(x) against targets, fused (no logits layout copies for a CSR weight). */
+  crossEntropy(x: Tensor, targets: IntTensor): Tensor {
+    if (x.rank !== 2 || x.shape[1] !== this.inFeatures) {
+      throw new RangeError(`selfish-rnn: Linear(${this.inFeatures}→${this.outFeatures}) expects input [N, ${this.inFeatures}], got ${shapeString(x.shape)}`);
+    }
+    return linearCrossEntropy(x, this.weight, this.bias, targets);
   }
 }

@@ -2,8 +2,8 @@
 // its weight is the encoder's embedding table, so it owns only its bias (zero-initialised, as
 // every reference `init_weights`). PyTorch lists the shared tensor under both names
 // (`encoder.weight` and `decoder.weight`); here it is one parameter, owned by the encoder.
-import { linear } from '../ops/index.js';
-import type { Tensor } from '../tensor.js';
+import { linear, linearCrossEntropy } from '../ops/index.js';
+import type { IntTensor, Tensor } from '../tensor.js';
 import type { Embedding } from './embedding.js';
 import { constantParam } from './init.js';
 import { Module, type Weight } from './module.js';
@@ -25,5 +25,10 @@ export class TiedDecoder extends Module {
   /** x [N, E] → logits [N, V]. */
   forward(x: Tensor): Tensor {
     return linear(x, this.weight, this.bias);
+  }
+
+  /** Mean cross-entropy of forward(x) against targets, fused (no logits layout copies for a CSR weight). */
+  crossEntropy(x: Tensor, targets: IntTensor): Tensor {
+    return linearCrossEntropy(x, this.weight, this.bias, targets);
   }
 }

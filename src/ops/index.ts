@@ -16,6 +16,7 @@ export { sparseMatmul, sparseLinear, sparseEmbedding } from './sparse.js';
 export { DenseOperator, CsrOperator, weightOperator, weightShape, setSparseTransposeForm } from './weight-operator.js';
 export type { WeightOperator, WeightLike, TransposeForm } from './weight-operator.js';
 export { mosDecoderNLL } from './mos-decoder.js';
+export { linearCrossEntropy } from './decoder-nll.js';
 export { rhnLayer, type RhnWeights, type RhnResult } from './rhn.js';
 export { onlstmLayer, onlstmGateRows, type OnLstmWeights, type OnLstmState, type OnLstmResult } from './onlstm.js';
 export type { MosDecoderOptions } from './mos-decoder.js';

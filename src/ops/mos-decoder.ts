@@ -135,21 +135,24 @@ function featureMajor(latent: Tensor, W: WeightOperator, bias: Tensor, logPrior:
     kernels.mos_fm_lse(lse.ptr + off, sum.ptr, logitsT.ptr, bias.ptr, V, nc * K);
     total += kernels.mos_fm_nll(losses.ptr, post.ptr + off, lse.ptr + off, logitsT.ptr, bias.ptr, logPrior.ptr + off, targets.ptr + n0 * 4, nc, K);
   }
-  for (const t of [losses, sum, xT, logitsT]) t.dispose();
+  // One chunk (every token's logits fit in the chunk budget): the backward reuses latentᵀ and the
+  // logits instead of recomputing them, so the tape keeps them. Several chunks: recomputed.
+  const single = chunk >= N;
+  for (const t of single ? [losses, sum] : [losses, sum, xT, logitsT]) t.dispose();
   const out = new Tensor([]);
   heap.f32()[out.ptr >>> 2] = total / N;
 
   return record(out, 'mosDecoderNLL', [latent, W.tensor, bias, logPrior], (g, [gLatent, gW, gBias, gPrior]) => {
     W.assertLive('mosDecoderNLL');
     const scale = heap.f32()[g.ptr >>> 2]! / N;
-    const xTb = new Tensor([E, chunk * K]);
-    const logitsTb = new Tensor([V, chunk * K]);
+    const xTb = single ? xT : new Tensor([E, chunk * K]);
+    const logitsTb = single ? logitsT : new Tensor([V, chunk * K]);
     const glT = new Tensor([V, chunk * K]);
     const gxT = gLatent ? new Tensor([E, chunk * K]) : null;
     const gx = gLatent ? new Tensor([chunk * K, E]) : null;
     for (let n0 = 0; n0 < N; n0 += chunk) {
       const nc = Math.min(chunk, N - n0), rows = nc * K, off = n0 * K * 4;
-      logitsChunk(xTb, logitsTb, n0, nc);
+      if (!single) logitsChunk(xTb, logitsTb, n0, nc);
       // d logitsT (softmax part, then the targets' terms), d bias and d log π
       kernels.mos_fm_backward(glT.ptr, gBias ? gBias.ptr : 0, logitsTb.ptr, bias.ptr, lse.ptr + off, post.ptr + off, V, rows, scale);
       kernels.mos_fm_backward_targets(glT.ptr, gBias ? gBias.ptr : 0, gPrior ? gPrior.ptr + off : 0, post.ptr + off, targets.ptr + n0 * 4, nc, K, scale);
@@ -160,6 +163,6 @@ function featureMajor(latent: Tensor, W: WeightOperator, bias: Tensor, logPrior:
         kernels.axpy(gLatent.ptr + off * E, gx!.ptr, 1, rows * E);
       }
     }
-    for (const t of [xTb, logitsTb, glT, gxT, gx]) t?.dispose();
-  }, [lse, post]);
+    for (const t of single ? [glT, gxT, gx] : [xTb, logitsTb, glT, gxT, gx]) t?.dispose();
+  }, single ? [lse, post, xT, logitsT] : [lse, post]);
 }

@@ -1,13 +1,13 @@
 // Gradient-check cases for the fused, chunked MoS output layer (src/ops/mos-decoder.ts), with a
 // dense and a CSR decoder weight and chunks smaller than the batch (so chunk boundaries matter).
-import { CSRMatrix, IntTensor, mosDecoderNLL, type Tensor } from '../../src/index.js';
+import { CSRMatrix, IntTensor, linearCrossEntropy, mosDecoderNLL, type Tensor } from '../../src/index.js';
 import type { GradCase } from '../helpers/gradcheck.js';
 
 const N = 5, K = 3, E = 4, V = 7;
 const TARGETS = [6, 0, 3, 3, 1];
 
 /** −mean_n log Σ_k π_nk softmax(latent_nk·Wᵀ + b)[t_n], in float64. */
-function oracle(latent: Float64Array, W: Float64Array, b: Float64Array, logPrior: Float64Array): Float64Array {
+function oracle(latent: Float64Array, W: Float64Array, b: Float64Array, logPrior: Float64Array, K = 3): Float64Array {
   let s = 0;
   for (let n = 0; n < N; n++) {
     let p = 0;
@@ -60,6 +60,21 @@ export const mosCases: GradCase[] = [
     shapes: [[N * K, E], [NNZ], [V], [N, K]], range: [-1.5, 1.5],
     run: ([l, w, b, p]) => mosDecoderNLL(l!, csr(w!), b!, p!, new IntTensor(TARGETS), { chunkTokens: 3 }),
     oracle: ([l, w, b, p]) => oracle(l!, dense(w!), b!, p!),
+    after: () => { made.splice(0); },
+  },
+  {
+    op: 'mosDecoderNLL', label: `CSR W (nnz ${NNZ}), one chunk (the backward reuses the forward's logits)`,
+    shapes: [[N * K, E], [NNZ], [V], [N, K]], range: [-1.5, 1.5],
+    run: ([l, w, b, p]) => mosDecoderNLL(l!, csr(w!), b!, p!, new IntTensor(TARGETS)),
+    oracle: ([l, w, b, p]) => oracle(l!, dense(w!), b!, p!),
+    after: () => { made.splice(0); },
+  },
+  {
+    // linearCrossEntropy with a CSR weight is the one-expert MoS (π = 1): plain cross-entropy.
+    op: 'mosDecoderNLL', label: `linearCrossEntropy, CSR W (nnz ${NNZ}): softmax cross-entropy through the feature-major path`,
+    shapes: [[N, E], [NNZ], [V]], range: [-1.5, 1.5],
+    run: ([x, w, b]) => linearCrossEntropy(x!, csr(w!), b!, new IntTensor(TARGETS)),
+    oracle: ([x, w, b]) => oracle(x!, dense(w!), b!, new Float64Array(N), 1),
     after: () => { made.splice(0); },
   },
 ];
