@@ -256,13 +256,18 @@ test('feature-major MoS (mos_fm_*) matches its reference and the token-major ker
     // Token-major logits with the bias added, for mos_nll.
     const logits = randomTensor([C, V], rng);
     for (let c = 0; c < C; c++) for (let v = 0; v < V; v++) logits.data[c * V + v] = logitsT.data[v * C + c]! + bias.data[v]!;
-    const lse1 = randomTensor([C], rng), lse2 = clone(lse1), sum = randomTensor([C], rng);
-    kernels.mos_fm_lse(lse1.ptr, sum.ptr, logitsT.ptr, bias.ptr, V, C);
-    ref.mos_fm_lse(lse2.ptr, sum.ptr, logitsT.ptr, bias.ptr, V, C);
-    check('mos_fm_lse', [[lse1, lse2]], `N=${N} K=${K} V=${V}`, 1e-5);
+    const lse1 = randomTensor([C], rng), lse2 = clone(lse1), sum1 = randomTensor([C], rng), sum2 = clone(sum1);
+    const pr1 = randomTensor([V, C], rng), pr2 = clone(pr1);
+    kernels.mos_fm_lse(lse1.ptr, sum1.ptr, logitsT.ptr, bias.ptr, V, C, pr1.ptr);
+    ref.mos_fm_lse(lse2.ptr, sum2.ptr, logitsT.ptr, bias.ptr, V, C, pr2.ptr);
+    check('mos_fm_lse', [[lse1, lse2], [sum1, sum2], [pr1, pr2]], `N=${N} K=${K} V=${V}`, 1e-5);
+    const tl1 = randomTensor([C], rng), tl2 = clone(tl1);
+    kernels.mos_fm_target_logits(tl1.ptr, logitsT.ptr, bias.ptr, targets.ptr, N, K);
+    ref.mos_fm_target_logits(tl2.ptr, logitsT.ptr, bias.ptr, targets.ptr, N, K);
+    check('mos_fm_target_logits', [[tl1, tl2]], `N=${N} K=${K} V=${V}`, 0);
     const [loss1, post1, loss2, post2] = [randomTensor([N], rng), randomTensor([C], rng), randomTensor([N], rng), randomTensor([C], rng)];
-    const t1 = kernels.mos_fm_nll(loss1.ptr, post1.ptr, lse1.ptr, logitsT.ptr, bias.ptr, logprior.ptr, targets.ptr, N, K);
-    const t2 = ref.mos_fm_nll(loss2.ptr, post2.ptr, lse1.ptr, logitsT.ptr, bias.ptr, logprior.ptr, targets.ptr, N, K);
+    const t1 = kernels.mos_fm_nll(loss1.ptr, post1.ptr, lse1.ptr, tl1.ptr, logprior.ptr, N, K);
+    const t2 = ref.mos_fm_nll(loss2.ptr, post2.ptr, lse1.ptr, tl1.ptr, logprior.ptr, N, K);
     assert.ok(Math.abs(t1 - t2) <= 1e-5 * (1 + Math.abs(t2)), `mos_fm_nll total ${t1} vs ${t2}`);
     check('mos_fm_nll', [[loss1, loss2], [post1, post2]], `N=${N} K=${K} V=${V}`, 1e-5);
     // The token-major kernels on the same logits give the same loss, posterior and lse.
@@ -290,6 +295,16 @@ test('feature-major MoS (mos_fm_*) matches its reference and the token-major ker
       gbT.data[v] = gb0.data[v]! + s;
     }
     check('mos_fm_backward vs mos_nll_backward', [[glT1, gT], [gp1, gpT], [gb1, gbT]], `N=${N} K=${K} V=${V}`, 1e-5);
+    // From the stored exp values (in place, as the one-chunk path does): the same gradient.
+    const coef1 = randomTensor([C], rng), coef2 = clone(coef1), gb3 = clone(gb0), gb4 = clone(gb0), pr3 = clone(pr1);
+    kernels.mos_fm_coef(coef1.ptr, post1.ptr, sum1.ptr, C, 0.7);
+    ref.mos_fm_coef(coef2.ptr, post1.ptr, sum1.ptr, C, 0.7);
+    check('mos_fm_coef', [[coef1, coef2]], `N=${N} K=${K} V=${V}`, 1e-6);
+    kernels.mos_fm_backward_probs(pr1.ptr, gb3.ptr, pr1.ptr, coef1.ptr, V, C);
+    ref.mos_fm_backward_probs(pr3.ptr, gb4.ptr, pr3.ptr, coef1.ptr, V, C);
+    check('mos_fm_backward_probs', [[pr1, pr3], [gb3, gb4]], `N=${N} K=${K} V=${V}`, 1e-5);
+    kernels.mos_fm_backward_targets(pr1.ptr, gb3.ptr, 0, post1.ptr, targets.ptr, N, K, 0.7);
+    check('mos_fm_backward_probs vs mos_nll_backward', [[pr1, gT], [gb3, gbT]], `N=${N} K=${K} V=${V}`, 1e-5);
     compared++;
   }
   assert.ok(compared === 36);

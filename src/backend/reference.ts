@@ -210,23 +210,31 @@ export function createReference(mem: RefMemory) {
         }
       }
     },
-    mos_fm_lse(lse: number, _sum: number, logitsT: number, bias: number, V: number, C: number) {
+    mos_fm_target_logits(tl: number, logitsT: number, bias: number, targets: number, N: number, K: number) {
+      const h = f(), C = N * K;
+      for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) h[F(tl) + n * K + k] = h[F(logitsT) + ids(targets, n) * C + n * K + k]! + h[F(bias) + ids(targets, n)]!;
+    },
+    mos_fm_lse(lse: number, sum: number, logitsT: number, bias: number, V: number, C: number, probs: number) {
       const h = f();
       for (let c = 0; c < C; c++) {
         let m = -Infinity;
         for (let v = 0; v < V; v++) m = Math.max(m, h[F(logitsT) + v * C + c]! + h[F(bias) + v]!);
         let s = 0;
-        for (let v = 0; v < V; v++) s += Math.exp(h[F(logitsT) + v * C + c]! + h[F(bias) + v]! - m);
+        for (let v = 0; v < V; v++) {
+          const e = Math.exp(h[F(logitsT) + v * C + c]! + h[F(bias) + v]! - m);
+          if (probs) h[F(probs) + v * C + c] = e;
+          s += e;
+        }
+        h[F(sum) + c] = s;
         h[F(lse) + c] = m + Math.log(s);
       }
     },
-    mos_fm_nll(loss: number, post: number, lse: number, logitsT: number, bias: number, logprior: number, targets: number, N: number, K: number): number {
-      const h = f(), C = N * K;
+    mos_fm_nll(loss: number, post: number, lse: number, tl: number, logprior: number, N: number, K: number): number {
+      const h = f();
       let total = 0;
       for (let n = 0; n < N; n++) {
-        const t = ids(targets, n);
         const a: number[] = [];
-        for (let k = 0; k < K; k++) a.push(h[F(logprior) + n * K + k]! + h[F(logitsT) + t * C + n * K + k]! + h[F(bias) + t]! - h[F(lse) + n * K + k]!);
+        for (let k = 0; k < K; k++) a.push(h[F(logprior) + n * K + k]! + h[F(tl) + n * K + k]! - h[F(lse) + n * K + k]!);
         const m = Math.max(...a);
         const logp = m + Math.log(a.reduce((s, v) => s + Math.exp(v - m), 0));
         a.forEach((v, k) => (h[F(post) + n * K + k] = Math.exp(v - logp)));
@@ -234,6 +242,22 @@ export function createReference(mem: RefMemory) {
         total -= logp;
       }
       return total;
+    },
+    mos_fm_coef(coef: number, post: number, sum: number, C: number, scale: number) {
+      const h = f();
+      for (let c = 0; c < C; c++) h[F(coef) + c] = (scale * h[F(post) + c]!) / h[F(sum) + c]!;
+    },
+    mos_fm_backward_probs(glT: number, gbias: number, probs: number, coef: number, V: number, C: number) {
+      const h = f();
+      for (let v = 0; v < V; v++) {
+        let s = 0;
+        for (let c = 0; c < C; c++) {
+          const g = h[F(coef) + c]! * h[F(probs) + v * C + c]!;
+          h[F(glT) + v * C + c] = g;
+          s += g;
+        }
+        if (gbias) h[F(gbias) + v] = h[F(gbias) + v]! + s;
+      }
     },
     mos_fm_backward(glT: number, gbias: number, logitsT: number, bias: number, lse: number, post: number, V: number, C: number, scale: number) {
       const h = f();

@@ -90,6 +90,7 @@ const dispatchers: Partial<Record<keyof KernelExports, (...a: number[]) => numbe
   // Feature-major MoS: lse by column groups (≥ 4 columns each), the backward by rows of words.
   mos_fm_lse: splitIf('mos_fm_lse', (_l, _s, _x, _b, V, C) => C! >= 8 && V! * C! >= MIN_ROW_WORK),
   mos_fm_backward: splitIf('mos_fm_backward', (_g, _gb, _x, _b, _l, _p, V, C) => V! >= 2 && V! * C! >= MIN_ROW_WORK),
+  mos_fm_backward_probs: splitIf('mos_fm_backward_probs', (_g, _gb, _p, _c, V, C) => V! >= 2 && V! * C! >= MIN_ELEMENTS),
   transpose: splitIf('transpose', (_o, _a, rows, cols) => rows! >= 16 && rows! * cols! >= MIN_ELEMENTS),
   axpy: splitIf('axpy', (_y, _x, _s, n) => n! >= MIN_ELEMENTS),
   scale: splitIf('scale', (_o, _a, _s, n) => n! >= MIN_ELEMENTS),

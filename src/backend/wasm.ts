@@ -54,8 +54,11 @@ export interface KernelExports {
   mos_nll(loss: number, post: number, lse: number, logits: number, logprior: number, targets: number, N: number, K: number, V: number): number;
   mos_nll_backward(glogits: number, glogprior: number, logits: number, lse: number, post: number, targets: number, N: number, K: number, V: number, scale: number): void;
   // mos-fm.ts (feature-major logitsT [V, C], C = N·K)
-  mos_fm_lse(lse: number, sum: number, logitsT: number, bias: number, V: number, C: number): void;
-  mos_fm_nll(loss: number, post: number, lse: number, logitsT: number, bias: number, logprior: number, targets: number, N: number, K: number): number;
+  mos_fm_target_logits(tl: number, logitsT: number, bias: number, targets: number, N: number, K: number): void;
+  mos_fm_lse(lse: number, sum: number, logitsT: number, bias: number, V: number, C: number, probs: number): void;
+  mos_fm_nll(loss: number, post: number, lse: number, tl: number, logprior: number, N: number, K: number): number;
+  mos_fm_coef(coef: number, post: number, sum: number, C: number, scale: number): void;
+  mos_fm_backward_probs(glT: number, gbias: number, probs: number, coef: number, V: number, C: number): void;
   mos_fm_backward(glT: number, gbias: number, logitsT: number, bias: number, lse: number, post: number, V: number, C: number, scale: number): void;
   mos_fm_backward_targets(glT: number, gbias: number, glogprior: number, post: number, targets: number, N: number, K: number, scale: number): void;
   // gather.ts
@@ -100,7 +103,8 @@ export interface PartExports {
   softmax_xent_backward_part(gx: number, probs: number, targets: number, rows: number, cols: number, scale: number, part: number, parts: number): void;
   mos_nll_part(loss: number, post: number, lse: number, logits: number, logprior: number, targets: number, N: number, K: number, V: number, part: number, parts: number): void;
   mos_nll_backward_part(glogits: number, glogprior: number, logits: number, lse: number, post: number, targets: number, N: number, K: number, V: number, scale: number, part: number, parts: number): void;
-  mos_fm_lse_part(lse: number, sum: number, logitsT: number, bias: number, V: number, C: number, part: number, parts: number): void;
+  mos_fm_lse_part(lse: number, sum: number, logitsT: number, bias: number, V: number, C: number, probs: number, part: number, parts: number): void;
+  mos_fm_backward_probs_part(glT: number, gbias: number, probs: number, coef: number, V: number, C: number, part: number, parts: number): void;
   mos_fm_backward_part(glT: number, gbias: number, logitsT: number, bias: number, lse: number, post: number, V: number, C: number, scale: number, part: number, parts: number): void;
   transpose_part(out: number, a: number, rows: number, cols: number, part: number, parts: number): void;
   axpy_part(y: number, x: number, s: number, n: number, part: number, parts: number): void;

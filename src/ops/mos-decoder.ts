@@ -112,9 +112,13 @@ function tokenMajor(latent: Tensor, W: WeightOperator, bias: Tensor, logPrior: T
  * Sparse decoder: its products are feature-major (SpMM gives logitsT [V, nc·K] from latentᵀ), so
  * the loss and gradient come from the feature-major MoS kernels (assembly/mos-fm.ts) and stay in
  * that layout through SDDMM (dW) and SpMMᵀ (d latent). Only the small [nc·K, E] latent chunks
- * are transposed, never the [nc·K, V] logits.
+ * are transposed, never the [nc·K, V] logits. With one chunk (every token's logits fit the chunk
+ * budget) the forward turns the logits into exp(logit − max) in place and the tape keeps them
+ * with latentᵀ, so the backward neither recomputes the logits nor any exp: one multiply per
+ * logit, in place. With several chunks each chunk's logits are recomputed in the backward.
  */
 function featureMajor(latent: Tensor, W: WeightOperator, bias: Tensor, logPrior: Tensor, targets: IntTensor, N: number, K: number, V: number, E: number, chunk: number): Tensor {
+  const single = chunk >= N;
   /** latentᵀ of tokens [n0, n0 + nc) into xT [E, nc·K], and their logitsT [V, nc·K] (bias not added). */
   const logitsChunk = (xT: Tensor, logitsT: Tensor, n0: number, nc: number): void => {
     const rows = nc * K;
@@ -124,21 +128,20 @@ function featureMajor(latent: Tensor, W: WeightOperator, bias: Tensor, logPrior:
 
   const lse = new Tensor([N * K]);
   const post = new Tensor([N * K]);
+  const sum = new Tensor([chunk * K]); // Σ exp(logit − max) per column (kept when single)
   const losses = new Tensor([chunk]);
-  const sum = new Tensor([chunk * K]);
+  const tl = new Tensor([chunk * K]);
   const xT = new Tensor([E, chunk * K]);
-  const logitsT = new Tensor([V, chunk * K]);
+  const logitsT = new Tensor([V, chunk * K]); // when single: exp(logit − max) after mos_fm_lse
   let total = 0;
   for (let n0 = 0; n0 < N; n0 += chunk) {
     const nc = Math.min(chunk, N - n0), off = n0 * K * 4;
     logitsChunk(xT, logitsT, n0, nc);
-    kernels.mos_fm_lse(lse.ptr + off, sum.ptr, logitsT.ptr, bias.ptr, V, nc * K);
-    total += kernels.mos_fm_nll(losses.ptr, post.ptr + off, lse.ptr + off, logitsT.ptr, bias.ptr, logPrior.ptr + off, targets.ptr + n0 * 4, nc, K);
+    kernels.mos_fm_target_logits(tl.ptr, logitsT.ptr, bias.ptr, targets.ptr + n0 * 4, nc, K);
+    kernels.mos_fm_lse(lse.ptr + off, sum.ptr, logitsT.ptr, bias.ptr, V, nc * K, single ? logitsT.ptr : 0);
+    total += kernels.mos_fm_nll(losses.ptr, post.ptr + off, lse.ptr + off, tl.ptr, logPrior.ptr + off, nc, K);
   }
-  // One chunk (every token's logits fit in the chunk budget): the backward reuses latentᵀ and the
-  // logits instead of recomputing them, so the tape keeps them. Several chunks: recomputed.
-  const single = chunk >= N;
-  for (const t of single ? [losses, sum] : [losses, sum, xT, logitsT]) t.dispose();
+  for (const t of single ? [losses, tl] : [losses, tl, sum, xT, logitsT]) t.dispose();
   const out = new Tensor([]);
   heap.f32()[out.ptr >>> 2] = total / N;
 
@@ -146,15 +149,22 @@ function featureMajor(latent: Tensor, W: WeightOperator, bias: Tensor, logPrior:
     W.assertLive('mosDecoderNLL');
     const scale = heap.f32()[g.ptr >>> 2]! / N;
     const xTb = single ? xT : new Tensor([E, chunk * K]);
-    const logitsTb = single ? logitsT : new Tensor([V, chunk * K]);
-    const glT = new Tensor([V, chunk * K]);
+    const logitsTb = single ? null : new Tensor([V, chunk * K]);
+    // The gradient overwrites the stored exp values (single) or has its own buffer.
+    const glT = single ? logitsT : new Tensor([V, chunk * K]);
+    const coef = single ? new Tensor([N * K]) : null;
     const gxT = gLatent ? new Tensor([E, chunk * K]) : null;
     const gx = gLatent ? new Tensor([chunk * K, E]) : null;
     for (let n0 = 0; n0 < N; n0 += chunk) {
       const nc = Math.min(chunk, N - n0), rows = nc * K, off = n0 * K * 4;
-      if (!single) logitsChunk(xTb, logitsTb, n0, nc);
       // d logitsT (softmax part, then the targets' terms), d bias and d log π
-      kernels.mos_fm_backward(glT.ptr, gBias ? gBias.ptr : 0, logitsTb.ptr, bias.ptr, lse.ptr + off, post.ptr + off, V, rows, scale);
+      if (single) {
+        kernels.mos_fm_coef(coef!.ptr, post.ptr, sum.ptr, rows, scale);
+        kernels.mos_fm_backward_probs(glT.ptr, gBias ? gBias.ptr : 0, logitsT.ptr, coef!.ptr, V, rows);
+      } else {
+        logitsChunk(xTb, logitsTb!, n0, nc);
+        kernels.mos_fm_backward(glT.ptr, gBias ? gBias.ptr : 0, logitsTb!.ptr, bias.ptr, lse.ptr + off, post.ptr + off, V, rows, scale);
+      }
       kernels.mos_fm_backward_targets(glT.ptr, gBias ? gBias.ptr : 0, gPrior ? gPrior.ptr + off : 0, post.ptr + off, targets.ptr + n0 * 4, nc, K, scale);
       if (gW) W.backwardWeight(gW.ptr, glT.ptr, xTb.ptr, rows); // dW += dlogitsT · latent (SDDMM at W's entries)
       if (gLatent) {
@@ -163,6 +173,6 @@ function featureMajor(latent: Tensor, W: WeightOperator, bias: Tensor, logPrior:
         kernels.axpy(gLatent.ptr + off * E, gx!.ptr, 1, rows * E);
       }
     }
-    for (const t of single ? [glT, gxT, gx] : [xTb, logitsTb, glT, gxT, gx]) t?.dispose();
-  }, single ? [lse, post, xT, logitsT] : [lse, post]);
+    for (const t of single ? [coef, gxT, gx] : [xTb, logitsTb, glT, gxT, gx]) t?.dispose();
+  }, single ? [lse, post, sum, xT, logitsT] : [lse, post]);
 }

@@ -105,8 +105,10 @@ export function registerParallelKernelTests(label: string): void {
   for (const C of SIZES) {
     for (const V of [1, 3, 17, 701]) {
       if (V * C > 5e5) continue; // the reference's time
-      const logitsT = rnd([V, C], -4, 4), bias = rnd([V], -1, 1), lse = rnd([C]), sum = rnd([C]);
-      cases.push({ kernel: 'mos_fm_lse', args: [lse.ptr, sum.ptr, logitsT.ptr, bias.ptr, V, C], outputs: [lse], tol: 1e-5, what: `V=${V} C=${C}` });
+      const logitsT = rnd([V, C], -4, 4), bias = rnd([V], -1, 1), lse = rnd([C]), sum = rnd([C]), probs = rnd([V, C]);
+      cases.push({ kernel: 'mos_fm_lse', args: [lse.ptr, sum.ptr, logitsT.ptr, bias.ptr, V, C, probs.ptr], outputs: [lse, sum, probs], tol: 1e-5, what: `V=${V} C=${C}` });
+      const coef = rnd([C], 0, 1), e = rnd([V, C], 0, 1), glP = rnd([V, C]), gbP = rnd([V]);
+      cases.push({ kernel: 'mos_fm_backward_probs', args: [glP.ptr, gbP.ptr, e.ptr, coef.ptr, V, C], outputs: [glP, gbP], tol: 1e-5, what: `V=${V} C=${C}` });
       const glT = rnd([V, C]), gbias = rnd([V]), pPost = rnd([C], 0, 1), pLse = rnd([C], 2, 6);
       cases.push({ kernel: 'mos_fm_backward', args: [glT.ptr, gbias.ptr, logitsT.ptr, bias.ptr, pLse.ptr, pPost.ptr, V, C, 0.37], outputs: [glT, gbias], tol: 1e-5, what: `V=${V} C=${C}` });
     }
