@@ -10,12 +10,12 @@ import { Tensor } from '../tensor.js';
 import type { IntTensor } from '../tensor.js';
 import { CSRMatrix } from '../csr.js';
 import { linear } from './linear.js';
-import { mosDecoderNLL } from './mos-decoder.js';
+import { decoderLayoutForBench, mosDecoderNLL } from './mos-decoder.js';
 import { crossEntropy } from './softmax.js';
 
 /** Mean cross-entropy of the logits x·Wᵀ + bias (x [N, in], W [V, in] dense or CSR) against targets. */
 export function linearCrossEntropy(x: Tensor, weight: Tensor | CSRMatrix, bias: Tensor | null | undefined, targets: IntTensor): Tensor {
-  if (!(weight instanceof CSRMatrix) || !bias || x.rank !== 2) return crossEntropy(linear(x, weight, bias), targets);
+  if (!(weight instanceof CSRMatrix) || !bias || x.rank !== 2 || decoderLayoutForBench() === 'token-major') return crossEntropy(linear(x, weight, bias), targets);
   // log π = 0 for the single expert: a constant, so no gradient flows to it.
   const logPrior = new Tensor([x.shape[0]!, 1]);
   logPrior.data.fill(0);

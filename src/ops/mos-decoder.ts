@@ -24,10 +24,17 @@ registerOp('mosDecoderNLL', 'ops/mos-decoder.ts');
 /** Floats of logits per chunk (16M floats = 64 MB), unless overridden (tests use tiny chunks). */
 const DEFAULT_CHUNK_FLOATS = 16 * 1024 * 1024;
 
-/** Benchmarks and tests only: 'token-major' makes a sparse decoder take the dense path's layout. */
+/**
+ * Benchmarks only: 'token-major' makes a sparse decoder take the layout it had before the
+ * feature-major kernels (token-major logits, transposed around every sparse product), here and
+ * in linearCrossEntropy, so that one run can compare the two.
+ */
 let layout: 'auto' | 'token-major' = 'auto';
-export function setMosDecoderLayoutForBench(l: 'auto' | 'token-major'): void {
+export function setDecoderLayoutForBench(l: 'auto' | 'token-major'): void {
   layout = l;
+}
+export function decoderLayoutForBench(): 'auto' | 'token-major' {
+  return layout;
 }
 
 export interface MosDecoderOptions {
