@@ -21,6 +21,7 @@
 // A column is done by SIMD lanes or by the scalar tail (the last C mod 4 columns) whatever the
 // split, and each column/row sums in the same order: thread shares give the single call's bits.
 import { exp4 } from './simd-math';
+import { finishToken } from './mos';
 import { partLo } from './scratch';
 
 /** lse over columns [c0, c1) (c0 a multiple of 4); `sum` is C floats of scratch. */
@@ -105,15 +106,7 @@ export function mos_fm_nll(loss: usize, post: usize, lse: usize, tl: usize, logp
       store<f32>(post + o, a);
       m = max(m, a);
     }
-    let s: f32 = 0;
-    for (let k = 0; k < K; k++) s += Mathf.exp(load<f32>(post + (<usize>(n * K + k) << 2)) - m);
-    const logp = m + Mathf.log(s);
-    for (let k = 0; k < K; k++) {
-      const p = post + (<usize>(n * K + k) << 2);
-      store<f32>(p, Mathf.exp(load<f32>(p) - logp));
-    }
-    store<f32>(loss + (<usize>n << 2), -logp);
-    total -= <f64>logp;
+    total -= <f64>finishToken(loss, post, n, K, m);
   }
   return total;
 }

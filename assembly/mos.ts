@@ -27,17 +27,26 @@ export function mos_nll(loss: usize, post: usize, lse: usize, logits: usize, log
       store<f32>(post + (nk << 2), a);
       m = max(m, a);
     }
-    let s: f32 = 0;
-    for (let k = 0; k < K; k++) s += Mathf.exp(load<f32>(post + (<usize>(n * K + k) << 2)) - m);
-    const logp = m + Mathf.log(s);
-    for (let k = 0; k < K; k++) {
-      const p = post + (<usize>(n * K + k) << 2);
-      store<f32>(p, Mathf.exp(load<f32>(p) - logp));
-    }
-    store<f32>(loss + (<usize>n << 2), -logp);
-    total -= <f64>logp;
+    total -= <f64>finishToken(loss, post, n, K, m);
   }
   return total;
+}
+
+/**
+ * Token n's mixture, once post[n·K + k] holds a_k = log π_k + log softmax_k(t) and m = max_k a_k:
+ * log p(t) = m + log Σ_k exp(a_k − m); post becomes the posterior exp(a_k − log p), loss[n] = −log p.
+ * Returns log p. (Shared with the feature-major head, mos-fm.ts.)
+ */
+@inline export function finishToken(loss: usize, post: usize, n: i32, K: i32, m: f32): f32 {
+  let s: f32 = 0;
+  for (let k = 0; k < K; k++) s += Mathf.exp(load<f32>(post + (<usize>(n * K + k) << 2)) - m);
+  const logp = m + Mathf.log(s);
+  for (let k = 0; k < K; k++) {
+    const p = post + (<usize>(n * K + k) << 2);
+    store<f32>(p, Mathf.exp(load<f32>(p) - logp));
+  }
+  store<f32>(loss + (<usize>n << 2), -logp);
+  return logp;
 }
 
 /** glogits[nk, j] += scale·r_nk·(softmax_nk[j] − [j = t_n]); glogprior[n, k] −= scale·r_nk. */

@@ -4,7 +4,7 @@
 // several rounds and keep the fastest sample of each task: interference only ever adds time.
 import { cpus } from 'node:os';
 import { Bench } from 'tinybench';
-import { getThreads, simdSupported } from '../src/index.js';
+import { CSRMatrix, getThreads, Tensor, simdSupported, type Random } from '../src/index.js';
 
 export interface BenchTask {
   name: string;
@@ -35,6 +35,42 @@ export async function bestTimes(tasks: BenchTask[], opts: RunOptions = {}): Prom
       const result = bench.tasks[0]!.result;
       if (!result || result.error) throw new Error(`bench task ${t.name} failed: ${String(result?.error)}`);
       best.set(t.name, Math.min(best.get(t.name) ?? Infinity, result.min));
+    }
+  }
+  return best;
+}
+
+/** A persistent tensor of uniform values in [−1, 1). */
+export function randomTensor(rng: Random, shape: number[]): Tensor {
+  const t = new Tensor(shape, { persistent: true });
+  for (let i = 0; i < t.size; i++) t.data[i] = rng.uniform() * 2 - 1;
+  return t;
+}
+
+/** An M×K CSR matrix with each entry present with probability d, values uniform in [−1, 1). */
+export function randomCsr(rng: Random, M: number, K: number, d: number): CSRMatrix {
+  const w = randomTensor(rng, [M, K]);
+  const s = CSRMatrix.fromDense(w, () => rng.uniform() < d, { requiresGrad: false });
+  w.dispose();
+  return s;
+}
+
+/**
+ * The best time (ms) of each task under each setting (e.g. 1 vs T threads, standard vs relaxed
+ * kernels): rounds alternate the settings, so load hits them alike; index i of the result is
+ * settings[i].
+ */
+export async function bestAcross(tasks: BenchTask[], settings: (() => Promise<unknown>)[], rounds: number, time: number): Promise<Map<string, number[]>> {
+  const best = new Map<string, number[]>();
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < settings.length; k++) {
+      await settings[k]!();
+      const times = await bestTimes(tasks, { rounds: 1, time, warmupTime: 10 });
+      for (const [name, ms] of times) {
+        const b = best.get(name) ?? settings.map(() => Infinity);
+        b[k] = Math.min(b[k]!, ms);
+        best.set(name, b);
+      }
     }
   }
   return best;

@@ -8,25 +8,19 @@
 //
 // Run: npm run bench -- membound
 // Last line: {"suite":"membound","ns_per_nnz":{"H=100":{"spmm":..,"spmm_t":..,"sddmm":..},...},"dram_over_cache":{...}}
-import { CSRMatrix, kernels, Random, setThreads, Tensor } from '../src/index.js';
-import { bestTimes, formatTable, machineLine, printJsonLine, round, type BenchTask } from './common.js';
+import { kernels, Random, setThreads } from '../src/index.js';
+import { bestTimes, formatTable, machineLine, printJsonLine, randomCsr, randomTensor, round, type BenchTask } from './common.js';
 
 await setThreads(1);
 const rng = new Random(3);
-const rand = (shape: number[]) => {
-  const t = new Tensor(shape, { persistent: true });
-  for (let i = 0; i < t.size; i++) t.data[i] = rng.uniform() * 2 - 1;
-  return t;
-};
+const rand = (shape: number[]) => randomTensor(rng, shape);
 const N = 20;
 const HS = [100, 200, 650, 1500];
 const tasks: BenchTask[] = [];
 const nnzOf = new Map<string, number>();
 for (const H of HS) {
   const M = 4 * H, K = H;
-  const w = rand([M, K]);
-  const W = CSRMatrix.fromDense(w, () => rng.uniform() < 0.33, { requiresGrad: false });
-  w.dispose();
+  const W = randomCsr(rng, M, K, 0.33);
   const x = rand([K, N]), y = rand([M, N]), g = rand([M, N]), gx = rand([K, N]), dv = rand([W.nnz]);
   const [rp, ci, v] = [W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr];
   const reps = Math.max(1, Math.round(2e6 / W.nnz)); // ≈ 2M nonzeros per sample at every size

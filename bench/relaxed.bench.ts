@@ -13,40 +13,20 @@
 // Run: npm run bench -- relaxed
 // Last line: {"suite":"relaxed","threads":n,"engine":"node vX","kernel_speedup":{...},
 //             "step_speedup":{"zaremba-small":{"1":x,"0.33":y},"zaremba-medium":{...}},"step_tokens_per_s":{...}}
-import { CSRMatrix, kernels, Random, relaxedSimdUnavailableReason, setRelaxedSimd, setThreads, Tensor } from '../src/index.js';
-import { bestTimes, formatTable, machineLine, printJsonLine, round, type BenchTask } from './common.js';
+import { kernels, Random, relaxedSimdUnavailableReason, setRelaxedSimd, setThreads } from '../src/index.js';
+import { bestAcross, formatTable, machineLine, printJsonLine, randomCsr, randomTensor, round, type BenchTask } from './common.js';
 import { lmStep, threadsFromEnv } from './lm-step.js';
 
 const why = relaxedSimdUnavailableReason();
 if (why !== null) throw new Error(`relaxed SIMD is not available here: ${why}`);
 const T = await setThreads(threadsFromEnv(1));
 const rng = new Random(11);
-const rand = (shape: number[]) => {
-  const t = new Tensor(shape, { persistent: true });
-  for (let i = 0; i < t.size; i++) t.data[i] = rng.uniform() * 2 - 1;
-  return t;
-};
-const sparse = (M: number, K: number, d: number) => {
-  const w = rand([M, K]);
-  const s = CSRMatrix.fromDense(w, () => rng.uniform() < d, { requiresGrad: false });
-  w.dispose();
-  return s;
-};
+const rand = (shape: number[]) => randomTensor(rng, shape);
+const sparse = (M: number, K: number, d: number) => randomCsr(rng, M, K, d);
 
 /** Best time (ms) of each task with the standard and the relaxed kernels, rounds alternating. */
-async function standardVsRelaxed(tasks: BenchTask[], rounds: number, time: number): Promise<Map<string, [number, number]>> {
-  const best = new Map<string, [number, number]>();
-  for (let r = 0; r < rounds; r++) {
-    for (const [k, on] of [[0, false], [1, true]] as const) {
-      await setRelaxedSimd(on);
-      const times = await bestTimes(tasks, { rounds: 1, time, warmupTime: 10 });
-      for (const [name, ms] of times) {
-        const b = best.get(name) ?? [Infinity, Infinity];
-        b[k] = Math.min(b[k], ms);
-        best.set(name, b);
-      }
-    }
-  }
+async function standardVsRelaxed(tasks: BenchTask[], rounds: number, time: number): Promise<Map<string, number[]>> {
+  const best = await bestAcross(tasks, [() => setRelaxedSimd(false), () => setRelaxedSimd(true)], rounds, time);
   await setRelaxedSimd(false);
   return best;
 }

@@ -15,41 +15,18 @@
 // Run: npm run bench -- threads
 // Last line: {"suite":"threads","threads":T,"step_speedup":{"zaremba-medium":{"1":x,"0.33":y}},
 //             "step_tokens_per_s":{...},"kernel_speedup":{...},"threshold":{...}}
-import { availableCores, CSRMatrix, kernels, Random, setThreads, Tensor } from '../src/index.js';
+import { availableCores, kernels, Random, setThreads } from '../src/index.js';
 import { runShared } from '../src/backend/pool.js';
-import { bestTimes, formatTable, machineLine, printJsonLine, round, type BenchTask } from './common.js';
+import { bestAcross, formatTable, machineLine, printJsonLine, randomCsr, randomTensor, round, type BenchTask } from './common.js';
 import { lmStep, threadsFromEnv } from './lm-step.js';
 
 const T = Math.max(2, threadsFromEnv(await availableCores()));
 const rng = new Random(7);
-const rand = (shape: number[]) => {
-  const t = new Tensor(shape, { persistent: true });
-  for (let i = 0; i < t.size; i++) t.data[i] = rng.uniform() * 2 - 1;
-  return t;
-};
-const sparse = (M: number, K: number, d: number) => {
-  const w = rand([M, K]);
-  const s = CSRMatrix.fromDense(w, () => rng.uniform() < d, { requiresGrad: false });
-  w.dispose();
-  return s;
-};
+const rand = (shape: number[]) => randomTensor(rng, shape);
+const sparse = (M: number, K: number, d: number) => randomCsr(rng, M, K, d);
 
 /** Best time (ms) of each task at 1 and at T threads, rounds alternating the two. */
-async function oneVsT(tasks: BenchTask[], rounds: number, time: number): Promise<Map<string, [number, number]>> {
-  const best = new Map<string, [number, number]>();
-  for (let r = 0; r < rounds; r++) {
-    for (const [k, n] of [[0, 1], [1, T]] as const) {
-      await setThreads(n);
-      const times = await bestTimes(tasks, { rounds: 1, time, warmupTime: 10 });
-      for (const [name, ms] of times) {
-        const b = best.get(name) ?? [Infinity, Infinity];
-        b[k] = Math.min(b[k], ms);
-        best.set(name, b);
-      }
-    }
-  }
-  return best;
-}
+const oneVsT = (tasks: BenchTask[], rounds: number, time: number) => bestAcross(tasks, [() => setThreads(1), () => setThreads(T)], rounds, time);
 
 console.log(machineLine());
 console.log(`threads: 1 vs ${T}`);

@@ -39,6 +39,16 @@ export function createReference(mem: RefMemory) {
     }
   }
 
+  /** Token n of a mixture from a_k = log π_k + log softmax_k(t): writes post and loss, returns log p. */
+  function finishToken(loss: number, post: number, n: number, K: number, a: number[]): number {
+    const h = f();
+    const m = Math.max(...a);
+    const logp = m + Math.log(a.reduce((s, v) => s + Math.exp(v - m), 0));
+    a.forEach((v, k) => (h[F(post) + n * K + k] = Math.exp(v - logp)));
+    h[F(loss) + n] = -logp;
+    return logp;
+  }
+
   function rowLse(x: number, r: number, cols: number): number {
     const h = f();
     let m = -Infinity;
@@ -187,11 +197,7 @@ export function createReference(mem: RefMemory) {
           h[F(lse) + nk] = l;
           a.push(h[F(logprior) + nk]! + h[F(logits) + nk * V + t]! - l);
         }
-        const m = Math.max(...a);
-        const logp = m + Math.log(a.reduce((s, v) => s + Math.exp(v - m), 0));
-        a.forEach((v, k) => (h[F(post) + n * K + k] = Math.exp(v - logp)));
-        h[F(loss) + n] = -logp;
-        total -= logp;
+        total -= finishToken(loss, post, n, K, a);
       }
       return total;
     },
@@ -235,11 +241,7 @@ export function createReference(mem: RefMemory) {
       for (let n = 0; n < N; n++) {
         const a: number[] = [];
         for (let k = 0; k < K; k++) a.push(h[F(logprior) + n * K + k]! + h[F(tl) + n * K + k]! - h[F(lse) + n * K + k]!);
-        const m = Math.max(...a);
-        const logp = m + Math.log(a.reduce((s, v) => s + Math.exp(v - m), 0));
-        a.forEach((v, k) => (h[F(post) + n * K + k] = Math.exp(v - logp)));
-        h[F(loss) + n] = -logp;
-        total -= logp;
+        total -= finishToken(loss, post, n, K, a);
       }
       return total;
     },
