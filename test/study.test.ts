@@ -3,7 +3,7 @@
 // stopped, with the same results as one that was never stopped.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { memoryStore, renderStudyReport, runStudy, STUDY_RUNS, type Corpus, type RunStore, type TrainOptions } from '../src/index.js';
+import { memoryStore, renderStudyReport, runStudy, STUDY_RUNS, topologyUpdates, type Corpus, type RunStore, type TrainOptions } from '../src/index.js';
 import { loadDefaultCorpus } from '../src/node.js';
 
 const full = loadDefaultCorpus({ maxVocab: 200 });
@@ -30,6 +30,31 @@ test('the study trains every run and reports table, claims and plots', async () 
   assert.match(report.markdown, /selfish-rnn study --budget 1/);
   assert.ok(report.svgs['study-valid.svg']!.startsWith('<svg') && report.svgs['study-valid.svg']!.includes('polyline'));
   assert.ok(report.svgs['study-gates.svg']!.includes('gate f'));
+  // Topology over time, from each run's log: dynamic runs have updates, dense and static none.
+  assert.ok(selfish.updates.length >= 2, `${selfish.updates.length} selfish updates`);
+  for (const u of selfish.updates) {
+    assert.ok(u.replaced > 0 && u.replaced < 1, `replaced ${u.replaced}`);
+    assert.equal(Object.keys(u.gates).sort(), ['f', 'g', 'i', 'o']);
+  }
+  assert.is(dense.updates.length, 0);
+  assert.is(results.find((r) => r.method === 'static')!.updates.length, 0);
+  assert.match(report.markdown, /## Topology over time/);
+  assert.match(report.markdown, /\| selfish-s1 \| \d+ \| 0\.\d{3} \|/);
+  assert.ok(report.svgs['study-topology.svg']!.includes('selfish-s1') && report.svgs['study-topology.svg']!.includes('polyline'));
+});
+
+test('topologyUpdates reads the topology events of a log and skips everything else', () => {
+  const log = [
+    '{"event":"step","step":1}',
+    'not json',
+    '{"event":"topology","step":400,"tensors":[{"name":"a","removed":10,"nnz":100},{"name":"b","removed":30,"nnz":100}],"gates":[{"name":"a","gates":["i","f"],"nnz":[20,30],"density":[0.2,0.3]}]}',
+    '{"event":"topology","step":"x"}',
+  ].join('\n');
+  const u = topologyUpdates(log);
+  assert.is(u.length, 1);
+  assert.is(u[0]!.step, 400);
+  assert.is(u[0]!.replaced, 0.2);
+  assert.equal(u[0]!.gates, { i: 0.2, f: 0.3 });
 });
 
 test('a study stopped by its budget resumes and ends with the same results', async () => {

@@ -81,15 +81,41 @@ export function renderStudyReport(results: StudyResult[], distances: TopologyDis
     lines.push('', '## Topology distance (NNSTD-style, 0 = identical, 1 = disjoint)', '', '| a | b | distance |', '|---|---|---|');
     for (const d of distances) lines.push(`| ${d.a} | ${d.b} | ${d.distance.toFixed(4)} |`);
   }
-  lines.push('', '## Plots', '', '![validation perplexity](study-valid.svg)', '', '![per-gate density of Selfish-RNN](study-gates.svg)', '');
+  const dyn = results.filter((r) => r.updates.length > 0);
+  if (dyn.length > 0) {
+    lines.push('', '## Topology over time', '', 'Each update removes a fraction of every sparse tensor\'s nonzeros and regrows as many; the Jaccard distance between the topologies before and after an update that replaces a fraction r is 2r / (1 + r).', '',
+      '| run | updates | replaced at the first update | replaced at the last update | all replacements / nonzeros |', '|---|---|---|---|---|');
+    for (const r of dyn) {
+      const total = r.updates.reduce((a, u) => a + u.replaced, 0);
+      lines.push(`| ${r.name} | ${r.updates.length} | ${fmt(r.updates[0]!.replaced, 3)} | ${fmt(r.updates[r.updates.length - 1]!.replaced, 3)} | ${fmt(total, 2)} |`);
+    }
+  }
+  lines.push('', '## Plots', '', '![validation perplexity](study-valid.svg)', '', '![per-gate density of Selfish-RNN](study-gates.svg)', '', '![topology change per update](study-topology.svg)', '');
   lines.push('## Commands', '', '```', ...commands, '```', '');
   const svgs: Record<string, string> = {
     'study-valid.svg': linePlot('Validation perplexity', 'epoch', 'perplexity', results.map((r) => ({ label: r.name, points: r.history.map((h) => [h.epoch, h.valPpl] as [number, number]) }))),
   };
-  const selfish = results.find((r) => r.method === 'selfish' && r.history.some((h) => h.gates));
-  const gateNames = Object.keys(selfish?.history.find((h) => h.gates)?.gates ?? { i: 0, f: 0, g: 0, o: 0 });
-  svgs['study-gates.svg'] = linePlot(`Per-gate density of the recurrent matrices (${selfish?.name ?? 'no selfish run'})`, 'epoch', 'density', gateNames.map((g) => ({
-    label: `gate ${g}`, points: (selfish?.history ?? []).filter((h) => h.gates && g in h.gates).map((h) => [h.epoch, h.gates![g]!] as [number, number]),
-  })));
+  // Per-gate density of the recurrent matrices over the run: at every topology update when the
+  // log has them (the paper's redistribution), else at every epoch end.
+  const selfish = results.find((r) => r.method === 'selfish' && (r.updates.some((u) => Object.keys(u.gates).length > 0) || r.history.some((h) => h.gates)));
+  const perUpdate = (selfish?.updates ?? []).filter((u) => Object.keys(u.gates).length > 0);
+  const stepsPerEpoch = selfish?.history[0]?.step ?? 0;
+  const gateSeries: { label: string; points: [number, number][] }[] = [];
+  const gateNames = Object.keys(perUpdate[0]?.gates ?? selfish?.history.find((h) => h.gates)?.gates ?? { i: 0, f: 0, g: 0, o: 0 });
+  for (const g of gateNames) {
+    gateSeries.push({
+      label: `gate ${g}`,
+      points: perUpdate.length > 0 && stepsPerEpoch > 0
+        ? perUpdate.map((u) => [u.step / stepsPerEpoch, u.gates[g]!] as [number, number])
+        : (selfish?.history ?? []).filter((h) => h.gates && g in h.gates).map((h) => [h.epoch, h.gates![g]!] as [number, number]),
+    });
+  }
+  svgs['study-gates.svg'] = linePlot(`Per-gate density of the recurrent matrices (${selfish?.name ?? 'no selfish run'})`, 'epoch', 'density', gateSeries);
+  // Topology change over time: the fraction of nonzeros replaced at each update, per dynamic run.
+  const dynamic = results.filter((r) => r.updates.length > 0);
+  svgs['study-topology.svg'] = linePlot('Topology change per update (nonzeros replaced / nonzeros)', 'epoch', 'fraction replaced', dynamic.map((r) => {
+    const spe = r.history[0]?.step ?? 0;
+    return { label: r.name, points: r.updates.map((u) => [spe > 0 ? u.step / spe : u.step, u.replaced] as [number, number]) };
+  }));
   return { markdown: lines.join('\n'), svgs };
 }

@@ -51,6 +51,42 @@ export interface StudyResult {
   seconds: number;
   /** Training FLOPs (analytic: 6 × active weights of the LSTM and decoder × tokens, per epoch). */
   flops: number;
+  /** Every topology update of the run, from its log.jsonl (empty for dense and static runs). */
+  updates: TopologyUpdate[];
+}
+
+/** One topology update as the run log records it. */
+export interface TopologyUpdate {
+  step: number;
+  /** Nonzeros removed (and as many regrown) over all sparse tensors / all their nonzeros. */
+  replaced: number;
+  /** Density of each gate over the recurrent matrices (nonzeros / entries), when the model has gates. */
+  gates: Record<string, number>;
+}
+
+/** The topology updates in a run's log.jsonl text (lines that are not topology events are skipped). */
+export function topologyUpdates(logText: string): TopologyUpdate[] {
+  const out: TopologyUpdate[] = [];
+  for (const line of logText.split('\n')) {
+    if (!line.includes('"event":"topology"')) continue;
+    let e: { step?: number; tensors?: { removed: number; nnz: number }[]; gates?: { gates: string[]; nnz: number[]; density: number[] }[] };
+    try { e = JSON.parse(line); } catch { continue; }
+    if (typeof e.step !== 'number' || !Array.isArray(e.tensors)) continue;
+    const removed = e.tensors.reduce((a, t) => a + t.removed, 0), nnz = e.tensors.reduce((a, t) => a + t.nnz, 0);
+    const kept = new Map<string, [number, number]>(); // gate → [nonzeros, entries]
+    for (const m of e.gates ?? []) {
+      m.gates.forEach((g, i) => {
+        const k = kept.get(g) ?? [0, 0];
+        k[0] += m.nnz[i]!;
+        k[1] += m.density[i]! > 0 ? m.nnz[i]! / m.density[i]! : 0;
+        kept.set(g, k);
+      });
+    }
+    const gates: Record<string, number> = {};
+    for (const [g, [n, size]] of kept) if (size > 0) gates[g] = n / size;
+    out.push({ step: e.step, replaced: nnz > 0 ? removed / nnz : 0, gates });
+  }
+  return out;
 }
 
 export const runName = (r: StudyRun): string => `${r.method}-s${r.seed}`;
@@ -92,11 +128,13 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult[]> {
 async function readResult(run: StudyRun, store: RunStore): Promise<StudyResult> {
   const name = runName(run);
   const bytes = await store.read(RUN_FILES.last);
-  const base: StudyResult = { name, method: run.method, seed: run.seed, finished: false, density: 1, valPpl: null, testPpl: null, history: [], seconds: 0, flops: 0 };
+  const base: StudyResult = { name, method: run.method, seed: run.seed, finished: false, density: 1, valPpl: null, testPpl: null, history: [], seconds: 0, flops: 0, updates: [] };
   if (bytes === null) return base;
   const ckpt: LMCheckpoint<TrainingState> = decodeLMCheckpoint<TrainingState>(bytes, store.describe(RUN_FILES.last));
   const t = ckpt.meta.training!;
   const res = await store.read('result.json');
+  const log = await store.read(RUN_FILES.log);
+  const updates = log ? topologyUpdates(new TextDecoder().decode(log)) : [];
   const r = res ? (JSON.parse(new TextDecoder().decode(res)) as { valPpl: number; testPpl: number }) : null;
   const lm = ckpt.meta.config.lm;
   // Weights that cost a multiply-add per token: every LSTM matrix and the decoder (the embedding is a lookup).
@@ -106,6 +144,6 @@ async function readResult(run: StudyRun, store: RunStore): Promise<StudyResult> 
   const flops = t.history.reduce((s, h) => s + 6 * h.density * weights * tokensPerEpoch, 0);
   return {
     ...base, finished: r !== null, density: ckpt.meta.summary.density, valPpl: r?.valPpl ?? null, testPpl: r?.testPpl ?? null,
-    history: t.history, seconds: t.history.reduce((s, h) => s + h.seconds, 0), flops,
+    history: t.history, seconds: t.history.reduce((s, h) => s + h.seconds, 0), flops, updates,
   };
 }
