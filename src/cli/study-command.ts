@@ -31,7 +31,7 @@ export function studyBuilder(y: Argv): Argv {
     .option('update-every', { type: 'number', describe: 'topology update every N steps for every sparse method (default once per epoch)' })
     .option('runs', { type: 'string', describe: `train only these runs, comma-separated (of ${STUDY_RUNS.map(runName).join(', ')}); the report covers every run in --dir, so two processes can share a study` })
     .option('report', { type: 'boolean', describe: 'train nothing: only write the report from what --dir holds' })
-    .option('note', { type: 'string', array: true, describe: 'a sentence for the report\'s notes (e.g. how the machine was shared); repeatable' })
+    .option('note', { type: 'string', describe: 'a paragraph for the report\'s notes (e.g. how the machine was shared)' })
     .option('threads', THREADS_OPTION)
     .option('relaxed-simd', RELAXED_SIMD_OPTION)
     .example('selfish-rnn study --budget 110 --epochs 5', 'the whole study in one process')
@@ -97,7 +97,7 @@ export async function studyCommand(a: Args, io: CliIO): Promise<number> {
     `${base.epochs} epochs for every run, SGD → (SNT-)ASGD on the non-monotone trigger${base.asgdEpoch ? ` or at the end of epoch ${base.asgdEpoch} at the latest` : ''}, ` +
     `topology update ${base.updateEvery ? `every ${base.updateEvery} steps` : 'once per epoch'}, clip 0.25 on the dense gradient norm; runs: ${STUDY_RUNS.map((r) => `${r.method}-s${r.seed}`).join(', ')}.`,
     `Runs that are not finished show what they have; run the same command again to continue them.`,
-    ...((a.note as string[] | undefined) ?? []).map(String),
+    ...(str(a, 'note') !== undefined ? [str(a, 'note')!] : []),
   ];
   const report = renderStudyReport(results, distances, commands, notes);
   mkdirSync(dirname(resolve(out)), { recursive: true });
