@@ -63,7 +63,7 @@ test('--help documents every flag with its default', () => {
     'alpha', 'beta', 'wdecay', 'seed', 'model', 'method', 'data', 'save', 'resume', 'max-steps', 'update-every', 'eval-batch-size', 'log-interval'];
   const ours = TRAIN_FLAGS.map(([n]) => n);
   for (const f of official) assert.ok(ours.includes(f), `--${f} is a train flag`);
-  for (const cmd of ['train', 'eval', 'generate', 'info', 'export', 'bench']) {
+  for (const cmd of ['train', 'eval', 'generate', 'info', 'export', 'bench', 'study']) {
     const r = run([cmd, '--help']);
     assert.is(r.status, 0, r.err);
     // One block per option: from its "--name" to the next option (examples left out).

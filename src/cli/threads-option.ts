@@ -15,7 +15,8 @@ export const THREADS_OPTION: OptionSpec = {
 
 export const RELAXED_SIMD_OPTION: OptionSpec = {
   type: 'boolean',
-  describe: 'relaxed-SIMD kernels (one-instruction multiply-add): faster, but the bits may differ between machines; Node ≥ 22, Deno 2, Chromium (Node 20: node --experimental-wasm-relaxed-simd)',
+  defaultDescription: 'off',
+  describe: 'relaxed-SIMD kernels (one-instruction multiply-add): faster, but the bits may differ between machines; Node ≥ 22, Deno 2, Chromium (Node 20: only with V8\'s experimental-wasm-relaxed-simd flag)',
 };
 
 /** Applies --threads (default: every core) and --relaxed-simd. Usage errors for a bad value. */
