@@ -41,7 +41,10 @@ for (const name of NAMES) {
   for (const d of DENSITIES[name] ?? [1, 0.33]) {
     const lm = lmStep(name, d, VOCAB);
     const big = name.startsWith('awd') || name.includes('large') || name.startsWith('selfish-');
-    const bench = new Bench({ time: 0, iterations: big ? 2 : 5, warmupIterations: 1, warmupTime: 0 });
+    // The protocol of bench/pytorch/lm_step.py: the mean of 20 steps after 3 warm-up steps (6 after
+    // 2 for the large models), so the two sides' figures compare. (One warm-up step is not enough:
+    // the first steps grow memory and build lazy indexes.)
+    const bench = new Bench({ time: 0, iterations: big ? 6 : 20, warmupIterations: big ? 2 : 3, warmupTime: 0 });
     bench.add(`${name} d=${d}`, lm.step);
     await bench.warmup();
     await bench.run();

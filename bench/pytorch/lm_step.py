@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 VOCAB = 10_000
 CONFIGS = {
-    'zaremba-small': dict(kind='stacked', emsize=200, nhid=200, nlayers=2, dropout=0.0, batch=20, bptt=35),
+    'zaremba-small': dict(kind='stacked', emsize=200, nhid=200, nlayers=2, dropout=0.0, batch=20, bptt=20),  # Zaremba et al.'s small: 20 steps
     'zaremba-medium': dict(kind='stacked', emsize=650, nhid=650, nlayers=2, dropout=0.5, batch=20, bptt=35),
     'zaremba-large': dict(kind='stacked', emsize=1500, nhid=1500, nlayers=2, dropout=0.65, batch=20, bptt=35),
     'awd-lstm-mos-ptb': dict(kind='awd-mos', emsize=280, nhid=960, nhidlast=620, nlayers=3, experts=15, dropout=0.4,

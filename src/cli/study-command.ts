@@ -91,9 +91,11 @@ export async function studyCommand(a: Args, io: CliIO): Promise<number> {
     const [tx, ty] = [await topo(x!), await topo(y!)];
     if (tx && ty && tx.size > 0) distances.push({ a: x!, b: y!, distance: topologyDistance(tx, ty) });
   }
-  const commands = existsSync(commandsFile) ? readFileSync(commandsFile, 'utf8').split('\n').filter((l) => l !== '') : [cmd];
+  const trained = existsSync(commandsFile) ? readFileSync(commandsFile, 'utf8').split('\n').filter((l) => l !== '') : [];
+  // The training commands, then (when this one only renders) the command that wrote this report.
+  const commands = reportOnly ? [...trained, `${cmd} --report${str(a, 'note') !== undefined ? ' --note "…"' : ''}`] : trained.length > 0 ? trained : [cmd];
   const notes = [
-    `Model: ${base.model} (${lm.emsize ?? 200}×${lm.nhid ?? 200} unless overridden), every weight matrix (embedding and softmax included) sparse at density ${base.density}; ` +
+    `Model: ${base.model} (2 LSTM layers, embedding ${lm.emsize ?? 200}, hidden ${lm.nhid ?? 200}), every weight matrix (embedding and softmax included) sparse at density ${base.density}; ` +
     `${base.epochs} epochs for every run, SGD → (SNT-)ASGD on the non-monotone trigger${base.asgdEpoch ? ` or at the end of epoch ${base.asgdEpoch} at the latest` : ''}, ` +
     `topology update ${base.updateEvery ? `every ${base.updateEvery} steps` : 'once per epoch'}, clip 0.25 on the dense gradient norm; runs: ${STUDY_RUNS.map((r) => `${r.method}-s${r.seed}`).join(', ')}.`,
     `Runs that are not finished show what they have; run the same command again to continue them.`,

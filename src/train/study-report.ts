@@ -54,7 +54,7 @@ function meanSpread(v: number[]): { mean: number; spread: number } | null {
 /** Renders the report from the results, the topology distances and the commands that made it. */
 export function renderStudyReport(results: StudyResult[], distances: TopologyDistanceRow[], commands: string[], notes: string[] = []): StudyReport {
   const lines: string[] = ['# Reproduction study: sparse training methods at one density', ''];
-  lines.push(...notes, '');
+  for (const n of notes) lines.push(n, '');
   lines.push('| run | method | seed | finished | epochs | density | val ppl | test ppl | wall time (s) | training FLOPs (analytic) |', '|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
     lines.push(`| ${r.name} | ${r.method} | ${r.seed} | ${r.finished ? 'yes' : 'no'} | ${r.history.length} | ${fmt(r.density, 3)} | ${fmt(r.valPpl)} | ${fmt(r.testPpl)} | ${fmt(r.seconds, 0)} | ${r.flops.toExponential(2)} |`);
