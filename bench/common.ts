@@ -19,16 +19,18 @@ export interface RunOptions {
   /** Milliseconds per task per round (tinybench `time`). */
   time?: number;
   warmupTime?: number;
+  /** Warm-up samples before the first round (default 2) and before each later round (default 1). */
+  warmupIterations?: number;
 }
 
 /** Runs every task with tinybench in `rounds` rounds; returns each task's fastest sample in ms. */
 export async function bestTimes(tasks: BenchTask[], opts: RunOptions = {}): Promise<Map<string, number>> {
-  const { rounds = 3, time = 150, warmupTime = 30 } = opts;
+  const { rounds = 3, time = 150, warmupTime = 30, warmupIterations } = opts;
   const best = new Map<string, number>();
   for (let r = 0; r < rounds; r++) {
     for (const t of tasks) {
       // One Bench per task so that each can have its own minimum iteration count.
-      const bench = new Bench({ time, iterations: t.iterations ?? 10, warmupTime, warmupIterations: r === 0 ? 2 : 1 });
+      const bench = new Bench({ time, iterations: t.iterations ?? 10, warmupTime, warmupIterations: warmupIterations ?? (r === 0 ? 2 : 1) });
       bench.add(t.name, t.fn);
       await bench.warmup();
       await bench.run();
@@ -60,12 +62,12 @@ export function randomCsr(rng: Random, M: number, K: number, d: number): CSRMatr
  * kernels): rounds alternate the settings, so load hits them alike; index i of the result is
  * settings[i].
  */
-export async function bestAcross(tasks: BenchTask[], settings: (() => Promise<unknown>)[], rounds: number, time: number): Promise<Map<string, number[]>> {
+export async function bestAcross(tasks: BenchTask[], settings: (() => Promise<unknown>)[], rounds: number, time: number, warmupIterations?: number): Promise<Map<string, number[]>> {
   const best = new Map<string, number[]>();
   for (let r = 0; r < rounds; r++) {
     for (let k = 0; k < settings.length; k++) {
       await settings[k]!();
-      const times = await bestTimes(tasks, { rounds: 1, time, warmupTime: 10 });
+      const times = await bestTimes(tasks, { rounds: 1, time, warmupTime: 10, warmupIterations });
       for (const [name, ms] of times) {
         const b = best.get(name) ?? settings.map(() => Infinity);
         b[k] = Math.min(b[k]!, ms);
