@@ -17,7 +17,7 @@ import { record } from '../autograd/engine.js';
 import { IntTensor, Tensor, shapeString } from '../tensor.js';
 import { checkIds } from './embedding.js';
 import { registerOp } from './registry.js';
-import { weightOperator, type WeightLike, type WeightOperator } from './weight-operator.js';
+import { storeTransposed, weightOperator, type WeightLike, type WeightOperator } from './weight-operator.js';
 
 registerOp('mosDecoderNLL', 'ops/mos-decoder.ts');
 
@@ -161,7 +161,6 @@ function featureMajor(latent: Tensor, W: WeightOperator, bias: Tensor, logPrior:
     const glT = single ? logitsT : new Tensor([V, chunk * K]);
     const coef = single ? new Tensor([N * K]) : null;
     const gxT = gLatent ? new Tensor([E, chunk * K]) : null;
-    const gx = gLatent ? new Tensor([chunk * K, E]) : null;
     for (let n0 = 0; n0 < N; n0 += chunk) {
       const nc = Math.min(chunk, N - n0), rows = nc * K, off = n0 * K * 4;
       // d logitsT (softmax part, then the targets' terms), d bias and d log π
@@ -176,10 +175,9 @@ function featureMajor(latent: Tensor, W: WeightOperator, bias: Tensor, logPrior:
       if (gW) W.backwardWeight(gW.ptr, glT.ptr, xTb.ptr, rows); // dW += dlogitsT · latent (SDDMM at W's entries)
       if (gLatent) {
         W.backwardInput(gxT!.ptr, glT.ptr, rows, 0); // d latentᵀ = Wᵀ · dlogitsT
-        kernels.transpose(gx!.ptr, gxT!.ptr, E, rows);
-        kernels.axpy(gLatent.ptr + off * E, gx!.ptr, 1, rows * E);
+        storeTransposed(gLatent.ptr + off * E, gxT!, E, rows, 1);
       }
     }
-    for (const t of single ? [coef, gxT, gx] : [xTb, logitsTb, glT, gxT, gx]) t?.dispose();
+    for (const t of single ? [coef, gxT] : [xTb, logitsTb, glT, gxT]) t?.dispose();
   }, single ? [lse, post, sum, xT, logitsT] : [lse, post]);
 }

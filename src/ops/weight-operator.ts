@@ -154,7 +154,7 @@ function transposedCopy(src: number, rows: number, cols: number): Tensor {
 }
 
 /** Writes (acc = 0) or adds (acc = 1) the transpose of the [rows × cols] tensor src into dst. */
-function storeTransposed(dst: number, src: Tensor, rows: number, cols: number, acc: 0 | 1): void {
+export function storeTransposed(dst: number, src: Tensor, rows: number, cols: number, acc: 0 | 1): void {
   if (acc === 0) {
     kernels.transpose(dst, src.ptr, rows, cols);
     return;
