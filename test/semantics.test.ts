@@ -226,6 +226,12 @@ test('zaremba lr decay: constant for lrDecayAfter epochs, then × lrDecay per ep
   assert.ok(result.history.every((h) => h.phase === 'sgd'));
 });
 
+test('zaremba lr decay with asgdEpoch: the switch happens there and the decay goes on while averaging', async () => {
+  const { result } = await train({ model: 'zaremba-small', lm: { emsize: 12, nhid: 12 }, method: 'selfish', density: 0.5, epochs: 4, lr: 1, lrDecay: 0.5, lrDecayAfter: 2, asgdEpoch: 2, nonmono: 1 });
+  assert.equal(result.history.map((h) => h.lr), [1, 0.5, 0.25, 0.125]);
+  assert.equal(result.history.map((h) => h.phase), ['sgd', 'asgd', 'asgd', 'asgd']);
+});
+
 test('Bernoulli counts (exactCounts false) reach the engine', async () => {
   const corpus = tinyCorpus();
   const config = resolveTrainConfig({ model: 'lstm-small', lm: { emsize: 12, nhid: 12 }, method: 'selfish', exactCounts: false, epochs: 1 }, corpus.vocab.size);

@@ -21,13 +21,15 @@ export function studyBuilder(y: Argv): Argv {
     .option('dir', { type: 'string', default: 'runs/study', describe: 'where the run directories go' })
     .option('out', { type: 'string', default: 'bench/STUDY.md', describe: 'the report (plots beside it)' })
     .option('budget', { type: 'number', default: 120, describe: 'minutes for this invocation; runs stop resumably when it is spent' })
-    .option('epochs', { type: 'number', defaultDescription: String(STUDY_BASE.epochs), describe: 'epochs of every run' })
+    .option('model', { type: 'string', default: STUDY_BASE.model, describe: 'the model of every run; a model other than the default brings its own recipe (epochs, lr schedule, clip, BPTT, batch)' })
+    .option('epochs', { type: 'number', defaultDescription: `${STUDY_BASE.epochs} (lstm-small) or the model's recipe`, describe: 'epochs of every run' })
     .option('emsize', { type: 'number', defaultDescription: '200 (the model\'s)', describe: 'embedding size' })
     .option('nhid', { type: 'number', defaultDescription: '200 (the model\'s)', describe: 'hidden size' })
     .option('batch-size', { type: 'number', defaultDescription: '20 (the model\'s)', describe: 'training batch size' })
     .option('bptt', { type: 'number', defaultDescription: '35 (the model\'s)', describe: 'sequence length' })
     .option('max-vocab', { type: 'number', defaultDescription: '10000', describe: 'vocabulary cap of the built-in corpus' })
     .option('asgd-epoch', { type: 'number', defaultDescription: 'none: the non-monotone trigger only', describe: 'switch every run to (SNT-)ASGD at the end of this epoch at the latest' })
+    .option('dense-asgd', { type: 'boolean', default: true, describe: 'dense runs switch at --asgd-epoch as the sparse ones do; --no-dense-asgd keeps the model\'s own recipe for them (its published number)' })
     .option('update-every', { type: 'number', defaultDescription: 'once per epoch', describe: 'topology update every N steps for every sparse method' })
     .option('runs', { type: 'string', defaultDescription: 'every run', describe: `train only these runs, comma-separated (of ${STUDY_RUNS.map(runName).join(', ')}); the report covers every run in --dir, so two processes can share a study` })
     .option('report', { type: 'boolean', defaultDescription: 'off', describe: 'train nothing: only write the report from what --dir holds' })
@@ -49,7 +51,10 @@ export async function studyCommand(a: Args, io: CliIO): Promise<number> {
   const e = int(a, 'emsize', 1), h = int(a, 'nhid', 1);
   if (e !== undefined) lm.emsize = e;
   if (h !== undefined) lm.nhid = h;
-  const base: TrainOptions = { ...STUDY_BASE, lm, data: builtin ? { source: 'builtin', maxVocab: corpus.vocab.size } : { source: 'word', path: resolve(dataArg) } };
+  const model = str(a, 'model') ?? STUDY_BASE.model;
+  // The default model takes the study's own schedule; another model brings its recipe.
+  const shared: TrainOptions = model === STUDY_BASE.model ? { ...STUDY_BASE } : { model, density: STUDY_BASE.density, deathRate: STUDY_BASE.deathRate };
+  const base: TrainOptions = { ...shared, lm, data: builtin ? { source: 'builtin', maxVocab: corpus.vocab.size } : { source: 'word', path: resolve(dataArg) } };
   for (const [k, flag] of [['epochs', 'epochs'], ['batchSize', 'batch-size'], ['bptt', 'bptt']] as const) {
     const v = int(a, flag, 1);
     if (v !== undefined) base[k] = v;
@@ -66,7 +71,8 @@ export async function studyCommand(a: Args, io: CliIO): Promise<number> {
   // Every invocation that trains records its command line in the study directory, so the report
   // lists exactly the commands that produced it (two processes sharing a study give two lines).
   const cmd = `selfish-rnn study --data ${dataArg} --dir ${dir} --out ${out} --budget ${budget} --threads ${threads}` +
-    ['epochs', 'emsize', 'nhid', 'batch-size', 'bptt', 'asgd-epoch', 'update-every', 'runs'].filter((k) => a[k] !== undefined).map((k) => ` --${k} ${a[k]}`).join('');
+    ['model', 'epochs', 'emsize', 'nhid', 'batch-size', 'bptt', 'asgd-epoch', 'update-every', 'runs'].filter((k) => a[k] !== undefined && !(k === 'model' && a[k] === STUDY_BASE.model)).map((k) => ` --${k} ${a[k]}`).join('') +
+    (a['dense-asgd'] === false ? ' --no-dense-asgd' : '');
   const commandsFile = join(dir, 'commands.txt');
   if (!reportOnly) {
     mkdirSync(dir, { recursive: true });
@@ -75,7 +81,7 @@ export async function studyCommand(a: Args, io: CliIO): Promise<number> {
     io.stderr.write(`study: ${describeThreads()}; training ${only ? only.join(', ') : 'every run'}\n`);
   }
   const results = await runStudy({
-    corpus, base, budgetSeconds: budget * 60, storeFor: (name) => directoryStore(join(dir, name)),
+    corpus, base, denseAsgd: a['dense-asgd'] !== false, budgetSeconds: budget * 60, storeFor: (name) => directoryStore(join(dir, name)),
     train: (name) => !reportOnly && (only === undefined || only.includes(name)),
     onRun: (name, status, detail) => io.stderr.write(`study: ${name} ${status}${detail ? ` (${detail})` : ''}\n`),
   });

@@ -49,8 +49,10 @@ export interface UpdateReport {
   step: number;
   epoch: number;
   deathRate: number;
-  /** Per tensor: removed and regrown counts and the nnz after the update. */
-  tensors: { name: string; removed: number; grown: number; nnz: number }[];
+  /** Per tensor: removed and regrown counts, the regrown positions that were pruned in this same
+   *  update (revived in place: value and optimizer state untouched, so not really replaced), and
+   *  the nnz after the update. */
+  tensors: { name: string; removed: number; grown: number; revived: number; nnz: number }[];
   density: number;
   gates: GateStats[];
 }

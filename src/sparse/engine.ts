@@ -328,8 +328,8 @@ export class SparseEngine implements SparseEngineLike {
       const occupied = occupancy(t, gone);
       const score = growth.needs === 'gradient' ? gradients![i]! : growth.needs === 'momentum' ? e.momentum : null;
       const grown = growth.grow(t, regrow[i]!, { rng: this.rng, exact: o.exactCounts, occupied, emptyCount: occupied.length - (t.values.length - gone.length), score });
-      this.applyChange(e, t, gone, grown);
-      tensors.push({ name: e.name, removed: gone.length, grown: grown.length, nnz: this.csrOf(e).nnz });
+      const revived = this.applyChange(e, t, gone, grown);
+      tensors.push({ name: e.name, removed: gone.length, grown: grown.length, revived, nnz: this.csrOf(e).nnz });
     });
     this.feedsSinceUpdate = 0;
     return { step, epoch, deathRate: p, tensors, density: this.density(), gates: this.gateStats() };
@@ -359,7 +359,7 @@ export class SparseEngine implements SparseEngineLike {
       }
       removedTotal += gone.length;
       e.baseline = this.csrOf(e).nnz;
-      tensors.push({ name: e.name, removed: gone.length, grown: 0, nnz: e.baseline });
+      tensors.push({ name: e.name, removed: gone.length, grown: 0, revived: 0, nnz: e.baseline });
     }
     if (removedTotal === 0) return null;
     return { step, epoch, deathRate: before === 0 ? 0 : removedTotal / before, tensors, density: this.density(), gates: this.gateStats() };
@@ -368,9 +368,10 @@ export class SparseEngine implements SparseEngineLike {
   /**
    * Rebuilds one CSR matrix without the slots `gone` and with the flat positions `grown`, swaps
    * it into the module and moves the optimizer state. A grown position that was pruned in this
-   * same update is not touched at all: it keeps its slot's value and optimizer state.
+   * same update is not touched at all: it keeps its slot's value and optimizer state. Returns
+   * how many such revived-in-place weights there were.
    */
-  private applyChange(e: Entry, t: TensorTopology, gone: Int32Array, grown: Int32Array): void {
+  private applyChange(e: Entry, t: TensorTopology, gone: Int32Array, grown: Int32Array): number {
     // Slots are in row-major order, so ascending slots have ascending positions: one merge of the
     // pruned positions with the grown ones finds the revived weights.
     const cols = t.cols, rowOf = t.rowOf, colIdx = t.colIdx;
@@ -386,12 +387,13 @@ export class SparseEngine implements SparseEngineLike {
     }
     const removeSlots = new Int32Array(pruned.length - nRevived);
     for (let i = 0, r = 0; i < pruned.length; i++) if (!revived[i]) removeSlots[r++] = pruned[i]!;
-    if (removeSlots.length === 0 && nAdd === 0) return; // topology unchanged
+    if (removeSlots.length === 0 && nAdd === 0) return nRevived; // topology unchanged
     const old = this.csrOf(e);
     const { matrix, oldSlotOf } = old.rebuild(removeSlots, { row: addRow.subarray(0, nAdd), col: addCol.subarray(0, nAdd) });
     e.owner.setWeight(e.slot, matrix);
     this.optimizer?.remapParam(old.values, matrix.values, oldSlotOf);
     old.dispose();
+    return nRevived;
   }
 
   // ---- dense signals (RigL gradient, SNFS momentum) ---------------------------------------------

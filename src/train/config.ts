@@ -54,7 +54,7 @@ export interface TrainConfig {
   clipNorm?: ClipNorm;
   /** Exact nonzero counts (default) or the official Bernoulli draws at init and growth. */
   exactCounts?: boolean;
-  /** Step decay of plain SGD (Zaremba et al.): lr × lrDecay^max(0, epoch − lrDecayAfter); 1 = none. With decay, no switch to ASGD. */
+  /** Step decay of plain SGD (Zaremba et al.): lr × lrDecay^max(0, epoch − lrDecayAfter); 1 = none. With decay the NT trigger is off: only asgdEpoch switches to ASGD, and the decay goes on. */
   lrDecay?: number;
   lrDecayAfter?: number;
   /** L2 weight decay added to the gradient (all parameters). */

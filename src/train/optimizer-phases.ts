@@ -1,7 +1,8 @@
 // The optimizer side of a run, between epochs: which optimizer is in use and when it changes.
 //   sgd    plain SGD (Selfish-RNN / AWD phase 1). At each epoch end the non-monotone trigger (or
 //          --asgd-epoch) may switch to SNT-ASGD (sparse weights: per-weight averaging) or ASGD
-//          (dense); with --lr-decay < 1 instead Zaremba's step decay and no switch.
+//          (dense); with --lr-decay < 1 Zaremba's step decay, and a switch only at
+//          --asgd-epoch (the decay goes on while averaging).
 //   asgd   averaging; validation and the best model use the averaged weights (`withAveraged`).
 //   adam   Adam(β1 = 0) with ReduceLROnPlateau (the official Adam ablation); sparse values count
 //          steps per entry, so a regrown weight starts like a fresh parameter.
@@ -61,16 +62,16 @@ export class OptimizerPhases {
   endOfEpoch(valLoss: number, epoch: number): PhaseChange {
     const c = this.config;
     if (c.finetune) return { switched: false, stop: this.trigger.observe(valLoss) };
-    if (this.phaseValue === 'sgd' && (c.lrDecay ?? 1) < 1) {
-      // Zaremba et al.: lr constant for lrDecayAfter epochs, then × lrDecay per epoch.
-      this.current.lr = c.lr * c.lrDecay! ** Math.max(0, epoch + 1 - (c.lrDecayAfter ?? 0));
-      return { switched: false, stop: false };
-    }
+    const decay = (c.lrDecay ?? 1) < 1;
+    // Zaremba et al.: lr constant for lrDecayAfter epochs, then × lrDecay per epoch. The decay
+    // goes on after a switch to (SNT-)ASGD, which then averages the iterates of a decaying lr.
+    if (decay && this.phaseValue !== 'adam') this.current.lr = c.lr * c.lrDecay! ** Math.max(0, epoch + 1 - (c.lrDecayAfter ?? 0));
     if (this.phaseValue === 'sgd') {
-      // The NT trigger, or the forced switch epoch (--asgd-epoch) for short runs.
-      const fired = this.trigger.observe(valLoss);
+      // The NT trigger (not under a decay schedule, whose loss falls by construction), or the
+      // forced switch epoch (--asgd-epoch).
+      const fired = !decay && this.trigger.observe(valLoss);
       if (fired || ((c.asgdEpoch ?? 0) > 0 && epoch >= c.asgdEpoch)) {
-        this.replace('asgd');
+        this.replace('asgd', this.current.lr);
         return { switched: true, stop: false };
       }
     } else if (this.phaseValue === 'adam') {
@@ -111,20 +112,20 @@ export class OptimizerPhases {
     this.current.dispose();
   }
 
-  private replace(phase: Phase): void {
-    const next = this.create(phase);
+  private replace(phase: Phase, lr = this.config.lr): void {
+    const next = this.create(phase, lr);
     this.current.dispose();
     this.current = next;
     this.phaseValue = phase;
   }
 
-  private create(phase: Phase): Optimizer {
+  private create(phase: Phase, lr = this.config.lr): Optimizer {
     const c = this.config, params = this.model.parameters();
     // Sparse values count Adam steps per entry, so a regrown weight starts like a fresh parameter.
     if (phase === 'adam') return new Adam(params, { lr: c.lr, betas: [0, 0.999], eps: 1e-9, weightDecay: c.wdecay, sparse: sparseValues(this.model) });
     if (phase === 'sgd') return new SGD(params, { lr: c.lr, weightDecay: c.wdecay });
     const sparse = sparseValues(this.model);
-    const o = { lr: c.lr, t0: 0, lambd: 0, weightDecay: c.wdecay };
+    const o = { lr, t0: 0, lambd: 0, weightDecay: c.wdecay };
     return sparse.length > 0 ? new SNTASGD(params, { ...o, sparse }) : new ASGD(params, o);
   }
 }
