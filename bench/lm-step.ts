@@ -3,7 +3,7 @@
 // matrix CSR at `density` < 1 (static topology, uniformly placed nonzeros). bench/pytorch/lm_step.py
 // times the same step in PyTorch.
 import {
-  clipGradNorm, createModel, createSparsity, disposeState, IntTensor, keepState, modelConfig, Random, SGD, tidy,
+  clipGradNorm, createModel, createSparsity, disposeState, IntTensor, keepState, modelConfig, modelRecipe, Random, SGD, tidy,
   type LanguageModel, type LMState,
 } from '../src/index.js';
 
@@ -17,7 +17,8 @@ export interface LMStep {
 
 export function lmStep(name: string, density: number, vocab = 10_000): LMStep {
   const cfg = modelConfig(name, { vocab });
-  const T = cfg.bptt, B = cfg.batchSize;
+  const recipe = modelRecipe(name);
+  const T = Number(recipe.bptt ?? 35), B = Number(recipe.batchSize ?? 20);
   const rng = new Random(1);
   const model: LanguageModel = createModel(cfg, {}, rng);
   if (density < 1) createSparsity(model, { method: 'static', density, totalSteps: 1, seed: 1 });

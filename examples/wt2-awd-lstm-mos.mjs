@@ -22,7 +22,7 @@ const small = flag('small');
 
 const official = {
   model: 'awd-lstm-mos-wt2',
-  lm: { emsize: 300, nhid: 1150, nhidlast: 650, nlayers: 3, nExperts: 15, dropout: 0.4, dropouth: 0.2, dropouti: 0.55, dropoute: 0.1, dropoutl: 0.29, wdrop: 0.5, tied: true, alpha: 2, beta: 1 },
+  lm: { emsize: 300, nhid: 1150, nhidlast: 650, nlayers: 3, nExperts: 15, dropout: 0.4, dropouth: 0.2, dropouti: 0.55, dropoute: 0.1, dropoutl: 0.29, wdrop: 0.5, alpha: 2, beta: 1 },
   method: 'selfish', density: 0.45, deathRate: 0.5, optimizer: 'sgd', lr: 15, clip: 0.25, wdecay: 1.2e-6, nonmono: 5, epochs: 1000,
   batchSize: 15, bptt: 70, randomBptt: true, maxSeqLenDelta: 20, evalBatchSize: 10, testBatchSize: 1, seed: 1882,
 };

@@ -49,6 +49,8 @@ export { DropoutMasks, lockedDropoutNamed, embeddedDropoutNamed, dropConnectName
 export { TiedDecoder } from './nn/tied-decoder.js';
 export { activationRegularization, temporalActivationRegularization } from './nn/regularizers.js';
 export { SparseRecurrentWeight, asRecurrent, lookup } from './nn/sparse-weight.js';
+export { field, checkFields, fieldProblem, describeRange, fieldDefaults, flagOf, boundaryValues, MAX_INT } from './config/fields.js';
+export type { FieldSpec, FieldSchema, FieldValues, FieldValue, IntField, NumberField, BooleanField, ChoiceField } from './config/fields.js';
 export * from './models/index.js';
 export { CSRMatrix, remapSlots } from './csr.js';
 export type { CSROptions, Coords, KeepRule, Rebuilt, TransposedIndex } from './csr.js';

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeSafetensors, encodeCheckpoint, type TrainingState } from '../src/index.js';
 import { defaultCorpusDocumentsSync, loadLMCheckpoint } from '../src/node.js';
-import { TRAIN_FLAGS } from '../src/cli/train-command.js';
+import { runFlags } from '../src/cli/train-command.js';
+import { fieldFlagNames } from '../src/cli/config-flags.js';
 
 const cli = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'selfish-rnn-cli-'));
@@ -33,15 +34,18 @@ function stepLosses(dir: string): number[] {
 
 test('argument errors exit with code 2 and say what is wrong', () => {
   const cases: [string[], RegExp][] = [
-    [['train', '--density', '0', '--sparse'], /density must be in \(0, 1\]/],
-    [['train', '--density', '1.5', '--method', 'set'], /density must be in \(0, 1\] \(the fraction of weights kept\), got 1\.5/],
+    [['train', '--density', '0', '--sparse'], /--density must be a number in \(0, 1\], got 0/],
+    [['train', '--density', '1.5', '--method', 'set'], /--density must be a number in \(0, 1\], got 1\.5/],
     [['train', '--density', '0.5'], /density 0\.5 needs a sparse method/],
     [['train', '--method', 'magic'], /Invalid values:[\s\S]*method[\s\S]*magic/],
     [['train', '--model', 'gpt-5'], /Invalid values:[\s\S]*model[\s\S]*gpt-5/],
     [['train', '--data', join(tmp, 'no-such-dir')], /data not found: .*no-such-dir/],
     [['train', '--bogus-flag', '3'], /Unknown argument: bogus-flag/],
     [['train', '--sparse', '--method', 'dense'], /--sparse contradicts --method dense/],
-    [['train', '--epochs', '0'], /--epochs needs an integer ≥ 1, got 0/],
+    [['train', '--epochs', '0'], /--epochs must be an integer in \[1, 2147483647\], got 0/],
+    [['train', '--alpha', '-1'], /--alpha is not an option of model 'lstm-small' \(stacked LSTM\); its model options: --emsize/],
+    [['train', '--model', 'awd-lstm-mos-ptb', '--alpha', '-1'], /--alpha must be a number in \[0, 1000000\], got -1/],
+    [['train', '--plugin', join(tmp, 'no-plugin.mjs')], /--plugin .*no-plugin\.mjs: no such file/],
     [['train', '--lr', 'fast'], /--lr needs a number/],
     [['train', '--resume', join(tmp, 'nothing-here')], /no such checkpoint or run directory/],
     [['eval'], /Not enough non-option arguments/],
@@ -59,9 +63,9 @@ test('argument errors exit with code 2 and say what is wrong', () => {
 test('--help documents every flag with its default', () => {
   // The official repository's flags (main.py), plus ours.
   const official = ['sparse', 'density', 'sparse-init', 'death', 'growth', 'redistribution', 'death-rate', 'optimizer', 'nonmono', 'lr', 'clip', 'epochs',
-    'batch-size', 'bptt', 'emsize', 'nhid', 'nhidlast', 'nlayers', 'n-experts', 'dropout', 'dropouth', 'dropouti', 'dropoute', 'dropoutl', 'wdrop', 'tied',
+    'batch-size', 'bptt', 'emsize', 'nhid', 'nhidlast', 'nlayers', 'n-experts', 'dropout', 'dropouth', 'dropouti', 'dropoute', 'dropoutl', 'wdrop',
     'alpha', 'beta', 'wdecay', 'seed', 'model', 'method', 'data', 'save', 'resume', 'max-steps', 'update-every', 'eval-batch-size', 'log-interval'];
-  const ours = TRAIN_FLAGS.map(([n]) => n);
+  const ours = [...runFlags().map(([n]) => n), ...fieldFlagNames()];
   for (const f of official) assert.ok(ours.includes(f), `--${f} is a train flag`);
   for (const cmd of ['train', 'eval', 'generate', 'info', 'export', 'bench', 'study']) {
     const r = run([cmd, '--help']);

@@ -7,7 +7,9 @@ import { applyThreads, describeThreads, RELAXED_SIMD_OPTION, THREADS_OPTION } fr
 import type { Args, Argv } from 'yargs';
 import { simdSupported } from '../backend/wasm.js';
 import { memoryStats } from '../backend/memory.js';
-import { createModel, disposeState, keepState, modelConfig, MODEL_NAMES, type LMConfig, type LMState } from '../models/index.js';
+import { createModel, disposeState, keepState, modelConfig, modelFamily, modelNames, modelRecipe, type AnyModelConfig, type LMState } from '../models/index.js';
+import { TRAIN_FIELDS } from '../train/config.js';
+import { fieldOptionsFrom, withFieldFlags } from './config-flags.js';
 import { clipGradNorm } from '../optim/clip-grad-norm.js';
 import { SGD } from '../optim/sgd.js';
 import { Random } from '../random.js';
@@ -18,12 +20,9 @@ import { grouped, int, num, str, UsageError } from './format.js';
 import type { CliIO } from './train-command.js';
 
 export function benchBuilder(y: Argv): Argv {
-  return y
-    .option('model', { type: 'string', choices: MODEL_NAMES, default: 'zaremba-small', describe: 'model configuration' })
+  return withFieldFlags(y, { model: true })
+    .option('model', { type: 'string', choices: modelNames(), default: 'zaremba-small', describe: 'model configuration' })
     .option('density', { type: 'number', default: 0.33, describe: 'density of the weight matrices (1 = dense)' })
-    .option('emsize', { type: 'number', defaultDescription: "model's", describe: 'embedding size' })
-    .option('nhid', { type: 'number', defaultDescription: "model's", describe: 'hidden size' })
-    .option('nlayers', { type: 'number', defaultDescription: "model's", describe: 'LSTM layers' })
     .option('vocab', { type: 'number', default: 10000, describe: 'vocabulary size (PTB: 10000)' })
     .option('batch-size', { type: 'number', defaultDescription: "model's", describe: 'batch size' })
     .option('bptt', { type: 'number', defaultDescription: "model's", describe: 'sequence length' })
@@ -38,18 +37,19 @@ export async function benchCommand(a: Args, io: CliIO): Promise<number> {
   const threads = await applyThreads(a);
   const density = num(a, 'density')!;
   if (!(density > 0 && density <= 1)) throw new UsageError(`--density must be in (0, 1], got ${density}`);
-  const overrides: Partial<LMConfig> = { vocab: int(a, 'vocab', 2)!, dropout: 0 };
-  for (const [flag, key] of [['emsize', 'emsize'], ['nhid', 'nhid'], ['nlayers', 'nlayers'], ['batch-size', 'batchSize'], ['bptt', 'bptt']] as const) {
-    const v = int(a, flag, 1);
-    if (v !== undefined) overrides[key] = v;
-  }
   const name = str(a, 'model')!;
-  let cfg: LMConfig;
+  const overrides: Record<string, unknown> = { ...fieldOptionsFrom(a, name).lm, vocab: int(a, 'vocab', 2)! };
+  if (modelFamily(modelConfig(name).kind).fields.dropout !== undefined) overrides.dropout = 0;
+  let cfg: AnyModelConfig;
   try {
     cfg = modelConfig(name, overrides);
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/^selfish-rnn: /, ''));
   }
+  // Batch and sequence length: the flags, else the model's recipe, else the defaults.
+  const recipe = modelRecipe(name);
+  const B = int(a, 'batch-size', 1, TRAIN_FIELDS.batchSize.max) ?? Number(recipe.batchSize ?? TRAIN_FIELDS.batchSize.default);
+  const T = int(a, 'bptt', 1, TRAIN_FIELDS.bptt.max) ?? Number(recipe.bptt ?? TRAIN_FIELDS.bptt.default);
   const steps = int(a, 'steps', 1)!, warmup = int(a, 'warmup', 0)!;
   const rng = new Random(1);
   const model = createModel(cfg, {}, rng);
@@ -59,7 +59,6 @@ export async function benchCommand(a: Args, io: CliIO): Promise<number> {
     provider.create(model, { method: 'static', density, totalSteps: steps + warmup, seed: 2 });
     engineName = provider.name;
   }
-  const B = cfg.batchSize, T = cfg.bptt;
   const ids = new Int32Array((T + 1) * B);
   for (let k = 0; k < ids.length; k++) ids[k] = rng.int(cfg.vocab);
   const opt = new SGD(model.parameters(), { lr: 0.1 });
@@ -85,7 +84,7 @@ export async function benchCommand(a: Args, io: CliIO): Promise<number> {
   }
   const mean = times.reduce((x, y) => x + y, 0) / times.length;
   const result = {
-    model: name, kind: cfg.kind, emsize: cfg.emsize, nhid: cfg.nhid, nlayers: cfg.nlayers, vocab: cfg.vocab, batchSize: B, bptt: T,
+    model: name, kind: cfg.kind, config: cfg, vocab: cfg.vocab, batchSize: B, bptt: T,
     density: maskedDensity(model), steps, msPerStep: mean * 1000, tokensPerSecond: (T * B) / mean, bestTokensPerSecond: (T * B) / Math.min(...times),
     simd: simdSupported, relaxedSimd: getRelaxedSimd(), threads, engine: engineName, wasmMemoryBytes: memoryStats().memoryBytes,
   };
@@ -94,7 +93,7 @@ export async function benchCommand(a: Args, io: CliIO): Promise<number> {
   if (a.json) {
     io.stdout.write(JSON.stringify(result) + '\n');
   } else {
-    io.stdout.write(`${name} (${cfg.nlayers}×${cfg.nhid}, emsize ${cfg.emsize}, vocab ${grouped(cfg.vocab)}) at density ${result.density.toFixed(3)}, batch ${B}×${T}: ` +
+    io.stdout.write(`${name} (${modelFamily(cfg.kind).describe(cfg)}, vocab ${grouped(cfg.vocab)}) at density ${result.density.toFixed(3)}, batch ${B}×${T}: ` +
       `${grouped(result.tokensPerSecond)} tokens/s (${result.msPerStep.toFixed(1)} ms/step, mean of ${steps}; best ${grouped(result.bestTokensPerSecond)} tokens/s), ` +
       `${describeThreads()}, ${(result.wasmMemoryBytes / 2 ** 20).toFixed(0)} MiB wasm memory\n`);
   }

@@ -51,7 +51,7 @@ export function bool(a: Args, key: string): boolean | undefined {
 
 /** Refuses any option given more than once (yargs collects repeats into an array). */
 export function refuseRepeatedFlags(a: Args): void {
-  for (const key of Object.keys(a)) if (key !== '_' && key !== '$0') single(a, key);
+  for (const key of Object.keys(a)) if (key !== '_' && key !== '$0' && key !== 'plugin') single(a, key);
 }
 
 /** 1234567 → "1,234,567". */

@@ -1,11 +1,12 @@
 // `selfish-rnn import FILE.safetensors`: a PyTorch state_dict (the official code's models, or our
 // own export) → a checkpoint that eval, generate, info and the training page read.
 /// <reference types="node" />
+import { MAX_VOCAB } from '../models/index.js';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Args, Argv } from 'yargs';
 import { readFileBytes, writeFileAtomic } from '../io/atomic-file.js';
-import { MODEL_NAMES, modelSpec } from '../models/index.js';
+import { modelFamily, modelNames } from '../models/index.js';
 import { corpusFor } from '../train/files.js';
 import { importSafetensors } from '../train/import.js';
 import { bytes, grouped, int, str, UsageError } from './format.js';
@@ -14,7 +15,7 @@ import { dataSpec, type CliIO } from './train-command.js';
 export function importBuilder(y: Argv): Argv {
   return y
     .positional('file', { type: 'string', describe: 'a PyTorch state_dict saved as .safetensors (see README: three lines of Python)' })
-    .option('model', { type: 'string', choices: [...MODEL_NAMES], defaultDescription: "the file's metadata, else zaremba-small or awd-lstm-mos-ptb by architecture", describe: 'named model configuration (dimensions come from the tensors)' })
+    .option('model', { type: 'string', choices: modelNames(), defaultDescription: "the file's metadata, else zaremba-small or awd-lstm-mos-ptb by architecture", describe: 'named model configuration (dimensions come from the tensors)' })
     .option('data', { type: 'string', defaultDescription: "the file's metadata (our export), else the built-in corpus", describe: 'the corpus the model was trained on: its vocabulary numbers the embedding rows (PTB/WikiText: as the reference data.py builds it)' })
     .option('max-vocab', { type: 'number', describe: 'vocabulary cap of a text corpus (as in training)' })
     .option('out', { type: 'string', defaultDescription: 'FILE with .ckpt instead of .safetensors', describe: 'checkpoint to write' })
@@ -25,7 +26,7 @@ export async function importCommand(a: Args, io: CliIO): Promise<number> {
   const file = resolve(String(a.file));
   if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`no such file: ${file}`);
   const dataArg = str(a, 'data');
-  const maxVocab = int(a, 'max-vocab', 3);
+  const maxVocab = int(a, 'max-vocab', 3, MAX_VOCAB);
   const out = resolve(str(a, 'out') ?? file.replace(/\.safetensors$/i, '') + '.ckpt');
   if (out === file) throw new UsageError(`--out would overwrite the input ${file}`);
   const input = await readFileBytes(file);
@@ -44,7 +45,7 @@ export async function importCommand(a: Args, io: CliIO): Promise<number> {
   const sparse = r.weights.filter((w) => w.topology !== 'dense');
   const lines = [
     `imported ${file}`,
-    `  model ${c.model} (${modelSpec(c.lm.kind).describe(c.lm)}), vocabulary ${grouped(c.lm.vocab)}`,
+    `  model ${c.model} (${modelFamily(c.lm.kind).describe(c.lm)}), vocabulary ${grouped(c.lm.vocab)}`,
     `  ${sparse.length} of ${r.weights.length} weights stored as CSR (${sparse.some((w) => w.topology === 'mask') ? 'topology from .mask tensors' : 'topology from their zeros'}${sparse.length ? '' : ': none has a zero'}), density ${r.density.toFixed(4)} over the maskable weights`,
     ...(r.renamed.length ? [`  renamed ${r.renamed.length} tensors (${r.renamed.slice(0, 2).map(([f, t]) => `${f} → ${t}`).join(', ')}${r.renamed.length > 2 ? ', …' : ''})`] : []),
     ...(r.ignored.length ? [`  ignored ${r.ignored.join(', ')}`] : []),

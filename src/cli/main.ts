@@ -14,6 +14,8 @@ import { benchBuilder, benchCommand } from './bench-command.js';
 import { refuseRepeatedFlags, UsageError } from './format.js';
 import { importBuilder, importCommand } from './import-command.js';
 import { evalBuilder, evalCommand, exportBuilder, exportCommand, generateBuilder, generateCommand, infoBuilder, infoCommand } from './model-commands.js';
+import { modelsBuilder, modelsCommand } from './models-command.js';
+import { loadPlugins, pluginArgs, PLUGIN_OPTION } from './plugins.js';
 import { studyBuilder, studyCommand } from './study-command.js';
 import { trainBuilder, trainCommand, type CliIO } from './train-command.js';
 
@@ -47,6 +49,13 @@ function report(e: unknown): number {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // Plugins first: their models and fields become choices and flags of the commands below.
+  try {
+    await loadPlugins(pluginArgs(argv));
+  } catch (e) {
+    process.exitCode = report(e);
+    return;
+  }
   const cli = yargs(argv)
     .scriptName('selfish-rnn')
     // Flags are read by their kebab-case names only (no camelCase twins in messages or --batchSize).
@@ -59,8 +68,10 @@ export async function main(argv: string[]): Promise<void> {
     .command('export <checkpoint>', 'export a checkpoint to safetensors (PyTorch names)', exportBuilder, guard(exportCommand))
     .command('import <file>', 'import a PyTorch state_dict (.safetensors) as a checkpoint', importBuilder, guard(importCommand))
     .command('bench', 'training throughput (tokens/s) of a model at a density', benchBuilder, guard(benchCommand))
+    .command('models', 'the model names (with the training recipe and source of each) and every family\'s options', modelsBuilder, guard(modelsCommand))
     .command('study', 'the reproduction study: dense vs sparse methods at one density, report with plots (resumable, --budget)', studyBuilder, guard(studyCommand))
-    .demandCommand(1, 'give a command: train, eval, generate, info, export, import, bench or study')
+    .option('plugin', { ...PLUGIN_OPTION, global: true })
+    .demandCommand(1, 'give a command: train, eval, generate, info, export, import, bench, models or study')
     .recommendCommands()
     .strict()
     .help()

@@ -15,7 +15,8 @@ import { formatSample, sample } from '../train/generate.js';
 import { RUN_FILES } from '../train/run-store.js';
 import type { TrainingState } from '../train/trainer.js';
 import { modelGateStats, weightSummaries } from '../train/weights.js';
-import { modelSpec } from '../models/index.js';
+import { flagOf } from '../config/fields.js';
+import { modelFamily } from '../models/index.js';
 import { bytes, grouped, int, num, ppl, str, UsageError } from './format.js';
 import { checkpointPath, dataSpec, type CliIO } from './train-command.js';
 
@@ -149,7 +150,9 @@ export async function infoCommand(a: Args, io: CliIO): Promise<number> {
   const lines: string[] = [];
   const row = (k: string, v: string) => lines.push(`${k.padEnd(12)} ${v}`);
   row('checkpoint', `${path} (${bytes(info.bytes)}): ${m.role === 'best' ? 'best model' : m.role === 'last' ? 'training state (resumable)' : 'model'}, ${m.weights_kind} weights`);
-  row('model', `${c.model}: ${modelSpec(c.lm.kind).describe(c.lm)}, vocab ${grouped(c.lm.vocab)}`);
+  row('model', `${c.model}: ${modelFamily(c.lm.kind).describe(c.lm)}, vocab ${grouped(c.lm.vocab)}`);
+  // Every field of the family, from its declaration (so a plugin's fields show the same way).
+  row('options', Object.keys(modelFamily(c.lm.kind).fields).map((k) => `${flagOf(k)} ${String(c.lm[k])}`).join(', '));
   row('training', `${c.method}${c.method !== 'dense' ? ` at density ${c.density} (${c.sparseInit} init, death rate ${c.deathRate})` : ''}, ${c.optimizer === 'adam' ? 'Adam' : c.finetune ? 'ASGD finetuning' : 'SGD → (SNT-)ASGD'}, lr ${c.lr}, ${c.epochs} epochs, batch ${c.batchSize}×${c.bptt}; data ${'path' in c.data ? c.data.path : 'built-in Moby-Dick'}`);
   row('parameters', `${grouped(total)} weights, ${grouped(nonzero)} exist (${(100 * info.parameters.density).toFixed(1)}%)`);
   if (training) {

@@ -5,7 +5,7 @@
 /// <reference types="node" />
 import { describeThreads } from './threads-option.js';
 import type { EpochRecord, StartInfo, StepInfo, TrainEvents } from '../train/trainer.js';
-import { modelSpec } from '../models/index.js';
+import { modelFamily } from '../models/index.js';
 import { clock, grouped, ppl } from './format.js';
 
 interface Out {
@@ -28,7 +28,7 @@ export class ProgressReporter implements TrainEvents {
   onStart(s: StartInfo): void {
     const c = s.config;
     const what = c.method === 'dense' ? 'dense' : `${c.method} at density ${c.density}`;
-    this.line(`${s.resumed ? 'resuming' : 'training'} ${c.model} (${modelSpec(c.lm.kind).describe(c.lm)}, vocab ${grouped(c.lm.vocab)}), ${what}` +
+    this.line(`${s.resumed ? 'resuming' : 'training'} ${c.model} (${modelFamily(c.lm.kind).describe(c.lm)}, vocab ${grouped(c.lm.vocab)}), ${what}` +
       `${s.engine ? ` [${s.engine}]` : ''}; ${grouped(s.parameters)} trainable weights (density ${s.density.toFixed(3)})`);
     this.line(`${c.epochs} epochs × ${grouped(s.batchesPerEpoch)} batches of ${c.batchSize}×${c.bptt}${c.randomBptt ? ' (random lengths)' : ''}; optimizer ${c.finetune ? 'ASGD (finetune)' : c.optimizer === 'adam' ? 'Adam' : `SGD → ${this.sparse ? 'SNT-ASGD' : 'ASGD'} (nonmono ${c.nonmono})`}, lr ${c.lr}, clip ${c.clip}` +
       (s.resumed ? `; continuing at epoch ${s.epoch + 1}, step ${grouped(s.step)}` : '') + `; ${describeThreads()}`);

@@ -1,6 +1,7 @@
 // `selfish-rnn study`: the reproduction study (src/train/study.ts) with its report. Resumable:
 // run it again with the same --dir to continue; --budget bounds one invocation.
 /// <reference types="node" />
+import { MAX_VOCAB } from '../models/index.js';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Args, Argv } from 'yargs';
@@ -46,7 +47,7 @@ export async function studyCommand(a: Args, io: CliIO): Promise<number> {
   const dataArg = str(a, 'data') ?? '../shared/data/ptb';
   const builtin = dataArg === 'builtin';
   if (!builtin && !existsSync(dataArg)) throw new UsageError(`--data ${dataArg} does not exist (PTB: train.txt, valid.txt, test.txt; or --data builtin)`);
-  const corpus = builtin ? loadDefaultCorpus({ maxVocab: int(a, 'max-vocab', 1) ?? 10_000 }) : loadWordCorpus(dataArg);
+  const corpus = builtin ? loadDefaultCorpus({ maxVocab: int(a, 'max-vocab', 3, MAX_VOCAB) ?? 10_000 }) : loadWordCorpus(dataArg);
   const lm: TrainOptions['lm'] = {};
   const e = int(a, 'emsize', 1), h = int(a, 'nhid', 1);
   if (e !== undefined) lm.emsize = e;

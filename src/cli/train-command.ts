@@ -2,15 +2,14 @@
 // --resume, --finetune, --max-steps). Flags without a value keep the recipe's default, which
 // `--help` shows; values are checked before any data is read (exit code 2 on a bad one).
 /// <reference types="node" />
+import { MAX_VOCAB } from '../models/index.js';
 import { applyThreads, RELAXED_SIMD_OPTION, THREADS_OPTION } from './threads-option.js';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Args, Argv } from 'yargs';
 import type { Corpus } from '../data/corpus.js';
-import { modelConfig, MODEL_NAMES } from '../models/index.js';
-import {
-  CLIP_NORMS, isSparseRun, resolveTrainConfig, SPARSE_METHODS, TRAIN_DEFAULTS, type TrainConfig, type TrainOptions,
-} from '../train/config.js';
+import { modelFamilies, modelFamily, modelNames } from '../models/index.js';
+import { isSparseRun, resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig, type TrainOptions } from '../train/config.js';
 import type { LMCheckpoint } from '../train/checkpoint.js';
 import { modelFromCheckpoint, decodeLMCheckpoint } from '../train/checkpoint.js';
 import { checkCorpusFits } from '../train/corpus-fit.js';
@@ -19,84 +18,36 @@ import { formatSample, sample } from '../train/generate.js';
 import { checkTrainingMemory } from '../train/memory-estimate.js';
 import { carryOverRun, RUN_FILES, truncateRunLog } from '../train/run-store.js';
 import { Trainer, TrainingDivergedError, type TrainingState, type TrainResult } from '../train/trainer.js';
-import type { LMConfig } from '../models/index.js';
-import { METHODS } from '../sparse/methods.js';
-import { DEATH_NAMES, GROWTH_NAMES, REDISTRIBUTION_NAMES } from '../sparse/strategies/names.js';
-import { bool, grouped, int, num, ppl, str, UsageError } from './format.js';
+import { fieldFlagNames, fieldOptionsFrom, modelFieldFlags, withFieldFlags } from './config-flags.js';
+import { bool, grouped, int, ppl, str, UsageError } from './format.js';
 import { ProgressReporter } from './progress.js';
 import { prepareSaveDir } from './run-dir.js';
 
-const BASE = modelConfig(TRAIN_DEFAULTS.model);
-const modelDefault = (v: unknown) => `model's (${TRAIN_DEFAULTS.model}: ${v})`;
-
 type Spec = Parameters<Argv['option']>[1];
 
-/** Every train flag: [name, yargs spec]. Kept in one table so --help and the checks agree. */
-export const TRAIN_FLAGS: [string, Spec][] = [
-  // run
-  ['model', { type: 'string', choices: MODEL_NAMES, defaultDescription: TRAIN_DEFAULTS.model, describe: 'named model with the training recipe of the command it reproduces (selfish-lstm: the Selfish-RNN README command; zaremba-*: Zaremba et al. with lr decay; awd-lstm-mos-*: the MoS README; lstm-small/-medium: the Selfish recipe at CPU scale); explicit flags override it. Sources: src/train/presets.ts', group: 'Run:' }],
-  ['data', { type: 'string', defaultDescription: 'built-in Moby-Dick corpus', describe: 'PTB or WikiText-2 directory (train.txt/valid.txt/test.txt or wiki.*.tokens), a text file, or a directory of .txt files', group: 'Run:' }],
-  ['max-vocab', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.builtinMaxVocab), describe: 'vocabulary cap for text corpora (the most frequent training words; the rest is <unk>)', group: 'Run:' }],
-  ['save', { type: 'string', defaultDescription: 'runs/<model>-<method>-<time>', describe: 'run directory: last.ckpt, best.ckpt, log.jsonl, plot.svg', group: 'Run:' }],
-  ['resume', { type: 'string', defaultDescription: 'none', describe: "continue a run from its last.ckpt (or run directory), bit-identically", group: 'Run:' }],
-  ['finetune', { type: 'string', defaultDescription: 'none', describe: 'AWD-style finetuning of a best.ckpt: ASGD from the start, fixed topology, non-monotone stop', group: 'Run:' }],
-  ['max-steps', { type: 'number', defaultDescription: 'no limit', describe: 'stop after this many steps in total (with a resumable checkpoint)', group: 'Run:' }],
-  ['log-interval', { type: 'number', defaultDescription: '200', describe: 'steps between log lines (plain output and log.jsonl)', group: 'Run:' }],
-  ['json', { type: 'boolean', defaultDescription: 'false', describe: 'print the result as one JSON object on stdout (progress goes to stderr)', group: 'Run:' }],
-  // sparsity
-  ['sparse', { type: 'boolean', defaultDescription: 'false', describe: 'train sparse (same as --method selfish unless --method is given)', group: 'Sparse training:' }],
-  ['method', { type: 'string', choices: SPARSE_METHODS, defaultDescription: 'selfish with --sparse, else dense', describe: `sparse-training method: ${Object.entries(METHODS).map(([n, r]) => `${n} = ${r.source}`).join('; ')}. snfs runs a dense forward/backward every step (its dense momentum): it costs more than dense training; rigl and granet one dense pass per update`, group: 'Sparse training:' }],
-  ['density', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.density), describe: 'fraction of the weights of every non-bias tensor that exist, in (0, 1]', group: 'Sparse training:' }],
-  ['sparse-init', { type: 'string', choices: ['uniform', 'ER'], defaultDescription: TRAIN_DEFAULTS.sparseInit, describe: 'initial sparse topology', group: 'Sparse training:' }],
-  ['death', { type: 'string', choices: DEATH_NAMES, defaultDescription: "the method's (magnitude)", describe: 'prune criterion', group: 'Sparse training:' }],
-  ['growth', { type: 'string', choices: GROWTH_NAMES, defaultDescription: "the method's (random)", describe: 'regrowth criterion', group: 'Sparse training:' }],
-  ['redistribution', { type: 'string', choices: REDISTRIBUTION_NAMES, defaultDescription: "the method's (none)", describe: 'redistribution of the regrown weights across tensors', group: 'Sparse training:' }],
-  ['death-rate', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.deathRate), describe: 'initial prune rate p0, cosine-decayed to 0.005 over the run', group: 'Sparse training:' }],
-  ['exact-counts', { type: 'boolean', defaultDescription: 'true', describe: 'exact nonzero counts at init and growth; --no-exact-counts draws them Bernoulli as the official code (counts then match only in expectation)', group: 'Sparse training:' }],
-  ['update-every', { type: 'number', defaultDescription: '0 (once per epoch)', describe: 'topology update every N steps instead of once per epoch', group: 'Sparse training:' }],
-  // optimisation
-  ['optimizer', { type: 'string', choices: ['sgd', 'adam'], defaultDescription: TRAIN_DEFAULTS.optimizer, describe: 'sgd: SGD then SNT-ASGD (sparse) / ASGD (dense) when the NT trigger fires; adam: Adam(β1=0) with ReduceLROnPlateau', group: 'Optimisation:' }],
-  ['lr', { type: 'number', defaultDescription: `${modelDefault(BASE.lr)}; adam: ${TRAIN_DEFAULTS.adamLr}`, describe: 'learning rate', group: 'Optimisation:' }],
-  ['nonmono', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.nonmono), describe: 'non-monotone interval of the NT-ASGD trigger', group: 'Optimisation:' }],
-  ['asgd-epoch', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.asgdEpoch), describe: 'switch to (SNT-)ASGD at the end of this epoch at the latest (0: only the NT trigger)', group: 'Optimisation:' }],
-  ['clip', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.clip), describe: 'gradient clipping (global L2 norm; 0 disables)', group: 'Optimisation:' }],
-  ['clip-norm', { type: 'string', choices: CLIP_NORMS, defaultDescription: TRAIN_DEFAULTS.clipNorm, describe: "norm the clip measures: dense = the official one, over every position incl. absent weights (an unbiased importance sample of the absent positions of large matrices, error ≈ 0.1%, a few % of a step: bench/RESULTS.md); dense-exact = every absent position (costs a dense weight-gradient product); active = existing weights only", group: 'Optimisation:' }],
-  ['lr-decay', { type: 'number', defaultDescription: "model's recipe (zaremba-*: Zaremba's), else 1", describe: 'plain-SGD step decay: lr × decay per epoch after --lr-decay-after epochs (no ASGD switch when < 1)', group: 'Optimisation:' }],
-  ['lr-decay-after', { type: 'number', defaultDescription: "model's recipe, else 0", describe: 'epochs at the initial lr before --lr-decay applies', group: 'Optimisation:' }],
-  ['wdecay', { type: 'number', defaultDescription: '1.2e-6', describe: 'L2 weight decay', group: 'Optimisation:' }],
-  ['epochs', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.epochs), describe: 'number of epochs', group: 'Optimisation:' }],
-  ['batch-size', { type: 'number', defaultDescription: modelDefault(BASE.batchSize), describe: 'training batch size', group: 'Optimisation:' }],
-  ['bptt', { type: 'number', defaultDescription: modelDefault(BASE.bptt), describe: 'sequence length', group: 'Optimisation:' }],
-  ['random-bptt', { type: 'boolean', defaultDescription: 'true for awd-mos and onlstm models, else false', describe: 'AWD-LSTM random sequence lengths (lr scaled by seq_len/bptt)', group: 'Optimisation:' }],
-  ['max-seq-len-delta', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.maxSeqLenDelta), describe: 'cap of the random length above --bptt', group: 'Optimisation:' }],
-  ['eval-batch-size', { type: 'number', defaultDescription: 'stacked LSTM and RHN 20, awd-mos and onlstm 10 (the official scripts)', describe: 'validation batch size', group: 'Optimisation:' }],
-  ['test-batch-size', { type: 'number', defaultDescription: 'stacked LSTM and RHN 20, awd-mos and onlstm 1', describe: 'test batch size', group: 'Optimisation:' }],
-  ['seed', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.seed), describe: 'random seed (initialisation, dropout, data, topology)', group: 'Optimisation:' }],
-  // model
-  ['emsize', { type: 'number', defaultDescription: modelDefault(BASE.emsize), describe: 'embedding size', group: 'Model:' }],
-  ['nhid', { type: 'number', defaultDescription: modelDefault(BASE.nhid), describe: 'hidden units per LSTM layer', group: 'Model:' }],
-  ['nhidlast', { type: 'number', defaultDescription: "model's (awd-mos; stacked models use --nhid)", describe: 'hidden units of the last LSTM layer', group: 'Model:' }],
-  ['nlayers', { type: 'number', defaultDescription: modelDefault(BASE.nlayers), describe: 'LSTM layers', group: 'Model:' }],
-  ['n-experts', { type: 'number', defaultDescription: "model's (awd-mos: 15)", describe: 'mixture-of-softmaxes components', group: 'Model:' }],
-  ['dropout', { type: 'number', defaultDescription: modelDefault(BASE.dropout), describe: 'output dropout (stacked: on embeddings, between layers and on the output)', group: 'Model:' }],
-  ['dropouth', { type: 'number', defaultDescription: "model's (awd-mos)", describe: 'locked dropout between LSTM layers', group: 'Model:' }],
-  ['dropouti', { type: 'number', defaultDescription: "model's (awd-mos)", describe: 'locked dropout on the embeddings', group: 'Model:' }],
-  ['dropoute', { type: 'number', defaultDescription: "model's (awd-mos)", describe: 'word-level embedding dropout', group: 'Model:' }],
-  ['dropoutl', { type: 'number', defaultDescription: "model's (awd-mos)", describe: 'locked dropout on the MoS latent', group: 'Model:' }],
-  ['wdrop', { type: 'number', defaultDescription: "model's (awd-mos)", describe: 'DropConnect on the recurrent weights', group: 'Model:' }],
-  ['tied', { type: 'boolean', defaultDescription: "model's (awd-mos: true)", describe: 'tie the embedding and softmax weights', group: 'Model:' }],
-  ['alpha', { type: 'number', defaultDescription: "model's (awd-mos: 2)", describe: 'activation regularisation (AR) coefficient', group: 'Model:' }],
-  ['beta', { type: 'number', defaultDescription: "model's (awd-mos: 1)", describe: 'temporal activation regularisation (TAR) coefficient', group: 'Model:' }],
-  ['depth', { type: 'number', defaultDescription: "model's (selfish-rhn: 10)", describe: 'RHN recurrence depth (highway blocks per step)', group: 'Model:' }],
-  ['chunk-size', { type: 'number', defaultDescription: "model's (selfish-onlstm: 10)", describe: 'ON-LSTM units per master-gate chunk', group: 'Model:' }],
-];
+/** The run's own flags (the training options and model fields come from their declarations: config-flags.ts). */
+export function runFlags(): [string, Spec][] {
+  return [
+    ['model', { type: 'string', choices: modelNames(), defaultDescription: TRAIN_DEFAULTS.model, describe: 'named model with the training recipe of the command it reproduces (`selfish-rnn models` lists them with their sources); explicit flags override it', group: 'Run:' }],
+    ['data', { type: 'string', defaultDescription: 'built-in Moby-Dick corpus', describe: 'PTB or WikiText-2 directory (train.txt/valid.txt/test.txt or wiki.*.tokens), a text file, or a directory of .txt files', group: 'Run:' }],
+    ['max-vocab', { type: 'number', defaultDescription: String(TRAIN_DEFAULTS.builtinMaxVocab), describe: 'vocabulary cap for text corpora (the most frequent training words; the rest is <unk>)', group: 'Run:' }],
+    ['save', { type: 'string', defaultDescription: 'runs/<model>-<method>-<time>', describe: 'run directory: last.ckpt, best.ckpt, log.jsonl, plot.svg', group: 'Run:' }],
+    ['resume', { type: 'string', defaultDescription: 'none', describe: 'continue a run from its last.ckpt (or run directory), bit-identically', group: 'Run:' }],
+    ['finetune', { type: 'string', defaultDescription: 'none', describe: 'AWD-style finetuning of a best.ckpt: ASGD from the start, fixed topology, non-monotone stop', group: 'Run:' }],
+    ['max-steps', { type: 'number', defaultDescription: 'no limit', describe: 'stop after this many steps in total (with a resumable checkpoint)', group: 'Run:' }],
+    ['log-interval', { type: 'number', defaultDescription: '200', describe: 'steps between log lines (plain output and log.jsonl)', group: 'Run:' }],
+    ['json', { type: 'boolean', defaultDescription: 'false', describe: 'print the result as one JSON object on stdout (progress goes to stderr)', group: 'Run:' }],
+    ['sparse', { type: 'boolean', defaultDescription: 'false', describe: 'train sparse (same as --method selfish unless --method is given)', group: 'Sparse training:' }],
+  ];
+}
 
 /** Flags that may be given with --resume (they do not change the computation). */
 const RESUME_FLAGS = new Set(['resume', 'save', 'max-steps', 'log-interval', 'json', 'threads', 'relaxed-simd']);
 
 export function trainBuilder(y: Argv): Argv {
-  let out = y.usage('selfish-rnn train [options]\n\nTrain a (sparse) recurrent language model (stacked LSTM, AWD-LSTM-MoS, RHN, ON-LSTM). Ctrl-C (or SIGTERM, SIGHUP) saves a checkpoint; --resume continues it.');
-  for (const [name, spec] of TRAIN_FLAGS) out = out.option(name, spec);
+  let out = y.usage(`selfish-rnn train [options]\n\nTrain a (sparse) recurrent language model (${modelFamilies().map((f) => f.title).join(', ')}). Ctrl-C (or SIGTERM, SIGHUP) saves a checkpoint; --resume continues it.`);
+  for (const [name, spec] of runFlags()) out = out.option(name, spec);
+  out = withFieldFlags(out);
   out = out.option('threads', { ...THREADS_OPTION, group: 'Run:' });
   out = out.option('relaxed-simd', { ...RELAXED_SIMD_OPTION, group: 'Run:' });
   return out
@@ -109,56 +60,19 @@ export function trainBuilder(y: Argv): Argv {
 
 /** The flags actually given, by their kebab-case names. */
 function givenFlags(a: Args): string[] {
-  return TRAIN_FLAGS.map(([n]) => n).filter((n) => a[n] !== undefined);
+  return [...runFlags().map(([n]) => n), ...fieldFlagNames()].filter((n) => a[n] !== undefined);
 }
 
-/** TrainOptions from the flags (values not given stay undefined, i.e. default). */
-export function trainOptionsFrom(a: Args): TrainOptions {
-  const lm: Partial<LMConfig> = {};
-  const setLm = <K extends keyof LMConfig>(k: K, v: LMConfig[K] | undefined) => { if (v !== undefined) lm[k] = v; };
-  setLm('emsize', int(a, 'emsize', 1));
-  setLm('nhid', int(a, 'nhid', 1));
-  setLm('nhidlast', int(a, 'nhidlast', 1));
-  setLm('nlayers', int(a, 'nlayers', 1));
-  setLm('nExperts', int(a, 'n-experts', 1));
-  for (const k of ['dropout', 'dropouth', 'dropouti', 'dropoute', 'dropoutl', 'wdrop', 'alpha', 'beta'] as const) setLm(k, num(a, k));
-  setLm('tied', bool(a, 'tied'));
-  setLm('depth', int(a, 'depth', 1));
-  setLm('chunkSize', int(a, 'chunk-size', 1));
-  const sparse = bool(a, 'sparse');
-  let method = str(a, 'method') as TrainConfig['method'] | undefined;
-  if (sparse && method === 'dense') throw new UsageError('--sparse contradicts --method dense');
-  if (sparse) method ??= 'selfish';
-  // No --method and no --sparse: the model's recipe decides (selfish-lstm is sparse), else dense.
-  const o: TrainOptions = { lm };
-  if (method !== undefined) o.method = method;
-  const set = <K extends keyof TrainOptions>(k: K, v: TrainOptions[K] | undefined) => { if (v !== undefined) o[k] = v; };
-  set('model', str(a, 'model'));
-  set('density', num(a, 'density'));
-  set('sparseInit', str(a, 'sparse-init') as TrainConfig['sparseInit'] | undefined);
-  set('death', str(a, 'death') as TrainConfig['death']);
-  set('growth', str(a, 'growth') as TrainConfig['growth']);
-  set('redistribution', str(a, 'redistribution') as TrainConfig['redistribution']);
-  set('deathRate', num(a, 'death-rate'));
-  set('updateEvery', int(a, 'update-every', 0));
-  set('optimizer', str(a, 'optimizer') as TrainConfig['optimizer'] | undefined);
-  set('lr', num(a, 'lr'));
-  set('nonmono', int(a, 'nonmono', 1));
-  set('asgdEpoch', int(a, 'asgd-epoch', 0));
-  set('clip', num(a, 'clip'));
-  set('clipNorm', str(a, 'clip-norm') as TrainConfig['clipNorm']);
-  set('exactCounts', bool(a, 'exact-counts'));
-  set('lrDecay', num(a, 'lr-decay'));
-  set('lrDecayAfter', int(a, 'lr-decay-after', 0));
-  set('wdecay', num(a, 'wdecay'));
-  set('epochs', int(a, 'epochs', 1));
-  set('batchSize', int(a, 'batch-size', 1));
-  set('bptt', int(a, 'bptt', 1));
-  set('randomBptt', bool(a, 'random-bptt'));
-  set('maxSeqLenDelta', int(a, 'max-seq-len-delta', 0));
-  set('evalBatchSize', int(a, 'eval-batch-size', 1));
-  set('testBatchSize', int(a, 'test-batch-size', 1));
-  set('seed', int(a, 'seed', 0));
+/** TrainOptions from the flags (values not given stay undefined: the recipe or the default decides). */
+export function trainOptionsFrom(a: Args, model = str(a, 'model') ?? TRAIN_DEFAULTS.model): TrainOptions {
+  const o = fieldOptionsFrom(a, model);
+  if (str(a, 'model') !== undefined) o.model = model;
+  // --sparse: Selfish-RNN unless --method says otherwise. No --method and no --sparse: the
+  // model's recipe decides (selfish-lstm is sparse), else dense.
+  if (bool(a, 'sparse')) {
+    if (o.method === 'dense') throw new UsageError('--sparse contradicts --method dense');
+    o.method ??= 'selfish';
+  }
   return o;
 }
 
@@ -188,10 +102,10 @@ function loadCorpus(spec: Parameters<typeof corpusFor>[0]): Corpus {
  */
 function checkDensityLeavesWeights(config: TrainConfig): void {
   if (!isSparseRun(config)) return;
-  const lm = config.lm;
-  // Every family's recurrent matrices have at least `hidden` rows and min(emsize, hidden) columns.
-  const hidden = Math.min(lm.nhid, lm.nhidlast > 0 ? lm.nhidlast : lm.nhid);
-  const smallest = hidden * Math.min(lm.emsize, lm.nhid, hidden);
+  const shapes = modelFamily(config.lm.kind).weightShapes?.(config.lm as never) ?? [];
+  const sizes = shapes.filter((s) => s.role === 'recurrent' && (s.count ?? 1) > 0).map((s) => s.rows * s.cols);
+  if (sizes.length === 0) return;
+  const smallest = Math.min(...sizes.slice(0, 64));
   if (config.density * smallest < 1) {
     throw new UsageError(`--density ${config.density} leaves no weight in the smallest recurrent matrix (${grouped(smallest)} weights × ${config.density} < 1); give --density ${(1 / smallest).toPrecision(2)} or more`);
   }
@@ -277,22 +191,25 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
     }
     corpus = loadCorpus(config.data);
   } else {
-    let opts = checked(() => trainOptionsFrom(a));
+    let opts: TrainOptions;
     if (finetuneArg !== undefined) {
       const path = checkpointPath(finetuneArg, RUN_FILES.best);
       initFrom = await loadLMCheckpoint(path);
       const base = initFrom.meta.config;
-      const structural = givenFlags(a).filter((f) => ['model', 'method', 'sparse', 'density', 'sparse-init', 'emsize', 'nhid', 'nhidlast', 'nlayers', 'n-experts', 'tied', 'depth', 'chunk-size', 'data', 'max-vocab'].includes(f));
+      // What fixes the model (its name, family fields, sparsity and data) comes from the checkpoint.
+      const modelFlags = new Set(modelFieldFlags().map(([f]) => f));
+      const structural = givenFlags(a).filter((f) => ['model', 'method', 'sparse', 'density', 'sparse-init', 'data', 'max-vocab'].includes(f) || modelFlags.has(f));
       if (structural.length > 0) throw new UsageError(`${structural.map((f) => `--${f}`).join(', ')} cannot be given with --finetune: the model comes from the checkpoint`);
-      const { lm, ...rest } = opts;
-      delete rest.method;
-      opts = { ...base, ...rest, lm: { ...base.lm, ...lm }, finetune: true };
+      const { lm: _lm, method: _method, ...rest } = checked(() => trainOptionsFrom(a, base.model));
+      opts = { ...base, ...rest, lm: { ...base.lm }, finetune: true };
+    } else {
+      opts = checked(() => trainOptionsFrom(a));
     }
     const draft = checked(() => resolveTrainConfig(opts));
     // Sizes that cannot fit whatever the vocabulary are refused before any data is read.
     checked(() => checkTrainingMemory(draft, 3));
     checkDensityLeavesWeights(draft);
-    const data = initFrom ? draft.data : dataSpec(str(a, 'data'), int(a, 'max-vocab', 3));
+    const data = initFrom ? draft.data : dataSpec(str(a, 'data'), int(a, 'max-vocab', 3, MAX_VOCAB));
     corpus = loadCorpus(data);
     config = checked(() => resolveTrainConfig({ ...opts, lm: { ...opts.lm, vocab: 0 }, data }, corpus.vocab.size));
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);

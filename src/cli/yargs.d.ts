@@ -13,6 +13,7 @@ declare module 'yargs' {
     requiresArg?: boolean;
     hidden?: boolean;
     group?: string;
+    global?: boolean;
   }
   export interface Argv {
     scriptName(name: string): Argv;

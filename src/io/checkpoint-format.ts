@@ -82,7 +82,9 @@ export type CheckpointErrorCode =
   | 'not-a-checkpoint' | 'unsupported-version' | 'truncated' | 'trailing-bytes' | 'corrupt-header'
   | 'corrupt-tensor' | 'shape-mismatch' | 'kind-mismatch' | 'missing-tensor' | 'invalid-csr'
   /** Checksums fine, contents inconsistent (src/train/checkpoint-check.ts): meta, values, training state. */
-  | 'invalid-meta' | 'invalid-values' | 'invalid-state';
+  | 'invalid-meta' | 'invalid-values' | 'invalid-state'
+  /** The checkpoint's model family is not registered (a plugin's family: load the plugin first). */
+  | 'unknown-family';
 
 /** Why a checkpoint was refused; `code` for programs, `tensor` names the entry when one is at fault. */
 export class CheckpointError extends Error {

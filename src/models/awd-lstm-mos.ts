@@ -25,8 +25,9 @@ import { TiedDecoder } from '../nn/tied-decoder.js';
 import { activationRegularization, temporalActivationRegularization } from '../nn/regularizers.js';
 import { globalRandom, type Random } from '../random.js';
 import { IntTensor, Tensor, zeros } from '../tensor.js';
-import type { LMConfig } from './configs.js';
-import type { ModelSpec } from './model-spec.js';
+import { field } from '../config/fields.js';
+import { commonFields, MAX_WIDTH } from './common-fields.js';
+import { defineModelFamily, type ModelConfig } from './family.js';
 import { lstmGateLayout, type GateLayout } from './gate-layout.js';
 import { checkForwardArgs, checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
@@ -38,10 +39,10 @@ export class AwdLstmMosModel extends Module implements LanguageModel {
   readonly decoder: TiedDecoder;
   readonly rng: Random;
 
-  constructor(readonly config: LMConfig, rng: Random = globalRandom) {
+  constructor(readonly config: AwdMosConfig, rng: Random = globalRandom) {
     super();
     const c = config;
-    checkModelConfig(c, 'awd-mos', { tied: true });
+    checkModelConfig(c);
     this.rng = rng;
     this.encoder = this.registerModule('encoder', new Embedding(c.vocab, c.emsize, { initRange: 0.1, rng }));
     const sizes = Array.from({ length: c.nlayers }, (_, l) => (l === c.nlayers - 1 ? c.nhidlast : c.nhid));
@@ -122,28 +123,50 @@ export class AwdLstmMosModel extends Module implements LanguageModel {
 
 // ---- the family ---------------------------------------------------------------------------------
 
-export const awdLstmMosSpec: ModelSpec = {
-  kind: 'awd-mos',
+export const awdMosFields = {
+  emsize: commonFields.emsize,
+  nhid: commonFields.nhid,
+  nhidlast: field.int({ min: 1, max: MAX_WIDTH, default: 620, help: 'hidden units of the last LSTM layer' }),
+  nlayers: { ...commonFields.nlayers, default: 3 },
+  nExperts: field.int({ min: 1, max: 4096, default: 15, help: 'mixture-of-softmaxes components' }),
+  dropout: commonFields.dropout,
+  dropouth: commonFields.dropouth,
+  dropouti: commonFields.dropouti,
+  dropoute: commonFields.dropoute,
+  dropoutl: field.number({ min: 0, max: 1, openMax: true, default: 0, help: 'locked dropout on the MoS latent' }),
+  wdrop: commonFields.wdrop,
+  alpha: commonFields.alpha,
+  beta: commonFields.beta,
+} as const;
+
+export type AwdMosConfig = ModelConfig<typeof awdMosFields>;
+
+// The MoS scripts: SGD then ASGD, clip 0.25, wd 1.2e-6, random BPTT around 70; valid batch 10, test batch 1.
+const mosRecipe = { optimizer: 'sgd', clip: 0.25, epochs: 1000, nonmono: 5, wdecay: 1.2e-6, bptt: 70, randomBptt: true, evalBatchSize: 10, testBatchSize: 1 };
+
+export const awdLstmMos = defineModelFamily({
+  name: 'awd-mos',
   title: 'AWD-LSTM-MoS',
+  fields: awdMosFields,
+  recipe: mosRecipe,
   presets: {
-    // AWD-LSTM-MoS, PTB (MoS README command).
     'awd-lstm-mos-ptb': {
-      kind: 'awd-mos', vocab: 0, emsize: 280, nhid: 960, nhidlast: 620, nlayers: 3, nExperts: 15, dropout: 0.4, dropouth: 0.225,
-      dropouti: 0.4, dropoute: 0.1, dropoutl: 0.29, wdrop: 0.5, tied: true, alpha: 2, beta: 1, batchSize: 12, bptt: 70, lr: 20,
+      config: { emsize: 280, nhid: 960, nhidlast: 620, nlayers: 3, nExperts: 15, dropout: 0.4, dropouth: 0.225, dropouti: 0.4, dropoute: 0.1, dropoutl: 0.29, wdrop: 0.5, alpha: 2, beta: 1 },
+      source: 'MoS README (zihangdai/mos), PTB: --dropouti 0.4 --dropoutl 0.29 --dropouth 0.225 --seed 28 --batch_size 12 --lr 20.0 --epoch 1000 --nhid 960 --nhidlast 620 --emsize 280 --n_experts 15 (bptt 70 random, clip 0.25, wd 1.2e-6, eval batch 10, test batch 1). Published 58.34/56.18 without finetuning',
+      recipe: { lr: 20, seed: 28, batchSize: 12, maxSeqLenDelta: 40 },
     },
-    // AWD-LSTM-MoS, WikiText-2 (MoS README command).
     'awd-lstm-mos-wt2': {
-      kind: 'awd-mos', vocab: 0, emsize: 300, nhid: 1150, nhidlast: 650, nlayers: 3, nExperts: 15, dropout: 0.4, dropouth: 0.2,
-      dropouti: 0.55, dropoute: 0.1, dropoutl: 0.29, wdrop: 0.5, tied: true, alpha: 2, beta: 1, batchSize: 15, bptt: 70, lr: 15,
+      config: { emsize: 300, nhid: 1150, nhidlast: 650, nlayers: 3, nExperts: 15, dropout: 0.4, dropouth: 0.2, dropouti: 0.55, dropoute: 0.1, dropoutl: 0.29, wdrop: 0.5, alpha: 2, beta: 1 },
+      source: 'MoS README, WikiText-2: --epochs 1000 --dropouth 0.2 --seed 1882 --n_experts 15 --nhid 1150 --nhidlast 650 --emsize 300 --batch_size 15 --lr 15.0 --dropoutl 0.29 --small_batch_size 5 --max_seq_len_delta 20 --dropouti 0.55 (small_batch_size only splits the batch for memory). Selfish-RNN reports it sparse at density 0.45 without finetuning (65.96/63.05): add --sparse --density 0.45',
+      recipe: { lr: 15, seed: 1882, batchSize: 15, maxSeqLenDelta: 20 },
     },
   },
   create: (config, rng) => new AwdLstmMosModel(config, rng),
   stateNames: ['h', 'c'],
   describe: (c) => `AWD-LSTM-MoS, ${c.nExperts} experts, ${c.nlayers} layers × ${c.nhid} (last ${c.nhidlast}), emsize ${c.emsize}, tied`,
-  training: { randomBptt: true, testBatchSize: 1 },
   // The MoS repository wraps each LSTM in WeightDrop (rnns.{l}.module.weight_hh_l0_raw); the export
   // uses the plain nn.LSTM names, which its model loads once WeightDrop is applied after loading.
-  tiedAliases: () => [['decoder.weight', 'encoder.weight']],
+  exportAliases: () => [['decoder.weight', 'encoder.weight']],
   sizesFromStateDict: (shapes) => {
     const enc = shapes.get('encoder.weight'), hh = shapes.get('rnns.0.weight_hh_l0'), prior = shapes.get('prior.weight');
     if (!enc || !hh || !prior) return null;
@@ -152,4 +175,24 @@ export const awdLstmMosSpec: ModelSpec = {
     const last = shapes.get(`rnns.${nlayers - 1}.weight_hh_l0`);
     return { vocab: enc[0], emsize: enc[1], nhid: hh[1], nhidlast: last?.[1], nlayers, nExperts: prior[0] };
   },
-};
+  weightShapes: (c) => {
+    const last = c.nhidlast, L = c.nlayers;
+    const layers: { name: string; rows: number; cols: number; count?: number; role: 'recurrent' }[] = L === 1
+      ? [{ name: 'rnns.0.weight_ih_l0', rows: 4 * last, cols: c.emsize, role: 'recurrent' }, { name: 'rnns.0.weight_hh_l0', rows: 4 * last, cols: last, role: 'recurrent' }]
+      : [
+        { name: 'rnns.0.weight_ih_l0', rows: 4 * c.nhid, cols: c.emsize, role: 'recurrent' },
+        { name: 'rnns.{l}.weight_ih_l0', rows: 4 * c.nhid, cols: c.nhid, count: L - 2, role: 'recurrent' },
+        { name: 'rnns.{l}.weight_hh_l0', rows: 4 * c.nhid, cols: c.nhid, count: L - 1, role: 'recurrent' },
+        { name: `rnns.${L - 1}.weight_ih_l0`, rows: 4 * last, cols: c.nhid, role: 'recurrent' },
+        { name: `rnns.${L - 1}.weight_hh_l0`, rows: 4 * last, cols: last, role: 'recurrent' },
+      ];
+    return [
+      { name: 'encoder.weight', rows: c.vocab, cols: c.emsize, role: 'embedding' },
+      ...layers,
+      { name: 'prior.weight', rows: c.nExperts, cols: last, role: 'output' },
+      { name: 'latent.0.weight', rows: c.nExperts * c.emsize, cols: last, role: 'output' },
+      // The tied decoder: the encoder's weights, applied once per expert.
+      { name: 'decoder.weight', rows: c.vocab, cols: c.emsize, count: c.nExperts, role: 'output', tied: true },
+    ];
+  },
+});

@@ -37,8 +37,11 @@ export interface GateLayoutSource {
   gateLayout(paramName: string, rows: number): GateLayout | null;
 }
 
-/** The gate-layout function of a module: its own when it has one, else the LSTM rule. */
+/**
+ * The gate-layout function of a module: its own when it declares one; otherwise nothing is guessed
+ * from parameter names, and every matrix reports as one block ('all').
+ */
 export function gateLayoutOf(module: Module): (paramName: string, rows: number) => GateLayout | null {
   const m = module as Module & Partial<GateLayoutSource>;
-  return typeof m.gateLayout === 'function' ? (n, r) => m.gateLayout!(n, r) : lstmGateLayout;
+  return typeof m.gateLayout === 'function' ? (n, r) => m.gateLayout!(n, r) : (_n, r) => gateBlocks([['all', r]]);
 }

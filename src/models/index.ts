@@ -1,11 +1,12 @@
-// Language models: the families (each file holds a model and its ModelSpec) and the registry.
-export { modelConfig, MODEL_NAMES, createModel, modelSpec, modelSpecs } from './registry.js';
-export type { LMConfig } from './configs.js';
-export type { ModelSpec } from './model-spec.js';
+// Language models: the family declarations (each file holds a model and its family) and the registry.
+export { modelConfig, modelNames, modelPreset, modelRecipe, createModel, modelFamily, modelFamilies, registerModelFamily, addFamilyGuard } from './registry.js';
+export { defineModelFamily, isModelFamily, familyConfig, checkModelFields, CONFIG_BASE_KEYS, MAX_VOCAB } from './family.js';
+export type { ModelFamily, ModelPreset, ModelConfig, ModelConfigBase, AnyModelConfig, TrainingRecipe, WeightShape } from './family.js';
+export { commonFields, MAX_WIDTH } from './common-fields.js';
 export type { LanguageModel, LMOutput, LMState } from './language-model.js';
-export { expectState, keepState, disposeState, stateTensors, type LayerState } from './language-model.js';
+export { expectState, keepState, disposeState, stateTensors, checkModelConfig, checkForwardArgs, type LayerState } from './language-model.js';
 export { gateBlocks, lstmGateLayout, gateLayoutOf, type GateBlock, type GateLayout, type GateLayoutSource } from './gate-layout.js';
-export { StackedLSTMModel } from './stacked-lstm.js';
-export { AwdLstmMosModel } from './awd-lstm-mos.js';
-export { RHNModel } from './rhn.js';
-export { ONLSTMModel } from './onlstm.js';
+export { StackedLSTMModel, stackedLstm } from './stacked-lstm.js';
+export { AwdLstmMosModel, awdLstmMos } from './awd-lstm-mos.js';
+export { RHNModel, rhn } from './rhn.js';
+export { ONLSTMModel, onlstm } from './onlstm.js';

@@ -1,7 +1,7 @@
 // What every language model in this library offers the trainer, evaluation and generation.
 import type { Module } from '../nn/module.js';
 import { keep, type IntTensor, type Tensor } from '../tensor.js';
-import type { LMConfig } from './configs.js';
+import type { AnyModelConfig } from './family.js';
 import type { GateLayout } from './gate-layout.js';
 
 /**
@@ -24,7 +24,7 @@ export interface LMOutput {
 }
 
 export interface LanguageModel extends Module {
-  readonly config: LMConfig;
+  readonly config: AnyModelConfig;
   /** input, target: [T, B] token ids (target = input shifted by one). */
   forward(input: IntTensor, target: IntTensor, state?: LMState): LMOutput;
   /** Log-probabilities of the next token at every position, [T·B, V] (for sampling). */
@@ -63,10 +63,9 @@ export function disposeState(state: LMState | null | undefined): void {
   for (const layer of state ?? []) for (const t of Object.values(layer)) t.dispose();
 }
 
-/** The checks every family's constructor makes: a vocabulary size, and tied weights when the family needs them. */
-export function checkModelConfig(config: LMConfig, family: string, opts: { tied?: boolean } = {}): void {
-  if (config.vocab <= 0) throw new RangeError('selfish-rnn: the model needs config.vocab > 0 (set it from the corpus vocabulary)');
-  if (opts.tied && !config.tied) throw new RangeError(`selfish-rnn: ${family} models are built with tied embedding/decoder weights (tied: true)`);
+/** The check every family's constructor makes: a vocabulary size. */
+export function checkModelConfig(config: { vocab: number }): void {
+  if (!(config.vocab > 0)) throw new RangeError('selfish-rnn: the model needs config.vocab > 0 (set it from the corpus vocabulary)');
 }
 
 /** Checks a forward call's arguments: ids [T, B] and, if given, one layer state per layer. Returns [T, B]. */

@@ -24,8 +24,9 @@ import { TiedDecoder } from '../nn/tied-decoder.js';
 import { onlstmGateRows } from '../ops/onlstm.js';
 import { globalRandom, type Random } from '../random.js';
 import { IntTensor, Tensor, zeros } from '../tensor.js';
-import type { LMConfig } from './configs.js';
-import type { ModelSpec } from './model-spec.js';
+import { field } from '../config/fields.js';
+import { commonFields, MAX_WIDTH } from './common-fields.js';
+import { defineModelFamily, type ModelConfig } from './family.js';
 import { gateBlocks, type GateLayout } from './gate-layout.js';
 import { checkForwardArgs, checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
@@ -61,15 +62,15 @@ export class ONLSTMModel extends Module implements LanguageModel {
   readonly masks: DropoutMasks;
   readonly sizes: number[];
 
-  constructor(readonly config: LMConfig, rng: Random = globalRandom) {
+  constructor(readonly config: ONLSTMConfig, rng: Random = globalRandom) {
     super();
     const c = config;
-    checkModelConfig(c, 'onlstm', { tied: true });
+    checkModelConfig(c);
     this.rng = rng;
     this.masks = new DropoutMasks(rng);
     this.sizes = [c.emsize, ...Array(c.nlayers - 1).fill(c.nhid), c.emsize];
     this.encoder = this.registerModule('encoder', new Embedding(c.vocab, c.emsize, { initRange: 0.1, rng }));
-    this.rnn = this.registerModule('rnn', new ONLSTMStack(this.sizes, c.chunkSize ?? 10, rng));
+    this.rnn = this.registerModule('rnn', new ONLSTMStack(this.sizes, c.chunkSize, rng));
     this.decoder = this.registerModule('decoder', new TiedDecoder(this.encoder, c.vocab));
   }
 
@@ -134,23 +135,55 @@ export class ONLSTMModel extends Module implements LanguageModel {
 
 // ---- the family ---------------------------------------------------------------------------------
 
-export const onlstmSpec: ModelSpec = {
-  kind: 'onlstm',
+export const onlstmFields = {
+  emsize: { ...commonFields.emsize, default: 400 },
+  nhid: { ...commonFields.nhid, default: 1150 },
+  nlayers: { ...commonFields.nlayers, default: 3 },
+  chunkSize: field.int({ min: 1, max: MAX_WIDTH, default: 10, help: 'units per master-gate chunk (ON-LSTM); must divide --nhid and --emsize' }),
+  dropout: commonFields.dropout,
+  dropouth: commonFields.dropouth,
+  dropouti: commonFields.dropouti,
+  dropoute: commonFields.dropoute,
+  wdrop: commonFields.wdrop,
+  alpha: commonFields.alpha,
+  beta: commonFields.beta,
+} as const;
+
+export type ONLSTMConfig = ModelConfig<typeof onlstmFields>;
+
+export const onlstm = defineModelFamily({
+  name: 'onlstm',
   title: 'ON-LSTM',
+  fields: onlstmFields,
+  // The official script: random BPTT around 70, validation batch 10, test batch 1.
+  recipe: { batchSize: 20, bptt: 70, randomBptt: true, evalBatchSize: 10, testBatchSize: 1 },
   presets: {
-    // Selfish ON-LSTM (official ONLSTM command, ../shared/reference/selfish-rnn.md §2.3): 400 →
-    // 1150 → 1150 → 400, chunks of 10, AWD regularisers, DropConnect 0.45 on hh; lr 15 is that
-    // script's default (the original ON-LSTM uses 30); batch 20, bptt 70 (random, AWD-style).
+    // 400 → 1150 → 1150 → 400, chunks of 10, AWD regularisers, DropConnect 0.45 on hh; lr 15 is that
+    // script's default (the original ON-LSTM uses 30) (../shared/reference/selfish-rnn.md §2.3).
     'selfish-onlstm': {
-      kind: 'onlstm', vocab: 0, emsize: 400, nhid: 1150, nhidlast: 400, nlayers: 3, chunkSize: 10, nExperts: 1, dropout: 0.45,
-      dropouth: 0.3, dropouti: 0.5, dropoute: 0.1, dropoutl: 0, wdrop: 0.45, tied: true, alpha: 2, beta: 1, batchSize: 20, bptt: 70, lr: 15,
+      config: { emsize: 400, nhid: 1150, nlayers: 3, chunkSize: 10, dropout: 0.45, dropouth: 0.3, dropouti: 0.5, dropoute: 0.1, wdrop: 0.45, alpha: 2, beta: 1 },
+      source: 'Selfish-RNN README, ON-LSTM: --sparse --optimizer sgd --growth random --death magnitude --redistribution none --density 0.45 --death-rate 0.5 --batch_size 20 --dropout 0.45 --dropouth 0.3 --dropouti 0.5 --nonmono 5 --wdrop 0.45 --chunk_size 10 --seed 141 --epoch 1000 (lr 15, clip 0.25, bptt 70 random; valid batch 10, test batch 1). Published 58.17/56.31 (the finetuning restarts at epochs 500/1000 are not reproduced)',
+      recipe: { method: 'selfish', density: 0.45, sparseInit: 'uniform', deathRate: 0.5, optimizer: 'sgd', lr: 15, clip: 0.25, nonmono: 5, epochs: 1000, seed: 141, wdecay: 1.2e-6 },
     },
   },
   create: (config, rng) => new ONLSTMModel(config, rng),
-  normalize: (c) => { c.nhidlast = c.emsize; },
+  check: (c) => (c.nhid % c.chunkSize !== 0 || c.emsize % c.chunkSize !== 0
+    ? `chunkSize ${c.chunkSize} must divide nhid (${c.nhid}) and emsize (${c.emsize}): the ON-LSTM master gates work on whole chunks`
+    : null),
   stateNames: ['h', 'c'],
-  describe: (c) => `ON-LSTM, ${c.nlayers} layers ${[c.emsize, ...Array(c.nlayers - 1).fill(c.nhid), c.emsize].join(' → ')}, chunk ${c.chunkSize ?? 10}, tied`,
-  // The official script evaluates validation with batch 10 and test with batch 1.
-  training: { randomBptt: true, testBatchSize: 1 },
-  tiedAliases: () => [['decoder.weight', 'encoder.weight']],
-};
+  describe: (c) => `ON-LSTM, ${c.nlayers} layers ${c.nlayers <= 8 ? [c.emsize, ...Array(c.nlayers - 1).fill(c.nhid), c.emsize].join(' → ') : `${c.emsize} → ${c.nhid} ×${c.nlayers - 1} → ${c.emsize}`}, chunk ${c.chunkSize}, tied`,
+  exportAliases: () => [['decoder.weight', 'encoder.weight']],
+  weightShapes: (c) => {
+    const E = c.emsize, H = c.nhid, L = c.nlayers, rows = (h: number) => onlstmGateRows(h, c.chunkSize);
+    const cells: { name: string; rows: number; cols: number; count?: number; role: 'recurrent' }[] = L === 1
+      ? [{ name: 'rnn.cells.0.ih.0.weight', rows: rows(E), cols: E, role: 'recurrent' }, { name: 'rnn.cells.0.hh.weight', rows: rows(E), cols: E, role: 'recurrent' }]
+      : [
+        { name: 'rnn.cells.0.ih.0.weight', rows: rows(H), cols: E, role: 'recurrent' },
+        { name: 'rnn.cells.{k}.ih.0.weight', rows: rows(H), cols: H, count: L - 2, role: 'recurrent' },
+        { name: 'rnn.cells.{k}.hh.weight', rows: rows(H), cols: H, count: L - 1, role: 'recurrent' },
+        { name: `rnn.cells.${L - 1}.ih.0.weight`, rows: rows(E), cols: H, role: 'recurrent' },
+        { name: `rnn.cells.${L - 1}.hh.weight`, rows: rows(E), cols: E, role: 'recurrent' },
+      ];
+    return [{ name: 'encoder.weight', rows: c.vocab, cols: E, role: 'embedding' }, ...cells, { name: 'decoder.weight', rows: c.vocab, cols: E, role: 'output', tied: true }];
+  },
+});

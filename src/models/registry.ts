@@ -1,53 +1,98 @@
-// The model registry: every model family the library knows, found by kind or by preset name.
-// Adding a family is one file with its model and its ModelSpec, plus one line here
-// (test/registry.test.ts checks that no other file names a family).
+// The model registry: every model family the library knows, found by name (`kind`) or by the name
+// of one of its configurations (presets). The built-in families are registered here through the
+// same public call a user's family uses (`registerModelFamily`); nothing else in the library names
+// a family (test/registry.test.ts checks it).
 import { globalRandom, type Random } from '../random.js';
-import { applyOverrides, type LMConfig } from './configs.js';
+import { familyConfig, isModelFamily, type AnyModelConfig, type ModelFamily, type ModelPreset, type TrainingRecipe } from './family.js';
 import type { LanguageModel } from './language-model.js';
-import type { ModelSpec } from './model-spec.js';
-import { stackedLstmSpec } from './stacked-lstm.js';
-import { awdLstmMosSpec } from './awd-lstm-mos.js';
-import { rhnSpec } from './rhn.js';
-import { onlstmSpec } from './onlstm.js';
+import { stackedLstm } from './stacked-lstm.js';
+import { awdLstmMos } from './awd-lstm-mos.js';
+import { rhn } from './rhn.js';
+import { onlstm } from './onlstm.js';
 
-const SPECS: readonly ModelSpec[] = [stackedLstmSpec, awdLstmMosSpec, rhnSpec, onlstmSpec];
+const families = new Map<string, ModelFamily>();
+const presets = new Map<string, ModelFamily>();
 
-const byKind = new Map(SPECS.map((s) => [s.kind, s]));
-const byPreset = new Map<string, ModelSpec>();
-for (const s of SPECS) {
-  for (const [name, preset] of Object.entries(s.presets)) {
-    if (byPreset.has(name)) throw new Error(`selfish-rnn: model preset '${name}' is declared twice`);
-    if (preset.kind !== s.kind) throw new Error(`selfish-rnn: preset '${name}' of family '${s.kind}' has kind '${preset.kind}'`);
-    byPreset.set(name, s);
+/**
+ * Adds a family (from `defineModelFamily`): its presets become `--model` names, its fields CLI
+ * flags, and its checkpoints readable. Refuses a family or preset name already taken, and a field
+ * whose type differs from a registered family's field of the same name (they share one CLI flag).
+ * Registering the very same declaration twice is a no-op (a plugin imported twice).
+ */
+export function registerModelFamily(family: ModelFamily<any>): void {
+  const f = family as ModelFamily;
+  if (!isModelFamily(f)) throw new TypeError('selfish-rnn: registerModelFamily takes a declaration made with defineModelFamily({...})');
+  const existing = families.get(f.name);
+  if (existing === f) return;
+  if (existing !== undefined) throw new RangeError(`selfish-rnn: a model family named '${f.name}' is already registered (${existing.title})`);
+  for (const name of Object.keys(f.presets)) {
+    const other = presets.get(name);
+    if (other !== undefined) throw new RangeError(`selfish-rnn: model '${name}' of family '${f.name}' is already a model of family '${other.name}'`);
   }
+  for (const [key, spec] of Object.entries(f.fields)) {
+    for (const other of families.values()) {
+      const o = other.fields[key];
+      if (o !== undefined && o.type !== spec.type) {
+        throw new RangeError(`selfish-rnn: field '${key}' of family '${f.name}' is ${spec.type === 'int' ? 'an' : 'a'} ${spec.type}, but family '${other.name}' declares it as ${o.type === 'int' ? 'an' : 'a'} ${o.type} (one CLI flag serves both): rename it`);
+      }
+    }
+  }
+  for (const hook of fieldGuards) hook(f);
+  families.set(f.name, f);
+  for (const name of Object.keys(f.presets)) presets.set(name, f);
 }
 
+/** Checks a higher layer runs on every family before it is registered (e.g. no clash with training options). */
+const fieldGuards: ((f: ModelFamily) => void)[] = [];
+export function addFamilyGuard(guard: (f: ModelFamily) => void): void {
+  fieldGuards.push(guard);
+  for (const f of families.values()) guard(f);
+}
+
+for (const f of [stackedLstm, awdLstmMos, rhn, onlstm]) registerModelFamily(f);
+
 /** Every registered family, in registration order. */
-export function modelSpecs(): readonly ModelSpec[] {
-  return SPECS;
+export function modelFamilies(): readonly ModelFamily[] {
+  return [...families.values()];
 }
 
 /** The family of a configuration kind; unknown kinds are refused, listing the known ones. */
-export function modelSpec(kind: string): ModelSpec {
-  const s = byKind.get(kind);
-  if (s === undefined) throw new RangeError(`selfish-rnn: unknown model family '${kind}'; families: ${[...byKind.keys()].join(', ')}`);
-  return s;
+export function modelFamily(kind: string): ModelFamily {
+  const f = families.get(kind);
+  if (f === undefined) throw new RangeError(`selfish-rnn: unknown model family '${kind}' (families: ${[...families.keys()].join(', ')}); a family from a plugin must be registered first (CLI: --plugin FILE)`);
+  return f;
 }
 
-/** Names accepted by `modelConfig` and the CLI's --model: every family's presets. */
-export const MODEL_NAMES: readonly string[] = [...byPreset.keys()];
+/** Every model name (`--model`): the presets of every registered family. */
+export function modelNames(): string[] {
+  return [...presets.keys()];
+}
 
-/** The named configuration with overrides applied; unknown names and fields are refused. */
-export function modelConfig(name: string, overrides: Partial<LMConfig> = {}): LMConfig {
-  const spec = byPreset.get(name);
-  if (spec === undefined) throw new RangeError(`selfish-rnn: unknown model '${name}'; known models: ${MODEL_NAMES.join(', ')}`);
-  const cfg = applyOverrides(name, spec.presets[name]!, overrides);
-  spec.normalize?.(cfg);
-  return cfg;
+/** The family and preset of a model name; unknown names are refused, listing the known ones. */
+export function modelPreset(name: string): { family: ModelFamily; preset: ModelPreset<any> } {
+  const family = presets.get(name);
+  if (family === undefined) throw new RangeError(`selfish-rnn: unknown model '${name}'; known models: ${modelNames().join(', ')} (a plugin's models need --plugin FILE)`);
+  return { family, preset: family.presets[name]! };
+}
+
+/** The training recipe of a model name: its family's defaults, then its own. */
+export function modelRecipe(name: string): TrainingRecipe {
+  const { family, preset } = modelPreset(name);
+  return { ...family.recipe, ...preset.recipe };
+}
+
+/** The named configuration with overrides applied; unknown names, unknown fields and bad values are refused. */
+export function modelConfig(name: string, overrides: Record<string, unknown> = {}): AnyModelConfig {
+  const { family, preset } = modelPreset(name);
+  return familyConfig(family, { ...preset.config, ...overrides }) as AnyModelConfig;
 }
 
 /** A model from a configuration object, or from a configuration name plus overrides. */
-export function createModel(config: LMConfig | string, overrides: Partial<LMConfig> = {}, rng: Random = globalRandom): LanguageModel {
-  const cfg = typeof config === 'string' ? modelConfig(config, overrides) : { ...config, ...overrides };
-  return modelSpec(cfg.kind).create(cfg, rng);
+export function createModel(config: AnyModelConfig | string, overrides: Record<string, unknown> = {}, rng: Random = globalRandom): LanguageModel {
+  if (typeof config === 'string') {
+    const cfg = modelConfig(config, overrides);
+    return modelFamily(cfg.kind).create(cfg, rng);
+  }
+  const family = modelFamily(config.kind);
+  return family.create(familyConfig(family, { ...config, ...overrides }), rng);
 }

@@ -21,8 +21,9 @@ import { Module, ModuleList } from '../nn/module.js';
 import { TiedDecoder } from '../nn/tied-decoder.js';
 import { globalRandom, type Random } from '../random.js';
 import { IntTensor, Tensor, tensor, zeros } from '../tensor.js';
-import type { LMConfig } from './configs.js';
-import type { ModelSpec } from './model-spec.js';
+import { field } from '../config/fields.js';
+import { commonFields, MAX_WIDTH } from './common-fields.js';
+import { defineModelFamily, type ModelConfig } from './family.js';
 import { gateBlocks, type GateLayout } from './gate-layout.js';
 import { checkForwardArgs, checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
@@ -62,11 +63,11 @@ export class RHNModel extends Module implements LanguageModel {
   /** Every dropout mask is drawn here, by name: 'embedding', 'input', 'hidden.{k}', 'output.{k}'. */
   readonly masks: DropoutMasks;
 
-  constructor(readonly config: LMConfig, rng: Random = globalRandom) {
+  constructor(readonly config: RHNConfig, rng: Random = globalRandom) {
     super();
     const c = config;
-    checkModelConfig(c, 'rhn', { tied: true });
-    const depth = c.depth ?? 10;
+    checkModelConfig(c);
+    const depth = c.depth;
     this.rng = rng;
     this.masks = new DropoutMasks(rng);
     this.embedding = this.registerModule('embedding', new Embedding(c.vocab, c.emsize, { initRange: 0.1, rng }));
@@ -117,23 +118,50 @@ export class RHNModel extends Module implements LanguageModel {
 
 // ---- the family ---------------------------------------------------------------------------------
 
-export const rhnSpec: ModelSpec = {
-  kind: 'rhn',
+export const rhnFields = {
+  emsize: { ...commonFields.emsize, default: 830 },
+  nhid: { ...commonFields.nhid, default: 830 },
+  nlayers: { ...commonFields.nlayers, default: 1 },
+  depth: field.int({ min: 1, max: 1024, default: 10, help: 'recurrence depth: highway blocks per time step (RHN)' }),
+  dropout: commonFields.dropout,
+  dropouth: commonFields.dropouth,
+  dropouti: commonFields.dropouti,
+  dropoute: commonFields.dropoute,
+} as const;
+
+export type RHNConfig = ModelConfig<typeof rhnFields>;
+
+export const rhn = defineModelFamily({
+  name: 'rhn',
   title: 'RHN',
+  fields: rhnFields,
+  // Selfish-RNN main.py: batch 20, bptt 35, validation and test with batch 20 (eval_batch_size).
+  recipe: { batchSize: 20, bptt: 35, evalBatchSize: 20, testBatchSize: 20 },
   presets: {
-    // Selfish RHN (official README command, ../shared/reference/selfish-rnn.md §2.2): depth 10,
-    // 830 units, tied, coupled carry; dropout = output, dropouth = hidden (variational),
-    // dropouti = input, dropoute = embedding words; lr 15, bptt 35, batch 20.
+    // Depth 10, 830 units, tied, coupled carry; dropout = output, dropouth = hidden (variational),
+    // dropouti = input, dropoute = embedding words (../shared/reference/selfish-rnn.md §2.2).
     'selfish-rhn': {
-      kind: 'rhn', vocab: 0, emsize: 830, nhid: 830, nhidlast: 830, nlayers: 1, depth: 10, nExperts: 1, dropout: 0.65, dropouth: 0.25,
-      dropouti: 0.65, dropoute: 0.2, dropoutl: 0, wdrop: 0, tied: true, alpha: 0, beta: 0, batchSize: 20, bptt: 35, lr: 15,
+      config: { emsize: 830, nhid: 830, nlayers: 1, depth: 10, dropout: 0.65, dropouth: 0.25, dropouti: 0.65, dropoute: 0.2 },
+      source: 'Selfish-RNN README, RHN: --model RHN --tied --couple --seed 42 --nlayers 1 --density 0.472 --death-rate 0.5 --clip 0.25 --lr 15 --epochs 500 --dropout 0.65 --dropouth 0.25 --dropouti 0.65 --dropoute 0.2 --emsize 830 --nhid 830 (bptt 35, batch 20, nonmono 5, wd 1.2e-6; main.py evaluates with batch 20). Published 62.10/60.35',
+      recipe: { method: 'selfish', density: 0.472, sparseInit: 'uniform', deathRate: 0.5, optimizer: 'sgd', lr: 15, clip: 0.25, nonmono: 5, epochs: 500, seed: 42, wdecay: 1.2e-6 },
     },
   },
-  // Selfish-RNN main.py evaluates validation and test with batch 20 (eval_batch_size).
-  training: { evalBatchSize: 20, testBatchSize: 20 },
   create: (config, rng) => new RHNModel(config, rng),
-  normalize: (c) => { c.nhidlast = c.emsize; },
   stateNames: ['s'],
-  describe: (c) => `RHN, ${c.nlayers} layer${c.nlayers > 1 ? 's' : ''} × ${c.nhid}, recurrence depth ${c.depth ?? 10}, emsize ${c.emsize}, tied, coupled carry`,
-  tiedAliases: () => [['fc1.weight', 'embedding.weight']],
-};
+  describe: (c) => `RHN, ${c.nlayers} layer${c.nlayers > 1 ? 's' : ''} × ${c.nhid}, recurrence depth ${c.depth}, emsize ${c.emsize}, tied, coupled carry`,
+  exportAliases: () => [['fc1.weight', 'embedding.weight']],
+  weightShapes: (c) => {
+    // Layer k has width nhid, the last one emsize (tied decoder); W in block 0, R in every block.
+    const L = c.nlayers, E = c.emsize, H = c.nhid;
+    const shapes: { name: string; rows: number; cols: number; count?: number; role: 'recurrent' }[] = L === 1
+      ? [{ name: 'rnns.0.highways.0.W.weight', rows: 2 * E, cols: E, role: 'recurrent' }, { name: 'rnns.0.highways.{d}.R.weight', rows: 2 * E, cols: E, count: c.depth, role: 'recurrent' }]
+      : [
+        { name: 'rnns.0.highways.0.W.weight', rows: 2 * H, cols: E, role: 'recurrent' },
+        { name: 'rnns.{k}.highways.0.W.weight', rows: 2 * H, cols: H, count: L - 2, role: 'recurrent' },
+        { name: 'rnns.{k}.highways.{d}.R.weight', rows: 2 * H, cols: H, count: (L - 1) * c.depth, role: 'recurrent' },
+        { name: `rnns.${L - 1}.highways.0.W.weight`, rows: 2 * E, cols: H, role: 'recurrent' },
+        { name: `rnns.${L - 1}.highways.{d}.R.weight`, rows: 2 * E, cols: E, count: c.depth, role: 'recurrent' },
+      ];
+    return [{ name: 'embedding.weight', rows: c.vocab, cols: E, role: 'embedding' }, ...shapes, { name: 'fc1.weight', rows: c.vocab, cols: E, role: 'output', tied: true }];
+  },
+});

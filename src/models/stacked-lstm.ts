@@ -11,8 +11,9 @@ import { LSTM } from '../nn/lstm.js';
 import { Module } from '../nn/module.js';
 import { globalRandom, type Random } from '../random.js';
 import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
-import type { LMConfig } from './configs.js';
-import type { ModelSpec } from './model-spec.js';
+import { field } from '../config/fields.js';
+import { commonFields } from './common-fields.js';
+import { defineModelFamily, type ModelConfig } from './family.js';
 import { lstmGateLayout, type GateLayout } from './gate-layout.js';
 import { checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
@@ -22,9 +23,9 @@ export class StackedLSTMModel extends Module implements LanguageModel {
   readonly decoder: Linear;
   readonly rng: Random;
 
-  constructor(readonly config: LMConfig, rng: Random = globalRandom) {
+  constructor(readonly config: StackedConfig, rng: Random = globalRandom) {
     super();
-    checkModelConfig(config, 'stacked');
+    checkModelConfig(config);
     this.rng = rng;
     this.encoder = this.registerModule('encoder', new Embedding(config.vocab, config.emsize, { initRange: 0.1, rng }));
     this.rnn = this.registerModule('rnn', new LSTM(config.emsize, config.nhid, config.nlayers, { rng }));
@@ -35,10 +36,10 @@ export class StackedLSTMModel extends Module implements LanguageModel {
     for (let i = 0; i < d.length; i++) d[i] = (rng.uniform() * 2 - 1) * 0.1;
     this.decoder.bias!.data.fill(0);
     // Zaremba et al.: every parameter U(±initRange) instead (the TF PTB tutorial's initializer).
-    if ((config.initRange ?? 0) > 0) {
+    if (config.initRange > 0) {
       for (const p of this.parameters()) {
         const v = p.data;
-        for (let i = 0; i < v.length; i++) v[i] = (rng.uniform() * 2 - 1) * config.initRange!;
+        for (let i = 0; i < v.length; i++) v[i] = (rng.uniform() * 2 - 1) * config.initRange;
       }
     }
   }
@@ -79,41 +80,76 @@ export class StackedLSTMModel extends Module implements LanguageModel {
 
 // ---- the family ---------------------------------------------------------------------------------
 
-const stackedDefaults = {
-  kind: 'stacked', vocab: 0, nhidlast: 0, nExperts: 1, dropouth: 0, dropouti: 0, dropoute: 0, dropoutl: 0, wdrop: 0,
-  tied: false, alpha: 0, beta: 0, batchSize: 20, bptt: 35, initRange: 0,
+export const stackedFields = {
+  emsize: commonFields.emsize,
+  nhid: commonFields.nhid,
+  nlayers: commonFields.nlayers,
+  dropout: commonFields.dropout,
+  initRange: field.number({ min: 0, max: 1, openMax: true, default: 0, help: "initialise every parameter U(±r) as Zaremba et al. (stacked LSTM); 0: PyTorch's own initialisation" }),
 } as const;
 
-// Architectures. The training recipe of each name (lr, epochs, method, ...) and its source are in
-// src/train/presets.ts.
-export const stackedLstmSpec: ModelSpec = {
-  kind: 'stacked',
+export type StackedConfig = ModelConfig<typeof stackedFields>;
+
+// Zaremba et al. 2014 / the TensorFlow PTB tutorial: plain SGD, lr 1, constant then ×decay per epoch.
+const zaremba = (epochs: number, decayAfter: number, lrDecay: number, clip: number, bptt: number) => ({
+  method: 'dense', optimizer: 'sgd', lr: 1, epochs, lrDecay, lrDecayAfter: decayAfter, clip, wdecay: 0, bptt, evalBatchSize: 20, testBatchSize: 1,
+});
+// The Selfish-RNN stacked-LSTM recipe (SGD then (SNT-)ASGD).
+const selfishRecipe = { optimizer: 'sgd', lr: 20, clip: 0.25, nonmono: 5 };
+
+export const stackedLstm = defineModelFamily({
+  name: 'stacked',
   title: 'stacked LSTM',
+  fields: stackedFields,
+  // Selfish-RNN main.py: batch 20, bptt 35, validation and test with batch 20 (eval_batch_size).
+  recipe: { batchSize: 20, bptt: 35, evalBatchSize: 20, testBatchSize: 20 },
   presets: {
-    // Zaremba et al. 2014, non-regularised small model (2×200, bptt 20, init U(±0.1)).
-    'zaremba-small': { ...stackedDefaults, emsize: 200, nhid: 200, nhidlast: 200, nlayers: 2, dropout: 0, bptt: 20, lr: 1, initRange: 0.1 },
-    // Zaremba medium (2×650, dropout 0.5, init U(±0.05)).
-    'zaremba-medium': { ...stackedDefaults, emsize: 650, nhid: 650, nhidlast: 650, nlayers: 2, dropout: 0.5, lr: 1, initRange: 0.05 },
-    // Zaremba large (2×1500, dropout 0.65, init U(±0.04)).
-    'zaremba-large': { ...stackedDefaults, emsize: 1500, nhid: 1500, nhidlast: 1500, nlayers: 2, dropout: 0.65, lr: 1, initRange: 0.04 },
-    // The Selfish-RNN stacked LSTM (Zaremba-large architecture, pytorch/examples init, lr 40).
-    'selfish-lstm': { ...stackedDefaults, emsize: 1500, nhid: 1500, nhidlast: 1500, nlayers: 2, dropout: 0.65, lr: 40 },
-    // The same recipe at CPU scale (2×200 / 2×650): the library's default and the study's model.
-    'lstm-small': { ...stackedDefaults, emsize: 200, nhid: 200, nhidlast: 200, nlayers: 2, dropout: 0, lr: 20 },
-    'lstm-medium': { ...stackedDefaults, emsize: 650, nhid: 650, nhidlast: 650, nlayers: 2, dropout: 0.5, lr: 20 },
+    'zaremba-small': {
+      config: { emsize: 200, nhid: 200, nlayers: 2, dropout: 0, initRange: 0.1 },
+      source: 'Zaremba et al. 2014 (non-regularised small), TensorFlow PTB tutorial SmallConfig: 2×200, init 0.1, lr 1, 13 epochs (×0.5 per epoch after 4), clip 5, bptt 20, batch 20; test batch 1. Published val/test 120.7/114.5',
+      recipe: zaremba(13, 4, 0.5, 5, 20),
+    },
+    'zaremba-medium': {
+      config: { emsize: 650, nhid: 650, nlayers: 2, dropout: 0.5, initRange: 0.05 },
+      source: 'Zaremba et al. 2014 (medium), TF PTB tutorial MediumConfig: 2×650, dropout 0.5, init 0.05, lr 1, 39 epochs (×0.8 after 6), clip 5, bptt 35. Published 86.2/82.7',
+      recipe: zaremba(39, 6, 0.8, 5, 35),
+    },
+    'zaremba-large': {
+      config: { emsize: 1500, nhid: 1500, nlayers: 2, dropout: 0.65, initRange: 0.04 },
+      source: 'Zaremba et al. 2014 (large), TF PTB tutorial LargeConfig: 2×1500, dropout 0.65, init 0.04, lr 1, 55 epochs (×1/1.15 after 14), clip 10, bptt 35. Published 82.2/78.4',
+      recipe: zaremba(55, 14, 1 / 1.15, 10, 35),
+    },
+    'selfish-lstm': {
+      config: { emsize: 1500, nhid: 1500, nlayers: 2, dropout: 0.65 },
+      source: 'Selfish-RNN README, stacked LSTM: --sparse --sparse_init uniform --optimizer sgd --growth random --death magnitude --redistribution none --nonmono 5 --batch_size 20 --bptt 35 --lr 40 --clip 0.25 --seed 1111 --emsize 1500 --nhid 1500 --nlayers 2 --death-rate 0.8 --dropout 0.65 --density 0.33 --epochs 100; main.py evaluates valid and test with batch 20. Published 73.79/71.65',
+      recipe: { ...selfishRecipe, method: 'selfish', density: 0.33, sparseInit: 'uniform', deathRate: 0.8, lr: 40, epochs: 100, seed: 1111, wdecay: 1.2e-6 },
+    },
+    'lstm-small': {
+      config: { emsize: 200, nhid: 200, nlayers: 2, dropout: 0 },
+      source: 'The Selfish-RNN stacked-LSTM recipe (SGD then (SNT-)ASGD, clip 0.25, eval batch 20) at 2×200, lr 20: the CPU-scale default of this library (not a published configuration)',
+      recipe: selfishRecipe,
+    },
+    'lstm-medium': {
+      config: { emsize: 650, nhid: 650, nlayers: 2, dropout: 0.5 },
+      source: 'The Selfish-RNN stacked-LSTM recipe at 2×650, dropout 0.5, lr 20 (not a published configuration)',
+      recipe: selfishRecipe,
+    },
   },
-  // Selfish-RNN main.py evaluates validation and test with batch 20 (eval_batch_size).
-  training: { evalBatchSize: 20, testBatchSize: 20 },
   create: (config, rng) => new StackedLSTMModel(config, rng),
-  normalize: (c) => { c.nhidlast = c.nhid; },
   stateNames: ['h', 'c'],
-  describe: (c) => `stacked LSTM, ${c.nlayers} layers × ${c.nhid}, emsize ${c.emsize}${c.tied ? ', tied' : ''}`,
-  tiedAliases: (c) => (c.tied ? [['decoder.weight', 'encoder.weight']] : []),
+  describe: (c) => `stacked LSTM, ${c.nlayers} layers × ${c.nhid}, emsize ${c.emsize}`,
   sizesFromStateDict: (shapes) => {
     const enc = shapes.get('encoder.weight'), hh = shapes.get('rnn.weight_hh_l0');
     if (!enc || !hh || !shapes.has('rnn.weight_ih_l0')) return null;
     let nlayers = 0;
     while (shapes.has(`rnn.weight_ih_l${nlayers}`)) nlayers++;
-    return { vocab: enc[0], emsize: enc[1], nhid: hh[1], nhidlast: hh[1], nlayers };
+    return { vocab: enc[0], emsize: enc[1], nhid: hh[1], nlayers };
   },
-};
+  weightShapes: (c) => [
+    { name: 'encoder.weight', rows: c.vocab, cols: c.emsize, role: 'embedding' },
+    { name: 'rnn.weight_ih_l0', rows: 4 * c.nhid, cols: c.emsize, role: 'recurrent' },
+    { name: 'rnn.weight_ih_l{k}', rows: 4 * c.nhid, cols: c.nhid, count: c.nlayers - 1, role: 'recurrent' },
+    { name: 'rnn.weight_hh_l{k}', rows: 4 * c.nhid, cols: c.nhid, count: c.nlayers, role: 'recurrent' },
+    { name: 'decoder.weight', rows: c.vocab, cols: c.nhid, role: 'output' },
+  ],
+});

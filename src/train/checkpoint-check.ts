@@ -8,11 +8,8 @@
 // nothing is built (no heap bytes, no global state touched) before the whole file has passed.
 import { CheckpointError, getCSR, type CheckpointErrorCode, type CheckpointTensor } from '../io/checkpoint-format.js';
 import { Vocabulary } from '../data/vocab.js';
-import { modelSpec } from '../models/index.js';
+import { MAX_VOCAB, modelFamily } from '../models/index.js';
 import { checkTrainConfig, type TrainConfig } from './config.js';
-
-/** Largest accepted model dimension (vocab, emsize, nhid, …): far beyond any model that fits in 4 GiB. */
-export const MAX_MODEL_DIM = 2 ** 24;
 
 type Obj = Record<string, unknown>;
 
@@ -77,38 +74,26 @@ export function checkLMCheckpointContents(meta: unknown, tensors: Record<string,
   else if (m.training !== null && m.training !== undefined) c.object(m.training, 'meta.training');
 }
 
+/** The configuration check of the checkpoint reader alone (for tests and tools): throws a CheckpointError. */
+export function checkCheckpointConfig(v: unknown, source = 'checkpoint'): TrainConfig {
+  return checkConfig(new Checker(source), v);
+}
+
 function checkConfig(c: Checker, v: unknown): TrainConfig {
   const cfg = c.object(v, 'meta.config');
   c.str(cfg.model, 'meta.config.model');
   const lm = c.object(cfg.lm, 'meta.config.lm');
+  const kind = c.str(lm.kind, 'meta.config.lm.kind');
   try {
-    modelSpec(c.str(lm.kind, 'meta.config.lm.kind'));
+    modelFamily(kind);
   } catch (e) {
-    if (e instanceof CheckpointError) throw e;
-    c.fail('meta.config.lm.kind', `names no model family: ${(e as Error).message.replace(/^selfish-rnn: /, '')}`);
+    c.fail('meta.config.lm.kind', `names a model family that is not registered: ${(e as Error).message.replace(/^selfish-rnn: /, '')}`, 'unknown-family');
   }
-  for (const k of ['vocab', 'emsize', 'nhid', 'nlayers', 'nExperts', 'batchSize', 'bptt'] as const) c.int(lm[k], `meta.config.lm.${k}`, 1, MAX_MODEL_DIM);
-  c.int(lm.nhidlast, 'meta.config.lm.nhidlast', 0, MAX_MODEL_DIM);
-  for (const k of ['depth', 'chunkSize'] as const) if (lm[k] !== undefined) c.int(lm[k], `meta.config.lm.${k}`, 1, MAX_MODEL_DIM);
-  if ((lm.nlayers as number) > 1024) c.fail('meta.config.lm.nlayers', `must be at most 1024, got ${lm.nlayers}`);
-  if ((lm.nExperts as number) > 4096) c.fail('meta.config.lm.nExperts', `must be at most 4096, got ${lm.nExperts}`);
-  for (const k of ['dropout', 'dropouth', 'dropouti', 'dropoute', 'dropoutl', 'wdrop'] as const) c.num(lm[k], `meta.config.lm.${k}`, 0, 1);
-  for (const k of ['alpha', 'beta'] as const) c.num(lm[k], `meta.config.lm.${k}`, 0);
-  c.num(lm.lr, 'meta.config.lm.lr', 0);
-  c.bool(lm.tied, 'meta.config.lm.tied');
-  const data = c.object(cfg.data, 'meta.config.data');
-  const src = c.oneOf(data.source, 'meta.config.data.source', ['builtin', 'word', 'text'] as const);
-  if (src !== 'builtin') c.str(data.path, 'meta.config.data.path');
-  if (src !== 'word') c.int(data.maxVocab, 'meta.config.data.maxVocab', 1, MAX_MODEL_DIM);
-  c.num(cfg.density, 'meta.config.density', Number.MIN_VALUE, 1);
-  for (const k of ['method', 'sparseInit', 'optimizer'] as const) c.str(cfg[k], `meta.config.${k}`);
-  for (const k of ['epochs', 'batchSize', 'bptt', 'evalBatchSize', 'testBatchSize', 'nonmono'] as const) c.int(cfg[k], `meta.config.${k}`, 1, 2 ** 31 - 1);
-  for (const k of ['updateEvery', 'seed'] as const) c.int(cfg[k], `meta.config.${k}`, k === 'seed' ? Number.MIN_SAFE_INTEGER : 0);
-  if (cfg.asgdEpoch !== undefined) c.int(cfg.asgdEpoch, 'meta.config.asgdEpoch', 0, 2 ** 31 - 1);
-  c.num(cfg.maxSeqLenDelta, 'meta.config.maxSeqLenDelta', 0);
-  for (const k of ['randomBptt', 'finetune'] as const) c.bool(cfg[k], `meta.config.${k}`);
+  c.int(lm.vocab, 'meta.config.lm.vocab', 1, MAX_VOCAB);
+  c.object(cfg.data, 'meta.config.data');
+  // The same check a new run passes (one validator: what trains, reloads).
   try {
-    checkTrainConfig(cfg as unknown as TrainConfig);
+    checkTrainConfig(cfg as unknown as TrainConfig, (k) => `meta.config.${k}`);
   } catch (e) {
     c.fail('meta.config', `is not a valid run configuration: ${(e as Error).message.replace(/^selfish-rnn: /, '')}`);
   }
@@ -144,7 +129,7 @@ function checkWeights(c: Checker, v: unknown, tensors: Record<string, Checkpoint
     const kind = c.oneOf(layout.layout, `${where}.layout`, ['dense', 'csr'] as const);
     if (kind === 'dense') {
       const shape = c.array(layout.shape, `${where}.shape`);
-      shape.forEach((d, i) => c.int(d, `${where}.shape[${i}]`, 0, MAX_MODEL_DIM));
+      shape.forEach((d, i) => c.int(d, `${where}.shape[${i}]`, 0, MAX_VOCAB));
       const key = `model/${name}`;
       const t = Object.hasOwn(tensors, key) ? tensors[key] : undefined;
       if (t === undefined) c.fail(`tensor '${key}'`, 'is missing', 'missing-tensor', key);
@@ -153,7 +138,7 @@ function checkWeights(c: Checker, v: unknown, tensors: Record<string, Checkpoint
       }
       checkFinite(c, t.data as Float32Array, key);
     } else {
-      const rows = c.int(layout.rows, `${where}.rows`, 0, MAX_MODEL_DIM), cols = c.int(layout.cols, `${where}.cols`, 0, MAX_MODEL_DIM);
+      const rows = c.int(layout.rows, `${where}.rows`, 0, MAX_VOCAB), cols = c.int(layout.cols, `${where}.cols`, 0, MAX_VOCAB);
       const nnz = c.int(layout.nnz, `${where}.nnz`);
       let csr;
       try {

@@ -1,12 +1,15 @@
 // The configuration of a training run: one plain JSON object, stored in every checkpoint, so a
 // run can be resumed, evaluated and exported without its command line. `resolveTrainConfig`
-// fills defaults (the Selfish-RNN / AWD-LSTM recipe values, the model's own lr, batch size and
-// bptt) and refuses invalid values with messages that name the option and the value.
-import { modelConfig, modelSpec, MODEL_NAMES, type LMConfig } from '../models/index.js';
-import type { SparseMethod, SparsityOptions } from '../sparse/engine-api.js';
+// fills defaults (the model's recipe, then the options' declared defaults) and refuses invalid
+// values with messages that name the option and the value.
+import { checkFields, field, fieldDefaults, MAX_INT, type FieldValues } from '../config/fields.js';
+import { addFamilyGuard, checkModelFields, familyConfig, MAX_VOCAB, modelFamily, modelPreset, modelRecipe, type AnyModelConfig } from '../models/index.js';
+import type { SparsityOptions } from '../sparse/engine-api.js';
 import { SPARSE_METHODS } from '../sparse/methods.js';
 import { DEATH_NAMES, GROWTH_NAMES, REDISTRIBUTION_NAMES } from '../sparse/strategies/names.js';
-import { recipeOf } from './presets.js';
+
+/** Largest batch size or sequence length an option may name (the memory estimate refuses far less). */
+export const MAX_BATCH = 2 ** 24;
 
 export { SPARSE_METHODS };
 export const OPTIMIZERS = ['sgd', 'adam'] as const;
@@ -29,168 +32,135 @@ export type DataSpec =
   /** Any text file or directory of .txt files: `loadTextCorpus`. */
   | { source: 'text'; path: string; maxVocab: number };
 
-export interface TrainConfig {
-  /** The named model configuration the run started from (see MODEL_NAMES). */
+/**
+ * The training options, each declared once (type, default, range, help). From this table come
+ * the TrainConfig type, the defaults, the validation of a new run and of a checkpoint's
+ * configuration, and the CLI flags with their --help lines (src/cli/config-flags.ts).
+ */
+export const TRAIN_FIELDS = {
+  // sparse training
+  method: field.choice(SPARSE_METHODS, { default: 'dense', defaultText: "the model's recipe, else dense (selfish with --sparse)", help: 'sparse-training method' }),
+  density: field.number({ min: 0, max: 1, openMin: true, default: 0.33, defaultText: "0.33 for sparse methods (the model's recipe), 1 for dense", help: 'fraction of the weights of every non-bias tensor that exist, in (0, 1]' }),
+  sparseInit: field.choice(['uniform', 'ER'] as const, { default: 'uniform', help: 'initial sparse topology' }),
+  death: field.optional(field.choice(DEATH_NAMES, { defaultText: "the method's (magnitude)", help: 'prune criterion' })),
+  growth: field.optional(field.choice(GROWTH_NAMES, { defaultText: "the method's (random)", help: 'regrowth criterion' })),
+  redistribution: field.optional(field.choice(REDISTRIBUTION_NAMES, { defaultText: "the method's (none)", help: 'redistribution of the regrown weights across tensors' })),
+  deathRate: field.number({ min: 0, max: 1, default: 0.5, help: 'initial prune rate p0, cosine-decayed to 0.005 over the run' }),
+  updateEvery: field.int({ min: 0, max: MAX_INT, default: 0, defaultText: '0 (once per epoch)', help: 'topology update every N steps instead of once per epoch' }),
+  exactCounts: field.boolean({ default: true, help: 'exact nonzero counts at init and growth; false draws them Bernoulli as the official code (counts then match only in expectation)' }),
+  // optimisation
+  optimizer: field.choice(OPTIMIZERS, { default: 'sgd', help: 'sgd: SGD then SNT-ASGD (sparse) / ASGD (dense) when the NT trigger fires; adam: Adam(β1=0) with ReduceLROnPlateau' }),
+  lr: field.number({ min: 0, max: 1e6, openMin: true, default: 20, defaultText: "the model's recipe, else 20; adam: 0.001", help: 'learning rate' }),
+  clip: field.number({ min: 0, max: 1e6, default: 0.25, help: 'gradient clipping (global L2 norm; 0 disables)' }),
+  clipNorm: field.choice(CLIP_NORMS, {
+    default: 'dense',
+    help: 'norm the clip measures: dense = the official one, over every position incl. absent weights (absent positions of large matrices sampled, error ≈ 0.1%, a few % of a step); dense-exact = every absent position (costs a dense weight-gradient product); active = existing weights only',
+  }),
+  lrDecay: field.number({ min: 0, max: 1, openMin: true, default: 1, defaultText: "the model's recipe (zaremba-*: Zaremba's), else 1", help: 'plain-SGD step decay: lr × decay per epoch after lrDecayAfter epochs (the NT trigger is then off; an ASGD switch only at asgdEpoch)' }),
+  lrDecayAfter: field.int({ min: 0, max: MAX_INT, default: 0, defaultText: "the model's recipe, else 0", help: 'epochs at the initial lr before the decay applies' }),
+  wdecay: field.number({ min: 0, max: 1e3, default: 1.2e-6, help: 'L2 weight decay' }),
+  nonmono: field.int({ min: 1, max: MAX_INT, default: 5, help: 'non-monotone interval of the NT-ASGD trigger' }),
+  asgdEpoch: field.int({ min: 0, max: MAX_INT, default: 0, help: 'switch to (SNT-)ASGD at the end of this epoch at the latest (0: only the NT trigger)' }),
+  epochs: field.int({ min: 1, max: MAX_INT, default: 40, defaultText: "the model's recipe, else 40", help: 'number of epochs' }),
+  batchSize: field.int({ min: 1, max: MAX_BATCH, default: 20, defaultText: "the model's recipe, else 20", help: 'training batch size' }),
+  bptt: field.int({ min: 1, max: MAX_BATCH, default: 35, defaultText: "the model's recipe, else 35", help: 'sequence length' }),
+  randomBptt: field.boolean({ default: false, defaultText: "the model's recipe (AWD-style models: true), else false", help: 'AWD-LSTM random sequence lengths (lr scaled by seq_len/bptt)' }),
+  maxSeqLenDelta: field.int({ min: 0, max: MAX_BATCH, default: 40, help: 'cap of the random length above bptt' }),
+  evalBatchSize: field.int({ min: 1, max: MAX_BATCH, default: 10, defaultText: "the model's recipe (the official scripts: 20 or 10), else 10", help: 'validation batch size' }),
+  testBatchSize: field.int({ min: 1, max: MAX_BATCH, default: 10, defaultText: "the model's recipe (AWD-style: 1), else the validation batch size", help: 'test batch size' }),
+  seed: field.int({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER, default: 1111, help: 'random seed (initialisation, dropout, data, topology)' }),
+  finetune: field.boolean({ default: false, help: 'AWD-style finetuning: ASGD from the start, fixed topology, non-monotone stop (CLI: --finetune CHECKPOINT)' }),
+} as const;
+
+export type TrainFields = typeof TRAIN_FIELDS;
+
+/** A run's configuration: the model name, its configuration, the data, and every training option. */
+export type TrainConfig = FieldValues<TrainFields> & {
+  /** The named model configuration the run started from (see modelNames()). */
   model: string;
   /** The model configuration actually used (overrides applied; vocab set from the corpus). */
-  lm: LMConfig;
+  lm: AnyModelConfig;
   data: DataSpec;
-  method: SparseMethod;
-  /** Global density of the sparse weights; 1 for dense runs. */
-  density: number;
-  sparseInit: NonNullable<SparsityOptions['sparseInit']>;
-  death?: SparsityOptions['death'];
-  growth?: SparsityOptions['growth'];
-  redistribution?: SparsityOptions['redistribution'];
-  /** Initial death (prune) rate p0 of the cosine schedule. */
-  deathRate: number;
-  /** Topology update every k steps (0: once per epoch, as Selfish-RNN). */
-  updateEvery: number;
-  optimizer: OptimizerName;
-  lr: number;
-  /** Gradient clipping (global L2 norm); 0 disables it. */
-  clip: number;
-  /** Which norm the clip measures (see CLIP_NORMS; absent in old checkpoints = 'active'). */
-  clipNorm?: ClipNorm;
-  /** Exact nonzero counts (default) or the official Bernoulli draws at init and growth. */
-  exactCounts?: boolean;
-  /** Step decay of plain SGD (Zaremba et al.): lr × lrDecay^max(0, epoch − lrDecayAfter); 1 = none. With decay the NT trigger is off: only asgdEpoch switches to ASGD, and the decay goes on. */
-  lrDecay?: number;
-  lrDecayAfter?: number;
-  /** L2 weight decay added to the gradient (all parameters). */
-  wdecay: number;
-  /** Non-monotone interval of the NT-ASGD trigger (and of the finetune stop rule). */
-  nonmono: number;
-  /** Switch to (SNT-)ASGD at the end of this epoch at the latest (0: only the NT trigger decides). */
-  asgdEpoch: number;
-  epochs: number;
-  batchSize: number;
-  bptt: number;
-  /** AWD-LSTM random sequence lengths (and lr scaled by seq_len / bptt). */
-  randomBptt: boolean;
-  maxSeqLenDelta: number;
-  /** Batch size of validation (AWD: 10). */
-  evalBatchSize: number;
-  /** Batch size of the final test evaluation (AWD: 1). */
-  testBatchSize: number;
-  seed: number;
-  /** AWD-style finetuning: ASGD from the start, fixed topology, non-monotone stop. */
-  finetune: boolean;
-}
+};
 
-/** What a caller may give; everything else gets its default. */
-export type TrainOptions = Partial<Omit<TrainConfig, 'lm'>> & { lm?: Partial<LMConfig> };
+/** What a caller may give; everything else gets the model's recipe or the default. */
+export type TrainOptions = Partial<FieldValues<TrainFields>> & { model?: string; data?: DataSpec; lm?: Record<string, unknown> };
 
-/** Defaults that do not depend on the model (Selfish-RNN main.py / AWD-LSTM values). */
+/** Defaults that are not training options. */
 export const TRAIN_DEFAULTS = {
   model: 'lstm-small',
-  density: 0.33,
-  sparseInit: 'uniform',
-  deathRate: 0.5,
-  updateEvery: 0,
-  optimizer: 'sgd',
-  clip: 0.25,
-  clipNorm: 'dense' as ClipNorm,
-  wdecay: 1.2e-6,
-  nonmono: 5,
-  asgdEpoch: 0,
-  epochs: 40,
-  maxSeqLenDelta: 40,
-  evalBatchSize: 10,
-  seed: 1111,
   adamLr: 1e-3,
   builtinMaxVocab: 10_000,
 } as const;
 
+/** Keys of a TrainConfig that are not training options. */
+const NON_FIELD_KEYS = ['model', 'lm', 'data'] as const;
+
+// A model family's field may not shadow a training option (they share the CLI's flag namespace).
+addFamilyGuard((f) => {
+  for (const k of Object.keys(f.fields)) {
+    if (Object.hasOwn(TRAIN_FIELDS, k) || (NON_FIELD_KEYS as readonly string[]).includes(k)) throw new RangeError(`selfish-rnn: field '${k}' of model family '${f.name}' has the name of a training option; rename it`);
+  }
+});
+
 /** The run's configuration with every default filled in and every value checked. */
 export function resolveTrainConfig(opts: TrainOptions = {}, vocabSize?: number): TrainConfig {
   const model = opts.model ?? TRAIN_DEFAULTS.model;
-  if (!MODEL_NAMES.includes(model)) throw new RangeError(`selfish-rnn: unknown model '${model}'; known models: ${MODEL_NAMES.join(', ')}`);
-  // The model's recipe fills what the caller left out (src/train/presets.ts).
-  const given = definedOnly(opts);
-  const recipe: TrainOptions = { ...recipeOf(model) };
+  const { family, preset } = modelPreset(model);
+  const { model: _m, lm: lmGiven, data, ...given } = definedOnly(opts);
+  checkFields(TRAIN_FIELDS, given, { partial: true, owner: 'a training run' });
+  // The model's recipe fills what the caller left out.
+  const recipe: Record<string, unknown> = { ...modelRecipe(model) };
+  checkFields(TRAIN_FIELDS, recipe, { partial: true, owner: `the recipe of model '${model}'` });
   if (given.method === 'dense') delete recipe.density; // a sparse recipe run densely
   if (given.optimizer !== undefined && given.optimizer !== recipe.optimizer) { delete recipe.lr; delete recipe.lrDecay; } // the recipe's lr schedule is its optimizer's
-  opts = { ...recipe, ...given };
-  const lmOverrides: Partial<LMConfig> = { ...(opts.lm ?? {}) };
-  if (vocabSize !== undefined) lmOverrides.vocab = vocabSize;
-  const lm = modelConfig(model, lmOverrides);
-  const spec = modelSpec(lm.kind);
-  const method = opts.method ?? 'dense';
-  if (!SPARSE_METHODS.includes(method)) throw new RangeError(`selfish-rnn: unknown method '${method}'; methods: ${SPARSE_METHODS.join(', ')}`);
-  const density = method === 'dense' ? (opts.density ?? 1) : (opts.density ?? TRAIN_DEFAULTS.density);
-  if (!(density > 0 && density <= 1)) throw new RangeError(`selfish-rnn: density must be in (0, 1] (the fraction of weights kept), got ${density}`);
-  if (method === 'dense' && density !== 1) throw new RangeError(`selfish-rnn: density ${density} needs a sparse method (method 'dense' trains every weight)`);
-  const optimizer = opts.optimizer ?? TRAIN_DEFAULTS.optimizer;
-  if (!OPTIMIZERS.includes(optimizer)) throw new RangeError(`selfish-rnn: unknown optimizer '${optimizer}'; optimizers: ${OPTIMIZERS.join(', ')}`);
+  const merged = { ...recipe, ...given } as Partial<FieldValues<TrainFields>>;
+  const defaults = fieldDefaults(TRAIN_FIELDS) as FieldValues<TrainFields>;
+  const method = merged.method ?? defaults.method;
+  const optimizer = merged.optimizer ?? defaults.optimizer;
+  const evalBatchSize = merged.evalBatchSize ?? defaults.evalBatchSize;
+  const lm = familyConfig(family, { ...preset.config, ...lmGiven, ...(vocabSize !== undefined ? { vocab: vocabSize } : {}) }) as AnyModelConfig;
   const cfg: TrainConfig = {
+    ...defaults,
+    ...merged,
     model,
     lm,
-    data: opts.data ?? { source: 'builtin', maxVocab: TRAIN_DEFAULTS.builtinMaxVocab },
+    data: data ?? { source: 'builtin', maxVocab: TRAIN_DEFAULTS.builtinMaxVocab },
     method,
-    density,
-    sparseInit: opts.sparseInit ?? TRAIN_DEFAULTS.sparseInit,
-    death: opts.death,
-    growth: opts.growth,
-    redistribution: opts.redistribution,
-    deathRate: opts.deathRate ?? TRAIN_DEFAULTS.deathRate,
-    updateEvery: opts.updateEvery ?? TRAIN_DEFAULTS.updateEvery,
     optimizer,
-    lr: opts.lr ?? (optimizer === 'adam' ? TRAIN_DEFAULTS.adamLr : lm.lr),
-    clip: opts.clip ?? TRAIN_DEFAULTS.clip,
-    clipNorm: opts.clipNorm ?? TRAIN_DEFAULTS.clipNorm,
-    exactCounts: opts.exactCounts ?? true,
-    lrDecay: opts.lrDecay ?? 1,
-    lrDecayAfter: opts.lrDecayAfter ?? 0,
-    wdecay: opts.wdecay ?? TRAIN_DEFAULTS.wdecay,
-    nonmono: opts.nonmono ?? TRAIN_DEFAULTS.nonmono,
-    asgdEpoch: opts.asgdEpoch ?? TRAIN_DEFAULTS.asgdEpoch,
-    epochs: opts.epochs ?? TRAIN_DEFAULTS.epochs,
-    batchSize: opts.batchSize ?? lm.batchSize,
-    bptt: opts.bptt ?? lm.bptt,
-    randomBptt: opts.randomBptt ?? spec.training?.randomBptt ?? false,
-    maxSeqLenDelta: opts.maxSeqLenDelta ?? TRAIN_DEFAULTS.maxSeqLenDelta,
-    // The official scripts' values, per family (ModelSpec.training): Selfish-RNN main.py evaluates
-    // the stacked LSTM and the RHN with batch 20 for both splits; the AWD-style scripts use 10 for
-    // validation and 1 for test.
-    evalBatchSize: opts.evalBatchSize ?? spec.training?.evalBatchSize ?? TRAIN_DEFAULTS.evalBatchSize,
-    testBatchSize: opts.testBatchSize ?? spec.training?.testBatchSize ?? opts.evalBatchSize ?? TRAIN_DEFAULTS.evalBatchSize,
-    seed: opts.seed ?? TRAIN_DEFAULTS.seed,
-    finetune: opts.finetune ?? false,
+    density: method === 'dense' ? (merged.density ?? 1) : (merged.density ?? defaults.density),
+    lr: merged.lr ?? (optimizer === 'adam' ? TRAIN_DEFAULTS.adamLr : defaults.lr),
+    evalBatchSize,
+    testBatchSize: merged.testBatchSize ?? evalBatchSize,
   };
-  // Keep the recipe values in the model config too, so the checkpoint's `lm` tells the whole story.
-  cfg.lm = { ...cfg.lm, batchSize: cfg.batchSize, bptt: cfg.bptt, lr: cfg.lr };
   checkTrainConfig(cfg);
   return cfg;
 }
 
-/** Throws a RangeError naming the first invalid value. */
-export function checkTrainConfig(c: TrainConfig): void {
-  const bad = (what: string, v: unknown, need: string) => new RangeError(`selfish-rnn: ${what} must be ${need}, got ${JSON.stringify(v)}`);
-  const posInt = (k: keyof TrainConfig) => {
-    const v = c[k] as number;
-    if (!(Number.isInteger(v) && v > 0)) throw bad(k, v, 'a positive integer');
-  };
-  for (const k of ['epochs', 'batchSize', 'bptt', 'evalBatchSize', 'testBatchSize', 'nonmono'] as const) posInt(k);
-  if (!(Number.isInteger(c.updateEvery) && c.updateEvery >= 0)) throw bad('updateEvery', c.updateEvery, 'an integer ≥ 0');
-  if (!(Number.isInteger(c.asgdEpoch ?? 0) && (c.asgdEpoch ?? 0) >= 0)) throw bad('asgdEpoch', c.asgdEpoch, 'an integer ≥ 0');
-  if (!(c.lr > 0 && Number.isFinite(c.lr))) throw bad('lr', c.lr, 'a finite number > 0');
-  if (!(c.clip >= 0 && Number.isFinite(c.clip))) throw bad('clip', c.clip, 'a finite number ≥ 0 (0 disables clipping)');
-  if (!(c.wdecay >= 0 && Number.isFinite(c.wdecay))) throw bad('wdecay', c.wdecay, 'a finite number ≥ 0');
-  if (!(c.deathRate >= 0 && c.deathRate <= 1)) throw bad('deathRate', c.deathRate, 'in [0, 1]');
-  if (!(c.maxSeqLenDelta >= 0)) throw bad('maxSeqLenDelta', c.maxSeqLenDelta, '≥ 0');
-  if (!Number.isSafeInteger(c.seed)) throw bad('seed', c.seed, 'an integer');
-  if (c.sparseInit !== 'uniform' && c.sparseInit !== 'ER') throw bad('sparseInit', c.sparseInit, "'uniform' or 'ER'");
-  const oneOf = (names: readonly string[]) => names.map((n) => `'${n}'`).join(', ');
-  if (c.death !== undefined && !(DEATH_NAMES as string[]).includes(c.death)) throw bad('death', c.death, `one of ${oneOf(DEATH_NAMES)}`);
-  if (c.growth !== undefined && !(GROWTH_NAMES as string[]).includes(c.growth)) throw bad('growth', c.growth, `one of ${oneOf(GROWTH_NAMES)}`);
-  if (c.redistribution !== undefined && !(REDISTRIBUTION_NAMES as string[]).includes(c.redistribution)) throw bad('redistribution', c.redistribution, `one of ${oneOf(REDISTRIBUTION_NAMES)}`);
-  if (c.clipNorm !== undefined && !CLIP_NORMS.includes(c.clipNorm)) throw bad('clipNorm', c.clipNorm, CLIP_NORMS.map((v) => `'${v}'`).join(', '));
-  if (c.exactCounts !== undefined && typeof c.exactCounts !== 'boolean') throw bad('exactCounts', c.exactCounts, 'true or false');
-  if (c.lrDecay !== undefined && !(c.lrDecay > 0 && c.lrDecay <= 1)) throw bad('lrDecay', c.lrDecay, 'in (0, 1]');
-  if (c.lrDecayAfter !== undefined && !(Number.isInteger(c.lrDecayAfter) && c.lrDecayAfter >= 0)) throw bad('lrDecayAfter', c.lrDecayAfter, 'an integer ≥ 0');
-  if ((c.lrDecay ?? 1) < 1 && c.optimizer !== 'sgd') throw new RangeError("selfish-rnn: lrDecay is a schedule of plain SGD; it cannot be combined with optimizer 'adam'");
-  if (c.finetune && c.optimizer !== 'sgd') throw new RangeError("selfish-rnn: finetuning runs (Averaged) SGD; it cannot be combined with optimizer 'adam'");
+/**
+ * The one check of a run's configuration, for a new run and for the checkpoint reader alike:
+ * every training option and model field in range, no unknown key, and the rules between options.
+ * Throws a RangeError naming the first problem; `name` says how an option is called in it.
+ */
+export function checkTrainConfig(c: TrainConfig, name: (key: string) => string = (k) => k): void {
+  const { model: _m, lm, data: _d, ...options } = c;
+  checkFields(TRAIN_FIELDS, options, { name, owner: 'a training run' });
+  checkModelFields(modelFamily(String(lm?.kind)), lm, (k) => name(`lm.${k}`).replace(/^lm\./, ''));
+  checkDataSpec(c.data, (k) => name(`data.${k}`));
+  if (c.method === 'dense' && c.density !== 1) throw new RangeError(`selfish-rnn: ${name('density')} ${c.density} needs a sparse method (method 'dense' trains every weight)`);
+  if (c.lrDecay < 1 && c.optimizer !== 'sgd') throw new RangeError(`selfish-rnn: ${name('lrDecay')} is a schedule of plain SGD; it cannot be combined with optimizer 'adam'`);
+  if (c.finetune && c.optimizer !== 'sgd') throw new RangeError("selfish-rnn: finetuning runs (Averaged) SGD; it cannot be combined with optimizer 'adam' (give --optimizer sgd)");
+}
+
+/** The data source of a run: a known source, a path where it needs one, a vocabulary cap in range. */
+export function checkDataSpec(d: unknown, name: (key: string) => string = (k) => `data.${k}`): void {
+  const data = d as Record<string, unknown> | null;
+  if (typeof data !== 'object' || data === null) throw new RangeError(`selfish-rnn: ${name('').replace(/\.$/, '')} must be an object`);
+  if (!['builtin', 'word', 'text'].includes(data.source as string)) throw new RangeError(`selfish-rnn: ${name('source')} must be one of 'builtin', 'word', 'text', got ${JSON.stringify(data.source)}`);
+  if (data.source !== 'builtin' && typeof data.path !== 'string') throw new RangeError(`selfish-rnn: ${name('path')} must be a string`);
+  if (data.source !== 'word' && !(Number.isSafeInteger(data.maxVocab) && (data.maxVocab as number) >= 1 && (data.maxVocab as number) <= MAX_VOCAB)) {
+    throw new RangeError(`selfish-rnn: ${name('maxVocab')} must be an integer in [1, ${MAX_VOCAB}], got ${JSON.stringify(data.maxVocab)}`);
+  }
 }
 
 /** Whether the run has sparse weights at all. */
@@ -200,7 +170,7 @@ export function isSparseRun(c: TrainConfig): boolean {
 
 /** The options handed to the sparse engine for this run. */
 export function sparsityOptions(c: TrainConfig, totalSteps: number, seed: number): SparsityOptions {
-  const o: SparsityOptions = { method: c.method, density: c.density, sparseInit: c.sparseInit, deathRate: c.deathRate, totalSteps, updateEvery: c.updateEvery, seed, exactCounts: c.exactCounts ?? true };
+  const o: SparsityOptions = { method: c.method, density: c.density, sparseInit: c.sparseInit, deathRate: c.deathRate, totalSteps, updateEvery: c.updateEvery, seed, exactCounts: c.exactCounts };
   if (c.death !== undefined) o.death = c.death;
   if (c.growth !== undefined) o.growth = c.growth;
   if (c.redistribution !== undefined) o.redistribution = c.redistribution;

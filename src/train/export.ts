@@ -6,13 +6,13 @@
 // ON-LSTM: encoder.weight, rnn.cells.{k}.ih.0.* / hh.*, decoder.*). Every weight is a dense F32 tensor (a sparse weight expanded, zeros where no
 // weight exists); each sparse weight also gets `<name>.mask`, a BOOL tensor of the same shape (1
 // where a weight exists), which is what the official code's masks are. A tied decoder is written
-// under its second name too (decoder.weight, or the RHN's fc1.weight: the family spec's tiedAliases),
+// under its second name too (decoder.weight, or the RHN's fc1.weight: the family's exportAliases),
 // as torch.save of a tied model lists both.
 // Metadata: the run configuration and the vocabulary as JSON strings, and a checksum of names,
 // metadata and data that decodeSafetensors verifies (see src/io/safetensors.ts).
 import { encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
 import { getCSR } from '../io/checkpoint-format.js';
-import { modelSpec } from '../models/index.js';
+import { modelFamily } from '../models/index.js';
 import type { LMCheckpoint } from './checkpoint.js';
 
 export interface ExportOptions {
@@ -41,9 +41,9 @@ export function checkpointToStateDict(ckpt: LMCheckpoint, opts: ExportOptions = 
       out[name] = { dtype: 'F32', shape: [...layout.shape], data: t.data as Float32Array };
     }
   }
-  // A tied weight is listed under both of its PyTorch names (the family's spec knows them).
+  // A tied weight is listed under both of its PyTorch names (the family's exportAliases).
   const cfg = ckpt.meta.config.lm;
-  for (const [alias, source] of modelSpec(cfg.kind).tiedAliases(cfg)) {
+  for (const [alias, source] of modelFamily(cfg.kind).exportAliases?.(cfg as never) ?? []) {
     if (out[source] === undefined || out[alias] !== undefined) continue;
     out[alias] = { ...out[source], data: out[source].data.slice() };
     const mask = out[`${source}.mask`];

@@ -17,7 +17,7 @@ import { UNK } from '../data/tokenize.js';
 import { Vocabulary } from '../data/vocab.js';
 import { putCSR, type CheckpointTensor } from '../io/checkpoint-format.js';
 import { decodeSafetensors, type DecodedSafetensor } from '../io/safetensors.js';
-import { createModel, modelConfig, modelSpec, modelSpecs, MODEL_NAMES, type LMConfig, type ModelSpec } from '../models/index.js';
+import { createModel, modelConfig, modelFamilies, modelFamily, modelPreset, type ModelFamily } from '../models/index.js';
 import { isSparse } from '../nn/module.js';
 import { Random } from '../random.js';
 import { LM_CHECKPOINT_KIND, LM_CHECKPOINT_VERSION, encodeLMCheckpoint, type LMCheckpointMeta, type WeightLayout } from './checkpoint.js';
@@ -25,7 +25,7 @@ import { resolveTrainConfig, type DataSpec, type TrainConfig } from './config.js
 import { isMaskable } from './weights.js';
 
 export interface ImportOptions {
-  /** Named model configuration (see MODEL_NAMES); default: the file's metadata, else by architecture. */
+  /** Named model configuration (see modelNames()); default: the file's metadata, else by architecture. */
   model?: string;
   /** The corpus's vocabulary (for the official code: as its data.py builds it). Default: the file's metadata. */
   vocab?: Vocabulary;
@@ -81,13 +81,13 @@ function ourName(name: string): string {
   return name.replace(/^module\./, '').replace(/\.module\./g, '.').replace(/(weight_hh_l\d+)_raw$/, '$1');
 }
 
-/** The family whose names the tensors carry (ModelSpec.sizesFromStateDict), and its sizes. */
-function inferFamily(shapes: Map<string, number[]>, source: string): { spec: ModelSpec; sizes: Partial<LMConfig> } {
-  for (const spec of modelSpecs()) {
+/** The family whose names the tensors carry (its sizesFromStateDict), and its sizes. */
+function inferFamily(shapes: Map<string, number[]>, source: string): { spec: ModelFamily; sizes: Record<string, unknown> } {
+  for (const spec of modelFamilies()) {
     const sizes = spec.sizesFromStateDict?.(shapes);
-    if (sizes) return { spec, sizes };
+    if (sizes) return { spec, sizes: sizes as Record<string, unknown> };
   }
-  const known = modelSpecs().filter((s) => s.sizesFromStateDict).map((s) => s.title).join(', ');
+  const known = modelFamilies().filter((s) => s.sizesFromStateDict).map((s) => s.title).join(', ');
   throw new Error(`selfish-rnn: ${source} is not a state_dict of a family the import reads (${known}); its tensors: ${[...shapes.keys()].slice(0, 12).join(', ')}${shapes.size > 12 ? ', …' : ''}`);
 }
 
@@ -115,9 +115,8 @@ export function importSafetensors(bytes: Uint8Array, opts: ImportOptions = {}): 
   const { spec, sizes: dims } = inferFamily(new Map([...tensors].map(([n, t]) => [n, t.shape])), source);
 
   const modelName = opts.model ?? metaConfig?.model ?? Object.keys(spec.presets)[0]!;
-  if (!MODEL_NAMES.includes(modelName)) throw new RangeError(`selfish-rnn: unknown model '${modelName}'; known models: ${MODEL_NAMES.join(', ')}`);
-  const base = modelConfig(modelName);
-  if (base.kind !== spec.kind) throw new Error(`selfish-rnn: ${source} holds a ${spec.title}, but model '${modelName}' is a ${modelSpec(base.kind).title}`);
+  const { family } = modelPreset(modelName);
+  if (family !== spec) throw new Error(`selfish-rnn: ${source} holds a ${spec.title}, but model '${modelName}' is a ${family.title}`);
 
   const vocab = opts.vocab ?? (metaVocab !== null ? vocabularyOf(metaVocab, source) : opts.fallbackVocab?.() ?? null);
   if (!vocab) throw new Error(`selfish-rnn: ${source} has no vocabulary in its metadata; give the corpus the model was trained on (--data), whose vocabulary numbers the embedding's rows`);
@@ -126,24 +125,26 @@ export function importSafetensors(bytes: Uint8Array, opts: ImportOptions = {}): 
   }
 
   // The model tells which weights exist and their shapes (a tied decoder has no weight of its own).
-  const lmOverrides: Partial<LMConfig> = { ...dims, ...(metaConfig ? { tied: metaConfig.lm.tied } : {}) };
-  const probe = createModel(modelConfig(modelName, lmOverrides), {}, new Random(0));
+  const lmOverrides: Record<string, unknown> = { ...dims };
+  const lmConfig = modelConfig(modelName, lmOverrides);
+  const probe = createModel(lmConfig, {}, new Random(0));
   const expected = probe.namedWeights().map(([name, w]) => ({ name, shape: isSparse(w) ? [w.rows, w.cols] : [...w.shape] }));
   probe.dispose();
-  const tied = modelConfig(modelName, lmOverrides).tied;
+  // A tied weight's second name (the family's exportAliases) must hold the same values; it is dropped.
   const ignored: string[] = [];
-  if (tied && tensors.has('decoder.weight') && !expected.some((e) => e.name === 'decoder.weight')) {
-    const dec = floats(tensors.get('decoder.weight')!, 'decoder.weight', source), enc = floats(tensors.get('encoder.weight')!, 'encoder.weight', source);
-    if (dec.length !== enc.length || dec.some((x, i) => x !== enc[i])) throw new Error(`selfish-rnn: model '${modelName}' ties the decoder to the embedding, but ${source}'s decoder.weight differs from encoder.weight`);
-    tensors.delete('decoder.weight');
-    masks.delete('decoder.weight');
-    ignored.push('decoder.weight (tied to encoder.weight)');
+  for (const [alias, own] of modelFamily(lmConfig.kind).exportAliases?.(lmConfig as never) ?? []) {
+    if (!tensors.has(alias) || expected.some((e) => e.name === alias) || !tensors.has(own)) continue;
+    const a = floats(tensors.get(alias)!, alias, source), b = floats(tensors.get(own)!, own, source);
+    if (a.length !== b.length || a.some((x, i) => x !== b[i])) throw new Error(`selfish-rnn: model '${modelName}' ties ${alias} to ${own}, but ${source}'s ${alias} differs from its ${own}`);
+    tensors.delete(alias);
+    masks.delete(alias);
+    ignored.push(`${alias} (tied to ${own})`);
   }
   const missing = expected.filter((e) => !tensors.has(e.name)).map((e) => e.name);
   const extra = [...tensors.keys()].filter((n) => !expected.some((e) => e.name === n));
   const strayMasks = [...masks.keys()].filter((n) => !tensors.has(n));
   if (missing.length > 0 || extra.length > 0 || strayMasks.length > 0) {
-    throw new Error(`selfish-rnn: ${source} does not fit model '${modelName}' (${spec.title}, ${dims.nlayers} layers): missing [${missing.join(', ')}], unexpected [${[...extra, ...strayMasks.map((n) => `${n}.mask`)].join(', ')}]`);
+    throw new Error(`selfish-rnn: ${source} does not fit model '${modelName}' (${spec.describe(lmConfig as never)}): missing [${missing.join(', ')}], unexpected [${[...extra, ...strayMasks.map((n) => `${n}.mask`)].join(', ')}]`);
   }
 
   const out: Record<string, CheckpointTensor> = {};

@@ -1,9 +1,7 @@
 // Training, evaluation, sampling, checkpoints and export (platform-neutral part; the run
 // directory and checkpoint files are in ./files.ts, exported from 'selfish-rnn/node').
-export { resolveTrainConfig, checkTrainConfig, isSparseRun, sparsityOptions, SPARSE_METHODS, OPTIMIZERS, CLIP_NORMS, TRAIN_DEFAULTS } from './config.js';
-export type { TrainConfig, TrainOptions, DataSpec, OptimizerName, ClipNorm } from './config.js';
-export { RECIPES, recipeOf } from './presets.js';
-export type { Recipe } from './presets.js';
+export { resolveTrainConfig, checkTrainConfig, isSparseRun, sparsityOptions, SPARSE_METHODS, OPTIMIZERS, CLIP_NORMS, TRAIN_DEFAULTS, TRAIN_FIELDS, MAX_BATCH, checkDataSpec } from './config.js';
+export type { TrainConfig, TrainOptions, DataSpec, OptimizerName, ClipNorm, TrainFields } from './config.js';
 export { Trainer, TrainingDivergedError } from './trainer.js';
 export type { TrainerOptions, TrainResult, TrainStatus, TrainEvents, StartInfo, StepInfo, EpochRecord, TrainingState, Phase } from './trainer.js';
 export { evaluate, disposeState } from './evaluate.js';

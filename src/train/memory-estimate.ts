@@ -1,10 +1,11 @@
 // A lower bound on the WebAssembly memory a training run needs, from its configuration alone, so
 // a model that cannot fit is refused at once with the numbers, instead of after minutes of
-// allocation (or with an engine error). It counts only what must exist at the same time in the
+// allocation (or with an engine error). The sizes come from the family's `weightShapes`. It counts only what must exist at the same time in the
 // wasm heap during a step, in float32: the weights and their gradients (sparse LSTM matrices at
 // their density), three temporaries the size of the embedding or output matrix (measured), the output logits of one batch and their gradient, and the LSTM activations
 // kept for the backward pass. Optimizer state, index arrays and temporaries come on top, so anything
 // refused here could never have run.
+import { modelFamily, type AnyModelConfig } from '../models/index.js';
 import type { TrainConfig } from './config.js';
 
 /** The kernels' memory is a wasm32 memory: at most 65,536 pages of 64 KiB (asconfig.json maximumMemory). */
@@ -17,66 +18,56 @@ export interface MemoryEstimate {
   bytes: number;
 }
 
-type Shape = Pick<TrainConfig['lm'], 'emsize' | 'nhid' | 'nhidlast' | 'nlayers' | 'nExperts' | 'tied'>;
+/** Activations kept per time step and batch row, per row of the recurrent matrices (an LSTM layer's 8H rows → 2H: at least the state and one gate). */
+const ACTIVATIONS_PER_RECURRENT_ROW = 1 / 4;
+
+/** The weight shapes of a configuration by role: dense counts, tied matrices counted once (`outputCompute` counts them again: they multiply per token). */
+export function weightCounts(lm: AnyModelConfig, vocab: number): { embedding: number; recurrent: number; output: number; outputCompute: number; outputRows: number; recurrentRows: number } | null {
+  const shapes = modelFamily(lm.kind).weightShapes?.({ ...lm, vocab } as never);
+  if (shapes === undefined) return null;
+  const out = { embedding: 0, recurrent: 0, output: 0, outputCompute: 0, outputRows: 0, recurrentRows: 0 };
+  for (const s of shapes) {
+    const n = s.count ?? 1, size = s.rows * s.cols * n;
+    if (s.role === 'output') { out.outputRows += s.rows * n; out.outputCompute += size; }
+    if (s.role === 'recurrent') out.recurrentRows += s.rows * n;
+    if (s.tied) continue;
+    out[s.role] += size;
+  }
+  return out;
+}
 
 /**
- * Recurrent weights of one layer (input width `inp`, `h` units): a bound every model family meets
- * (at least one h × (inp + h) gate matrix; LSTMs have four). Families are not named outside their
- * own files (src/models/registry.ts), so the bound stays generic.
- */
-const layerWeights = (inp: number, h: number): number => h * (inp + h);
-/** Activations per unit and time step kept for the backward pass (at least the state and one gate). */
-const ACTIVATIONS_PER_UNIT = 2;
-
-/**
- * The estimate for `config` with a vocabulary of `vocab` words. Plain float arithmetic: absurd
- * sizes give huge (or infinite) numbers, never an exception, and nothing is allocated.
+ * The estimate for `config` with a vocabulary of `vocab` words, or null when the model's family
+ * declares no weight shapes. Plain float arithmetic in closed form: absurd sizes give huge (or
+ * infinite) numbers, never an exception, and nothing is allocated.
  */
 export function estimateTrainingMemory(
-  config: Pick<TrainConfig, 'batchSize' | 'bptt' | 'evalBatchSize' | 'testBatchSize' | 'density' | 'maxSeqLenDelta' | 'randomBptt'> & { lm: Shape },
+  config: Pick<TrainConfig, 'batchSize' | 'bptt' | 'evalBatchSize' | 'testBatchSize' | 'density' | 'lm'>,
   vocab: number,
-): MemoryEstimate {
-  const lm = config.lm, V = Math.max(vocab, 1), E = lm.emsize, L = lm.nlayers;
-  let lstm = 0, hiddenSum = 0;
-  // Per-layer sizes; computed in closed form so nlayers = 10^8 costs nothing.
-  const hid = lm.nhid;
-  const last = Math.min(lm.nhid, lm.nhidlast > 0 ? lm.nhidlast : lm.nhid);
-  if (L >= 1) {
-    if (L === 1) {
-      lstm = layerWeights(E, last);
-      hiddenSum = last;
-    } else {
-      lstm = layerWeights(E, hid) + (L - 2) * layerWeights(hid, hid) + layerWeights(hid, last);
-      hiddenSum = (L - 1) * hid + last;
-    }
-  }
-  const embedding = V * E;
-  // Output layer: V biases, and V × last weights unless tied; a mixture of K softmaxes adds its
-  // K × E latent projection.
-  const K = Math.max(1, lm.nExperts);
-  const decoder = (lm.tied ? 0 : last * V) + V + (K > 1 ? last * K * E : 0);
-  const parameters = embedding + lstm + decoder;
+): MemoryEstimate | null {
+  const w = weightCounts(config.lm, Math.max(vocab, 1));
+  if (w === null) return null;
+  const parameters = w.embedding + w.recurrent + w.output;
   const T = config.bptt, B = Math.max(config.batchSize, config.evalBatchSize, config.testBatchSize);
-  // Weights + gradients: embedding and decoder dense, LSTM matrices at the density.
+  // Weights + gradients: embedding and output dense, recurrent matrices at the density.
   // Measured: a step holds about three more copies of the embedding (or decoder) matrix: its dense
   // gradient before accumulation and the optimizer update's temporaries.
-  const weights = 2 * (embedding + decoder + config.density * lstm) + 3 * Math.max(embedding, decoder);
-  // Logits of one batch and their gradient (MoS: one softmax per expert).
-  const logits = 2 * T * B * K * V;
+  const weights = 2 * (w.embedding + w.output + config.density * w.recurrent) + 3 * Math.max(w.embedding, w.output);
+  // Output activations of one batch and their gradient (the logits; MoS: one softmax per expert).
+  const logits = 2 * T * B * w.outputRows;
   // Per layer and time step, kept for backward.
-  const activations = T * B * ACTIVATIONS_PER_UNIT * hiddenSum;
+  const activations = T * B * ACTIVATIONS_PER_RECURRENT_ROW * w.recurrentRows;
   return { parameters, bytes: 4 * (weights + logits + activations) };
 }
 
-/** Throws a RangeError with the numbers when the estimate is over `limit` bytes. */
-export function checkTrainingMemory(config: Parameters<typeof estimateTrainingMemory>[0], vocab: number, limit = WASM_MEMORY_LIMIT_BYTES): MemoryEstimate {
+/** Throws a RangeError with the numbers when the estimate is over `limit` bytes (no estimate: no refusal). */
+export function checkTrainingMemory(config: Parameters<typeof estimateTrainingMemory>[0], vocab: number, limit = WASM_MEMORY_LIMIT_BYTES): MemoryEstimate | null {
   const e = estimateTrainingMemory(config, vocab);
-  if (!(e.bytes <= limit)) {
+  if (e !== null && !(e.bytes <= limit)) {
     const gib = (n: number) => (Number.isFinite(n) ? `${(n / 2 ** 30).toPrecision(3)} GiB` : 'an unbounded amount');
-    const lm = config.lm;
     throw new RangeError(
       `selfish-rnn: this model cannot fit: training it needs at least ${gib(e.bytes)} of WebAssembly memory, which holds at most ${gib(limit)} ` +
-      `(${e.parameters.toExponential(2)} weights: emsize ${lm.emsize}, nhid ${lm.nhid}, nlayers ${lm.nlayers}, vocabulary ${vocab}; ` +
+      `(${e.parameters.toExponential(2)} weights: ${modelFamily(config.lm.kind).describe(config.lm as never)}, vocabulary ${vocab}; ` +
       `batches ${config.batchSize}×${config.bptt}). Give smaller sizes.`,
     );
   }

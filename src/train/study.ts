@@ -11,6 +11,8 @@ import type { RunStore } from './run-store.js';
 import { RUN_FILES } from './run-store.js';
 import type { EpochRecord } from './run-state.js';
 import { engineSparsity } from './sparsity-factory.js';
+import { weightCounts } from './memory-estimate.js';
+import type { TrainConfig } from './config.js';
 import { Trainer, type TrainingState } from './trainer.js';
 import type { SparseMethod } from '../sparse/methods.js';
 
@@ -53,7 +55,7 @@ export interface StudyResult {
   testPpl: number | null;
   history: EpochRecord[];
   seconds: number;
-  /** Training FLOPs (analytic: 6 × active weights of the LSTM and decoder × tokens, per epoch). */
+  /** Training FLOPs (analytic: 6 × active weights that multiply per token × tokens, integrated over the steps as the density changes). */
   flops: number;
   /** Every topology update of the run, from its log.jsonl (empty for dense and static runs). */
   updates: TopologyUpdate[];
@@ -64,6 +66,10 @@ export interface TopologyUpdate {
   step: number;
   /** Nonzeros removed (and as many regrown) over all sparse tensors / all their nonzeros. */
   replaced: number;
+  /** The same, less the weights regrown where they were pruned (revived in place: nothing changed). */
+  changed: number;
+  /** Global density of the sparse tensors after the update. */
+  density: number;
   /** Density of each gate over the recurrent matrices (nonzeros / entries), when the model has gates. */
   gates: Record<string, number>;
 }
@@ -73,10 +79,11 @@ export function topologyUpdates(logText: string): TopologyUpdate[] {
   const out: TopologyUpdate[] = [];
   for (const line of logText.split('\n')) {
     if (!line.includes('"event":"topology"')) continue;
-    let e: { step?: number; tensors?: { removed: number; nnz: number }[]; gates?: { gates: string[]; nnz: number[]; density: number[] }[] };
+    let e: { step?: number; density?: number; tensors?: { removed: number; revived?: number; nnz: number }[]; gates?: { gates: string[]; nnz: number[]; density: number[] }[] };
     try { e = JSON.parse(line); } catch { continue; }
     if (typeof e.step !== 'number' || !Array.isArray(e.tensors)) continue;
     const removed = e.tensors.reduce((a, t) => a + t.removed, 0), nnz = e.tensors.reduce((a, t) => a + t.nnz, 0);
+    const revived = e.tensors.reduce((a, t) => a + (t.revived ?? 0), 0);
     const kept = new Map<string, [number, number]>(); // gate → [nonzeros, entries]
     for (const m of e.gates ?? []) {
       m.gates.forEach((g, i) => {
@@ -88,7 +95,7 @@ export function topologyUpdates(logText: string): TopologyUpdate[] {
     }
     const gates: Record<string, number> = {};
     for (const [g, [n, size]] of kept) if (size > 0) gates[g] = n / size;
-    out.push({ step: e.step, replaced: nnz > 0 ? removed / nnz : 0, gates });
+    out.push({ step: e.step, replaced: nnz > 0 ? removed / nnz : 0, changed: nnz > 0 ? (removed - revived) / nnz : 0, density: typeof e.density === 'number' ? e.density : NaN, gates });
   }
   return out;
 }
@@ -141,14 +148,39 @@ async function readResult(run: StudyRun, store: RunStore): Promise<StudyResult> 
   const log = await store.read(RUN_FILES.log);
   const updates = log ? topologyUpdates(new TextDecoder().decode(log)) : [];
   const r = res ? (JSON.parse(new TextDecoder().decode(res)) as { valPpl: number; testPpl: number }) : null;
-  const lm = ckpt.meta.config.lm;
-  // Weights that cost a multiply-add per token: every LSTM matrix and the decoder (the embedding is a lookup).
-  const lstm = Array.from({ length: lm.nlayers }, () => 4 * lm.nhid * (lm.emsize + lm.nhid)).reduce((a, b) => a + b, 0);
-  const weights = lstm + lm.vocab * lm.nhid;
-  const tokensPerEpoch = (t.history[0] ? t.history[0].step : t.globalStep) * ckpt.meta.config.batchSize * ckpt.meta.config.bptt;
-  const flops = t.history.reduce((s, h) => s + 6 * h.density * weights * tokensPerEpoch, 0);
+  const cfg = ckpt.meta.config;
+  const logText = log ? new TextDecoder().decode(log) : '';
+  const flops = trainingFlops(cfg, logText, updates, t.globalStep);
   return {
     ...base, finished: r !== null, density: ckpt.meta.summary.density, valPpl: r?.valPpl ?? null, testPpl: r?.testPpl ?? null,
     history: t.history, seconds: t.history.reduce((s, h) => s + h.seconds, 0), flops, updates,
   };
+}
+
+/**
+ * Training FLOPs of a run: 6 × (active weights that multiply per token) × tokens, integrated over
+ * its steps: the density is the run's initial one (the log's start event: 1 for gradual pruning)
+ * until the first topology update, then each update's, so a run that trains dense for a while is
+ * charged for it. Weights: the family's recurrent and output matrices (a tied decoder counted as
+ * compute); embeddings are lookups. Sparse runs apply the density to every sparse matrix.
+ */
+export function trainingFlops(cfg: TrainConfig, logText: string, updates: readonly TopologyUpdate[], steps: number): number {
+  const w = weightCounts(cfg.lm, cfg.lm.vocab);
+  if (w === null) return NaN;
+  const perToken = 6 * (w.recurrent + w.outputCompute);
+  let density = cfg.method === 'dense' ? 1 : cfg.density;
+  const start = logText.split('\n', 1)[0] ?? '';
+  try {
+    const e = JSON.parse(start) as { event?: string; density?: number };
+    if (e.event === 'start' && typeof e.density === 'number') density = e.density;
+  } catch { /* no start line: the configured density */ }
+  let last = 0, densitySteps = 0;
+  for (const u of [...updates].sort((a, b) => a.step - b.step)) {
+    if (u.step > steps || !Number.isFinite(u.density)) continue;
+    densitySteps += density * (u.step - last);
+    last = u.step;
+    density = u.density;
+  }
+  densitySteps += density * Math.max(0, steps - last);
+  return perToken * cfg.batchSize * cfg.bptt * densitySteps;
 }

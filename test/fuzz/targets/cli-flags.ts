@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultCorpusDocumentsSync } from '../../../src/node.js';
 import type { FuzzReport } from '../types.js';
+import { modelFieldFlags, trainFieldFlags } from '../../../src/cli/config-flags.js';
+import { modelFamily } from '../../../src/models/index.js';
 
 const CLI = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
 /** Time one process may take before it counts as a hang. */
@@ -22,10 +24,14 @@ const HOSTILE = [
   '2147483647', '2147483648', '4294967296', '9007199254740993', '100000000', '2000000', '0x10', '1e3', 'abc', '', ' 7 ', '--',
 ];
 
-/** Numeric flags per command, and the tiny run each starts from. */
-const TRAIN_FLAGS = [
-  'max-vocab', 'max-steps', 'log-interval', 'density', 'death-rate', 'update-every', 'lr', 'nonmono', 'asgd-epoch', 'clip', 'wdecay', 'epochs',
-  'batch-size', 'bptt', 'max-seq-len-delta', 'eval-batch-size', 'test-batch-size', 'seed', 'emsize', 'nhid', 'nlayers', 'dropout',
+/**
+ * Numeric flags per command, and the tiny run each starts from. Train's come from the declarations
+ * (every numeric training option and field of the default model's family) plus the run's own.
+ */
+const TRAIN_FLAGS: string[] = [
+  'max-vocab', 'max-steps', 'log-interval',
+  ...trainFieldFlags().filter(([, spec]) => spec.type === 'number').map(([flag]) => flag),
+  ...modelFieldFlags().filter(([, spec, key]) => spec.type === 'number' && Object.hasOwn(modelFamily('stacked').fields, key)).map(([flag]) => flag),
 ];
 const GENERATE_FLAGS = ['words', 'temperature', 'seed'];
 const EVAL_FLAGS = ['batch-size', 'bptt'];
