@@ -20,7 +20,7 @@
 import { Bench } from 'tinybench';
 import { cpus } from 'node:os';
 import {
-  CSRMatrix, kernels, lstmLayer, noGrad, Random, simdSupported, sparseLinear, SparseRecurrentWeight, Tensor, tidy,
+  CSRMatrix, kernels, lstmLayer, noGrad, Random, simdSupported, sparseLinear, CsrOperator, Tensor, tidy,
 } from '../src/index.js';
 import { printJsonLine } from './common.js';
 
@@ -329,7 +329,7 @@ async function lstmThroughput(): Promise<Record<string, Record<string, number>>>
         return m;
       };
       const wIh = make(G, H), wHh = make(G, H);
-      const asW = (w: Tensor | CSRMatrix) => (w instanceof CSRMatrix ? new SparseRecurrentWeight(w) : w);
+      const asW = (w: Tensor | CSRMatrix) => (w instanceof CSRMatrix ? new CsrOperator(w) : w);
       const leaves = [wIh, wHh].map((w) => (w instanceof CSRMatrix ? w.values : w));
       const pass = () => tidy(() => {
         const r = lstmLayer(x, { wIh: asW(wIh), wHh: asW(wHh), bIh, bHh });

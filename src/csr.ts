@@ -187,28 +187,11 @@ export class CSRMatrix {
   ): CSRMatrix {
     const [rows, cols] = checkShape(shape, 'fromParts');
     const rp = Int32Array.from(rowPtr), ci = Int32Array.from(colIdx);
-    const what = 'selfish-rnn: CSRMatrix.fromParts:';
-    if (rp.length !== rows + 1) throw new RangeError(`${what} rowPtr needs rows + 1 = ${rows + 1} entries, got ${rp.length}`);
-    if (rp[0] !== 0) throw new RangeError(`${what} rowPtr[0] must be 0, got ${rp[0]}`);
-    const nnz = rp[rows]!;
-    if (ci.length !== nnz) throw new RangeError(`${what} colIdx has ${ci.length} entries but rowPtr[${rows}] = ${nnz}`);
     const valueCount = values instanceof Tensor ? values.size : values.length;
-    if (valueCount !== nnz || (values instanceof Tensor && values.rank !== 1)) {
-      const got = values instanceof Tensor ? shapeString(values.shape) : `${valueCount} numbers`;
-      throw new RangeError(`${what} values must have shape [${nnz}] (nnz), got ${got}`);
-    }
-    for (let i = 0; i < rows; i++) {
-      if (rp[i + 1]! < rp[i]!) throw new RangeError(`${what} rowPtr decreases at row ${i} (${rp[i]} → ${rp[i + 1]})`);
-    }
-    for (let i = 0; i < rows; i++) {
-      for (let s = rp[i]!; s < rp[i + 1]!; s++) {
-        const c = ci[s]!;
-        if (c < 0 || c >= cols) throw new RangeError(`${what} colIdx[${s}] = ${c} (row ${i}) is outside [0, ${cols})`);
-        if (s > rp[i]! && c <= ci[s - 1]!) {
-          throw new RangeError(`${what} columns of row ${i} must be strictly ascending, got ${ci[s - 1]} then ${c} at slot ${s}`);
-        }
-      }
-    }
+    const problem = csrArraysProblem({ rows, cols, rowPtr: rp, colIdx: ci, nnz: valueCount });
+    if (problem !== null) throw new RangeError(`selfish-rnn: CSRMatrix.fromParts: the matrix ${problem}`);
+    const nnz = valueCount;
+    if (values instanceof Tensor && values.rank !== 1) throw new RangeError(`selfish-rnn: CSRMatrix.fromParts: values must have shape [${nnz}] (nnz), got ${shapeString(values.shape)}`);
     if (values instanceof Tensor) {
       values.assertLive();
       const persistent = opts.persistent ?? true;
@@ -495,4 +478,30 @@ function rejectDuplicates(order: Int32Array, row: Int32Array, col: Int32Array, f
       throw new RangeError(`selfish-rnn: CSRMatrix.${fn}: duplicate entry (${row[b]}, ${col[b]}) at positions ${Math.min(a, b)} and ${Math.max(a, b)}`);
     }
   }
+}
+
+/**
+ * The first structural problem of CSR arrays, or null when they are well-formed: a valid shape,
+ * rows + 1 row pointers rising from 0 to nnz, one in-range column index per value, strictly
+ * ascending within each row. The one check of CSR structure (CSRMatrix.fromParts, the checkpoint
+ * format's reader and the checkpoint contents check all use it), phrased to follow "the matrix …".
+ */
+export function csrArraysProblem(a: { rows: number; cols: number; rowPtr: ArrayLike<number>; colIdx: ArrayLike<number>; nnz: number }): string | null {
+  const { rows, cols, rowPtr, colIdx, nnz } = a;
+  if (!Number.isSafeInteger(rows) || rows < 0 || !Number.isSafeInteger(cols) || cols < 0) return `has invalid shape ${rows}×${cols}`;
+  if (rowPtr.length !== rows + 1) return `(${rows}×${cols}) needs ${rows + 1} row pointers, got ${rowPtr.length}`;
+  if (rowPtr[0] !== 0) return `has rowPtr[0] = ${rowPtr[0]}, expected 0`;
+  for (let r = 0; r < rows; r++) {
+    if (rowPtr[r + 1]! < rowPtr[r]!) return `has decreasing row pointers at row ${r} (${rowPtr[r]} → ${rowPtr[r + 1]})`;
+  }
+  if (rowPtr[rows] !== nnz) return `has ${nnz} values but rowPtr[${rows}] = ${rowPtr[rows]}`;
+  if (colIdx.length !== nnz) return `has ${nnz} values but ${colIdx.length} column indices`;
+  for (let r = 0; r < rows; r++) {
+    for (let k = rowPtr[r]!; k < rowPtr[r + 1]!; k++) {
+      const c = colIdx[k]!;
+      if (!(c >= 0 && c < cols)) return `has column index ${c} at entry ${k} (row ${r}), outside [0, ${cols})`;
+      if (k > rowPtr[r]! && c <= colIdx[k - 1]!) return `has columns ${colIdx[k - 1]} then ${c} in row ${r} (entry ${k}); they must be strictly ascending`;
+    }
+  }
+  return null;
 }

@@ -36,7 +36,6 @@ export type { CheckpointContents, CheckpointTensor, CheckpointDType, CheckpointA
 export { encodeSafetensors, decodeSafetensors, SafetensorsError, SAFETENSORS_MAX_HEADER_SIZE, SAFETENSORS_CHECKSUM_KEY } from './io/safetensors.js';
 export type { SafetensorsTensor, SafetensorsDType, DecodedSafetensor, DecodedSafetensors, DecodeSafetensorsOptions, EncodeSafetensorsOptions } from './io/safetensors.js';
 export { crc32 } from './io/crc32.js';
-export { DenseWeight, asRecurrentWeight, type RecurrentWeight } from './nn/lstm-weight.js';
 export { Module, ModuleList, isSparse, trainable } from './nn/module.js';
 export type { Weight } from './nn/module.js';
 export { Linear } from './nn/linear.js';
@@ -48,7 +47,7 @@ export { lockedDropout, embeddedDropout, dropConnect } from './nn/dropout.js';
 export { DropoutMasks, lockedDropoutNamed, embeddedDropoutNamed, dropConnectNamed } from './nn/dropout-masks.js';
 export { TiedDecoder } from './nn/tied-decoder.js';
 export { activationRegularization, temporalActivationRegularization } from './nn/regularizers.js';
-export { SparseRecurrentWeight, asRecurrent, lookup } from './nn/sparse-weight.js';
+export { asRecurrent, lookup } from './nn/sparse-weight.js';
 export { field, checkFields, fieldProblem, describeRange, fieldDefaults, flagOf, boundaryValues, MAX_INT } from './config/fields.js';
 export type { FieldSpec, FieldSchema, FieldValues, FieldValue, IntField, NumberField, BooleanField, ChoiceField } from './config/fields.js';
 export * from './models/index.js';
@@ -58,7 +57,7 @@ export { createSparsity, SparseEngine, defaultInclude, tensorTopology } from './
 export type { SparseEngineOptions, ResolvedSparsityOptions, SparseEngineState } from './sparse/engine.js';
 export type { SparseMethod, SparsityOptions, GateStats, UpdateReport, SparseEngineLike, StepEvent } from './sparse/engine-api.js';
 export { SPARSE_METHODS, METHODS, methodKind } from './sparse/methods.js';
-export type { MethodKind, MethodConfig, MethodRow, ScheduleName } from './sparse/methods.js';
+export type { MethodKind, MethodRow, ScheduleName } from './sparse/methods.js';
 export { DEATH_NAMES, GROWTH_NAMES, REDISTRIBUTION_NAMES } from './sparse/strategies/names.js';
 export type { DeathName, GrowthName, RedistributionName } from './sparse/strategies/names.js';
 export { topologyDistance, topologyDistanceByTensor, topologyOf } from './sparse/topology-distance.js';

@@ -54,7 +54,7 @@ const CASES: [string, (m: Meta, t: Record<string, CheckpointTensor>) => void, Re
   ['Infinity weight (sparse)', (m, t) => { (t[`model/${firstCsr(m)}.values`]!.data as Float32Array)[2] = -Infinity; }, /holds -Infinity at element 2; weights must be finite/],
   ['CSR rows huge', (m) => { m.weights[firstCsr(m)].rows = 429496729600; }, /\.rows must be an integer in \[0, 16777216\], got 429496729600/],
   ['CSR nnz disagrees', (m) => { m.weights[firstCsr(m)].nnz += 1; }, /sparse weight '.*' has \d+ stored values, but its meta says nnz = \d+/],
-  ['CSR column out of range', (m, t) => { const c = t[`model/${firstCsr(m)}.col_idx`]!.data as Int32Array; c[c.length - 1] = 1 << 20; }, /column index 1048576 at entry \d+, outside \[0, \d+\)/],
+  ['CSR column out of range', (m, t) => { const c = t[`model/${firstCsr(m)}.col_idx`]!.data as Int32Array; c[c.length - 1] = 1 << 20; }, /column index 1048576 at entry \d+ \(row \d+\), outside \[0, \d+\)/],
   ['CSR columns unsorted', (m, t) => {
     const name = firstCsr(m), rp = t[`model/${name}.row_ptr`]!.data as Int32Array, ci = t[`model/${name}.col_idx`]!.data as Int32Array;
     const r = rp.findIndex((v, i) => i < rp.length - 1 && rp[i + 1]! - v >= 2);

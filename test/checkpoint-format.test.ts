@@ -393,16 +393,16 @@ test('putCSR/getCSR round-trip through a checkpoint, including empty rows and an
 test('putCSR refuses malformed matrices; getCSR refuses missing parts and bad structure', () => {
   const ok = () => ({ rows: 2, cols: 3, rowPtr: new Int32Array([0, 1, 2]), colIdx: new Int32Array([0, 2]), values: new Float32Array([1, 2]) });
   throwsMatching(() => putCSR({}, 'm', { ...ok(), rowPtr: new Int32Array([0, 2]) }), RangeError, /'m' \(2×3\) needs 3 row pointers, got 2/);
-  throwsMatching(() => putCSR({}, 'm', { ...ok(), colIdx: new Int32Array([0, 3]) }), RangeError, /column index 3 at entry 1, outside \[0, 3\)/);
+  throwsMatching(() => putCSR({}, 'm', { ...ok(), colIdx: new Int32Array([0, 3]) }), RangeError, /column index 3 at entry 1 \(row \d+\), outside \[0, 3\)/);
   throwsMatching(() => putCSR({}, 'm', { ...ok(), rowPtr: new Int32Array([0, 2, 1]) }), RangeError, /decreasing row pointers at row 1/);
   throwsMatching(() => putCSR({}, 'm', { ...ok(), rowPtr: new Int32Array([1, 1, 2]) }), RangeError, /rowPtr\[0\] = 1/);
-  throwsMatching(() => putCSR({}, 'm', { ...ok(), values: new Float32Array(3) }), RangeError, /3 values but 2 column indices/);
+  throwsMatching(() => putCSR({}, 'm', { ...ok(), values: new Float32Array(3) }), RangeError, /has 3 values but rowPtr\[2\] = 2/);
   throwsMatching(() => putCSR({}, 'm', { ...ok(), values: new Float64Array(2) as unknown as Float32Array }), RangeError, /Float32Array/);
 
   const tensors: Record<string, CheckpointTensor> = {};
   const info = putCSR(tensors, 'm', ok());
   refuses(() => getCSR(tensors, 'n', info), 'missing-tensor', /no tensor 'n\.values'/);
-  refuses(() => getCSR(tensors, 'm', { rows: 2, cols: 2 }), 'invalid-csr', /column index 2 at entry 1, outside \[0, 2\)/);
+  refuses(() => getCSR(tensors, 'm', { rows: 2, cols: 2 }), 'invalid-csr', /column index 2 at entry 1 \(row \d+\), outside \[0, 2\)/);
   refuses(() => getCSR(tensors, 'm', { rows: 3, cols: 3 }), 'invalid-csr', /needs 4 row pointers/);
   refuses(() => getCSR(tensors, 'm', { ...info, nnz: 5 }), 'invalid-csr', /meta says nnz = 5/);
   const t2 = { ...tensors, 'm.row_ptr': { dtype: 'f32', shape: [3], data: new Float32Array(3) } as CheckpointTensor };

@@ -125,13 +125,13 @@ test('fromCoords rejects duplicates, out-of-range and non-integer coordinates wi
 });
 
 test('fromParts validates raw arrays and can adopt a values tensor', () => {
-  assert.throws(() => CSRMatrix.fromParts([2, 3], [0, 1], [0], [1]), /rowPtr needs rows \+ 1 = 3 entries, got 2/);
-  assert.throws(() => CSRMatrix.fromParts([2, 3], [1, 1, 1], [0], [1]), /rowPtr\[0\] must be 0/);
-  assert.throws(() => CSRMatrix.fromParts([2, 3], [0, 2, 1], [0, 1], [1, 2]), /colIdx has 2 entries but rowPtr\[2\] = 1/);
-  assert.throws(() => CSRMatrix.fromParts([2, 3], [0, 2, 1], [0], [1]), /rowPtr decreases at row 1 \(2 → 1\)/);
-  assert.throws(() => CSRMatrix.fromParts([2, 3], [0, 2, 2], [1, 0], [1, 2]), /columns of row 0 must be strictly ascending, got 1 then 0/);
-  assert.throws(() => CSRMatrix.fromParts([2, 3], [0, 1, 1], [3], [1]), /colIdx\[0\] = 3 \(row 0\) is outside \[0, 3\)/);
-  assert.throws(() => CSRMatrix.fromParts([2, 3], [0, 1, 1], [0], [1, 2]), /values must have shape \[1\] \(nnz\), got 2 numbers/);
+  assert.throws(() => CSRMatrix.fromParts([2, 3], [0, 1], [0], [1]), /fromParts: the matrix \(2×3\) needs 3 row pointers, got 2/);
+  assert.throws(() => CSRMatrix.fromParts([2, 3], [1, 1, 1], [0], [1]), /has rowPtr\[0\] = 1, expected 0/);
+  assert.throws(() => CSRMatrix.fromParts([2, 3], [0, 1, 1], [0, 1], [1]), /has 1 values but 2 column indices/);
+  assert.throws(() => CSRMatrix.fromParts([2, 3], [0, 2, 1], [0], [1]), /has decreasing row pointers at row 1 \(2 → 1\)/);
+  assert.throws(() => CSRMatrix.fromParts([2, 3], [0, 2, 2], [1, 0], [1, 2]), /has columns 1 then 0 in row 0 \(entry 1\); they must be strictly ascending/);
+  assert.throws(() => CSRMatrix.fromParts([2, 3], [0, 1, 1], [3], [1]), /has column index 3 at entry 0 \(row 0\), outside \[0, 3\)/);
+  assert.throws(() => CSRMatrix.fromParts([2, 3], [0, 1, 1], [0], [1, 2]), /has 2 values but rowPtr\[2\] = 1/);
   const v = tensor([7, 8], [2], { requiresGrad: true, persistent: true });
   const W = CSRMatrix.fromParts([2, 3], [0, 1, 2], [2, 0], v);
   assert.is(W.values, v, 'the tensor is adopted, not copied');

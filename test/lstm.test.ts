@@ -4,8 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  DenseWeight, Random, Tensor, add, concat, kernels, loadBuild, lstmLayer, matmul, memoryStats, mul, noGrad, reshape,
-  sigmoid, slice, tanh, tensor, tidy, type KernelExports, type RecurrentWeight,
+  DenseOperator, Random, Tensor, add, concat, kernels, loadBuild, lstmLayer, matmul, memoryStats, mul, noGrad, reshape,
+  sigmoid, slice, tanh, tensor, tidy, type KernelExports, type WeightOperator,
 } from '../src/index.js';
 import { clone, maxRelDiff, randomTensor, ref, runInBuild } from './helpers/heap.js';
 
@@ -140,10 +140,10 @@ test('lstm_bias_backward matches the reference on awkward sizes', () => {
   }
 });
 
-test('DenseWeight products match the reference GEMMs, with and without the transposed copy', () => {
+test('DenseOperator products match the reference GEMMs, with and without the transposed copy', () => {
   const rng = new Random(14);
   for (const [rows, cols, N] of [[12, 5, 7], [4, 1, 1], [20, 17, 33], [0, 3, 2], [8, 3, 0]] as const) {
-    const w = new DenseWeight(randomTensor([rows, cols], rng));
+    const w = new DenseOperator(randomTensor([rows, cols], rng));
     const x = randomTensor([cols, N], rng), g = randomTensor([rows, N], rng);
     for (const acc of [0, 1] as const) {
       const y = randomTensor([rows, N], rng), yRef = clone(y);
@@ -257,13 +257,13 @@ test('state carried: T=6 in one call equals two calls of T=3 (output, hT, cT)', 
   for (const t of [x, wIh, wHh, bIh, bHh, h0, c0]) t.dispose();
 });
 
-test('a RecurrentWeight implemented outside the op (reference GEMMs) plugs in and gets its gradient', () => {
+test('a WeightOperator implemented outside the op (reference GEMMs) plugs in and gets its gradient', () => {
   const rng = new Random(41);
   const [T, B, I, H] = [3, 5, 4, 3];
   let calls = 0;
   /** A dense weight through the plain-TS reference GEMMs, standing in for a CSR weight. */
   // The feature-major products (what the layer calls) are replaced; the rest is inherited.
-  class RefWeight extends DenseWeight {
+  class RefWeight extends DenseOperator {
     override forward(y: number, x: number, N: number, acc: 0 | 1): void {
       calls++;
       ref.gemm_nn(y, this.tensor.ptr, x, this.rows, this.cols, N, acc);
@@ -279,7 +279,7 @@ test('a RecurrentWeight implemented outside the op (reference GEMMs) plugs in an
     override beginBackward(): void {}
     override endBackward(): void {}
   }
-  const refWeight = (t: Tensor): RecurrentWeight => new RefWeight(t);
+  const refWeight = (t: Tensor): WeightOperator => new RefWeight(t);
   const x = randomTensor([T, B, I], rng), w = randomTensor([T, B, H], rng);
   const params = [[4 * H, I], [4 * H, H], [4 * H], [4 * H]].map((s) => {
     const p = randomTensor(s, rng);
@@ -289,7 +289,7 @@ test('a RecurrentWeight implemented outside the op (reference GEMMs) plugs in an
   const [wIh, wHh, bIh, bHh] = params as [Tensor, Tensor, Tensor, Tensor];
   const run = (plug: boolean) =>
     tidy(() => {
-      const weights = plug ? { wIh: refWeight(wIh), wHh: refWeight(wHh), bIh, bHh } : { wIh: new DenseWeight(wIh), wHh, bIh, bHh };
+      const weights = plug ? { wIh: refWeight(wIh), wHh: refWeight(wHh), bIh, bHh } : { wIh: new DenseOperator(wIh), wHh, bIh, bHh };
       const r = lstmLayer(x, weights);
       const y = r.output.toArray();
       r.output.backward(w);

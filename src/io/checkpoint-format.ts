@@ -19,6 +19,7 @@
 // Every byte is covered: preamble and header by their CRCs, tensor data by per-tensor CRCs,
 // padding by being required to be zero.
 
+import { csrArraysProblem } from '../csr.js';
 import { crc32 } from './crc32.js';
 import { littleEndianBytes, readLittleEndian } from './little-endian.js';
 import { shapeProduct } from './shape.js';
@@ -347,25 +348,12 @@ export function getCSR(tensors: Record<string, CheckpointTensor>, name: string, 
   return csr;
 }
 
-/** The first structural problem of a CSR matrix, or null if it is well-formed. */
+/** The first structural problem of a CSR matrix (the types here, the structure by csrArraysProblem), or null. */
 function csrProblem({ rows, cols, rowPtr, colIdx, values }: CSRArrays): string | null {
-  if (!Number.isSafeInteger(rows) || rows < 0 || !Number.isSafeInteger(cols) || cols < 0) return `has invalid shape ${rows}×${cols}`;
   if (!(rowPtr instanceof Int32Array) || !(colIdx instanceof Int32Array) || !(values instanceof Float32Array)) {
     return 'needs rowPtr and colIdx as Int32Array and values as Float32Array';
   }
-  if (rowPtr.length !== rows + 1) return `(${rows}×${cols}) needs ${rows + 1} row pointers, got ${rowPtr.length}`;
-  const nnz = values.length;
-  if (colIdx.length !== nnz) return `has ${nnz} values but ${colIdx.length} column indices`;
-  if (rowPtr[0] !== 0) return `has rowPtr[0] = ${rowPtr[0]}, expected 0`;
-  for (let r = 0; r < rows; r++) {
-    if (rowPtr[r + 1]! < rowPtr[r]!) return `has decreasing row pointers at row ${r} (${rowPtr[r]} → ${rowPtr[r + 1]})`;
-  }
-  if (rowPtr[rows] !== nnz) return `has rowPtr[${rows}] = ${rowPtr[rows]}, expected nnz = ${nnz}`;
-  for (let k = 0; k < nnz; k++) {
-    const c = colIdx[k]!;
-    if (c < 0 || c >= cols) return `has column index ${c} at entry ${k}, outside [0, ${cols})`;
-  }
-  return null;
+  return csrArraysProblem({ rows, cols, rowPtr, colIdx, nnz: values.length });
 }
 
 // ---------------------------------------------------------------------------------------------

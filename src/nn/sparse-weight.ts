@@ -6,8 +6,6 @@ import { weightOperator, type WeightOperator } from '../ops/weight-operator.js';
 import type { CSRMatrix } from '../csr.js';
 import type { IntTensor, Tensor } from '../tensor.js';
 
-export { CsrOperator as SparseRecurrentWeight } from '../ops/weight-operator.js';
-
 /**
  * The weight as a recurrent layer takes it. `transform` (e.g. DropConnect) is applied to the dense
  * weight, or to a sparse weight's nonzero values.

@@ -18,7 +18,7 @@ import type { Module, Weight } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { globalRandom, Random } from '../random.js';
 import { Tensor } from '../tensor.js';
-import { CSRMatrix } from './csr.js';
+import { CSRMatrix } from '../csr.js';
 import type { GateStats, SparseEngineLike, SparseMethod, SparsityOptions, StepEvent, UpdateReport } from './engine-api.js';
 import { gateStatsAll } from './gates.js';
 import { gateLayoutOf } from '../models/gate-layout.js';

@@ -61,6 +61,3 @@ export function methodKind(row: MethodRow): MethodKind {
   if (row.schedule === 'gradual') return 'gradual';
   return 'dynamic';
 }
-
-/** Back-compat alias of MethodRow. */
-export type MethodConfig = MethodRow;

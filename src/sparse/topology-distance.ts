@@ -19,7 +19,7 @@
 // rows, gate rows and vocabulary columns), so neuron i is compared with neuron i. This measures
 // how different the two masks are, not whether they are isomorphic up to a permutation.
 import type { Module } from '../nn/module.js';
-import { CSRMatrix } from './csr.js';
+import { CSRMatrix } from '../csr.js';
 
 /** One tensor's connectivity: CSR index arrays (copies). */
 export interface TensorPattern {

@@ -21,7 +21,7 @@ import { Vocabulary, type VocabularyJSON } from '../data/vocab.js';
 import { createModel, type LanguageModel } from '../models/index.js';
 import { isSparse, type Module } from '../nn/module.js';
 import { Random } from '../random.js';
-import { CSRMatrix } from '../sparse/csr.js';
+import { CSRMatrix } from '../csr.js';
 import { Tensor } from '../tensor.js';
 import type { TrainConfig } from './config.js';
 import { checkLMCheckpointContents } from './checkpoint-check.js';

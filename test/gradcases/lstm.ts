@@ -1,5 +1,5 @@
 // Gradient-check cases for the fused LSTM layer (src/ops/lstm.ts) against a float64 LSTM.
-import { CSRMatrix, lstmLayer, SparseRecurrentWeight, type Tensor } from '../../src/index.js';
+import { CSRMatrix, lstmLayer, CsrOperator, type Tensor } from '../../src/index.js';
 import type { GradCase } from '../helpers/gradcheck.js';
 
 /** Float64 LSTM (PyTorch semantics) → [y (T·B·H), hT (B·H), cT (B·H)] concatenated. */
@@ -68,11 +68,11 @@ function lstmPattern(rows: number, cols: number): { row: number[]; col: number[]
 
 const sparseMade: CSRMatrix[] = [];
 
-/** A SparseRecurrentWeight whose values are the gradcheck's leaf tensor. */
-function sparseWeight(values: Tensor, rows: number, cols: number): SparseRecurrentWeight {
+/** A CsrOperator whose values are the gradcheck's leaf tensor. */
+function sparseWeight(values: Tensor, rows: number, cols: number): CsrOperator {
   const m = CSRMatrix.fromCoords([rows, cols], lstmPattern(rows, cols), { requiresGrad: false });
   sparseMade.push(m);
-  return new SparseRecurrentWeight(m, values);
+  return new CsrOperator(m, values);
 }
 
 function densify(values: Float64Array, rows: number, cols: number): Float64Array {
