@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  decodeLMCheckpoint, decodeSafetensors, encodeSafetensors, exportSafetensors, getCSR, importSafetensors,
+  decodeLMCheckpoint, decodeSafetensors, encodeSafetensors, exportCheckpoint, getCSR, importSafetensors,
   type SafetensorsTensor,
 } from '../src/index.js';
 import { loadWordCorpus } from '../src/node.js';
@@ -89,7 +89,7 @@ test('.mask tensors decide the topology; DataParallel prefixes are removed', () 
 
 test('our own export imports back without a corpus (vocabulary and config from the metadata)', () => {
   const first = decodeLMCheckpoint(importSafetensors(fileBytes, { vocab: corpus.vocab, data: { source: 'word', path: fixtures } }).checkpoint);
-  const again = importSafetensors(exportSafetensors(first));
+  const again = importSafetensors(exportCheckpoint(first));
   const second = decodeLMCheckpoint(again.checkpoint);
   assert.equal(second.meta.vocab.words, first.meta.vocab.words);
   assert.equal(second.meta.config, first.meta.config);

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  decodeCheckpoint, decodeSafetensors, encodeSafetensors, exportSafetensors, SAFETENSORS_CHECKSUM_KEY, SafetensorsError, type LMCheckpoint,
+  decodeCheckpoint, decodeSafetensors, encodeSafetensors, exportCheckpoint, SAFETENSORS_CHECKSUM_KEY, SafetensorsError, type LMCheckpoint,
 } from '../src/index.js';
 import { tinyCheckpoints } from './helpers/lm-checkpoint.js';
 
@@ -24,13 +24,13 @@ function refused(bytes: Uint8Array, re: RegExp, label: string): void {
 }
 
 test('exports carry a checksum that decodeSafetensors verifies', () => {
-  const st = decodeSafetensors(exportSafetensors(ckpt));
+  const st = decodeSafetensors(exportCheckpoint(ckpt));
   assert.match(st.metadata![SAFETENSORS_CHECKSUM_KEY]!, /^crc32:[0-9a-f]{8}$/);
   assert.ok(st.metadata!['selfish-rnn.config'] !== undefined);
 });
 
 test('renamed tensors, edited metadata and data, a removed or damaged checksum key are refused', () => {
-  const st = decodeSafetensors(exportSafetensors(ckpt));
+  const st = decodeSafetensors(exportCheckpoint(ckpt));
   const tensors = Object.fromEntries(Object.entries(st.tensors).map(([n, t]) => [n, { dtype: t.dtype as 'F32', shape: t.shape, data: t.data! }]));
   const meta = st.metadata!;
   const [first] = Object.keys(tensors);

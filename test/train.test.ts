@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CheckpointError, CSRMatrix, decodeLMCheckpoint, decodeSafetensors, encodeCheckpoint, exportSafetensors, engineSparsity,
+  CheckpointError, CSRMatrix, decodeLMCheckpoint, decodeSafetensors, encodeCheckpoint, exportCheckpoint, engineSparsity,
   memoryStats, memoryStore, resolveTrainConfig, Trainer, TrainingDivergedError,
   type Corpus, type LMCheckpoint, type TrainingState, type TrainOptions, type TrainResult, type Tensor,
 } from '../src/index.js';
@@ -218,7 +218,7 @@ test('safetensors export: PyTorch names, dense F32 weights, BOOL masks of the sp
   for (const opts of [STACKED, MOS]) {
     const { store } = await run({ ...opts, epochs: 1 });
     const ckpt = decodeLMCheckpoint((await store.read('best.ckpt'))!);
-    const file = decodeSafetensors(exportSafetensors(ckpt));
+    const file = decodeSafetensors(exportCheckpoint(ckpt));
     const names = Object.keys(file.tensors).sort();
     const weights = Object.keys(ckpt.meta.weights);
     const sparse = weights.filter((n) => ckpt.meta.weights[n]!.layout === 'csr');

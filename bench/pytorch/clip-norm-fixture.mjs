@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { batchify, decodeLMCheckpoint, engineSparsity, exportSafetensors, memoryStore, resolveTrainConfig, Trainer } from '../../dist/index.js';
+import { batchify, decodeLMCheckpoint, engineSparsity, exportCheckpoint, memoryStore, resolveTrainConfig, Trainer } from '../../dist/index.js';
 import { loadDefaultCorpus } from '../../dist/node.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -29,7 +29,7 @@ t0.dispose();
 const ckpt = decodeLMCheckpoint((await store.read('last.ckpt')), 'last.ckpt');
 const dir = mkdtempSync(join(tmpdir(), 'clip-norm-'));
 try {
-  writeFileSync(join(dir, 'weights.safetensors'), exportSafetensors(ckpt));
+  writeFileSync(join(dir, 'weights.safetensors'), exportCheckpoint(ckpt));
   const b = batchify(corpus.train, config.batchSize);
   const rows = (i) => Array.from({ length: config.bptt }, (_, t) => Array.from(b.data.subarray((i + t) * b.batchSize, (i + t + 1) * b.batchSize)));
   writeFileSync(join(dir, 'batch.json'), JSON.stringify({ input: rows(0), target: rows(1) }));

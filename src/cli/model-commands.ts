@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../io/atomic-file.js';
 import { modelFromCheckpoint, type LMCheckpoint } from '../train/checkpoint.js';
 import { corpusFor, loadLMCheckpoint } from '../train/files.js';
 import { evaluate } from '../train/evaluate.js';
-import { exportSafetensors } from '../train/export.js';
+import { exportCheckpoint } from '../train/export.js';
 import { formatSample, sample } from '../train/generate.js';
 import { RUN_FILES } from '../train/run-store.js';
 import type { TrainingState } from '../train/trainer.js';
@@ -185,7 +185,7 @@ export async function exportCommand(a: Args, io: CliIO): Promise<number> {
   const out = str(a, 'out')!;
   if (samePath(out, path)) throw new UsageError(`--out ${resolve(out)} is the checkpoint being exported; give another file name (the checkpoint is left as it is)`);
   const ckpt = await loadLMCheckpoint(path);
-  const data = exportSafetensors(ckpt, { masks: a.masks !== false });
+  const data = exportCheckpoint(ckpt, { masks: a.masks !== false });
   await writeFileAtomic(out, data);
   const n = Object.keys(ckpt.meta.weights).length;
   io.stdout.write(`wrote ${resolve(out)} (${bytes(data.length)}; ${n} weights as dense F32, PyTorch names${a.masks !== false ? ', with .mask for sparse ones' : ''})\n`);

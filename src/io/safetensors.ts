@@ -92,7 +92,7 @@ function canonicalChecksum(metadata: Record<string, string> | null, tensors: { n
 }
 
 export interface EncodeSafetensorsOptions {
-  /** Add SAFETENSORS_CHECKSUM_KEY to the metadata (default false; exportSafetensors sets it). */
+  /** Add SAFETENSORS_CHECKSUM_KEY to the metadata (default false; the exports set it). */
   checksum?: boolean;
 }
 

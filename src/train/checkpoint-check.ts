@@ -120,6 +120,11 @@ function checkSummary(c: Checker, v: unknown): void {
   c.str(s.engine, 'meta.summary.engine');
 }
 
+/** The weights part alone (meta.weights and their tensors): for checkpoints of any module. Throws a CheckpointError. */
+export function checkWeightEntries(weights: unknown, tensors: Record<string, CheckpointTensor>, source: string): void {
+  checkWeights(new Checker(source), weights, tensors);
+}
+
 function checkWeights(c: Checker, v: unknown, tensors: Record<string, CheckpointTensor>): void {
   const weights = c.object(v, 'meta.weights');
   if (Object.keys(weights).length === 0) c.fail('meta.weights', 'lists no weights');

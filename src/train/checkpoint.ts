@@ -1,4 +1,5 @@
-// Language-model checkpoints ('selfish-rnn/lm') on top of the checkpoint format of src/io.
+// Language-model checkpoints ('selfish-rnn/lm'): the module checkpoint (./module-checkpoint.ts:
+// weights, optimizer and engine state) plus what a language-model run adds.
 //
 // One kind of file, three roles:
 //   'last'   the complete training state, for --resume (raw weights, optimizer, engine, RNGs,
@@ -13,19 +14,16 @@
 // 'engine/<key>' for the sparse engine's arrays; 'state/<layer>.<name>' for the carried state (h, c for the LSTMs; s for the RHN).
 // Platform-neutral (bytes in, bytes out); files: ./files.ts.
 import {
-  CheckpointError, decodeCheckpoint, encodeCheckpoint, getCSR, putCSR,
-  type CheckpointContents, type CheckpointTensor, type CSRInfo,
+  CheckpointError, decodeCheckpoint, encodeCheckpoint, type CheckpointContents, type CheckpointTensor,
 } from '../io/checkpoint-format.js';
 import { AllocationLimitError, heap } from '../backend/memory.js';
 import { Vocabulary, type VocabularyJSON } from '../data/vocab.js';
-import { createModel, type LanguageModel } from '../models/index.js';
-import { isSparse, type Module } from '../nn/module.js';
+import { createModel, modelFamily, type LanguageModel } from '../models/index.js';
+import type { Module } from '../nn/module.js';
 import { Random } from '../random.js';
-import { CSRMatrix } from '../csr.js';
-import { Tensor } from '../tensor.js';
 import type { TrainConfig } from './config.js';
 import { checkLMCheckpointContents } from './checkpoint-check.js';
-import { replaceWeight } from './weights.js';
+import { loadWeights, type WeightLayout } from './module-checkpoint.js';
 
 export const LM_CHECKPOINT_KIND = 'selfish-rnn/lm';
 /** Version of the meta layout below (the file format has its own version in src/io). */
@@ -33,7 +31,13 @@ export const LM_CHECKPOINT_VERSION = 1;
 
 export type CheckpointRole = 'last' | 'best' | 'model';
 
-export type WeightLayout = { layout: 'dense'; shape: number[] } | CSRInfo;
+export type { WeightLayout } from './module-checkpoint.js';
+export { putWeights, putArrays, getArrays } from './module-checkpoint.js';
+
+/** Copies an LM checkpoint's weights into `model` (see loadWeights: checked first, then applied). */
+export function loadCheckpointWeights(model: Module, ckpt: LMCheckpoint, source = checkpointSource(ckpt)): void {
+  loadWeights(model, { weights: ckpt.meta.weights, tensors: ckpt.tensors }, source);
+}
 
 export interface LMCheckpointMeta<T = unknown> {
   kind: typeof LM_CHECKPOINT_KIND;
@@ -51,67 +55,6 @@ export interface LMCheckpointMeta<T = unknown> {
 }
 
 export type LMCheckpoint<T = unknown> = CheckpointContents<LMCheckpointMeta<T>>;
-
-/** Adds the model's weights (dense as f32, sparse as CSR) to `tensors`; returns their layouts. */
-export function putWeights(model: Module, tensors: Record<string, CheckpointTensor>): Record<string, WeightLayout> {
-  const layouts: Record<string, WeightLayout> = {};
-  for (const [name, w] of model.namedWeights()) {
-    if (isSparse(w)) {
-      layouts[name] = putCSR(tensors, `model/${name}`, {
-        rows: w.rows, cols: w.cols, rowPtr: w.rowPtr.data.slice(), colIdx: w.colIdx.data.slice(), values: w.values.toArray(),
-      });
-    } else {
-      tensors[`model/${name}`] = { dtype: 'f32', shape: [...w.shape], data: w.toArray() };
-      layouts[name] = { layout: 'dense', shape: [...w.shape] };
-    }
-  }
-  return layouts;
-}
-
-/**
- * Copies the checkpoint's weights into `model`: dense weights by value, sparse ones as new CSR
- * matrices in their slots (the old weight is freed). Names and shapes must match exactly.
- */
-export function loadWeights(model: Module, ckpt: LMCheckpoint, source = 'checkpoint'): void {
-  const { weights } = ckpt.meta;
-  const own = new Map(model.namedWeights());
-  const missing = [...own.keys()].filter((n) => !Object.hasOwn(weights, n));
-  const extra = Object.keys(weights).filter((n) => !own.has(n));
-  if (missing.length > 0 || extra.length > 0) {
-    throw new CheckpointError('missing-tensor', `${source} does not fit the model: missing weights [${missing.join(', ')}], unexpected [${extra.join(', ')}]`);
-  }
-  for (const [name, layout] of Object.entries(weights)) {
-    const w = own.get(name)!;
-    const shape = isSparse(w) ? [w.rows, w.cols] : [...w.shape];
-    if (layout.layout === 'csr') {
-      if (shape.length !== 2 || shape[0] !== layout.rows || shape[1] !== layout.cols) {
-        throw new CheckpointError('shape-mismatch', `${source}: weight '${name}' is ${layout.rows}×${layout.cols} in the file but [${shape.join(', ')}] in the model`, name);
-      }
-      const a = getCSR(ckpt.tensors, `model/${name}`, layout);
-      let csr: CSRMatrix;
-      try {
-        csr = CSRMatrix.fromParts([a.rows, a.cols], a.rowPtr, a.colIdx, a.values, { name });
-      } catch (e) {
-        throw new CheckpointError('invalid-csr', `${source}: sparse weight '${name}' is malformed: ${(e as Error).message.replace(/^selfish-rnn: /, '')}`, name);
-      }
-      replaceWeight(model, name, csr);
-    } else {
-      const t = ckpt.tensors[`model/${name}`];
-      if (t === undefined) throw new CheckpointError('missing-tensor', `${source} has no tensor 'model/${name}'`, `model/${name}`);
-      if (t.dtype !== 'f32' || t.shape.join() !== layout.shape.join() || layout.shape.join() !== shape.join()) {
-        throw new CheckpointError('shape-mismatch', `${source}: weight '${name}' is ${t.dtype} [${t.shape.join(', ')}] in the file but [${shape.join(', ')}] in the model`, name);
-      }
-      if (isSparse(w)) {
-        const dense = new Tensor(shape, { persistent: true, requiresGrad: true });
-        dense.data.set(t.data as Float32Array);
-        dense.name = name;
-        replaceWeight(model, name, dense);
-      } else {
-        w.data.set(t.data as Float32Array);
-      }
-    }
-  }
-}
 
 /** Encodes a checkpoint after checking that its meta is complete. */
 export function encodeLMCheckpoint(meta: LMCheckpointMeta, tensors: Record<string, CheckpointTensor>): Uint8Array {
@@ -159,7 +102,7 @@ export function buildModelFor(ckpt: LMCheckpoint, rng: Random, source = checkpoi
   } catch (e) {
     const lm = config.lm;
     if (e instanceof AllocationLimitError) {
-      throw new CheckpointError('shape-mismatch', `${source} is invalid: its configuration (${lm.kind}, vocab ${lm.vocab}, emsize ${lm.emsize}, nhid ${lm.nhid}, ${lm.nlayers} layers) describes a model larger than the ${values} weights the file holds`);
+      throw new CheckpointError('shape-mismatch', `${source} is invalid: its configuration (${modelFamily(lm.kind).describe(lm as never)}, vocab ${lm.vocab}) describes a model larger than the ${values} weights the file holds`);
     }
     throw new CheckpointError('invalid-meta', `${source} is invalid: its configuration cannot build a model: ${(e as Error).message.replace(/^selfish-rnn: /, '')}`);
   }
@@ -180,7 +123,7 @@ export function modelFromCheckpoint(ckpt: LMCheckpoint, source = checkpointSourc
   // Initial values are overwritten below; a fixed seed keeps construction cheap and deterministic.
   const model = buildModelFor(ckpt, new Random(config.seed), source);
   try {
-    loadWeights(model, ckpt, source);
+    loadCheckpointWeights(model, ckpt, source);
   } catch (e) {
     model.dispose();
     throw e instanceof CheckpointError ? e : new CheckpointError('invalid-meta', `${source}: ${(e as Error).message.replace(/^selfish-rnn: /, '')}`);
@@ -188,17 +131,3 @@ export function modelFromCheckpoint(ckpt: LMCheckpoint, source = checkpointSourc
   return { model, vocab, config };
 }
 
-/** Optimizer or engine arrays → checkpoint tensors under `prefix`. */
-export function putArrays(tensors: Record<string, CheckpointTensor>, prefix: string, arrays: Record<string, Float32Array | Int32Array | Uint8Array>): void {
-  for (const [k, a] of Object.entries(arrays)) {
-    const dtype = a instanceof Float32Array ? 'f32' : a instanceof Int32Array ? 'i32' : 'u8';
-    tensors[`${prefix}${k}`] = { dtype, shape: [a.length], data: a };
-  }
-}
-
-/** The arrays stored under `prefix`, with the prefix removed. */
-export function getArrays(tensors: Record<string, CheckpointTensor>, prefix: string): Record<string, Float32Array | Int32Array | Uint8Array> {
-  const out: Record<string, Float32Array | Int32Array | Uint8Array> = {};
-  for (const [k, t] of Object.entries(tensors)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = t.data;
-  return out;
-}

@@ -11,7 +11,8 @@
 // Metadata: the run configuration and the vocabulary as JSON strings, and a checksum of names,
 // metadata and data that decodeSafetensors verifies (see src/io/safetensors.ts).
 import { encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
-import { getCSR } from '../io/checkpoint-format.js';
+import { getCSR, type CSRArrays } from '../io/checkpoint-format.js';
+import { isSparse, type Module } from '../nn/module.js';
 import { modelFamily } from '../models/index.js';
 import type { LMCheckpoint } from './checkpoint.js';
 
@@ -20,30 +21,33 @@ export interface ExportOptions {
   masks?: boolean;
 }
 
-/** The tensors of the export, by name (see the header). */
-export function checkpointToStateDict(ckpt: LMCheckpoint, opts: ExportOptions = {}): Record<string, SafetensorsTensor> {
+/** A weight as the export reads it: dense values with a shape, or CSR arrays. */
+type ExportWeight = { shape: readonly number[]; data: Float32Array } | CSRArrays;
+
+/**
+ * The safetensors tensors of named weights: dense F32 (a sparse weight expanded, with its BOOL
+ * `.mask` unless `masks` is false), and every [alias, source] pair's alias as a copy of its source.
+ */
+function stateDictOf(weights: Iterable<[string, ExportWeight]>, aliases: readonly (readonly [string, string])[], opts: ExportOptions): Record<string, SafetensorsTensor> {
   const out: Record<string, SafetensorsTensor> = {};
-  for (const [name, layout] of Object.entries(ckpt.meta.weights)) {
-    if (layout.layout === 'csr') {
-      const a = getCSR(ckpt.tensors, `model/${name}`, layout);
-      const dense = new Float32Array(a.rows * a.cols);
-      const mask = new Uint8Array(a.rows * a.cols);
-      for (let i = 0; i < a.rows; i++) {
-        for (let s = a.rowPtr[i]!; s < a.rowPtr[i + 1]!; s++) {
-          dense[i * a.cols + a.colIdx[s]!] = a.values[s]!;
-          mask[i * a.cols + a.colIdx[s]!] = 1;
+  for (const [name, w] of weights) {
+    if ('rowPtr' in w) {
+      const dense = new Float32Array(w.rows * w.cols);
+      const mask = new Uint8Array(w.rows * w.cols);
+      for (let i = 0; i < w.rows; i++) {
+        for (let s = w.rowPtr[i]!; s < w.rowPtr[i + 1]!; s++) {
+          dense[i * w.cols + w.colIdx[s]!] = w.values[s]!;
+          mask[i * w.cols + w.colIdx[s]!] = 1;
         }
       }
-      out[name] = { dtype: 'F32', shape: [a.rows, a.cols], data: dense };
-      if (opts.masks ?? true) out[`${name}.mask`] = { dtype: 'BOOL', shape: [a.rows, a.cols], data: mask };
+      out[name] = { dtype: 'F32', shape: [w.rows, w.cols], data: dense };
+      if (opts.masks ?? true) out[`${name}.mask`] = { dtype: 'BOOL', shape: [w.rows, w.cols], data: mask };
     } else {
-      const t = ckpt.tensors[`model/${name}`]!;
-      out[name] = { dtype: 'F32', shape: [...layout.shape], data: t.data as Float32Array };
+      out[name] = { dtype: 'F32', shape: [...w.shape], data: w.data };
     }
   }
-  // A tied weight is listed under both of its PyTorch names (the family's exportAliases).
-  const cfg = ckpt.meta.config.lm;
-  for (const [alias, source] of modelFamily(cfg.kind).exportAliases?.(cfg as never) ?? []) {
+  // A tied weight is listed under both of its PyTorch names.
+  for (const [alias, source] of aliases) {
     if (out[source] === undefined || out[alias] !== undefined) continue;
     out[alias] = { ...out[source], data: out[source].data.slice() };
     const mask = out[`${source}.mask`];
@@ -52,8 +56,30 @@ export function checkpointToStateDict(ckpt: LMCheckpoint, opts: ExportOptions = 
   return out;
 }
 
+/** The tensors of a checkpoint's export, by name (see the header). */
+export function checkpointToStateDict(ckpt: LMCheckpoint, opts: ExportOptions = {}): Record<string, SafetensorsTensor> {
+  const weights = Object.entries(ckpt.meta.weights).map(([name, layout]): [string, ExportWeight] => (layout.layout === 'csr'
+    ? [name, getCSR(ckpt.tensors, `model/${name}`, layout)]
+    : [name, { shape: layout.shape, data: ckpt.tensors[`model/${name}`]!.data as Float32Array }]));
+  const cfg = ckpt.meta.config.lm;
+  return stateDictOf(weights, modelFamily(cfg.kind).exportAliases?.(cfg as never) ?? [], opts);
+}
+
+/** The tensors of any module's export: its weights by their names (PyTorch's, for a module tree built like PyTorch's). */
+export function moduleToStateDict(model: Module, opts: ExportOptions & { aliases?: readonly (readonly [string, string])[] } = {}): Record<string, SafetensorsTensor> {
+  const weights = model.namedWeights().map(([name, w]): [string, ExportWeight] => (isSparse(w)
+    ? [name, { rows: w.rows, cols: w.cols, rowPtr: w.rowPtr.data.slice(), colIdx: w.colIdx.data.slice(), values: w.values.toArray() }]
+    : [name, { shape: w.shape, data: w.toArray() }]));
+  return stateDictOf(weights, opts.aliases ?? [], opts);
+}
+
+/** A .safetensors file of any module (weights, `.mask` for sparse ones, aliases; string metadata of yours). */
+export function exportSafetensors(model: Module, opts: ExportOptions & { aliases?: readonly (readonly [string, string])[]; metadata?: Record<string, string> } = {}): Uint8Array {
+  return encodeSafetensors(moduleToStateDict(model, opts), { format: 'pt', ...opts.metadata }, { checksum: true });
+}
+
 /** The bytes of a .safetensors file holding the checkpoint's model (see the header). */
-export function exportSafetensors(ckpt: LMCheckpoint, opts: ExportOptions = {}): Uint8Array {
+export function exportCheckpoint(ckpt: LMCheckpoint, opts: ExportOptions = {}): Uint8Array {
   const m = ckpt.meta;
   return encodeSafetensors(checkpointToStateDict(ckpt, opts), {
     format: 'pt',

@@ -9,10 +9,10 @@ export type { EvalResult, EvalOptions } from './evaluate.js';
 export { sample, formatSample } from './generate.js';
 export type { GenerateOptions } from './generate.js';
 export {
-  LM_CHECKPOINT_KIND, LM_CHECKPOINT_VERSION, encodeLMCheckpoint, decodeLMCheckpoint, modelFromCheckpoint, putWeights, loadWeights,
+  LM_CHECKPOINT_KIND, LM_CHECKPOINT_VERSION, encodeLMCheckpoint, decodeLMCheckpoint, modelFromCheckpoint, putWeights, loadCheckpointWeights,
 } from './checkpoint.js';
 export type { LMCheckpoint, LMCheckpointMeta, CheckpointRole, WeightLayout } from './checkpoint.js';
-export { exportSafetensors, checkpointToStateDict } from './export.js';
+export { exportCheckpoint, exportSafetensors, checkpointToStateDict, moduleToStateDict } from './export.js';
 export type { ExportOptions } from './export.js';
 export { renderTrainingPlot } from './plot.js';
 export type { PlotEpoch, PlotDensity } from './plot.js';
@@ -34,3 +34,4 @@ export type { StudyReport, TopologyDistanceRow } from './study-report.js';
 export { yieldToEventLoop } from './event-loop.js';
 export { importSafetensors } from './import.js';
 export type { ImportOptions, ImportResult, ImportedWeight } from './import.js';
+export { saveCheckpoint, loadCheckpoint, loadWeights, MODULE_CHECKPOINT_KIND, type ModuleCheckpoint } from './module-checkpoint.js';

@@ -29,7 +29,7 @@ import { tidy } from '../tensor.js';
 import type { CheckpointTensor } from '../io/checkpoint-format.js';
 import { isSparseRun, sparsityOptions, type TrainConfig } from './config.js';
 import {
-  asCheckpointError, buildModelFor, decodeLMCheckpoint, encodeLMCheckpoint, getArrays, loadWeights, modelFromCheckpoint, putArrays, putWeights,
+  asCheckpointError, buildModelFor, decodeLMCheckpoint, encodeLMCheckpoint, getArrays, loadCheckpointWeights, modelFromCheckpoint, putArrays, putWeights,
   LM_CHECKPOINT_KIND, LM_CHECKPOINT_VERSION, type LMCheckpoint, type LMCheckpointMeta,
 } from './checkpoint.js';
 import { checkCorpusFits } from './corpus-fit.js';
@@ -234,8 +234,8 @@ export class Trainer {
         engine = provider.create(model, sparsityOptions(config, config.epochs * batches, engineSeed));
         engineName = provider.name;
       }
-      if (resume) loadWeights(model, resume, 'the checkpoint to resume');
-      else if (config.finetune) loadWeights(model, opts.initFrom!, 'the checkpoint to finetune');
+      if (resume) loadCheckpointWeights(model, resume, 'the checkpoint to resume');
+      else if (config.finetune) loadCheckpointWeights(model, opts.initFrom!, 'the checkpoint to finetune');
       trainer = new Trainer({
         config, corpus: opts.corpus, store: opts.store ?? memoryStore(), events: opts.events ?? {}, engine, engineName,
         model, modelRng, dataRng, maxSteps: opts.maxSteps, logInterval: opts.logInterval ?? 200, resumed: resume !== undefined,

@@ -4,7 +4,7 @@
 // refused with a SafetensorsError naming the file, or accepted with exactly the exported contents
 // (names, metadata, shapes and bytes); a file with no selfish-rnn metadata may load as it is.
 import {
-  decodeCheckpoint, decodeSafetensors, encodeSafetensors, exportSafetensors, Random, SafetensorsError,
+  decodeCheckpoint, decodeSafetensors, encodeSafetensors, exportCheckpoint, Random, SafetensorsError,
   type DecodedSafetensors, type LMCheckpoint, type SafetensorsTensor,
 } from '../../../src/index.js';
 import { tinyCheckpoints, TINY_MOS } from '../../helpers/lm-checkpoint.js';
@@ -27,7 +27,7 @@ export const target: FuzzTarget = {
     const rng = new Random(seed);
     const campaign = new Campaign('safetensors', rng);
     const bases = [(await tinyCheckpoints()).best, (await tinyCheckpoints(TINY_MOS)).best].map((b) => {
-      const bytes = exportSafetensors(decodeCheckpoint(b) as LMCheckpoint);
+      const bytes = exportCheckpoint(decodeCheckpoint(b) as LMCheckpoint);
       return { bytes, print: fingerprint(decodeSafetensors(bytes)) };
     });
     for (let i = 0; i < iterations; i++) {
