@@ -7,7 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isModelFamily, registerModelFamily, type ModelFamily } from '../models/index.js';
+import { registerFamiliesFrom, type ModelFamily } from '../models/index.js';
 import { UsageError } from './format.js';
 
 /** The --plugin values of a raw argument list (`--plugin F`, `--plugin=F`, repeated), before yargs parses it. */
@@ -41,25 +41,10 @@ export async function loadPlugins(files: readonly string[]): Promise<ModelFamily
     } catch (e) {
       throw new UsageError(`--plugin ${file} failed to load: ${(e as Error)?.message ?? String(e)}`);
     }
-    let found: unknown[] = Object.values(mod).filter(isModelFamily);
-    if (typeof mod.default === 'function') {
-      const lib = await import('../index.js');
-      let made: unknown;
-      try {
-        made = await (mod.default as (l: unknown) => unknown)(lib);
-      } catch (e) {
-        throw new UsageError(`--plugin ${file}: its default function failed: ${(e as Error)?.message ?? String(e)}`);
-      }
-      found = [...found, ...(Array.isArray(made) ? made : [made]).filter(isModelFamily)];
-    }
-    if (found.length === 0) throw new UsageError(`--plugin ${file} declares no model family: export one made with defineModelFamily({...}), or a default function (library) => family`);
-    for (const f of new Set(found) as Set<ModelFamily>) {
-      try {
-        registerModelFamily(f);
-      } catch (e) {
-        throw new UsageError(`--plugin ${file}: ${(e as Error).message.replace(/^selfish-rnn: /, '')}`);
-      }
-      all.push(f);
+    try {
+      all.push(...await registerFamiliesFrom(mod, await import('../index.js')));
+    } catch (e) {
+      throw new UsageError(`--plugin ${file}: ${(e as Error)?.message?.replace(/^selfish-rnn: /, '') ?? String(e)}`);
     }
   }
   return all;

@@ -1,5 +1,5 @@
 // Language models: the family declarations (each file holds a model and its family) and the registry.
-export { modelConfig, modelNames, modelPreset, modelRecipe, createModel, modelFamily, modelFamilies, registerModelFamily, addFamilyGuard } from './registry.js';
+export { modelConfig, modelNames, modelPreset, modelRecipe, createModel, modelFamily, modelFamilies, registerModelFamily, registerFamiliesFrom, addFamilyGuard } from './registry.js';
 export { defineModelFamily, isModelFamily, familyConfig, checkModelFields, CONFIG_BASE_KEYS, MAX_VOCAB } from './family.js';
 export type { ModelFamily, ModelPreset, ModelConfig, ModelConfigBase, AnyModelConfig, TrainingRecipe, WeightShape } from './family.js';
 export { commonFields, MAX_WIDTH } from './common-fields.js';

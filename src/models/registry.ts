@@ -96,3 +96,21 @@ export function createModel(config: AnyModelConfig | string, overrides: Record<s
   const family = modelFamily(config.kind);
   return family.create(familyConfig(family, { ...config, ...overrides }), rng);
 }
+
+/**
+ * Registers the families a plugin module declares: every export made with defineModelFamily, and
+ * whatever its default export returns when that is a function, called with `lib` (the library's
+ * namespace, so that a plugin needs no import of its own and runs in a browser worker as well).
+ * Throws a TypeError when the module declares none.
+ */
+export async function registerFamiliesFrom(mod: Readonly<Record<string, unknown>>, lib: unknown): Promise<ModelFamily[]> {
+  let found: unknown[] = Object.values(mod).filter(isModelFamily);
+  if (typeof mod.default === 'function') {
+    const made = await (mod.default as (l: unknown) => unknown)(lib);
+    found = [...found, ...(Array.isArray(made) ? made : [made]).filter(isModelFamily)];
+  }
+  if (found.length === 0) throw new TypeError('selfish-rnn: the module declares no model family: export one made with defineModelFamily({...}), or a default function (library) => family');
+  const out = [...new Set(found)] as ModelFamily[];
+  for (const f of out) registerModelFamily(f);
+  return out;
+}
