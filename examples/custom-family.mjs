@@ -137,9 +137,11 @@ export default function mguFamily(lib) {
 
 // Run directly: register the family and train it sparse with Selfish-RNN for a few steps, through
 // the same Trainer the built-in models use.
+// (Only under Deno or Node, and only when this file is the program: not as a plugin, not in a page.)
 const isMain = globalThis.Deno
   ? import.meta.main
-  : (await import('node:url')).fileURLToPath(import.meta.url) === (await import('node:path')).resolve(process.argv[1] ?? '');
+  : globalThis.process?.argv !== undefined && import.meta.url.startsWith('file:')
+    && (await import('node:url')).fileURLToPath(import.meta.url) === (await import('node:path')).resolve(globalThis.process.argv[1] ?? '');
 if (isMain) {
   const lib = await import('selfish-rnn');
   const { defaultCorpus, memoryStore, registerModelFamily, resolveTrainConfig, Trainer, sample, formatSample, modelGateStats } = lib;

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  crc32, decodeLMCheckpoint, defaultCorpus, evaluate, formatSample, isSparse, modelFromCheckpoint, sample,
+  crc32, decodeCheckpoint, decodeLMCheckpoint, defaultCorpus, evaluate, formatSample, isSparse, modelFromCheckpoint, sample,
   type LanguageModel,
 } from '../src/index.js';
 
@@ -166,6 +166,22 @@ if (!browserPath || !playwright) {
       assert.is(loadedImport.role, 'model');
       assert.equal(loadedImport.fingerprint, importedWeights);
       assert.is(loadedImport.sample, importedSample, 'the same sample in the page and in Node');
+
+      // A model family of the user's, from a module URL (the plugin contract of examples/custom-family.mjs).
+      const fam = await page.evaluate((o) => (window as any).selfishDemo.train(o), {
+        corpus: 'builtin', familyUrl: '/examples/custom-family.mjs', method: 'set', density: 0.5, updateEvery: 4, maxVocab: VOCAB, epochs: 1,
+        maxSteps: 8, batchSize: 10, bptt: 20, seed: 3, sampleEvery: 0,
+      });
+      assert.is(fam.status, 'max-steps');
+      assert.is(fam.steps, 8);
+      const famCkpt = await page.evaluate(async () => {
+        const s = await (window as any).selfishDemo.save();
+        let bin = '';
+        for (let i = 0; i < s.bytes.length; i += 0x8000) bin += String.fromCharCode(...s.bytes.subarray(i, i + 0x8000));
+        return btoa(bin);
+      });
+      const famMeta = decodeCheckpoint(new Uint8Array(Buffer.from(famCkpt, 'base64')), { source: 'page family checkpoint' }).meta as { config: { model: string; lm: { kind: string } } };
+      assert.equal([famMeta.config.model, famMeta.config.lm.kind], ['mgu-small', 'mgu']);
 
       assert.equal(errors, [], 'no errors in the page');
     } finally {

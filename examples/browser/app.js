@@ -165,7 +165,7 @@ function formOptions() {
   return {
     corpus: $('corpus').value, hidden: num('hidden'), method: $('method').value, density: num('density'),
     updateEvery: num('updateEvery'), maxVocab: num('maxVocab'), epochs: num('epochs'), maxSteps: num('maxSteps'),
-    batchSize: num('batchSize'), bptt: num('bptt'), seed: num('seed'), sampleEvery: 200,
+    batchSize: num('batchSize'), bptt: num('bptt'), seed: num('seed'), sampleEvery: 200, familyUrl: $('familyUrl').value.trim() || undefined,
   };
 }
 

@@ -1,11 +1,25 @@
 // The training page's worker: every library call runs here, off the page's main thread, so the
 // page stays responsive while a model trains. Messages in: train, stop, save, load, generate.
 // Messages out: ready, start, step, epoch, sample, done, checkpoint, loaded, error (see app.js).
-import {
+import * as lib from '../../dist/index.js';
+
+const {
   buildTextCorpus, crc32, decodeLMCheckpoint, defaultCorpus, evaluate, formatSample, isSparse, memoryStore,
-  modelFromCheckpoint, modelGateStats, pooledGateDensity, resolveTrainConfig, sample, setThreads, simdSupported,
+  modelFromCheckpoint, modelGateStats, pooledGateDensity, registerFamiliesFrom, resolveTrainConfig, sample, setThreads, simdSupported,
   threadsUnavailableReason, Trainer, weightSummaries,
-} from '../../dist/index.js';
+} = lib;
+
+/** Model families loaded from module URLs, by URL (a module is imported and registered once). */
+const familiesByUrl = new Map();
+
+/** The first model name of the family (or families) a module URL declares; imports and registers it once. */
+async function modelFromUrl(url) {
+  if (!familiesByUrl.has(url)) {
+    const mod = await import(new URL(url, self.location.href).href);
+    familiesByUrl.set(url, await registerFamiliesFrom(mod, lib));
+  }
+  return Object.keys(familiesByUrl.get(url)[0].presets)[0];
+}
 
 const post = (msg, transfer = []) => self.postMessage(msg, transfer);
 
@@ -56,8 +70,11 @@ async function train(o) {
   const data = o.corpus === 'builtin' ? { source: 'builtin', maxVocab: o.maxVocab } : { source: 'text', path: userText?.name ?? '', maxVocab: o.maxVocab };
   const corpus = await corpusFor(data);
   if (!corpus) throw new Error('drop a text file on the page first (or choose the built-in corpus)');
+  // A family from a module URL trains its first named configuration as declared; otherwise the
+  // page's LSTM of the chosen width.
+  const model = o.familyUrl ? await modelFromUrl(o.familyUrl) : 'zaremba-small';
   const config = resolveTrainConfig({
-    model: 'zaremba-small', lm: { emsize: o.hidden, nhid: o.hidden, nlayers: 2, dropout: 0 }, data,
+    model, lm: o.familyUrl ? {} : { emsize: o.hidden, nhid: o.hidden, nlayers: 2, dropout: 0 }, data,
     method: o.method, density: o.method === 'dense' ? 1 : o.density, updateEvery: o.updateEvery,
     epochs: o.epochs, batchSize: o.batchSize, bptt: o.bptt, seed: o.seed,
   }, corpus.vocab.size);
