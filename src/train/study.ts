@@ -1,4 +1,4 @@
-// The reproduction study (issue #10 §3): the same small LSTM trained densely and with each sparse
+// The reproduction study: the same model trained densely and with each sparse
 // method at one density, the same epochs and schedule for all, several seeds where the spread
 // matters; resumable (each run is an ordinary run directory: an interrupted one continues from
 // its last.ckpt, a finished one is read back) and bounded by a time budget. The report is
