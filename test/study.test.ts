@@ -3,7 +3,9 @@
 // stopped, with the same results as one that was never stopped.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { memoryStore, renderStudyReport, runStudy, STUDY_RUNS, topologyUpdates, type Corpus, type RunStore, type TrainOptions } from '../src/index.js';
+import {
+  memoryStore, renderStudyReport, resolveTrainConfig, runStudy, STUDY_RUNS, topologyUpdates, trainingFlops, type Corpus, type RunStore, type StudyResult, type TrainOptions,
+} from '../src/index.js';
 import { loadDefaultCorpus } from '../src/node.js';
 
 const full = loadDefaultCorpus({ maxVocab: 200 });
@@ -26,7 +28,7 @@ test('the study trains every run and reports table, claims and plots', async () 
   assert.ok(selfish.flops < dense.flops * 0.5, 'sparse runs cost fewer FLOPs');
   const report = renderStudyReport(results, [{ a: 'selfish-s1', b: 'selfish-s2', distance: 0.5 }], ['selfish-rnn study --budget 1']);
   assert.match(report.markdown, /\| selfish-s1 \| selfish \| 1 \| yes \| 3 \|/);
-  assert.match(report.markdown, /Selfish-RNN ≤ SET at equal density: \*\*(holds|does not hold)\*\*/);
+  assert.match(report.markdown, /Selfish-RNN ≤ SET: \*\*(holds|does not hold|not distinguished)\*\*/);
   assert.match(report.markdown, /selfish-rnn study --budget 1/);
   assert.ok(report.svgs['study-valid.svg']!.startsWith('<svg') && report.svgs['study-valid.svg']!.includes('polyline'));
   assert.ok(report.svgs['study-gates.svg']!.includes('gate f'));
@@ -43,17 +45,54 @@ test('the study trains every run and reports table, claims and plots', async () 
   assert.ok(report.svgs['study-topology.svg']!.includes('selfish-s1') && report.svgs['study-topology.svg']!.includes('polyline'));
 });
 
+/** A finished result with the given test perplexity (the report's inputs, made by hand). */
+function result(method: string, seed: number, testPpl: number | null, extra: Partial<StudyResult> = {}): StudyResult {
+  return {
+    name: `${method}-s${seed}`, method: method as StudyResult['method'], seed, finished: testPpl !== null, density: method === 'dense' ? 1 : 0.33,
+    valPpl: testPpl, testPpl, history: [], seconds: 100, flops: 1e12, updates: [], ...extra,
+  };
+}
+
+test('claims hold only beyond the seeds\' spread; a single seed shows no spread ("—", not 0.00)', () => {
+  const rs = [result('dense', 1, 120), result('dense', 2, 121), result('selfish', 1, 153.85), result('selfish', 2, 153.93), result('set', 1, 154.15), result('static', 1, 170), result('rigl', 1, 149.1)];
+  const md = renderStudyReport(rs, [], ['cmd']).markdown;
+  assert.match(md, /\| set \| 1 \| 154\.15 \| — \|/);
+  assert.match(md, /\| selfish \| 2 \| 153\.89 \| 0\.08 \|/);
+  // Selfish 153.89 vs SET 154.15: 0.26 apart, within the study's largest spread (dense: 1.00).
+  assert.match(md, /Selfish-RNN ≤ SET: \*\*not distinguished\*\* \(selfish 153\.89 vs set 154\.15; difference 0\.26, noise: the study's largest seed spread, 1\.00/);
+  assert.match(md, /Selfish-RNN ≤ static sparse: \*\*holds\*\*/);
+  assert.match(md, /Selfish-RNN ≤ RigL: \*\*does not hold\*\*/);
+  assert.match(md, /Selfish-RNN ≤ gradual magnitude pruning: not measured/);
+  assert.match(md, /Selfish-RNN at density 0\.33 ≤ dense.*\*\*does not hold\*\*/);
+});
+
+test('FLOPs of a gradual method are integrated over its steps (dense until pruning)', () => {
+  const cfg = resolveTrainConfig({ model: 'zaremba-small', method: 'gmp', density: 0.33 }, 10_000);
+  const steps = 6000;
+  const dense = trainingFlops({ ...cfg, method: 'dense', density: 1 }, '', [], steps);
+  const log = '{"event":"start","density":1}';
+  // Pruned to 0.33 at step 400, nothing after: ≈ (400 · 1 + 5600 · 0.33) / 6000 of dense.
+  const u = [{ step: 400, replaced: 0.67, changed: 0.67, density: 0.33, gates: {} }];
+  const gmp = trainingFlops(cfg, log, u, steps);
+  assert.ok(Math.abs(gmp / dense - (400 + 5600 * 0.33) / 6000) < 1e-9, `${gmp / dense}`);
+  // A run that is sparse from the start is charged its density throughout.
+  const set = trainingFlops({ ...cfg, method: 'set' }, '{"event":"start","density":0.33}', [], steps);
+  assert.ok(Math.abs(set / dense - 0.33) < 1e-9);
+});
+
 test('topologyUpdates reads the topology events of a log and skips everything else', () => {
   const log = [
     '{"event":"step","step":1}',
     'not json',
-    '{"event":"topology","step":400,"tensors":[{"name":"a","removed":10,"nnz":100},{"name":"b","removed":30,"nnz":100}],"gates":[{"name":"a","gates":["i","f"],"nnz":[20,30],"density":[0.2,0.3]}]}',
+    '{"event":"topology","step":400,"density":0.5,"tensors":[{"name":"a","removed":10,"revived":4,"nnz":100},{"name":"b","removed":30,"nnz":100}],"gates":[{"name":"a","gates":["i","f"],"nnz":[20,30],"density":[0.2,0.3]}]}',
     '{"event":"topology","step":"x"}',
   ].join('\n');
   const u = topologyUpdates(log);
   assert.is(u.length, 1);
   assert.is(u[0]!.step, 400);
   assert.is(u[0]!.replaced, 0.2);
+  assert.is(u[0]!.changed, 0.18, 'revived-in-place weights are not changes');
+  assert.is(u[0]!.density, 0.5);
   assert.equal(u[0]!.gates, { i: 0.2, f: 0.3 });
 });
 

@@ -1,7 +1,7 @@
 // `selfish-rnn study`: the reproduction study (src/train/study.ts) with its report. Resumable:
 // run it again with the same --dir to continue; --budget bounds one invocation.
 /// <reference types="node" />
-import { MAX_VOCAB } from '../models/index.js';
+import { MAX_VOCAB, modelFamily, modelPreset } from '../models/index.js';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Args, Argv } from 'yargs';
@@ -9,9 +9,9 @@ import { loadDefaultCorpus, loadWordCorpus } from '../data/load.js';
 import { topologyOf, topologyDistance } from '../sparse/topology-distance.js';
 import { modelFromCheckpoint } from '../train/checkpoint.js';
 import { directoryStore, loadLMCheckpoint } from '../train/files.js';
-import { runName, runStudy, STUDY_BASE, STUDY_RUNS } from '../train/study.js';
-import { renderStudyReport, type TopologyDistanceRow } from '../train/study-report.js';
-import type { TrainOptions } from '../train/config.js';
+import { configDifferences, runName, runStudy, studyRunConfig, STUDY_BASE, STUDY_RUNS } from '../train/study.js';
+import { renderStudyReport, type PublishedFigure, type StudyReportOptions, type TopologyDistanceRow } from '../train/study-report.js';
+import { resolveTrainConfig, type TrainConfig, type TrainOptions } from '../train/config.js';
 import { int, num, str, UsageError } from './format.js';
 import { applyThreads, describeThreads, RELAXED_SIMD_OPTION, THREADS_OPTION } from './threads-option.js';
 import type { CliIO } from './train-command.js';
@@ -34,6 +34,7 @@ export function studyBuilder(y: Argv): Argv {
     .option('update-every', { type: 'number', defaultDescription: 'once per epoch', describe: 'topology update every N steps for every sparse method' })
     .option('runs', { type: 'string', defaultDescription: 'every run', describe: `train only these runs, comma-separated (of ${STUDY_RUNS.map(runName).join(', ')}); the report covers every run in --dir, so two processes can share a study` })
     .option('report', { type: 'boolean', defaultDescription: 'off', describe: 'train nothing: only write the report from what --dir holds' })
+    .option('timing', { type: 'string', defaultDescription: 'none', describe: 'seconds per epoch for the time-to-perplexity curves (JSON written by `npm run bench -- time-to-ppl`)' })
     .option('note', { type: 'string', defaultDescription: 'none', describe: 'a paragraph for the report\'s notes (e.g. how the machine was shared)' })
     .option('threads', THREADS_OPTION)
     .option('relaxed-simd', RELAXED_SIMD_OPTION)
@@ -52,10 +53,8 @@ export async function studyCommand(a: Args, io: CliIO): Promise<number> {
   const e = int(a, 'emsize', 1), h = int(a, 'nhid', 1);
   if (e !== undefined) lm.emsize = e;
   if (h !== undefined) lm.nhid = h;
-  const model = str(a, 'model') ?? STUDY_BASE.model;
-  // The default model takes the study's own schedule; another model brings its recipe.
-  const shared: TrainOptions = model === STUDY_BASE.model ? { ...STUDY_BASE } : { model, density: STUDY_BASE.density, deathRate: STUDY_BASE.deathRate };
-  const base: TrainOptions = { ...shared, lm, data: builtin ? { source: 'builtin', maxVocab: corpus.vocab.size } : { source: 'word', path: resolve(dataArg) } };
+  const model = str(a, 'model') ?? String(STUDY_BASE.model);
+  const base: TrainOptions = { model, lm, data: builtin ? { source: 'builtin', maxVocab: corpus.vocab.size } : { source: 'word', path: resolve(dataArg) } };
   for (const [k, flag] of [['epochs', 'epochs'], ['batchSize', 'batch-size'], ['bptt', 'bptt']] as const) {
     const v = int(a, flag, 1);
     if (v !== undefined) base[k] = v;
@@ -94,24 +93,58 @@ export async function studyCommand(a: Args, io: CliIO): Promise<number> {
     const { model } = modelFromCheckpoint(await loadLMCheckpoint(path));
     try { return topologyOf(model); } finally { model.dispose(); }
   };
-  for (const [x, y] of [['selfish-s1', 'selfish-s2'], ['set-s1', 'set-s2'], ['selfish-s1', 'set-s1'], ['selfish-s1', 'static-s1']]) {
+  for (const [x, y] of [['selfish-s1', 'selfish-s2'], ['selfish-s1', 'set-s1'], ['selfish-s1', 'rigl-s1'], ['selfish-s1', 'static-s1']]) {
     const [tx, ty] = [await topo(x!), await topo(y!)];
     if (tx && ty && tx.size > 0) distances.push({ a: x!, b: y!, distance: topologyDistance(tx, ty) });
   }
   const trained = existsSync(commandsFile) ? readFileSync(commandsFile, 'utf8').split('\n').filter((l) => l !== '') : [];
   // The training commands, then (when this one only renders) the command that wrote this report.
   const commands = reportOnly ? [...trained, `${cmd} --report${str(a, 'note') !== undefined ? ' --note "…"' : ''}`] : trained.length > 0 ? trained : [cmd];
-  const notes = [
-    `Model: ${base.model} (2 LSTM layers, embedding ${lm.emsize ?? 200}, hidden ${lm.nhid ?? 200}), every weight matrix (embedding and softmax included) sparse at density ${base.density}; ` +
-    `${base.epochs} epochs for every run, SGD → (SNT-)ASGD on the non-monotone trigger${base.asgdEpoch ? ` or at the end of epoch ${base.asgdEpoch} at the latest` : ''}, ` +
-    `topology update ${base.updateEvery ? `every ${base.updateEvery} steps` : 'once per epoch'}, clip 0.25 on the dense gradient norm; runs: ${STUDY_RUNS.map((r) => `${r.method}-s${r.seed}`).join(', ')}.`,
-    `Runs that are not finished show what they have; run the same command again to continue them.`,
-    ...(str(a, 'note') !== undefined ? [str(a, 'note')!] : []),
-  ];
-  const report = renderStudyReport(results, distances, commands, notes);
+  const studyOpts = { base, denseAsgd: a['dense-asgd'] !== false };
+  const report = renderStudyReport(results, distances, commands, {
+    notes: [...studyNotes(studyOpts, corpus.vocab.size), ...(str(a, 'note') !== undefined ? [str(a, 'note')!] : [])],
+    published: publishedFigures(model),
+    timings: readTimings(str(a, 'timing')),
+  });
   mkdirSync(dirname(resolve(out)), { recursive: true });
   writeFileSync(out, report.markdown + '\n');
   for (const [f, svg] of Object.entries(report.svgs)) writeFileSync(join(dirname(out), f), svg + '\n');
   io.stdout.write(`study: ${results.filter((r) => r.finished).length}/${results.length} runs finished; report ${out}\n`);
   return 0;
+}
+
+/** What every run shares, what differs between them, and every option that differs from the paper's command. */
+function studyNotes(o: { base: TrainOptions; denseAsgd: boolean }, vocab: number): string[] {
+  const sparse = studyRunConfig(o, { method: 'selfish', seed: 1 }, vocab);
+  const dense = studyRunConfig(o, { method: 'dense', seed: 1 }, vocab);
+  const family = modelFamily(sparse.lm.kind);
+  const lr = sparse.lrDecay < 1 ? `lr ${sparse.lr}, ×${sparse.lrDecay} per epoch after epoch ${sparse.lrDecayAfter}` : `lr ${sparse.lr}`;
+  const sw = (c: TrainConfig) => (c.asgdEpoch > 0 ? `SGD → (SNT-)ASGD at the end of epoch ${c.asgdEpoch}${c.lrDecay < 1 ? ' (the decay goes on while averaging)' : ' or earlier on the non-monotone trigger'}` : c.lrDecay < 1 ? 'plain SGD (no ASGD switch)' : `SGD → (SNT-)ASGD on the non-monotone trigger (nonmono ${c.nonmono})`);
+  const paper = resolveTrainConfig({ model: 'selfish-lstm' }, vocab);
+  return [
+    `Model: ${sparse.model} (${family.describe(sparse.lm as never)}), vocabulary ${vocab}; sparse runs keep density ${sparse.density} in every weight matrix (embedding and softmax included), gradual pruning (gmp) reaches it over the run. ` +
+    `Every run: ${sparse.epochs} epochs, batch ${sparse.batchSize} × BPTT ${sparse.bptt}, ${lr}, clip ${sparse.clip} on the ${sparse.clipNorm} gradient norm, weight decay ${sparse.wdecay}, validation batch ${sparse.evalBatchSize}, test batch ${sparse.testBatchSize}. ` +
+    `Sparse runs: ${sw(sparse)}; topology update ${sparse.updateEvery ? `every ${sparse.updateEvery} steps` : 'once per epoch'}, initial death rate ${sparse.deathRate} (cosine to 0.005). Dense runs: ${sw(dense)}.`,
+    `Differences from the paper's stacked-LSTM command (\`--model selfish-lstm\`, ${modelFamily(paper.lm.kind).describe(paper.lm as never)}): ${configDifferences(sparse, paper).join('; ')}.`,
+    'Runs that are not finished show what they have; run the same command again to continue them. Our results do not depend on the thread count (same seed, same bits), so a run may be trained on one thread and timed on two.',
+  ];
+}
+
+/** The model's published figure (its preset's `published`), held against the first dense run at 3%. */
+function publishedFigures(model: string): PublishedFigure[] {
+  const p = modelPreset(model).preset.published;
+  return p ? [{ run: 'dense-s1', what: p.what, valid: p.valid, test: p.test, tolerance: 0.03 }] : [];
+}
+
+/** Seconds per epoch for the time-to-perplexity curves (bench/study-timing.json, written by `npm run bench -- time-to-ppl`). */
+function readTimings(path: string | undefined): StudyReportOptions['timings'] {
+  if (path === undefined) return undefined;
+  if (!existsSync(path)) throw new UsageError(`--timing ${path} does not exist (write it with: npm run bench -- time-to-ppl)`);
+  try {
+    const t = JSON.parse(readFileSync(path, 'utf8')) as StudyReportOptions['timings'];
+    if (!t || typeof t.setup !== 'string' || !Array.isArray(t.curves)) throw new Error('needs {setup, curves: [...]}');
+    return t;
+  } catch (e) {
+    throw new UsageError(`--timing ${path}: ${(e as Error).message}`);
+  }
 }

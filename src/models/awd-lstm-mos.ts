@@ -154,11 +154,13 @@ export const awdLstmMos = defineModelFamily({
       config: { emsize: 280, nhid: 960, nhidlast: 620, nlayers: 3, nExperts: 15, dropout: 0.4, dropouth: 0.225, dropouti: 0.4, dropoute: 0.1, dropoutl: 0.29, wdrop: 0.5, alpha: 2, beta: 1 },
       source: 'MoS README (zihangdai/mos), PTB: --dropouti 0.4 --dropoutl 0.29 --dropouth 0.225 --seed 28 --batch_size 12 --lr 20.0 --epoch 1000 --nhid 960 --nhidlast 620 --emsize 280 --n_experts 15 (bptt 70 random, clip 0.25, wd 1.2e-6, eval batch 10, test batch 1). Published 58.34/56.18 without finetuning',
       recipe: { lr: 20, seed: 28, batchSize: 12, maxSeqLenDelta: 40 },
+      published: { valid: 58.34, test: 56.18, what: 'MoS README, PTB without finetuning (dense)' },
     },
     'awd-lstm-mos-wt2': {
       config: { emsize: 300, nhid: 1150, nhidlast: 650, nlayers: 3, nExperts: 15, dropout: 0.4, dropouth: 0.2, dropouti: 0.55, dropoute: 0.1, dropoutl: 0.29, wdrop: 0.5, alpha: 2, beta: 1 },
       source: 'MoS README, WikiText-2: --epochs 1000 --dropouth 0.2 --seed 1882 --n_experts 15 --nhid 1150 --nhidlast 650 --emsize 300 --batch_size 15 --lr 15.0 --dropoutl 0.29 --small_batch_size 5 --max_seq_len_delta 20 --dropouti 0.55 (small_batch_size only splits the batch for memory). Selfish-RNN reports it sparse at density 0.45 without finetuning (65.96/63.05): add --sparse --density 0.45',
       recipe: { lr: 15, seed: 1882, batchSize: 15, maxSeqLenDelta: 20 },
+      published: { valid: 65.96, test: 63.05, what: 'Selfish-RNN, sparse at density 0.45 without finetuning (add --sparse --density 0.45)' },
     },
   },
   create: (config, rng) => new AwdLstmMosModel(config, rng),

@@ -36,6 +36,8 @@ export interface ModelPreset<S extends FieldSchema> {
   source?: string;
   /** The training recipe of the command it reproduces (on top of the family's `recipe`). */
   recipe?: TrainingRecipe;
+  /** The perplexities the source publishes for this configuration and recipe (what a reproduction is held to). */
+  published?: { valid?: number; test?: number; what: string };
 }
 
 /** A weight matrix of a configuration, for estimates made before anything is allocated. */

@@ -108,21 +108,25 @@ export const stackedLstm = defineModelFamily({
       config: { emsize: 200, nhid: 200, nlayers: 2, dropout: 0, initRange: 0.1 },
       source: 'Zaremba et al. 2014 (non-regularised small), TensorFlow PTB tutorial SmallConfig: 2×200, init 0.1, lr 1, 13 epochs (×0.5 per epoch after 4), clip 5, bptt 20, batch 20; test batch 1. Published val/test 120.7/114.5',
       recipe: zaremba(13, 4, 0.5, 5, 20),
+      published: { valid: 120.7, test: 114.5, what: 'Zaremba et al. 2014, non-regularised LSTM (small)' },
     },
     'zaremba-medium': {
       config: { emsize: 650, nhid: 650, nlayers: 2, dropout: 0.5, initRange: 0.05 },
       source: 'Zaremba et al. 2014 (medium), TF PTB tutorial MediumConfig: 2×650, dropout 0.5, init 0.05, lr 1, 39 epochs (×0.8 after 6), clip 5, bptt 35. Published 86.2/82.7',
       recipe: zaremba(39, 6, 0.8, 5, 35),
+      published: { valid: 86.2, test: 82.7, what: 'Zaremba et al. 2014, medium regularised LSTM' },
     },
     'zaremba-large': {
       config: { emsize: 1500, nhid: 1500, nlayers: 2, dropout: 0.65, initRange: 0.04 },
       source: 'Zaremba et al. 2014 (large), TF PTB tutorial LargeConfig: 2×1500, dropout 0.65, init 0.04, lr 1, 55 epochs (×1/1.15 after 14), clip 10, bptt 35. Published 82.2/78.4',
       recipe: zaremba(55, 14, 1 / 1.15, 10, 35),
+      published: { valid: 82.2, test: 78.4, what: 'Zaremba et al. 2014, large regularised LSTM' },
     },
     'selfish-lstm': {
       config: { emsize: 1500, nhid: 1500, nlayers: 2, dropout: 0.65 },
       source: 'Selfish-RNN README, stacked LSTM: --sparse --sparse_init uniform --optimizer sgd --growth random --death magnitude --redistribution none --nonmono 5 --batch_size 20 --bptt 35 --lr 40 --clip 0.25 --seed 1111 --emsize 1500 --nhid 1500 --nlayers 2 --death-rate 0.8 --dropout 0.65 --density 0.33 --epochs 100; main.py evaluates valid and test with batch 20. Published 73.79/71.65',
       recipe: { ...selfishRecipe, method: 'selfish', density: 0.33, sparseInit: 'uniform', deathRate: 0.8, lr: 40, epochs: 100, seed: 1111, wdecay: 1.2e-6 },
+      published: { valid: 73.79, test: 71.65, what: 'Selfish-RNN README, stacked LSTM at density 0.33' },
     },
     'lstm-small': {
       config: { emsize: 200, nhid: 200, nlayers: 2, dropout: 0 },

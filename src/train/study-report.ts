@@ -45,56 +45,142 @@ export function linePlot(title: string, xLabel: string, yLabel: string, series: 
   return out.join('\n');
 }
 
-function meanSpread(v: number[]): { mean: number; spread: number } | null {
+function meanSpread(v: number[]): { mean: number; spread: number | null } | null {
   if (v.length === 0) return null;
   const mean = v.reduce((a, b) => a + b, 0) / v.length;
-  return { mean, spread: v.length > 1 ? Math.max(...v) - Math.min(...v) : 0 };
+  // One seed has no spread (shown as "—", never as 0).
+  return { mean, spread: v.length > 1 ? Math.max(...v) - Math.min(...v) : null };
+}
+
+/** A published figure the report sets beside one of its runs. */
+export interface PublishedFigure {
+  /** The run it is compared with, e.g. 'dense-s1'. */
+  run: string;
+  what: string;
+  valid?: number;
+  test?: number;
+  /** Relative tolerance the reproduction must meet on the test figure (e.g. 0.03). */
+  tolerance: number;
+}
+
+/** Seconds per epoch of a method at the report's time-to-perplexity set-up (measured apart, see the notes). */
+export interface EpochTiming {
+  label: string;
+  /** Which run's validation curve it times ('dense-s1', …), or an external curve. */
+  run?: string;
+  /** Validation perplexity per epoch for a curve that is not a study run (PyTorch). */
+  valPpl?: number[];
+  testPpl?: number;
+  secondsPerEpoch: number;
+}
+
+export interface StudyReportOptions {
+  notes?: string[];
+  published?: PublishedFigure[];
+  timings?: { setup: string; curves: EpochTiming[] };
+}
+
+/**
+ * The verdict on "a ≤ b" (lower perplexity is better): it holds or fails only when the difference
+ * exceeds the noise, the larger of the two methods' seed spreads, or when a method ran one seed,
+ * the largest spread any method of the study showed (said so in the text).
+ */
+function verdict(a: { mean: number; spread: number | null }, b: { mean: number; spread: number | null }, studyNoise: number | null): { word: string; noise: string } {
+  const known = [a.spread, b.spread].filter((v): v is number => v !== null);
+  const noise = known.length === 2 ? Math.max(...known) : studyNoise !== null ? Math.max(studyNoise, ...known) : known.length > 0 ? Math.max(...known) : null;
+  const how = known.length === 2 ? `the larger seed spread, ${fmt(noise)}` : noise !== null ? `the study's largest seed spread, ${fmt(noise)}, as one method has a single seed` : 'no seed spread measured';
+  if (noise === null) return { word: a.mean <= b.mean ? 'holds (single seeds: no spread to judge it by)' : 'does not hold (single seeds)', noise: how };
+  const d = b.mean - a.mean;
+  if (Math.abs(d) <= noise) return { word: 'not distinguished', noise: how };
+  return { word: d > 0 ? 'holds' : 'does not hold', noise: how };
 }
 
 /** Renders the report from the results, the topology distances and the commands that made it. */
-export function renderStudyReport(results: StudyResult[], distances: TopologyDistanceRow[], commands: string[], notes: string[] = []): StudyReport {
+export function renderStudyReport(results: StudyResult[], distances: TopologyDistanceRow[], commands: string[], opts: StudyReportOptions = {}): StudyReport {
   const lines: string[] = ['# Reproduction study: sparse training methods at one density', ''];
-  for (const n of notes) lines.push(n, '');
-  lines.push('| run | method | seed | finished | epochs | density | val ppl | test ppl | wall time (s) | training FLOPs (analytic) |', '|---|---|---|---|---|---|---|---|---|---|');
+  for (const n of opts.notes ?? []) lines.push(n, '');
+  const dense = results.find((r) => r.method === 'dense' && r.finished);
+  const denseFlops = dense?.flops ?? null;
+
+  if ((opts.published ?? []).length > 0) {
+    lines.push('## A published number, reproduced', '', '| run | what | valid ppl (ours / published) | test ppl (ours / published) | test difference | within | wall time |', '|---|---|---|---|---|---|---|');
+    for (const p of opts.published!) {
+      const r = results.find((x) => x.name === p.run);
+      const diff = r?.testPpl != null && p.test !== undefined ? (r.testPpl - p.test) / p.test : null;
+      const ok = diff === null ? 'not finished' : Math.abs(diff) <= p.tolerance ? `**yes** (±${(100 * p.tolerance).toFixed(0)}%)` : `**no** (±${(100 * p.tolerance).toFixed(0)}%)`;
+      lines.push(`| ${p.run} | ${p.what} | ${fmt(r?.valPpl ?? null)} / ${fmt(p.valid ?? null)} | ${fmt(r?.testPpl ?? null)} / ${fmt(p.test ?? null)} | ${diff === null ? '—' : `${diff >= 0 ? '+' : ''}${(100 * diff).toFixed(1)}%`} | ${ok} | ${r ? clockText(r.seconds) : '—'} |`);
+    }
+    lines.push('');
+  }
+
+  lines.push('## Runs', '', '| run | method | seed | finished | epochs | density | val ppl | test ppl | wall time | training FLOPs (integrated) | FLOPs / dense |', '|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {
-    lines.push(`| ${r.name} | ${r.method} | ${r.seed} | ${r.finished ? 'yes' : 'no'} | ${r.history.length} | ${fmt(r.density, 3)} | ${fmt(r.valPpl)} | ${fmt(r.testPpl)} | ${fmt(r.seconds, 0)} | ${r.flops.toExponential(2)} |`);
+    const rel = denseFlops && Number.isFinite(r.flops) ? `${(r.flops / denseFlops).toFixed(2)}×` : '—';
+    lines.push(`| ${r.name} | ${r.method} | ${r.seed} | ${r.finished ? 'yes' : 'no'} | ${r.history.length} | ${fmt(r.density, 3)} | ${fmt(r.valPpl)} | ${fmt(r.testPpl)} | ${clockText(r.seconds)} | ${Number.isFinite(r.flops) ? r.flops.toExponential(2) : '—'} | ${rel} |`);
   }
   const byMethod = new Map<string, StudyResult[]>();
   for (const r of results) if (r.testPpl !== null) byMethod.set(r.method, [...(byMethod.get(r.method) ?? []), r]);
-  lines.push('', '| method | runs | mean test ppl | spread (max − min) |', '|---|---|---|---|');
-  const stat = new Map<string, { mean: number; spread: number }>();
+  lines.push('', '| method | finished runs | mean test ppl | seed spread (max − min) |', '|---|---|---|---|');
+  const stat = new Map<string, { mean: number; spread: number | null }>();
   for (const [m, rs] of byMethod) {
     const s = meanSpread(rs.map((r) => r.testPpl!))!;
     stat.set(m, s);
     lines.push(`| ${m} | ${rs.length} | ${fmt(s.mean)} | ${fmt(s.spread)} |`);
   }
-  lines.push('', '## The paper\'s claims at this scale', '');
-  const claim = (text: string, a: string, b: string, ok: (x: number, y: number) => boolean) => {
+  const spreads = [...stat.values()].map((s) => s.spread).filter((v): v is number => v !== null);
+  const studyNoise = spreads.length > 0 ? Math.max(...spreads) : null;
+  lines.push('', '## The paper\'s claims at this scale', '',
+    'A claim holds (or fails) only when the difference of the mean test perplexities exceeds the noise: the larger seed spread of the two methods, or, where a method ran one seed, the largest seed spread in the study; otherwise the two are "not distinguished".', '');
+  const claim = (text: string, a: string, b: string) => {
     const x = stat.get(a), y = stat.get(b);
-    if (!x || !y) { lines.push(`- ${text}: not measured (missing finished runs of ${!x ? a : b}).`); return; }
-    lines.push(`- ${text}: **${ok(x.mean, y.mean) ? 'holds' : 'does not hold'}** (${a} ${fmt(x.mean)} vs ${b} ${fmt(y.mean)}; spreads ${fmt(x.spread)} and ${fmt(y.spread)}).`);
+    if (!x || !y) { lines.push(`- ${text}: not measured (no finished run of ${!x ? a : b}).`); return; }
+    const v = verdict(x, y, studyNoise);
+    lines.push(`- ${text}: **${v.word}** (${a} ${fmt(x.mean)} vs ${b} ${fmt(y.mean)}; difference ${fmt(y.mean - x.mean)}, noise: ${v.noise}).`);
   };
-  claim('Selfish-RNN ≤ SET at equal density', 'selfish', 'set', (a, b) => a <= b);
-  claim('SET ≤ static sparse at equal density', 'set', 'static', (a, b) => a <= b);
-  claim('sparse (Selfish-RNN, density 0.33) within 5% of dense', 'selfish', 'dense', (a, b) => a <= 1.05 * b);
+  claim('Selfish-RNN ≤ SET', 'selfish', 'set');
+  claim('Selfish-RNN ≤ RigL', 'selfish', 'rigl');
+  claim('Selfish-RNN ≤ static sparse', 'selfish', 'static');
+  claim('Selfish-RNN ≤ gradual magnitude pruning', 'selfish', 'gmp');
+  claim('SET ≤ static sparse', 'set', 'static');
+  claim('Selfish-RNN at density 0.33 ≤ dense (the paper: sparse matches or beats dense)', 'selfish', 'dense');
+
+  if (opts.timings && opts.timings.curves.length > 0) {
+    lines.push('', '## Time to perplexity', '', opts.timings.setup, '', '| curve | seconds per epoch | best valid ppl | test ppl | time to the best valid ppl |', '|---|---|---|---|---|');
+    for (const c of opts.timings.curves) {
+      const vals = curveOf(c, results);
+      const best = vals.length > 0 ? Math.min(...vals) : null;
+      const at = best === null ? null : (vals.indexOf(best) + 1) * c.secondsPerEpoch;
+      const test = c.testPpl ?? results.find((r) => r.name === c.run)?.testPpl ?? null;
+      lines.push(`| ${c.label} | ${c.secondsPerEpoch.toFixed(0)} | ${fmt(best)} | ${fmt(test)} | ${at === null ? '—' : clockText(at)} |`);
+    }
+  }
   if (distances.length > 0) {
     lines.push('', '## Topology distance (NNSTD-style, 0 = identical, 1 = disjoint)', '', '| a | b | distance |', '|---|---|---|');
     for (const d of distances) lines.push(`| ${d.a} | ${d.b} | ${d.distance.toFixed(4)} |`);
   }
   const dyn = results.filter((r) => r.updates.length > 0);
   if (dyn.length > 0) {
-    lines.push('', '## Topology over time', '', 'Each update removes a fraction of every sparse tensor\'s nonzeros and regrows as many; the Jaccard distance between the topologies before and after an update that replaces a fraction r is 2r / (1 + r).', '',
-      '| run | updates | replaced at the first update | replaced at the last update | all replacements / nonzeros |', '|---|---|---|---|---|');
+    lines.push('', '## Topology over time', '',
+      'At an update a fraction of every sparse tensor\'s nonzeros is removed and as many are regrown. "Removed" counts every pruned weight; "changed" leaves out the weights regrown where they were just pruned (revived in place: value and optimizer state untouched), i.e. it counts the weights that really changed. Gradual pruning removes without regrowing.', '',
+      '| run | updates | removed at the first update | changed at the first | removed at the last | changed at the last | all removed / nonzeros | all changed / nonzeros |', '|---|---|---|---|---|---|---|---|');
     for (const r of dyn) {
-      const total = r.updates.reduce((a, u) => a + u.replaced, 0);
-      lines.push(`| ${r.name} | ${r.updates.length} | ${fmt(r.updates[0]!.replaced, 3)} | ${fmt(r.updates[r.updates.length - 1]!.replaced, 3)} | ${fmt(total, 2)} |`);
+      const first = r.updates[0]!, last = r.updates[r.updates.length - 1]!;
+      const total = r.updates.reduce((a, u) => a + u.replaced, 0), changed = r.updates.reduce((a, u) => a + u.changed, 0);
+      lines.push(`| ${r.name} | ${r.updates.length} | ${fmt(first.replaced, 3)} | ${fmt(first.changed, 3)} | ${fmt(last.replaced, 3)} | ${fmt(last.changed, 3)} | ${fmt(total, 2)} | ${fmt(changed, 2)} |`);
     }
   }
-  lines.push('', '## Plots', '', '![validation perplexity](study-valid.svg)', '', '![per-gate density of Selfish-RNN](study-gates.svg)', '', '![topology change per update](study-topology.svg)', '');
+  lines.push('', '## Plots', '', '![validation perplexity](study-valid.svg)', '');
+  if (opts.timings && opts.timings.curves.length > 0) lines.push('![time to perplexity](study-time.svg)', '');
+  lines.push('![per-gate density of Selfish-RNN](study-gates.svg)', '', '![topology change per update](study-topology.svg)', '');
   lines.push('## Commands', '', '```', ...commands, '```', '');
   const svgs: Record<string, string> = {
     'study-valid.svg': linePlot('Validation perplexity', 'epoch', 'perplexity', results.map((r) => ({ label: r.name, points: r.history.map((h) => [h.epoch, h.valPpl] as [number, number]) }))),
   };
+  if (opts.timings && opts.timings.curves.length > 0) {
+    svgs['study-time.svg'] = linePlot('Validation perplexity against wall-clock time', 'seconds', 'perplexity', opts.timings.curves.map((c) => ({
+      label: c.label, points: curveOf(c, results).map((v, i) => [(i + 1) * c.secondsPerEpoch, v] as [number, number]),
+    })));
+  }
   // Per-gate density of the recurrent matrices over the run: at every topology update when the
   // log has them (the paper's redistribution), else at every epoch end.
   const selfish = results.find((r) => r.method === 'selfish' && (r.updates.some((u) => Object.keys(u.gates).length > 0) || r.history.some((h) => h.gates)));
@@ -113,9 +199,21 @@ export function renderStudyReport(results: StudyResult[], distances: TopologyDis
   svgs['study-gates.svg'] = linePlot(`Per-gate density of the recurrent matrices (${selfish?.name ?? 'no selfish run'})`, 'epoch', 'density', gateSeries);
   // Topology change over time: the fraction of nonzeros replaced at each update, per dynamic run.
   const dynamic = results.filter((r) => r.updates.length > 0);
-  svgs['study-topology.svg'] = linePlot('Topology change per update (nonzeros replaced / nonzeros)', 'epoch', 'fraction replaced', dynamic.map((r) => {
+  svgs['study-topology.svg'] = linePlot('Topology change per update (weights that really changed / nonzeros)', 'epoch', 'fraction changed', dynamic.map((r) => {
     const spe = r.history[0]?.step ?? 0;
-    return { label: r.name, points: r.updates.map((u) => [spe > 0 ? u.step / spe : u.step, u.replaced] as [number, number]) };
+    return { label: r.name, points: r.updates.map((u) => [spe > 0 ? u.step / spe : u.step, u.changed] as [number, number]) };
   }));
   return { markdown: lines.join('\n'), svgs };
+}
+
+/** The validation perplexities per epoch of a timed curve: its own, or its study run's. */
+function curveOf(c: EpochTiming, results: StudyResult[]): number[] {
+  return c.valPpl ?? results.find((r) => r.name === c.run)?.history.map((h) => h.valPpl) ?? [];
+}
+
+/** Seconds → "1 h 02 min" / "12 min 30 s". */
+function clockText(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds <= 0) return '—';
+  const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = Math.round(seconds % 60);
+  return h > 0 ? `${h} h ${String(m).padStart(2, '0')} min` : `${m} min ${String(s).padStart(2, '0')} s`;
 }

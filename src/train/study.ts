@@ -31,7 +31,7 @@ export interface StudyOptions {
   corpus: Corpus;
   /** The run directory (store) of a run name such as 'selfish-s1'. */
   storeFor(name: string): RunStore;
-  /** The options every run shares (default STUDY_BASE); each run sets its method and seed. */
+  /** The options every run shares (on top of STUDY_BASE for its model, else of the model's recipe); each run sets its method and seed. */
   base?: TrainOptions;
   /** Dense runs switch to ASGD as the sparse ones do (default); false keeps the model's recipe
    *  for them, so that they reproduce its published number. */
@@ -102,6 +102,37 @@ export function topologyUpdates(logText: string): TopologyUpdate[] {
 
 export const runName = (r: StudyRun): string => `${r.method}-s${r.seed}`;
 
+/** The configuration a study run trains with: the shared options, its method and seed. */
+export function studyRunConfig(o: Pick<StudyOptions, 'base' | 'denseAsgd'>, run: StudyRun, vocab: number): TrainConfig {
+  const dense = run.method === 'dense' ? { density: undefined, ...(o.denseAsgd === false ? { asgdEpoch: undefined } : {}) } : {};
+  // The default model takes the study's own schedule (STUDY_BASE); another model brings its recipe.
+  const model = o.base?.model ?? STUDY_BASE.model;
+  const shared = model === STUDY_BASE.model ? { ...STUDY_BASE, ...o.base } : { density: STUDY_BASE.density, deathRate: STUDY_BASE.deathRate, ...o.base };
+  return resolveTrainConfig({ ...shared, method: run.method, seed: run.seed, ...dense }, vocab);
+}
+
+/**
+ * The options (training options and model fields, by their CLI flags) in which `ours` differs
+ * from `paper`, as "--lr 1 (paper 40)"; data, method and seed are the study's own.
+ */
+export function configDifferences(ours: TrainConfig, paper: TrainConfig): string[] {
+  const out: string[] = [];
+  const skip = new Set(['data', 'model', 'lm', 'method', 'seed', 'finetune']);
+  const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const show = (v: unknown) => (typeof v === 'number' ? String(+v.toPrecision(6)) : String(v));
+  for (const k of Object.keys(paper.lm)) {
+    if (k === 'kind' || k === 'vocab') continue;
+    const a = (ours.lm as Record<string, unknown>)[k], b = (paper.lm as Record<string, unknown>)[k];
+    if (a !== b) out.push(`${flag(k)} ${a === undefined ? '(none)' : show(a)} (paper ${show(b)})`);
+  }
+  for (const k of Object.keys(paper)) {
+    if (skip.has(k)) continue;
+    const a = (ours as unknown as Record<string, unknown>)[k], b = (paper as unknown as Record<string, unknown>)[k];
+    if (a !== b) out.push(`${flag(k)} ${a === undefined ? '(none)' : show(a)} (paper ${b === undefined ? '(none)' : show(b)})`);
+  }
+  return out;
+}
+
 /** Trains (or resumes, or reads back) every run within the budget; returns what each run has. */
 export async function runStudy(o: StudyOptions): Promise<StudyResult[]> {
   const deadline = Date.now() + (o.budgetSeconds ?? Infinity) * 1000;
@@ -112,8 +143,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult[]> {
     if (done === null && Date.now() < deadline && (o.train?.(name) ?? true)) {
       const lastBytes = await store.read(RUN_FILES.last);
       const resume = lastBytes ? decodeLMCheckpoint<TrainingState>(lastBytes, store.describe(RUN_FILES.last)) : undefined;
-      const dense = run.method === 'dense' ? { density: undefined, ...(o.denseAsgd === false ? { asgdEpoch: undefined } : {}) } : {};
-      const config = resume ? undefined : resolveTrainConfig({ ...(o.base ?? STUDY_BASE), method: run.method, seed: run.seed, ...dense }, o.corpus.vocab.size);
+      const config = resume ? undefined : studyRunConfig(o, run, o.corpus.vocab.size);
       o.onRun?.(name, resume ? 'resume' : 'start');
       const trainer = await Trainer.create({ config, resume, corpus: o.corpus, store, sparsity: engineSparsity });
       // (setTimeout treats delays beyond 2³¹ − 1 ms as 1 ms: no timer for an unbounded budget.)
