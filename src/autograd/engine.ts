@@ -5,16 +5,22 @@
 // graph in reverse topological order; each node's backward *accumulates* into the gradient
 // buffers of its inputs (llm.c style), so fan-out needs no extra additions. Leaves accumulate
 // into their persistent `.grad` until zeroed; intermediate gradients are freed as soon as their
-// node has run, and the graph is released after the pass (no retain_graph).
+// node has run, and each node is released once its backward has run, unless `retainGraph`.
+//
+// PyTorch's rules, checked over the whole graph before any gradient is touched: a backward through
+// a node an earlier backward released is refused (two losses sharing a subgraph need
+// `retainGraph` on the first), as is one through an op whose input was disposed, or whose input's
+// storage was replaced (a sparse topology update), after the forward.
 //
 // Saved tensors belong to the tape: an op hands the tensors its backward needs to `record`, which
 // takes them out of every `tidy` scope and frees them when the node is released (its backward
 // ran, or its output was disposed), or at once when nothing is recorded. So an op used outside
 // `tidy`, or under `noGrad`, leaves nothing live behind.
 import { kernels } from '../backend/wasm.js';
-import { Tensor, installBackward, keep, shapeString, type GradNode } from '../tensor.js';
+import { Tensor, installBackward, keep, shapeString, type BackwardOptions, type GradNode } from '../tensor.js';
+import { checkOptions } from '../options.js';
 
-export type { GradNode } from '../tensor.js';
+export type { GradNode, BackwardOptions } from '../tensor.js';
 
 let gradEnabled = true;
 
@@ -48,8 +54,37 @@ export function record(out: Tensor, op: string, inputs: readonly Tensor[], backw
   }
   for (const t of saved) keep(t);
   out.requiresGrad = true;
-  out.node = saved.length > 0 ? { op, inputs, backward, saved } : { op, inputs, backward };
+  const versions = inputs.map((t) => t.storageVersion);
+  out.node = saved.length > 0 ? { op, inputs, backward, saved, versions } : { op, inputs, backward, versions };
   return out;
+}
+
+function describe(t: Tensor): string {
+  return `${t.name ? `'${t.name}' ` : ''}${shapeString(t.shape)}`;
+}
+
+/** Refuses a backward that would read freed memory, write a wrong-sized gradient or stop short. */
+function checkNode(t: Tensor): void {
+  const node = t.node!;
+  node.inputs.forEach((x, i) => {
+    if (x.isDisposed) {
+      throw new Error(`selfish-rnn: backward(): input ${i} ${describe(x)} of '${node.op}' was disposed after the forward; keep an op's inputs alive until backward() has run`);
+    }
+    if (node.versions !== undefined && node.versions[i] !== x.storageVersion) {
+      throw new Error(`selfish-rnn: backward(): input ${i} ${describe(x)} of '${node.op}' had its storage replaced (a sparse topology update?) after the forward; run backward() before changing the weights`);
+    }
+    if (x.requiresGrad && x.node === null && x.freedOp !== null) throw freedError(x);
+  });
+  for (const s of node.saved ?? []) {
+    if (s.isDisposed) throw new Error(`selfish-rnn: backward(): a tensor '${node.op}' saved for its backward was disposed; saved tensors belong to the tape`);
+  }
+}
+
+function freedError(t: Tensor): Error {
+  return new Error(
+    `selfish-rnn: backward(): the graph through '${t.freedOp}' (output ${shapeString(t.shape)}) was already freed by an earlier backward(); ` +
+      'pass { retainGraph: true } to the earlier backward() to backpropagate through it twice, or sum the losses and call backward() once',
+  );
 }
 
 function zerosLike(t: Tensor, persistent: boolean): Tensor {
@@ -59,7 +94,16 @@ function zerosLike(t: Tensor, persistent: boolean): Tensor {
 }
 
 /** Backpropagates from `root`. Without `grad`, root must have one element (d root/d root = 1). */
-export function backward(root: Tensor, grad?: Tensor): void {
+export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}): void {
+  checkOptions('backward()', opts, ['retainGraph']);
+  const retainGraph = opts.retainGraph ?? false;
+  if (!(root instanceof Tensor)) throw new TypeError(`selfish-rnn: backward() needs a Tensor, got ${typeof root}`);
+  root.assertLive();
+  if (grad !== undefined) {
+    if (!(grad instanceof Tensor)) throw new TypeError(`selfish-rnn: backward(grad): grad must be a Tensor, got ${typeof grad}`);
+    grad.assertLive();
+  }
+  if (root.node === null && root.freedOp !== null) throw freedError(root);
   if (!root.requiresGrad) throw new Error('selfish-rnn: backward() on a tensor that does not require grad (was it computed under noGrad, or from inputs without requiresGrad?)');
   if (grad === undefined && root.size !== 1) {
     throw new RangeError(`selfish-rnn: backward() without a gradient needs a scalar, got shape ${shapeString(root.shape)}`);
@@ -77,6 +121,7 @@ export function backward(root: Tensor, grad?: Tensor): void {
     const top = stack[stack.length - 1]!;
     const [t, i] = top;
     const inputs = t.node?.inputs ?? [];
+    if (i === 0 && t.node !== null) checkNode(t);
     if (i < inputs.length) {
       top[1] = i + 1;
       const next = inputs[i]!;
@@ -117,7 +162,10 @@ export function backward(root: Tensor, grad?: Tensor): void {
       gOut.dispose();
       grads.delete(t);
     }
-    t.releaseNode(); // release the graph and the saved tensors, as PyTorch does
+    if (!retainGraph) {
+      t.freedOp = node.op;
+      t.releaseNode(); // release the graph and the saved tensors, as PyTorch does
+    }
   }
 }
 
