@@ -56,6 +56,11 @@ export interface GradNode {
   readonly saved?: readonly Tensor[];
   /** `storageVersion` of each input when the op ran (a replaced input makes the backward refuse). */
   readonly versions?: readonly number[];
+  /**
+   * Called once when the node is released (after `saved` is freed); during a backward pass, at
+   * the end of the pass, so that it may free what nodes upstream still need in that pass.
+   */
+  readonly release?: () => void;
 }
 
 /** Options of `backward()`. */
@@ -75,7 +80,31 @@ export function installBackward(fn: BackwardFn): void {
 // Stack of open `tidy` scopes; tensors created while one is open are registered in the innermost.
 const scopes: Set<Disposable>[] = [];
 
+let nextId = 0;
+
+// Release hooks of nodes released during a backward pass, run when the pass ends.
+let deferredReleases: (() => void)[] | null = null;
+
+/** Runs fn (a backward pass), holding back the nodes' release hooks until it returns or throws. */
+export function withDeferredReleases<T>(fn: () => T): T {
+  if (deferredReleases !== null) return fn();
+  const hooks: (() => void)[] = (deferredReleases = []);
+  try {
+    return fn();
+  } finally {
+    deferredReleases = null;
+    for (const h of hooks) h();
+  }
+}
+
+/** The id the next tensor will get: tensors with an id ≥ this value were created after the call. */
+export function nextTensorId(): number {
+  return nextId;
+}
+
 export class Tensor {
+  /** Creation order, unique per process. */
+  readonly id: number = nextId++;
   private shapeValue: readonly number[];
   private sizeValue: number;
   private ptrValue: number;
@@ -203,6 +232,10 @@ export class Tensor {
     const node = this.node;
     this.node = null;
     if (node?.saved) for (const t of node.saved) t.dispose();
+    if (node?.release) {
+      if (deferredReleases !== null) deferredReleases.push(node.release);
+      else node.release();
+    }
   }
 
   /**

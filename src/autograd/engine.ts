@@ -17,7 +17,7 @@
 // ran, or its output was disposed), or at once when nothing is recorded. So an op used outside
 // `tidy`, or under `noGrad`, leaves nothing live behind.
 import { kernels } from '../backend/wasm.js';
-import { Tensor, installBackward, keep, shapeString, type BackwardOptions, type GradNode } from '../tensor.js';
+import { Tensor, installBackward, keep, shapeString, withDeferredReleases, type BackwardOptions, type GradNode } from '../tensor.js';
 import { checkOptions } from '../options.js';
 
 export type { GradNode, BackwardOptions } from '../tensor.js';
@@ -44,18 +44,22 @@ export function noGrad<T>(fn: () => T): T {
  * Called by every op after computing `out`: records the node if any input requires grad and
  * grad mode is on. Returns `out` for chaining. `saved` are tensors the op allocated for its
  * backward: the tape owns them from here on (freed with the node, or now if nothing is recorded).
+ * `release` runs once when the node is released (or now if nothing is recorded).
  */
-export function record(out: Tensor, op: string, inputs: readonly Tensor[], backward: GradNode['backward'], saved: readonly Tensor[] = []): Tensor {
+export function record(
+  out: Tensor, op: string, inputs: readonly Tensor[], backward: GradNode['backward'], saved: readonly Tensor[] = [], release?: () => void,
+): Tensor {
   let any = false;
   if (gradEnabled) for (const t of inputs) if (t.requiresGrad) any = true;
   if (!any) {
     for (const t of saved) t.dispose();
+    release?.();
     return out;
   }
   for (const t of saved) keep(t);
   out.requiresGrad = true;
   const versions = inputs.map((t) => t.storageVersion);
-  out.node = saved.length > 0 ? { op, inputs, backward, saved, versions } : { op, inputs, backward, versions };
+  out.node = { op, inputs, backward, versions, ...(saved.length > 0 ? { saved } : {}), ...(release ? { release } : {}) };
   return out;
 }
 
@@ -151,22 +155,24 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
   if (grad === undefined) kernels.fill(seed.ptr, 1, 1);
   else kernels.axpy(seed.ptr, grad.ptr, 1, seed.size);
 
-  for (let k = order.length - 1; k >= 0; k--) {
-    const t = order[k]!;
-    const node = t.node;
-    if (node === null) continue;
-    const gOut = grads.get(t);
-    if (gOut !== undefined) {
-      const gIn = node.inputs.map((x) => (x.requiresGrad ? gradOf(x) : null));
-      node.backward(gOut, gIn);
-      gOut.dispose();
-      grads.delete(t);
+  withDeferredReleases(() => {
+    for (let k = order.length - 1; k >= 0; k--) {
+      const t = order[k]!;
+      const node = t.node;
+      if (node === null) continue;
+      const gOut = grads.get(t);
+      if (gOut !== undefined) {
+        const gIn = node.inputs.map((x) => (x.requiresGrad ? gradOf(x) : null));
+        node.backward(gOut, gIn);
+        gOut.dispose();
+        grads.delete(t);
+      }
+      if (!retainGraph) {
+        t.freedOp = node.op;
+        t.releaseNode(); // release the graph and the saved tensors, as PyTorch does
+      }
     }
-    if (!retainGraph) {
-      t.freedOp = node.op;
-      t.releaseNode(); // release the graph and the saved tensors, as PyTorch does
-    }
-  }
+  });
 }
 
 installBackward(backward);
