@@ -4,7 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  clipGradNorm, createSparsity, CSRMatrix, IntTensor, Linear, memoryStats, Module, mul, Random, SGD, sum, tanh, tensor, tidy, type Tensor,
+  Adam, add, argmax, ASGD, clipGradNorm, createSparsity, crossEntropy, CSRMatrix, div, dropout, embedding, gather, IntTensor, Linear, matmul, max,
+  memoryStats, Module, mseLoss, mul, permute, Random, SGD, SNTASGD, split, stack, sub, sum, tanh, tensor, tidy, where, type Tensor,
 } from '../src/index.js';
 
 const leaf = (values: number[]) => tensor(values, undefined, { requiresGrad: true, persistent: true });
@@ -173,6 +174,82 @@ test('a disposed tensor throws wherever it is read: data, op input, optimizer, c
   const ids = new IntTensor([1, 2]);
   ids.dispose();
   assert.throws(() => ids.ptr, /IntTensor \[2\] used after dispose\(\)/);
+});
+
+// ---- plain-JavaScript calls ------------------------------------------------------------------------
+
+test('float targets to crossEntropy and float ids to embedding: a TypeError saying what to pass, not a wasm trap', () => {
+  tidy(() => {
+    const logits = tensor([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [2, 3]);
+    assert.throws(() => crossEntropy(logits, tensor([0, 2]) as never), /crossEntropy: the targets must be an IntTensor of integer ids \(new IntTensor\(ids, shape\)\), got a float Tensor \[2\]/);
+    assert.throws(() => crossEntropy(logits, [0, 2] as never), /the targets must be an IntTensor .*got an array/);
+    assert.throws(() => embedding(tensor([1, 2, 3, 4], [2, 2]), tensor([1]) as never), /embedding: the ids must be an IntTensor/);
+    assert.throws(() => crossEntropy([[1, 2]] as never, new IntTensor([0])), /crossEntropy: the logits must be a Tensor, got an array/);
+  });
+});
+
+test('numbers as operands: sub(1, z), mul(z, 2), add(2, z), div(1, z) compute and backpropagate', () => {
+  const z = leaf([0.5, 2, -4]);
+  tidy(() => {
+    assert.equal(Array.from(sub(1, z).data), [0.5, -1, 5]);
+    assert.equal(Array.from(mul(z, 2).data), [1, 4, -8]);
+    assert.equal(Array.from(add(2, z).data), [2.5, 4, -2]);
+    assert.equal(Array.from(div(1, z).data), [2, 0.5, -0.25]);
+    assert.equal(Array.from(div(z, 4).data), [0.125, 0.5, -1]);
+    sum(add(sub(1, z), div(1, z))).backward(); // d/dz = −1 − 1/z²
+    assert.equal(Array.from(z.grad!.data), [-5, -1.25, -1.0625]);
+  });
+  tidy(() => {
+    assert.throws(() => sub('1' as never, z), /sub: a must be a Tensor or a number, got string/);
+    assert.throws(() => mul(z, [2] as never), /mul: b must be a Tensor or a number, got an array/);
+    assert.throws(() => add(1, 2 as never), /add: at least one operand must be a Tensor, got two numbers/);
+    assert.throws(() => tanh(0.5 as never), /tanh: the input must be a Tensor, got number/);
+    assert.throws(() => matmul(z, null as never), /matmul: b must be a Tensor, got null/);
+  });
+  freeLeaf(z);
+});
+
+test('misspelt option names are refused, listing the accepted ones', () => {
+  const p = leaf([1, 2]);
+  assert.throws(() => new SGD([p], { lr: 0.1, momentun: 0.9 } as never), /SGD: unknown option 'momentun' \(options: lr, momentum, weightDecay, nesterov\)/);
+  assert.throws(() => new Adam([p], { lr: 0.1, beta: [0.9, 0.99], weight_decay: 0 } as never), /Adam: unknown options 'beta', 'weight_decay' \(options: lr, betas, eps, weightDecay, sparse\)/);
+  assert.throws(() => new ASGD([p], { lr: 1, t_0: 0 } as never), /ASGD: unknown option 't_0'/);
+  assert.throws(() => new SNTASGD([p], { lr: 1, spares: [p] } as never), /SNTASGD: unknown option 'spares' \(options: lr, lambd, alpha, t0, weightDecay, sparse\)/);
+  assert.throws(() => new SGD([p], { lr: '0.1' } as never), /SGD learning rate must be a number, got string/);
+  tidy(() => {
+    const a = tensor([1, 2, 3, 4], [2, 2]);
+    assert.throws(() => matmul(a, a, { transposeB: true } as never), /matmul: unknown option 'transposeB' \(options: transA, transB\)/);
+    assert.throws(() => dropout(a, 0.5, { train: false } as never), /dropout: unknown option 'train' \(options: training, rng\)/);
+    assert.throws(() => mseLoss(a, a, { reduce: 'sum' } as never), /mseLoss: unknown option 'reduce' \(options: reduction\)/);
+  });
+  freeLeaf(p);
+});
+
+test('argmax, max and the shape ops: values, and errors that name the shapes', () => {
+  tidy(() => {
+    const a = tensor([[3, 9, 1], [7, 2, 7]]);
+    assert.equal(Array.from(argmax(a, 1).data), [1, 0], 'the first maximum');
+    assert.equal(argmax(a, 0, true).shape, [1, 3]);
+    assert.equal([...argmax(a).data, ...argmax(a).shape], [1]);
+    assert.equal(Array.from(max(a, 0).data), [7, 9, 7]);
+    assert.ok(Number.isNaN(max(tensor([1, NaN, 3])).item()), 'NaN propagates');
+    assert.equal(Array.from(where(tensor([1, 0, 1]), tensor([1, 2, 3]), -1).data), [1, -1, 3]);
+    assert.equal(Array.from(gather(a, 1, new IntTensor([2, 0], [2, 1])).data), [1, 7]);
+    assert.equal(split(a, [1, 2], 1).map((t) => t.shape), [[2, 1], [2, 2]]);
+    assert.equal(stack([a, a], 2).shape, [2, 3, 2]);
+    assert.equal(Array.from(permute(a, [1, 0]).data), [3, 7, 9, 2, 1, 7]);
+    assert.equal(matmul(tensor(new Float32Array(24), [4, 2, 3]), tensor(new Float32Array(15), [3, 5])).shape, [4, 2, 5]);
+    assert.throws(() => argmax(a, 2), /argmax: axis 2 out of range for shape \[2, 3\]/);
+    assert.throws(() => max(tensor([], [0])), /max over an empty axis of \[0\] is undefined/);
+    assert.throws(() => gather(a, 1, new IntTensor([3], [1, 1])), /gather: id 3 at position 0 is outside \[0, 3\) \(axis 1 of \[2, 3\]\)/);
+    assert.throws(() => gather(a, 0, new IntTensor([0, 1, 2, 0], [1, 4])), /ids \[1, 4\] must have the rank of the input \[2, 3\] and no larger size on any axis but 0/);
+    assert.throws(() => split(a, [1, 1], 1), /split: sizes \[1, 1\] add up to 2, but axis 1 of \[2, 3\] has 3/);
+    assert.throws(() => stack([a, tensor([1, 2])], 0), /stack: shape \[2\] does not match \[2, 3\]/);
+    assert.throws(() => permute(a, [0, 0]), /permute: dims \[0, 0\] is not a permutation of the 2 axes of \[2, 3\]/);
+    assert.throws(() => matmul(tensor(new Float32Array(24), [4, 2, 3]), tensor(new Float32Array(30), [2, 3, 5])), /matmul batch sizes differ: \[4, 2, 3\] · \[2, 3, 5\] \(4 ≠ 2\)/);
+    assert.throws(() => mseLoss(a, tensor([1, 2, 3])), /mseLoss: input \[2, 3\] and target \[3\] must have the same shape/);
+    assert.throws(() => where(tensor([1, 0]), a, 0), /where: shapes \[2\] and \[2, 3\] cannot be broadcast together/);
+  });
 });
 
 test('everything freed', () => {
