@@ -246,7 +246,9 @@ export class Tensor {
   backward(grad?: Tensor | BackwardOptions, opts?: BackwardOptions): void {
     if (backwardImpl === null) throw new Error('selfish-rnn: backward() needs the autodiff engine; import it from the package entry point');
     if (grad !== undefined && !(grad instanceof Tensor)) {
-      if (opts !== undefined) throw new TypeError('selfish-rnn: backward(grad, opts): grad must be a Tensor');
+      if (opts !== undefined || grad === null || typeof grad !== 'object' || Array.isArray(grad)) {
+        throw new TypeError(`selfish-rnn: backward(grad): grad must be a Tensor, got ${grad === null ? 'null' : Array.isArray(grad) ? 'an array' : typeof grad} (options go in backward({ retainGraph: true }) or backward(grad, options))`);
+      }
       backwardImpl(this, undefined, grad);
     } else {
       backwardImpl(this, grad, opts);

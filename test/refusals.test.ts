@@ -157,6 +157,19 @@ test('an optimizer with state that the engine was not told about refuses its ste
   net.dispose();
 });
 
+test('a backward through a forward made before a topology update is refused, nothing touched', () => {
+  const net = new Net(12);
+  const engine = createSparsity(net, { method: 'set', density: 0.5, totalSteps: 100, seed: 13 });
+  const r = new Random(14);
+  tidy(() => {
+    const loss = net.loss(tensor(Array.from({ length: 12 }, () => r.normal()), [2, 6]), new IntTensor([1, 2]));
+    engine.update(1, 1);
+    assert.throws(() => loss.backward(), /input \d 'l2.weight' \[\d+\] of '\w+' had its storage replaced \(a sparse topology update\?\) after the forward/);
+  });
+  assert.ok(net.parameters().every((p) => p.grad === null));
+  net.dispose();
+});
+
 test('a disposed tensor throws wherever it is read: data, op input, optimizer, clipGradNorm', () => {
   const p = leaf([1, 2, 3]);
   p.name = 'w';

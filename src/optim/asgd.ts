@@ -87,14 +87,14 @@ export class ASGD extends Optimizer {
   /** Puts the averaged weights into the parameters (for evaluation or saving the model). */
   swapAveraged(): void {
     if (this.swapped) throw new Error(`selfish-rnn: ${this.kind}.swapAveraged: the averaged weights are already swapped in`);
-    this.swapAll();
+    this.swapAll('swapAveraged');
     this.swapped = true;
   }
 
   /** Restores the raw (training) weights after swapAveraged(), bit for bit. */
   swapBack(): void {
     if (!this.swapped) throw new Error(`selfish-rnn: ${this.kind}.swapBack: the averaged weights are not swapped in`);
-    this.swapAll();
+    this.swapAll('swapBack');
     this.swapped = false;
   }
 
@@ -161,8 +161,8 @@ export class ASGD extends Optimizer {
     kernels.axpy(p.ptr, d.ptr, -eta, p.size);
   }
 
-  private swapAll(): void {
-    this.checkParams('swapAveraged');
+  private swapAll(what: string): void {
+    this.checkParams(what);
     for (let i = 0; i < this.params.length; i++) {
       const st = this.state[i];
       if (st === null || st === undefined) continue;
