@@ -89,10 +89,18 @@ export function gather(a: Tensor, axis: number, ids: IntTensor): Tensor {
       coord[i] = 0;
     }
   }
-  const out = new Tensor(ids.shape);
+  return takeOffsets(a, offsets, ids.shape, 'gather');
+}
+
+/**
+ * out[o] = a[offsets[o]] (flat element offsets into a) with the given shape, recorded as `op`;
+ * the backward scatter-adds g into a's gradient at the same offsets. What gather and permute are.
+ */
+export function takeOffsets(a: Tensor, offsets: Int32Array, shape: readonly number[], op: string): Tensor {
+  const out = new Tensor(shape);
   const f = heap.f32(), src = a.ptr >>> 2, dst = out.ptr >>> 2;
   for (let o = 0; o < offsets.length; o++) f[dst + o] = f[src + offsets[o]!]!;
-  return record(out, 'gather', [a], (g, [ga]) => {
+  return record(out, op, [a], (g, [ga]) => {
     if (!ga) return;
     const h = heap.f32(), gg = g.ptr >>> 2, d = ga.ptr >>> 2;
     for (let o = 0; o < offsets.length; o++) h[d + offsets[o]!] = h[d + offsets[o]!]! + h[gg + o]!;

@@ -1,6 +1,6 @@
 // Shape ops: reshape, 2-D transpose, permute, slice, split, concat and stack along an axis. All
 // produce contiguous copies (tensors own their storage, so no view can outlive its base); their
-// backwards route gradient blocks back with axpy (permute: the inverse permutation, by a loop).
+// backwards route gradient blocks back with axpy (permute: a scatter-add through its offsets).
 // split is derived: one slice per part.
 import { heap } from '../backend/memory.js';
 import { kernels } from '../backend/wasm.js';
@@ -8,6 +8,7 @@ import { record } from '../autograd/engine.js';
 import { Tensor, shapeSize, shapeString, type Shape } from '../tensor.js';
 import { expectAxis, expectTensor, expectTensors } from './args.js';
 import { registerOp } from './registry.js';
+import { takeOffsets } from './select.js';
 
 for (const name of ['reshape', 'transpose', 'permute', 'slice', 'split', 'concat', 'stack']) registerOp(name, 'ops/shape.ts');
 
@@ -86,14 +87,7 @@ export function permute(a: Tensor, dims: readonly number[]): Tensor {
       idx[d] = 0;
     }
   }
-  const out = new Tensor(outShape);
-  const f = heap.f32(), src = a.ptr >>> 2, dst = out.ptr >>> 2;
-  for (let o = 0; o < a.size; o++) f[dst + o] = f[src + offsets[o]!]!;
-  return record(out, 'permute', [a], (g, [ga]) => {
-    if (!ga) return;
-    const h = heap.f32(), gg = g.ptr >>> 2, d = ga.ptr >>> 2;
-    for (let o = 0; o < offsets.length; o++) h[d + offsets[o]!] = h[d + offsets[o]!]! + h[gg + o]!;
-  });
+  return takeOffsets(a, offsets, outShape, 'permute');
 }
 
 /** Elements [start, end) along `axis`. */
