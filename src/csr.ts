@@ -22,6 +22,11 @@
 //    (`persistent: false` makes all the buffers part of the enclosing `tidy` scope instead.)
 //  - All three arrays live in wasm memory (rowPtr and colIdx as IntTensors), so the kernels in
 //    assembly/sparse.ts read them in place. `dispose()` frees everything, including values.grad.
+//  - The values tensor can outlive the matrix as a stable parameter handle: `adoptValuesHandle(t)`
+//    moves a new matrix's values into an existing tensor `t` (Tensor.replaceStorage), so whoever
+//    holds `t` (a parameter list, an optimizer) now holds the new matrix's values. A matrix whose
+//    values were moved on that way no longer owns them: it refuses to be used, and its `dispose()`
+//    leaves the tensor alone.
 //  - Entries present in the topology may hold the value 0 (a freshly grown weight does): a
 //    structural nonzero is "a weight that exists", not "a weight that is not zero".
 import { IntTensor, Tensor, shapeString } from './tensor.js';
@@ -73,8 +78,9 @@ export class CSRMatrix {
   readonly rowPtr: IntTensor;
   /** Column of every slot, ascending within each row. */
   readonly colIdx: IntTensor;
-  /** Value of every slot: a persistent Tensor of shape [nnz], the autodiff leaf. */
-  readonly values: Tensor;
+  private valuesTensor: Tensor;
+  /** The values' storageVersion while this matrix owns their storage. */
+  private valuesVersion: number;
   private transposed: TransposedIndex | null = null;
   private disposed = false;
   private readonly persistent: boolean;
@@ -89,7 +95,31 @@ export class CSRMatrix {
     this.cols = cols;
     this.rowPtr = rowPtr;
     this.colIdx = colIdx;
-    this.values = values;
+    this.valuesTensor = values;
+    this.valuesVersion = values.storageVersion;
+  }
+
+  /** Value of every slot: a Tensor of shape [nnz] (persistent unless the matrix is not), the autodiff leaf. */
+  get values(): Tensor {
+    return this.valuesTensor;
+  }
+
+  /**
+   * Makes `handle` this matrix's values: it takes over the values' storage (its own storage and
+   * gradient are freed; see Tensor.replaceStorage) and keeps its identity, so a parameter list or an
+   * optimizer that holds `handle` follows the weight. `handle` must be a leaf no live matrix uses
+   * (a dense weight being made sparse, or the values of a matrix this one replaces, which is then
+   * disposed). The sparse engine uses it at every topology change.
+   */
+  adoptValuesHandle(handle: Tensor): void {
+    this.assertLive();
+    if (!(handle instanceof Tensor)) throw new TypeError('selfish-rnn: CSRMatrix.adoptValuesHandle expects a Tensor');
+    if (handle === this.valuesTensor) return;
+    const name = this.name;
+    handle.replaceStorage(this.valuesTensor);
+    if (handle.name === undefined && name !== undefined) handle.name = name;
+    this.valuesTensor = handle;
+    this.valuesVersion = handle.storageVersion;
   }
 
   /** Number of stored entries (structural nonzeros). */
@@ -110,8 +140,9 @@ export class CSRMatrix {
     return this.values.name;
   }
 
+  /** Disposed, or its values were moved to another matrix (adoptValuesHandle). */
   get isDisposed(): boolean {
-    return this.disposed;
+    return this.disposed || this.valuesTensor.storageVersion !== this.valuesVersion || this.valuesTensor.isDisposed;
   }
 
   // ---- construction -------------------------------------------------------------------------
@@ -368,9 +399,11 @@ export class CSRMatrix {
     this.disposed = true;
     this.rowPtr.dispose();
     this.colIdx.dispose();
-    this.values.grad?.dispose();
-    this.values.grad = null;
-    this.values.dispose();
+    if (this.valuesTensor.storageVersion === this.valuesVersion) {
+      this.valuesTensor.grad?.dispose();
+      this.valuesTensor.grad = null;
+      this.valuesTensor.dispose();
+    }
     if (this.transposed !== null) {
       this.transposed.colPtr.dispose();
       this.transposed.rowIdx.dispose();
@@ -381,7 +414,10 @@ export class CSRMatrix {
 
   /** Throws if the matrix has been disposed (use-after-free guard). */
   assertLive(): void {
-    if (this.disposed) throw new Error(`selfish-rnn: CSRMatrix${this.name ? ` '${this.name}'` : ''} [${this.rows}, ${this.cols}] used after dispose()`);
+    const what = `selfish-rnn: CSRMatrix${this.name ? ` '${this.name}'` : ''} [${this.rows}, ${this.cols}]`;
+    if (this.disposed) throw new Error(`${what} used after dispose()`);
+    if (this.valuesTensor.storageVersion !== this.valuesVersion) throw new Error(`${what} used after its values were moved to another matrix (a topology update replaced it)`);
+    this.valuesTensor.assertLive();
   }
 
   toString(): string {

@@ -3,6 +3,8 @@
 export { Tensor, IntTensor, tensor, zeros, ones, full, rand, randn, parameter, tidy, keep, shapeSize } from './tensor.js';
 export type { Shape, CreateOptions } from './tensor.js';
 export { noGrad, isGradEnabled } from './autograd/engine.js';
+export type { BackwardOptions } from './autograd/engine.js';
+export { gradcheck, type GradcheckOptions, type GradcheckReport } from './autograd/gradcheck.js';
 export { Random, globalRandom, manualSeed } from './random.js';
 export { memoryStats } from './backend/memory.js';
 export { simdSupported, threadsSupported, activeBuild, kernels, loadBuild, buildSupported, type BuildName } from './backend/wasm.js';

@@ -54,9 +54,22 @@ export interface GradNode {
    * (after its backward ran, or when its output is disposed), whether or not a `tidy` is open.
    */
   readonly saved?: readonly Tensor[];
+  /** `storageVersion` of each input when the op ran (a replaced input makes the backward refuse). */
+  readonly versions?: readonly number[];
+  /**
+   * Called once when the node is released (after `saved` is freed); during a backward pass, at
+   * the end of the pass, so that it may free what nodes upstream still need in that pass.
+   */
+  readonly release?: () => void;
 }
 
-type BackwardFn = (root: Tensor, grad?: Tensor) => void;
+/** Options of `backward()`. */
+export interface BackwardOptions {
+  /** Keep the graph (and the tensors its ops saved) so a later backward() can run through it again. */
+  retainGraph?: boolean;
+}
+
+type BackwardFn = (root: Tensor, grad?: Tensor, opts?: BackwardOptions) => void;
 let backwardImpl: BackwardFn | null = null;
 
 /** Called once by src/autograd/engine.ts when it loads: `Tensor.backward` runs the engine's pass. */
@@ -67,30 +80,81 @@ export function installBackward(fn: BackwardFn): void {
 // Stack of open `tidy` scopes; tensors created while one is open are registered in the innermost.
 const scopes: Set<Disposable>[] = [];
 
+let nextId = 0;
+
+// Release hooks of nodes released during a backward pass, run when the pass ends.
+let deferredReleases: (() => void)[] | null = null;
+
+/** Runs fn (a backward pass), holding back the nodes' release hooks until it returns or throws. */
+export function withDeferredReleases<T>(fn: () => T): T {
+  if (deferredReleases !== null) return fn();
+  const hooks: (() => void)[] = (deferredReleases = []);
+  try {
+    return fn();
+  } finally {
+    deferredReleases = null;
+    for (const h of hooks) h();
+  }
+}
+
+/** The id the next tensor will get: tensors with an id ≥ this value were created after the call. */
+export function nextTensorId(): number {
+  return nextId;
+}
+
 export class Tensor {
-  readonly shape: readonly number[];
-  readonly size: number;
-  /** Byte offset of the first element in the wasm memory. */
-  readonly ptr: number;
-  private readonly bytes: number;
+  /** Creation order, unique per process. */
+  readonly id: number = nextId++;
+  private shapeValue: readonly number[];
+  private sizeValue: number;
+  private ptrValue: number;
+  private bytes: number;
   private disposed = false;
+  private version = 0;
   /** Whether gradients flow to this tensor. Leaves with requiresGrad receive `.grad`. */
   requiresGrad: boolean;
   /** Accumulated gradient of a leaf (PyTorch semantics: accumulates until zeroed). */
   grad: Tensor | null = null;
   /** How this tensor was computed, when recorded for autodiff; null for leaves. */
   node: GradNode | null = null;
+  /**
+   * The op that computed this tensor, once a backward() has freed its record (null otherwise): a
+   * later backward() through it is refused instead of treating it as a leaf.
+   */
+  freedOp: string | null = null;
   /** Optional name, used in error messages and state dicts. */
   name?: string;
 
   /** Allocates an uninitialised tensor. Prefer `zeros`, `tensor`, `randn` and friends. */
   constructor(shape: Shape, opts: { requiresGrad?: boolean; persistent?: boolean } = {}) {
-    this.shape = Object.freeze([...shape]);
-    this.size = shapeSize(shape);
-    this.bytes = this.size * 4;
-    this.ptr = heap.alloc(this.bytes);
+    this.shapeValue = Object.freeze([...shape]);
+    this.sizeValue = shapeSize(shape);
+    this.bytes = this.sizeValue * 4;
+    this.ptrValue = heap.alloc(this.bytes);
     this.requiresGrad = opts.requiresGrad ?? false;
     if (!opts.persistent && scopes.length > 0) scopes[scopes.length - 1]!.add(this);
+  }
+
+  get shape(): readonly number[] {
+    return this.shapeValue;
+  }
+
+  get size(): number {
+    return this.sizeValue;
+  }
+
+  /** Byte offset of the first element in the wasm memory; throws once the tensor is disposed. */
+  get ptr(): number {
+    if (this.disposed) this.assertLive();
+    return this.ptrValue;
+  }
+
+  /**
+   * Counts replacements of the storage (see `replaceStorage`): the tape refuses a backward through
+   * an op whose input was replaced after the forward, and an optimizer refuses state of another size.
+   */
+  get storageVersion(): number {
+    return this.version;
   }
 
   get rank(): number {
@@ -104,7 +168,7 @@ export class Tensor {
   /** A live Float32Array view of the data (valid until the next allocation may grow memory). */
   get data(): Float32Array {
     this.assertLive();
-    const i = this.ptr >>> 2;
+    const i = this.ptrValue >>> 2;
     return heap.f32().subarray(i, i + this.size);
   }
 
@@ -134,9 +198,33 @@ export class Tensor {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    heap.free(this.ptr, this.bytes);
+    heap.free(this.ptrValue, this.bytes);
     for (const s of scopes) s.delete(this);
     this.releaseNode();
+  }
+
+  /**
+   * Takes over the storage of `src` (same element type; any shape): this tensor's own storage and
+   * gradient are freed, `src` is left disposed, and `storageVersion` goes up. For an owner that
+   * swaps a parameter's storage while every holder of the parameter keeps the same object (the
+   * sparse engine does this at topology updates). Both must be leaves.
+   */
+  replaceStorage(src: Tensor): void {
+    this.assertLive();
+    src.assertLive();
+    if (src === this) return;
+    if (this.node !== null || src.node !== null) throw new Error('selfish-rnn: replaceStorage: only leaves (tensors not computed by a recorded op) can exchange storage');
+    heap.free(this.ptrValue, this.bytes);
+    this.ptrValue = src.ptrValue;
+    this.bytes = src.bytes;
+    this.sizeValue = src.sizeValue;
+    this.shapeValue = src.shapeValue;
+    this.version++;
+    this.grad?.dispose();
+    this.grad = null;
+    this.freedOp = null;
+    src.disposed = true;
+    for (const s of scopes) s.delete(src);
   }
 
   /** Drops the autodiff record and frees the tensors its op saved for the backward. */
@@ -144,28 +232,47 @@ export class Tensor {
     const node = this.node;
     this.node = null;
     if (node?.saved) for (const t of node.saved) t.dispose();
+    if (node?.release) {
+      if (deferredReleases !== null) deferredReleases.push(node.release);
+      else node.release();
+    }
   }
 
-  /** Backpropagates from this tensor (a scalar unless `grad` is given) into every leaf's `.grad`. */
-  backward(grad?: Tensor): void {
+  /**
+   * Backpropagates from this tensor (a scalar unless `grad` is given) into every leaf's `.grad`.
+   * The graph is freed as it goes unless `retainGraph` is set; a second backward() through a freed
+   * graph is refused. `backward({ retainGraph: true })` is short for `backward(undefined, {...})`.
+   */
+  backward(grad?: Tensor | BackwardOptions, opts?: BackwardOptions): void {
     if (backwardImpl === null) throw new Error('selfish-rnn: backward() needs the autodiff engine; import it from the package entry point');
-    backwardImpl(this, grad);
+    if (grad !== undefined && !(grad instanceof Tensor)) {
+      if (opts !== undefined || grad === null || typeof grad !== 'object' || Array.isArray(grad)) {
+        throw new TypeError(`selfish-rnn: backward(grad): grad must be a Tensor, got ${grad === null ? 'null' : Array.isArray(grad) ? 'an array' : typeof grad} (options go in backward({ retainGraph: true }) or backward(grad, options))`);
+      }
+      backwardImpl(this, undefined, grad);
+    } else {
+      backwardImpl(this, grad, opts);
+    }
   }
 
   /** Sets `.grad` to zero (keeps the buffer). */
   zeroGrad(): void {
+    this.assertLive();
     if (this.grad) kernels.fill(this.grad.ptr, 0, this.grad.size);
   }
 
   /** A copy with no autodiff history (memory-safe: it does not share storage). */
   detach(): Tensor {
+    this.assertLive();
     const t = new Tensor(this.shape);
-    heap.u8().copyWithin(t.ptr, this.ptr, this.ptr + this.bytes);
+    heap.u8().copyWithin(t.ptr, this.ptrValue, this.ptrValue + this.bytes);
     return t;
   }
 
   /** Copies values from another tensor of the same size (no autodiff). */
   copyFrom(src: Tensor): this {
+    this.assertLive();
+    src.assertLive();
     if (src.size !== this.size) throw new RangeError(`selfish-rnn: copyFrom size mismatch ${shapeString(src.shape)} → ${shapeString(this.shape)}`);
     heap.u8().copyWithin(this.ptr, src.ptr, src.ptr + src.size * 4);
     return this;
@@ -173,7 +280,9 @@ export class Tensor {
 
   /** Throws if the tensor has been disposed (use-after-free guard). */
   assertLive(): void {
-    if (this.disposed) throw new Error(`selfish-rnn: tensor${this.name ? ` '${this.name}'` : ''} ${shapeString(this.shape)} used after dispose()`);
+    if (this.disposed) {
+      throw new Error(`selfish-rnn: tensor${this.name ? ` '${this.name}'` : ''} ${shapeString(this.shape)} used after dispose() (freed by dispose() or at the end of the tidy() that created it)`);
+    }
   }
 
   toString(): string {
@@ -305,28 +414,43 @@ export function parameter(init: Tensor): Tensor {
 export class IntTensor {
   readonly shape: readonly number[];
   readonly size: number;
-  readonly ptr: number;
+  private readonly ptrValue: number;
   private disposed = false;
 
   constructor(values: ArrayLike<number>, shape?: Shape, opts: { persistent?: boolean } = {}) {
     this.shape = Object.freeze([...(shape ?? [values.length])]);
     this.size = shapeSize(this.shape);
     if (this.size !== values.length) throw new RangeError(`selfish-rnn: ${values.length} ids do not fill shape ${shapeString(this.shape)}`);
-    this.ptr = heap.alloc(this.size * 4);
-    heap.i32().set(values, this.ptr >>> 2);
+    this.ptrValue = heap.alloc(this.size * 4);
+    heap.i32().set(values, this.ptrValue >>> 2);
     if (!opts.persistent && scopes.length > 0) scopes[scopes.length - 1]!.add(this);
   }
 
+  /** Byte offset of the first id in the wasm memory; throws once disposed. */
+  get ptr(): number {
+    if (this.disposed) this.assertLive();
+    return this.ptrValue;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** Throws if the ids have been disposed (use-after-free guard). */
+  assertLive(): void {
+    if (this.disposed) throw new Error(`selfish-rnn: IntTensor ${shapeString(this.shape)} used after dispose()`);
+  }
+
   get data(): Int32Array {
-    if (this.disposed) throw new Error('selfish-rnn: IntTensor used after dispose()');
-    const i = this.ptr >>> 2;
+    this.assertLive();
+    const i = this.ptrValue >>> 2;
     return heap.i32().subarray(i, i + this.size);
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    heap.free(this.ptr, this.size * 4);
+    heap.free(this.ptrValue, this.size * 4);
     for (const s of scopes) s.delete(this);
   }
 }

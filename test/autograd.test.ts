@@ -60,7 +60,7 @@ test('errors name the shapes involved', () => {
   tidy(() => {
     const a = ones([2, 3]), b = ones([4, 5]);
     assert.throws(() => matmul(a, b), /matmul inner dimensions differ: \[2, 3\] · \[4, 5\] \(3 ≠ 4\)/);
-    assert.throws(() => matmul(ones([2]), b), /matmul expects 2-D tensors, got \[2\]/);
+    assert.throws(() => matmul(ones([2]), b), /matmul expects 2-D or 3-D \(batched\) tensors, got \[2\]/);
     assert.throws(() => add(a, b), /shapes \[2, 3\] and \[4, 5\] cannot be broadcast together/);
     assert.throws(() => reshape(a, [4, 2]), /cannot reshape \[2, 3\] \(6 elements\) to \[4, 2\]/);
     assert.throws(() => slice(a, 1, 2, 5), /slice \[2, 5\) out of range for axis 1 of \[2, 3\]/);

@@ -4,7 +4,9 @@
 import { kernels } from '../backend/wasm.js';
 import { record } from '../autograd/engine.js';
 import { globalRandom, type Random } from '../random.js';
+import { checkOptions } from '../options.js';
 import { Tensor } from '../tensor.js';
+import { expectTensor } from './args.js';
 import { registerOp } from './registry.js';
 
 registerOp('dropout', 'ops/dropout.ts');
@@ -25,8 +27,9 @@ export interface DropoutOptions {
 }
 
 export function dropout(a: Tensor, p: number, opts: DropoutOptions = {}): Tensor {
-  if (!(p >= 0 && p < 1)) throw new RangeError(`selfish-rnn: dropout probability must be in [0, 1), got ${p}`);
-  a.assertLive();
+  expectTensor(a, 'dropout', 'the input');
+  checkOptions('dropout', opts, ['training', 'rng']);
+  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new RangeError(`selfish-rnn: dropout probability must be in [0, 1), got ${p}`);
   const training = opts.training ?? true;
   const mask = training && p > 0 ? dropoutMask(a.shape, p, opts.rng) : null;
   const out = new Tensor(a.shape);

@@ -2,6 +2,7 @@
 // those rows (for a CSR table, at its nonzeros only).
 import { record } from '../autograd/engine.js';
 import { IntTensor, Tensor } from '../tensor.js';
+import { expectIds } from './args.js';
 import { registerOp } from './registry.js';
 import { weightOperator, type WeightLike } from './weight-operator.js';
 
@@ -9,6 +10,7 @@ registerOp('embedding', 'ops/embedding.ts');
 
 /** Checks that every id is an integer in [0, n); names the first offender. */
 export function checkIds(ids: IntTensor, n: number, what: string): void {
+  expectIds(ids, what, 'the ids');
   const d = ids.data;
   for (let i = 0; i < d.length; i++) {
     const v = d[i]!;

@@ -1,10 +1,12 @@
 // All ops, re-exported. Importing this file registers every op in the registry.
-export { add, sub, mul, scale, neg } from './arithmetic.js';
-export { tanh, sigmoid, relu, exp, log } from './unary.js';
-export { sum, mean } from './reduce.js';
+export { add, sub, mul, div, scale, neg, type Operand } from './arithmetic.js';
+export { tanh, sigmoid, relu, exp, log, sqrt, abs, pow } from './unary.js';
+export { sum, mean, max, argmax } from './reduce.js';
 export { matmul } from './matmul.js';
 export type { MatmulOptions } from './matmul.js';
-export { reshape, transpose, slice, concat } from './shape.js';
+export { reshape, transpose, permute, slice, split, concat, stack } from './shape.js';
+export { where, gather } from './select.js';
+export { mseLoss, type MseLossOptions } from './mse.js';
 export { embedding } from './embedding.js';
 export { dropout, dropoutMask } from './dropout.js';
 export type { DropoutOptions } from './dropout.js';
@@ -20,3 +22,4 @@ export { linearCrossEntropy } from './decoder-nll.js';
 export { rhnLayer, type RhnWeights, type RhnResult } from './rhn.js';
 export { onlstmLayer, onlstmGateRows, type OnLstmWeights, type OnLstmState, type OnLstmResult } from './onlstm.js';
 export type { MosDecoderOptions } from './mos-decoder.js';
+export { defineOp, type OpDefinition, type OpContext, type ArgGradients } from './custom.js';

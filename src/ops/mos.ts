@@ -4,6 +4,7 @@ import { heap } from '../backend/memory.js';
 import { kernels } from '../backend/wasm.js';
 import { record } from '../autograd/engine.js';
 import { IntTensor, Tensor, shapeString } from '../tensor.js';
+import { expectIds, expectTensor } from './args.js';
 import { checkIds } from './embedding.js';
 import { registerOp } from './registry.js';
 
@@ -14,8 +15,9 @@ registerOp('mixtureNLL', 'ops/mos.ts');
  * logSoftmax of the prior layer); targets: N ids. Returns the mean negative log-likelihood.
  */
 export function mixtureNLL(logits: Tensor, logPrior: Tensor, targets: IntTensor): Tensor {
-  logits.assertLive();
-  logPrior.assertLive();
+  expectTensor(logits, 'mixtureNLL', 'the logits');
+  expectTensor(logPrior, 'mixtureNLL', 'logPrior');
+  expectIds(targets, 'mixtureNLL', 'the targets');
   if (logPrior.rank !== 2) throw new RangeError(`selfish-rnn: mixtureNLL: logPrior must be [N, K], got ${shapeString(logPrior.shape)}`);
   const [N, K] = logPrior.shape as [number, number];
   const V = logits.shape[logits.rank - 1]!;

@@ -4,6 +4,7 @@ import { heap } from '../backend/memory.js';
 import { kernels } from '../backend/wasm.js';
 import { record } from '../autograd/engine.js';
 import { IntTensor, Tensor, shapeString } from '../tensor.js';
+import { expectIds, expectTensor } from './args.js';
 import { checkIds } from './embedding.js';
 import { registerOp } from './registry.js';
 
@@ -18,7 +19,7 @@ function rowsCols(a: Tensor, op: string): [number, number] {
 }
 
 export function softmax(a: Tensor): Tensor {
-  a.assertLive();
+  expectTensor(a, 'softmax', 'the input');
   const [rows, cols] = rowsCols(a, 'softmax');
   const y = new Tensor(a.shape);
   kernels.softmax_rows(y.ptr, a.ptr, rows, cols);
@@ -28,7 +29,7 @@ export function softmax(a: Tensor): Tensor {
 }
 
 export function logSoftmax(a: Tensor): Tensor {
-  a.assertLive();
+  expectTensor(a, 'logSoftmax', 'the input');
   const [rows, cols] = rowsCols(a, 'logSoftmax');
   const y = new Tensor(a.shape);
   kernels.log_softmax_rows(y.ptr, a.ptr, rows, cols);
@@ -43,7 +44,8 @@ export function logSoftmax(a: Tensor): Tensor {
  * probabilities and the backward is (probs − onehot)·g/N in one pass.
  */
 export function crossEntropy(logits: Tensor, targets: IntTensor): Tensor {
-  logits.assertLive();
+  expectTensor(logits, 'crossEntropy', 'the logits');
+  expectIds(targets, 'crossEntropy', 'the targets');
   const [rows, cols] = rowsCols(logits, 'crossEntropy');
   if (targets.size !== rows) {
     throw new RangeError(`selfish-rnn: crossEntropy: ${targets.size} targets for ${rows} rows of logits ${shapeString(logits.shape)}`);

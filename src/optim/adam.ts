@@ -20,6 +20,7 @@
 // The element loop is plain TypeScript over the wasm views (no sqrt/div kernel exists); the
 // arithmetic is in f64 per element, each stored state value rounded to f32.
 import type { Tensor } from '../tensor.js';
+import { checkOptions } from '../options.js';
 import { Optimizer, type HyperValue, type StateLayout } from './optimizer.js';
 
 export interface AdamOptions {
@@ -38,6 +39,7 @@ export class Adam extends Optimizer {
   readonly weightDecay: number;
 
   constructor(params: Iterable<Tensor>, opts: AdamOptions = {}) {
+    checkOptions('Adam', opts, ['lr', 'betas', 'eps', 'weightDecay', 'sparse']);
     super('Adam', params, opts.lr ?? 1e-3);
     const { betas = [0.9, 0.999], eps = 1e-8, weightDecay = 0 } = opts;
     for (const [k, b] of betas.entries()) {
@@ -60,6 +62,7 @@ export class Adam extends Optimizer {
   private readonly sparseFlags: boolean[];
 
   step(): void {
+    this.checkParams();
     const { beta1: b1, beta2: b2, eps, weightDecay: wd } = this;
     for (let i = 0; i < this.params.length; i++) {
       const p = this.params[i]!, g = this.gradOf(p);

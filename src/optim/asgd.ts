@@ -26,6 +26,7 @@
 // instead restarts a new entry's average (snt-asgd.ts).
 import { kernels } from '../backend/wasm.js';
 import type { Tensor } from '../tensor.js';
+import { checkOptions } from '../options.js';
 import { Optimizer, type HyperValue, type ParamState, type StateLayout } from './optimizer.js';
 
 export interface ASGDOptions {
@@ -39,6 +40,9 @@ export interface ASGDOptions {
   weightDecay?: number;
 }
 
+/** The option names ASGDOptions accepts. */
+export const ASGD_OPTIONS = ['lr', 'lambd', 'alpha', 't0', 'weightDecay'] as const;
+
 export class ASGD extends Optimizer {
   readonly lambd: number;
   readonly alpha: number;
@@ -48,6 +52,7 @@ export class ASGD extends Optimizer {
 
   /** `kind` is for subclasses (SNTASGD): it names the optimizer in errors and state dicts. */
   constructor(params: Iterable<Tensor>, opts: ASGDOptions, kind = 'ASGD') {
+    checkOptions(kind, opts ?? null, ASGD_OPTIONS);
     super(kind, params, opts.lr);
     const { lambd = 0, alpha = 0.75, t0 = 0, weightDecay = 0 } = opts;
     if (!(lambd >= 0 && lambd < Infinity)) throw new RangeError(`selfish-rnn: ${kind} lambd must be a finite number ≥ 0, got ${lambd}`);
@@ -67,6 +72,7 @@ export class ASGD extends Optimizer {
 
   step(): void {
     this.assertRaw('step');
+    this.checkParams();
     for (let i = 0; i < this.params.length; i++) {
       const p = this.params[i]!, g = this.gradOf(p);
       if (g === null) continue;
@@ -81,14 +87,14 @@ export class ASGD extends Optimizer {
   /** Puts the averaged weights into the parameters (for evaluation or saving the model). */
   swapAveraged(): void {
     if (this.swapped) throw new Error(`selfish-rnn: ${this.kind}.swapAveraged: the averaged weights are already swapped in`);
-    this.swapAll();
+    this.swapAll('swapAveraged');
     this.swapped = true;
   }
 
   /** Restores the raw (training) weights after swapAveraged(), bit for bit. */
   swapBack(): void {
     if (!this.swapped) throw new Error(`selfish-rnn: ${this.kind}.swapBack: the averaged weights are not swapped in`);
-    this.swapAll();
+    this.swapAll('swapBack');
     this.swapped = false;
   }
 
@@ -155,7 +161,8 @@ export class ASGD extends Optimizer {
     kernels.axpy(p.ptr, d.ptr, -eta, p.size);
   }
 
-  private swapAll(): void {
+  private swapAll(what: string): void {
+    this.checkParams(what);
     for (let i = 0; i < this.params.length; i++) {
       const st = this.state[i];
       if (st === null || st === undefined) continue;

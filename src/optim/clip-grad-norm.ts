@@ -8,14 +8,28 @@
 // the stored weights have gradients; `extraSquares` adds the squared gradient of the absent
 // positions (measured during the backward by src/ops/dense-grad-norm.ts), so the norm and the
 // clip coefficient are the official ones while only existing gradients are scaled.
+//
+// Every listed parameter must be live: a list taken before its tensors were disposed would
+// otherwise clip only the survivors and return a wrong norm.
 import { kernels } from '../backend/wasm.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor, shapeString } from '../tensor.js';
 
 /** Scales all gradients so their global L2 norm is at most maxNorm; returns the norm before clipping. */
 export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, extraSquares = 0): number {
-  if (!(maxNorm >= 0)) throw new RangeError(`selfish-rnn: clipGradNorm: maxNorm must be ≥ 0, got ${maxNorm}`);
+  if (typeof maxNorm !== 'number' || !(maxNorm >= 0)) throw new RangeError(`selfish-rnn: clipGradNorm: maxNorm must be ≥ 0, got ${String(maxNorm)}`);
+  if (params === null || typeof params !== 'object' || typeof (params as Iterable<Tensor>)[Symbol.iterator] !== 'function') {
+    throw new TypeError(`selfish-rnn: clipGradNorm expects an iterable of parameter Tensors (e.g. model.parameters()), got ${params === null ? 'null' : typeof params}`);
+  }
   const grads = new Set<Tensor>(); // a tensor listed twice (tied weights) counts once
-  for (const p of params) if (p.grad !== null && !p.grad.isDisposed) grads.add(p.grad);
+  let k = 0;
+  for (const p of params) {
+    if (!(p instanceof Tensor)) throw new TypeError(`selfish-rnn: clipGradNorm: parameter ${k} is not a Tensor (got ${typeof p})`);
+    if (p.isDisposed) {
+      throw new Error(`selfish-rnn: clipGradNorm: parameter ${k}${p.name ? ` '${p.name}'` : ''} ${shapeString(p.shape)} was disposed; pass the model's current parameters (model.parameters())`);
+    }
+    if (p.grad !== null && !p.grad.isDisposed) grads.add(p.grad);
+    k++;
+  }
   if (!(extraSquares >= 0) && !Number.isNaN(extraSquares)) throw new RangeError(`selfish-rnn: clipGradNorm: extraSquares must be ≥ 0, got ${extraSquares}`);
   let squares = extraSquares;
   for (const g of grads) squares += kernels.sum_squares(g.ptr, g.size);

@@ -10,6 +10,12 @@
 // topology changes, remapParam moves every per-entry buffer along the slot map: surviving entries
 // keep their state, new entries (old slot −1) start from zero, removed entries are dropped.
 // Scalars are per tensor and are kept as they are.
+//
+// A parameter is a stable handle: the sparse engine may replace its storage (a topology update
+// changes its size) while the optimizer keeps the same Tensor, and calls
+// `remapParam(p, p, oldSlotOf)` to move the state. A replacement the optimizer was not told about
+// is accepted while the parameter has no state yet (an optimizer built before `createSparsity`),
+// and refused once it has (the state would be misaligned). A disposed parameter is refused.
 import { Tensor, shapeString } from '../tensor.js';
 
 export interface ParamState {
@@ -59,19 +65,26 @@ export abstract class Optimizer {
   protected readonly state: (ParamState | null)[];
   private lrValue = 0;
   private scratchBuffer: Tensor | null = null;
+  /** Per parameter: the storage version and size its state is aligned to. */
+  private readonly bound: { version: number; size: number }[];
 
   protected constructor(kind: string, params: Iterable<Tensor>, lr: number) {
     this.kind = kind;
+    if (params === null || typeof params !== 'object' || typeof (params as Iterable<Tensor>)[Symbol.iterator] !== 'function') {
+      throw new TypeError(`selfish-rnn: ${kind} expects an iterable of parameter Tensors (e.g. model.parameters()), got ${params === null ? 'null' : typeof params}`);
+    }
     this.params = [...params];
     this.state = this.params.map(() => null);
     this.lr = lr;
     const seen = new Set<Tensor>();
     for (const p of this.params) {
       if (!(p instanceof Tensor)) throw new TypeError(`selfish-rnn: ${kind} expects Tensor parameters, got ${typeof p}`);
+      if (p.isDisposed) throw new Error(`selfish-rnn: ${kind} was given the disposed tensor${nameOf(p)} ${shapeString(p.shape)}`);
       if (!p.requiresGrad) throw new TypeError(`selfish-rnn: ${kind} was given a tensor${nameOf(p)} that does not require grad`);
       if (seen.has(p)) throw new TypeError(`selfish-rnn: ${kind} was given the tensor${nameOf(p)} ${shapeString(p.shape)} twice`);
       seen.add(p);
     }
+    this.bound = this.params.map((p) => ({ version: p.storageVersion, size: p.size }));
   }
 
   /** The learning rate; may be changed between steps (schedules). */
@@ -80,6 +93,7 @@ export abstract class Optimizer {
   }
 
   set lr(v: number) {
+    if (typeof v !== 'number') throw new TypeError(`selfish-rnn: ${this.kind} learning rate must be a number, got ${typeof v}`);
     if (!(v >= 0)) throw new RangeError(`selfish-rnn: ${this.kind} learning rate must be ≥ 0, got ${v}`);
     if (v === Infinity) throw new RangeError(`selfish-rnn: ${this.kind} learning rate must be finite, got ${v}`);
     this.lrValue = v;
@@ -96,6 +110,7 @@ export abstract class Optimizer {
 
   /** Zeroes every parameter's gradient (keeps the buffers). */
   zeroGrad(): void {
+    this.checkParams('zeroGrad');
     for (const p of this.params) p.zeroGrad();
   }
 
@@ -108,6 +123,7 @@ export abstract class Optimizer {
 
   /** A copy of the complete state (JSON meta + typed arrays); see OptimizerStateDict. */
   stateDict(): OptimizerStateDict {
+    this.checkParams('stateDict');
     const arrays: Record<string, Float32Array | Int32Array> = {};
     const params = this.state.map((st, i) => {
       if (st === null) return null;
@@ -125,6 +141,7 @@ export abstract class Optimizer {
    */
   loadStateDict(dict: OptimizerStateDict): void {
     const where = `${this.kind}.loadStateDict`;
+    this.checkParams('loadStateDict');
     const meta = dict?.meta;
     if (meta === undefined || meta === null || typeof meta !== 'object') throw new TypeError(`selfish-rnn: ${where}: expected {meta, arrays}, got ${typeof dict}`);
     if (meta.kind !== this.kind) throw new TypeError(`selfish-rnn: ${where}: the state dict is of a '${meta.kind}' optimizer`);
@@ -174,6 +191,7 @@ export abstract class Optimizer {
       for (const name of layout.ints) st.ints[name]!.set(arrays[`${i}.${name}`]!);
       this.state[i] = st;
     });
+    this.params.forEach((p, i) => (this.bound[i] = { version: p.storageVersion, size: p.size }));
   }
 
   /**
@@ -181,20 +199,26 @@ export abstract class Optimizer {
    * `oldSlotOf[j]` is the entry of oldParam that newParam's entry j continues, or −1 for a new
    * entry: surviving entries keep their state, new ones start from zero, the others are dropped.
    * With `oldSlotOf = null` the sizes must match and the state is kept as it is.
+   * `newParam === oldParam` is a parameter whose storage was replaced (`Tensor.replaceStorage`):
+   * the slot map then refers to the entries it had when this optimizer last saw it.
    * The old tensor is not disposed (its owner does that).
    */
   remapParam(oldParam: Tensor, newParam: Tensor, oldSlotOf: Int32Array | null): void {
     const where = `${this.kind}.remapParam`;
     const i = this.params.indexOf(oldParam);
     if (i < 0) throw new RangeError(`selfish-rnn: ${where}: the tensor${nameOf(oldParam)} ${shapeString(oldParam.shape)} is not a parameter of this optimizer`);
+    if (!(newParam instanceof Tensor)) throw new TypeError(`selfish-rnn: ${where}: the new parameter must be a Tensor, got ${typeof newParam}`);
+    newParam.assertLive();
     if (newParam !== oldParam && this.params.includes(newParam)) throw new RangeError(`selfish-rnn: ${where}: the new tensor${nameOf(newParam)} is already parameter ${this.params.indexOf(newParam)}`);
     if (!newParam.requiresGrad) throw new TypeError(`selfish-rnn: ${where}: the new tensor${nameOf(newParam)} does not require grad`);
+    const oldSize = newParam === oldParam ? this.bound[i]!.size : oldParam.size;
     if (oldSlotOf === null) {
-      if (newParam.size !== oldParam.size) {
-        throw new RangeError(`selfish-rnn: ${where}: without a slot map the sizes must match, got ${shapeString(oldParam.shape)} → ${shapeString(newParam.shape)}`);
+      if (newParam.size !== oldSize) {
+        const from = newParam === oldParam ? `[${oldSize}]` : shapeString(oldParam.shape);
+        throw new RangeError(`selfish-rnn: ${where}: without a slot map the sizes must match, got ${from} → ${shapeString(newParam.shape)}`);
       }
     } else {
-      checkSlotMap(where, oldSlotOf, oldParam.size, newParam.size);
+      checkSlotMap(where, oldSlotOf, oldSize, newParam.size);
     }
     const st = this.state[i];
     if (st !== null && oldSlotOf !== null) {
@@ -213,12 +237,37 @@ export abstract class Optimizer {
       }
     }
     this.params[i] = newParam;
+    this.bound[i] = { version: newParam.storageVersion, size: newParam.size };
   }
 
   // ---- helpers for subclasses -----------------------------------------------------------------
 
+  /**
+   * Throws unless every parameter is live and its state (if any) matches its storage; a storage
+   * replaced before the parameter has state is simply followed. Every `step` starts with it.
+   */
+  protected checkParams(what = 'step'): void {
+    for (let i = 0; i < this.params.length; i++) {
+      const p = this.params[i]!, b = this.bound[i]!;
+      if (p.isDisposed) {
+        throw new Error(
+          `selfish-rnn: ${this.kind}.${what}: parameter ${i}${nameOf(p)} ${shapeString(p.shape)} was disposed; build the optimizer from the model's current parameters (model.parameters())`,
+        );
+      }
+      if (p.storageVersion === b.version) continue;
+      if (this.state[i] !== null) {
+        throw new Error(
+          `selfish-rnn: ${this.kind}.${what}: the storage of parameter ${i}${nameOf(p)} was replaced ([${b.size}] → ${shapeString(p.shape)}, a sparse topology update?) ` +
+            'after this optimizer built state for it; attach the optimizer to the sparse engine (engine.attachOptimizer(opt)) so its state follows the weights',
+        );
+      }
+      this.bound[i] = { version: p.storageVersion, size: p.size };
+    }
+  }
+
   /** A parameter's gradient, or null when it has none (then the parameter is skipped). */
   protected gradOf(p: Tensor): Tensor | null {
+    p.assertLive();
     const g = p.grad;
     return g === null || g.isDisposed ? null : g;
   }

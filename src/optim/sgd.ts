@@ -6,6 +6,7 @@
 // zeroes it for absent weights, so a regrown weight also restarts from 0).
 import { kernels } from '../backend/wasm.js';
 import type { Tensor } from '../tensor.js';
+import { checkOptions } from '../options.js';
 import { Optimizer, type HyperValue, type StateLayout } from './optimizer.js';
 
 export interface SGDOptions {
@@ -21,6 +22,7 @@ export class SGD extends Optimizer {
   readonly nesterov: boolean;
 
   constructor(params: Iterable<Tensor>, opts: SGDOptions) {
+    checkOptions('SGD', opts ?? null, ['lr', 'momentum', 'weightDecay', 'nesterov']);
     super('SGD', params, opts.lr);
     const { momentum = 0, weightDecay = 0, nesterov = false } = opts;
     if (!(momentum >= 0)) throw new RangeError(`selfish-rnn: SGD momentum must be ≥ 0, got ${momentum}`);
@@ -32,6 +34,7 @@ export class SGD extends Optimizer {
   }
 
   step(): void {
+    this.checkParams();
     for (let i = 0; i < this.params.length; i++) {
       const p = this.params[i]!, g = this.gradOf(p);
       if (g === null) continue;

@@ -22,7 +22,8 @@
 // The per-weight averaging rounds every operation to f32 like the dense kernels, so a sparse
 // tensor whose topology never changes gets bit-identical averages to dense ASGD.
 import type { Tensor } from '../tensor.js';
-import { ASGD, type ASGDOptions } from './asgd.js';
+import { checkOptions } from '../options.js';
+import { ASGD, ASGD_OPTIONS, type ASGDOptions } from './asgd.js';
 import type { HyperValue, ParamState, StateLayout } from './optimizer.js';
 
 export interface SNTASGDOptions extends ASGDOptions {
@@ -37,9 +38,11 @@ export class SNTASGD extends ASGD {
   private readonly sparseFlags: boolean[];
 
   constructor(params: Iterable<Tensor>, opts: SNTASGDOptions) {
-    super(params, opts, 'SNTASGD');
+    checkOptions('SNTASGD', opts ?? null, [...ASGD_OPTIONS, 'sparse']);
+    const { sparse, ...asgd } = opts;
+    super(params, asgd, 'SNTASGD');
     this.sparseFlags = this.params.map(() => false);
-    for (const t of opts.sparse ?? []) {
+    for (const t of sparse ?? []) {
       const i = this.params.indexOf(t);
       if (i < 0) throw new RangeError(`selfish-rnn: SNTASGD: a sparse tensor${t.name ? ` '${t.name}'` : ''} is not among the parameters`);
       this.sparseFlags[i] = true;

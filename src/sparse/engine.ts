@@ -6,7 +6,7 @@
 //
 // Lifecycle:
 //   const engine = createSparsity(model, { method: 'selfish', density: 0.33, totalSteps });
-//   const opt = new SGD(model.parameters(), ...);     // AFTER createSparsity: it sees CSR values
+//   const opt = new SGD(model.parameters(), ...);
 //   engine.attachOptimizer(opt);                      // again after switching to SNT-ASGD
 //   every step:   ...backward, clip, opt.step(); engine.onStep({ step, epoch, denseGradient })
 //   every epoch:  ...validate; engine.onStep({ step, epoch, epochEnd: true, skip, denseGradient })
@@ -14,6 +14,12 @@
 // The engine keeps no reference to the CSR matrices themselves: it reads each weight from its
 // module slot when it needs it, so a checkpoint loader may replace the weights and then call
 // `loadStateDict`.
+//
+// Parameters are stable handles: the Tensor a module lists for a weight stays the same object
+// when the weight is made sparse and at every topology change (CSRMatrix.adoptValuesHandle swaps
+// its storage), so a parameter list taken earlier, or an optimizer built before `createSparsity`,
+// still holds the live weights. The attached optimizer's state is remapped at each change; an
+// optimizer with state that is not attached refuses its next step instead of using stale state.
 import type { Module, Weight } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { globalRandom, Random } from '../random.js';
@@ -172,10 +178,8 @@ export class SparseEngine implements SparseEngineLike {
         const positions = initialPositions(shapes[i]!, densities[i]!, o.exactCounts, this.rng);
         for (let k = 0; k < positions.length; k++) keep[positions[k]!] = 1;
         csr = CSRMatrix.fromDense(w, keep, { name, requiresGrad: w.requiresGrad });
+        csr.adoptValuesHandle(w); // w (and its gradient) now hold the nonzeros
         owner.setWeight(slot, csr);
-        w.grad?.dispose();
-        w.grad = null;
-        w.dispose();
       }
       this.entries.push({ name, owner, slot, rows, cols, baseline: csr.nnz, momentum: null });
     });
@@ -389,9 +393,11 @@ export class SparseEngine implements SparseEngineLike {
     for (let i = 0, r = 0; i < pruned.length; i++) if (!revived[i]) removeSlots[r++] = pruned[i]!;
     if (removeSlots.length === 0 && nAdd === 0) return nRevived; // topology unchanged
     const old = this.csrOf(e);
+    const values = old.values;
     const { matrix, oldSlotOf } = old.rebuild(removeSlots, { row: addRow.subarray(0, nAdd), col: addCol.subarray(0, nAdd) });
+    matrix.adoptValuesHandle(values); // the parameter stays the same Tensor, with the new nonzeros
     e.owner.setWeight(e.slot, matrix);
-    this.optimizer?.remapParam(old.values, matrix.values, oldSlotOf);
+    this.optimizer?.remapParam(values, values, oldSlotOf);
     old.dispose();
     return nRevived;
   }
@@ -516,7 +522,7 @@ export class SparseEngine implements SparseEngineLike {
     const missing = this.entries.filter((e) => !opt.params.includes(this.csrOf(e).values)).map((e) => e.name);
     if (missing.length > 0) {
       throw new Error(
-        `selfish-rnn: the attached ${opt.kind} optimizer does not hold the values of [${missing.join(', ')}]; create it from model.parameters() after createSparsity`,
+        `selfish-rnn: the attached ${opt.kind} optimizer does not hold the values of [${missing.join(', ')}]; create it from this model's parameters (model.parameters())`,
       );
     }
   }
