@@ -29,7 +29,7 @@ function layer(file: string): number {
   const r = relative(SRC, file).replace(/\\/g, '/');
   const top = r.split('/')[0]!;
   const ranks: Record<string, number> = {
-    backend: 0, 'random.ts': 0, 'options.ts': 0, 'generated': 0, config: 0, 'tensor.ts': 1, 'csr.ts': 2, autograd: 3, ops: 4, nn: 5, models: 6,
+    backend: 0, 'random.ts': 0, 'generated': 0, config: 0, 'tensor.ts': 1, 'csr.ts': 2, autograd: 3, ops: 4, nn: 5, models: 6,
     sparse: 7, optim: 7, data: 7, io: 7, train: 8, cli: 9, 'index.ts': 10, 'node.ts': 10,
   };
   const rank = ranks[top];

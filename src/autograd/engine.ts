@@ -18,7 +18,7 @@
 // `tidy`, or under `noGrad`, leaves nothing live behind.
 import { kernels } from '../backend/wasm.js';
 import { Tensor, installBackward, keep, shapeString, withDeferredReleases, type BackwardOptions, type GradNode } from '../tensor.js';
-import { checkOptions } from '../options.js';
+import { checkOptions } from '../config/options.js';
 
 export type { GradNode, BackwardOptions } from '../tensor.js';
 

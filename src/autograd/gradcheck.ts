@@ -11,7 +11,7 @@
 // Several outputs (returned as an array; the oracle returns their concatenation) are checked
 // together; outputs listed in `detached` must carry no autodiff history and are compared in the
 // forward only.
-import { checkOptions } from '../options.js';
+import { checkOptions } from '../config/options.js';
 import { Random } from '../random.js';
 import { Tensor, shapeString, tensor, tidy } from '../tensor.js';
 import { noGrad } from './engine.js';

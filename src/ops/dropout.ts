@@ -4,7 +4,7 @@
 import { kernels } from '../backend/wasm.js';
 import { record } from '../autograd/engine.js';
 import { globalRandom, type Random } from '../random.js';
-import { checkOptions } from '../options.js';
+import { checkOptions } from '../config/options.js';
 import { Tensor } from '../tensor.js';
 import { expectTensor } from './args.js';
 import { registerOp } from './registry.js';

@@ -7,7 +7,7 @@
 //   y = aᵀ·b   (a is K×M):   da += b·gᵀ (nt),  db += a·g  (nn)
 import { kernels } from '../backend/wasm.js';
 import { record } from '../autograd/engine.js';
-import { checkOptions } from '../options.js';
+import { checkOptions } from '../config/options.js';
 import { Tensor, shapeString } from '../tensor.js';
 import { expectTensor } from './args.js';
 import { registerOp } from './registry.js';

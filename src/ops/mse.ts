@@ -3,7 +3,7 @@
 // Defined through the public defineOp, as a user's op would be. Plain loops, the sum in f64; the
 // differences are saved for the backward.
 import { heap } from '../backend/memory.js';
-import { checkOptions } from '../options.js';
+import { checkOptions } from '../config/options.js';
 import { Tensor, shapeString } from '../tensor.js';
 import { expectTensor } from './args.js';
 import { defineOp } from './custom.js';

@@ -20,7 +20,7 @@
 // The element loop is plain TypeScript over the wasm views (no sqrt/div kernel exists); the
 // arithmetic is in f64 per element, each stored state value rounded to f32.
 import type { Tensor } from '../tensor.js';
-import { checkOptions } from '../options.js';
+import { checkOptions } from '../config/options.js';
 import { Optimizer, type HyperValue, type StateLayout } from './optimizer.js';
 
 export interface AdamOptions {

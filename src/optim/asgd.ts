@@ -26,7 +26,7 @@
 // instead restarts a new entry's average (snt-asgd.ts).
 import { kernels } from '../backend/wasm.js';
 import type { Tensor } from '../tensor.js';
-import { checkOptions } from '../options.js';
+import { checkOptions } from '../config/options.js';
 import { Optimizer, type HyperValue, type ParamState, type StateLayout } from './optimizer.js';
 
 export interface ASGDOptions {

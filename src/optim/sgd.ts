@@ -6,7 +6,7 @@
 // zeroes it for absent weights, so a regrown weight also restarts from 0).
 import { kernels } from '../backend/wasm.js';
 import type { Tensor } from '../tensor.js';
-import { checkOptions } from '../options.js';
+import { checkOptions } from '../config/options.js';
 import { Optimizer, type HyperValue, type StateLayout } from './optimizer.js';
 
 export interface SGDOptions {

@@ -22,7 +22,7 @@
 // The per-weight averaging rounds every operation to f32 like the dense kernels, so a sparse
 // tensor whose topology never changes gets bit-identical averages to dense ASGD.
 import type { Tensor } from '../tensor.js';
-import { checkOptions } from '../options.js';
+import { checkOptions } from '../config/options.js';
 import { ASGD, ASGD_OPTIONS, type ASGDOptions } from './asgd.js';
 import type { HyperValue, ParamState, StateLayout } from './optimizer.js';
 
