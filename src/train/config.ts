@@ -12,9 +12,12 @@ export { SPARSE_METHODS };
 export const OPTIMIZERS = ['sgd', 'adam'] as const;
 /**
  * Which gradient norm the clip uses: 'dense' (the official semantics: the gradient of every
- * position, absent ones included; exact on small rows, an unbiased row-stratified sample of the
- * absent positions elsewhere), 'dense-exact' (every absent position: a dense-cost product), or
- * 'active' (only the existing weights' gradients).
+ * position, absent ones included; its absent part exact on small matrices, elsewhere from a
+ * row-stratified importance sample that estimates the squared norm without bias), 'dense-exact'
+ * (every absent position: a dense-cost product), or 'active' (only the existing weights'
+ * gradients). Under DropConnect (wdrop) no dropout factor m is drawn at an absent position, so
+ * both dense modes count its square with E[m²] (1/(1−p) for AWD/MoS WeightDrop, 1 − p for
+ * ON-LSTM's LinearDropConnect): the official squared norm in expectation over those factors.
  */
 export const CLIP_NORMS = ['dense', 'dense-exact', 'active'] as const;
 export type ClipNorm = (typeof CLIP_NORMS)[number];

@@ -1,0 +1,121 @@
+// Where the sparse implementation must compute what the official dense-and-masked code computes:
+// the clip norm of a weight-dropped W_hh, SNFS's momentum from the step's own gradient, GraNet's
+// global pruning threshold, SNT-ASGD's learning rate under random BPTT lengths.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  beginDenseGradNorm, clipGradNorm, createModel, createSparsity, IntTensor, Random, tidy,
+  type LanguageModel, type SparseEngine,
+} from '../src/index.js';
+
+// ---- the clip norm under DropConnect ------------------------------------------------------------
+
+/**
+ * A generator whose uniforms can be scripted: the dropout draws of one forward, so that a dense
+ * pass and a sparse pass see the same DropConnect factor at every stored position.
+ */
+class ScriptedRandom extends Random {
+  private script: Float64Array | null = null;
+  private at = 0;
+  play(script: Float64Array): void {
+    this.script = script;
+    this.at = 0;
+  }
+  stop(): number {
+    const used = this.at;
+    this.script = null;
+    return used;
+  }
+  override uniform(): number {
+    if (this.script === null) return super.uniform();
+    if (this.at >= this.script.length) throw new Error('the forward drew more uniforms than scripted');
+    return this.script[this.at++]!;
+  }
+}
+
+function batch(vocab: number, T: number, B: number, seed: number): { input: IntTensor; target: IntTensor } {
+  const r = new Random(seed);
+  const ids = Array.from({ length: (T + 1) * B }, () => r.int(vocab));
+  return { input: new IntTensor(ids.slice(0, T * B), [T, B], { persistent: true }), target: new IntTensor(ids.slice(B), [T * B], { persistent: true }) };
+}
+
+const DROPOUTS_OFF = { dropout: 0, dropouth: 0, dropouti: 0, dropoute: 0, dropoutl: 0 };
+
+const SHAPES = {
+  // AWD/MoS WeightDrop: F.dropout on the raw W_hh, m ∈ {0, 1/(1−p)}, E[m²] = 1/(1−p) = 2.
+  mos: { p: 0.5, build: (rng: Random) => createModel('awd-lstm-mos-ptb', { vocab: 40, emsize: 10, nhid: 14, nhidlast: 10, nExperts: 2, ...DROPOUTS_OFF, wdrop: 0.5 }, rng) },
+  // ON-LSTM LinearDropConnect: m ∈ {0, 1}, E[m²] = 1 − p = 0.55.
+  onlstm: { p: 0.45, build: (rng: Random) => createModel('selfish-onlstm', { vocab: 40, emsize: 8, nhid: 12, nlayers: 2, chunkSize: 2, ...DROPOUTS_OFF, wdrop: 0.45 }, rng) },
+};
+
+for (const [shape, { p, build }] of Object.entries(SHAPES)) {
+  test(`clip norm under DropConnect (${shape}): the estimate's mean over masks is the official masked dense norm's`, () => {
+    const rng = new ScriptedRandom(3);
+    const model = build(rng) as LanguageModel;
+    // Only the recurrent matrices are sparse, so every absent position is one DropConnect drops.
+    const engine: SparseEngine = createSparsity(model, { method: 'static', density: 0.3, totalSteps: 1, seed: 4, include: (n) => /hh/.test(n) && !n.includes('bias') });
+    const hh = engine.sparseNames().map((n) => engine.matrix(n));
+    assert.ok(hh.length >= 2, `recurrent matrices: ${engine.sparseNames().join(', ')}`);
+    // And only they train, so the norm is theirs: the part DropConnect acts on, not diluted by the decoder's.
+    for (const [name, t] of model.namedParameters()) if (!engine.sparseNames().includes(name)) t.requiresGrad = false;
+    const { input, target } = batch(40, 6, 4, 5);
+    const u = new Random(6);
+    const backward = () => tidy(() => { model.forward(input, target).loss.backward(); });
+    const squares = () => clipGradNorm(model.parameters(), Infinity) ** 2;
+    const masks = 300;
+    let official = 0, ours = 0, sampled = 0, undropped = 0, officialAbsent = 0, oursAbsent = 0;
+    try {
+      for (let k = 0; k < masks; k++) {
+        // One factor draw per position of every W_hh (row-major); the sparse pass sees it at the stored positions.
+        const dense = hh.map((W) => Float64Array.from({ length: W.rows * W.cols }, () => u.uniform()));
+        const stored = hh.map((W, i) => {
+          const rp = W.rowPtr.data, ci = W.colIdx.data, out = new Float64Array(W.nnz);
+          for (let r = 0; r < W.rows; r++) for (let s = rp[r]!; s < rp[r + 1]!; s++) out[s] = dense[i]![r * W.cols + ci[s]!]!;
+          return out;
+        });
+        const script = (parts: Float64Array[]) => { const all = new Float64Array(parts.reduce((n, a) => n + a.length, 0)); let o = 0; for (const a of parts) { all.set(a, o); o += a.length; } return all; };
+
+        // The official computation: dense W (zeros at the absent positions), the factor drawn everywhere.
+        rng.play(script(dense));
+        const grads = engine.denseGradients(backward);
+        assert.is(rng.stop(), script(dense).length);
+        let absentSq = 0, all = 0;
+        grads.forEach((g, i) => {
+          const W = hh[i]!, present = new Uint8Array(W.rows * W.cols), rp = W.rowPtr.data, ci = W.colIdx.data;
+          for (let r = 0; r < W.rows; r++) for (let s = rp[r]!; s < rp[r + 1]!; s++) present[r * W.cols + ci[s]!] = 1;
+          g.forEach((v, j) => { all += v * v; if (!present[j]) absentSq += v * v; });
+        });
+        official += all;
+        officialAbsent += absentSq;
+
+        // Ours: the sparse forward (the factor at the stored positions only) and the exact probe.
+        for (const [mode, opts] of [['exact', { mode: 'exact' }], ['sampled', { mode: 'sampled', exactBelow: 0, fraction: 0.3, seed: k }]] as const) {
+          model.zeroGrad();
+          rng.play(script(stored));
+          const probe = beginDenseGradNorm(opts);
+          backward();
+          const r = probe.finish();
+          rng.stop();
+          const sq = squares() + r.absentSquares;
+          if (mode === 'exact') {
+            ours += sq;
+            oursAbsent += r.absentSquares;
+            undropped += squares() + r.absentSquares / ((shape === 'mos') ? 1 / (1 - p) : 1 - p);
+          } else sampled += sq;
+        }
+        model.zeroGrad();
+      }
+    } finally {
+      model.dispose(); input.dispose(); target.dispose();
+    }
+    const rel = (a: number, b: number) => Math.abs(a - b) / b;
+    const [normOfficial, normOurs, normSampled, normUndropped] = [official, ours, sampled, undropped].map((s) => Math.sqrt(s / masks));
+    assert.ok(rel(oursAbsent, officialAbsent) < 0.02, `${shape}: absent part ${oursAbsent / masks} vs official ${officialAbsent / masks}`);
+    assert.ok(rel(normOurs, normOfficial) < 0.01, `${shape}: dense-exact ${normOurs} vs official ${normOfficial}`);
+    assert.ok(rel(normSampled, normOfficial) < 0.01, `${shape}: dense (sampled) ${normSampled} vs official ${normOfficial}`);
+    // The test can tell: without the factor the norm is off by more than its tolerance.
+    assert.ok(rel(normUndropped, normOfficial) > 0.03, `${shape}: the undropped estimate ${normUndropped} should differ from ${normOfficial}`);
+  });
+}
+
+test.run();
