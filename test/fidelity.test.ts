@@ -4,9 +4,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  beginDenseGradNorm, clipGradNorm, createModel, createSparsity, IntTensor, Random, tidy,
-  type LanguageModel, type SparseEngine,
+  beginDenseGradNorm, clipCoefficient, clipGradNorm, createModel, createSparsity, engineSparsity, IntTensor, memoryStore, Random, resolveTrainConfig, SGD, tidy, Trainer,
+  type Corpus, type LanguageModel, type SparseEngine,
 } from '../src/index.js';
+import { loadDefaultCorpus } from '../src/node.js';
 
 // ---- the clip norm under DropConnect ------------------------------------------------------------
 
@@ -117,5 +118,86 @@ for (const [shape, { p, build }] of Object.entries(SHAPES)) {
     assert.ok(rel(normUndropped, normOfficial) > 0.03, `${shape}: the undropped estimate ${normUndropped} should differ from ${normOfficial}`);
   });
 }
+
+// ---- SNFS: the momentum of the step's own gradient ----------------------------------------------
+
+for (const kind of ['stacked', 'mos'] as const) {
+  test(`snfs (${kind}${kind === 'mos' ? ', tied' : ''}): the dense momentum is the β-accumulation of each step's clipped dense gradient`, () => {
+    const vocab = 50;
+    const model = (kind === 'stacked'
+      ? createModel('lstm-small', { vocab, emsize: 10, nhid: 12, dropout: 0 }, new Random(1))
+      : createModel('awd-lstm-mos-ptb', { vocab, emsize: 8, nhid: 10, nhidlast: 8, nExperts: 2, ...DROPOUTS_OFF, wdrop: 0 }, new Random(1))) as LanguageModel;
+    const beta = 0.9, clip = 0.02;
+    const engine = createSparsity(model, { method: 'snfs', density: 0.3, totalSteps: 1000, seed: 2, momentumBeta: beta });
+    assert.ok(engine.needsStepGradients);
+    const opt = new SGD(model.parameters(), { lr: 0.5 });
+    engine.attachOptimizer(opt);
+    const names = engine.sparseNames();
+    const reference = names.map((n) => new Float32Array(engine.matrix(n).rows * engine.matrix(n).cols));
+    let clipped = 0;
+    try {
+      for (let step = 1; step <= 5; step++) {
+        const { input, target } = batch(vocab, 6, 3, 10 + step);
+        const backward = () => tidy(() => { model.forward(input, target).loss.backward(); });
+        // Reference: the same batch through dense weights (zeros at the absent positions), before the step.
+        let otherSquares = 0;
+        const dense = engine.denseGradients(() => {
+          backward();
+          for (const [name, t] of model.namedParameters()) if (!names.includes(name) && t.grad) otherSquares += t.grad.toArray().reduce((a, g) => a + g * g, 0);
+        });
+        const denseNorm = Math.sqrt(otherSquares + dense.reduce((a, g) => a + g.reduce((b, v) => b + v * v, 0), 0));
+        // Ours, as the trainer does it: capture during the backward, clip, step, onStep.
+        const probe = beginDenseGradNorm({ mode: 'sampled', capture: true });
+        backward();
+        const measured = probe.finish();
+        const norm = clipGradNorm(model.parameters(), clip, measured.absentSquares);
+        assert.ok(Math.abs(norm - denseNorm) / denseNorm < 1e-5, `the captured gradient gives the dense norm exactly: ${norm} vs ${denseNorm}`);
+        const scale = clipCoefficient(norm, clip);
+        if (scale < 1) clipped++;
+        opt.step();
+        assert.is(engine.onStep({ step, epoch: 1, stepGradients: { absent: measured.absentGradients!, scale } }), null);
+        model.zeroGrad();
+        reference.forEach((m, i) => { const g = dense[i]!; for (let k = 0; k < m.length; k++) m[k] = beta * m[k]! + scale * g[k]!; });
+        input.dispose(); target.dispose();
+      }
+      const arrays = engine.stateDict().arrays;
+      names.forEach((n, i) => {
+        const got = arrays[`momentum.${n}`] as Float32Array, want = reference[i]!;
+        let worst = 0, big = 0;
+        for (let k = 0; k < want.length; k++) { worst = Math.max(worst, Math.abs(got[k]! - want[k]!)); big = Math.max(big, Math.abs(want[k]!)); }
+        assert.ok(big > 0 && worst <= 2e-4 * big, `${n}: momentum off by ${worst} (largest ${big})`);
+      });
+      assert.is((engine.stateDict().meta as { momentumFeeds: number }).momentumFeeds, 5);
+      assert.ok(clipped > 0, 'the clip scaled at least one step');
+    } finally {
+      model.dispose();
+    }
+  });
+}
+
+test('snfs in the trainer: no second forward pass; the momentum is fed from every step', async () => {
+  const full = loadDefaultCorpus({ maxVocab: 200 });
+  const corpus: Corpus = { vocab: full.vocab, train: full.train.slice(0, 6_000), valid: full.valid.slice(0, 600), test: full.test.slice(0, 600) };
+  const forwards = async (method: 'snfs' | 'selfish', clipNorm: 'dense' | 'active') => {
+    const config = resolveTrainConfig({ model: 'lstm-small', lm: { emsize: 10, nhid: 10, dropout: 0 }, batchSize: 8, bptt: 10, epochs: 1, method, density: 0.4, updateEvery: 3, clipNorm }, corpus.vocab.size);
+    const trainer = await Trainer.create({ config, corpus, store: memoryStore(), sparsity: engineSparsity, maxSteps: 7 });
+    let calls = 0;
+    const forward = trainer.model.forward.bind(trainer.model);
+    // Training-mode forwards only (the final evaluation at --max-steps runs in evaluation mode).
+    trainer.model.forward = (...a: Parameters<typeof forward>) => { if (trainer.model.training) calls++; return forward(...a); };
+    try {
+      await trainer.run();
+      const meta = (trainer.engine as SparseEngine).stateDict().meta as { momentumFeeds: number; updates: number };
+      return { calls, feeds: meta.momentumFeeds, updates: meta.updates };
+    } finally {
+      trainer.dispose();
+    }
+  };
+  for (const clipNorm of ['dense', 'active'] as const) {
+    const snfs = await forwards('snfs', clipNorm);
+    assert.equal(snfs, { calls: 7, feeds: 7, updates: 2 }, `snfs, --clip-norm ${clipNorm}`);
+  }
+  assert.is((await forwards('selfish', 'dense')).calls, 7);
+});
 
 test.run();

@@ -8,8 +8,10 @@
 //   const engine = createSparsity(model, { method: 'selfish', density: 0.33, totalSteps });
 //   const opt = new SGD(model.parameters(), ...);     // AFTER createSparsity: it sees CSR values
 //   engine.attachOptimizer(opt);                      // again after switching to SNT-ASGD
-//   every step:   ...backward, clip, opt.step(); engine.onStep({ step, epoch, denseGradient })
+//   every step:   ...backward, clip, opt.step(); engine.onStep({ step, epoch, denseGradient, stepGradients })
 //   every epoch:  ...validate; engine.onStep({ step, epoch, epochEnd: true, skip, denseGradient })
+// (`stepGradients`, the step's dense gradient captured during its backward, only when
+// `engine.needsStepGradients`: SNFS.)
 //
 // The engine keeps no reference to the CSR matrices themselves: it reads each weight from its
 // module slot when it needs it, so a checkpoint loader may replace the weights and then call
@@ -19,7 +21,7 @@ import type { Optimizer } from '../optim/optimizer.js';
 import { globalRandom, Random } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { CSRMatrix } from './csr.js';
-import type { GateStats, SparseEngineLike, SparseMethod, SparsityOptions, StepEvent, UpdateReport } from './engine-api.js';
+import type { GateStats, SparseEngineLike, SparseMethod, SparsityOptions, StepEvent, StepGradients, UpdateReport } from './engine-api.js';
 import { gateStatsAll } from './gates.js';
 import { gateLayoutOf } from '../models/gate-layout.js';
 import { initialDensities, initialPositions, type MatrixShape } from './init.js';
@@ -232,10 +234,15 @@ export class SparseEngine implements SparseEngineLike {
     this.optimizer = opt;
   }
 
+  /** SNFS: its dense momentum wants every step's dense gradient. */
+  get needsStepGradients(): boolean {
+    return this.entries[0]?.momentum != null;
+  }
+
   onStep(ev: StepEvent): UpdateReport | null {
     if (this.row.schedule === 'never') return null;
-    // SNFS: the dense momentum is fed at every step it is offered (the dense cost, every step).
-    if (!ev.epochEnd && this.entries[0]?.momentum && ev.denseGradient) this.feedMomentum(this.denseGradients(ev.denseGradient));
+    // SNFS: the dense momentum takes the step's own gradient, at every step that offers it.
+    if (!ev.epochEnd && this.needsStepGradients && ev.stepGradients) this.feedStepGradients(ev.stepGradients);
     if (!this.isDue(ev)) return null;
     return this.update(ev.step, ev.epoch, ev.denseGradient);
   }
@@ -248,8 +255,8 @@ export class SparseEngine implements SparseEngineLike {
   }
 
   /** onStep after an optimizer step (kept for callers of the two-hook API). */
-  afterStep(step: number, epoch: number, opts: { denseGradient?: () => void } = {}): UpdateReport | null {
-    return this.onStep({ step, epoch, denseGradient: opts.denseGradient });
+  afterStep(step: number, epoch: number, opts: { denseGradient?: () => void; stepGradients?: StepGradients } = {}): UpdateReport | null {
+    return this.onStep({ step, epoch, denseGradient: opts.denseGradient, stepGradients: opts.stepGradients });
   }
 
   /** onStep at an epoch end (kept for callers of the two-hook API). */
@@ -293,10 +300,14 @@ export class SparseEngine implements SparseEngineLike {
     const needsGradient = growth.needs === 'gradient';
     const needsMomentum = this.entries[0]?.momentum != null;
     let gradients: Float32Array[] | null = null;
+    // Momentum fed by no step since the last update (a caller that gives no stepGradients): one
+    // dense gradient now, so the update still has a signal.
     if (needsGradient || (needsMomentum && this.feedsSinceUpdate === 0)) {
       if (denseGradient === undefined) {
         throw new Error(
-          `selfish-rnn: ${o.method} (${needsGradient ? 'gradient growth' : 'dense momentum'}) needs the trainer's denseGradient callback at the update (endOfEpoch / afterStep opts)`,
+          needsGradient
+            ? `selfish-rnn: ${o.method} (gradient growth) needs the trainer's denseGradient callback at the update (endOfEpoch / afterStep opts)`
+            : `selfish-rnn: ${o.method} (dense momentum) got no stepGradients since the last update; pass them at every step, or the denseGradient callback at the update (endOfEpoch / afterStep opts)`,
         );
       }
       gradients = this.denseGradients(denseGradient);
@@ -431,6 +442,30 @@ export class SparseEngine implements SparseEngineLike {
       this.model.zeroGrad();
     }
     return out;
+  }
+
+  /**
+   * SNFS dense momentum from a step's own gradient: g is the stored weights' `.grad` (as the
+   * update used it) and `scale`·(the captured absent part) elsewhere; then M ← β·M + g.
+   */
+  private feedStepGradients(sg: StepGradients): void {
+    const beta = this.options.momentumBeta, scale = sg.scale;
+    for (const e of this.entries) {
+      const m = e.momentum!, csr = this.csrOf(e), absent = sg.absent.get(csr);
+      if (absent !== undefined && absent.length !== m.length) throw new RangeError(`selfish-rnn: the step gradient of '${e.name}' has ${absent.length} entries for a ${e.rows} × ${e.cols} weight`);
+      // Absent positions (and, first, every position): M ← β·M + scale·g_absent (0 at stored positions).
+      if (absent !== undefined) for (let k = 0; k < m.length; k++) m[k] = beta * m[k]! + scale * absent[k]!;
+      else for (let k = 0; k < m.length; k++) m[k] = beta * m[k]!;
+      // Stored positions: + their gradient.
+      const grad = csr.values.grad;
+      if (grad === null) continue;
+      const v = grad.data, rp = csr.rowPtr.data, ci = csr.colIdx.data;
+      for (let r = 0; r < e.rows; r++) {
+        for (let s = rp[r]!; s < rp[r + 1]!; s++) { const k = r * e.cols + ci[s]!; m[k] = m[k]! + v[s]!; }
+      }
+    }
+    this.momentumFeeds++;
+    this.feedsSinceUpdate++;
   }
 
   /** SNFS dense momentum M ← β·M + g (PyTorch SGD momentum without dampening). */
