@@ -200,4 +200,55 @@ test('snfs in the trainer: no second forward pass; the momentum is fed from ever
   assert.is((await forwards('selfish', 'dense')).calls, 7);
 });
 
+// ---- GraNet: one global magnitude threshold; gmp: every layer to the density -------------------
+
+test('granet prunes under one global magnitude threshold (a tensor of small weights loses more); gmp prunes every layer to the density', () => {
+  const result = (method: 'granet' | 'gmp') => {
+    const vocab = 30;
+    const model = createModel('lstm-small', { vocab, emsize: 8, nhid: 8, dropout: 0 }, new Random(7)) as LanguageModel;
+    // Death rate 0: GraNet's prune-and-regrow after the gradual prune removes (and regrows) nothing.
+    const engine = createSparsity(model, { method, density: 0.2, totalSteps: 100, updateEvery: 10, seed: 8, strategies: { deathRate: () => 0 } });
+    const small = 'rnn.weight_hh_l0';
+    const v = engine.matrix(small).values.data;
+    for (let i = 0; i < v.length; i++) v[i] = v[i]! * 0.01;
+    const before = new Map(engine.sparseNames().map((n) => [n, denseOf(engine, n)]));
+    const { input, target } = batch(vocab, 5, 3, 9);
+    try {
+      const report = engine.onStep({ step: 10, epoch: 1, denseGradient: () => tidy(() => { model.forward(input, target).loss.backward(); }) })!;
+      assert.ok(report !== null);
+      let numel = 0, nnz = 0, largestPruned = 0, smallestKept = Infinity;
+      const density = new Map<string, number>();
+      for (const n of engine.sparseNames()) {
+        const was = before.get(n)!, now = denseOf(engine, n);
+        numel += was.length;
+        let kept = 0;
+        for (let j = 0; j < was.length; j++) {
+          if (now.present[j]) { kept++; smallestKept = Math.min(smallestKept, Math.abs(was.values[j]!)); }
+          else largestPruned = Math.max(largestPruned, Math.abs(was.values[j]!));
+        }
+        nnz += kept;
+        density.set(n, kept / was.length);
+      }
+      return { density, small, numel, nnz, largestPruned, smallestKept, d: 1 - 0.8 * (1 - (1 - 10 / 75) ** 3) };
+    } finally {
+      model.dispose(); input.dispose(); target.dispose();
+    }
+  };
+  const g = result('granet');
+  assert.is(g.nnz, Math.round(g.d * g.numel), 'the total meets d_t');
+  assert.ok(g.largestPruned <= g.smallestKept, `one threshold: largest pruned |w| ${g.largestPruned} ≤ smallest kept ${g.smallestKept}`);
+  const others = [...g.density].filter(([n]) => n !== g.small).map(([, x]) => x);
+  assert.ok(g.density.get(g.small)! < 0.5 * Math.min(...others), `the small-weight tensor keeps ${g.density.get(g.small)}, the others ≥ ${Math.min(...others)}`);
+  const m = result('gmp');
+  for (const [n, x] of m.density) assert.ok(Math.abs(x - m.d) < 0.01, `gmp: ${n} at ${x}, every layer at d_t = ${m.d}`);
+});
+
+/** A sparse weight as a dense array of values and a presence mask. */
+function denseOf(engine: SparseEngine, name: string): { values: Float32Array; present: Uint8Array; length: number } {
+  const W = engine.matrix(name), values = new Float32Array(W.rows * W.cols), present = new Uint8Array(W.rows * W.cols);
+  const rp = W.rowPtr.data, ci = W.colIdx.data, v = W.values.data;
+  for (let r = 0; r < W.rows; r++) for (let s = rp[r]!; s < rp[r + 1]!; s++) { values[r * W.cols + ci[s]!] = v[s]!; present[r * W.cols + ci[s]!] = 1; }
+  return { values, present, length: values.length };
+}
+
 test.run();

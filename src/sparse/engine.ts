@@ -26,6 +26,7 @@ import { gateStatsAll } from './gates.js';
 import { gateLayoutOf } from '../models/gate-layout.js';
 import { initialDensities, initialPositions, type MatrixShape } from './init.js';
 import { METHODS, methodKind, SPARSE_METHODS, type MethodKind, type MethodRow } from './methods.js';
+import { topK } from './select.js';
 import { cosineDeathRate, gmpDensity, type GmpSchedule } from './schedule.js';
 import { DEATH } from './strategies/death.js';
 import { GROWTH } from './strategies/growth.js';
@@ -347,33 +348,64 @@ export class SparseEngine implements SparseEngineLike {
   }
 
   /**
-   * The gradual schedule: prune every tensor by magnitude down to round(d_t·numel). Each tensor's
-   * budget becomes its new count, so a regrowth phase after it (GraNet) refills to that.
+   * The gradual schedule: prune to the density d_t, every tensor to round(d_t·numel) by the death
+   * criterion ('layer' scope), or all of them together to round(d_t·Σ numel) under one magnitude
+   * threshold ('global': GraNet). Each tensor's budget becomes its new count, so a regrowth phase
+   * after it (GraNet) refills to that.
    */
   private gradualPrune(step: number, epoch: number): UpdateReport | null {
     const o = this.options;
     const schedule: GmpSchedule = { finalDensity: o.density, start: o.gmpStart, end: o.gmpEnd };
     const d = gmpDensity(step, schedule);
-    const ctx = { rng: this.rng, threshold: o.deathThreshold };
+    const tops = this.entries.map((e) => tensorTopology(e.name, this.csrOf(e)));
+    const gone = this.row.gradualScope === 'global' ? this.globalMagnitudePrune(tops, d) : this.layerPrune(tops, d);
     const tensors: UpdateReport['tensors'] = [];
     let before = 0, removedTotal = 0;
-    for (const e of this.entries) {
-      const csr = this.csrOf(e);
-      const target = Math.min(e.rows * e.cols, Math.round(d * e.rows * e.cols));
-      const k = Math.max(0, csr.nnz - target);
-      before += csr.nnz;
-      let gone: Int32Array = new Int32Array(0);
-      if (k > 0) {
-        const t = tensorTopology(e.name, csr);
-        gone = this.death(t, k, ctx);
-        this.applyChange(e, t, gone, new Int32Array(0));
-      }
-      removedTotal += gone.length;
+    this.entries.forEach((e, i) => {
+      const t = tops[i]!, g = gone[i]!;
+      before += t.values.length;
+      if (g.length > 0) this.applyChange(e, t, g, new Int32Array(0));
+      removedTotal += g.length;
       e.baseline = this.csrOf(e).nnz;
-      tensors.push({ name: e.name, removed: gone.length, grown: 0, revived: 0, nnz: e.baseline });
-    }
+      tensors.push({ name: e.name, removed: g.length, grown: 0, revived: 0, nnz: e.baseline });
+    });
     if (removedTotal === 0) return null;
     return { step, epoch, deathRate: before === 0 ? 0 : removedTotal / before, tensors, density: this.density(), gates: this.gateStats() };
+  }
+
+  /** Per tensor, the slots that bring it down to round(d·numel), by the row's death criterion. */
+  private layerPrune(tops: TensorTopology[], d: number): Int32Array[] {
+    const ctx = { rng: this.rng, threshold: this.options.deathThreshold };
+    return tops.map((t) => {
+      const k = Math.max(0, t.values.length - Math.min(t.rows * t.cols, Math.round(d * t.rows * t.cols)));
+      return k > 0 ? this.death(t, k, ctx) : new Int32Array(0);
+    });
+  }
+
+  /**
+   * The k = Σ nnz − round(d·Σ numel) smallest |w| over all tensors together (one threshold; ties
+   * at it broken uniformly at random, as magnitude death does), as slots per tensor.
+   */
+  private globalMagnitudePrune(tops: TensorTopology[], d: number): Int32Array[] {
+    let nnz = 0, numel = 0;
+    for (const t of tops) { nnz += t.values.length; numel += t.rows * t.cols; }
+    const k = Math.max(0, nnz - Math.min(numel, Math.round(d * numel)));
+    if (k === 0) return tops.map(() => new Int32Array(0));
+    const negMag = new Float32Array(nnz); // the k smallest |w| are the k largest −|w|
+    const offsets: number[] = [];
+    let o = 0;
+    for (const t of tops) {
+      offsets.push(o);
+      for (let s = 0; s < t.values.length; s++) negMag[o + s] = -Math.abs(t.values[s]!);
+      o += t.values.length;
+    }
+    const chosen = topK(negMag, k, this.rng); // ascending, so each tensor's slots come out ascending
+    let j = 0;
+    return tops.map((t, i) => {
+      const lo = offsets[i]!, hi = lo + t.values.length, start = j;
+      while (j < chosen.length && chosen[j]! < hi) j++;
+      return Int32Array.from(chosen.subarray(start, j), (c) => c - lo);
+    });
   }
 
   /**
