@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  beginDenseGradNorm, clipCoefficient, clipGradNorm, createModel, createSparsity, engineSparsity, IntTensor, memoryStore, Random, resolveTrainConfig, SGD, tidy, Trainer,
+  ASGD, beginDenseGradNorm, clipCoefficient, clipGradNorm, createModel, createSparsity, engineSparsity, IntTensor, memoryStore, Random, resolveTrainConfig, SGD, SNTASGD, Tensor, tidy, Trainer,
   type Corpus, type LanguageModel, type SparseEngine,
 } from '../src/index.js';
 import { loadDefaultCorpus } from '../src/node.js';
@@ -250,5 +250,29 @@ function denseOf(engine: SparseEngine, name: string): { values: Float32Array; pr
   for (let r = 0; r < W.rows; r++) for (let s = rp[r]!; s < rp[r + 1]!; s++) { values[r * W.cols + ci[s]!] = v[s]!; present[r * W.cols + ci[s]!] = 1; }
   return { values, present, length: values.length };
 }
+
+// ---- SNT-ASGD: the per-batch learning rate of random BPTT lengths reaches the sparse weights ------
+
+test('SNT-ASGD under a per-batch lr (random BPTT): sparse tensors step like dense ASGD, not frozen at the first lr', () => {
+  const base = 2, scales = [1.1, 0.5, 0.9, 1.3, 0.8, 1];
+  const grads = [[0.3, -0.2, 0.1], [0.05, 0.4, -0.3], [-0.1, 0.2, 0.25], [0.2, -0.1, 0.05], [0.1, 0.1, -0.2], [-0.3, 0.05, 0.1]];
+  const leaf = () => { const t = new Tensor([3], { requiresGrad: true, persistent: true }); t.data.set([0.5, -0.4, 0.2]); return t; };
+  const sparse = leaf(), dense = leaf(), alone = leaf();
+  const snt = new SNTASGD([sparse, dense], { lr: base, t0: 0, lambd: 0, sparse: [sparse] });
+  const asgd = new ASGD([alone], { lr: base, t0: 0, lambd: 0 });
+  const frozen = Float64Array.from([0.5, -0.4, 0.2]);
+  grads.forEach((g, k) => {
+    for (const p of [sparse, dense, alone]) { p.grad ??= new Tensor([3], { persistent: true }); p.grad.data.set(g); }
+    // The trainer: lr × seq_len/bptt for this batch's step, then back.
+    for (const opt of [snt, asgd]) { opt.lr = base * scales[k]!; opt.step(); opt.lr = base; }
+    for (let j = 0; j < 3; j++) frozen[j] = frozen[j]! - base * scales[0]! * g[j]!;
+  });
+  const close = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).every((x, j) => Math.abs(x - b[j]!) < 1e-6);
+  assert.ok(close(sparse.data, alone.data), `sparse ${Array.from(sparse.data)} vs dense ASGD ${Array.from(alone.data)}`);
+  assert.ok(close(dense.data, alone.data), 'the dense tensor of the same optimizer too');
+  assert.ok(!close(sparse.data, frozen), 'not the official frozen lr (lr × the first batch scale at every step)');
+  snt.dispose(); asgd.dispose();
+  for (const t of [sparse, dense, alone]) t.dispose();
+});
 
 test.run();
