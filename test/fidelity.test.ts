@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  ASGD, beginDenseGradNorm, clipCoefficient, clipGradNorm, createModel, createSparsity, engineSparsity, IntTensor, memoryStore, Random, resolveTrainConfig, SGD, SNTASGD, Tensor, tidy, Trainer,
+  ASGD, beginDenseGradNorm, clipCoefficient, clipGradNorm, createModel, createSparsity, engineSparsity, IntTensor, memoryStats, memoryStore, Random, resolveTrainConfig, SGD, SNTASGD, Tensor, tidy, Trainer,
   type Corpus, type LanguageModel, type SparseEngine,
 } from '../src/index.js';
 import { loadDefaultCorpus } from '../src/node.js';
@@ -134,7 +134,7 @@ for (const kind of ['stacked', 'mos'] as const) {
     engine.attachOptimizer(opt);
     const names = engine.sparseNames();
     const reference = names.map((n) => new Float32Array(engine.matrix(n).rows * engine.matrix(n).cols));
-    let clipped = 0;
+    let clipped = 0, live = 0;
     try {
       for (let step = 1; step <= 5; step++) {
         const { input, target } = batch(vocab, 6, 3, 10 + step);
@@ -159,7 +159,9 @@ for (const kind of ['stacked', 'mos'] as const) {
         model.zeroGrad();
         reference.forEach((m, i) => { const g = dense[i]!; for (let k = 0; k < m.length; k++) m[k] = beta * m[k]! + scale * g[k]!; });
         input.dispose(); target.dispose();
+        if (step === 1) live = memoryStats().liveBytes;
       }
+      assert.is(memoryStats().liveBytes, live, 'the captured buffers are freed every step');
       const arrays = engine.stateDict().arrays;
       names.forEach((n, i) => {
         const got = arrays[`momentum.${n}`] as Float32Array, want = reference[i]!;

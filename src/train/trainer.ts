@@ -3,7 +3,8 @@
 //
 // One epoch:
 //   for each BPTT batch (hidden state carried from batch to batch, reset to zeros each epoch):
-//     forward, backward (measuring the absent positions' gradient for the dense clip norm),
+//     forward, backward (measuring the absent positions' gradient for the dense clip norm, and for
+//     SNFS capturing it densely for the engine's momentum),
 //     NaN/∞ check of the loss, clip the global gradient norm (and check it), optimizer step
 //     (lr × seq_len/bptt for AWD random lengths), engine.onStep
 //   validation (on the averaged weights once averaging has started); best model saved
