@@ -357,54 +357,53 @@ export class SparseEngine implements SparseEngineLike {
     const o = this.options;
     const schedule: GmpSchedule = { finalDensity: o.density, start: o.gmpStart, end: o.gmpEnd };
     const d = gmpDensity(step, schedule);
-    const tops = this.entries.map((e) => tensorTopology(e.name, this.csrOf(e)));
-    const gone = this.row.gradualScope === 'global' ? this.globalMagnitudePrune(tops, d) : this.layerPrune(tops, d);
+    const ctx = { rng: this.rng, threshold: o.deathThreshold };
+    const global = this.row.gradualScope === 'global' ? this.globalMagnitudePrune(d) : null;
     const tensors: UpdateReport['tensors'] = [];
     let before = 0, removedTotal = 0;
     this.entries.forEach((e, i) => {
-      const t = tops[i]!, g = gone[i]!;
-      before += t.values.length;
-      if (g.length > 0) this.applyChange(e, t, g, new Int32Array(0));
-      removedTotal += g.length;
+      const csr = this.csrOf(e);
+      before += csr.nnz;
+      // Per layer: the k that brings this tensor to round(d·numel), by the row's death criterion.
+      const k = global ? global[i]!.length : Math.max(0, csr.nnz - Math.min(e.rows * e.cols, Math.round(d * e.rows * e.cols)));
+      let gone: Int32Array = new Int32Array(0);
+      if (k > 0) {
+        const t = tensorTopology(e.name, csr);
+        gone = global ? global[i]! : this.death(t, k, ctx);
+        this.applyChange(e, t, gone, new Int32Array(0));
+      }
+      removedTotal += gone.length;
       e.baseline = this.csrOf(e).nnz;
-      tensors.push({ name: e.name, removed: g.length, grown: 0, revived: 0, nnz: e.baseline });
+      tensors.push({ name: e.name, removed: gone.length, grown: 0, revived: 0, nnz: e.baseline });
     });
     if (removedTotal === 0) return null;
     return { step, epoch, deathRate: before === 0 ? 0 : removedTotal / before, tensors, density: this.density(), gates: this.gateStats() };
   }
 
-  /** Per tensor, the slots that bring it down to round(d·numel), by the row's death criterion. */
-  private layerPrune(tops: TensorTopology[], d: number): Int32Array[] {
-    const ctx = { rng: this.rng, threshold: this.options.deathThreshold };
-    return tops.map((t) => {
-      const k = Math.max(0, t.values.length - Math.min(t.rows * t.cols, Math.round(d * t.rows * t.cols)));
-      return k > 0 ? this.death(t, k, ctx) : new Int32Array(0);
-    });
-  }
-
   /**
-   * The k = Σ nnz − round(d·Σ numel) smallest |w| over all tensors together (one threshold; ties
-   * at it broken uniformly at random, as magnitude death does), as slots per tensor.
+   * The slots (per tensor, ascending) of the k = Σ nnz − round(d·Σ numel) smallest |w| over all
+   * tensors together: one threshold, ties at it broken uniformly at random as magnitude death does.
    */
-  private globalMagnitudePrune(tops: TensorTopology[], d: number): Int32Array[] {
+  private globalMagnitudePrune(d: number): Int32Array[] {
+    const values = this.entries.map((e) => this.csrOf(e).values.toArray());
     let nnz = 0, numel = 0;
-    for (const t of tops) { nnz += t.values.length; numel += t.rows * t.cols; }
+    this.entries.forEach((e, i) => { nnz += values[i]!.length; numel += e.rows * e.cols; });
     const k = Math.max(0, nnz - Math.min(numel, Math.round(d * numel)));
-    if (k === 0) return tops.map(() => new Int32Array(0));
+    if (k === 0) return values.map(() => new Int32Array(0));
     const negMag = new Float32Array(nnz); // the k smallest |w| are the k largest −|w|
     const offsets: number[] = [];
     let o = 0;
-    for (const t of tops) {
+    for (const v of values) {
       offsets.push(o);
-      for (let s = 0; s < t.values.length; s++) negMag[o + s] = -Math.abs(t.values[s]!);
-      o += t.values.length;
+      for (let s = 0; s < v.length; s++) negMag[o + s] = -Math.abs(v[s]!);
+      o += v.length;
     }
     const chosen = topK(negMag, k, this.rng); // ascending, so each tensor's slots come out ascending
     let j = 0;
-    return tops.map((t, i) => {
-      const lo = offsets[i]!, hi = lo + t.values.length, start = j;
+    return values.map((v, i) => {
+      const lo = offsets[i]!, hi = lo + v.length, first = j;
       while (j < chosen.length && chosen[j]! < hi) j++;
-      return Int32Array.from(chosen.subarray(start, j), (c) => c - lo);
+      return Int32Array.from(chosen.subarray(first, j), (c) => c - lo);
     });
   }
 
