@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   createModel, createSparsity, CSRMatrix, erAllocation, IntTensor, memoryStats, Random, randn, SGD, tidy, topologyDistance,
-  type LanguageModel, type Module, type SparseEngine, type SparseEngineOptions, type Tensor, type Topology,
+  type LanguageModel, type Module, type SparseEngine, type SparseEngineOptions, type StepGradients, type Tensor, type Topology,
 } from '../src/index.js';
 
 const TINY = { vocab: 17, emsize: 6, nhid: 7 };
@@ -33,6 +33,21 @@ function fakeDenseGradient(model: Module, rng: Random): () => void {
       w.grad = randn(w.shape, 1, 0, { persistent: true, rng });
     }
   };
+}
+
+/** A fake step's gradient as the trainer captures it: seeded noise on the stored weights' .grad and at the absent positions. */
+function fakeStepGradients(engine: SparseEngine, rng: Random): StepGradients {
+  const absent = new Map<CSRMatrix, Float32Array>();
+  for (const name of engine.sparseNames()) {
+    const W = engine.matrix(name);
+    W.values.grad?.dispose();
+    W.values.grad = randn([W.nnz], 1, 0, { persistent: true, rng });
+    const a = Float32Array.from({ length: W.rows * W.cols }, () => rng.normal());
+    const rp = W.rowPtr.data, ci = W.colIdx.data;
+    for (let r = 0; r < W.rows; r++) for (let s = rp[r]!; s < rp[r + 1]!; s++) a[r * W.cols + ci[s]!] = 0;
+    absent.set(W, a);
+  }
+  return { absent, scale: 1 };
 }
 
 /** A real forward/backward pass on a fixed batch. */
@@ -145,15 +160,15 @@ test('snfs: momentum growth and redistribution keep the TOTAL nnz exact while te
   let moved = false;
   for (let step = 1; step <= 60; step++) {
     perturb(model, noise, 0.02);
-    engine.afterStep(step, 0, { denseGradient: fakeDenseGradient(model, grads) }); // feeds the dense momentum
+    engine.afterStep(step, 0, { stepGradients: fakeStepGradients(engine, grads) }); // feeds the dense momentum
     if (step % 10 === 0) {
-      const r = engine.endOfEpoch(step / 10, step, { denseGradient: fakeDenseGradient(model, grads) })!;
+      const r = engine.endOfEpoch(step / 10, step)!;
       assert.is(r.tensors.reduce((s, t) => s + t.nnz, 0), total, `update at ${step}`);
       if (r.tensors.some((t) => t.nnz !== start.get(t.name))) moved = true;
     }
   }
   assert.ok(moved, 'momentum redistribution moved weights between tensors');
-  assert.throws(() => createSparsity(tiny(5), { method: 'snfs', density: 0.4, totalSteps: 10 }).endOfEpoch(1, 1), /denseGradient/);
+  assert.throws(() => createSparsity(tiny(5), { method: 'snfs', density: 0.4, totalSteps: 10 }).endOfEpoch(1, 1), /no stepGradients since the last update/);
 });
 
 test('exactCounts false: the official Bernoulli growth, counts fluctuate around each budget without drifting', () => {
@@ -306,7 +321,8 @@ for (const method of ['selfish', 'snfs'] as const) {
     const a = tiny(13);
     const ea = createSparsity(a, opts);
     const noiseA = new Random(1), gradsA = new Random(2);
-    for (let step = 1; step <= 7; step++) { perturb(a, noiseA); ea.afterStep(step, 0, { denseGradient: fakeDenseGradient(a, gradsA) }); }
+    const feed = (model: LanguageModel, engine: SparseEngine, grads: Random) => (method === 'snfs' ? { stepGradients: fakeStepGradients(engine, grads) } : { denseGradient: fakeDenseGradient(model, grads) });
+    for (let step = 1; step <= 7; step++) { perturb(a, noiseA); ea.afterStep(step, 0, feed(a, ea, gradsA)); }
     const state = ea.stateDict();
     const weights = SPARSE_NAMES.map((n) => {
       const m = ea.matrix(n);
@@ -314,7 +330,7 @@ for (const method of ['selfish', 'snfs'] as const) {
     });
     const rest = (model: LanguageModel, engine: SparseEngine, noise: Random, grads: Random) => {
       const seq: string[] = [];
-      for (let step = 8; step <= 16; step++) { perturb(model, noise); engine.afterStep(step, 0, { denseGradient: fakeDenseGradient(model, grads) }); seq.push(topoKey(engine.topology())); }
+      for (let step = 8; step <= 16; step++) { perturb(model, noise); engine.afterStep(step, 0, feed(model, engine, grads)); seq.push(topoKey(engine.topology())); }
       return seq;
     };
     const noiseState = noiseA.getState(), gradState = gradsA.getState();

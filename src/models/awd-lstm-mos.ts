@@ -16,7 +16,7 @@
 // The MoS repository wraps each LSTM in WeightDrop, so its own names are
 // rnns.{l}.module.weight_hh_l0_raw etc.; export maps ours to PyTorch's plain LSTM names.
 import { add, logSoftmax, mosDecoderNLL, reshape, tanh } from '../ops/index.js';
-import { dropConnect, embeddedDropout, lockedDropout } from '../nn/dropout.js';
+import { embeddedDropout, lockedDropout, weightDrop } from '../nn/dropout.js';
 import { Embedding } from '../nn/embedding.js';
 import { Linear } from '../nn/linear.js';
 import { LSTM } from '../nn/lstm.js';
@@ -62,7 +62,7 @@ export class AwdLstmMosModel extends Module implements LanguageModel {
     let raw = x;
     for (let l = 0; l < c.nlayers; l++) {
       const r = this.rnns.at(l).forward(x, state ? [expectState(state[l]!, ['h', 'c'], 'LSTM')] : undefined, {
-        recurrentValues: (v) => dropConnect(v, c.wdrop, train, { rng }),
+        recurrentValues: (v) => weightDrop(v, c.wdrop, train, { rng }),
       });
       raw = r.output;
       next.push(r.state[0]!);

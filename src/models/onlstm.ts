@@ -14,7 +14,7 @@
 // rnn.cells.{k}.hh.weight / .bias, decoder.bias (decoder.weight is encoder.weight). Gate rows of
 // ih and hh: [0, C) master input, [C, 2C) master forget (C = H / chunk), then o, g (cell), i, f.
 import { add, logSoftmax, onlstmLayer, reshape } from '../ops/index.js';
-import { DropoutMasks, dropConnectNamed, embeddedDropoutNamed, lockedDropoutNamed } from '../nn/dropout-masks.js';
+import { DropoutMasks, embeddedDropoutNamed, lockedDropoutNamed, weightDropNamed } from '../nn/dropout-masks.js';
 import { Embedding } from '../nn/embedding.js';
 import { Linear } from '../nn/linear.js';
 import { Module, ModuleList } from '../nn/module.js';
@@ -88,7 +88,7 @@ export class ONLSTMModel extends Module implements LanguageModel {
         x,
         {
           ih: cell.ih.at(0).weight,
-          hh: asRecurrent(hh, (v) => dropConnectNamed(v, c.wdrop, train, this.masks, `weight.${k}`)),
+          hh: asRecurrent(hh, (v) => weightDropNamed(v, c.wdrop, train, this.masks, `weight.${k}`)),
           bIh: cell.ih.at(0).bias!,
           bHh: cell.hh.bias!,
         },

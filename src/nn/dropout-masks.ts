@@ -5,6 +5,7 @@
 // otherwise. Values are {0, 1/(1−p)} (inverted dropout) or, unscaled, {0, 1} (ON-LSTM's
 // DropConnect, which rescales at evaluation instead).
 import { mul } from '../ops/index.js';
+import { dropConnectFactor, type DroppedValues } from './dropout.js';
 import { globalRandom, type Random } from '../random.js';
 import { full, IntTensor, Tensor, shapeString, tensor } from '../tensor.js';
 
@@ -74,7 +75,16 @@ export function embeddedDropoutNamed(emb: Tensor, ids: IntTensor, vocabSize: num
  * multiplies by an unscaled {0, 1} mask drawn per forward, evaluation by (1 − p).
  */
 export function dropConnectNamed(values: Tensor, p: number, training: boolean, masks: DropoutMasks, name: string): Tensor {
+  return weightDropNamed(values, p, training, masks, name).values;
+}
+
+/** dropConnectNamed as a recurrent weight's transform (`asRecurrent`): the values and the factor's moments (E[m] = E[m²] = 1 − p). */
+export function weightDropNamed(values: Tensor, p: number, training: boolean, masks: DropoutMasks, name: string): DroppedValues {
   checkP(p, `weight drop '${name}'`);
+  return { values: linearDropConnect(values, p, training, masks, name), absentFactor: dropConnectFactor(p, training, true) };
+}
+
+function linearDropConnect(values: Tensor, p: number, training: boolean, masks: DropoutMasks, name: string): Tensor {
   if (p === 0) return values;
   const m = training ? tensor(masks.draw(name, values.size, p, false), values.shape) : full(values.shape, 1 - p);
   return mul(values, m);

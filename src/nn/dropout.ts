@@ -1,8 +1,10 @@
 // The dropout variants of AWD-LSTM (Merity et al. 2018), as functions of the module's mode:
 //  - lockedDropout: one mask per sequence, shared over time (variational dropout);
 //  - embeddedDropout: drops whole words (rows of the embedding matrix), rescaling by 1/(1−p);
-//  - dropConnect: DropConnect on a weight (AWD's WeightDrop), a fresh mask at every forward.
+//  - dropConnect: DropConnect on a weight (AWD's WeightDrop), a fresh mask at every forward;
+//    weightDrop: the same as a recurrent weight's transform, with the moments of its factor.
 // All masks come from the seeded generator and are constants for the tape (no gradient).
+import type { AbsentFactor } from '../ops/dense-grad-norm.js';
 import { dropoutMask } from '../ops/dropout.js';
 import { mul } from '../ops/index.js';
 import { globalRandom, type Random } from '../random.js';
@@ -49,6 +51,37 @@ export function embeddedDropout(lookup: () => Tensor, ids: IntTensor, vocabSize:
  * instead (ON-LSTM's LinearDropConnect convention).
  */
 export function dropConnect(w: Tensor, p: number, training: boolean, opts: { evalScale?: boolean; rng?: Random } = {}): Tensor {
+  return weightDrop(w, p, training, opts).values;
+}
+
+/**
+ * A weight's values after DropConnect, and the moments of the factor m they were multiplied by,
+ * for the positions of a sparse weight that store nothing (and so had no m drawn): the dense
+ * gradient there is m·(G·Xᵀ) in the official masked code (src/ops/dense-grad-norm.ts).
+ */
+export interface DroppedValues {
+  values: Tensor;
+  absentFactor: AbsentFactor;
+}
+
+/**
+ * The moments of DropConnect's factor: scaled ({0, 1/(1−p)}, training) E[m] = 1, E[m²] = 1/(1−p);
+ * unscaled ({0, 1}, training) E[m] = E[m²] = 1 − p; evaluation: the constant 1, or 1 − p with
+ * `evalScale`.
+ */
+export function dropConnectFactor(p: number, training: boolean, evalScale = false): AbsentFactor {
+  checkP(p, 'weight drop');
+  if (p === 0) return { mean: 1, meanSquare: 1 };
+  if (!training) return evalScale ? { mean: 1 - p, meanSquare: (1 - p) ** 2 } : { mean: 1, meanSquare: 1 };
+  return evalScale ? { mean: 1 - p, meanSquare: 1 - p } : { mean: 1, meanSquare: 1 / (1 - p) };
+}
+
+/** dropConnect as a recurrent weight's transform (`asRecurrent`): the values and the factor's moments. */
+export function weightDrop(w: Tensor, p: number, training: boolean, opts: { evalScale?: boolean; rng?: Random } = {}): DroppedValues {
+  return { values: dropConnectValues(w, p, training, opts), absentFactor: dropConnectFactor(p, training, opts.evalScale) };
+}
+
+function dropConnectValues(w: Tensor, p: number, training: boolean, opts: { evalScale?: boolean; rng?: Random }): Tensor {
   checkP(p, 'weight drop');
   if (p === 0) return w;
   const rng = opts.rng ?? globalRandom;

@@ -6,13 +6,14 @@ import { globalRandom, type Random } from '../random.js';
 import { Tensor, shapeString } from '../tensor.js';
 import { uniformParam } from './init.js';
 import { Module, type Weight } from './module.js';
+import type { DroppedValues } from './dropout.js';
 import { asRecurrent } from './sparse-weight.js';
 
 export interface LSTMForwardOptions {
   /** Applied to each layer's output before it feeds the next layer (e.g. dropout). */
   betweenLayers?: (y: Tensor, layer: number) => Tensor;
-  /** Applied to W_hh before each forward (e.g. DropConnect); returns the weight's values to use. */
-  recurrentValues?: (values: Tensor, layer: number) => Tensor;
+  /** Applied to W_hh before each forward (e.g. DropConnect, `weightDrop`); returns the weight's values to use. */
+  recurrentValues?: (values: Tensor, layer: number) => Tensor | DroppedValues;
 }
 
 export interface LSTMOutput {

@@ -4,15 +4,21 @@
 import { embedding, linear as linearOp } from '../ops/index.js';
 import { weightOperator, type WeightOperator } from '../ops/weight-operator.js';
 import type { CSRMatrix } from '../csr.js';
-import type { IntTensor, Tensor } from '../tensor.js';
+import { Tensor, type IntTensor } from '../tensor.js';
+import type { DroppedValues } from './dropout.js';
+
+/** A transform of a weight's values before a forward: new values, or DropConnect's (`weightDrop`) with its factor's moments. */
+export type ValuesTransform = (values: Tensor) => Tensor | DroppedValues;
 
 /**
  * The weight as a recurrent layer takes it. `transform` (e.g. DropConnect) is applied to the dense
  * weight, or to a sparse weight's nonzero values.
  */
-export function asRecurrent(w: Tensor | CSRMatrix, transform?: (values: Tensor) => Tensor): WeightOperator {
+export function asRecurrent(w: Tensor | CSRMatrix, transform?: ValuesTransform): WeightOperator {
   const op = weightOperator(w);
-  return transform ? weightOperator(w, transform(op.tensor)) : op;
+  if (!transform) return op;
+  const t = transform(op.tensor);
+  return t instanceof Tensor ? weightOperator(w, t) : weightOperator(w, t.values, t.absentFactor);
 }
 
 /** Embedding lookup for a dense or sparse [V, E] table. */

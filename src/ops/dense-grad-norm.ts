@@ -14,7 +14,8 @@
 // Modes:
 //   exact    the probe is the complement of the topology: Σ_absent g² exactly. Cost: SDDMM over
 //            (1 − d)·numel positions, i.e. a dense weight-gradient product; for tests and small models.
-//   sampled  exact for a matrix with at most `exactBelow` absent positions (cheap), else an unbiased importance sample. The pattern is built at the first call that touches a
+//   sampled  exact for a matrix with at most `exactBelow` absent positions (cheap), else an
+//            unbiased importance sample. The pattern is built at the first call that touches a
 //            matrix, from that call's G [rows × N] and X [cols × N]: by Cauchy–Schwarz
 //            g_ij² ≤ ‖G_i‖²·‖X_j‖², so row i gets λ_i ∝ ‖G_i‖²·Σ_absent ‖X_j‖² expected draws of
 //            the budget (fraction·absent positions; + a 10% uniform mixture over rows; a row whose
@@ -29,13 +30,39 @@
 // The sample is drawn afresh every step from a generator seeded by (seed, step): deterministic,
 // the same on resume, and nothing to save.
 //
-// DropConnect (AWD-LSTM wdrop) drops entries of W_hh; an absent entry has no dropout draw here,
-// so its gradient is taken undropped (the official dense code would drop it too).
+// DropConnect (wdrop on W_hh). The official code masks the raw weight and then drops it, so the
+// gradient at an absent position is m·(G·Xᵀ), G·Xᵀ being the gradient of the dropped weight
+// (what the probe evaluates) and m the dropout factor drawn there: m ∈ {0, 1/(1−p)} for AWD/MoS
+// `WeightDrop` (E[m] = 1, E[m²] = 1/(1−p)), m ∈ {0, 1} for ON-LSTM's `LinearDropConnect`
+// (E[m] = E[m²] = 1 − p). Our DropConnect draws m for the stored weights only, so the operator
+// passes the factor's moments (`AbsentFactor`) and the probe counts each absent g² with E[m²]:
+// the conditional expectation of m²g² given everything else, i.e. the official squared norm in
+// expectation over the undrawn factors, with less variance than drawing them. 'exact' is exact in
+// that sense under DropConnect, and exact outright without it.
+//
+// Capture (option `capture`, for SNFS's momentum): instead of the probe pattern, each matrix gets
+// a dense rows × cols buffer and each call adds the full dense product G·Xᵀ into it (a GEMM, or the
+// embedding's row scatter): one dense weight-gradient product per sparse matrix, no second
+// forward. finish() then returns E[m]·G·Xᵀ at every absent position, and the absent squares
+// exactly (E[m²]-weighted) whatever the mode.
 import { heap } from '../backend/memory.js';
 import { kernels } from '../backend/wasm.js';
 import { Random } from '../random.js';
 import type { CSRMatrix } from '../csr.js';
 import { IntTensor, Tensor } from '../tensor.js';
+
+/**
+ * The random factor m that multiplies a weight's values in this forward (DropConnect), as seen
+ * from a position that stores no weight: no m was drawn there, so the probe weighs G·Xᵀ at such a
+ * position by its moments, E[m] for the gradient, E[m²] for its square (1 and 1 without DropConnect).
+ */
+export interface AbsentFactor {
+  mean: number;
+  meanSquare: number;
+}
+
+/** No random factor: E[m] = E[m²] = 1. */
+export const NO_FACTOR: Readonly<AbsentFactor> = Object.freeze({ mean: 1, meanSquare: 1 });
 
 export interface DenseGradNormOptions {
   mode: 'exact' | 'sampled';
@@ -45,6 +72,11 @@ export interface DenseGradNormOptions {
   exactBelow?: number;
   /** Seed of this step's sample (e.g. a hash of the run's seed and the step). */
   seed?: number;
+  /**
+   * Also keep the dense gradient of every sparse matrix the backward touches (see the top of the
+   * file): a dense G·Xᵀ per matrix into a rows × cols buffer; the absent squares are then exact.
+   */
+  capture?: boolean;
 }
 
 interface ProbePattern {
@@ -56,6 +88,14 @@ interface ProbePattern {
   weight: Float64Array;
   absent: number;
   probed: number;
+  /** DropConnect's factor at the absent positions (the same for every call on the matrix). */
+  factor: Readonly<AbsentFactor>;
+}
+
+interface Capture {
+  /** Σ over the calls of the dense G·Xᵀ, rows × cols row-major. */
+  dense: Tensor;
+  factor: Readonly<AbsentFactor>;
 }
 
 export interface DenseGradNormResult {
@@ -64,11 +104,17 @@ export interface DenseGradNormResult {
   /** Absent positions in the matrices the backward touched, and how many were evaluated. */
   absent: number;
   probed: number;
+  /**
+   * With `capture`: per matrix the backward touched, its dense gradient at the absent positions
+   * (rows × cols row-major: E[m]·G·Xᵀ there, 0 at the stored positions); else null.
+   */
+  absentGradients: Map<CSRMatrix, Float32Array> | null;
 }
 
 /** One backward's probe; create with beginDenseGradNorm, read with finish(). */
 export class DenseGradNormProbe {
   private readonly patterns = new Map<CSRMatrix, ProbePattern>();
+  private readonly captures = new Map<CSRMatrix, Capture>();
   private readonly rng: Random;
   private readonly fraction: number;
   private readonly exactBelow: number;
@@ -82,17 +128,27 @@ export class DenseGradNormProbe {
     this.rng = new Random(opts.seed ?? 0);
   }
 
-  /** The probe pattern of W (built at the first backward call that touches it; see the top of the file). */
-  patternOf(W: CSRMatrix, first: { g: number; x: number; N: number } | { ids: number; n: number }): ProbePattern {
-    let p = this.patterns.get(W);
-    if (p === undefined) {
-      p = this.build(W, first);
-      this.patterns.set(W, p);
+  /** Adds the gradient of one call, dW = G·Xᵀ (G [rows × N], X [cols × N], feature-major). */
+  sddmm(W: CSRMatrix, g: number, x: number, N: number, factor: Readonly<AbsentFactor>): void {
+    if (this.opts.capture) {
+      kernels.gemm_nt(this.captureOf(W, factor).dense.ptr, g, x, W.rows, N, W.cols, 1);
+      return;
     }
-    return p;
+    const p = this.patternOf(W, factor, { g, x, N });
+    if (p.probed > 0) kernels.sddmm(p.acc.ptr, p.rowPtr.ptr, p.colIdx.ptr, g, x, W.rows, N, 1);
   }
 
-  /** Σ_absent g² (weighted by the sampling fractions) and frees the probe buffers. */
+  /** Adds an embedding table's gradient: row ids[k] += g[k, :]. */
+  embedding(W: CSRMatrix, g: number, ids: number, n: number, factor: Readonly<AbsentFactor>): void {
+    if (this.opts.capture) {
+      kernels.scatter_add_rows(this.captureOf(W, factor).dense.ptr, g, ids, n, W.cols);
+      return;
+    }
+    const p = this.patternOf(W, factor, { ids, n });
+    if (p.probed > 0) kernels.csr_gather_rows_grad(p.acc.ptr, p.rowPtr.ptr, p.colIdx.ptr, g, ids, n, W.cols);
+  }
+
+  /** Σ_absent g² (weighted by the sampling fractions and E[m²]) and frees the probe buffers. */
   finish(): DenseGradNormResult {
     if (this.done) throw new Error('selfish-rnn: DenseGradNormProbe.finish called twice');
     if (active === this) active = null;
@@ -100,12 +156,25 @@ export class DenseGradNormProbe {
     let squares = 0, absent = 0, probed = 0;
     for (const p of this.patterns.values()) {
       const v = p.acc.data, w = p.weight;
-      for (let j = 0; j < p.probed; j++) squares += w[j]! * v[j]! * v[j]!;
+      let sq = 0;
+      for (let j = 0; j < p.probed; j++) sq += w[j]! * v[j]! * v[j]!;
+      squares += p.factor.meanSquare * sq;
       absent += p.absent;
       probed += p.probed;
     }
+    let absentGradients: Map<CSRMatrix, Float32Array> | null = null;
+    if (this.opts.capture) {
+      absentGradients = new Map();
+      for (const [W, c] of this.captures) {
+        const r = absentPart(W, c);
+        squares += r.squares;
+        absent += r.absent;
+        probed += r.absent;
+        absentGradients.set(W, r.gradient);
+      }
+    }
     this.dispose();
-    return { absentSquares: squares, absent, probed };
+    return { absentSquares: squares, absent, probed, absentGradients };
   }
 
   /** Frees the buffers (finish does it; call this when the backward failed). */
@@ -114,9 +183,32 @@ export class DenseGradNormProbe {
     this.done = true;
     for (const p of this.patterns.values()) { p.rowPtr.dispose(); p.colIdx.dispose(); p.acc.dispose(); }
     this.patterns.clear();
+    for (const c of this.captures.values()) c.dense.dispose();
+    this.captures.clear();
   }
 
-  private build(W: CSRMatrix, first: { g: number; x: number; N: number } | { ids: number; n: number }): ProbePattern {
+  /** The probe pattern of W (built at the first backward call that touches it; see the top of the file). */
+  private patternOf(W: CSRMatrix, factor: Readonly<AbsentFactor>, first: { g: number; x: number; N: number } | { ids: number; n: number }): ProbePattern {
+    let p = this.patterns.get(W);
+    if (p === undefined) {
+      p = { ...this.build(W, first), factor };
+      this.patterns.set(W, p);
+    } else checkSameFactor(W, p.factor, factor);
+    return p;
+  }
+
+  private captureOf(W: CSRMatrix, factor: Readonly<AbsentFactor>): Capture {
+    let c = this.captures.get(W);
+    if (c === undefined) {
+      const dense = new Tensor([W.rows, W.cols], { persistent: true });
+      dense.data.fill(0);
+      c = { dense, factor };
+      this.captures.set(W, c);
+    } else checkSameFactor(W, c.factor, factor);
+    return c;
+  }
+
+  private build(W: CSRMatrix, first: { g: number; x: number; N: number } | { ids: number; n: number }): Omit<ProbePattern, 'factor'> {
     const { rows, cols } = W;
     // Views (nothing below allocates wasm memory until the pattern's own tensors at the end).
     const rp = W.rowPtr.data, ci = W.colIdx.data;
@@ -233,15 +325,33 @@ export function beginDenseGradNorm(opts: DenseGradNormOptions): DenseGradNormPro
 }
 
 /** For a weight gradient dW = G·Xᵀ (G [rows × N], X [cols × N], feature-major, as kernels.sddmm). */
-export function probeSddmm(W: CSRMatrix, g: number, x: number, N: number): void {
-  if (active === null) return;
-  const p = active.patternOf(W, { g, x, N });
-  if (p.probed > 0) kernels.sddmm(p.acc.ptr, p.rowPtr.ptr, p.colIdx.ptr, g, x, W.rows, N, 1);
+export function probeSddmm(W: CSRMatrix, g: number, x: number, N: number, factor: Readonly<AbsentFactor> = NO_FACTOR): void {
+  active?.sddmm(W, g, x, N, factor);
 }
 
 /** For an embedding table's gradient: row ids[n] += g[n, :] (as kernels.csr_gather_rows_grad). */
-export function probeEmbedding(W: CSRMatrix, g: number, ids: number, n: number): void {
-  if (active === null) return;
-  const p = active.patternOf(W, { ids, n });
-  if (p.probed > 0) kernels.csr_gather_rows_grad(p.acc.ptr, p.rowPtr.ptr, p.colIdx.ptr, g, ids, n, W.cols);
+export function probeEmbedding(W: CSRMatrix, g: number, ids: number, n: number, factor: Readonly<AbsentFactor> = NO_FACTOR): void {
+  active?.embedding(W, g, ids, n, factor);
+}
+
+/** A matrix is weighed by one factor per backward: a second use under another DropConnect would need its own draw. */
+function checkSameFactor(W: CSRMatrix, had: Readonly<AbsentFactor>, got: Readonly<AbsentFactor>): void {
+  if (had.mean !== got.mean || had.meanSquare !== got.meanSquare) {
+    throw new Error(`selfish-rnn: the dense gradient probe saw the weight${W.name ? ` '${W.name}'` : ''} under two different DropConnect factors in one backward (E[m] ${had.mean} and ${got.mean}); it can weigh only one`);
+  }
+}
+
+/** A capture's absent part: E[m²]·Σ_absent g², and E[m]·g at the absent positions (0 elsewhere). */
+function absentPart(W: CSRMatrix, c: Capture): { squares: number; absent: number; gradient: Float32Array } {
+  const { rows, cols } = W;
+  const gradient = c.dense.toArray();
+  const rp = W.rowPtr.data, ci = W.colIdx.data;
+  let squares = 0;
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    for (let s = rp[r]!; s < rp[r + 1]!; s++) gradient[o + ci[s]!] = 0;
+    for (let j = o; j < o + cols; j++) { const v = gradient[j]!; squares += v * v; }
+  }
+  if (c.factor.mean !== 1) for (let j = 0; j < gradient.length; j++) gradient[j] = c.factor.mean * gradient[j]!;
+  return { squares: c.factor.meanSquare * squares, absent: rows * cols - W.nnz, gradient };
 }

@@ -13,7 +13,7 @@
 import { kernels } from '../backend/wasm.js';
 import { preferGatherTranspose } from '../backend/threads.js';
 import { CSRMatrix } from '../csr.js';
-import { probeEmbedding, probeSddmm } from './dense-grad-norm.js';
+import { NO_FACTOR, probeEmbedding, probeSddmm, type AbsentFactor } from './dense-grad-norm.js';
 import { Tensor, shapeString } from '../tensor.js';
 
 export interface WeightOperator {
@@ -174,7 +174,12 @@ export class CsrOperator implements WeightOperator {
   readonly cols: number;
   readonly sparse = true;
 
-  constructor(readonly matrix: CSRMatrix, readonly tensor: Tensor = matrix.values) {
+  /**
+   * @param tensor the values multiplied (the matrix's own, or DropConnect's output of them)
+   * @param absentFactor the moments of DropConnect's factor, for the gradient at absent positions
+   */
+  constructor(readonly matrix: CSRMatrix, readonly tensor: Tensor = matrix.values, readonly absentFactor: Readonly<AbsentFactor> = NO_FACTOR) {
+    if (!(absentFactor.mean >= 0 && absentFactor.meanSquare >= 0)) throw new RangeError(`selfish-rnn: the absent positions' factor must have moments ≥ 0, got E[m] = ${absentFactor.mean}, E[m²] = ${absentFactor.meanSquare}`);
     if (tensor.size !== matrix.nnz) throw new RangeError(`selfish-rnn: sparse weight values have ${tensor.size} entries for ${matrix.nnz} nonzeros`);
     this.rows = matrix.rows;
     this.cols = matrix.cols;
@@ -199,7 +204,7 @@ export class CsrOperator implements WeightOperator {
 
   backwardWeight(grad: number, g: number, x: number, N: number): void {
     kernels.sddmm(grad, this.matrix.rowPtr.ptr, this.matrix.colIdx.ptr, g, x, this.rows, N, 1);
-    probeSddmm(this.matrix, g, x, N); // the absent positions, for the dense clip norm (no-op unless a probe is active)
+    probeSddmm(this.matrix, g, x, N, this.absentFactor); // the absent positions (dense clip norm, SNFS): no-op unless a probe is active
   }
 
   forwardRows(y: number, x: number, N: number, acc: 0 | 1): void {
@@ -235,7 +240,7 @@ export class CsrOperator implements WeightOperator {
 
   gatherRowsGrad(grad: number, g: number, ids: number, count: number): void {
     kernels.csr_gather_rows_grad(grad, this.matrix.rowPtr.ptr, this.matrix.colIdx.ptr, g, ids, count, this.cols);
-    probeEmbedding(this.matrix, g, ids, count);
+    probeEmbedding(this.matrix, g, ids, count, this.absentFactor);
   }
 
   assertLive(backwardOf?: string): void {
@@ -250,10 +255,11 @@ export type WeightLike = Tensor | CSRMatrix | WeightOperator;
 
 /**
  * The operator of a weight. `values` replaces the multiplied values (dense: the whole tensor;
- * CSR: the nonzeros), e.g. the output of DropConnect on them.
+ * CSR: the nonzeros), e.g. the output of DropConnect on them; `absentFactor` is then the moments
+ * of DropConnect's factor (a CSR weight's absent positions have none drawn).
  */
-export function weightOperator(w: WeightLike, values?: Tensor): WeightOperator {
-  if (w instanceof CSRMatrix) return new CsrOperator(w, values ?? w.values);
+export function weightOperator(w: WeightLike, values?: Tensor, absentFactor: Readonly<AbsentFactor> = NO_FACTOR): WeightOperator {
+  if (w instanceof CSRMatrix) return new CsrOperator(w, values ?? w.values, absentFactor);
   if (w instanceof Tensor) return new DenseOperator(values ?? w);
   if (values !== undefined) throw new TypeError('selfish-rnn: weightOperator: replacement values need a Tensor or CSRMatrix weight, not an operator');
   return w;

@@ -35,7 +35,13 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, extraSqu
   for (const g of grads) squares += kernels.sum_squares(g.ptr, g.size);
   const total = Math.sqrt(squares);
   if (!Number.isFinite(total)) return total;
-  const coef = maxNorm / (total + 1e-6);
+  const coef = clipCoefficient(total, maxNorm);
   if (coef < 1) for (const g of grads) kernels.scale(g.ptr, g.ptr, coef, g.size);
   return total;
+}
+
+/** The factor clipGradNorm scales every gradient by, given the norm it returned: min(1, maxNorm/(total + 1e-6)). */
+export function clipCoefficient(total: number, maxNorm: number): number {
+  const coef = maxNorm / (total + 1e-6);
+  return coef < 1 ? coef : 1;
 }

@@ -15,10 +15,20 @@
 // code does the same with masks: s[m = 0] = 0, and ax ← ax ⊙ m. A weight pruned and regrown in the
 // same update stays active there; the topology engine expresses that by mapping it to its old slot.
 //
-// Differences from Sparse_ASGD.py, which only matter when lr changes during the ASGD phase or
-// lambd ≠ 0 (Selfish-RNN runs neither): the official sparse branch never updates eta (it keeps the
-// lr of its first step) and ignores t0; here sparse tensors follow the same per-tensor eta schedule
-// as dense ones (asgd.ts), and t0 offsets the per-weight counters as it offsets the dense one.
+// Learning rate. Here sparse tensors follow the same per-tensor eta schedule as dense ones
+// (asgd.ts: eta ← lr after each step, so a step uses the lr set before the previous one, PyTorch's
+// lag). Sparse_ASGD.py's sparse branch never updates eta: it keeps the lr of its first step. That
+// matters whenever lr changes during the averaged phase, which the official AWD-style scripts
+// (ON-LSTM; MoS has the same loop) do at every batch: they scale lr by seq_len/bptt for the random
+// BPTT length, so there the sparse weights run the whole averaged phase at lr × (length of the first
+// averaged batch)/bptt, one random draw (≈ 0.5 in one run of 20, when the draw takes the bptt/2
+// mode), while the dense tensors of the same optimizer (biases) follow the per-batch lr. We take
+// that for a bug (the sparse branch copies torch's ASGD step and drops its eta update line) and do
+// not reproduce it: every tensor gets the per-batch scaled lr, as in a dense AWD-LSTM run; an lr
+// schedule during averaging (--lr-decay with --asgd-epoch) reaches the sparse weights too. With a
+// fixed BPTT length (stacked LSTM, RHN) and a constant lr the two agree exactly.
+// The official sparse branch also ignores t0 (and lambd's effect on eta); here t0 offsets the
+// per-weight counters as it offsets the dense one.
 // The per-weight averaging rounds every operation to f32 like the dense kernels, so a sparse
 // tensor whose topology never changes gets bit-identical averages to dense ASGD.
 import type { Tensor } from '../tensor.js';

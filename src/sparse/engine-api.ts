@@ -1,5 +1,6 @@
 // The contract between the dynamic-sparse-training engine (src/sparse/engine.ts) and its users
 // (the trainer, the CLI, checkpoints). Kept in its own file so both sides build against it.
+import type { CSRMatrix } from '../csr.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { SparseMethod } from './methods.js';
 import type { DeathName, GrowthName, RedistributionName } from './strategies/names.js';
@@ -57,6 +58,18 @@ export interface UpdateReport {
   gates: GateStats[];
 }
 
+/**
+ * This step's dense gradient at the positions without a weight, measured during the step's own
+ * backward (`beginDenseGradNorm({ capture: true })`, src/ops/dense-grad-norm.ts). The stored
+ * weights' part is their values' `.grad`, which the engine reads itself.
+ */
+export interface StepGradients {
+  /** Per sparse matrix the backward touched: rows × cols row-major, 0 at the stored positions. */
+  absent: ReadonlyMap<CSRMatrix, Float32Array>;
+  /** The factor the step applied to every gradient before the update (the clip coefficient, ≤ 1). */
+  scale: number;
+}
+
 /** What the trainer tells the engine at each step and at each epoch end. */
 export interface StepEvent {
   /** Optimizer steps taken so far (the schedule's t). */
@@ -65,7 +78,10 @@ export interface StepEvent {
   epoch: number;
   epochEnd?: boolean;
   skip?: boolean;
+  /** One forward/backward on a training batch, for a dense gradient at an update (gradient growth). */
   denseGradient?: () => void;
+  /** After a step: the step's dense gradient, when the engine asks for it (`needsStepGradients`). */
+  stepGradients?: StepGradients;
 }
 
 /** Hooks the trainer calls; the engine owns the sparse weights of the model it was created on. */
@@ -78,13 +94,19 @@ export interface SparseEngineLike {
   /** The optimizer whose state must follow topology changes (call again after switching to SNT-ASGD). */
   attachOptimizer(opt: Optimizer): void;
   /**
+   * Whether every step's event should carry `stepGradients` (SNFS's dense momentum): the caller
+   * then captures the dense gradient during the step's backward (one dense weight-gradient
+   * product per sparse matrix).
+   */
+  readonly needsStepGradients: boolean;
+  /**
    * The one hook: called after every optimizer step (`epochEnd` false) and once at the end of
    * every epoch after validation (`epochEnd` true; `skip` in the epoch the optimizer switches to
    * SNT-ASGD, as the reference code). Returns a report when it changed the topology. The method's
    * schedule decides whether this event is an update. `denseGradient`, given by the trainer on
    * every call, runs one forward/backward on a training batch; the engine calls it (with dense
-   * weights swapped in) only when a strategy needs the dense gradient: gradient growth at an
-   * update, SNFS's dense momentum at every step (see src/sparse/README.md for the cost).
+   * weights swapped in) only at an update whose strategy needs a dense gradient (gradient growth).
+   * `stepGradients` feed SNFS's momentum at every step (see src/sparse/README.md for the cost).
    */
   onStep(event: StepEvent): UpdateReport | null;
   /** Serialisable state (schedule position, engine RNG, baselines): JSON meta + typed arrays. */

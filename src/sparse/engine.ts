@@ -8,8 +8,10 @@
 //   const engine = createSparsity(model, { method: 'selfish', density: 0.33, totalSteps });
 //   const opt = new SGD(model.parameters(), ...);
 //   engine.attachOptimizer(opt);                      // again after switching to SNT-ASGD
-//   every step:   ...backward, clip, opt.step(); engine.onStep({ step, epoch, denseGradient })
+//   every step:   ...backward, clip, opt.step(); engine.onStep({ step, epoch, denseGradient, stepGradients })
 //   every epoch:  ...validate; engine.onStep({ step, epoch, epochEnd: true, skip, denseGradient })
+// (`stepGradients`, the step's dense gradient captured during its backward, only when
+// `engine.needsStepGradients`: SNFS.)
 //
 // The engine keeps no reference to the CSR matrices themselves: it reads each weight from its
 // module slot when it needs it, so a checkpoint loader may replace the weights and then call
@@ -25,11 +27,12 @@ import type { Optimizer } from '../optim/optimizer.js';
 import { globalRandom, Random } from '../random.js';
 import { Tensor } from '../tensor.js';
 import { CSRMatrix } from '../csr.js';
-import type { GateStats, SparseEngineLike, SparseMethod, SparsityOptions, StepEvent, UpdateReport } from './engine-api.js';
+import type { GateStats, SparseEngineLike, SparseMethod, SparsityOptions, StepEvent, StepGradients, UpdateReport } from './engine-api.js';
 import { gateStatsAll } from './gates.js';
 import { gateLayoutOf } from '../models/gate-layout.js';
 import { initialDensities, initialPositions, type MatrixShape } from './init.js';
 import { METHODS, methodKind, SPARSE_METHODS, type MethodKind, type MethodRow } from './methods.js';
+import { topK } from './select.js';
 import { cosineDeathRate, gmpDensity, type GmpSchedule } from './schedule.js';
 import { DEATH } from './strategies/death.js';
 import { GROWTH } from './strategies/growth.js';
@@ -236,10 +239,15 @@ export class SparseEngine implements SparseEngineLike {
     this.optimizer = opt;
   }
 
+  /** SNFS: its dense momentum wants every step's dense gradient. */
+  get needsStepGradients(): boolean {
+    return this.entries[0]?.momentum != null;
+  }
+
   onStep(ev: StepEvent): UpdateReport | null {
     if (this.row.schedule === 'never') return null;
-    // SNFS: the dense momentum is fed at every step it is offered (the dense cost, every step).
-    if (!ev.epochEnd && this.entries[0]?.momentum && ev.denseGradient) this.feedMomentum(this.denseGradients(ev.denseGradient));
+    // SNFS: the dense momentum takes the step's own gradient, at every step that offers it.
+    if (!ev.epochEnd && this.needsStepGradients && ev.stepGradients) this.feedStepGradients(ev.stepGradients);
     if (!this.isDue(ev)) return null;
     return this.update(ev.step, ev.epoch, ev.denseGradient);
   }
@@ -252,8 +260,8 @@ export class SparseEngine implements SparseEngineLike {
   }
 
   /** onStep after an optimizer step (kept for callers of the two-hook API). */
-  afterStep(step: number, epoch: number, opts: { denseGradient?: () => void } = {}): UpdateReport | null {
-    return this.onStep({ step, epoch, denseGradient: opts.denseGradient });
+  afterStep(step: number, epoch: number, opts: { denseGradient?: () => void; stepGradients?: StepGradients } = {}): UpdateReport | null {
+    return this.onStep({ step, epoch, denseGradient: opts.denseGradient, stepGradients: opts.stepGradients });
   }
 
   /** onStep at an epoch end (kept for callers of the two-hook API). */
@@ -297,10 +305,14 @@ export class SparseEngine implements SparseEngineLike {
     const needsGradient = growth.needs === 'gradient';
     const needsMomentum = this.entries[0]?.momentum != null;
     let gradients: Float32Array[] | null = null;
+    // Momentum fed by no step since the last update (a caller that gives no stepGradients): one
+    // dense gradient now, so the update still has a signal.
     if (needsGradient || (needsMomentum && this.feedsSinceUpdate === 0)) {
       if (denseGradient === undefined) {
         throw new Error(
-          `selfish-rnn: ${o.method} (${needsGradient ? 'gradient growth' : 'dense momentum'}) needs the trainer's denseGradient callback at the update (endOfEpoch / afterStep opts)`,
+          needsGradient
+            ? `selfish-rnn: ${o.method} (gradient growth) needs the trainer's denseGradient callback at the update (endOfEpoch / afterStep opts)`
+            : `selfish-rnn: ${o.method} (dense momentum) got no stepGradients since the last update; pass them at every step, or the denseGradient callback at the update (endOfEpoch / afterStep opts)`,
         );
       }
       gradients = this.denseGradients(denseGradient);
@@ -340,33 +352,63 @@ export class SparseEngine implements SparseEngineLike {
   }
 
   /**
-   * The gradual schedule: prune every tensor by magnitude down to round(d_t·numel). Each tensor's
-   * budget becomes its new count, so a regrowth phase after it (GraNet) refills to that.
+   * The gradual schedule: prune to the density d_t, every tensor to round(d_t·numel) by the death
+   * criterion ('layer' scope), or all of them together to round(d_t·Σ numel) under one magnitude
+   * threshold ('global': GraNet). Each tensor's budget becomes its new count, so a regrowth phase
+   * after it (GraNet) refills to that.
    */
   private gradualPrune(step: number, epoch: number): UpdateReport | null {
     const o = this.options;
     const schedule: GmpSchedule = { finalDensity: o.density, start: o.gmpStart, end: o.gmpEnd };
     const d = gmpDensity(step, schedule);
     const ctx = { rng: this.rng, threshold: o.deathThreshold };
+    const global = this.row.gradualScope === 'global' ? this.globalMagnitudePrune(d) : null;
     const tensors: UpdateReport['tensors'] = [];
     let before = 0, removedTotal = 0;
-    for (const e of this.entries) {
+    this.entries.forEach((e, i) => {
       const csr = this.csrOf(e);
-      const target = Math.min(e.rows * e.cols, Math.round(d * e.rows * e.cols));
-      const k = Math.max(0, csr.nnz - target);
       before += csr.nnz;
+      // Per layer: the k that brings this tensor to round(d·numel), by the row's death criterion.
+      const k = global ? global[i]!.length : Math.max(0, csr.nnz - Math.min(e.rows * e.cols, Math.round(d * e.rows * e.cols)));
       let gone: Int32Array = new Int32Array(0);
       if (k > 0) {
         const t = tensorTopology(e.name, csr);
-        gone = this.death(t, k, ctx);
+        gone = global ? global[i]! : this.death(t, k, ctx);
         this.applyChange(e, t, gone, new Int32Array(0));
       }
       removedTotal += gone.length;
       e.baseline = this.csrOf(e).nnz;
       tensors.push({ name: e.name, removed: gone.length, grown: 0, revived: 0, nnz: e.baseline });
-    }
+    });
     if (removedTotal === 0) return null;
     return { step, epoch, deathRate: before === 0 ? 0 : removedTotal / before, tensors, density: this.density(), gates: this.gateStats() };
+  }
+
+  /**
+   * The slots (per tensor, ascending) of the k = Σ nnz − round(d·Σ numel) smallest |w| over all
+   * tensors together: one threshold, ties at it broken uniformly at random as magnitude death does.
+   */
+  private globalMagnitudePrune(d: number): Int32Array[] {
+    const values = this.entries.map((e) => this.csrOf(e).values.toArray());
+    let nnz = 0, numel = 0;
+    this.entries.forEach((e, i) => { nnz += values[i]!.length; numel += e.rows * e.cols; });
+    const k = Math.max(0, nnz - Math.min(numel, Math.round(d * numel)));
+    if (k === 0) return values.map(() => new Int32Array(0));
+    const negMag = new Float32Array(nnz); // the k smallest |w| are the k largest −|w|
+    const offsets: number[] = [];
+    let o = 0;
+    for (const v of values) {
+      offsets.push(o);
+      for (let s = 0; s < v.length; s++) negMag[o + s] = -Math.abs(v[s]!);
+      o += v.length;
+    }
+    const chosen = topK(negMag, k, this.rng); // ascending, so each tensor's slots come out ascending
+    let j = 0;
+    return values.map((v, i) => {
+      const lo = offsets[i]!, hi = lo + v.length, first = j;
+      while (j < chosen.length && chosen[j]! < hi) j++;
+      return Int32Array.from(chosen.subarray(first, j), (c) => c - lo);
+    });
   }
 
   /**
@@ -437,6 +479,30 @@ export class SparseEngine implements SparseEngineLike {
       this.model.zeroGrad();
     }
     return out;
+  }
+
+  /**
+   * SNFS dense momentum from a step's own gradient: g is the stored weights' `.grad` (as the
+   * update used it) and `scale`·(the captured absent part) elsewhere; then M ← β·M + g.
+   */
+  private feedStepGradients(sg: StepGradients): void {
+    const beta = this.options.momentumBeta, scale = sg.scale;
+    for (const e of this.entries) {
+      const m = e.momentum!, csr = this.csrOf(e), absent = sg.absent.get(csr);
+      if (absent !== undefined && absent.length !== m.length) throw new RangeError(`selfish-rnn: the step gradient of '${e.name}' has ${absent.length} entries for a ${e.rows} × ${e.cols} weight`);
+      // Absent positions (and, first, every position): M ← β·M + scale·g_absent (0 at stored positions).
+      if (absent !== undefined) for (let k = 0; k < m.length; k++) m[k] = beta * m[k]! + scale * absent[k]!;
+      else for (let k = 0; k < m.length; k++) m[k] = beta * m[k]!;
+      // Stored positions: + their gradient.
+      const grad = csr.values.grad;
+      if (grad === null) continue;
+      const v = grad.data, rp = csr.rowPtr.data, ci = csr.colIdx.data;
+      for (let r = 0; r < e.rows; r++) {
+        for (let s = rp[r]!; s < rp[r + 1]!; s++) { const k = r * e.cols + ci[s]!; m[k] = m[k]! + v[s]!; }
+      }
+    }
+    this.momentumFeeds++;
+    this.feedsSinceUpdate++;
   }
 
   /** SNFS dense momentum M ← β·M + g (PyTorch SGD momentum without dampening). */

@@ -10,8 +10,9 @@ import type { DeathName, GrowthName, RedistributionName } from './strategies/nam
  *   epoch    prune-and-regrow at the end of every epoch (or every `updateEvery` steps); the
  *            death rate follows the cosine schedule, each tensor regrows to its budget
  *   gradual  Zhu & Gupta's cubic schedule: prune by magnitude to d_t (from dense at the start) at
- *            the same times; with a growth criterion, then also prune-and-regrow at the death
- *            rate within the new budget (GraNet)
+ *            the same times, per layer or under one global threshold (`gradualScope`); with a
+ *            growth criterion, then also prune-and-regrow at the death rate within the new
+ *            budget (GraNet)
  *   never    the topology never changes
  */
 export type ScheduleName = 'epoch' | 'gradual' | 'never';
@@ -19,6 +20,13 @@ export type ScheduleName = 'epoch' | 'gradual' | 'never';
 export interface MethodRow {
   /** sparse: at the density from the start; dense: every selected weight as CSR at density 1; none: nothing converted. */
   init: 'sparse' | 'dense' | 'none';
+  /**
+   * gradual schedule only: how d_t is met. 'layer' (default): every tensor is pruned to
+   * round(d_t·numel) by its own magnitude threshold (Zhu & Gupta); 'global': one magnitude
+   * threshold over all sparse tensors together, so the total is round(d_t·Σ numel) and tensors of
+   * small weights lose more (GraNet's `pruning`).
+   */
+  gradualScope?: 'layer' | 'global';
   death: DeathName;
   /** 'none': updates only prune. */
   growth: GrowthName | 'none';
@@ -39,10 +47,12 @@ export const METHODS = {
   // RigL: gradient growth, each tensor keeps its budget.
   rigl: { init: 'sparse', death: 'magnitude', growth: 'gradient', redistribution: 'none', schedule: 'epoch', source: 'Evci et al. 2020 (RigL)' },
   static: { init: 'sparse', death: 'magnitude', growth: 'none', redistribution: 'none', schedule: 'never', source: 'static random sparse mask' },
-  // Gradual magnitude pruning from dense.
-  gmp: { init: 'dense', death: 'magnitude', growth: 'none', redistribution: 'none', schedule: 'gradual', source: 'Zhu & Gupta 2017 (gradual magnitude pruning)' },
-  // GraNet: gradual pruning with zero-cost neuroregeneration (gradient growth) at every update.
-  granet: { init: 'dense', death: 'magnitude', growth: 'gradient', redistribution: 'none', schedule: 'gradual', source: 'Liu et al. 2021 (GraNet, gradual pruning with regrowth)' },
+  // Gradual magnitude pruning from dense, every layer to the scheduled density (Zhu & Gupta's rule;
+  // GraNet's code calls this GMP_uniform, its `GMP` prunes globally).
+  gmp: { init: 'dense', death: 'magnitude', growth: 'none', redistribution: 'none', schedule: 'gradual', gradualScope: 'layer', source: 'Zhu & Gupta 2017 (gradual magnitude pruning)' },
+  // GraNet: gradual pruning under one global magnitude threshold (its `--method GraNet`), with
+  // zero-cost neuroregeneration (gradient growth) within each layer's new budget at every update.
+  granet: { init: 'dense', death: 'magnitude', growth: 'gradient', redistribution: 'none', schedule: 'gradual', gradualScope: 'global', source: 'Liu et al. 2021 (GraNet, gradual pruning with regrowth)' },
   dense: { init: 'none', death: 'magnitude', growth: 'none', redistribution: 'none', schedule: 'never', source: 'dense training' },
 } as const satisfies Record<string, MethodRow>;
 

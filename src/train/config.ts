@@ -15,9 +15,12 @@ export { SPARSE_METHODS };
 export const OPTIMIZERS = ['sgd', 'adam'] as const;
 /**
  * Which gradient norm the clip uses: 'dense' (the official semantics: the gradient of every
- * position, absent ones included; exact on small rows, an unbiased row-stratified sample of the
- * absent positions elsewhere), 'dense-exact' (every absent position: a dense-cost product), or
- * 'active' (only the existing weights' gradients).
+ * position, absent ones included; its absent part exact on small matrices, elsewhere from a
+ * row-stratified importance sample that estimates the squared norm without bias), 'dense-exact'
+ * (every absent position: a dense-cost product), or 'active' (only the existing weights'
+ * gradients). Under DropConnect (wdrop) no dropout factor m is drawn at an absent position, so
+ * both dense modes count its square with E[m²] (1/(1−p) for AWD/MoS WeightDrop, 1 − p for
+ * ON-LSTM's LinearDropConnect): the official squared norm in expectation over those factors.
  */
 export const CLIP_NORMS = ['dense', 'dense-exact', 'active'] as const;
 export type ClipNorm = (typeof CLIP_NORMS)[number];
@@ -39,7 +42,10 @@ export type DataSpec =
  */
 export const TRAIN_FIELDS = {
   // sparse training
-  method: field.choice(SPARSE_METHODS, { default: 'dense', defaultText: "the model's recipe, else dense (selfish with --sparse)", help: 'sparse-training method' }),
+  method: field.choice(SPARSE_METHODS, {
+    default: 'dense', defaultText: "the model's recipe, else dense (selfish with --sparse)",
+    help: "sparse-training method (snfs adds one dense weight-gradient product G·Xᵀ per sparse matrix to every step's backward for its dense momentum, ≈ (3d + 1)/3 of dense training's product FLOPs at density d, and keeps a dense momentum per sparse matrix; rigl and granet one dense forward/backward per update)",
+  }),
   density: field.number({ min: 0, max: 1, openMin: true, default: 0.33, defaultText: "0.33 for sparse methods (the model's recipe), 1 for dense", help: 'fraction of the weights of every non-bias tensor that exist, in (0, 1]' }),
   sparseInit: field.choice(['uniform', 'ER'] as const, { default: 'uniform', help: 'initial sparse topology' }),
   death: field.optional(field.choice(DEATH_NAMES, { defaultText: "the method's (magnitude)", help: 'prune criterion' })),
@@ -54,7 +60,7 @@ export const TRAIN_FIELDS = {
   clip: field.number({ min: 0, max: 1e6, default: 0.25, help: 'gradient clipping (global L2 norm; 0 disables)' }),
   clipNorm: field.choice(CLIP_NORMS, {
     default: 'dense',
-    help: 'norm the clip measures: dense = the official one, over every position incl. absent weights (absent positions of large matrices sampled, error ≈ 0.1%, a few % of a step); dense-exact = every absent position (costs a dense weight-gradient product); active = existing weights only',
+    help: 'norm the clip measures: dense = the official one, over every position incl. absent weights (the absent positions of large matrices by an importance sample, unbiased for the squared norm, error ≈ 0.1%, a few % of a step); dense-exact = every absent position (costs a dense weight-gradient product); under DropConnect both count an absent position\'s square with the dropout factor\'s E[m²], i.e. the official norm in expectation over those factors; active = existing weights only',
   }),
   lrDecay: field.number({ min: 0, max: 1, openMin: true, default: 1, defaultText: "the model's recipe (zaremba-*: Zaremba's), else 1", help: 'plain-SGD step decay: lr × decay per epoch after lrDecayAfter epochs (the NT trigger is then off; an ASGD switch only at asgdEpoch)' }),
   lrDecayAfter: field.int({ min: 0, max: MAX_INT, default: 0, defaultText: "the model's recipe, else 0", help: 'epochs at the initial lr before the decay applies' }),

@@ -3,7 +3,8 @@
 //
 // One epoch:
 //   for each BPTT batch (hidden state carried from batch to batch, reset to zeros each epoch):
-//     forward, backward (measuring the absent positions' gradient for the dense clip norm),
+//     forward, backward (measuring the absent positions' gradient for the dense clip norm, and for
+//     SNFS capturing it densely for the engine's momentum),
 //     NaN/∞ check of the loss, clip the global gradient norm (and check it), optimizer step
 //     (lr × seq_len/bptt for AWD random lengths), engine.onStep
 //   validation (on the averaged weights once averaging has started); best model saved
@@ -20,8 +21,8 @@ import { batchify, getBatch, BpttIterator, type Batchified, type BpttPosition, t
 import type { Corpus } from '../data/corpus.js';
 import { Vocabulary } from '../data/vocab.js';
 import { createModel, keepState, stateTensors, type LanguageModel, type LMState } from '../models/index.js';
-import { clipGradNorm } from '../optim/clip-grad-norm.js';
-import { beginDenseGradNorm, type DenseGradNormProbe } from '../ops/dense-grad-norm.js';
+import { clipCoefficient, clipGradNorm } from '../optim/clip-grad-norm.js';
+import { beginDenseGradNorm, type DenseGradNormProbe, type DenseGradNormResult } from '../ops/dense-grad-norm.js';
 import type { OptimizerStateDict } from '../optim/optimizer.js';
 import { globalRandom, Random } from '../random.js';
 import type { SparseEngineLike, UpdateReport } from '../sparse/engine-api.js';
@@ -352,7 +353,7 @@ export class Trainer {
     const state = this.hidden;
     const step = this.p.globalStep + 1;
     const probe = this.denseNormProbe(step);
-    let absentSquares = 0;
+    let measured: DenseGradNormResult | null = null;
     let r: { loss: number; nll: number; tokens: number; state: LMState };
     try {
       r = tidy(() => {
@@ -361,10 +362,13 @@ export class Trainer {
         out.loss.backward();
         return { loss: out.loss.item(), nll: out.nll.item(), tokens: input.size, state: out.state };
       });
-      if (probe) absentSquares = probe.finish().absentSquares;
+      if (probe) measured = probe.finish();
     } finally {
       probe?.dispose();
     }
+    // The absent positions' squares count in the clip norm unless --clip-norm active (the probe may
+    // run for SNFS's captured gradient alone).
+    const absentSquares = (c.clipNorm ?? 'active') !== 'active' ? (measured?.absentSquares ?? 0) : 0;
     disposeState(this.hidden);
     this.hidden = keepState(r.state);
     if (!Number.isFinite(r.loss) || !Number.isFinite(r.nll)) this.diverged(step, span, 'the loss', Number.isFinite(r.loss) ? r.nll : r.loss);
@@ -379,7 +383,9 @@ export class Trainer {
     opt.lr = base;
     this.p.globalStep = step;
     this.p.lastSpan = { i: span.i, seqLen: span.seqLen };
-    const report = this.engine?.onStep({ step, epoch: span.epoch + 1, denseGradient: () => this.denseGradient() }) ?? null;
+    // SNFS: this step's dense gradient, scaled as the clip scaled the stored weights' gradients.
+    const stepGradients = measured?.absentGradients ? { absent: measured.absentGradients, scale: clipCoefficient(norm, c.clip > 0 ? c.clip : Infinity) } : undefined;
+    const report = this.engine?.onStep({ step, epoch: span.epoch + 1, denseGradient: () => this.denseGradient(), stepGradients }) ?? null;
     for (const p of model.parameters()) p.zeroGrad();
     if (report) this.onTopology(report, span.epoch + (this.p.epochAcc.steps + 1) / Math.max(1, this.iterator.batchesPerEpoch));
 
@@ -401,7 +407,7 @@ export class Trainer {
       const a = this.p.intervalAcc, loss = a.nllSum / a.tokens;
       this.logSync({
         event: 'step', epoch: span.epoch + 1, step, batch, loss, ppl: Math.exp(loss), lr: base, gradNorm: norm, clipped: clipped === 1,
-        ...(probe ? { activeGradNorm: Math.sqrt(Math.max(0, norm * norm - absentSquares)) } : {}),
+        ...(absentSquares > 0 ? { activeGradNorm: Math.sqrt(Math.max(0, norm * norm - absentSquares)) } : {}),
         clipFraction: (a.clipped ?? 0) / Math.max(1, a.steps), tokensPerSecond: this.p.epochAcc.tokens / Math.max(epochSeconds, 1e-9),
       });
       this.p.intervalAcc = { nllSum: 0, tokens: 0, steps: 0, clipped: 0 };
@@ -479,16 +485,18 @@ export class Trainer {
 
   /**
    * The probe that measures the absent positions' gradient during this step's backward, so the
-   * clip sees the dense norm (src/ops/dense-grad-norm.ts); null for dense runs and --clip-norm active.
-   * Its sample is seeded by (seed, step): the same on resume, nothing to save.
+   * clip sees the dense norm (src/ops/dense-grad-norm.ts), and, for an engine that asks for the
+   * step's dense gradient (SNFS), captures it; null for dense runs, and for --clip-norm active
+   * unless the engine asks. Its sample is seeded by (seed, step): the same on resume, nothing to save.
    */
   private denseNormProbe(step: number): DenseGradNormProbe | null {
     const mode = this.config.clipNorm ?? 'active';
-    if (mode === 'active' || sparseValues(this.model).length === 0) return null;
-    return beginDenseGradNorm({ mode: mode === 'dense-exact' ? 'exact' : 'sampled', seed: (Math.imul(this.config.seed, 0x9e3779b1) ^ step) >>> 0 });
+    const capture = this.engine?.needsStepGradients === true;
+    if ((mode === 'active' && !capture) || sparseValues(this.model).length === 0) return null;
+    return beginDenseGradNorm({ mode: mode === 'dense-exact' ? 'exact' : 'sampled', seed: (Math.imul(this.config.seed, 0x9e3779b1) ^ step) >>> 0, capture });
   }
 
-  /** One forward/backward pass on the epoch's last batch from a zero state (gradient-based growth). */
+  /** One forward/backward pass on the epoch's last batch from a zero state (gradient growth at an update). */
   private denseGradient(): void {
     const span = this.p.lastSpan;
     if (span === null) return;
