@@ -11,7 +11,7 @@
 import { availableCores, setThreads } from '../src/index.js';
 import { setDecoderLayoutForBench } from '../src/ops/mos-decoder.js';
 import { bestTimes, formatTable, machineLine, printJsonLine, round } from './common.js';
-import { lmStep, threadsFromEnv } from './lm-step.js';
+import { benchStep, threadsFromEnv } from './lm-step.js';
 
 const RUNS: [string, number][] = [['zaremba-small', 0.33], ['zaremba-medium', 0.33], ['awd-lstm-mos-ptb', 0.45]];
 const only = process.env.MODELS?.split(',');
@@ -21,7 +21,7 @@ const speedup: Record<string, number> = {};
 const tps: Record<string, Record<string, number>> = {};
 const rows: (string | number)[][] = [];
 for (const [name, d] of RUNS.filter(([n]) => !only || only.includes(n))) {
-  const lm = lmStep(name, d);
+  const lm = benchStep(name, d);
   const best = { 'token-major': Infinity, 'feature-major': Infinity };
   const iterations = name.startsWith('awd') ? 2 : 4;
   for (let r = 0; r < 2; r++) {

@@ -1,10 +1,10 @@
-// One language-model training step as the benchmarks time it (models and threads suites):
-// forward, cross-entropy, backward, clip 0.25, SGD, on fixed random tokens, with every weight
-// matrix CSR at `density` < 1 (static topology, uniformly placed nonzeros). bench/pytorch/lm_step.py
-// times the same step in PyTorch.
+// One language-model training step as the benchmarks time it (models and threads suites): the
+// library's own training step (src/train/lm-step.ts: forward, cross-entropy, backward, clip 0.25 on
+// the active weights' norm, SGD) on fixed random tokens, with every weight matrix CSR at
+// `density` < 1 (static topology, uniformly placed nonzeros). bench/pytorch/lm_step.py times the
+// same step in PyTorch.
 import {
-  clipGradNorm, createModel, createSparsity, disposeState, IntTensor, keepState, modelConfig, modelRecipe, Random, SGD, tidy,
-  type LanguageModel, type LMState,
+  createModel, createSparsity, disposeState, IntTensor, lmStep, modelConfig, modelRecipe, Random, SGD, type LanguageModel, type LMState,
 } from '../src/index.js';
 
 export interface LMStep {
@@ -15,7 +15,7 @@ export interface LMStep {
   dispose: () => void;
 }
 
-export function lmStep(name: string, density: number, vocab = 10_000): LMStep {
+export function benchStep(name: string, density: number, vocab = 10_000): LMStep {
   const cfg = modelConfig(name, { vocab });
   const recipe = modelRecipe(name);
   const T = Number(recipe.bptt ?? 35), B = Number(recipe.batchSize ?? 20);
@@ -26,17 +26,11 @@ export function lmStep(name: string, density: number, vocab = 10_000): LMStep {
   const input = new IntTensor(Array.from({ length: T * B }, () => rng.int(vocab)), [T, B], { persistent: true });
   const target = new IntTensor(Array.from({ length: T * B }, () => rng.int(vocab)), [T * B], { persistent: true });
   let state: LMState = model.initState(B);
+  let k = 0;
   const step = () => {
-    const next = tidy(() => {
-      const out = model.forward(input, target, state);
-      out.loss.backward();
-      return out.state;
-    });
+    const r = lmStep(model, input, target, state, { optimizer: opt, clip: 0.25, step: ++k, epoch: 1 });
     disposeState(state);
-    state = keepState(next);
-    clipGradNorm(model.parameters(), 0.25);
-    opt.step();
-    opt.zeroGrad();
+    state = r.state;
   };
   const dispose = () => {
     disposeState(state);

@@ -14,7 +14,7 @@
 // Last line: {"suite":"models","threads":n,"tokens_per_s":{"zaremba-small":{"1":t,"0.33":t},...,"selfish-rhn":{"1":t,"0.472":t},...}}
 import { Bench } from 'tinybench';
 import { availableCores, getRelaxedSimd, getThreads, memoryStats, setRelaxedSimd, setThreads, simdSupported } from '../src/index.js';
-import { lmStep, threadsFromEnv } from './lm-step.js';
+import { benchStep, threadsFromEnv } from './lm-step.js';
 import { printJsonLine } from './common.js';
 
 const VOCAB = 10_000;
@@ -39,7 +39,7 @@ const rows: Record<string, string | number>[] = [];
 for (const name of NAMES) {
   results[name] = {};
   for (const d of DENSITIES[name] ?? [1, 0.33]) {
-    const lm = lmStep(name, d, VOCAB);
+    const lm = benchStep(name, d, VOCAB);
     const big = name.startsWith('awd') || name.includes('large') || name.startsWith('selfish-');
     // The protocol of bench/pytorch/lm_step.py: the mean of 20 steps after 3 warm-up steps (6 after
     // 2 for the large models), so the two sides' figures compare. (One warm-up step is not enough:

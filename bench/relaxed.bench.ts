@@ -15,7 +15,7 @@
 //             "step_speedup":{"zaremba-small":{"1":x,"0.33":y},"zaremba-medium":{...}},"step_tokens_per_s":{...}}
 import { kernels, Random, relaxedSimdUnavailableReason, setRelaxedSimd, setThreads } from '../src/index.js';
 import { bestAcross, formatTable, machineLine, printJsonLine, randomCsr, randomTensor, round, type BenchTask } from './common.js';
-import { lmStep, threadsFromEnv } from './lm-step.js';
+import { benchStep, threadsFromEnv } from './lm-step.js';
 
 const why = relaxedSimdUnavailableReason();
 if (why !== null) throw new Error(`relaxed SIMD is not available here: ${why}`);
@@ -71,7 +71,7 @@ for (const name of ['zaremba-small', 'zaremba-medium']) {
   stepSpeedup[name] = {};
   stepTps[name] = {};
   for (const d of [1, 0.33]) {
-    const lm = lmStep(name, d);
+    const lm = benchStep(name, d);
     const best = await standardVsRelaxed([{ name: 'step', fn: lm.step, iterations: name === 'zaremba-small' ? 5 : 2 }], 2, 0);
     const [a, b] = best.get('step')!;
     const [ta, tb] = [Math.round(lm.tokens / (a / 1000)), Math.round(lm.tokens / (b / 1000))];

@@ -10,7 +10,7 @@
 import { kernels, setThreads } from '../src/index.js';
 import { setDecoderLayoutForBench } from '../src/ops/mos-decoder.js';
 import { formatTable, machineLine, printJsonLine, round } from './common.js';
-import { lmStep, threadsFromEnv } from './lm-step.js';
+import { benchStep, threadsFromEnv } from './lm-step.js';
 
 const model = process.env.PROFILE_MODEL ?? 'zaremba-small';
 const density = Number(process.env.PROFILE_DENSITY ?? 0.33);
@@ -18,7 +18,7 @@ const STEPS = Number(process.env.PROFILE_STEPS ?? 8);
 const T = await setThreads(threadsFromEnv(1));
 const layout = process.env.PROFILE_LAYOUT === 'token-major' ? 'token-major' : 'auto';
 setDecoderLayoutForBench(layout);
-const lm = lmStep(model, density);
+const lm = benchStep(model, density);
 for (let i = 0; i < 2; i++) lm.step();
 
 const table = kernels as unknown as Record<string, unknown>;

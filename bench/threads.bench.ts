@@ -18,7 +18,7 @@
 import { availableCores, kernels, Random, setThreads } from '../src/index.js';
 import { runShared } from '../src/backend/pool.js';
 import { bestAcross, formatTable, machineLine, printJsonLine, randomCsr, randomTensor, round, type BenchTask } from './common.js';
-import { lmStep, threadsFromEnv } from './lm-step.js';
+import { benchStep, threadsFromEnv } from './lm-step.js';
 
 const T = Math.max(2, threadsFromEnv(await availableCores()));
 const rng = new Random(7);
@@ -98,7 +98,7 @@ const stepSpeedup: Record<string, Record<string, number>> = { 'zaremba-medium': 
 const stepTps: Record<string, Record<string, Record<string, number>>> = { 'zaremba-medium': {} };
 const stepRows: (string | number)[][] = [];
 for (const d of [1, 0.33]) {
-  const lm = lmStep('zaremba-medium', d);
+  const lm = benchStep('zaremba-medium', d);
   // Three warm-up steps after every switch of the thread count: the first steps after a switch
   // build lazy indexes (the gather form's CSC index) and grow memory (the pool's scratch), and
   // two warm-up steps left the 0.33 figure at 1.21× against 1.72× in the steady state.

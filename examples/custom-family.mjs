@@ -70,7 +70,7 @@ export default function mguFamily(lib) {
       this.layers.items.forEach((layer, l) => {
         const h0 = state ? expectState(state[l], ['h'], 'mgu').h : zeros([B, this.config.nhid]);
         const r = layer.forward(x, h0);
-        next.push({ h: r.h });
+        next.push({ h: r.h.detach() }); // the carried state starts the next batch's graph afresh (truncated BPTT)
         x = dropout(r.out, p, opts);
       });
       return { h: reshape(x, [T * B, this.config.nhid]), state: next };

@@ -46,7 +46,7 @@ const SHAPES = {
   // AWD/MoS WeightDrop: F.dropout on the raw W_hh, m ∈ {0, 1/(1−p)}, E[m²] = 1/(1−p) = 2.
   mos: { p: 0.5, build: (rng: Random) => createModel('awd-lstm-mos-ptb', { vocab: 40, emsize: 10, nhid: 14, nhidlast: 10, nExperts: 2, ...DROPOUTS_OFF, wdrop: 0.5 }, rng) },
   // ON-LSTM LinearDropConnect: m ∈ {0, 1}, E[m²] = 1 − p = 0.55.
-  onlstm: { p: 0.45, build: (rng: Random) => createModel('selfish-onlstm', { vocab: 40, emsize: 8, nhid: 12, nlayers: 2, chunkSize: 2, ...DROPOUTS_OFF, wdrop: 0.45 }, rng) },
+  onlstm: { p: 0.45, build: (rng: Random) => createModel('selfish-onlstm', { vocab: 40, emsize: 8, nhid: 12, nlayers: 2, chunkSize: 2, dropout: 0, dropouth: 0, dropouti: 0, dropoute: 0, wdrop: 0.45 }, rng) },
 };
 
 for (const [shape, { p, build }] of Object.entries(SHAPES)) {

@@ -7,13 +7,13 @@ import { applyThreads, describeThreads, RELAXED_SIMD_OPTION, THREADS_OPTION } fr
 import type { Args, Argv } from 'yargs';
 import { simdSupported } from '../backend/wasm.js';
 import { memoryStats } from '../backend/memory.js';
-import { createModel, disposeState, keepState, modelConfig, modelFamily, modelNames, modelRecipe, type AnyModelConfig, type LMState } from '../models/index.js';
+import { createModel, disposeState, modelConfig, modelFamily, modelNames, modelRecipe, type AnyModelConfig, type LMState } from '../models/index.js';
 import { TRAIN_FIELDS } from '../train/config.js';
+import { lmStep } from '../train/lm-step.js';
 import { fieldOptionsFrom, withFieldFlags } from './config-flags.js';
-import { clipGradNorm } from '../optim/clip-grad-norm.js';
 import { SGD } from '../optim/sgd.js';
 import { Random } from '../random.js';
-import { IntTensor, tidy } from '../tensor.js';
+import { IntTensor } from '../tensor.js';
 import { defaultSparsity } from '../train/sparsity-factory.js';
 import { maskedDensity } from '../train/weights.js';
 import { grouped, int, num, str, UsageError } from './format.js';
@@ -62,25 +62,22 @@ export async function benchCommand(a: Args, io: CliIO): Promise<number> {
   const ids = new Int32Array((T + 1) * B);
   for (let k = 0; k < ids.length; k++) ids[k] = rng.int(cfg.vocab);
   const opt = new SGD(model.parameters(), { lr: 0.1 });
+  const input = new IntTensor(ids.subarray(0, T * B), [T, B], { persistent: true }), target = new IntTensor(ids.subarray(B), [T * B], { persistent: true });
   let state: LMState = model.initState(B);
   const times: number[] = [];
   try {
+    // The training step the trainer runs (src/train/lm-step.ts), clip 0.25 on the active weights' norm.
     for (let s = 0; s < warmup + steps; s++) {
       const t0 = performance.now();
-      const r = tidy(() => {
-        const out = model.forward(new IntTensor(ids.subarray(0, T * B), [T, B]), new IntTensor(ids.subarray(B), [T, B]), state);
-        out.loss.backward();
-        return out.state;
-      });
+      const r = lmStep(model, input, target, state, { optimizer: opt, clip: 0.25, step: s + 1, epoch: 1 });
       disposeState(state);
-      state = keepState(r);
-      clipGradNorm(model.parameters(), 0.25);
-      opt.step();
-      opt.zeroGrad();
+      state = r.state;
       if (s >= warmup) times.push((performance.now() - t0) / 1000);
     }
   } finally {
     disposeState(state);
+    input.dispose();
+    target.dispose();
   }
   const mean = times.reduce((x, y) => x + y, 0) / times.length;
   const result = {

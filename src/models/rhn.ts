@@ -22,7 +22,7 @@ import { TiedDecoder } from '../nn/tied-decoder.js';
 import { globalRandom, type Random } from '../random.js';
 import { IntTensor, Tensor, tensor, zeros } from '../tensor.js';
 import { field } from '../config/fields.js';
-import { commonFields, MAX_WIDTH } from './common-fields.js';
+import { commonFields } from './common-fields.js';
 import { defineModelFamily, type ModelConfig } from './family.js';
 import { gateBlocks, type GateLayout } from './gate-layout.js';
 import { checkForwardArgs, checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';

@@ -35,3 +35,4 @@ export { yieldToEventLoop } from './event-loop.js';
 export { importSafetensors } from './import.js';
 export type { ImportOptions, ImportResult, ImportedWeight } from './import.js';
 export { saveCheckpoint, loadCheckpoint, loadWeights, MODULE_CHECKPOINT_KIND, type ModuleCheckpoint } from './module-checkpoint.js';
+export { lmStep, type LMStepOptions, type LMStepResult } from './lm-step.js';

@@ -20,9 +20,8 @@
 import { batchify, getBatch, BpttIterator, type Batchified, type BpttPosition, type BpttSpan } from '../data/batching.js';
 import type { Corpus } from '../data/corpus.js';
 import { Vocabulary } from '../data/vocab.js';
-import { createModel, keepState, stateTensors, type LanguageModel, type LMState } from '../models/index.js';
-import { clipCoefficient, clipGradNorm } from '../optim/clip-grad-norm.js';
-import { beginDenseGradNorm, type DenseGradNormProbe, type DenseGradNormResult } from '../ops/dense-grad-norm.js';
+import { createModel, stateTensors, type LanguageModel, type LMState } from '../models/index.js';
+import { clipGradNorm } from '../optim/clip-grad-norm.js';
 import type { OptimizerStateDict } from '../optim/optimizer.js';
 import { globalRandom, Random } from '../random.js';
 import type { SparseEngineLike, UpdateReport } from '../sparse/engine-api.js';
@@ -37,13 +36,14 @@ import { checkCorpusFits } from './corpus-fit.js';
 import { divergedLoss } from './divergence.js';
 import { disposeState, evaluate, type EvalResult } from './evaluate.js';
 import { yieldToEventLoop } from './event-loop.js';
+import { lmStep, type LMStepResult } from './lm-step.js';
 import { OptimizerPhases, type OptimizerPhasesState } from './optimizer-phases.js';
 import type { PlotDensity } from './plot.js';
 import { RunLog } from './run-log.js';
 import { copyProgress, emptyEpochAcc, freshProgress, type EpochRecord, type Phase, type RunProgress } from './run-state.js';
 import { memoryStore, RUN_FILES, type RunStore } from './run-store.js';
 import { defaultSparsity, type SparsityProvider } from './sparsity-factory.js';
-import { gateRecord, maskedDensity, modelGateStats, pooledGateDensity, sparseValues } from './weights.js';
+import { gateRecord, maskedDensity, modelGateStats, pooledGateDensity } from './weights.js';
 
 export type { EpochRecord, Phase, RunProgress } from './run-state.js';
 
@@ -350,44 +350,25 @@ export class Trainer {
   private trainStep(span: BpttSpan): void {
     const c = this.config, model = this.model;
     this.hidden ??= model.initState(c.batchSize);
-    const state = this.hidden;
     const step = this.p.globalStep + 1;
-    const probe = this.denseNormProbe(step);
-    let measured: DenseGradNormResult | null = null;
-    let r: { loss: number; nll: number; tokens: number; state: LMState };
+    const base = this.phases.optimizer.lr;
+    const { input, target } = getBatch(this.trainData, span.i, span.seqLen);
+    let r: LMStepResult;
     try {
-      r = tidy(() => {
-        const { input, target } = getBatch(this.trainData, span.i, span.seqLen);
-        const out = model.forward(input, target, state);
-        out.loss.backward();
-        return { loss: out.loss.item(), nll: out.nll.item(), tokens: input.size, state: out.state };
+      r = lmStep(model, input, target, this.hidden, {
+        optimizer: this.phases.optimizer, clip: c.clip, clipNorm: c.clipNorm, engine: this.engine, lrScale: span.lrScale, step, epoch: span.epoch + 1,
+        seed: c.seed, denseGradient: () => this.denseGradient(), onNonFinite: (what, value) => this.diverged(step, span, what, value),
       });
-      if (probe) measured = probe.finish();
     } finally {
-      probe?.dispose();
+      input.dispose();
+      target.dispose();
     }
-    // The absent positions' squares count in the clip norm unless --clip-norm active (the probe may
-    // run for SNFS's captured gradient alone).
-    const absentSquares = (c.clipNorm ?? 'active') !== 'active' ? (measured?.absentSquares ?? 0) : 0;
     disposeState(this.hidden);
-    this.hidden = keepState(r.state);
-    if (!Number.isFinite(r.loss) || !Number.isFinite(r.nll)) this.diverged(step, span, 'the loss', Number.isFinite(r.loss) ? r.nll : r.loss);
-    const params = model.parameters();
-    // Pre-clip norm: of the dense gradient (absent positions included) unless --clip-norm active.
-    const norm = clipGradNorm(params, c.clip > 0 ? c.clip : Infinity, absentSquares);
-    if (!Number.isFinite(norm)) this.diverged(step, span, 'the gradient norm', norm);
-    const clipped = c.clip > 0 && norm > c.clip ? 1 : 0;
-    const opt = this.phases.optimizer, base = opt.lr;
-    if (span.lrScale !== 1) opt.lr = base * span.lrScale;
-    opt.step();
-    opt.lr = base;
+    this.hidden = r.state;
+    const norm = r.gradNorm, clipped = r.clipped ? 1 : 0, absentSquares = r.absentSquares;
     this.p.globalStep = step;
     this.p.lastSpan = { i: span.i, seqLen: span.seqLen };
-    // SNFS: this step's dense gradient, scaled as the clip scaled the stored weights' gradients.
-    const stepGradients = measured?.absentGradients ? { absent: measured.absentGradients, scale: clipCoefficient(norm, c.clip > 0 ? c.clip : Infinity) } : undefined;
-    const report = this.engine?.onStep({ step, epoch: span.epoch + 1, denseGradient: () => this.denseGradient(), stepGradients }) ?? null;
-    for (const p of model.parameters()) p.zeroGrad();
-    if (report) this.onTopology(report, span.epoch + (this.p.epochAcc.steps + 1) / Math.max(1, this.iterator.batchesPerEpoch));
+    if (r.report) this.onTopology(r.report, span.epoch + (this.p.epochAcc.steps + 1) / Math.max(1, this.iterator.batchesPerEpoch));
 
     for (const acc of [this.p.epochAcc, this.p.intervalAcc]) {
       acc.nllSum += r.nll * r.tokens;
@@ -489,13 +470,6 @@ export class Trainer {
    * step's dense gradient (SNFS), captures it; null for dense runs, and for --clip-norm active
    * unless the engine asks. Its sample is seeded by (seed, step): the same on resume, nothing to save.
    */
-  private denseNormProbe(step: number): DenseGradNormProbe | null {
-    const mode = this.config.clipNorm ?? 'active';
-    const capture = this.engine?.needsStepGradients === true;
-    if ((mode === 'active' && !capture) || sparseValues(this.model).length === 0) return null;
-    return beginDenseGradNorm({ mode: mode === 'dense-exact' ? 'exact' : 'sampled', seed: (Math.imul(this.config.seed, 0x9e3779b1) ^ step) >>> 0, capture });
-  }
-
   /** One forward/backward pass on the epoch's last batch from a zero state (gradient growth at an update). */
   private denseGradient(): void {
     const span = this.p.lastSpan;

@@ -1,7 +1,6 @@
 // Model weights by their dotted PyTorch names: replacing a slot, summarising densities (per
 // tensor and per LSTM gate), the sparse values an optimizer must treat per weight.
 import { Module, isSparse, type Weight } from '../nn/module.js';
-import { CSRMatrix } from '../csr.js';
 import type { GateStats } from '../sparse/engine-api.js';
 import { gateStatsAll } from '../sparse/gates.js';
 import { gateLayoutOf } from '../models/gate-layout.js';
