@@ -9,8 +9,9 @@ import { lstmCases } from './gradcases/lstm.js';
 import { sparseGradCases } from './gradcases/sparse.js';
 import { mosCases } from './gradcases/mos.js';
 import { cellCases } from './gradcases/cells.js';
+import { gruCases } from './gradcases/gru.js';
 
-const cases: GradCase[] = [...coreCases, ...lstmCases, ...sparseGradCases(), ...mosCases, ...cellCases];
+const cases: GradCase[] = [...coreCases, ...lstmCases, ...sparseGradCases(), ...mosCases, ...cellCases, ...gruCases];
 
 for (const c of cases) {
   test(`gradcheck ${c.op}: ${c.label}`, () => gradcheck(c));
