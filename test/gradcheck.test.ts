@@ -10,8 +10,9 @@ import { sparseGradCases } from './gradcases/sparse.js';
 import { mosCases } from './gradcases/mos.js';
 import { cellCases } from './gradcases/cells.js';
 import { toolkitCases } from './gradcases/toolkit.js';
+import { gruCases } from './gradcases/gru.js';
 
-const cases: GradCase[] = [...coreCases, ...toolkitCases, ...lstmCases, ...sparseGradCases(), ...mosCases, ...cellCases];
+const cases: GradCase[] = [...coreCases, ...toolkitCases, ...lstmCases, ...sparseGradCases(), ...mosCases, ...cellCases, ...gruCases];
 
 for (const c of cases) {
   test(`gradcheck ${c.op}: ${c.label}`, () => gradcheck(c));

@@ -141,7 +141,10 @@ test('bad files: clear errors before anything is written', () => {
   expectError(encodeSafetensors({ ...tensors, 'rnn.extra': tensors['decoder.bias']! }), /unexpected \[rnn\.extra\]/);
   expectError(encodeSafetensors({ ...tensors, 'decoder.bias.mask': { dtype: 'BOOL', shape: tensors['decoder.bias']!.shape, data: new Uint8Array(corpus.vocab.size).fill(1) } }), /biases are dense/);
   expectError(encodeSafetensors({ ...tensors, 'rnn.bias_ih_l0': { dtype: 'F32', shape: [5], data: new Float32Array(5) } }), /'rnn\.bias_ih_l0' is \[5\] but the model needs \[96\]/);
-  expectError(encodeSafetensors({ 'fc.weight': tensors['decoder.weight']! }), /is not a state_dict of a family the import reads \(stacked LSTM, AWD-LSTM-MoS\); its tensors: fc\.weight/);
+  expectError(encodeSafetensors({ 'fc.weight': tensors['decoder.weight']! }), /is not a state_dict of a family the import reads \(stacked LSTM, AWD-LSTM-MoS, GRU\); its tensors: fc\.weight/);
+  // word_language_model's names with neither 4H (LSTM) nor 3H (GRU) gate rows.
+  const hh = tensors['rnn.weight_hh_l0']!, H = hh.shape[1]!;
+  expectError(encodeSafetensors({ ...tensors, 'rnn.weight_hh_l0': { dtype: 'F32', shape: [5 * H, H], data: new Float32Array(5 * H * H) } }), /is not a state_dict of a family the import reads/);
   const nan = new Float32Array(tensors['decoder.bias']!.data as Float32Array);
   nan[3] = NaN;
   expectError(encodeSafetensors({ ...tensors, 'decoder.bias': { ...tensors['decoder.bias']!, data: nan } }), /non-finite value \(NaN\) at flat index 3/);

@@ -1,6 +1,8 @@
-// Imports go down the layers (DEVELOPERS.md): cli → train → sparse / optim / data / io → models →
-// nn → ops and the tape → tensor, CSR matrix → backend, config declarations → kernels, never up, and no source file
-// takes part in an import cycle (type-only imports excepted: they vanish at run time).
+// Imports go down the layers: the package entries (index.ts, node.ts) → cli → the families written
+// on the public API (families/) → the public API (api.ts) → train → sparse / optim / data / io →
+// models → nn → ops and the tape → tensor, CSR matrix → backend, config declarations → kernels,
+// never up, and no source file takes part in an import cycle (type-only imports excepted: they
+// vanish at run time).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
@@ -15,7 +17,7 @@ function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const f of sources(SRC)) {
     const deps: string[] = [];
-    for (const m of readFileSync(f, 'utf8').matchAll(/^(import|export)\s+(type\s+)?[^;]*?from\s+'(\.[^']+)'/gms)) {
+    for (const m of readFileSync(f, 'utf8').matchAll(/^(?:(import|export)\s+(type\s+)?[^;]*?from\s+|import\s+)'(\.[^']+)'/gms)) {
       if (m[2]) continue;
       deps.push(resolve(dirname(f), m[3]!.replace(/\.js$/, '.ts')));
     }
@@ -30,7 +32,7 @@ function layer(file: string): number {
   const top = r.split('/')[0]!;
   const ranks: Record<string, number> = {
     backend: 0, 'random.ts': 0, 'generated': 0, config: 0, 'tensor.ts': 1, 'csr.ts': 2, autograd: 3, ops: 4, nn: 5, models: 6,
-    sparse: 7, optim: 7, data: 7, io: 7, train: 8, cli: 9, 'index.ts': 10, 'node.ts': 10,
+    sparse: 7, optim: 7, data: 7, io: 7, train: 8, 'api.ts': 9, families: 10, cli: 11, 'index.ts': 12, 'node.ts': 12,
   };
   const rank = ranks[top];
   if (rank === undefined) throw new Error(`layers.test: no layer for ${r}`);

@@ -1,6 +1,7 @@
-// The model registry: every family is one ModelSpec in its own file, listed once in
-// src/models/registry.ts, and nothing else in the library names a family; the trainer,
-// checkpoints, export, info and the CLI read the specs.
+// The model registry: every family is one declaration in its own file, registered once through the
+// public call (src/models/registry.ts for the built-in ones, src/families/index.ts for those written
+// on the public API alone, which import nothing else), and nothing else in the library names a
+// family; the trainer, checkpoints, export, info and the CLI read the declarations.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
@@ -35,16 +36,33 @@ test('the files that name a model family are its own files and the registry', ()
       .filter(([, t]) => t.includes(`'${spec.name}'`) || t.includes(`"${spec.name}"`) || new RegExp(`\\b${className}\\b`).test(t))
       .map(([f]) => f);
     report[spec.name] = naming;
-    const outside = naming.filter((f) => !own.has(basename(f, '.ts')) && !['src/models/registry.ts', 'src/models/index.ts'].includes(f));
+    const outside = naming.filter((f) => !own.has(basename(f, '.ts')) && !['src/models/registry.ts', 'src/models/index.ts', 'src/families/index.ts'].includes(f));
     assert.equal(outside, [], `family '${spec.name}' (${className}) is named outside its own files and the registry: ${outside.join(', ')}`);
   }
-  // The registry registers every built-in family through the public call.
-  const registry = readFileSync(join(ROOT, 'src/models/registry.ts'), 'utf8');
-  assert.match(registry, /for \(const f of \[[^\]]+\]\) registerModelFamily\(f\);/);
+  // The registry registers every built-in family through the public call, and so does the module
+  // of the families written on the public API.
+  for (const file of ['src/models/registry.ts', 'src/families/index.ts']) {
+    assert.match(readFileSync(join(ROOT, file), 'utf8'), /for \(const f of \[[^\]]+\]\) registerModelFamily\(f\);/, file);
+  }
+});
+
+test('the families of src/families/ import nothing but the public API, which the package entry exports whole', () => {
+  const dir = join(ROOT, 'src/families');
+  const files = sources(dir).filter((f) => basename(f) !== 'index.ts');
+  assert.ok(files.some((f) => basename(f) === 'gru.ts'), 'the GRU is one of them');
+  for (const f of files) {
+    const text = readFileSync(f, 'utf8');
+    const imports = [...text.matchAll(/^\s*(?:(?:import|export)\s[^;'"]*?\sfrom\s+|import\s+)['"]([^'"]+)['"]/gm)].map((m) => m[1]);
+    assert.equal([...new Set(imports)], ['../api.js'], `${relative(ROOT, f)} imports ${imports.join(', ')}`);
+    assert.not.match(text, /\bimport\s*\(/, `${relative(ROOT, f)} has a dynamic import`);
+  }
+  // The package entry is the API plus these families: a family here sees what a user's sees.
+  const entry = readFileSync(join(ROOT, 'src/index.ts'), 'utf8').split('\n').filter((l) => /^\s*(import|export)\b/.test(l));
+  assert.equal(entry, ["export * from './api.js';", "export * from './families/index.js';"]);
 });
 
 test('presets: every model name belongs to exactly one family, recipes sit beside them, overrides are checked', () => {
-  assert.equal(modelFamilies().map((s) => s.name), ['stacked', 'awd-mos', 'rhn', 'onlstm']);
+  assert.equal(modelFamilies().map((s) => s.name), ['stacked', 'awd-mos', 'rhn', 'onlstm', 'gru']);
   for (const name of ['selfish-lstm', 'awd-lstm-mos-wt2', 'selfish-rhn', 'selfish-onlstm']) assert.ok(modelNames().includes(name), name);
   const rhn = modelConfig('selfish-rhn');
   assert.equal([rhn.kind, rhn.emsize, rhn.nhid, rhn.depth, rhn.nlayers], ['rhn', 830, 830, 10, 1]);
@@ -59,7 +77,7 @@ test('presets: every model name belongs to exactly one family, recipes sit besid
   assert.throws(() => modelConfig('selfish-rhn', { depth: 0 }), /depth must be an integer in \[1, 1024\], got 0/);
   assert.throws(() => modelConfig('selfish-onlstm', { chunkSize: 2.5 }), /chunkSize must be an integer/);
   assert.throws(() => modelConfig('selfish-onlstm', { chunkSize: 7 }), /chunkSize 7 must divide nhid \(1150\) and emsize \(400\)/);
-  assert.throws(() => modelFamily('gru-x'), /unknown model family 'gru-x' \(families: stacked, awd-mos, rhn, onlstm.*--plugin/);
+  assert.throws(() => modelFamily('gru-x'), /unknown model family 'gru-x' \(families: stacked, awd-mos, rhn, onlstm, gru.*--plugin/);
   assert.throws(() => modelConfig('rhn-large'), /unknown model 'rhn-large'; known models: .*selfish-rhn/);
   // Every built-in recipe resolves (its options are training options, in range).
   for (const name of modelNames()) resolveTrainConfig({ model: name }, 100);

@@ -34,6 +34,10 @@ const ONLSTM: TrainOptions = {
   model: 'selfish-onlstm', lm: { emsize: 12, nhid: 16, chunkSize: 4 }, method: 'selfish', density: 0.45,
   epochs: 3, nonmono: 1, lr: 10, batchSize: 8, bptt: 15, evalBatchSize: 5,
 };
+const GRU: TrainOptions = {
+  model: 'gru-small', lm: { emsize: 16, nhid: 16, dropout: 0.2 }, method: 'selfish', density: 0.4, deathRate: 0.5,
+  epochs: 3, nonmono: 1, lr: 5, batchSize: 10, bptt: 20, testBatchSize: 10,
+};
 
 const tmp = mkdtempSync(join(tmpdir(), 'selfish-rnn-train-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -62,6 +66,7 @@ for (const [label, opts, K, N, switches] of [
   ['AWD-LSTM-MoS, random BPTT, all dropouts, AR/TAR', MOS, 23, 250, false],
   ['RHN, selfish at 0.472, all its dropouts (state {s})', RHN, 37, 150, false],
   ['ON-LSTM, selfish at 0.45, random BPTT, DropConnect, AR/TAR', ONLSTM, 23, 250, false],
+  ['GRU (a family on the public API), selfish at 0.4, dropout (state {h})', GRU, 37, 150, false],
   ['dense stacked LSTM, Adam with ReduceLROnPlateau', { ...STACKED, method: 'dense', density: undefined, optimizer: 'adam', lr: 3e-3, epochs: 3 }, 41, 170, false],
 ] as const) {
   test(`resume is bit-identical: ${label}`, async () => {

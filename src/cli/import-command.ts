@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Args, Argv } from 'yargs';
 import { readFileBytes, writeFileAtomic } from '../io/atomic-file.js';
-import { modelFamily, modelNames } from '../models/index.js';
+import { modelFamilies, modelFamily, modelNames } from '../models/index.js';
 import { corpusFor } from '../train/files.js';
 import { importSafetensors } from '../train/import.js';
 import { bytes, grouped, int, str, UsageError } from './format.js';
@@ -15,7 +15,7 @@ import { dataSpec, type CliIO } from './train-command.js';
 export function importBuilder(y: Argv): Argv {
   return y
     .positional('file', { type: 'string', describe: 'a PyTorch state_dict saved as .safetensors (see README: three lines of Python)' })
-    .option('model', { type: 'string', choices: modelNames(), defaultDescription: "the file's metadata, else zaremba-small or awd-lstm-mos-ptb by architecture", describe: 'named model configuration (dimensions come from the tensors)' })
+    .option('model', { type: 'string', choices: modelNames(), defaultDescription: `the file's metadata, else by architecture: ${modelFamilies().filter((f) => f.sizesFromStateDict).map((f) => Object.keys(f.presets)[0]).join(', ')}`, describe: 'named model configuration (dimensions come from the tensors)' })
     .option('data', { type: 'string', defaultDescription: "the file's metadata (our export), else the built-in corpus", describe: 'the corpus the model was trained on: its vocabulary numbers the embedding rows (PTB/WikiText: as the reference data.py builds it)' })
     .option('max-vocab', { type: 'number', describe: 'vocabulary cap of a text corpus (as in training)' })
     .option('out', { type: 'string', defaultDescription: 'FILE with .ckpt instead of .safetensors', describe: 'checkpoint to write' })

@@ -10,6 +10,8 @@
 import { readFileSync } from 'node:fs';
 import yargs, { type Args } from 'yargs';
 import { hideBin } from 'yargs/helpers';
+// The families that ship with the library on its public API (the GRU), registered on import.
+import '../families/index.js';
 import { benchBuilder, benchCommand } from './bench-command.js';
 import { refuseRepeatedFlags, UsageError } from './format.js';
 import { importBuilder, importCommand } from './import-command.js';

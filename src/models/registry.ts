@@ -1,7 +1,8 @@
 // The model registry: every model family the library knows, found by name (`kind`) or by the name
 // of one of its configurations (presets). The built-in families are registered here through the
-// same public call a user's family uses (`registerModelFamily`); nothing else in the library names
-// a family (test/registry.test.ts checks it).
+// same public call a user's family uses (`registerModelFamily`), and so are those written on the
+// public API alone (src/families/index.ts, which the package entry imports); nothing else in the
+// library names a family (test/registry.test.ts checks it).
 import { globalRandom, type Random } from '../random.js';
 import { familyConfig, isModelFamily, type AnyModelConfig, type ModelFamily, type ModelPreset, type TrainingRecipe } from './family.js';
 import type { LanguageModel } from './language-model.js';

@@ -85,7 +85,7 @@ export const stackedFields = {
   nhid: commonFields.nhid,
   nlayers: commonFields.nlayers,
   dropout: commonFields.dropout,
-  initRange: field.number({ min: 0, max: 1, openMax: true, default: 0, help: "initialise every parameter U(±r) as Zaremba et al. (stacked LSTM); 0: PyTorch's own initialisation" }),
+  initRange: field.number({ min: 0, max: 1, openMax: true, default: 0, help: "initialise every parameter U(±r), as Zaremba et al.; 0: PyTorch's own initialisation" }),
 } as const;
 
 export type StackedConfig = ModelConfig<typeof stackedFields>;
@@ -144,7 +144,7 @@ export const stackedLstm = defineModelFamily({
   describe: (c) => `stacked LSTM, ${c.nlayers} layers × ${c.nhid}, emsize ${c.emsize}`,
   sizesFromStateDict: (shapes) => {
     const enc = shapes.get('encoder.weight'), hh = shapes.get('rnn.weight_hh_l0');
-    if (!enc || !hh || !shapes.has('rnn.weight_ih_l0')) return null;
+    if (!enc || !hh || !shapes.has('rnn.weight_ih_l0') || hh[0] !== 4 * hh[1]!) return null;
     let nlayers = 0;
     while (shapes.has(`rnn.weight_ih_l${nlayers}`)) nlayers++;
     return { vocab: enc[0], emsize: enc[1], nhid: hh[1], nlayers };

@@ -94,23 +94,27 @@ export function onlstmOracle(T: number, B: number, I: number, H: number, chunk: 
 
 // ---- sparse weights inside the recurrences -----------------------------------------------------
 
-function pattern(rows: number, cols: number): { row: number[]; col: number[] } {
+/** A fixed sparsity pattern: row 0 full, about 3/7 of every other row. */
+export function pattern(rows: number, cols: number): { row: number[]; col: number[] } {
   const row: number[] = [], col: number[] = [];
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) if (r === 0 || (3 * r + 5 * c) % 7 < 3) { row.push(r); col.push(c); }
   return { row, col };
 }
+/** CSR matrices made by `sparse`, freed by `freeMade` (a case's `after`). */
 const made: CSRMatrix[] = [];
-function sparse(values: Tensor, rows: number, cols: number): CsrOperator {
+/** A CSR weight over `pattern` whose nonzeros are `values` (the tensor under test). */
+export function sparse(values: Tensor, rows: number, cols: number): CsrOperator {
   const m = CSRMatrix.fromCoords([rows, cols], pattern(rows, cols), { requiresGrad: false });
   made.push(m);
   return new CsrOperator(m, values);
 }
-function densify(values: Float64Array, rows: number, cols: number): Float64Array {
+/** The dense matrix of `values` placed on `pattern`. */
+export function densify(values: Float64Array, rows: number, cols: number): Float64Array {
   const p = pattern(rows, cols), d = new Float64Array(rows * cols);
   p.row.forEach((r, k) => (d[r * cols + p.col[k]!] = values[k]!));
   return d;
 }
-const freeMade = () => { for (const m of made.splice(0)) m.dispose(); };
+export const freeMade = () => { for (const m of made.splice(0)) m.dispose(); };
 
 export const cellCases: GradCase[] = [];
 
