@@ -5,8 +5,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
   createModel, createSparsity, CSRMatrix, erAllocation, IntTensor, memoryStats, Random, randn, SGD, tidy, topologyDistance,
-  type LanguageModel, type Module, type SparseEngine, type SparseEngineOptions, type StepGradients, type Tensor, type Topology,
+  type LanguageModel, type Module, type SparseEngine, type SparseEngineOptions, type StepEvent, type StepGradients, type Tensor, type Topology,
 } from '../src/index.js';
+
+/** The engine's hook at an epoch end (epoch, step), as the trainer calls it. */
+const epochEnd = (e: { onStep: SparseEngine['onStep'] }, epoch: number, step: number, opts: Omit<StepEvent, 'step' | 'epoch' | 'epochEnd'> = {}) => e.onStep({ step, epoch, epochEnd: true, ...opts });
+/** The engine's hook after an optimizer step (step, epoch). */
+const afterStep = (e: { onStep: SparseEngine['onStep'] }, step: number, epoch: number, opts: Omit<StepEvent, 'step' | 'epoch' | 'epochEnd'> = {}) => e.onStep({ step, epoch, ...opts });
+
 
 const TINY = { vocab: 17, emsize: 6, nhid: 7 };
 const SPARSE_NAMES = ['encoder.weight', 'rnn.weight_ih_l0', 'rnn.weight_hh_l0', 'rnn.weight_ih_l1', 'rnn.weight_hh_l1', 'decoder.weight'];
@@ -130,7 +136,7 @@ for (const method of ['selfish', 'set', 'rigl', 'static'] as const) {
     const start = topoKey(engine.topology());
     for (let u = 1; u <= 100; u++) {
       perturb(model, noise);
-      const report = engine.endOfEpoch(u, u * 10, { denseGradient: fakeDenseGradient(model, grads) });
+      const report = epochEnd(engine, u, u * 10, { denseGradient: fakeDenseGradient(model, grads) });
       if (method === 'static') { assert.is(report, null); continue; }
       assert.ok(report !== null);
       for (const t of report!.tensors) {
@@ -160,15 +166,15 @@ test('snfs: momentum growth and redistribution keep the TOTAL nnz exact while te
   let moved = false;
   for (let step = 1; step <= 60; step++) {
     perturb(model, noise, 0.02);
-    engine.afterStep(step, 0, { stepGradients: fakeStepGradients(engine, grads) }); // feeds the dense momentum
+    afterStep(engine, step, 0, { stepGradients: fakeStepGradients(engine, grads) }); // feeds the dense momentum
     if (step % 10 === 0) {
-      const r = engine.endOfEpoch(step / 10, step)!;
+      const r = epochEnd(engine, step / 10, step)!;
       assert.is(r.tensors.reduce((s, t) => s + t.nnz, 0), total, `update at ${step}`);
       if (r.tensors.some((t) => t.nnz !== start.get(t.name))) moved = true;
     }
   }
   assert.ok(moved, 'momentum redistribution moved weights between tensors');
-  assert.throws(() => createSparsity(tiny(5), { method: 'snfs', density: 0.4, totalSteps: 10 }).endOfEpoch(1, 1), /no stepGradients since the last update/);
+  assert.throws(() => epochEnd(createSparsity(tiny(5), { method: 'snfs', density: 0.4, totalSteps: 10 }), 1, 1), /no stepGradients since the last update/);
 });
 
 test('exactCounts false: the official Bernoulli growth, counts fluctuate around each budget without drifting', () => {
@@ -179,7 +185,7 @@ test('exactCounts false: the official Bernoulli growth, counts fluctuate around 
   let differs = 0, sumDev = 0, n = 0;
   for (let u = 1; u <= 30; u++) {
     perturb(model, noise);
-    const r = engine.endOfEpoch(u, u)!;
+    const r = epochEnd(engine, u, u)!;
     r.tensors.forEach((t, i) => { if (t.nnz !== base[i]) differs++; sumDev += t.nnz - base[i]!; n++; });
   }
   assert.ok(differs > 0, 'Bernoulli counts are not exact');
@@ -209,7 +215,7 @@ test('per-gate counts sum to the tensor count and become non-uniform when gate b
   assert.ok(Math.max(...first.nnz) - Math.min(...first.nnz) < 0.25 * first.nnz[0]!, `initially near-uniform: ${first.nnz}`);
   let last = first;
   for (let u = 1; u <= 20; u++) {
-    const r = engine.endOfEpoch(u, u)!;
+    const r = epochEnd(engine, u, u)!;
     rescale(true);
     last = r.gates.find((g) => g.name === name)!;
     const nnz = r.tensors.find((t) => t.name === name)!.nnz;
@@ -305,7 +311,7 @@ function runSequence(seed: number, updates: number): string[] {
   const engine = createSparsity(model, { method: 'selfish', density: 0.4, totalSteps: 100, seed });
   const noise = new Random(99);
   const out = [topoKey(engine.topology())];
-  for (let u = 1; u <= updates; u++) { perturb(model, noise); engine.endOfEpoch(u, u); out.push(topoKey(engine.topology())); }
+  for (let u = 1; u <= updates; u++) { perturb(model, noise); epochEnd(engine, u, u); out.push(topoKey(engine.topology())); }
   return out;
 }
 
@@ -322,7 +328,7 @@ for (const method of ['selfish', 'snfs'] as const) {
     const ea = createSparsity(a, opts);
     const noiseA = new Random(1), gradsA = new Random(2);
     const feed = (model: LanguageModel, engine: SparseEngine, grads: Random) => (method === 'snfs' ? { stepGradients: fakeStepGradients(engine, grads) } : { denseGradient: fakeDenseGradient(model, grads) });
-    for (let step = 1; step <= 7; step++) { perturb(a, noiseA); ea.afterStep(step, 0, feed(a, ea, gradsA)); }
+    for (let step = 1; step <= 7; step++) { perturb(a, noiseA); afterStep(ea, step, 0, feed(a, ea, gradsA)); }
     const state = ea.stateDict();
     const weights = SPARSE_NAMES.map((n) => {
       const m = ea.matrix(n);
@@ -330,7 +336,7 @@ for (const method of ['selfish', 'snfs'] as const) {
     });
     const rest = (model: LanguageModel, engine: SparseEngine, noise: Random, grads: Random) => {
       const seq: string[] = [];
-      for (let step = 8; step <= 16; step++) { perturb(model, noise); engine.afterStep(step, 0, feed(model, engine, grads)); seq.push(topoKey(engine.topology())); }
+      for (let step = 8; step <= 16; step++) { perturb(model, noise); afterStep(engine, step, 0, feed(model, engine, grads)); seq.push(topoKey(engine.topology())); }
       return seq;
     };
     const noiseState = noiseA.getState(), gradState = gradsA.getState();
@@ -371,7 +377,7 @@ test('rigl: the dense-gradient pass swaps dense weights in and out, grows at the
   for (const p of model.parameters()) if (p.grad) assert.ok(p.grad.data.every((x) => x === 0), 'gradients zeroed after the pass');
   const before = engine.topology();
   const live = memoryStats().liveBytes;
-  const report = engine.endOfEpoch(1, 50, { denseGradient: realDenseGradient(model, b) })!;
+  const report = epochEnd(engine, 1, 50, { denseGradient: realDenseGradient(model, b) })!;
   const after = engine.topology();
   SPARSE_NAMES.forEach((name, i) => {
     const p0 = before.get(name)!, p1 = after.get(name)!;
@@ -387,7 +393,7 @@ test('rigl: the dense-gradient pass swaps dense weights in and out, grows at the
     assert.is(has.size, report.tensors[i]!.nnz);
   });
   assert.ok(memoryStats().liveBytes <= live + 4096, 'no dense copies left behind');
-  assert.throws(() => engine.endOfEpoch(2, 60), /needs the trainer's denseGradient/);
+  assert.throws(() => epochEnd(engine, 2, 60), /needs the trainer's denseGradient/);
 });
 
 // ---- gmp, ER, dense, static ----------------------------------------------------------------
@@ -399,7 +405,7 @@ test('gmp: starts dense (CSR at density 1), reaches the target density on the cu
   const numel = new Map(SPARSE_NAMES.map((n) => [n, engine.matrix(n).rows * engine.matrix(n).cols]));
   let prev = 1;
   for (let step = 1; step <= 100; step++) {
-    const r = engine.afterStep(step, 0);
+    const r = afterStep(engine, step, 0);
     if (step % 10 !== 0) { assert.is(r, null); continue; }
     const d = step >= 75 ? 0.2 : 1 - 0.8 * (1 - (1 - step / 75) ** 3);
     for (const n of SPARSE_NAMES) assert.is(engine.matrix(n).nnz, Math.round(d * numel.get(n)!), `${n} at step ${step}`);
@@ -427,26 +433,26 @@ test('dense: nothing converted, hooks are no-ops; static never updates', () => {
   const engine = createSparsity(model, { method: 'dense', density: 1, totalSteps: 10 });
   assert.ok(model.namedWeights().every(([, w]) => !(w instanceof CSRMatrix)));
   assert.is(engine.density(), 1);
-  assert.is(engine.afterStep(1, 0), null);
-  assert.is(engine.endOfEpoch(1, 1), null);
+  assert.is(afterStep(engine, 1, 0), null);
+  assert.is(epochEnd(engine, 1, 1), null);
   assert.is(engine.gateStats()[0]!.nnz[0], 7 * 6);
   const s = createSparsity(tiny(21), { method: 'static', density: 0.5, totalSteps: 10, updateEvery: 1 });
-  assert.is(s.afterStep(1, 0), null);
-  assert.is(s.endOfEpoch(1, 1), null);
+  assert.is(afterStep(s, 1, 0), null);
+  assert.is(epochEnd(s, 1, 1), null);
 });
 
 test('updates: per epoch by default (skipped on request), every k steps with updateEvery', () => {
   const model = tiny(22);
   const perEpoch = createSparsity(model, { method: 'selfish', density: 0.5, totalSteps: 100, seed: 1 });
-  assert.is(perEpoch.afterStep(10, 0), null);
-  assert.is(perEpoch.endOfEpoch(1, 10, { skip: true }), null);
-  const r = perEpoch.endOfEpoch(1, 10)!;
+  assert.is(afterStep(perEpoch, 10, 0), null);
+  assert.is(epochEnd(perEpoch, 1, 10, { skip: true }), null);
+  const r = epochEnd(perEpoch, 1, 10)!;
   assert.ok(Math.abs(r.deathRate - (0.005 + 0.5 * (0.5 - 0.005) * (1 + Math.cos((Math.PI * 10) / 100)))) < 1e-12);
   assert.is(r.tensors[0]!.removed, Math.ceil(r.deathRate * r.tensors[0]!.nnz));
   const every = createSparsity(tiny(23), { method: 'selfish', density: 0.5, totalSteps: 100, updateEvery: 4, seed: 1 });
-  const hits = [1, 2, 3, 4, 5, 6, 7, 8].filter((s) => every.afterStep(s, 0) !== null);
+  const hits = [1, 2, 3, 4, 5, 6, 7, 8].filter((s) => afterStep(every, s, 0) !== null);
   assert.equal(hits, [4, 8]);
-  assert.is(every.endOfEpoch(1, 8), null);
+  assert.is(epochEnd(every, 1, 8), null);
   assert.is(every.updateCount, 2);
 });
 

@@ -31,7 +31,7 @@ import type { GateStats, SparseEngineLike, SparseMethod, SparsityOptions, StepEv
 import { gateStatsAll } from './gates.js';
 import { gateLayoutOf } from '../models/gate-layout.js';
 import { initialDensities, initialPositions, type MatrixShape } from './init.js';
-import { METHODS, methodKind, SPARSE_METHODS, type MethodKind, type MethodRow } from './methods.js';
+import { METHODS, SPARSE_METHODS, type MethodRow } from './methods.js';
 import { topK } from './select.js';
 import { cosineDeathRate, gmpDensity, type GmpSchedule } from './schedule.js';
 import { DEATH } from './strategies/death.js';
@@ -121,7 +121,6 @@ export function createSparsity(model: Module, opts: SparseEngineOptions): Sparse
 
 export class SparseEngine implements SparseEngineLike {
   readonly options: Readonly<ResolvedSparsityOptions>;
-  readonly kind: MethodKind;
   private readonly row: MethodRow;
   private readonly model: Module;
   private readonly entries: Entry[] = [];
@@ -141,7 +140,6 @@ export class SparseEngine implements SparseEngineLike {
     this.options = Object.freeze(resolveOptions(opts));
     const o = this.options;
     this.row = o.row;
-    this.kind = methodKind(o.row);
     this.rng = new Random(o.seed);
     this.death = opts.strategies?.death ?? DEATH[o.death];
     this.growth = opts.strategies?.growth ?? (o.growth === 'none' ? null : GROWTH[o.growth]);
@@ -259,16 +257,6 @@ export class SparseEngine implements SparseEngineLike {
     return ev.epochEnd === true && !ev.skip;
   }
 
-  /** onStep after an optimizer step (kept for callers of the two-hook API). */
-  afterStep(step: number, epoch: number, opts: { denseGradient?: () => void; stepGradients?: StepGradients } = {}): UpdateReport | null {
-    return this.onStep({ step, epoch, denseGradient: opts.denseGradient, stepGradients: opts.stepGradients });
-  }
-
-  /** onStep at an epoch end (kept for callers of the two-hook API). */
-  endOfEpoch(epoch: number, step: number, opts: { skip?: boolean; denseGradient?: () => void } = {}): UpdateReport | null {
-    return this.onStep({ step, epoch, epochEnd: true, skip: opts.skip, denseGradient: opts.denseGradient });
-  }
-
   /**
    * One topology update at `step` (the hook calls this; exposed for tests and tools). Returns
    * null when the method never updates, or when nothing changed (gradual pruning past its end).
@@ -311,8 +299,8 @@ export class SparseEngine implements SparseEngineLike {
       if (denseGradient === undefined) {
         throw new Error(
           needsGradient
-            ? `selfish-rnn: ${o.method} (gradient growth) needs the trainer's denseGradient callback at the update (endOfEpoch / afterStep opts)`
-            : `selfish-rnn: ${o.method} (dense momentum) got no stepGradients since the last update; pass them at every step, or the denseGradient callback at the update (endOfEpoch / afterStep opts)`,
+            ? `selfish-rnn: ${o.method} (gradient growth) needs the trainer's denseGradient callback at the update (StepEvent.denseGradient)`
+            : `selfish-rnn: ${o.method} (dense momentum) got no stepGradients since the last update; pass them at every step, or the denseGradient callback at the update (StepEvent.denseGradient)`,
         );
       }
       gradients = this.denseGradients(denseGradient);
