@@ -5,5 +5,5 @@ export { loadWordCorpus, loadTextCorpus, loadDefaultCorpus, defaultCorpusDocumen
 export type { WordCorpus, WordCorpusReadOptions } from './data/load.js';
 export { writeFileAtomic, writeFileAtomicSync, readFileBytes, readFileBytesSync } from './io/atomic-file.js';
 export type { WriteFileAtomicOptions } from './io/atomic-file.js';
-export { saveCheckpoint, loadCheckpoint } from './io/checkpoint-file.js';
+export { writeCheckpointFile, readCheckpointFile } from './io/checkpoint-file.js';
 export { directoryStore, loadLMCheckpoint, corpusFor, describeData } from './train/files.js';

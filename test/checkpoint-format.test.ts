@@ -15,7 +15,7 @@ import {
 import { crc32 } from '../src/io/crc32.js';
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type SafetensorsTensor } from '../src/io/safetensors.js';
 import { readFileBytes, readFileBytesSync, writeFileAtomic, writeFileAtomicSync } from '../src/io/atomic-file.js';
-import { loadCheckpoint, saveCheckpoint } from '../src/io/checkpoint-file.js';
+import { readCheckpointFile, writeCheckpointFile } from '../src/io/checkpoint-file.js';
 import { Random } from '../src/random.js';
 
 const utf8 = new TextEncoder();
@@ -534,12 +534,12 @@ test('saveCheckpoint/loadCheckpoint: round trip on disk; errors name the file', 
   try {
     const path = join(dir, 'lm.ckpt');
     const c = sampleContents();
-    await saveCheckpoint(path, c);
-    const back = await loadCheckpoint(path, { expect: { kind: 'selfish-rnn/lm' } });
+    await writeCheckpointFile(path, c);
+    const back = await readCheckpointFile(path, { expect: { kind: 'selfish-rnn/lm' } });
     assert.ok(sameBytes(bytesOf(back.tensors['embedding.weight']!.data), bytesOf(c.tensors['embedding.weight']!.data)));
     const bytes = readFileSync(path);
     writeFileSync(path, bytes.subarray(0, bytes.length - 10));
-    const e = await caughtAsync(() => loadCheckpoint(path));
+    const e = await caughtAsync(() => readCheckpointFile(path));
     assert.instance(e, CheckpointError);
     assert.match((e as Error).message, /lm\.ckpt is truncated/);
     assert.equal(readdirSync(dir), ['lm.ckpt']);

@@ -4,11 +4,11 @@ import { decodeCheckpoint, encodeCheckpoint, type CheckpointContents, type Decod
 import { readFileBytes, writeFileAtomic } from './atomic-file.js';
 
 /** Writes a checkpoint file atomically: a crash mid-save leaves the previous checkpoint intact. */
-export async function saveCheckpoint(path: string, contents: CheckpointContents): Promise<void> {
+export async function writeCheckpointFile(path: string, contents: CheckpointContents): Promise<void> {
   await writeFileAtomic(path, encodeCheckpoint(contents));
 }
 
 /** Reads and verifies a checkpoint file; errors name the file. See decodeCheckpoint. */
-export async function loadCheckpoint<M = unknown>(path: string, options: DecodeCheckpointOptions = {}): Promise<CheckpointContents<M>> {
+export async function readCheckpointFile<M = unknown>(path: string, options: DecodeCheckpointOptions = {}): Promise<CheckpointContents<M>> {
   return decodeCheckpoint<M>(await readFileBytes(path), { source: path, ...options });
 }
