@@ -3,27 +3,14 @@
 // dropout off and with fixed dropout masks; parameter names; state carrying; eval-mode behaviour.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
 import {
-  createModel, createSparsity, IntTensor, memoryStats, SGD, modelConfig, ONLSTMModel, Random, RHNModel, tidy, type AnyModelConfig, type LMState, type SparseEngine, type Tensor,
+  createModel, createSparsity, disposeState, IntTensor, memoryStats, SGD, modelConfig, ONLSTMModel, Random, RHNModel, tidy, type AnyModelConfig, type SparseEngine, type Tensor,
 } from '../src/index.js';
+import { checkGoldenStep, goldenFixture, type Golden } from './helpers/lm-checks.js';
 
 /** The engine's hook at an epoch end (epoch, step), as the trainer calls it. */
 const epochEnd = (e: { onStep: SparseEngine['onStep'] }, epoch: number, step: number) => e.onStep({ step, epoch, epochEnd: true });
-
-
-interface Golden {
-  config: Record<string, number>;
-  inputs: number[];
-  targets: number[];
-  shape: [number, number];
-  loss: number;
-  params: Record<string, { shape: number[]; data: number[] }>;
-  grads: Record<string, number[]>;
-  masks: Record<string, number[]>;
-}
-
-const fixture = (name: string): Golden => JSON.parse(readFileSync(new URL(`../../test/fixtures/golden-${name}.json`, import.meta.url), 'utf8'));
+const fixture = goldenFixture;
 
 const DROPOUTS = ['dropout', 'dropouth', 'dropouti', 'dropoute', 'wdrop'] as const;
 
@@ -39,37 +26,15 @@ function goldenConfig(family: 'rhn' | 'onlstm', g: Golden): AnyModelConfig {
   });
 }
 
-/** Max absolute error over the largest reference magnitude (the golden tests' relative error). */
-function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < want.length; i++) { num = Math.max(num, Math.abs(got[i]! - want[i]!)); den = Math.max(den, Math.abs(want[i]!)); }
-  return num / Math.max(den, 1e-12);
-}
-
-const disposeState = (s: LMState) => s.forEach((l) => Object.values(l).forEach((t) => t.dispose()));
-
 for (const [family, variant] of [['rhn', ''], ['rhn', '-masks'], ['onlstm', ''], ['onlstm', '-masks']] as const) {
   const name = `${family}${variant}`;
   test(`${name}: loss and every parameter gradient match PyTorch in float64 (relative error ≤ 1e-4)`, () => {
     const g = fixture(name);
     const model = createModel(goldenConfig(family, g)) as RHNModel | ONLSTMModel;
-    const state = new Map(Object.entries(g.params).map(([n, p]) => [n, Float32Array.from(p.data)]));
-    model.loadStateDict(state);
-    assert.equal(model.namedParameters().map(([n]) => n).sort(), Object.keys(g.params).sort(), 'parameter names follow PyTorch');
-    const masks = Object.entries(g.masks);
+    const masks = Object.entries(g.masks ?? {});
     assert.is(masks.length > 0, variant === '-masks', 'the masked fixture carries masks');
     for (const [n, m] of masks) model.masks.fix(n, m);
-    tidy(() => {
-      const out = model.forward(new IntTensor(g.inputs, g.shape), new IntTensor(g.targets));
-      const loss = out.loss.item();
-      assert.ok(Math.abs(loss - g.loss) / Math.abs(g.loss) <= 1e-4, `loss ${loss} vs PyTorch ${g.loss}`);
-      out.loss.backward();
-      disposeState(out.state);
-    });
-    for (const [n, p] of model.namedParameters()) {
-      const e = relErr(p.grad!.data, g.grads[n]!);
-      assert.ok(e <= 1e-4, `${name} gradient of ${n}: relative error ${e.toExponential(2)}`);
-    }
+    checkGoldenStep(name, model, g);
     model.dispose();
   });
 }

@@ -7,7 +7,7 @@ import {
   createModel, CSRMatrix, IntTensor, lockedDropout, memoryStats, modelConfig, Random, embeddedDropout, dropConnect, ones, tidy,
   type LanguageModel, type AnyModelConfig, type Tensor,
 } from '../src/index.js';
-import { finiteDifferenceCheck, goldenFixture as fixture, loadGolden, relErr, sparsify, type Golden } from './helpers/lm-checks.js';
+import { checkGoldenStep, finiteDifferenceCheck, goldenFixture as fixture, loadGolden, sparsify, type Golden } from './helpers/lm-checks.js';
 
 function goldenConfig(name: string, g: Golden): AnyModelConfig {
   const c = g.config;
@@ -24,20 +24,7 @@ for (const name of ['stacked-lstm', 'awd-lstm-mos']) {
   test(`${name}: loss and every parameter gradient match PyTorch (relative error ≤ 1e-4)`, () => {
     const g = fixture(name);
     const model = createModel(goldenConfig(name, g));
-    loadGolden(model, g);
-    const names = model.namedParameters().map(([n]) => n).sort();
-    assert.equal(names, Object.keys(g.params).sort(), 'parameter names follow PyTorch');
-    tidy(() => {
-      const out = model.forward(new IntTensor(g.inputs, g.shape), new IntTensor(g.targets));
-      const loss = out.loss.item();
-      assert.ok(Math.abs(loss - g.loss) / Math.abs(g.loss) <= 1e-4, `loss ${loss} vs PyTorch ${g.loss}`);
-      out.loss.backward();
-      for (const s of out.state) { s.h.dispose(); s.c.dispose(); }
-    });
-    for (const [n, p] of model.namedParameters()) {
-      const e = relErr(p.grad!.data, g.grads[n]!);
-      assert.ok(e <= 1e-4, `${name} gradient of ${n}: relative error ${e.toExponential(2)}`);
-    }
+    checkGoldenStep(name, model, g);
     model.dispose();
   });
 }

@@ -16,7 +16,7 @@
 // engine makes both matrices CSR and every sparse method trains them.
 import {
   Embedding, IntTensor, Linear, Module, Tensor, add, checkForwardArgs, checkModelConfig, commonFields, concat, defineModelFamily, dropout,
-  expectState, field, gateBlocks, globalRandom, linear, logSoftmax, mul, rand, reshape, sigmoid, slice, sub, tanh, weightOperator, zeros,
+  expectState, field, gateBlocks, globalRandom, linear, logSoftmax, mul, rand, reshape, rnnLMSizesFromStateDict, rnnLMWeightShapes, sigmoid, slice, sub, tanh, weightOperator, zeros,
   type GateLayout, type LanguageModel, type LMOutput, type LMState, type ModelConfig, type Random, type Weight, type WeightLike,
 } from '../api.js';
 
@@ -194,18 +194,6 @@ export const gru = defineModelFamily({
   create: (config, rng) => new GRULanguageModel(config, rng),
   stateNames: ['h'],
   describe: (c) => `GRU, ${c.nlayers} layer${c.nlayers > 1 ? 's' : ''} × ${c.nhid}, emsize ${c.emsize}`,
-  sizesFromStateDict: (shapes) => {
-    const enc = shapes.get('encoder.weight'), hh = shapes.get('rnn.weight_hh_l0');
-    if (!enc || !hh || !shapes.has('rnn.weight_ih_l0') || hh[0] !== 3 * hh[1]!) return null;
-    let nlayers = 0;
-    while (shapes.has(`rnn.weight_ih_l${nlayers}`)) nlayers++;
-    return { vocab: enc[0], emsize: enc[1], nhid: hh[1], nlayers };
-  },
-  weightShapes: (c) => [
-    { name: 'encoder.weight', rows: c.vocab, cols: c.emsize, role: 'embedding' },
-    { name: 'rnn.weight_ih_l0', rows: 3 * c.nhid, cols: c.emsize, role: 'recurrent' },
-    { name: 'rnn.weight_ih_l{k}', rows: 3 * c.nhid, cols: c.nhid, count: c.nlayers - 1, role: 'recurrent' },
-    { name: 'rnn.weight_hh_l{k}', rows: 3 * c.nhid, cols: c.nhid, count: c.nlayers, role: 'recurrent' },
-    { name: 'decoder.weight', rows: c.vocab, cols: c.nhid, role: 'output' },
-  ],
+  sizesFromStateDict: (shapes) => rnnLMSizesFromStateDict(shapes, 3),
+  weightShapes: (c) => rnnLMWeightShapes(c, 3),
 });

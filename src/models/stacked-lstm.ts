@@ -14,6 +14,7 @@ import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
 import { field } from '../config/fields.js';
 import { commonFields } from './common-fields.js';
 import { defineModelFamily, type ModelConfig } from './family.js';
+import { rnnLMSizesFromStateDict, rnnLMWeightShapes } from './torch-rnn-lm.js';
 import { lstmGateLayout, type GateLayout } from './gate-layout.js';
 import { checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
 
@@ -142,18 +143,6 @@ export const stackedLstm = defineModelFamily({
   create: (config, rng) => new StackedLSTMModel(config, rng),
   stateNames: ['h', 'c'],
   describe: (c) => `stacked LSTM, ${c.nlayers} layers × ${c.nhid}, emsize ${c.emsize}`,
-  sizesFromStateDict: (shapes) => {
-    const enc = shapes.get('encoder.weight'), hh = shapes.get('rnn.weight_hh_l0');
-    if (!enc || !hh || !shapes.has('rnn.weight_ih_l0') || hh[0] !== 4 * hh[1]!) return null;
-    let nlayers = 0;
-    while (shapes.has(`rnn.weight_ih_l${nlayers}`)) nlayers++;
-    return { vocab: enc[0], emsize: enc[1], nhid: hh[1], nlayers };
-  },
-  weightShapes: (c) => [
-    { name: 'encoder.weight', rows: c.vocab, cols: c.emsize, role: 'embedding' },
-    { name: 'rnn.weight_ih_l0', rows: 4 * c.nhid, cols: c.emsize, role: 'recurrent' },
-    { name: 'rnn.weight_ih_l{k}', rows: 4 * c.nhid, cols: c.nhid, count: c.nlayers - 1, role: 'recurrent' },
-    { name: 'rnn.weight_hh_l{k}', rows: 4 * c.nhid, cols: c.nhid, count: c.nlayers, role: 'recurrent' },
-    { name: 'decoder.weight', rows: c.vocab, cols: c.nhid, role: 'output' },
-  ],
+  sizesFromStateDict: (shapes) => rnnLMSizesFromStateDict(shapes, 4),
+  weightShapes: (c) => rnnLMWeightShapes(c, 4),
 });

@@ -3,7 +3,7 @@
 // a sparsifier that turns every weight matrix of a model into CSR.
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
-import { CSRMatrix, disposeState, IntTensor, Random, tidy, type LanguageModel, type Module, type Tensor } from '../../src/index.js';
+import { CSRMatrix, disposeState, IntTensor, Random, tidy, type LanguageModel, type LMState, type Module, type Tensor } from '../../src/index.js';
 
 export interface Golden {
   config: Record<string, number>;
@@ -16,6 +16,8 @@ export interface Golden {
   nll?: number;
   /** Initial hidden state [L, B, H] flattened, when the fixture starts from one. */
   h0?: number[];
+  /** Dropout masks by the names the model draws them by (the -masks fixtures). */
+  masks?: Record<string, number[]>;
 }
 
 export const goldenFixture = (name: string): Golden => JSON.parse(readFileSync(new URL(`../../../test/fixtures/golden-${name}.json`, import.meta.url), 'utf8'));
@@ -25,6 +27,27 @@ export function loadGolden(model: Module, g: Golden): void {
   const state = new Map<string, Float32Array>();
   for (const [n, p] of Object.entries(g.params)) state.set(n, Float32Array.from(p.data));
   model.loadStateDict(state);
+}
+
+/**
+ * One golden step: the fixture's parameters loaded, one forward from `state` (default zero), the
+ * loss and every parameter gradient against PyTorch's within `tolerance` (relative), and the
+ * parameter names exactly PyTorch's.
+ */
+export function checkGoldenStep(label: string, model: LanguageModel, g: Golden, state?: LMState, tolerance = 1e-4): void {
+  loadGolden(model, g);
+  assert.equal(model.namedParameters().map(([n]) => n).sort(), Object.keys(g.params).sort(), `${label}: parameter names follow PyTorch`);
+  tidy(() => {
+    const out = model.forward(new IntTensor(g.inputs, g.shape), new IntTensor(g.targets), state);
+    const loss = out.loss.item();
+    assert.ok(Math.abs(loss - g.loss) / Math.abs(g.loss) <= tolerance, `${label}: loss ${loss} vs PyTorch ${g.loss}`);
+    out.loss.backward();
+    disposeState(out.state);
+  });
+  for (const [n, p] of model.namedParameters()) {
+    const e = relErr(p.grad!.data, g.grads[n]!);
+    assert.ok(e <= tolerance, `${label}: gradient of ${n}: relative error ${e.toExponential(2)}`);
+  }
 }
 
 /** Max absolute error over the largest reference magnitude (the golden tests' relative error). */
