@@ -15,9 +15,9 @@
 // Every product goes through `linear`, which takes a dense or a CSR weight alike, so the sparse
 // engine makes both matrices CSR and every sparse method trains them.
 import {
-  Embedding, IntTensor, Linear, Module, Tensor, add, checkForwardArgs, checkModelConfig, commonFields, concat, defineModelFamily, dropout,
-  expectState, field, gateBlocks, globalRandom, linear, logSoftmax, mul, rand, reshape, rnnLMSizesFromStateDict, rnnLMWeightShapes, sigmoid, slice, sub, tanh, weightOperator, zeros,
-  type GateLayout, type LanguageModel, type LMOutput, type LMState, type ModelConfig, type Random, type Weight, type WeightLike,
+  Embedding, IntTensor, Linear, Module, SoftmaxLanguageModel, Tensor, add, checkForwardArgs, checkModelConfig, commonFields, concat, defineModelFamily,
+  dropout, expectState, field, gateBlocks, globalRandom, linear, mul, rand, reshape, rnnLMSizesFromStateDict, rnnLMWeightShapes, sigmoid, slice, sub,
+  tanh, weightOperator, zeros, type GateLayout, type LMState, type ModelConfig, type Random, type SoftmaxHead, type Weight, type WeightLike,
 } from '../api.js';
 
 export interface GruWeights {
@@ -102,7 +102,7 @@ export class GRU extends Module {
   }
 }
 
-export class GRULanguageModel extends Module implements LanguageModel {
+export class GRULanguageModel extends SoftmaxLanguageModel {
   readonly encoder: Embedding;
   readonly rnn: GRU;
   readonly decoder: Linear;
@@ -124,7 +124,7 @@ export class GRULanguageModel extends Module implements LanguageModel {
     if (c.initRange > 0) for (const p of this.parameters()) init(p, c.initRange);
   }
 
-  private hidden(input: IntTensor, state?: LMState): { h: Tensor; state: LMState } {
+  protected hidden(input: IntTensor, state?: LMState): { h: Tensor; state: LMState } {
     const [T, B] = checkForwardArgs(input, state, this.config.nlayers);
     const p = this.config.dropout, opts = { training: this.training, rng: this.rng };
     const drop = (y: Tensor) => dropout(y, p, opts);
@@ -133,15 +133,8 @@ export class GRULanguageModel extends Module implements LanguageModel {
     return { h: reshape(drop(r.output), [T * B, this.config.nhid]), state: r.h.map((h) => ({ h })) };
   }
 
-  forward(input: IntTensor, target: IntTensor, state?: LMState): LMOutput {
-    const { h, state: next } = this.hidden(input, state);
-    const nll = this.decoder.crossEntropy(h, target);
-    return { loss: nll, nll, state: next };
-  }
-
-  logProbs(input: IntTensor, state?: LMState): { logProbs: Tensor; state: LMState } {
-    const { h, state: next } = this.hidden(input, state);
-    return { logProbs: logSoftmax(this.decoder.forward(h)), state: next };
+  protected get head(): SoftmaxHead {
+    return this.decoder;
   }
 
   initState(batchSize: number): LMState {

@@ -4,6 +4,7 @@ export { defineModelFamily, isModelFamily, familyConfig, checkModelFields, CONFI
 export type { ModelFamily, ModelPreset, ModelConfig, ModelConfigBase, AnyModelConfig, TrainingRecipe, WeightShape } from './family.js';
 export { commonFields, MAX_WIDTH } from './common-fields.js';
 export { rnnLMSizesFromStateDict, rnnLMWeightShapes } from './torch-rnn-lm.js';
+export { SoftmaxLanguageModel, type SoftmaxHead } from './softmax-lm.js';
 export type { LanguageModel, LMOutput, LMState } from './language-model.js';
 export { expectState, keepState, disposeState, stateTensors, checkModelConfig, checkForwardArgs, type LayerState } from './language-model.js';
 export { gateBlocks, lstmGateLayout, gateLayoutOf, type GateBlock, type GateLayout, type GateLayoutSource } from './gate-layout.js';

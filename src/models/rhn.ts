@@ -13,7 +13,7 @@
 // the whole matrix, so the halves compete (the paper's gate redistribution).
 // The official code passes one hidden state through all layers; here each layer has its own
 // (identical for the published one-layer model).
-import { logSoftmax, reshape, rhnLayer } from '../ops/index.js';
+import { reshape, rhnLayer } from '../ops/index.js';
 import { DropoutMasks, embeddedDropoutNamed, lockedDropoutNamed } from '../nn/dropout-masks.js';
 import { Embedding } from '../nn/embedding.js';
 import { Linear } from '../nn/linear.js';
@@ -25,7 +25,8 @@ import { field } from '../config/fields.js';
 import { commonFields } from './common-fields.js';
 import { defineModelFamily, type ModelConfig } from './family.js';
 import { gateBlocks, type GateLayout } from './gate-layout.js';
-import { checkForwardArgs, checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
+import { checkForwardArgs, checkModelConfig, expectState, type LMState } from './language-model.js';
+import { SoftmaxLanguageModel, type SoftmaxHead } from './softmax-lm.js';
 
 /** One highway block: W (block 0 only) and R, each a Linear to 2H with a bias (PyTorch init). */
 class HighwayBlock extends Module {
@@ -55,7 +56,7 @@ class RecurrentHighway extends Module {
   }
 }
 
-export class RHNModel extends Module implements LanguageModel {
+export class RHNModel extends SoftmaxLanguageModel {
   readonly embedding: Embedding;
   readonly rnns: ModuleList<RecurrentHighway>;
   readonly fc1: TiedDecoder;
@@ -77,7 +78,7 @@ export class RHNModel extends Module implements LanguageModel {
     this.fc1 = this.registerModule('fc1', new TiedDecoder(this.embedding, c.vocab));
   }
 
-  private hidden(input: IntTensor, state?: LMState): { h: Tensor; state: LMState } {
+  protected hidden(input: IntTensor, state?: LMState): { h: Tensor; state: LMState } {
     const c = this.config;
     const [T, B] = checkForwardArgs(input, state, c.nlayers);
     const train = this.training;
@@ -94,15 +95,8 @@ export class RHNModel extends Module implements LanguageModel {
     return { h: reshape(x, [T * B, c.emsize]), state: next };
   }
 
-  forward(input: IntTensor, target: IntTensor, state?: LMState): LMOutput {
-    const { h, state: next } = this.hidden(input, state);
-    const nll = this.fc1.crossEntropy(h, target);
-    return { loss: nll, nll, state: next };
-  }
-
-  logProbs(input: IntTensor, state?: LMState): { logProbs: Tensor; state: LMState } {
-    const { h, state: next } = this.hidden(input, state);
-    return { logProbs: logSoftmax(this.fc1.forward(h)), state: next };
+  protected get head(): SoftmaxHead {
+    return this.fc1;
   }
 
   initState(batchSize: number): LMState {

@@ -4,11 +4,10 @@
 // encoder.weight, rnn.weight_ih_l{k}, rnn.weight_hh_l{k}, rnn.bias_{ih,hh}_l{k}, decoder.weight,
 // decoder.bias. Initialisation as the reference: encoder and decoder U(±0.1), decoder bias 0,
 // LSTM U(±1/√H).
-import { dropout, logSoftmax, reshape } from '../ops/index.js';
+import { dropout, reshape } from '../ops/index.js';
 import { Embedding } from '../nn/embedding.js';
 import { Linear } from '../nn/linear.js';
 import { LSTM } from '../nn/lstm.js';
-import { Module } from '../nn/module.js';
 import { globalRandom, type Random } from '../random.js';
 import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
 import { field } from '../config/fields.js';
@@ -16,9 +15,10 @@ import { commonFields } from './common-fields.js';
 import { defineModelFamily, type ModelConfig } from './family.js';
 import { rnnLMSizesFromStateDict, rnnLMWeightShapes } from './torch-rnn-lm.js';
 import { lstmGateLayout, type GateLayout } from './gate-layout.js';
-import { checkModelConfig, expectState, type LanguageModel, type LMOutput, type LMState } from './language-model.js';
+import { checkModelConfig, expectState, type LMState } from './language-model.js';
+import { SoftmaxLanguageModel, type SoftmaxHead } from './softmax-lm.js';
 
-export class StackedLSTMModel extends Module implements LanguageModel {
+export class StackedLSTMModel extends SoftmaxLanguageModel {
   readonly encoder: Embedding;
   readonly rnn: LSTM;
   readonly decoder: Linear;
@@ -45,7 +45,7 @@ export class StackedLSTMModel extends Module implements LanguageModel {
     }
   }
 
-  private hidden(input: IntTensor, state?: LMState): { h: Tensor; state: LMState } {
+  protected hidden(input: IntTensor, state?: LMState): { h: Tensor; state: LMState } {
     if (input.shape.length !== 2) throw new RangeError(`selfish-rnn: the model expects input ids [T, B], got ${shapeString(input.shape)}`);
     const p = this.config.dropout;
     const opts = { training: this.training, rng: this.rng };
@@ -56,15 +56,8 @@ export class StackedLSTMModel extends Module implements LanguageModel {
     return { h: reshape(out, [T * B, this.config.nhid]), state: r.state };
   }
 
-  forward(input: IntTensor, target: IntTensor, state?: LMState): LMOutput {
-    const { h, state: next } = this.hidden(input, state);
-    const nll = this.decoder.crossEntropy(h, target);
-    return { loss: nll, nll, state: next };
-  }
-
-  logProbs(input: IntTensor, state?: LMState): { logProbs: Tensor; state: LMState } {
-    const { h, state: next } = this.hidden(input, state);
-    return { logProbs: logSoftmax(this.decoder.forward(h)), state: next };
+  protected get head(): SoftmaxHead {
+    return this.decoder;
   }
 
   initState(batchSize: number): LMState {
