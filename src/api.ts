@@ -29,6 +29,7 @@ export { ASGD } from './optim/asgd.js';
 export type { ASGDOptions } from './optim/asgd.js';
 export { SNTASGD } from './optim/snt-asgd.js';
 export type { SNTASGDOptions } from './optim/snt-asgd.js';
+export { ReduceLROnPlateau } from './optim/plateau.js';
 export { NonMonotoneTrigger } from './optim/nt-trigger.js';
 export type { NonMonotoneTriggerState } from './optim/nt-trigger.js';
 export { clipCoefficient, clipGradNorm } from './optim/clip-grad-norm.js';

@@ -24,7 +24,6 @@ export { divergedLoss } from './divergence.js';
 export type { RunStore } from './run-store.js';
 export { defaultSparsity, engineSparsity } from './sparsity-factory.js';
 export type { SparsityFactory, SparsityProvider } from './sparsity-factory.js';
-export { ReduceLROnPlateau } from './plateau.js';
 export { weightSummaries, modelGateStats, maskedDensity, pooledGateDensity, replaceWeight, weightSlot, sparseValues } from './weights.js';
 export type { WeightSummary } from './weights.js';
 export { runStudy, runName, topologyUpdates, trainingFlops, studyRunConfig, configDifferences, STUDY_RUNS, STUDY_BASE } from './study.js';

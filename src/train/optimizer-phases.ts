@@ -16,7 +16,7 @@ import type { Optimizer, OptimizerStateDict, OptimizerStateMeta } from '../optim
 import { SGD } from '../optim/sgd.js';
 import { SNTASGD } from '../optim/snt-asgd.js';
 import type { TrainConfig } from './config.js';
-import { ReduceLROnPlateau, type PlateauState } from './plateau.js';
+import { ReduceLROnPlateau, type PlateauState } from '../optim/plateau.js';
 import { sparseValues } from './weights.js';
 
 export type Phase = 'sgd' | 'asgd' | 'adam';
