@@ -212,7 +212,7 @@ test('recipes: --model selfish-lstm is the README command; zaremba-* follow Zare
   );
   assert.is(resolveTrainConfig({ model: 'selfish-lstm', method: 'dense' }, 10_000).density, 1);
   const z = resolveTrainConfig({ model: 'zaremba-small' }, 10_000);
-  assert.equal({ lr: z.lr, epochs: z.epochs, decay: z.lrDecay, after: z.lrDecayAfter, clip: z.clip, bptt: z.bptt, method: z.method, init: z.lm.initRange }, { lr: 1, epochs: 13, decay: 0.5, after: 4, clip: 5, bptt: 20, method: 'dense', init: 0.1 });
+  assert.equal({ lr: z.lr, epochs: z.epochs, decay: z.lrDecay, after: z.lrDecayAfter, clip: z.clip, bptt: z.bptt, method: z.method, init: z.lm.initRange }, { lr: 20, epochs: 13, decay: 0.5, after: 4, clip: 0.25, bptt: 20, method: 'dense', init: 0.1 });
   const m = resolveTrainConfig({ model: 'awd-lstm-mos-wt2' }, 33_278);
   assert.equal({ seed: m.seed, lr: m.lr, delta: m.maxSeqLenDelta, eval: m.evalBatchSize, test: m.testBatchSize, epochs: m.epochs }, { seed: 1882, lr: 15, delta: 20, eval: 10, test: 1, epochs: 1000 });
   // Adam on a recipe model keeps Adam's lr and no SGD decay.

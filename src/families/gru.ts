@@ -16,7 +16,7 @@
 // engine makes both matrices CSR and every sparse method trains them.
 import {
   Embedding, IntTensor, Linear, Module, SoftmaxLanguageModel, Tensor, add, checkForwardArgs, checkModelConfig, commonFields, concat, defineModelFamily,
-  dropout, expectState, field, gateBlocks, globalRandom, linear, mul, rand, reshape, rnnLMSizesFromStateDict, rnnLMWeightShapes, sigmoid, slice, sub,
+  dropout, expectState, field, gateBlocks, globalRandom, linear, mul, rand, reshape, rnnLMSizesFromStateDict, rnnLMWeightShapes, zarembaRecipe, sigmoid, slice, sub,
   tanh, weightOperator, zeros, type GateLayout, type LMState, type ModelConfig, type Random, type SoftmaxHead, type Weight, type WeightLike,
 } from '../api.js';
 
@@ -161,11 +161,6 @@ export const gruFields = {
 
 export type GruConfig = ModelConfig<typeof gruFields>;
 
-// The schedule of Zaremba et al. 2014 (TensorFlow PTB tutorial): plain SGD at lr 1, constant, then
-// ×lrDecay per epoch.
-const zaremba = (epochs: number, lrDecayAfter: number, lrDecay: number, bptt: number) => ({
-  method: 'dense', optimizer: 'sgd', lr: 1, epochs, lrDecay, lrDecayAfter, clip: 5, wdecay: 0, bptt, evalBatchSize: 20, testBatchSize: 1,
-});
 
 export const gru = defineModelFamily({
   name: 'gru',
@@ -175,13 +170,13 @@ export const gru = defineModelFamily({
   presets: {
     'gru-small': {
       config: { emsize: 200, nhid: 200, nlayers: 2, dropout: 0, initRange: 0.1 },
-      source: "Zaremba et al. 2014's small recipe (2×200, init 0.1, SGD lr 1, 13 epochs, ×0.5 per epoch after 4, clip 5, bptt 20, batch 20, test batch 1) with GRU layers: not a published configuration",
-      recipe: zaremba(13, 4, 0.5, 20),
+      source: "Zaremba et al. 2014's small recipe (2×200, init 0.1, SGD lr 1 on the loss summed over the 20 steps = 20 on our per-token mean, 13 epochs, ×0.5 per epoch after 4, clip 5 = 0.25 on the mean, bptt 20, batch 20, test batch 1) with GRU layers: not a published configuration",
+      recipe: zarembaRecipe({ epochs: 13, decayAfter: 4, lrDecay: 0.5, clip: 5, bptt: 20 }),
     },
     'gru-medium': {
       config: { emsize: 650, nhid: 650, nlayers: 2, dropout: 0.5, initRange: 0.05 },
-      source: "Zaremba et al. 2014's medium recipe (2×650, dropout 0.5, init 0.05, SGD lr 1, 39 epochs, ×0.8 after 6, clip 5, bptt 35) with GRU layers: not a published configuration",
-      recipe: zaremba(39, 6, 0.8, 35),
+      source: "Zaremba et al. 2014's medium recipe (2×650, dropout 0.5, init 0.05, SGD lr 1 on the summed loss = 35 on our mean, 39 epochs, ×0.8 after 6, clip 5 = 5/35 on the mean, bptt 35) with GRU layers: not a published configuration",
+      recipe: zarembaRecipe({ epochs: 39, decayAfter: 6, lrDecay: 0.8, clip: 5, bptt: 35 }),
     },
   },
   create: (config, rng) => new GRULanguageModel(config, rng),

@@ -3,7 +3,7 @@ export { modelConfig, modelNames, modelPreset, modelRecipe, createModel, modelFa
 export { defineModelFamily, isModelFamily, familyConfig, checkModelFields, CONFIG_BASE_KEYS, MAX_VOCAB } from './family.js';
 export type { ModelFamily, ModelPreset, ModelConfig, ModelConfigBase, AnyModelConfig, TrainingRecipe, WeightShape } from './family.js';
 export { commonFields, MAX_WIDTH } from './common-fields.js';
-export { rnnLMSizesFromStateDict, rnnLMWeightShapes } from './torch-rnn-lm.js';
+export { rnnLMSizesFromStateDict, rnnLMWeightShapes, zarembaRecipe } from './torch-rnn-lm.js';
 export { SoftmaxLanguageModel, type SoftmaxHead } from './softmax-lm.js';
 export type { LanguageModel, LMOutput, LMState } from './language-model.js';
 export { expectState, keepState, disposeState, stateTensors, checkModelConfig, checkForwardArgs, type LayerState } from './language-model.js';

@@ -13,7 +13,7 @@ import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
 import { field } from '../config/fields.js';
 import { commonFields } from './common-fields.js';
 import { defineModelFamily, type ModelConfig } from './family.js';
-import { rnnLMSizesFromStateDict, rnnLMWeightShapes } from './torch-rnn-lm.js';
+import { rnnLMSizesFromStateDict, rnnLMWeightShapes, zarembaRecipe } from './torch-rnn-lm.js';
 import { lstmGateLayout, type GateLayout } from './gate-layout.js';
 import { checkModelConfig, expectState, type LMState } from './language-model.js';
 import { SoftmaxLanguageModel, type SoftmaxHead } from './softmax-lm.js';
@@ -84,10 +84,6 @@ export const stackedFields = {
 
 export type StackedConfig = ModelConfig<typeof stackedFields>;
 
-// Zaremba et al. 2014 / the TensorFlow PTB tutorial: plain SGD, lr 1, constant then ×decay per epoch.
-const zaremba = (epochs: number, decayAfter: number, lrDecay: number, clip: number, bptt: number) => ({
-  method: 'dense', optimizer: 'sgd', lr: 1, epochs, lrDecay, lrDecayAfter: decayAfter, clip, wdecay: 0, bptt, evalBatchSize: 20, testBatchSize: 1,
-});
 // The Selfish-RNN stacked-LSTM recipe (SGD then (SNT-)ASGD).
 const selfishRecipe = { optimizer: 'sgd', lr: 20, clip: 0.25, nonmono: 5 };
 
@@ -100,20 +96,20 @@ export const stackedLstm = defineModelFamily({
   presets: {
     'zaremba-small': {
       config: { emsize: 200, nhid: 200, nlayers: 2, dropout: 0, initRange: 0.1 },
-      source: 'Zaremba et al. 2014 (non-regularised small), TensorFlow PTB tutorial SmallConfig: 2×200, init 0.1, lr 1, 13 epochs (×0.5 per epoch after 4), clip 5, bptt 20, batch 20; test batch 1. Published val/test 120.7/114.5',
-      recipe: zaremba(13, 4, 0.5, 5, 20),
+      source: 'Zaremba et al. 2014 (non-regularised small), TensorFlow PTB tutorial SmallConfig: 2×200, init 0.1, lr 1 on the loss summed over the 20 steps (= lr 20 on our per-token mean), 13 epochs (×0.5 per epoch after 4), clip 5 (= 0.25 on the mean), bptt 20, batch 20; test batch 1. Published val/test 120.7/114.5',
+      recipe: zarembaRecipe({ epochs: 13, decayAfter: 4, lrDecay: 0.5, clip: 5, bptt: 20 }),
       published: { valid: 120.7, test: 114.5, what: 'Zaremba et al. 2014, non-regularised LSTM (small)' },
     },
     'zaremba-medium': {
       config: { emsize: 650, nhid: 650, nlayers: 2, dropout: 0.5, initRange: 0.05 },
-      source: 'Zaremba et al. 2014 (medium), TF PTB tutorial MediumConfig: 2×650, dropout 0.5, init 0.05, lr 1, 39 epochs (×0.8 after 6), clip 5, bptt 35. Published 86.2/82.7',
-      recipe: zaremba(39, 6, 0.8, 5, 35),
+      source: 'Zaremba et al. 2014 (medium), TF PTB tutorial MediumConfig: 2×650, dropout 0.5, init 0.05, lr 1 on the loss summed over 35 steps (= 35 on our mean), 39 epochs (×0.8 after 6), clip 5 (= 5/35 on the mean), bptt 35. Published 86.2/82.7',
+      recipe: zarembaRecipe({ epochs: 39, decayAfter: 6, lrDecay: 0.8, clip: 5, bptt: 35 }),
       published: { valid: 86.2, test: 82.7, what: 'Zaremba et al. 2014, medium regularised LSTM' },
     },
     'zaremba-large': {
       config: { emsize: 1500, nhid: 1500, nlayers: 2, dropout: 0.65, initRange: 0.04 },
-      source: 'Zaremba et al. 2014 (large), TF PTB tutorial LargeConfig: 2×1500, dropout 0.65, init 0.04, lr 1, 55 epochs (×1/1.15 after 14), clip 10, bptt 35. Published 82.2/78.4',
-      recipe: zaremba(55, 14, 1 / 1.15, 10, 35),
+      source: 'Zaremba et al. 2014 (large), TF PTB tutorial LargeConfig: 2×1500, dropout 0.65, init 0.04, lr 1 on the loss summed over 35 steps (= 35 on our mean), 55 epochs (×1/1.15 after 14), clip 10 (= 10/35 on the mean), bptt 35. Published 82.2/78.4',
+      recipe: zarembaRecipe({ epochs: 55, decayAfter: 14, lrDecay: 1 / 1.15, clip: 10, bptt: 35 }),
       published: { valid: 82.2, test: 78.4, what: 'Zaremba et al. 2014, large regularised LSTM' },
     },
     'selfish-lstm': {

@@ -25,3 +25,18 @@ export function rnnLMWeightShapes(c: { vocab: number; emsize: number; nhid: numb
     { name: 'decoder.weight', rows: c.vocab, cols: c.nhid, role: 'output' },
   ];
 }
+
+/**
+ * The training recipe of Zaremba et al. 2014 as the TensorFlow PTB tutorial runs it: plain SGD at
+ * lr 1, constant for `decayAfter` epochs then × `lrDecay` per epoch, the global gradient norm
+ * clipped at `clip`, dense. That code minimises the cross-entropy summed over the `bptt` steps
+ * (averaged over the batch); ours is the mean per token, whose gradient is 1/bptt of it. So the
+ * same updates are lr × bptt with the clip at clip / bptt (small: lr 20, clip 0.25, which is also
+ * PyTorch word_language_model's default).
+ */
+export function zarembaRecipe(o: { epochs: number; decayAfter: number; lrDecay: number; clip: number; bptt: number }): Record<string, number | string> {
+  return {
+    method: 'dense', optimizer: 'sgd', lr: o.bptt, epochs: o.epochs, lrDecay: o.lrDecay, lrDecayAfter: o.decayAfter, clip: o.clip / o.bptt, wdecay: 0, bptt: o.bptt,
+    evalBatchSize: 20, testBatchSize: 1,
+  };
+}
