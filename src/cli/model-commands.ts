@@ -30,7 +30,7 @@ export function evalBuilder(y: Argv): Argv {
     .option('split', { type: 'string', choices: ['valid', 'test'], default: 'test', describe: 'which split' })
     .option('batch-size', { type: 'number', defaultDescription: "the run's eval batch size (valid) / test batch size (test)", describe: 'evaluation batch size' })
     .option('bptt', { type: 'number', defaultDescription: "the run's bptt", describe: 'chunk length' })
-    .option('stream', { type: 'boolean', default: false, describe: 'score one token at a time through the inference path (batch 1; the loss of --batch-size 1 up to float rounding)' })
+    .option('stream', { type: 'boolean', default: false, describe: 'score one token at a time through the inference path: batch size 1, the same loss up to float rounding' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
     .option('threads', THREADS_OPTION)
     .option('relaxed-simd', RELAXED_SIMD_OPTION);
