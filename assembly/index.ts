@@ -11,6 +11,7 @@ export * from './mos';
 export * from './mos-fm';
 export * from './rhn';
 export * from './onlstm';
+export * from './inference';
 
 /** First byte the TypeScript allocator may use. */
 export function heap_base(): usize { return __heap_base; }

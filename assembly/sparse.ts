@@ -27,6 +27,7 @@
 // `p + 64` into `p - (-64)`, which V8 then computes in a register of its own.
 
 import { fma4 } from './fma';
+import { hsum, hsum4 } from './hsum';
 import { OFF_SDDMM_SCRATCH, OFF_SPARSE_PACK, OFF_TBLOCK_DATA, OFF_TBLOCK_PTR, SPARSE_PACK_BYTES, partLo, scratchBase } from './scratch';
 
 @inline function ld(p: usize): v128 { return v128.load(p); }
@@ -453,18 +454,6 @@ export function spmm_t(y: usize, rowPtr: usize, colIdx: usize, values: usize, g:
 }
 
 // ---- SDDMM: the weight gradient at the nonzeros only ----
-
-@inline function hsum(v: v128): f32 {
-  const h = f32x4.add(v, v128.shuffle<f32>(v, v, 2, 3, 2, 3));
-  return f32x4.extract_lane(h, 0) + f32x4.extract_lane(h, 1);
-}
-
-/** [Σ p0, Σ p1, Σ p2, Σ p3]: four horizontal sums with 6 shuffles and 4 adds. */
-@inline function hsum4(p0: v128, p1: v128, p2: v128, p3: v128): v128 {
-  const u0 = f32x4.add(v128.shuffle<f32>(p0, p1, 0, 4, 1, 5), v128.shuffle<f32>(p0, p1, 2, 6, 3, 7)); // [p0 02, p1 02, p0 13, p1 13]
-  const u1 = f32x4.add(v128.shuffle<f32>(p2, p3, 0, 4, 1, 5), v128.shuffle<f32>(p2, p3, 2, 6, 3, 7)); // [p2 02, p3 02, p2 13, p3 13]
-  return f32x4.add(v128.shuffle<f32>(u0, u1, 0, 1, 4, 5), v128.shuffle<f32>(u0, u1, 2, 3, 6, 7));
-}
 
 /** Partial dot product over one panel: Σ_k gk ⊙ br[4k .. 4k+4) for k < nv, as 4 lanes. */
 @inline function panelDot(nv: i32, br: usize, g0: v128, g1: v128, g2: v128, g3: v128, g4: v128, g5: v128): v128 {

@@ -145,6 +145,15 @@ test('eval and info --json print exactly one JSON object; eval reproduces the ru
   const ev = JSON.parse(r.out);
   assert.is(ev.loss, res.valLoss, 'same loss, bit for bit, in another process');
   assert.is(ev.split, 'valid');
+  // --stream: token by token through the stepper, the loss of batch size 1 up to float rounding.
+  const b1 = JSON.parse(run(['eval', runA, '--split', 'valid', '--json', '--batch-size', '1']).out);
+  r = run(['eval', runA, '--split', 'valid', '--json', '--stream']);
+  assert.is(r.status, 0, r.err);
+  const st = JSON.parse(r.out);
+  assert.is(st.stream, true);
+  assert.is(st.tokens, b1.tokens);
+  assert.ok(Math.abs(st.loss - b1.loss) < 1e-5 * b1.loss, `${st.loss} vs ${b1.loss}`);
+  assert.match(run(['eval', runA, '--stream', '--batch-size', '4']).err, /--stream scores batch 1/);
   r = run(['info', join(runA, 'last.ckpt'), '--json']);
   assert.is(r.status, 0, r.err);
   assert.is(r.out.trim().split('\n').length, 1);

@@ -15,6 +15,7 @@ export const PARALLEL_KERNELS = [
   'lstm_gates_forward', 'lstm_gates_backward',
   'softmax_xent', 'softmax_xent_backward', 'mos_nll', 'mos_nll_backward', 'mos_fm_lse', 'mos_fm_backward', 'mos_fm_backward_probs',
   'transpose', 'axpy', 'scale', 'fill', 'scatter_add_rows',
+  'gemv', 'spmv', 'spmv_u16',
 ] as const;
 export type ParallelKernel = (typeof PARALLEL_KERNELS)[number];
 

@@ -27,6 +27,23 @@ export function createReference(mem: RefMemory) {
     for (let k = 0; k < n; k++) h[F(gx) + k] = h[F(gx) + k]! + g(h[F(gy) + k]!, h[F(v) + k]!);
   };
 
+  /** Entry t of a 16-bit array at byte offset p (little-endian halves of the i32 view). */
+  const u16 = (p: number, t: number) => {
+    const b = p + 2 * t;
+    return (mem.i[b >>> 2]! >>> (16 * ((b >>> 1) & 1))) & 0xffff;
+  };
+  function csrTimesDense(y: number, rowPtr: number, col: (t: number) => number, values: number, x: number, M: number, N: number, acc: number) {
+    const h = f();
+    for (let i = 0; i < M; i++) {
+      for (let n = 0; n < N; n++) {
+        let s = 0;
+        for (let t = ids(rowPtr, i); t < ids(rowPtr, i + 1); t++) s += h[F(values) + t]! * h[F(x) + col(t) * N + n]!;
+        const o = F(y) + i * N + n;
+        h[o] = acc ? h[o]! + s : s;
+      }
+    }
+  }
+
   function gemm(c: number, M: number, N: number, K: number, acc: number, A: (i: number, k: number) => number, B: (k: number, j: number) => number) {
     const h = f();
     for (let i = 0; i < M; i++) {
@@ -380,6 +397,21 @@ export function createReference(mem: RefMemory) {
           h[F(dvalues) + t] = acc ? h[F(dvalues) + t]! + s : s;
         }
       }
+    },
+    // ---- inference.ts: one token per step ----
+    gemv(y: number, a: number, x: number, M: number, K: number, acc: number) {
+      gemm(y, M, 1, K, acc, (i, k) => f()[F(a) + i * K + k]!, (k) => f()[F(x) + k]!);
+    },
+    spmv(y: number, rowPtr: number, colIdx: number, values: number, x: number, M: number, N: number, acc: number) {
+      csrTimesDense(y, rowPtr, (t) => ids(colIdx, t), values, x, M, N, acc);
+    },
+    spmv_u16(y: number, rowPtr: number, colIdx16: number, values: number, x: number, M: number, N: number, acc: number) {
+      csrTimesDense(y, rowPtr, (t) => u16(colIdx16, t), values, x, M, N, acc);
+    },
+    stream_sum(a: number, n: number): number {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += f()[F(a) + k]!;
+      return s;
     },
     csr_gather_rows(out: number, rowPtr: number, colIdx: number, values: number, idp: number, count: number, E: number) {
       const h = f();

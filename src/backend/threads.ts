@@ -73,6 +73,10 @@ const dispatchers: Partial<Record<keyof KernelExports, (...a: number[]) => numbe
   spmm_t: splitIf('spmm_t', (_y, rowPtr, _c, _v, _g, M, K, N) => N! >= SPMM_T_MIN_COLUMNS && K! > 0 && M! > 0 && nnzOf(rowPtr!, M!) * N! >= MIN_SPARSE_WORK),
   spmm_t_csc: splitIf('spmm_t_csc', (_y, colPtr, _r, _s, _v, _g, K, N) => K! > 1 && N! > 0 && nnzOf(colPtr!, K!) * N! >= MIN_SPARSE_WORK),
   sddmm: splitIf('sddmm', (_d, rowPtr, _c, _g, _x, M, N) => M! > 1 && N! > 0 && nnzOf(rowPtr!, M!) * N! >= MIN_SPARSE_WORK),
+  // One token per step (the inference path): row shares, above the same work thresholds.
+  gemv: splitIf('gemv', (_y, _a, _x, M, K) => M! >= 8 && M! * K! >= MIN_PRODUCT_WORK),
+  spmv: splitIf('spmv', (_y, rowPtr, _c, _v, _x, M, N) => M! > 1 && N! > 0 && nnzOf(rowPtr!, M!) * N! >= MIN_SPARSE_WORK),
+  spmv_u16: splitIf('spmv_u16', (_y, rowPtr, _c, _v, _x, M, N) => M! > 1 && N! > 0 && nnzOf(rowPtr!, M!) * N! >= MIN_SPARSE_WORK),
   lstm_gates_forward: splitIf('lstm_gates_forward', (...a) => a[8]! * a[9]! * 4 >= MIN_ROW_WORK),
   lstm_gates_backward: splitIf('lstm_gates_backward', (...a) => a[8]! * a[9]! * 4 >= MIN_ROW_WORK),
   softmax_xent(probs: number, losses: number, logits: number, targets: number, rows: number, cols: number): number {

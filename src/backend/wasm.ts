@@ -75,6 +75,11 @@ export interface KernelExports {
   // onlstm.ts
   onlstm_gates_forward(pre: number, rec: number, bias: number, cPrev: number, c: number, tc: number, h: number, y: number, H: number, C: number, B: number, ld: number): void;
   onlstm_gates_backward(dpre: number, dgate: number, dc: number, dy: number, dhRec: number, cPrev: number, tc: number, H: number, C: number, B: number, ld: number): void;
+  // inference.ts (one token per step: matrix × vector, N ≤ 4 columns for CSR)
+  gemv(y: number, a: number, x: number, M: number, K: number, acc: number): void;
+  spmv(y: number, rowPtr: number, colIdx: number, values: number, x: number, M: number, N: number, acc: number): void;
+  spmv_u16(y: number, rowPtr: number, colIdx16: number, values: number, x: number, M: number, N: number, acc: number): void;
+  stream_sum(a: number, n: number): number;
   // sparse.ts (W is CSR: rowPtr, colIdx, values; see src/sparse/csr.ts)
   spmm(y: number, rowPtr: number, colIdx: number, values: number, x: number, M: number, N: number, acc: number): void;
   spmm_t(y: number, rowPtr: number, colIdx: number, values: number, g: number, M: number, K: number, N: number, acc: number): void;
@@ -111,6 +116,9 @@ export interface PartExports {
   scale_part(out: number, a: number, s: number, n: number, part: number, parts: number): void;
   fill_part(out: number, v: number, n: number, part: number, parts: number): void;
   scatter_add_rows_part(gtable: number, g: number, ids: number, count: number, E: number, part: number, parts: number): void;
+  gemv_part(y: number, a: number, x: number, M: number, K: number, acc: number, part: number, parts: number): void;
+  spmv_part(y: number, rowPtr: number, colIdx: number, values: number, x: number, M: number, N: number, acc: number, part: number, parts: number): void;
+  spmv_u16_part(y: number, rowPtr: number, colIdx16: number, values: number, x: number, M: number, N: number, acc: number, part: number, parts: number): void;
 }
 
 /** Every export of a build: the kernels and their thread shares. */

@@ -9,7 +9,7 @@ import type { Vocabulary } from '../data/vocab.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
 import { modelFromCheckpoint, type LMCheckpoint } from '../train/checkpoint.js';
 import { corpusFor, loadLMCheckpoint } from '../train/files.js';
-import { evaluate } from '../train/evaluate.js';
+import { evaluate, scoreStream } from '../train/evaluate.js';
 import { exportCheckpoint } from '../train/export.js';
 import { formatSample, sample } from '../train/generate.js';
 import { RUN_FILES } from '../train/run-store.js';
@@ -30,6 +30,7 @@ export function evalBuilder(y: Argv): Argv {
     .option('split', { type: 'string', choices: ['valid', 'test'], default: 'test', describe: 'which split' })
     .option('batch-size', { type: 'number', defaultDescription: "the run's eval batch size (valid) / test batch size (test)", describe: 'evaluation batch size' })
     .option('bptt', { type: 'number', defaultDescription: "the run's bptt", describe: 'chunk length' })
+    .option('stream', { type: 'boolean', default: false, describe: 'score one token at a time through the inference path: batch size 1, the same loss up to float rounding' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
     .option('threads', THREADS_OPTION)
     .option('relaxed-simd', RELAXED_SIMD_OPTION);
@@ -47,16 +48,19 @@ export async function evalCommand(a: Args, io: CliIO): Promise<number> {
   const { model, vocab } = modelFromCheckpoint(ckpt, path);
   try {
     const ids = idsIn(corpusFor(spec), split, vocab);
-    const batchSize = batchArg ?? (split === 'valid' ? config.evalBatchSize : config.testBatchSize);
+    const stream = a.stream === true;
+    if (stream && batchArg !== undefined && batchArg !== 1) throw new UsageError(`--stream scores batch 1; drop --batch-size ${batchArg}`);
+    const batchSize = stream ? 1 : batchArg ?? (split === 'valid' ? config.evalBatchSize : config.testBatchSize);
     const bptt = bpttArg ?? config.bptt;
     if (Math.floor(ids.length / batchSize) < 2) {
       throw new UsageError(`the ${split} split has ${ids.length} tokens, too few for batch size ${batchSize}: give --batch-size ${Math.max(1, Math.floor(ids.length / 2))} or less`);
     }
-    const r = await evaluate(model, ids, { batchSize, bptt });
+    const r = stream ? await scoreStream(model, ids) : await evaluate(model, ids, { batchSize, bptt });
     if (a.json) {
-      io.stdout.write(JSON.stringify({ checkpoint: path, data: 'path' in spec ? spec.path : spec.source, split, loss: r.loss, ppl: r.ppl, tokens: r.tokens, batchSize, bptt, weights: ckpt.meta.weights_kind }) + '\n');
+      io.stdout.write(JSON.stringify({ checkpoint: path, data: 'path' in spec ? spec.path : spec.source, split, loss: r.loss, ppl: r.ppl, tokens: r.tokens, batchSize, ...(stream ? { stream } : { bptt }), weights: ckpt.meta.weights_kind }) + '\n');
     } else {
-      io.stdout.write(`${split} ppl ${ppl(r.ppl)} (loss ${r.loss.toFixed(4)} nats/token over ${grouped(r.tokens)} tokens, batch size ${batchSize}, bptt ${bptt}, ${ckpt.meta.weights_kind} weights)\n`);
+      const how = stream ? 'streamed token by token' : `batch size ${batchSize}, bptt ${bptt}`;
+      io.stdout.write(`${split} ppl ${ppl(r.ppl)} (loss ${r.loss.toFixed(4)} nats/token over ${grouped(r.tokens)} tokens, ${how}, ${ckpt.meta.weights_kind} weights)\n`);
     }
   } finally {
     model.dispose();

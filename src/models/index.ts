@@ -6,6 +6,7 @@ export { commonFields, MAX_WIDTH } from './common-fields.js';
 export { rnnLMSizesFromStateDict, rnnLMWeightShapes, zarembaRecipe } from './torch-rnn-lm.js';
 export { SoftmaxLanguageModel, type SoftmaxHead } from './softmax-lm.js';
 export type { LanguageModel, LMOutput, LMState } from './language-model.js';
+export { createStepper, checkStepIds, LogProbsStepper, SoftmaxStepHead, EmbeddingStep, type Stepper, type StepperOptions } from './stepper.js';
 export { expectState, keepState, disposeState, stateTensors, checkModelConfig, checkForwardArgs, type LayerState } from './language-model.js';
 export { gateBlocks, lstmGateLayout, gateLayoutOf, type GateBlock, type GateLayout, type GateLayoutSource } from './gate-layout.js';
 export { StackedLSTMModel, stackedLstm } from './stacked-lstm.js';

@@ -3,6 +3,7 @@ import type { Module } from '../nn/module.js';
 import { keep, type IntTensor, type Tensor } from '../tensor.js';
 import type { AnyModelConfig } from './family.js';
 import type { GateLayout } from './gate-layout.js';
+import type { Stepper, StepperOptions } from './stepper.js';
 
 /**
  * One layer's recurrent state, as named tensors: {h, c} for the LSTM and ON-LSTM, {s} for the
@@ -33,6 +34,11 @@ export interface LanguageModel extends Module {
   initState(batchSize: number): LMState;
   /** Which rows of the weight `paramName` (with `rows` rows) belong to which gate; null if it has no gates. */
   gateLayout(paramName: string, rows: number): GateLayout | null;
+  /**
+   * Optional: this model run one token at a time for inference (see ./stepper.ts; `batch` is
+   * set). Without it, `createStepper` steps the model through `logProbs` with T = 1.
+   */
+  createStepper?(opts: StepperOptions & { batch: number }): Stepper;
 }
 
 /**

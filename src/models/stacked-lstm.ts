@@ -7,7 +7,7 @@
 import { dropout, reshape } from '../ops/index.js';
 import { Embedding } from '../nn/embedding.js';
 import { Linear } from '../nn/linear.js';
-import { LSTM } from '../nn/lstm.js';
+import { LSTM, LSTMStep } from '../nn/lstm.js';
 import { globalRandom, type Random } from '../random.js';
 import { IntTensor, Tensor, zeros, shapeString } from '../tensor.js';
 import { field } from '../config/fields.js';
@@ -17,6 +17,7 @@ import { rnnLMSizesFromStateDict, rnnLMWeightShapes, zarembaRecipe } from './tor
 import { lstmGateLayout, type GateLayout } from './gate-layout.js';
 import { checkModelConfig, expectState, type LMState } from './language-model.js';
 import { SoftmaxLanguageModel, type SoftmaxHead } from './softmax-lm.js';
+import { EmbeddingStep, SoftmaxStepHead, checkStepIds, type Stepper, type StepperOptions } from './stepper.js';
 
 export class StackedLSTMModel extends SoftmaxLanguageModel {
   readonly encoder: Embedding;
@@ -69,6 +70,46 @@ export class StackedLSTMModel extends SoftmaxLanguageModel {
 
   gateLayout(paramName: string, rows: number): GateLayout | null {
     return lstmGateLayout(paramName, rows);
+  }
+
+  createStepper(opts: StepperOptions & { batch: number }): Stepper {
+    return new StackedLSTMStepper(this, opts);
+  }
+}
+
+/** Embedding → LSTM layers → decoder, one token per step on preallocated buffers (./stepper.ts). */
+class StackedLSTMStepper implements Stepper {
+  readonly batch: number;
+  readonly vocab: number;
+  private readonly emb: EmbeddingStep;
+  private readonly rnn: LSTMStep;
+  private readonly head: SoftmaxStepHead;
+
+  constructor(model: StackedLSTMModel, opts: StepperOptions & { batch: number }) {
+    this.batch = opts.batch;
+    this.vocab = model.config.vocab;
+    this.emb = new EmbeddingStep(model.encoder.weight, opts.batch);
+    this.rnn = new LSTMStep(model.rnn, opts.batch, opts);
+    this.head = new SoftmaxStepHead(model.decoder.weight, model.decoder.bias, opts.batch, opts);
+  }
+
+  step(ids: ArrayLike<number>): Float32Array {
+    checkStepIds(ids, this.batch, this.vocab);
+    return this.head.forward(this.rnn.step(this.emb.forward(ids)));
+  }
+
+  reset(): void {
+    this.rnn.reset();
+  }
+
+  get bytesPerStep(): number {
+    return this.rnn.bytesPerStep + this.head.bytesPerStep;
+  }
+
+  dispose(): void {
+    this.emb.dispose();
+    this.rnn.dispose();
+    this.head.dispose();
   }
 }
 

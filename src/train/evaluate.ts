@@ -6,7 +6,7 @@
 // over the (rows − 1)·B predicted tokens. Dropout is off and no graph is recorded.
 import { noGrad } from '../autograd/engine.js';
 import { batchify, getBatch } from '../data/batching.js';
-import { disposeState, keepState, type LanguageModel, type LMState } from '../models/index.js';
+import { createStepper, disposeState, keepState, type LanguageModel, type LMState, type StepperOptions } from '../models/index.js';
 import { tidy } from '../tensor.js';
 
 export interface EvalResult {
@@ -53,6 +53,39 @@ export async function evaluate(model: LanguageModel, ids: ArrayLike<number>, opt
   }
   const loss = nllSum / tokens;
   return { loss, ppl: Math.exp(loss), tokens };
+}
+
+export interface ScoreOptions extends Omit<StepperOptions, 'batch'> {
+  /** Called every `yieldEvery` tokens (default 2,000) and awaited. */
+  onProgress?: (done: number, total: number) => void | Promise<void>;
+  yieldEvery?: number;
+}
+
+/**
+ * Evaluates `model` on a token stream one token at a time through its stepper (batch 1, state
+ * carried from the first token): the mean NLL of ids[1..] given the tokens before each. The same
+ * quantity as `evaluate` with batch size 1 (any bptt), up to float rounding; no tape, no tensor
+ * allocated per token.
+ */
+export async function scoreStream(model: LanguageModel, ids: ArrayLike<number>, opts: ScoreOptions = {}): Promise<EvalResult> {
+  if (ids.length < 2) throw new RangeError(`selfish-rnn: scoreStream needs at least 2 tokens, got ${ids.length}`);
+  const { onProgress, yieldEvery = 2000, ...stepOpts } = opts;
+  const stepper = createStepper(model, { ...stepOpts, batch: 1 });
+  const total = ids.length - 1;
+  let nllSum = 0;
+  const one = [0];
+  try {
+    for (let t = 0; t < total; t++) {
+      one[0] = ids[t]!;
+      const logp = stepper.step(one);
+      nllSum -= logp[ids[t + 1]!]!;
+      if (onProgress && (t + 1) % yieldEvery === 0) await onProgress(t + 1, total);
+    }
+  } finally {
+    stepper.dispose();
+  }
+  const loss = nllSum / total;
+  return { loss, ppl: Math.exp(loss), tokens: total };
 }
 
 /** Frees every tensor of a carried state (any family's). */

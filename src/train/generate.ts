@@ -1,12 +1,10 @@
-// Sampling text from a language model (pytorch/examples generate.py): feed one token at a time,
-// carry the hidden state, draw the next word from softmax(log p / temperature).
-import { noGrad } from '../autograd/engine.js';
+// Sampling text from a language model (pytorch/examples generate.py): feed one token at a time
+// through the model's stepper (src/models/stepper.ts: the state carried inside, no tape), draw the
+// next word from softmax(log p / temperature).
 import type { Vocabulary } from '../data/vocab.js';
 import { EOS } from '../data/tokenize.js';
-import { keepState, type LanguageModel, type LMState } from '../models/index.js';
+import { createStepper, type LanguageModel } from '../models/index.js';
 import { Random } from '../random.js';
-import { IntTensor, tidy } from '../tensor.js';
-import { disposeState } from './evaluate.js';
 
 export interface GenerateOptions {
   /** Number of words to draw. */
@@ -18,6 +16,8 @@ export interface GenerateOptions {
   seed?: number;
   /** Text to condition on (words split on whitespace; unknown words map to <unk>). Default: <eos>. */
   prompt?: string;
+  /** Read sparse weights through 16-bit column indices where they fit (default true; see StepWeight). */
+  narrowIndices?: boolean;
 }
 
 /** Draws `words` words; returns them as a list (`<eos>` included as a word). */
@@ -28,31 +28,19 @@ export function sample(model: LanguageModel, vocab: Vocabulary, opts: GenerateOp
   const rng = opts.rng ?? new Random(opts.seed ?? 0);
   const promptWords = (opts.prompt ?? '').split(/\s+/).filter((w) => w !== '');
   const start = promptWords.length > 0 ? Array.from(vocab.encode(promptWords)) : [vocab.has(EOS) ? vocab.id(EOS) : rng.int(vocab.size)];
-  const wasTraining = model.training;
-  model.eval();
-  let state: LMState = model.initState(1);
+  const stepper = createStepper(model, { batch: 1, narrowIndices: opts.narrowIndices });
   const out: string[] = [];
+  const weights = new Float64Array(stepper.vocab);
   try {
-    let next: number;
-    const feed = (id: number): Float32Array => {
-      const r = tidy(() => noGrad(() => {
-        const lp = model.logProbs(new IntTensor([id], [1, 1]), state);
-        return { probs: lp.logProbs.toArray(), state: lp.state };
-      }));
-      disposeState(state);
-      state = keepState(r.state);
-      return r.probs;
-    };
     let logp: Float32Array = new Float32Array(0);
-    for (const id of start) logp = feed(id);
+    for (const id of start) logp = stepper.step([id]);
     for (let k = 0; k < opts.words; k++) {
-      next = draw(logp, temperature, rng);
+      const next = draw(logp, temperature, rng, weights);
       out.push(vocab.word(next));
-      if (k + 1 < opts.words) logp = feed(next);
+      if (k + 1 < opts.words) logp = stepper.step([next]);
     }
   } finally {
-    disposeState(state);
-    model.train(wasTraining);
+    stepper.dispose();
   }
   return out;
 }
@@ -62,11 +50,10 @@ export function formatSample(words: readonly string[]): string {
   return words.map((w) => (w === EOS ? '\n' : w)).join(' ').replace(/ ?\n ?/g, '\n').trim();
 }
 
-/** One index drawn from softmax(logp / T), by inverse CDF with one uniform. */
-function draw(logp: Float32Array, T: number, rng: Random): number {
+/** One index drawn from softmax(logp / T), by inverse CDF with one uniform (w: scratch of logp's length). */
+function draw(logp: Float32Array, T: number, rng: Random, w: Float64Array): number {
   let m = -Infinity;
   for (let i = 0; i < logp.length; i++) if (logp[i]! > m) m = logp[i]!;
-  const w = new Float64Array(logp.length);
   let sum = 0;
   for (let i = 0; i < logp.length; i++) sum += w[i] = Math.exp((logp[i]! - m) / T);
   let u = rng.uniform() * sum;

@@ -4,8 +4,8 @@ export { resolveTrainConfig, checkTrainConfig, isSparseRun, sparsityOptions, SPA
 export type { TrainConfig, TrainOptions, DataSpec, OptimizerName, ClipNorm, TrainFields } from './config.js';
 export { Trainer, TrainingDivergedError } from './trainer.js';
 export type { TrainerOptions, TrainResult, TrainStatus, TrainEvents, StartInfo, StepInfo, EpochRecord, TrainingState, Phase } from './trainer.js';
-export { evaluate, disposeState } from './evaluate.js';
-export type { EvalResult, EvalOptions } from './evaluate.js';
+export { evaluate, scoreStream, disposeState } from './evaluate.js';
+export type { EvalResult, EvalOptions, ScoreOptions } from './evaluate.js';
 export { sample, formatSample } from './generate.js';
 export type { GenerateOptions } from './generate.js';
 export {

@@ -71,6 +71,24 @@ export function registerParallelKernelTests(label: string): void {
     }
   }
 
+  // One token per step: gemv (M×K dense) and spmv / spmv_u16 (N ≤ 4), row shares.
+  for (const [M, K] of [[1, 3], [3, 17], [17, 33], [33, 701], [701, 33], [701, 701]] as const) {
+    const a = rnd([M, K]), x = rnd([K]), y = rnd([M]);
+    cases.push({ kernel: 'gemv', args: [y.ptr, a.ptr, x.ptr, M, K, rng.int(2)], outputs: [y], tol: 1e-5, what: `${M}×${K}` });
+  }
+  for (const [M, K, density] of sparseShapes) {
+    const W = sparse(M, K, density);
+    const ci16 = W.narrowColumnIndex()!;
+    for (const N of [1, 2, 3, 4]) {
+      const acc = rng.int(2);
+      const x = rnd([K, N]), y = rnd([M, N]), y16 = rnd([M, N]);
+      const [rp, ci, v] = [W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr];
+      const what = `${M}×${K} nnz=${W.nnz} N=${N} acc=${acc}`;
+      cases.push({ kernel: 'spmv', args: [y.ptr, rp, ci, v, x.ptr, M, N, acc], outputs: [y], tol: 1e-5, what });
+      cases.push({ kernel: 'spmv_u16', args: [y16.ptr, rp, ci16.ptr, v, x.ptr, M, N, acc], outputs: [y16], tol: 1e-5, what });
+    }
+  }
+
   // LSTM gates: H hidden units, batch B, rows ld = B + 3 apart in the sequence matrices.
   for (const H of SIZES) {
     for (const B of [1, 3, 20]) {
