@@ -13,7 +13,8 @@ with the test perplexity. Run it in PyTorch's best set-up, on an idle machine wh
 matter (its OpenMP threads collapse when anything else runs):
 
     bench/pytorch/best-setup.sh bench/pytorch/zaremba_ptb.py --data ../shared/data/ptb --threads 2 \
-        [--epochs 13] [--seed 1] > bench/pytorch/zaremba-ptb.jsonl
+        [--epochs 13] [--seed 1] [--state RUN.pt] >> bench/pytorch/zaremba-ptb.jsonl
+        (--state: saved after every epoch and resumed from, so the same command continues a stopped run)
     bench/pytorch/best-setup.sh bench/pytorch/zaremba_ptb.py --data ../shared/data/ptb --threads 2 --time-only 200
         (times 200 training steps and one validation pass, for seconds per epoch, without training to the end)
 """
@@ -88,6 +89,7 @@ def main():
     ap.add_argument('--epochs', type=int, default=13)
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--time-only', type=int, default=0, help='time this many training steps and one validation pass, then stop')
+    ap.add_argument('--state', default='', help='a file to save the run to after every epoch and to resume it from (a long run spans sessions)')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -98,9 +100,18 @@ def main():
     model = Model(len(vocab))
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     steps_per_epoch = (train.size(0) - 1 + bptt - 1) // bptt
-    print(json.dumps({'setup': {'torch': torch.__version__, 'threads': a.threads, 'vocab': len(vocab), 'steps_per_epoch': steps_per_epoch,
-                                'train_tokens': int(s['train'].numel())}}), flush=True)
-    for epoch in range(1, a.epochs + 1):
+    first = 1
+    if a.state and os.path.exists(a.state):
+        # Resume after the last finished epoch: weights, lr and the generator (epochs end at a step boundary).
+        st = torch.load(a.state)
+        model.load_state_dict(st['model'])
+        opt.load_state_dict(st['opt'])
+        torch.set_rng_state(st['rng'])
+        first = st['epoch'] + 1
+    else:
+        print(json.dumps({'setup': {'torch': torch.__version__, 'threads': a.threads, 'vocab': len(vocab), 'steps_per_epoch': steps_per_epoch,
+                                    'train_tokens': int(s['train'].numel())}}), flush=True)
+    for epoch in range(first, a.epochs + 1):
         model.train()
         h = model.zero_state(batch)
         t0 = time.perf_counter()
@@ -134,6 +145,10 @@ def main():
         # Zaremba's schedule: lr constant for 4 epochs, then × 0.5 per epoch.
         for g in opt.param_groups:
             g['lr'] = lr * 0.5 ** max(0, epoch + 1 - 4)
+        if a.state:
+            tmp = a.state + '.tmp'
+            torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'rng': torch.get_rng_state(), 'epoch': epoch}, tmp)
+            os.replace(tmp, a.state)
     t2 = time.perf_counter()
     tl = evaluate(model, test, bptt)
     print(json.dumps({'test_ppl': math.exp(tl), 'test_seconds': time.perf_counter() - t2}), flush=True)
