@@ -17,6 +17,7 @@ import type { TrainingState } from '../train/trainer.js';
 import { modelGateStats, weightSummaries } from '../train/weights.js';
 import { modelSpec } from '../models/index.js';
 import { bytes, grouped, int, num, ppl, str, UsageError } from './format.js';
+import { forOutput } from './safe-output.js';
 import { checkpointPath, dataSpec, type CliIO } from './train-command.js';
 
 const ckptArg = (y: Argv, what: string) => y.positional('checkpoint', { type: 'string', describe: `${what} (a .ckpt file, or a run directory: its best.ckpt)` });
@@ -103,7 +104,8 @@ export async function generateCommand(a: Args, io: CliIO): Promise<number> {
   if (!(temperature > 0)) throw new UsageError(`--temperature must be > 0, got ${temperature}`);
   const { model, vocab } = modelFromCheckpoint(await loadLMCheckpoint(path), path);
   try {
-    io.stdout.write(formatSample(sample(model, vocab, { words, temperature, seed, prompt: str(a, 'prompt') })) + '\n');
+    // The corpus's words are data: on a terminal, their control characters are shown, not obeyed.
+    io.stdout.write(forOutput(io.stdout, formatSample(sample(model, vocab, { words, temperature, seed, prompt: str(a, 'prompt') }))) + '\n');
   } finally {
     model.dispose();
   }

@@ -25,6 +25,7 @@ import { DEATH_NAMES, GROWTH_NAMES, REDISTRIBUTION_NAMES } from '../sparse/strat
 import { bool, grouped, int, num, ppl, str, UsageError } from './format.js';
 import { ProgressReporter } from './progress.js';
 import { prepareSaveDir } from './run-dir.js';
+import { forOutput, type Output, type OutputLostListener } from './safe-output.js';
 
 const BASE = modelConfig(TRAIN_DEFAULTS.model);
 const modelDefault = (v: unknown) => `model's (${TRAIN_DEFAULTS.model}: ${v})`;
@@ -244,11 +245,13 @@ function tooLarge(e: unknown): never {
 }
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129, SIGPIPE: 141 };
 
 export interface CliIO {
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
+  stdout: Output;
+  stderr: Output;
+  /** Subscribes to the loss of stdout or stderr (a closed pipe or terminal, see safe-output.ts); returns the unsubscribe function. */
+  onOutputLost?(listener: OutputLostListener): () => void;
 }
 
 export async function trainCommand(a: Args, io: CliIO): Promise<number> {
@@ -332,6 +335,11 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
     trainer.requestStop(sig);
   };
   for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  // A closed pipe or terminal stops the run like the signal it stands for (printing is off by then).
+  const offOutputLost = io.onOutputLost?.((sig, why) => {
+    stopSignal ??= sig;
+    trainer.requestStop(why);
+  });
   let result: TrainResult;
   try {
     result = await trainer.run();
@@ -344,6 +352,7 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
     return tooLarge(e);
   } finally {
     for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+    offOutputLost?.();
     trainer.dispose();
   }
 
@@ -365,7 +374,7 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
   }
   const which = result.bestEpoch !== null ? `best model (epoch ${result.bestEpoch})` : 'current model (no epoch completed yet)';
   reporter.line(`${result.status === 'max-steps' ? `stopped after ${grouped(result.steps)} steps (--max-steps)` : `finished ${result.epochs} epochs`}; ${which}: valid ppl ${ppl(result.valPpl)}, test ppl ${ppl(result.testPpl)}`);
-  if (text !== '') reporter.line(`sample: ${text.replace(/\n/g, ' / ')}`);
+  if (text !== '') reporter.line(`sample: ${forOutput(out, text.replace(/\n/g, ' / '))}`);
   reporter.line(`checkpoint: ${result.files.best ?? result.files.last}${result.files.best ? `  (resume state: ${result.files.last})` : ''}`);
   reporter.line(`log: ${result.files.log}`);
   reporter.line(`plot: ${result.files.plot}`);
