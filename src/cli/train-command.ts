@@ -25,6 +25,7 @@ import { DEATH_NAMES, GROWTH_NAMES, REDISTRIBUTION_NAMES } from '../sparse/strat
 import { bool, grouped, int, num, ppl, str, UsageError } from './format.js';
 import { ProgressReporter } from './progress.js';
 import { prepareSaveDir } from './run-dir.js';
+import { checkFreshRunDir, defaultRunDir, lockRunDir } from './run-lock.js';
 import { forOutput, type Output, type OutputLostListener } from './safe-output.js';
 
 const BASE = modelConfig(TRAIN_DEFAULTS.model);
@@ -298,19 +299,20 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
     const data = initFrom ? draft.data : dataSpec(str(a, 'data'), int(a, 'max-vocab', 3));
     corpus = loadCorpus(data);
     config = checked(() => resolveTrainConfig({ ...opts, lm: { ...opts.lm, vocab: 0 }, data }, corpus.vocab.size));
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-    saveDir = str(a, 'save') ?? (finetuneArg !== undefined ? join(dirname(checkpointPath(finetuneArg, RUN_FILES.best)), 'finetune') : join('runs', `${config.model}-${config.method}-${stamp}`));
-    if (existsSync(join(saveDir, RUN_FILES.last))) {
-      throw new UsageError(`${resolve(saveDir)} already holds a run (${RUN_FILES.last}); continue it with --resume ${saveDir}, or choose another --save directory`);
-    }
+    saveDir = str(a, 'save') ?? (finetuneArg !== undefined ? join(dirname(checkpointPath(finetuneArg, RUN_FILES.best)), 'finetune') : defaultRunDir(config.model, config.method));
+    checkFreshRunDir(saveDir);
   }
 
   // Everything that can be checked without allocating the model, before it is allocated.
   checked(() => checkCorpusFits(corpus, config));
   checked(() => checkTrainingMemory(config, corpus.vocab.size));
   const prepared = await prepareSaveDir(saveDir);
+  // Held while this process trains there; checked again under the lock (another run may have started).
+  const lock = lockRunDir(prepared.dir);
+  if (!resume) checkFreshRunDir(prepared.dir);
   await applyThreads(a);
   const reporter = new ProgressReporter(out, isSparseRun(config));
+  if (lock.tookOverFrom !== null) reporter.line(`took over the lock of process ${lock.tookOverFrom}, which no longer runs (${lock.path})`);
   if (prepared.removed.length > 0) reporter.line(`removed ${prepared.removed.length} temporary file(s) left in ${prepared.dir} by an interrupted save: ${prepared.removed.join(', ')}`);
   const store = directoryStore(saveDir);
   if (resume) {

@@ -44,7 +44,7 @@ export function directoryStore(dir: string, opts: WriteFileAtomicOptions = {}): 
 const STALE_TEMP = new RegExp(`^\\.(${Object.values(RUN_FILES).map((f) => f.replace(/\./g, '\\.')).join('|')})\\.(\\d+)\\.[0-9a-f]{12}\\.tmp$`);
 
 /** Whether a process with this id exists (signal 0 checks without sending anything). */
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
