@@ -18,6 +18,7 @@ export function importBuilder(y: Argv): Argv {
     .option('data', { type: 'string', defaultDescription: "the file's metadata (our export), else the built-in corpus", describe: 'the corpus the model was trained on: its vocabulary numbers the embedding rows (PTB/WikiText: as the reference data.py builds it)' })
     .option('max-vocab', { type: 'number', describe: 'vocabulary cap of a text corpus (as in training)' })
     .option('out', { type: 'string', defaultDescription: 'FILE with .ckpt instead of .safetensors', describe: 'checkpoint to write' })
+    .option('force', { type: 'boolean', default: false, describe: 'replace the output checkpoint if it exists (never replaced otherwise)' })
     .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' });
 }
 
@@ -28,6 +29,10 @@ export async function importCommand(a: Args, io: CliIO): Promise<number> {
   const maxVocab = int(a, 'max-vocab', 3);
   const out = resolve(str(a, 'out') ?? file.replace(/\.safetensors$/i, '') + '.ckpt');
   if (out === file) throw new UsageError(`--out would overwrite the input ${file}`);
+  // The default output sits next to the input: in a run directory that is the run's own last.ckpt.
+  if (existsSync(out) && a.force !== true) {
+    throw new UsageError(`${out} already exists${str(a, 'out') === undefined ? ' (the default output: FILE with .ckpt)' : ''}; give another --out, or --force to replace it`);
+  }
   const input = await readFileBytes(file);
   // Our own export carries its vocabulary; the official code's files need the corpus (default: the built-in one).
   const spec = dataArg !== undefined || maxVocab !== undefined ? dataSpec(dataArg, maxVocab) : undefined;
