@@ -86,7 +86,11 @@ export function lockRunDir(dir: string): RunLock {
     if (!held) return;
     held = false;
     process.off('exit', release);
-    if (readHolder(path)?.pid === process.pid) rmSync(path, { force: true });
+    try {
+      if (readHolder(path)?.pid === process.pid) rmSync(path, { force: true });
+    } catch {
+      // the directory went away or became read-only: the lock is stale once this process ends
+    }
   };
   process.on('exit', release);
   return { path, tookOverFrom, release };

@@ -181,12 +181,21 @@ function temporaryPathFor(target: string): string {
 
 function writeError(target: string, e: unknown): Error {
   const code = (e as NodeJS.ErrnoException).code;
-  const why = code === 'ENOENT' ? `its directory ${dirname(target)} does not exist`
-    : code === 'EISDIR' || (code === 'EPERM' && isDirectory(target)) ? 'a directory is in the way'
-    : code === 'EACCES' ? 'permission denied'
-    : code === 'ENOSPC' ? 'no space left on the device'
-    : (e as Error).message;
+  const why = code === 'EISDIR' || (code === 'EPERM' && isDirectory(target)) ? 'a directory is in the way' : writeFailureReason(target, e);
   return withCode(new Error(`selfish-rnn: could not write ${target}: ${why}; any previous file there is unchanged`, { cause: e }), code);
+}
+
+/** Why writing (or appending to) `target` failed, in words: the errno codes a full, removed or read-only place gives. */
+export function writeFailureReason(target: string, e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' ? `its directory ${dirname(target)} does not exist (deleted or renamed?)`
+    : code === 'ENOTDIR' ? `a file is in the way of its directory ${dirname(target)}`
+    : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+    : code === 'ENOSPC' ? 'no space left on the device'
+    : code === 'EDQUOT' ? 'disk quota exceeded'
+    : code === 'EROFS' ? 'the file system is read-only'
+    : code === 'EIO' ? 'input/output error (the device failed)'
+    : (e as Error)?.message ?? String(e);
 }
 
 function readError(path: string, e: unknown): Error {

@@ -6,7 +6,7 @@ import { appendFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Corpus } from '../data/corpus.js';
 import { loadDefaultCorpus, loadTextCorpus, loadWordCorpus, WORD_CORPUS_LAYOUTS } from '../data/load.js';
-import { readFileBytes, writeFileAtomic, type WriteFileAtomicOptions } from '../io/atomic-file.js';
+import { readFileBytes, writeFailureReason, writeFileAtomic, type WriteFileAtomicOptions } from '../io/atomic-file.js';
 import { decodeLMCheckpoint, type LMCheckpoint } from './checkpoint.js';
 import { TRAIN_DEFAULTS, type DataSpec } from './config.js';
 import { RUN_FILES, type RunStore } from './run-store.js';
@@ -31,7 +31,14 @@ export function directoryStore(dir: string, opts: WriteFileAtomicOptions = {}): 
         throw e;
       }
     },
-    async append(name, text) { await ensure(); await appendFile(join(root, name), text, 'utf8'); },
+    async append(name, text) {
+      try {
+        await ensure();
+        await appendFile(join(root, name), text, 'utf8');
+      } catch (e) {
+        throw new Error(`selfish-rnn: could not append to ${join(root, name)}: ${writeFailureReason(join(root, name), e)}`, { cause: e });
+      }
+    },
     describe: (name) => join(root, name),
   };
 }

@@ -4,7 +4,7 @@ export { resolveTrainConfig, checkTrainConfig, isSparseRun, sparsityOptions, SPA
 export type { TrainConfig, TrainOptions, DataSpec, OptimizerName, ClipNorm } from './config.js';
 export { RECIPES, recipeOf } from './presets.js';
 export type { Recipe } from './presets.js';
-export { Trainer, TrainingDivergedError } from './trainer.js';
+export { RunFilesError, Trainer, TrainingDivergedError } from './trainer.js';
 export type { TrainerOptions, TrainResult, TrainStatus, TrainEvents, StartInfo, StepInfo, EpochRecord, TrainingState, Phase } from './trainer.js';
 export { evaluate, disposeState } from './evaluate.js';
 export type { EvalResult, EvalOptions } from './evaluate.js';
