@@ -147,7 +147,16 @@ export const onlstmSpec: ModelSpec = {
     },
   },
   create: (config, rng) => new ONLSTMModel(config, rng),
-  normalize: (c) => { c.nhidlast = c.emsize; },
+  normalize: (c) => {
+    c.nhidlast = c.emsize;
+    // Checked here, with the configuration, rather than when the cells are built (a usage error, not a crash).
+    const chunk = c.chunkSize ?? 10;
+    const sizes: [string, number][] = c.nlayers > 1 ? [['emsize', c.emsize], ['nhid', c.nhid]] : [['emsize', c.emsize]];
+    if (sizes.some(([, h]) => h % chunk !== 0)) {
+      const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+      throw new RangeError(`selfish-rnn: the ON-LSTM chunk size ${chunk} does not divide its layer sizes (${sizes.map(([n, h]) => `${n} ${h}`).join(', ')}): give --chunk-size a divisor of ${sizes.length > 1 ? 'both' : 'it'}, e.g. ${sizes.map(([, h]) => h).reduce(gcd)}`);
+    }
+  },
   stateNames: ['h', 'c'],
   describe: (c) => `ON-LSTM, ${c.nlayers} layers ${[c.emsize, ...Array(c.nlayers - 1).fill(c.nhid), c.emsize].join(' → ')}, chunk ${c.chunkSize ?? 10}, tied`,
   // The official script evaluates validation with batch 10 and test with batch 1.
