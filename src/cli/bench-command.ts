@@ -14,6 +14,7 @@ import { Random } from '../random.js';
 import { IntTensor, tidy } from '../tensor.js';
 import { defaultSparsity } from '../train/sparsity-factory.js';
 import { maskedDensity } from '../train/weights.js';
+import { refuseEmptyDensity } from './density-check.js';
 import { grouped, int, num, str, UsageError } from './format.js';
 import type { CliIO } from './train-command.js';
 
@@ -50,6 +51,7 @@ export async function benchCommand(a: Args, io: CliIO): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message.replace(/^selfish-rnn: /, ''));
   }
+  if (density < 1) refuseEmptyDensity(cfg, density);
   const steps = int(a, 'steps', 1)!, warmup = int(a, 'warmup', 0)!;
   const rng = new Random(1);
   const model = createModel(cfg, {}, rng);
@@ -86,7 +88,7 @@ export async function benchCommand(a: Args, io: CliIO): Promise<number> {
   const mean = times.reduce((x, y) => x + y, 0) / times.length;
   const result = {
     model: name, kind: cfg.kind, emsize: cfg.emsize, nhid: cfg.nhid, nlayers: cfg.nlayers, vocab: cfg.vocab, batchSize: B, bptt: T,
-    density: maskedDensity(model), steps, msPerStep: mean * 1000, tokensPerSecond: (T * B) / mean, bestTokensPerSecond: (T * B) / Math.min(...times),
+    density: maskedDensity(model), steps, msPerStep: mean * 1000, tokensPerSecond: (T * B) / mean, bestTokensPerSecond: (T * B) / times.reduce((x, y) => Math.min(x, y), Infinity),
     simd: simdSupported, relaxedSimd: getRelaxedSimd(), threads, engine: engineName, wasmMemoryBytes: memoryStats().memoryBytes,
   };
   opt.dispose();

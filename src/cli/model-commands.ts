@@ -6,7 +6,7 @@ import { dirname, basename, join, resolve } from 'node:path';
 import type { Args, Argv } from 'yargs';
 import type { Corpus } from '../data/corpus.js';
 import type { Vocabulary } from '../data/vocab.js';
-import { writeFileAtomic } from '../io/atomic-file.js';
+import { removeStaleTemporaries, writeFileAtomic } from '../io/atomic-file.js';
 import { modelFromCheckpoint, type LMCheckpoint } from '../train/checkpoint.js';
 import { corpusFor, loadLMCheckpoint } from '../train/files.js';
 import { evaluate } from '../train/evaluate.js';
@@ -185,6 +185,8 @@ export async function exportCommand(a: Args, io: CliIO): Promise<number> {
   if (samePath(out, path)) throw new UsageError(`--out ${resolve(out)} is the checkpoint being exported; give another file name (the checkpoint is left as it is)`);
   const ckpt = await loadLMCheckpoint(path);
   const data = exportSafetensors(ckpt, { masks: a.masks !== false });
+  const stale = removeStaleTemporaries(out);
+  if (stale.length > 0) io.stdout.write(`removed ${stale.length} temporary file(s) an interrupted export left next to ${resolve(out)}: ${stale.join(', ')}\n`);
   await writeFileAtomic(out, data);
   const n = Object.keys(ckpt.meta.weights).length;
   io.stdout.write(`wrote ${resolve(out)} (${bytes(data.length)}; ${n} weights as dense F32, PyTorch names${a.masks !== false ? ', with .mask for sparse ones' : ''})\n`);

@@ -26,6 +26,7 @@ import { bool, grouped, int, num, ppl, str, UsageError } from './format.js';
 import { ProgressReporter } from './progress.js';
 import { prepareSaveDir } from './run-dir.js';
 import { checkFreshRunDir, defaultRunDir, lockRunDir } from './run-lock.js';
+import { refuseEmptyDensity } from './density-check.js';
 import { forOutput, type Output, type OutputLostListener } from './safe-output.js';
 
 const BASE = modelConfig(TRAIN_DEFAULTS.model);
@@ -94,7 +95,7 @@ export const TRAIN_FLAGS: [string, Spec][] = [
 ];
 
 /** Flags that may be given with --resume (they do not change the computation). */
-const RESUME_FLAGS = new Set(['resume', 'save', 'max-steps', 'log-interval', 'json', 'threads', 'relaxed-simd']);
+const RESUME_FLAGS = new Set(['resume', 'save', 'data', 'max-steps', 'log-interval', 'json', 'threads', 'relaxed-simd']);
 
 export function trainBuilder(y: Argv): Argv {
   let out = y.usage('selfish-rnn train [options]\n\nTrain a (sparse) recurrent language model (stacked LSTM, AWD-LSTM-MoS, RHN, ON-LSTM). Ctrl-C (or SIGTERM, SIGHUP) saves a checkpoint; --resume continues it.');
@@ -189,14 +190,7 @@ function loadCorpus(spec: Parameters<typeof corpusFor>[0]): Corpus {
  * the uniform initialisation is below one): such a run trains nothing.
  */
 function checkDensityLeavesWeights(config: TrainConfig): void {
-  if (!isSparseRun(config)) return;
-  const lm = config.lm;
-  // Every family's recurrent matrices have at least `hidden` rows and min(emsize, hidden) columns.
-  const hidden = Math.min(lm.nhid, lm.nhidlast > 0 ? lm.nhidlast : lm.nhid);
-  const smallest = hidden * Math.min(lm.emsize, lm.nhid, hidden);
-  if (config.density * smallest < 1) {
-    throw new UsageError(`--density ${config.density} leaves no weight in the smallest recurrent matrix (${grouped(smallest)} weights × ${config.density} < 1); give --density ${(1 / smallest).toPrecision(2)} or more`);
-  }
+  if (isSparseRun(config)) refuseEmptyDensity(config.lm, config.density);
 }
 
 /** The --data argument as a DataSpec; a missing path is a usage error. */
@@ -239,6 +233,10 @@ function regularFile(path: string): string {
  * it can still run out of WebAssembly memory. That is still the configuration's fault: exit 2.
  */
 function tooLarge(e: unknown): never {
+  // A --data that is not the run's corpus (resume): the user's to fix.
+  if (e instanceof RangeError && /^selfish-rnn: the corpus does not have the checkpoint's vocabulary/.test(e.message)) {
+    throw new UsageError(e.message.replace(/^selfish-rnn: /, '').replace(/: resume with the same data$/, ': --data must give the corpus the run was trained on'));
+  }
   if (e instanceof RangeError && /out of wasm memory/.test(e.message)) {
     throw new UsageError('this model does not fit in the WebAssembly memory (at most 4 GiB; it ran out while allocating its tensors): give smaller sizes');
   }
@@ -279,7 +277,18 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
     if (resolve(saveDir) !== resolve(resumedFrom) && existsSync(join(saveDir, RUN_FILES.last))) {
       throw new UsageError(`${resolve(saveDir)} already holds another run (${RUN_FILES.last}); resume into it with --resume ${saveDir}, or choose another --save directory`);
     }
-    corpus = loadCorpus(config.data);
+    const dataArg = str(a, 'data');
+    if (dataArg !== undefined) {
+      // The run's corpus moved (or this is another copy of it): the resume's vocabulary check guards that it is the same.
+      config = { ...config, data: dataSpec(dataArg, 'maxVocab' in config.data ? config.data.maxVocab : undefined) };
+      resume.meta.config = config;
+    }
+    try {
+      corpus = loadCorpus(config.data);
+    } catch (e) {
+      if (dataArg === undefined && e instanceof UsageError && /not found/.test(e.message)) throw new UsageError(`${e.message}; if the run's corpus moved, give its new place with --data`);
+      throw e;
+    }
   } else {
     let opts = checked(() => trainOptionsFrom(a));
     if (finetuneArg !== undefined) {
@@ -291,6 +300,9 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
       const { lm, ...rest } = opts;
       delete rest.method;
       opts = { ...base, ...rest, lm: { ...base.lm, ...lm }, finetune: true };
+      if (opts.optimizer === 'adam') {
+        throw new UsageError(`--finetune ${finetuneArg}: that run trained with Adam, and finetuning runs averaged SGD; add --optimizer sgd and an SGD learning rate (--lr, e.g. ${modelConfig(base.model).lr})`);
+      }
     }
     const draft = checked(() => resolveTrainConfig(opts));
     // Sizes that cannot fit whatever the vocabulary are refused before any data is read.

@@ -9,7 +9,7 @@
 // a process killed between the write and the rename leaves a stray temporary file, named
 // `.<target name>.<pid>.<random hex>.tmp`.
 /// <reference types="node" />
-import { closeSync, constants as fsConstants, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, fsyncSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -172,6 +172,46 @@ function shrunk(path: string, size: number, done: number): Error {
 
 function fileKind(st: Stats): string {
   return st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'not a plain file';
+}
+
+/** Whether a process with this id exists (signal 0 checks without sending anything). */
+export function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/**
+ * Removes the temporary files that writers of `target` killed between write and rename left next
+ * to it (`.<name>.<pid>.<12 hex digits>.tmp` of a process that no longer runs); a live writer's
+ * file is left alone. Returns the names removed (best effort: an unreadable directory gives none).
+ */
+export function removeStaleTemporaries(target: string): string[] {
+  const full = resolve(target), dir = dirname(full), name = basename(full);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const prefix = `.${name}.`;
+  const removed: string[] = [];
+  for (const f of names) {
+    if (!f.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(f.slice(prefix.length));
+    if (m === null || processAlive(Number(m[1]))) continue;
+    try {
+      rmSync(join(dir, f), { force: true });
+      removed.push(f);
+    } catch {
+      // cannot remove (permissions): leave it
+    }
+  }
+  return removed;
 }
 
 /** A fresh temporary file name next to `target`; 48 random bits plus the pid make clashes negligible, and 'wx' refuses one anyway. */
