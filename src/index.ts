@@ -4,7 +4,7 @@ export { Tensor, IntTensor, tensor, zeros, ones, full, rand, randn, parameter, t
 export type { Shape, CreateOptions } from './tensor.js';
 export { noGrad, isGradEnabled } from './autograd/engine.js';
 export { Random, globalRandom, manualSeed } from './random.js';
-export { memoryStats } from './backend/memory.js';
+export { memoryStats, setHeapPoison } from './backend/memory.js';
 export { simdSupported, threadsSupported, activeBuild, kernels, loadBuild, buildSupported, type BuildName } from './backend/wasm.js';
 export { setRelaxedSimd, getRelaxedSimd, relaxedSimdUnavailableReason } from './backend/kernel-build.js';
 export type { KernelExports, PartExports, ModuleExports } from './backend/wasm.js';
