@@ -26,7 +26,7 @@ export function signalForOutputError(code: string | undefined): NodeJS.Signals {
 
 /** A stream whose write never throws and whose errors never go unhandled. */
 export class SafeOutput implements Output {
-  private lost = false;
+  private lost: { signal: NodeJS.Signals; why: string } | null = null;
   private readonly listeners = new Set<OutputLostListener>();
 
   constructor(private readonly stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }, readonly name: string) {
@@ -35,7 +35,7 @@ export class SafeOutput implements Output {
 
   /** Whether printing was turned off by a failed write. */
   get isLost(): boolean {
-    return this.lost;
+    return this.lost !== null;
   }
 
   get isTTY(): boolean {
@@ -47,7 +47,7 @@ export class SafeOutput implements Output {
   }
 
   write(text: string): void {
-    if (this.lost) return;
+    if (this.lost !== null) return;
     try {
       this.stream.write(text);
     } catch (e) {
@@ -55,18 +55,19 @@ export class SafeOutput implements Output {
     }
   }
 
-  /** Subscribes to the loss of this stream; returns the unsubscribe function. */
+  /** Subscribes to the loss of this stream (told at once, asynchronously, if it is already lost); returns the unsubscribe function. */
   onLost(listener: OutputLostListener): () => void {
     this.listeners.add(listener);
+    const lost = this.lost;
+    if (lost !== null) queueMicrotask(() => { if (this.listeners.has(listener)) listener(lost.signal, lost.why); });
     return () => this.listeners.delete(listener);
   }
 
   private fail(e: NodeJS.ErrnoException): void {
-    if (this.lost) return;
-    this.lost = true;
-    const signal = signalForOutputError(e?.code);
-    const why = `${this.name} failed (${e?.code ?? e?.message ?? 'write error'})`;
-    for (const l of this.listeners) l(signal, why);
+    if (this.lost !== null) return;
+    const lost = { signal: signalForOutputError(e?.code), why: `${this.name} failed (${e?.code ?? e?.message ?? 'write error'})` };
+    this.lost = lost;
+    for (const l of this.listeners) l(lost.signal, lost.why);
   }
 }
 
