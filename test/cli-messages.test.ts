@@ -177,6 +177,7 @@ test('stale temporary files of a killed export are removed; --threads is capped 
   assert.match(r.err, /--threads 256 is far above the \d+ cores? of this machine; using \d+/);
   assert.ok(JSON.parse(r.out).threads < 256);
   refused([...bench, '--density', '1e-9'], /--density 1e-9 leaves no weight in the smallest recurrent matrix/);
+  refused(['bench', '--nlayers', '100000', '--steps', '1'], /this model cannot fit: .*nlayers 100000/, { maxMs: 20_000 });
   assert.ok(existsSync(out));
 });
 

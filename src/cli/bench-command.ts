@@ -13,6 +13,7 @@ import { SGD } from '../optim/sgd.js';
 import { Random } from '../random.js';
 import { IntTensor, tidy } from '../tensor.js';
 import { defaultSparsity } from '../train/sparsity-factory.js';
+import { checkTrainingMemory } from '../train/memory-estimate.js';
 import { maskedDensity } from '../train/weights.js';
 import { refuseEmptyDensity } from './density-check.js';
 import { grouped, int, num, str, UsageError } from './format.js';
@@ -52,6 +53,12 @@ export async function benchCommand(a: Args, io: CliIO): Promise<number> {
     throw new UsageError((e as Error).message.replace(/^selfish-rnn: /, ''));
   }
   if (density < 1) refuseEmptyDensity(cfg, density);
+  // The same estimate train uses: sizes that cannot fit are refused at once, not after minutes of allocation.
+  try {
+    checkTrainingMemory({ batchSize: cfg.batchSize, bptt: cfg.bptt, evalBatchSize: cfg.batchSize, testBatchSize: cfg.batchSize, density, maxSeqLenDelta: 0, randomBptt: false, lm: cfg }, cfg.vocab);
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^selfish-rnn: /, ''));
+  }
   const steps = int(a, 'steps', 1)!, warmup = int(a, 'warmup', 0)!;
   const rng = new Random(1);
   const model = createModel(cfg, {}, rng);
