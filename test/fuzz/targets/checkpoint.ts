@@ -73,7 +73,7 @@ async function resume(ckpt: LMCheckpoint, steps: number): Promise<string> {
 // Trainer.create), or a batch size the corpus is too small for (a valid config, e.g. testBatchSize
 // 3999999, against the fuzz corpus of 300 test tokens; reported when that split is batched).
 const isCorpusMismatch = (e: unknown) => e instanceof RangeError &&
-  /^selfish-rnn: (the corpus does not have the checkpoint's vocabulary|the model's vocabulary has|\d+ tokens are too few for batch size)/.test(e.message);
+  /^selfish-rnn: (the corpus does not have the checkpoint's vocabulary|the model's vocabulary has|\d+ tokens are too few for batch size|the (training|validation|test) split has \d+ tokens, too few for batch size)/.test(e.message);
 
 type Meta = Record<string, unknown>;
 
