@@ -8,7 +8,7 @@ export { noGrad, isGradEnabled } from './autograd/engine.js';
 export type { BackwardOptions } from './autograd/engine.js';
 export { gradcheck, type GradcheckOptions, type GradcheckReport } from './autograd/gradcheck.js';
 export { Random, globalRandom, manualSeed } from './random.js';
-export { memoryStats } from './backend/memory.js';
+export { memoryStats, setHeapPoison } from './backend/memory.js';
 export { simdSupported, threadsSupported, activeBuild, kernels, loadBuild, buildSupported, type BuildName } from './backend/wasm.js';
 export { setRelaxedSimd, getRelaxedSimd, relaxedSimdUnavailableReason } from './backend/kernel-build.js';
 export type { KernelExports, PartExports, ModuleExports } from './backend/wasm.js';

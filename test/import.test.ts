@@ -157,7 +157,7 @@ test('bad files: clear errors before anything is written', () => {
   assert.match(r.err, /no such file/);
   writeFileSync(join(tmp, 'v.safetensors'), fileBytes);
   const wrongVocab = run(['import', join(tmp, 'v.safetensors')]); // no --data: the built-in corpus (10,000 words)
-  assert.is(wrongVocab.status, 1);
+  assert.is(wrongVocab.status, 2); // the corpus given for the file is the user's to fix
   assert.match(wrongVocab.err, /embedding has 357 rows but the corpus vocabulary has 10000 words/);
 });
 

@@ -5,8 +5,9 @@
 // page cross-origin isolated (COOP same-origin + COEP require-corp), which browsers require before
 // they give a page SharedArrayBuffer and so multi-threaded WebAssembly.
 //   node examples/browser/serve.mjs [--port 8080] [--host 127.0.0.1]
-import { createReadStream, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { pipeline } from 'node:stream';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,19 +24,35 @@ const ISOLATION = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
+/**
+ * Bounds that keep the server alive whatever its clients do: at most `maxConnections` sockets at a
+ * time (more are closed at once), and a socket that sends no complete request within
+ * `idleTimeoutMs`, or stays idle that long, is closed. Every file is streamed from an open handle
+ * that is closed when the response ends, fails or is aborted by the client.
+ */
+export const DEMO_SERVER_LIMITS = { maxConnections: 64, idleTimeoutMs: 30_000 };
+
 /** Starts the server; resolves with it and its URL once it listens (port 0 picks a free port). */
-export function startDemoServer({ port = 8080, host = '127.0.0.1', root = ROOT, quiet = false } = {}) {
+export function startDemoServer({ port = 8080, host = '127.0.0.1', root = ROOT, quiet = false, maxConnections = DEMO_SERVER_LIMITS.maxConnections, idleTimeoutMs = DEMO_SERVER_LIMITS.idleTimeoutMs } = {}) {
+  const warn = (msg) => { if (!quiet) console.error(`serve.mjs: ${msg}`); };
   const server = createServer((req, res) => {
-    const send = (status, text) => {
-      res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...ISOLATION });
-      res.end(text);
-    };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed\n');
+    serve(req, res).catch((e) => {
+      warn(`${req.url}: ${e.message}`);
+      if (!res.headersSent) send(res, 500, 'internal error\n');
+      else res.destroy();
+    });
+  });
+  const send = (res, status, text) => {
+    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...ISOLATION });
+    res.end(text);
+  };
+  const serve = async (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed\n');
     let path;
     try {
       path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     } catch {
-      return send(400, 'bad request\n');
+      return send(res, 400, 'bad request\n');
     }
     if (path === '/' || path === '/examples/browser') {
       res.writeHead(302, { Location: '/examples/browser/', ...ISOLATION });
@@ -43,26 +60,53 @@ export function startDemoServer({ port = 8080, host = '127.0.0.1', root = ROOT, 
     }
     const file = normalize(join(root, path.endsWith('/') ? path + 'index.html' : path));
     const top = file.slice(root.length).split(sep).filter(Boolean)[0];
-    if (!file.startsWith(root) || !SERVED.includes(top)) return send(404, 'not found\n');
+    if (!file.startsWith(root) || !SERVED.includes(top)) return send(res, 404, 'not found\n');
+    let handle;
+    try {
+      handle = await open(file, 'r');
+    } catch (e) {
+      return e.code === 'EACCES' || e.code === 'EPERM' ? send(res, 403, 'forbidden\n') : send(res, 404, 'not found\n');
+    }
     let stat;
     try {
-      stat = statSync(file);
-    } catch {
-      return send(404, 'not found\n');
+      stat = await handle.stat();
+    } catch (e) {
+      await handle.close().catch(() => {});
+      throw e;
     }
-    if (!stat.isFile()) return send(404, 'not found\n');
+    if (!stat.isFile() || req.destroyed) {
+      await handle.close().catch(() => {});
+      return req.destroyed ? undefined : send(res, 404, 'not found\n');
+    }
     res.writeHead(200, {
       'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
       'Content-Length': stat.size,
       'Cache-Control': 'no-cache',
       ...ISOLATION,
     });
-    if (req.method === 'HEAD') return res.end();
-    createReadStream(file).pipe(res);
-  });
+    if (req.method === 'HEAD' || stat.size === 0) {
+      await handle.close().catch(() => {});
+      return res.end();
+    }
+    // The handle closes itself when the stream ends or is destroyed; pipeline destroys the stream
+    // when the client goes away and the response when the file cannot be read.
+    const stream = handle.createReadStream({ start: 0, end: stat.size - 1, autoClose: true });
+    pipeline(stream, res, (err) => {
+      if (err && err.code !== 'ERR_STREAM_PREMATURE_CLOSE') warn(`${path}: ${err.message}`);
+    });
+  };
+  server.maxConnections = maxConnections;
+  server.headersTimeout = Math.min(idleTimeoutMs, 60_000);
+  server.requestTimeout = idleTimeoutMs;
+  server.keepAliveTimeout = Math.min(5_000, idleTimeoutMs);
+  server.setTimeout(idleTimeoutMs, (socket) => socket.destroy());
+  server.on('clientError', (_err, socket) => socket.destroy());
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
+      server.off('error', reject);
+      // After start, an error (e.g. EMFILE when accepting) is reported, never fatal.
+      server.on('error', (e) => warn(e.message));
       const { port: actual } = server.address();
       const url = `http://${host}:${actual}/examples/browser/`;
       if (!quiet) console.log(`selfish-rnn training page: ${url}  (Ctrl-C to stop)`);

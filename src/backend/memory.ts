@@ -75,6 +75,8 @@ class Heap {
   peakBytes = 0;
   /** liveBytes may not exceed this (see withAllocationLimit). */
   private liveLimit = Infinity;
+  /** When set, every block handed out is filled with this byte (see setHeapPoison). */
+  poison: number | null = null;
 
   constructor(private readonly memory: WebAssembly.Memory, base: number, private readonly maxBytes = MAX_MEMORY_BYTES) {
     this.top = this.base = Math.ceil(base / ALIGN) * ALIGN;
@@ -95,6 +97,7 @@ class Heap {
     this.used.set(ptr, size);
     this.liveBytes += size;
     if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
+    if (this.poison !== null) this.u8().fill(this.poison, ptr, ptr + size);
     return ptr;
   }
 
@@ -260,6 +263,16 @@ export class AllocationLimitError extends RangeError {
 
 /** The process-wide heap in the kernel module's memory. */
 export const heap = new Heap(kernels.memory, kernels.heap_base());
+
+/**
+ * A debugging aid: while set, every allocation is filled with `byte` (0xff reads as NaN in float32
+ * and -1 in int32), so code that reads memory it never wrote gives other results than with a
+ * fresh heap. The fuzz harness judges every input with and without it. null turns it off.
+ */
+export function setHeapPoison(byte: number | null): void {
+  if (byte !== null && !(Number.isInteger(byte) && byte >= 0 && byte <= 255)) throw new RangeError(`selfish-rnn: setHeapPoison needs a byte (0…255) or null, got ${String(byte)}`);
+  heap.poison = byte;
+}
 
 /** Memory statistics: live tensor bytes, the peak, the heap's extent and the wasm memory size. */
 export function memoryStats(): { liveBytes: number; peakBytes: number; heapBytes: number; memoryBytes: number } {

@@ -62,7 +62,7 @@ export function createCellReference(mem: RefMemory) {
         // softmax of each master block, then cumulative sums
         const probs = [0, C].map((off) => {
           const z = Array.from({ length: C }, (_, k) => a(off + k, b));
-          const m = Math.max(...z);
+          const m = z.reduce((x, y) => Math.max(x, y), -Infinity);
           const e = z.map((v) => Math.exp(v - m));
           const s = e.reduce((x, y2) => x + y2, 0);
           return e.map((v) => v / s);

@@ -59,7 +59,7 @@ export function createReference(mem: RefMemory) {
   /** Token n of a mixture from a_k = log π_k + log softmax_k(t): writes post and loss, returns log p. */
   function finishToken(loss: number, post: number, n: number, K: number, a: number[]): number {
     const h = f();
-    const m = Math.max(...a);
+    const m = a.reduce((x, y) => Math.max(x, y), -Infinity);
     const logp = m + Math.log(a.reduce((s, v) => s + Math.exp(v - m), 0));
     a.forEach((v, k) => (h[F(post) + n * K + k] = Math.exp(v - logp)));
     h[F(loss) + n] = -logp;

@@ -15,7 +15,9 @@ import { SGD } from '../optim/sgd.js';
 import { Random } from '../random.js';
 import { IntTensor } from '../tensor.js';
 import { defaultSparsity } from '../train/sparsity-factory.js';
+import { checkTrainingMemory } from '../train/memory-estimate.js';
 import { maskedDensity } from '../train/weights.js';
+import { refuseEmptyDensity } from './density-check.js';
 import { grouped, int, num, str, UsageError } from './format.js';
 import type { CliIO } from './train-command.js';
 
@@ -50,6 +52,13 @@ export async function benchCommand(a: Args, io: CliIO): Promise<number> {
   const recipe = modelRecipe(name);
   const B = int(a, 'batch-size', 1, TRAIN_FIELDS.batchSize.max) ?? Number(recipe.batchSize ?? TRAIN_FIELDS.batchSize.default);
   const T = int(a, 'bptt', 1, TRAIN_FIELDS.bptt.max) ?? Number(recipe.bptt ?? TRAIN_FIELDS.bptt.default);
+  if (density < 1) refuseEmptyDensity(cfg, density);
+  // The same estimate train uses: sizes that cannot fit are refused at once, not after minutes of allocation.
+  try {
+    checkTrainingMemory({ batchSize: B, bptt: T, evalBatchSize: B, testBatchSize: B, density, lm: cfg }, cfg.vocab);
+  } catch (e) {
+    throw new UsageError((e as Error).message.replace(/^selfish-rnn: /, ''));
+  }
   const steps = int(a, 'steps', 1)!, warmup = int(a, 'warmup', 0)!;
   const rng = new Random(1);
   const model = createModel(cfg, {}, rng);
@@ -82,7 +91,7 @@ export async function benchCommand(a: Args, io: CliIO): Promise<number> {
   const mean = times.reduce((x, y) => x + y, 0) / times.length;
   const result = {
     model: name, kind: cfg.kind, config: cfg, vocab: cfg.vocab, batchSize: B, bptt: T,
-    density: maskedDensity(model), steps, msPerStep: mean * 1000, tokensPerSecond: (T * B) / mean, bestTokensPerSecond: (T * B) / Math.min(...times),
+    density: maskedDensity(model), steps, msPerStep: mean * 1000, tokensPerSecond: (T * B) / mean, bestTokensPerSecond: (T * B) / times.reduce((x, y) => Math.min(x, y), Infinity),
     simd: simdSupported, relaxedSimd: getRelaxedSimd(), threads, engine: engineName, wasmMemoryBytes: memoryStats().memoryBytes,
   };
   opt.dispose();

@@ -14,6 +14,8 @@ import { hideBin } from 'yargs/helpers';
 import '../families/index.js';
 import { benchBuilder, benchCommand } from './bench-command.js';
 import { refuseRepeatedFlags, UsageError } from './format.js';
+import { refuseRepeatedRawFlags } from './raw-args.js';
+import { releaseHungUpTerminalsAtExit, SafeOutput } from './safe-output.js';
 import { importBuilder, importCommand } from './import-command.js';
 import { evalBuilder, evalCommand, exportBuilder, exportCommand, generateBuilder, generateCommand, infoBuilder, infoCommand } from './model-commands.js';
 import { modelsBuilder, modelsCommand } from './models-command.js';
@@ -21,7 +23,18 @@ import { loadPlugins, pluginArgs, PLUGIN_OPTION } from './plugins.js';
 import { studyBuilder, studyCommand } from './study-command.js';
 import { trainBuilder, trainCommand, type CliIO } from './train-command.js';
 
-const io: CliIO = { stdout: process.stdout, stderr: process.stderr };
+// A reader that went away (a closed pipe or terminal) turns printing off instead of crashing.
+const stdout = new SafeOutput(process.stdout, 'stdout'), stderr = new SafeOutput(process.stderr, 'stderr');
+releaseHungUpTerminalsAtExit();
+const io: CliIO = {
+  stdout, stderr,
+  onOutputLost(listener) {
+    const offOut = stdout.onLost(listener), offErr = stderr.onLost(listener);
+    return () => { offOut(); offErr(); };
+  },
+};
+/** The command line as given (repeated flags are found in it, not in the parsed values). */
+let rawArgv: readonly string[] = [];
 
 function packageVersion(): string {
   try {
@@ -34,7 +47,7 @@ function packageVersion(): string {
 /** Runs a command, turning its errors into messages and exit codes. */
 function guard(cmd: (a: Args, io: CliIO) => Promise<number>) {
   return async (a: Args): Promise<void> => {
-    process.exitCode = await Promise.resolve().then(() => refuseRepeatedFlags(a)).then(() => cmd(a, io)).catch(report);
+    process.exitCode = await Promise.resolve().then(() => { refuseRepeatedRawFlags(rawArgv, a); refuseRepeatedFlags(a); }).then(() => cmd(a, io)).catch(report);
   };
 }
 
@@ -58,6 +71,7 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = report(e);
     return;
   }
+  rawArgv = argv;
   const cli = yargs(argv)
     .scriptName('selfish-rnn')
     // Flags are read by their kebab-case names only (no camelCase twins in messages or --batchSize).

@@ -6,7 +6,7 @@ import { dirname, basename, join, resolve } from 'node:path';
 import type { Args, Argv } from 'yargs';
 import type { Corpus } from '../data/corpus.js';
 import type { Vocabulary } from '../data/vocab.js';
-import { writeFileAtomic } from '../io/atomic-file.js';
+import { removeStaleTemporaries, writeFileAtomic } from '../io/atomic-file.js';
 import { modelFromCheckpoint, type LMCheckpoint } from '../train/checkpoint.js';
 import { corpusFor, loadLMCheckpoint } from '../train/files.js';
 import { evaluate, scoreStream } from '../train/evaluate.js';
@@ -18,6 +18,7 @@ import { modelGateStats, weightSummaries } from '../train/weights.js';
 import { flagOf } from '../config/fields.js';
 import { modelFamily } from '../models/index.js';
 import { bytes, grouped, int, num, ppl, str, UsageError } from './format.js';
+import { forOutput } from './safe-output.js';
 import { checkpointPath, dataSpec, type CliIO } from './train-command.js';
 
 const ckptArg = (y: Argv, what: string) => y.positional('checkpoint', { type: 'string', describe: `${what} (a .ckpt file, or a run directory: its best.ckpt)` });
@@ -108,7 +109,8 @@ export async function generateCommand(a: Args, io: CliIO): Promise<number> {
   if (!(temperature > 0)) throw new UsageError(`--temperature must be > 0, got ${temperature}`);
   const { model, vocab } = modelFromCheckpoint(await loadLMCheckpoint(path), path);
   try {
-    io.stdout.write(formatSample(sample(model, vocab, { words, temperature, seed, prompt: str(a, 'prompt') })) + '\n');
+    // The corpus's words are data: on a terminal, their control characters are shown, not obeyed.
+    io.stdout.write(forOutput(io.stdout, formatSample(sample(model, vocab, { words, temperature, seed, prompt: str(a, 'prompt') }))) + '\n');
   } finally {
     model.dispose();
   }
@@ -190,6 +192,8 @@ export async function exportCommand(a: Args, io: CliIO): Promise<number> {
   if (samePath(out, path)) throw new UsageError(`--out ${resolve(out)} is the checkpoint being exported; give another file name (the checkpoint is left as it is)`);
   const ckpt = await loadLMCheckpoint(path);
   const data = exportCheckpoint(ckpt, { masks: a.masks !== false });
+  const stale = removeStaleTemporaries(out);
+  if (stale.length > 0) io.stdout.write(`removed ${stale.length} temporary file(s) an interrupted export left next to ${resolve(out)}: ${stale.join(', ')}\n`);
   await writeFileAtomic(out, data);
   const n = Object.keys(ckpt.meta.weights).length;
   io.stdout.write(`wrote ${resolve(out)} (${bytes(data.length)}; ${n} weights as dense F32, PyTorch names${a.masks !== false ? ', with .mask for sparse ones' : ''})\n`);

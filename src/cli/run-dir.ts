@@ -4,7 +4,7 @@
 // directory used again is also cleaned of the temporary files killed writers left behind.
 /// <reference types="node" />
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, openSync, closeSync, rmSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, openSync, closeSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { removeStaleTempFiles } from '../train/files.js';
 import { RUN_FILES } from '../train/run-store.js';
@@ -80,13 +80,22 @@ export async function prepareSaveDir(dir: string): Promise<{ dir: string; remove
   // Try what training will do: create a file there. Named like a stale temporary file, so even a
   // kill right here leaves nothing the next run would not clean up.
   const probe = join(full, `.log.jsonl.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  // A few kilobytes are written, so a full disk is found here and not at the first log line.
   try {
-    closeSync(openSync(probe, 'wx'));
-    rmSync(probe, { force: true });
+    const fd = openSync(probe, 'wx');
+    try {
+      writeSync(fd, new Uint8Array(16384));
+    } finally {
+      closeSync(fd);
+      rmSync(probe, { force: true });
+    }
   } catch (e) {
     const c = code(e);
     if (c === 'EACCES' || c === 'EPERM' || c === 'EROFS') {
       throw new UsageError(`--save ${dir}: cannot write into ${full} (${c === 'EROFS' ? 'read-only file system' : 'permission denied'}); choose a writable directory`);
+    }
+    if (c === 'ENOSPC' || c === 'EDQUOT') {
+      throw new UsageError(`--save ${dir}: no space left for ${full} (${c === 'EDQUOT' ? 'disk quota exceeded' : 'the device is full'}); free some space or choose another directory`);
     }
     throw e;
   }

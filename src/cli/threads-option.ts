@@ -3,7 +3,7 @@
 // so a resumed run may use another count than the run it continues.
 import type { Args, OptionSpec } from 'yargs';
 import { getRelaxedSimd, setRelaxedSimd } from '../backend/kernel-build.js';
-import { getThreads, setThreads, threadsUnavailableReason } from '../backend/threads.js';
+import { availableCores, getThreads, setThreads, threadsUnavailableReason } from '../backend/threads.js';
 import { activeBuild } from '../backend/wasm.js';
 import { int, UsageError } from './format.js';
 
@@ -19,10 +19,27 @@ export const RELAXED_SIMD_OPTION: OptionSpec = {
   describe: 'relaxed-SIMD kernels (one-instruction multiply-add): faster, but the bits may differ between machines; Node ≥ 22, Deno 2, Chromium (Node 20: only with V8\'s experimental-wasm-relaxed-simd flag)',
 };
 
-/** Applies --threads (default: every core) and --relaxed-simd. Usage errors for a bad value. */
-export async function applyThreads(a: Args): Promise<number> {
-  const n = int(a, 'threads', 1);
+/** Threads per core beyond which --threads is capped (each thread costs memory and only adds contention). */
+export const MAX_THREADS_PER_CORE = 4;
+
+/**
+ * Applies --threads (default: every core) and --relaxed-simd. Usage errors for a bad value; more
+ * threads than cores draws a warning, and more than MAX_THREADS_PER_CORE per core is capped
+ * (results are the same for any count).
+ */
+export async function applyThreads(a: Args, warn: (line: string) => void = (line) => { process.stderr.write(line + '\n'); }): Promise<number> {
+  let n = int(a, 'threads', 1);
   if (n !== undefined && n > 256) throw new UsageError(`--threads needs an integer from 1 to 256, got ${n}`);
+  if (n !== undefined) {
+    const cores = await availableCores();
+    const cap = MAX_THREADS_PER_CORE * cores;
+    if (n > cap) {
+      warn(`selfish-rnn: --threads ${n} is far above the ${cores} core${cores === 1 ? '' : 's'} of this machine; using ${cap} (results are the same for any count)`);
+      n = cap;
+    } else if (n > cores) {
+      warn(`selfish-rnn: warning: --threads ${n} is more than the ${cores} core${cores === 1 ? '' : 's'} of this machine: the kernels will be slower, not faster`);
+    }
+  }
   if (a['relaxed-simd'] === true) {
     try {
       await setRelaxedSimd(true);

@@ -8,8 +8,8 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Args, Argv } from 'yargs';
 import type { Corpus } from '../data/corpus.js';
-import { modelFamilies, modelFamily, modelNames } from '../models/index.js';
-import { isSparseRun, resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig, type TrainOptions } from '../train/config.js';
+import { modelFamilies, modelNames, modelRecipe } from '../models/index.js';
+import { isSparseRun, resolveTrainConfig, TRAIN_DEFAULTS, TRAIN_FIELDS, type TrainConfig, type TrainOptions } from '../train/config.js';
 import type { LMCheckpoint } from '../train/checkpoint.js';
 import { modelFromCheckpoint, decodeLMCheckpoint } from '../train/checkpoint.js';
 import { checkCorpusFits } from '../train/corpus-fit.js';
@@ -22,6 +22,9 @@ import { fieldFlagNames, fieldOptionsFrom, modelFieldFlags, withFieldFlags } fro
 import { bool, grouped, int, ppl, str, UsageError } from './format.js';
 import { ProgressReporter } from './progress.js';
 import { prepareSaveDir } from './run-dir.js';
+import { checkFreshRunDir, defaultRunDir, lockRunDir } from './run-lock.js';
+import { refuseEmptyDensity } from './density-check.js';
+import { forOutput, type Output, type OutputLostListener } from './safe-output.js';
 
 type Spec = Parameters<Argv['option']>[1];
 
@@ -42,7 +45,7 @@ export function runFlags(): [string, Spec][] {
 }
 
 /** Flags that may be given with --resume (they do not change the computation). */
-const RESUME_FLAGS = new Set(['resume', 'save', 'max-steps', 'log-interval', 'json', 'threads', 'relaxed-simd']);
+const RESUME_FLAGS = new Set(['resume', 'save', 'data', 'max-steps', 'log-interval', 'json', 'threads', 'relaxed-simd']);
 
 export function trainBuilder(y: Argv): Argv {
   let out = y.usage(`selfish-rnn train [options]\n\nTrain a (sparse) recurrent language model (${modelFamilies().map((f) => f.title).join(', ')}). Ctrl-C (or SIGTERM, SIGHUP) saves a checkpoint; --resume continues it.`);
@@ -101,14 +104,7 @@ function loadCorpus(spec: Parameters<typeof corpusFor>[0]): Corpus {
  * the uniform initialisation is below one): such a run trains nothing.
  */
 function checkDensityLeavesWeights(config: TrainConfig): void {
-  if (!isSparseRun(config)) return;
-  const shapes = modelFamily(config.lm.kind).weightShapes?.(config.lm as never) ?? [];
-  const sizes = shapes.filter((s) => s.role === 'recurrent' && (s.count ?? 1) > 0).map((s) => s.rows * s.cols);
-  if (sizes.length === 0) return;
-  const smallest = Math.min(...sizes.slice(0, 64));
-  if (config.density * smallest < 1) {
-    throw new UsageError(`--density ${config.density} leaves no weight in the smallest recurrent matrix (${grouped(smallest)} weights × ${config.density} < 1); give --density ${(1 / smallest).toPrecision(2)} or more`);
-  }
+  if (isSparseRun(config)) refuseEmptyDensity(config.lm, config.density);
 }
 
 /** The --data argument as a DataSpec; a missing path is a usage error. */
@@ -151,6 +147,10 @@ function regularFile(path: string): string {
  * it can still run out of WebAssembly memory. That is still the configuration's fault: exit 2.
  */
 function tooLarge(e: unknown): never {
+  // A --data that is not the run's corpus (resume): the user's to fix.
+  if (e instanceof RangeError && /^selfish-rnn: the corpus does not have the checkpoint's vocabulary/.test(e.message)) {
+    throw new UsageError(e.message.replace(/^selfish-rnn: /, '').replace(/: resume with the same data$/, ': --data must give the corpus the run was trained on'));
+  }
   if (e instanceof RangeError && /out of wasm memory/.test(e.message)) {
     throw new UsageError('this model does not fit in the WebAssembly memory (at most 4 GiB; it ran out while allocating its tensors): give smaller sizes');
   }
@@ -158,11 +158,13 @@ function tooLarge(e: unknown): never {
 }
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129, SIGPIPE: 141 };
 
 export interface CliIO {
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
+  stdout: Output;
+  stderr: Output;
+  /** Subscribes to the loss of stdout or stderr (a closed pipe or terminal, see safe-output.ts); returns the unsubscribe function. */
+  onOutputLost?(listener: OutputLostListener): () => void;
 }
 
 export async function trainCommand(a: Args, io: CliIO): Promise<number> {
@@ -189,7 +191,18 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
     if (resolve(saveDir) !== resolve(resumedFrom) && existsSync(join(saveDir, RUN_FILES.last))) {
       throw new UsageError(`${resolve(saveDir)} already holds another run (${RUN_FILES.last}); resume into it with --resume ${saveDir}, or choose another --save directory`);
     }
-    corpus = loadCorpus(config.data);
+    const dataArg = str(a, 'data');
+    if (dataArg !== undefined) {
+      // The run's corpus moved (or this is another copy of it): the resume's vocabulary check guards that it is the same.
+      config = { ...config, data: dataSpec(dataArg, 'maxVocab' in config.data ? config.data.maxVocab : undefined) };
+      resume.meta.config = config;
+    }
+    try {
+      corpus = loadCorpus(config.data);
+    } catch (e) {
+      if (dataArg === undefined && e instanceof UsageError && /not found/.test(e.message)) throw new UsageError(`${e.message}; if the run's corpus moved, give its new place with --data`);
+      throw e;
+    }
   } else {
     let opts: TrainOptions;
     if (finetuneArg !== undefined) {
@@ -202,6 +215,9 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
       if (structural.length > 0) throw new UsageError(`${structural.map((f) => `--${f}`).join(', ')} cannot be given with --finetune: the model comes from the checkpoint`);
       const { lm: _lm, method: _method, ...rest } = checked(() => trainOptionsFrom(a, base.model));
       opts = { ...base, ...rest, lm: { ...base.lm }, finetune: true };
+      if (opts.optimizer === 'adam') {
+        throw new UsageError(`--finetune ${finetuneArg}: that run trained with Adam, and finetuning runs averaged SGD; add --optimizer sgd and an SGD learning rate (--lr, e.g. ${modelRecipe(base.model).lr ?? TRAIN_FIELDS.lr.default})`);
+      }
     } else {
       opts = checked(() => trainOptionsFrom(a));
     }
@@ -212,19 +228,20 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
     const data = initFrom ? draft.data : dataSpec(str(a, 'data'), int(a, 'max-vocab', 3, MAX_VOCAB));
     corpus = loadCorpus(data);
     config = checked(() => resolveTrainConfig({ ...opts, lm: { ...opts.lm, vocab: 0 }, data }, corpus.vocab.size));
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-    saveDir = str(a, 'save') ?? (finetuneArg !== undefined ? join(dirname(checkpointPath(finetuneArg, RUN_FILES.best)), 'finetune') : join('runs', `${config.model}-${config.method}-${stamp}`));
-    if (existsSync(join(saveDir, RUN_FILES.last))) {
-      throw new UsageError(`${resolve(saveDir)} already holds a run (${RUN_FILES.last}); continue it with --resume ${saveDir}, or choose another --save directory`);
-    }
+    saveDir = str(a, 'save') ?? (finetuneArg !== undefined ? join(dirname(checkpointPath(finetuneArg, RUN_FILES.best)), 'finetune') : defaultRunDir(config.model, config.method));
+    checkFreshRunDir(saveDir);
   }
 
   // Everything that can be checked without allocating the model, before it is allocated.
   checked(() => checkCorpusFits(corpus, config));
   checked(() => checkTrainingMemory(config, corpus.vocab.size));
   const prepared = await prepareSaveDir(saveDir);
+  // Held while this process trains there; checked again under the lock (another run may have started).
+  const lock = lockRunDir(prepared.dir);
+  if (!resume) checkFreshRunDir(prepared.dir);
   await applyThreads(a);
   const reporter = new ProgressReporter(out, isSparseRun(config));
+  if (lock.tookOverFrom !== null) reporter.line(`took over the lock of process ${lock.tookOverFrom}, which no longer runs (${lock.path})`);
   if (prepared.removed.length > 0) reporter.line(`removed ${prepared.removed.length} temporary file(s) left in ${prepared.dir} by an interrupted save: ${prepared.removed.join(', ')}`);
   const store = directoryStore(saveDir);
   if (resume) {
@@ -249,6 +266,11 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
     trainer.requestStop(sig);
   };
   for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  // A closed pipe or terminal stops the run like the signal it stands for (printing is off by then).
+  const offOutputLost = io.onOutputLost?.((sig, why) => {
+    stopSignal ??= sig;
+    trainer.requestStop(why);
+  });
   let result: TrainResult;
   try {
     result = await trainer.run();
@@ -261,6 +283,7 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
     return tooLarge(e);
   } finally {
     for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+    offOutputLost?.();
     trainer.dispose();
   }
 
@@ -282,7 +305,7 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
   }
   const which = result.bestEpoch !== null ? `best model (epoch ${result.bestEpoch})` : 'current model (no epoch completed yet)';
   reporter.line(`${result.status === 'max-steps' ? `stopped after ${grouped(result.steps)} steps (--max-steps)` : `finished ${result.epochs} epochs`}; ${which}: valid ppl ${ppl(result.valPpl)}, test ppl ${ppl(result.testPpl)}`);
-  if (text !== '') reporter.line(`sample: ${text.replace(/\n/g, ' / ')}`);
+  if (text !== '') reporter.line(`sample: ${forOutput(out, text.replace(/\n/g, ' / '))}`);
   reporter.line(`checkpoint: ${result.files.best ?? result.files.last}${result.files.best ? `  (resume state: ${result.files.last})` : ''}`);
   reporter.line(`log: ${result.files.log}`);
   reporter.line(`plot: ${result.files.plot}`);

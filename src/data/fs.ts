@@ -12,8 +12,23 @@ export function pathKind(path: string): PathKind {
     return s.isFile() ? 'file' : s.isDirectory() ? 'directory' : 'other';
   } catch (e) {
     if (errCode(e) === 'ENOENT' || errCode(e) === 'ENOTDIR') return 'missing';
-    throw e;
+    throw accessError(path, e);
   }
+}
+
+/**
+ * A file-system error of `path` as one sentence that names it (EACCES, a symbolic-link loop, an
+ * I/O error), instead of Node's "EACCES: permission denied, open …".
+ */
+export function accessError(path: string, e: unknown): Error {
+  const full = resolve(path), code = errCode(e);
+  const msg = code === 'EACCES' || code === 'EPERM' ? `cannot read ${full}: permission denied (give a readable file, or change its permissions)`
+    : code === 'ELOOP' ? `${full} is a symbolic link loop: following it never reaches a file (fix the link)`
+    : code === 'ENAMETOOLONG' ? `${full}: the path is too long`
+    : code === 'EIO' ? `cannot read ${full}: input/output error (the device failed)`
+    : code === 'EISDIR' ? `${full} is a directory, not a file`
+    : `cannot read ${full}: ${(e as Error)?.message ?? String(e)}`;
+  return Object.assign(new Error(`selfish-rnn: ${msg}`, { cause: e }), { code });
 }
 
 /** A whole UTF-8 file as a string, with an error that names the file (see readTextChunks for the checks). */
@@ -38,13 +53,23 @@ export function* readTextChunks(path: string, chunkBytes = TEXT_CHUNK_BYTES): Ge
   const full = resolve(path);
   if (kind === 'missing') throw new Error(`selfish-rnn: file not found: ${full}`);
   if (kind !== 'file') throw new Error(`selfish-rnn: not a regular file: ${full}`);
-  const fd = openSync(path, 'r');
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw accessError(path, e);
+  }
   try {
     const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
     const buf = new Uint8Array(chunkBytes);
     let offset = 0, carry = '';
     for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, buf.length, null);
+      } catch (e) {
+        throw accessError(path, e);
+      }
       const bytes = buf.subarray(0, n);
       if (offset === 0) checkStart(bytes, full);
       const nul = bytes.indexOf(0);
@@ -109,7 +134,13 @@ export function totalBytes(paths: readonly string[]): number {
  * "chapter_10.txt"), compared by code units and digit runs so the order is the same everywhere.
  */
 export function listTextFiles(dir: string): string[] {
-  return readdirSync(dir)
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    throw accessError(dir, e);
+  }
+  return names
     .filter((f) => f.toLowerCase().endsWith('.txt') && pathKind(join(dir, f)) === 'file')
     .sort(naturalCompare)
     .map((f) => join(dir, f));

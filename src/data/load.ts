@@ -45,8 +45,10 @@ export function loadWordCorpus(dir: string, opts: WordCorpusReadOptions = {}): W
   const files = {} as Record<Split, string>;
   for (const split of SPLITS) {
     files[split] = join(dir, layout.files[split]);
-    if (pathKind(files[split]) !== 'file') {
-      throw new Error(`selfish-rnn: ${resolve(dir)} has no ${layout.files[split]} (the ${layout.name} needs ${Object.values(layout.files).join(', ')})`);
+    const kind = pathKind(files[split]);
+    if (kind !== 'file') {
+      const what = kind === 'missing' ? `has no ${layout.files[split]}` : `has a ${kind === 'directory' ? 'directory' : 'special file'} named ${layout.files[split]}, not a text file`;
+      throw new Error(`selfish-rnn: ${resolve(dir)} ${what} (the ${layout.name} needs the files ${Object.values(layout.files).join(', ')})`);
     }
   }
   // Small files go through buildWordCorpus; large ones (WikiText-103 is 540 MB) are encoded as

@@ -75,7 +75,7 @@ export interface TokenizeOptions {
 
 // A word is a run of letters, digits and combining marks, possibly joined by inner apostrophes
 // ("don't", "whale's"); every other visible character is a token of its own ("—", ",", "-", "_").
-const TEXT_TOKEN = /[\p{L}\p{N}\p{M}]+(?:['\u2019][\p{L}\p{N}\p{M}]+)*|[^\s\p{L}\p{N}\p{M}]/gu;
+export const TEXT_TOKEN = /[\p{L}\p{N}\p{M}]+(?:['\u2019][\p{L}\p{N}\p{M}]+)*|[^\s\p{L}\p{N}\p{M}]/gu;
 
 /**
  * Tokenizer for plain prose. Rule:
@@ -98,8 +98,56 @@ export function tokenizeText(text: string, opts: TokenizeOptions = {}): string[]
   const pieces = eosPer === 'line' ? text.split('\n') : text.split(/\n[^\S\n]*\n/);
   const units: string[][] = [];
   for (const piece of pieces) {
-    const tokens = piece.match(TEXT_TOKEN);
-    if (tokens !== null) units.push(tokens);
+    const tokens = textTokens(piece);
+    if (tokens.length > 0) units.push(tokens);
   }
   return units;
+}
+
+// The scanner below gives exactly `piece.match(TEXT_TOKEN)`, without its failure: a /u regex's
+// `+` over a long run of letters in a two-byte string overflows V8's backtracking stack
+// ("Maximum call stack size exceeded" for a 5 MB token). Runs are consumed in bounded pieces.
+const WORD_RUN = /[\p{L}\p{N}\p{M}]{1,4096}/uy;
+const SPACE_RUN = /\s{1,4096}/uy;
+const OTHER_CHAR = /[^\s\p{L}\p{N}\p{M}]/uy;
+
+/** Where the run of letters, digits and marks starting at `i` ends (`i` if there is none). */
+function wordRunEnd(s: string, i: number): number {
+  for (;;) {
+    WORD_RUN.lastIndex = i;
+    if (!WORD_RUN.test(s)) return i;
+    i = WORD_RUN.lastIndex;
+  }
+}
+
+/** The tokens of one unit, as TEXT_TOKEN defines them. */
+export function textTokens(s: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < s.length) {
+    let j = wordRunEnd(s, i);
+    if (j > i) {
+      // Inner apostrophes join the next run: "don't", "whale's".
+      for (;;) {
+        const c = s.charCodeAt(j);
+        if (c !== 0x27 && c !== 0x2019) break;
+        const after = wordRunEnd(s, j + 1);
+        if (after === j + 1) break;
+        j = after;
+      }
+      out.push(s.slice(i, j));
+      i = j;
+      continue;
+    }
+    SPACE_RUN.lastIndex = i;
+    if (SPACE_RUN.test(s)) {
+      i = SPACE_RUN.lastIndex;
+      continue;
+    }
+    OTHER_CHAR.lastIndex = i;
+    if (!OTHER_CHAR.test(s)) throw new Error('selfish-rnn: internal: the text tokenizer met a character of no class'); // every character is a letter, a space or another
+    out.push(s.slice(i, OTHER_CHAR.lastIndex));
+    i = OTHER_CHAR.lastIndex;
+  }
+  return out;
 }

@@ -9,7 +9,7 @@
 // a process killed between the write and the rename leaves a stray temporary file, named
 // `.<target name>.<pid>.<random hex>.tmp`.
 /// <reference types="node" />
-import { closeSync, constants as fsConstants, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, fsyncSync, openSync, readdirSync, readSync, renameSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -174,6 +174,46 @@ function fileKind(st: Stats): string {
   return st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'not a plain file';
 }
 
+/** Whether a process with this id exists (signal 0 checks without sending anything). */
+export function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/**
+ * Removes the temporary files that writers of `target` killed between write and rename left next
+ * to it (`.<name>.<pid>.<12 hex digits>.tmp` of a process that no longer runs); a live writer's
+ * file is left alone. Returns the names removed (best effort: an unreadable directory gives none).
+ */
+export function removeStaleTemporaries(target: string): string[] {
+  const full = resolve(target), dir = dirname(full), name = basename(full);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const prefix = `.${name}.`;
+  const removed: string[] = [];
+  for (const f of names) {
+    if (!f.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(f.slice(prefix.length));
+    if (m === null || processAlive(Number(m[1]))) continue;
+    try {
+      rmSync(join(dir, f), { force: true });
+      removed.push(f);
+    } catch {
+      // cannot remove (permissions): leave it
+    }
+  }
+  return removed;
+}
+
 /** A fresh temporary file name next to `target`; 48 random bits plus the pid make clashes negligible, and 'wx' refuses one anyway. */
 function temporaryPathFor(target: string): string {
   return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
@@ -181,12 +221,21 @@ function temporaryPathFor(target: string): string {
 
 function writeError(target: string, e: unknown): Error {
   const code = (e as NodeJS.ErrnoException).code;
-  const why = code === 'ENOENT' ? `its directory ${dirname(target)} does not exist`
-    : code === 'EISDIR' || (code === 'EPERM' && isDirectory(target)) ? 'a directory is in the way'
-    : code === 'EACCES' ? 'permission denied'
-    : code === 'ENOSPC' ? 'no space left on the device'
-    : (e as Error).message;
+  const why = code === 'EISDIR' || (code === 'EPERM' && isDirectory(target)) ? 'a directory is in the way' : writeFailureReason(target, e);
   return withCode(new Error(`selfish-rnn: could not write ${target}: ${why}; any previous file there is unchanged`, { cause: e }), code);
+}
+
+/** Why writing (or appending to) `target` failed, in words: the errno codes a full, removed or read-only place gives. */
+export function writeFailureReason(target: string, e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' ? `its directory ${dirname(target)} does not exist (deleted or renamed?)`
+    : code === 'ENOTDIR' ? `a file is in the way of its directory ${dirname(target)}`
+    : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+    : code === 'ENOSPC' ? 'no space left on the device'
+    : code === 'EDQUOT' ? 'disk quota exceeded'
+    : code === 'EROFS' ? 'the file system is read-only'
+    : code === 'EIO' ? 'input/output error (the device failed)'
+    : (e as Error)?.message ?? String(e);
 }
 
 function readError(path: string, e: unknown): Error {

@@ -23,6 +23,7 @@
 // Not detected: a name repeated in the JSON (JSON.parse keeps the last one; the layout checks
 // usually fail then anyway, as one tensor's bytes are left unaccounted for).
 
+import { nameList, quoted } from './quote.js';
 import { crc32 } from './crc32.js';
 import { littleEndianBytes, readLittleEndian } from './little-endian.js';
 import { shapeProduct } from './shape.js';
@@ -248,15 +249,15 @@ function decodeLayout(bytes: Uint8Array): DecodedSafetensors {
       metadata = info as Record<string, string>;
       continue;
     }
-    const bad = (what: string) => new SafetensorsError(`safetensors tensor '${name}' ${what}`, name);
+    const bad = (what: string) => new SafetensorsError(`safetensors tensor ${quotedName(name)} ${what}`, name);
     if (!isPlainObject(info)) throw bad('has no {dtype, shape, data_offsets} entry');
     const extra = Object.keys(info).filter((k) => k !== 'dtype' && k !== 'shape' && k !== 'data_offsets');
-    if (extra.length > 0) throw bad(`has unknown field(s) ${extra.join(', ')}`);
-    if (typeof info.dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, info.dtype)) throw bad(`has unknown dtype ${JSON.stringify(info.dtype)}`);
+    if (extra.length > 0) throw bad(`has unknown field(s) ${nameList(extra)}`);
+    if (typeof info.dtype !== 'string' || !Object.hasOwn(DTYPE_BYTES, info.dtype)) throw bad(`has unknown dtype ${quoted(info.dtype)}`);
     const size = Array.isArray(info.shape) ? shapeProduct(info.shape) : null;
-    if (size === null) throw bad(`has invalid shape ${JSON.stringify(info.shape)}`);
+    if (size === null) throw bad(`has invalid shape ${quoted(info.shape)}`);
     const off = info.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((x) => Number.isSafeInteger(x) && x >= 0)) throw bad(`has invalid data_offsets ${JSON.stringify(off)}`);
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((x) => Number.isSafeInteger(x) && x >= 0)) throw bad(`has invalid data_offsets ${quoted(off)}`);
     infos.push({ name, dtype: info.dtype, shape: info.shape, begin: off[0], end: off[1] });
   }
 
@@ -264,15 +265,19 @@ function decodeLayout(bytes: Uint8Array): DecodedSafetensors {
   const bufferLength = bytes.length - 8 - n;
   const tensors: Record<string, DecodedSafetensor> = {};
   let expected = 0;
+  let previous: (typeof infos)[number] | null = null;
   for (const t of infos) {
-    const where = `safetensors tensor '${t.name}' has data_offsets [${t.begin}, ${t.end}]`;
+    const where = `safetensors tensor ${quotedName(t.name)} has data_offsets [${t.begin}, ${t.end}]`;
+    // Either of two neighbours can be the damaged one: name both.
+    const prev = previous === null ? 'the start of the data buffer' : `${quotedName(previous.name)}, data_offsets [${previous.begin}, ${previous.end}]`;
     if (t.end < t.begin) throw new SafetensorsError(`${where}: end before begin`, t.name);
-    if (t.begin < expected) throw new SafetensorsError(`${where}, overlapping the previous tensor, which ends at ${expected}`, t.name);
-    if (t.begin > expected) throw new SafetensorsError(`${where}, leaving a gap after offset ${expected}`, t.name);
+    if (t.begin < expected) throw new SafetensorsError(`${where}, overlapping the previous tensor, which ends at ${expected} (${prev}): one of the two has wrong data_offsets`, t.name);
+    if (t.begin > expected) throw new SafetensorsError(`${where}, leaving a gap after offset ${expected} (${prev}): one of the two has wrong data_offsets`, t.name);
     if (t.end > bufferLength) throw new SafetensorsError(`${where}, past the end of the ${bufferLength}-byte data buffer`, t.name);
     const nbytes = shapeProduct(t.shape)! * DTYPE_BYTES[t.dtype]!;
     if (t.end - t.begin !== nbytes) throw new SafetensorsError(`${where} (${t.end - t.begin} bytes), but shape [${t.shape.join(', ')}] of ${t.dtype} takes ${nbytes}`, t.name);
     expected = t.end;
+    previous = t;
     const raw = bytes.slice(8 + n + t.begin, 8 + n + t.end);
     const entry: DecodedSafetensor = { dtype: t.dtype, shape: t.shape, dataOffsets: [t.begin, t.end], bytes: raw };
     if (Object.hasOwn(WRITE_ARRAY, t.dtype)) {
@@ -297,6 +302,11 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
   return a.length - b.length;
+}
+
+/** A tensor name for a message ('name', cut when a damaged file makes it huge). */
+function quotedName(name: string): string {
+  return name.length <= 80 ? `'${name}'` : `'${name.slice(0, 80)}…' (a name of ${name.length} characters)`;
 }
 
 function isPlainObject(v: unknown): v is Record<string, any> {

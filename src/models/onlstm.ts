@@ -168,9 +168,13 @@ export const onlstm = defineModelFamily({
     },
   },
   create: (config, rng) => new ONLSTMModel(config, rng),
-  check: (c) => (c.nhid % c.chunkSize !== 0 || c.emsize % c.chunkSize !== 0
-    ? `chunkSize ${c.chunkSize} must divide nhid (${c.nhid}) and emsize (${c.emsize}): the ON-LSTM master gates work on whole chunks`
-    : null),
+  // A rule between fields, checked with the configuration (a usage error, not a crash when the cells are built).
+  check: (c) => {
+    const sizes: [string, number][] = c.nlayers > 1 ? [['emsize', c.emsize], ['nhid', c.nhid]] : [['emsize', c.emsize]];
+    if (sizes.every(([, h]) => h % c.chunkSize === 0)) return null;
+    const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+    return `the ON-LSTM chunk size ${c.chunkSize} does not divide its layer sizes (${sizes.map(([n, h]) => `${n} ${h}`).join(', ')}): give --chunk-size a divisor of ${sizes.length > 1 ? 'both' : 'it'}, e.g. ${sizes.map(([, h]) => h).reduce(gcd)}`;
+  },
   stateNames: ['h', 'c'],
   describe: (c) => `ON-LSTM, ${c.nlayers} layers ${c.nlayers <= 8 ? [c.emsize, ...Array(c.nlayers - 1).fill(c.nhid), c.emsize].join(' → ') : `${c.emsize} → ${c.nhid} ×${c.nlayers - 1} → ${c.emsize}`}, chunk ${c.chunkSize}, tied`,
   exportAliases: () => [['decoder.weight', 'encoder.weight']],

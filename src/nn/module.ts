@@ -64,7 +64,8 @@ export abstract class Module {
   namedWeights(prefix = ''): [string, Weight][] {
     const out: [string, Weight][] = [];
     for (const [n, w] of this.weights) if (!this.tiedSlots.has(n)) out.push([prefix + n, w]);
-    for (const [n, m] of this.children) out.push(...m.namedWeights(`${prefix}${n}.`));
+    // A loop, not push(...): a model of 10^5 layers has more weights than a call has arguments.
+    for (const [n, m] of this.children) for (const e of m.namedWeights(`${prefix}${n}.`)) out.push(e);
     return out;
   }
 
@@ -81,7 +82,10 @@ export abstract class Module {
   /** [name, module] for every sub-module (recursively). */
   namedModules(prefix = ''): [string, Module][] {
     const out: [string, Module][] = [];
-    for (const [n, m] of this.children) out.push([prefix + n, m], ...m.namedModules(`${prefix}${n}.`));
+    for (const [n, m] of this.children) {
+      out.push([prefix + n, m]);
+      for (const e of m.namedModules(`${prefix}${n}.`)) out.push(e);
+    }
     return out;
   }
 

@@ -41,7 +41,7 @@ export function erAllocation(shapes: readonly MatrixShape[], density: number): E
     factor *= 0.95;
   }
   if (!found) {
-    let lo = 0, hi = Math.max(1, ...shapes.map((m) => (m.rows * m.cols) / Math.max(1, m.rows + m.cols)));
+    let lo = 0, hi = shapes.reduce((mx, m) => Math.max(mx, (m.rows * m.cols) / Math.max(1, m.rows + m.cols)), 1);
     for (let it = 0; it < 200; it++) {
       const mid = (lo + hi) / 2;
       if (count(mid) < target) lo = mid;

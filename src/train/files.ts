@@ -1,12 +1,13 @@
 // Training runs and language-model checkpoints on disk (Node.js, Deno): a run directory as a
 // RunStore, and checkpoint files read with errors that name the path.
 /// <reference types="node" />
-import { existsSync, statSync } from 'node:fs';
+import { lstatSync, readlinkSync, statSync } from 'node:fs';
 import { appendFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Corpus } from '../data/corpus.js';
+import { accessError, pathKind } from '../data/fs.js';
 import { loadDefaultCorpus, loadTextCorpus, loadWordCorpus, WORD_CORPUS_LAYOUTS } from '../data/load.js';
-import { readFileBytes, writeFileAtomic, type WriteFileAtomicOptions } from '../io/atomic-file.js';
+import { processAlive, readFileBytes, writeFailureReason, writeFileAtomic, type WriteFileAtomicOptions } from '../io/atomic-file.js';
 import { decodeLMCheckpoint, type LMCheckpoint } from './checkpoint.js';
 import { TRAIN_DEFAULTS, type DataSpec } from './config.js';
 import { RUN_FILES, type RunStore } from './run-store.js';
@@ -31,7 +32,14 @@ export function directoryStore(dir: string, opts: WriteFileAtomicOptions = {}): 
         throw e;
       }
     },
-    async append(name, text) { await ensure(); await appendFile(join(root, name), text, 'utf8'); },
+    async append(name, text) {
+      try {
+        await ensure();
+        await appendFile(join(root, name), text, 'utf8');
+      } catch (e) {
+        throw new Error(`selfish-rnn: could not append to ${join(root, name)}: ${writeFailureReason(join(root, name), e)}`, { cause: e });
+      }
+    },
     describe: (name) => join(root, name),
   };
 }
@@ -43,16 +51,7 @@ export function directoryStore(dir: string, opts: WriteFileAtomicOptions = {}): 
  */
 const STALE_TEMP = new RegExp(`^\\.(${Object.values(RUN_FILES).map((f) => f.replace(/\./g, '\\.')).join('|')})\\.(\\d+)\\.[0-9a-f]{12}\\.tmp$`);
 
-/** Whether a process with this id exists (signal 0 checks without sending anything). */
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as { code?: string }).code === 'EPERM'; // exists, owned by someone else
-  }
-}
+export { processAlive };
 
 /**
  * Removes the stray temporary files of killed writers from a run directory (see STALE_TEMP);
@@ -88,8 +87,17 @@ export async function loadLMCheckpoint<T = unknown>(path: string): Promise<LMChe
 export function describeData(path: string | undefined, maxVocab: number = TRAIN_DEFAULTS.builtinMaxVocab): DataSpec {
   if (path === undefined) return { source: 'builtin', maxVocab };
   const full = resolve(path);
-  if (!existsSync(full)) throw new Error(`selfish-rnn: data not found: ${full} (give a PTB or WikiText-2 directory, a text file, or a directory of .txt files)`);
-  if (statSync(full).isDirectory() && WORD_CORPUS_LAYOUTS.some((l) => existsSync(join(full, l.files.train)))) return { source: 'word', path: full };
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(full).isDirectory();
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw accessError(full, e); // a link loop, no permission: say so, not "not found"
+    let dangling = false;
+    try { dangling = lstatSync(full).isSymbolicLink(); } catch { /* not there at all */ }
+    throw new Error(`selfish-rnn: data not found: ${full}${dangling ? ` is a symbolic link to ${readlinkSync(full)}, which does not exist` : ''} (give a PTB or WikiText-2 directory, a text file, or a directory of .txt files)`);
+  }
+  if (isDirectory && WORD_CORPUS_LAYOUTS.some((l) => pathKind(join(full, l.files.train)) !== 'missing')) return { source: 'word', path: full };
   return { source: 'text', path: full, maxVocab };
 }
 

@@ -16,8 +16,9 @@
 import { UNK } from '../data/tokenize.js';
 import { Vocabulary } from '../data/vocab.js';
 import { putCSR, type CheckpointTensor } from '../io/checkpoint-format.js';
+import { nameList, quoted } from '../io/quote.js';
 import { decodeSafetensors, type DecodedSafetensor } from '../io/safetensors.js';
-import { createModel, modelConfig, modelFamilies, modelFamily, modelPreset, type ModelFamily } from '../models/index.js';
+import { createModel, modelConfig, modelFamilies, modelFamily, modelNames, modelPreset, type ModelFamily } from '../models/index.js';
 import { isSparse } from '../nn/module.js';
 import { Random } from '../random.js';
 import { LM_CHECKPOINT_KIND, LM_CHECKPOINT_VERSION, encodeLMCheckpoint, type LMCheckpointMeta, type WeightLayout } from './checkpoint.js';
@@ -58,15 +59,27 @@ export interface ImportResult {
 }
 
 const FLOATS = new Set(['F32', 'F64', 'F16', 'BF16']);
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
 
 /** float32 values of a floating-point safetensors tensor. */
 function floats(t: DecodedSafetensor, name: string, source: string): Float32Array {
   if (t.dtype === 'F32') return t.data as Float32Array;
   const view = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
-  if (t.dtype === 'F64') return Float32Array.from({ length: t.bytes.length / 8 }, (_, i) => view.getFloat64(8 * i, true));
+  if (t.dtype === 'F64') {
+    const out = new Float32Array(t.bytes.length / 8);
+    for (let i = 0; i < out.length; i++) {
+      const x = view.getFloat64(8 * i, true);
+      if (Number.isFinite(x) && Math.abs(x) > FLOAT32_MAX) {
+        throw new Error(`selfish-rnn: ${source}: tensor ${quoted(name)} holds ${x} at flat index ${i}, beyond the float32 range (±3.4e38) the model computes in; rescale or clip it before exporting`);
+      }
+      out[i] = x;
+    }
+    return out;
+  }
   if (t.dtype === 'BF16') return Float32Array.from({ length: t.bytes.length / 2 }, (_, i) => new Float32Array(new Uint32Array([view.getUint16(2 * i, true) << 16]).buffer)[0]!);
   if (t.dtype === 'F16') return Float32Array.from({ length: t.bytes.length / 2 }, (_, i) => half(view.getUint16(2 * i, true)));
-  throw new Error(`selfish-rnn: ${source}: tensor '${name}' is ${t.dtype}; weights must be floating point (F32, F64, F16 or BF16)`);
+  throw new Error(`selfish-rnn: ${source}: tensor ${quoted(name)} is ${t.dtype}; weights must be floating point (F32, F64, F16 or BF16)`);
 }
 
 function half(h: number): number {
@@ -88,7 +101,7 @@ function inferFamily(shapes: Map<string, number[]>, source: string): { spec: Mod
     if (sizes) return { spec, sizes: sizes as Record<string, unknown> };
   }
   const known = modelFamilies().filter((s) => s.sizesFromStateDict).map((s) => s.title).join(', ');
-  throw new Error(`selfish-rnn: ${source} is not a state_dict of a family the import reads (${known}); its tensors: ${[...shapes.keys()].slice(0, 12).join(', ')}${shapes.size > 12 ? ', …' : ''}`);
+  throw new Error(`selfish-rnn: ${source} is not a state_dict of a family the import reads (${known}); its tensors: ${shapes.size === 0 ? 'none' : nameList([...shapes.keys()])}`);
 }
 
 /**
@@ -97,7 +110,7 @@ function inferFamily(shapes: Map<string, number[]>, source: string): { spec: Mod
  */
 export function importSafetensors(bytes: Uint8Array, opts: ImportOptions = {}): ImportResult {
   const source = opts.source ?? 'safetensors file';
-  const file = decodeSafetensors(bytes);
+  const file = decodeSafetensors(bytes, { source });
   const metaConfig = metadataJSON(file.metadata, 'selfish-rnn.config', source) as TrainConfig | null;
   const metaVocab = metadataJSON(file.metadata, 'selfish-rnn.vocab', source);
 
@@ -109,13 +122,18 @@ export function importSafetensors(bytes: Uint8Array, opts: ImportOptions = {}): 
     if (name !== raw) renamed.push([raw, name]);
     const target = name.endsWith('.mask') ? masks : tensors;
     const key = name.endsWith('.mask') ? name.slice(0, -5) : name;
-    if (target.has(key)) throw new Error(`selfish-rnn: ${source} has two tensors named '${name}' once prefixes are removed`);
+    if (target.has(key)) throw new Error(`selfish-rnn: ${source} has two tensors named ${quoted(name)} once prefixes are removed`);
     target.set(key, t);
   }
   const { spec, sizes: dims } = inferFamily(new Map([...tensors].map(([n, t]) => [n, t.shape])), source);
 
   const modelName = opts.model ?? metaConfig?.model ?? Object.keys(spec.presets)[0]!;
-  const { family } = modelPreset(modelName);
+  let family: ModelFamily;
+  try {
+    family = modelPreset(modelName).family;
+  } catch {
+    throw new RangeError(`selfish-rnn: ${opts.model === undefined ? `${source}: its metadata names ` : ''}unknown model ${quoted(modelName)}; known models: ${modelNames().join(', ')}`);
+  }
   if (family !== spec) throw new Error(`selfish-rnn: ${source} holds a ${spec.title}, but model '${modelName}' is a ${family.title}`);
 
   const vocab = opts.vocab ?? (metaVocab !== null ? vocabularyOf(metaVocab, source) : opts.fallbackVocab?.() ?? null);
@@ -144,9 +162,17 @@ export function importSafetensors(bytes: Uint8Array, opts: ImportOptions = {}): 
   const extra = [...tensors.keys()].filter((n) => !expected.some((e) => e.name === n));
   const strayMasks = [...masks.keys()].filter((n) => !tensors.has(n));
   if (missing.length > 0 || extra.length > 0 || strayMasks.length > 0) {
-    throw new Error(`selfish-rnn: ${source} does not fit model '${modelName}' (${spec.describe(lmConfig as never)}): missing [${missing.join(', ')}], unexpected [${[...extra, ...strayMasks.map((n) => `${n}.mask`)].join(', ')}]`);
+    throw new Error(`selfish-rnn: ${source} does not fit model '${modelName}' (${spec.describe(lmConfig as never)}): missing [${nameList(missing)}], unexpected [${nameList([...extra, ...strayMasks.map((n) => `${n}.mask`)])}]`);
   }
 
+  // Every shape that disagrees, at once: the sizes are read off some of the tensors, so when one of
+  // those is the damaged one, the tensors that disagree with it are the healthy ones.
+  const wrong = expected.filter(({ name, shape }) => tensors.get(name)!.shape.join() !== shape.join());
+  if (wrong.length > 0) {
+    const sizes = `vocabulary ${dims.vocab}, emsize ${dims.emsize}, nhid ${dims.nhid}, ${dims.nlayers} layers`;
+    const list = wrong.slice(0, 6).map(({ name, shape }) => `'${name}' is [${tensors.get(name)!.shape.join(', ')}] but the model needs [${shape.join(', ')}]`).join('; ');
+    throw new Error(`selfish-rnn: ${source}: ${wrong.length} of its ${expected.length} weights do not have the shapes of a ${spec.title} of the sizes read from its tensors (${sizes}): ${list}${wrong.length > 6 ? '; …' : ''}${wrong.length > 1 ? '. If only one of them is odd, it is the damaged one; if most are, the tensor the sizes were read from is' : ''}`);
+  }
   const out: Record<string, CheckpointTensor> = {};
   const layouts: Record<string, WeightLayout> = {};
   const weights: ImportedWeight[] = [];
@@ -180,6 +206,9 @@ export function importSafetensors(bytes: Uint8Array, opts: ImportOptions = {}): 
       layouts[name] = { layout: 'dense', shape: [...shape] };
     }
     weights.push({ name, shape: [...shape], nnz: sparse ? nnz : values.length, topology: !sparse ? 'dense' : m !== undefined ? 'mask' : 'zeros' });
+  }
+  if (sizeMasked > 0 && nnzMasked === 0) {
+    throw new Error(`selfish-rnn: ${source}: every maskable weight is all zeros${masks.size > 0 ? ' under its mask' : ''}, so the model would have no weights; is it the right file (or were its masks saved inverted)?`);
   }
   const density = sizeMasked === 0 ? 1 : nnzMasked / sizeMasked;
   const anySparse = weights.some((w) => w.topology !== 'dense');

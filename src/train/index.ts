@@ -2,7 +2,7 @@
 // directory and checkpoint files are in ./files.ts, exported from 'selfish-rnn/node').
 export { resolveTrainConfig, checkTrainConfig, isSparseRun, sparsityOptions, SPARSE_METHODS, OPTIMIZERS, CLIP_NORMS, TRAIN_DEFAULTS, TRAIN_FIELDS, MAX_BATCH, checkDataSpec } from './config.js';
 export type { TrainConfig, TrainOptions, DataSpec, OptimizerName, ClipNorm, TrainFields } from './config.js';
-export { Trainer, TrainingDivergedError } from './trainer.js';
+export { RunFilesError, Trainer, TrainingDivergedError } from './trainer.js';
 export type { TrainerOptions, TrainResult, TrainStatus, TrainEvents, StartInfo, StepInfo, EpochRecord, TrainingState, Phase } from './trainer.js';
 export { evaluate, scoreStream, disposeState } from './evaluate.js';
 export type { EvalResult, EvalOptions, ScoreOptions } from './evaluate.js';

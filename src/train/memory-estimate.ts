@@ -2,8 +2,11 @@
 // a model that cannot fit is refused at once with the numbers, instead of after minutes of
 // allocation (or with an engine error). The sizes come from the family's `weightShapes`. It counts only what must exist at the same time in the
 // wasm heap during a step, in float32: the weights and their gradients (sparse LSTM matrices at
-// their density), three temporaries the size of the embedding or output matrix (measured), the output logits of one batch and their gradient, and the LSTM activations
-// kept for the backward pass. Optimizer state, index arrays and temporaries come on top, so anything
+// their density), three temporaries the size of the embedding or output matrix (measured), the
+// output logits of one batch and their gradient, and the recurrent activations kept for the
+// backward pass. The sizes come from the family's `weightShapes` (closed form: every size field
+// enters through them: widths, layers, recurrence depth, chunks, experts), the rest from the
+// batch sizes and bptt. Optimizer state, index arrays and temporaries come on top, so anything
 // refused here could never have run.
 import { modelFamily, type AnyModelConfig } from '../models/index.js';
 import type { TrainConfig } from './config.js';
@@ -18,8 +21,12 @@ export interface MemoryEstimate {
   bytes: number;
 }
 
-/** Activations kept per time step and batch row, per row of the recurrent matrices (an LSTM layer's 8H rows → 2H: at least the state and one gate). */
-const ACTIVATIONS_PER_RECURRENT_ROW = 1 / 4;
+/**
+ * Activations kept for the backward pass per time step and batch row, per row of the recurrent
+ * matrices: an LSTM layer's 8H rows → 3H (at least the state and two gates), an RHN block's 2H
+ * rows → 0.75H.
+ */
+const ACTIVATIONS_PER_RECURRENT_ROW = 3 / 8;
 
 /** The weight shapes of a configuration by role: dense counts, tied matrices counted once (`outputCompute` counts them again: they multiply per token). */
 export function weightCounts(lm: AnyModelConfig, vocab: number): { embedding: number; recurrent: number; output: number; outputCompute: number; outputRows: number; recurrentRows: number } | null {
@@ -55,8 +62,9 @@ export function estimateTrainingMemory(
   const weights = 2 * (w.embedding + w.output + config.density * w.recurrent) + 3 * Math.max(w.embedding, w.output);
   // Output activations of one batch and their gradient (the logits; MoS: one softmax per expert).
   const logits = 2 * T * B * w.outputRows;
-  // Per layer and time step, kept for backward.
-  const activations = T * B * ACTIVATIONS_PER_RECURRENT_ROW * w.recurrentRows;
+  // Per layer, time step and block, kept for backward; the backward pass holds the gradient of at
+  // least one step's activations at once.
+  const activations = (T + 1) * B * ACTIVATIONS_PER_RECURRENT_ROW * w.recurrentRows;
   return { parameters, bytes: 4 * (weights + logits + activations) };
 }
 

@@ -19,7 +19,8 @@ export function linePlot(title: string, xLabel: string, yLabel: string, series: 
   const W = 640, H = 340, L = 60, R = 150, T = 30, B = 45;
   const pts = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
-  const x0 = Math.min(...xs, 0), x1 = Math.max(...xs, 1), y0 = Math.min(...ys, Infinity), y1 = Math.max(...ys, -Infinity);
+  const min = (v: number[], start: number) => v.reduce((m, x) => Math.min(m, x), start), max = (v: number[], start: number) => v.reduce((m, x) => Math.max(m, x), start);
+  const x0 = min(xs, 0), x1 = max(xs, 1), y0 = min(ys, Infinity), y1 = max(ys, -Infinity);
   const [lo, hi] = Number.isFinite(y0) ? (y0 === y1 ? [y0 - 1, y1 + 1] : [y0, y1]) : [0, 1];
   const sx = (x: number) => L + ((x - x0) / (x1 - x0 || 1)) * (W - L - R);
   const sy = (y: number) => T + (1 - (y - lo) / (hi - lo || 1)) * (H - T - B);
@@ -49,7 +50,7 @@ function meanSpread(v: number[]): { mean: number; spread: number | null } | null
   if (v.length === 0) return null;
   const mean = v.reduce((a, b) => a + b, 0) / v.length;
   // One seed has no spread (shown as "—", never as 0).
-  return { mean, spread: v.length > 1 ? Math.max(...v) - Math.min(...v) : null };
+  return { mean, spread: v.length > 1 ? v.reduce((m, x) => Math.max(m, x), -Infinity) - v.reduce((m, x) => Math.min(m, x), Infinity) : null };
 }
 
 /** A published figure the report sets beside one of its runs. */

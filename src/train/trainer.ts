@@ -148,6 +148,18 @@ export class TrainingDivergedError extends Error {
   }
 }
 
+/**
+ * A run stopped because its log or plot could not be written (full disk; run directory deleted,
+ * renamed, replaced by a file, read-only). The message names the file and the cause, and says
+ * whether the checkpoint at the stop could still be saved.
+ */
+export class RunFilesError extends Error {
+  override name = 'RunFilesError';
+  constructor(message: string, readonly step: number, readonly savedCheckpoint: string | null) {
+    super(message);
+  }
+}
+
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now()) / 1000;
 
 export class Trainer {
@@ -202,7 +214,8 @@ export class Trainer {
     this.iterator = new BpttIterator(this.trainData, { bptt: c.bptt, variableLength: c.randomBptt, maxSeqLenDelta: c.maxSeqLenDelta, rng: this.dataRng });
     this.totalSteps = c.epochs * this.iterator.batchesPerEpoch;
     this.phases = new OptimizerPhases(c, o.model);
-    this.runLog = new RunLog(o.store, (e) => this.events.onLog?.(e));
+    // A log or plot that cannot be written stops the run at the next step boundary (runFilesFailed).
+    this.runLog = new RunLog(o.store, (e) => this.events.onLog?.(e), () => this.requestStop('the run files could not be written'));
   }
 
   /** Builds the model, the sparse engine and the optimizer (and restores a checkpoint's state). */
@@ -280,6 +293,7 @@ export class Trainer {
       if (this.config.finetune && !this.resumed && this.p.bestValLoss === null) await this.startFinetune();
       let status: TrainStatus = 'completed';
       while (!this.p.finished) {
+        if (this.runLog.failed !== null) await this.runFilesFailed(this.runLog.failed);
         if (this.stopReason !== null) {
           await this.saveLast();
           await this.log({ event: 'interrupted', reason: this.stopReason, epoch: this.iterator.position.epoch, step: this.p.globalStep });
@@ -301,6 +315,13 @@ export class Trainer {
       }
       const final = await this.finalEvaluation();
       await this.log({ event: 'end', status, step: this.p.globalStep, valLoss: final.val?.loss ?? null, valPpl: final.val?.ppl ?? null, testLoss: final.test?.loss ?? null, testPpl: final.test?.ppl ?? null });
+      for (const [split, r] of [['validation', final.val], ['test', final.test]] as const) {
+        if (r !== null && !Number.isFinite(r.loss)) {
+          const which = this.p.bestEpoch !== null ? `the best model (epoch ${this.p.bestEpoch})` : 'the current model';
+          throw new TrainingDivergedError(`selfish-rnn: training failed: the ${split} loss of ${which} is ${r.loss}, so its perplexity means nothing; the run's checkpoints are ${this.store.describe(RUN_FILES.last)}${this.p.bestEpoch !== null ? ` and ${this.store.describe(RUN_FILES.best)}` : ''}.`, this.p.globalStep, this.iterator.position.epoch, this.lastSaved);
+        }
+      }
+      if (this.runLog.failed !== null) await this.runFilesFailed(this.runLog.failed);
       return this.result(status, final.val, final.test);
     } catch (e) {
       await this.runLog.flush().catch(() => {}); // the 'diverged' line is on disk before the error surfaces
@@ -397,7 +418,7 @@ export class Trainer {
 
   private diverged(step: number, span: BpttSpan, what: string, value: number): never {
     const batch = this.config.randomBptt ? this.p.epochAcc.steps + 1 : Math.floor(span.i / this.config.bptt) + 1;
-    const where = this.lastSaved ? `the last good checkpoint is ${this.lastSaved} (step ${this.savedStep})` : 'no checkpoint had been saved yet';
+    const where = this.lastGood();
     const msg = `selfish-rnn: training diverged at step ${step} (epoch ${span.epoch + 1}, batch ${batch}): ${what} is ${value}. ` +
       `This step was not applied; ${where}. Try a smaller --lr or --clip.`;
     this.logSync({ event: 'diverged', step, epoch: span.epoch + 1, batch, what, value: String(value) });
@@ -420,7 +441,7 @@ export class Trainer {
       const why = divergedLoss(val.loss, this.vocab.size) ?? (Number.isNaN(trainLoss) ? null : divergedLoss(trainLoss, this.vocab.size)); // NaN: no step this epoch
       if (why !== null) {
         const what = divergedLoss(val.loss, this.vocab.size) !== null ? 'validation' : 'training';
-        const where = this.lastSaved ? `the last good checkpoint is ${this.lastSaved}` : 'no checkpoint had been saved yet';
+        const where = this.lastGood();
         await this.log({ event: 'diverged', step: this.p.globalStep, epoch, what: `the ${what} loss`, value: String(what === 'validation' ? val.loss : trainLoss) });
         throw new TrainingDivergedError(`selfish-rnn: training diverged: the ${what} loss after epoch ${epoch} ${why}; ${where}. Try a smaller --lr or --clip.`, this.p.globalStep, epoch, this.lastSaved);
       }
@@ -532,19 +553,37 @@ export class Trainer {
 
   // ---- files -----------------------------------------------------------------------------------
 
-  /** Writes last.ckpt (and refreshes the plot). */
+  /** Writes last.ckpt (and refreshes the plot); a failed write stops the run (RunFilesError). */
   private async saveLast(): Promise<void> {
-    await this.writePlot();
+    await this.stoppingOnWriteError(() => this.writeLast());
+  }
+
+  /** Writes last.ckpt, then the plot. Non-finite weights are never saved: that is a divergence. */
+  private async writeLast(): Promise<void> {
+    await this.checkWeightsFinite(RUN_FILES.last);
     await this.store.write(RUN_FILES.last, this.checkpointBytes());
     this.lastSaved = this.store.describe(RUN_FILES.last);
     this.savedStep = this.p.globalStep;
+    await this.writePlot();
   }
 
   private async saveBest(averaged: boolean): Promise<void> {
+    await this.checkWeightsFinite(RUN_FILES.best);
     const tensors: Record<string, CheckpointTensor> = {};
     const weights = putWeights(this.model, tensors);
     const meta = this.meta('best', averaged ? 'averaged' : 'raw', weights, null);
-    await this.store.write(RUN_FILES.best, encodeLMCheckpoint(meta, tensors));
+    await this.stoppingOnWriteError(() => this.store.write(RUN_FILES.best, encodeLMCheckpoint(meta, tensors)));
+  }
+
+  /** Runs a checkpoint write; its failure (full disk, directory gone, …) ends the run with a RunFilesError saying where the last good state is. */
+  private async stoppingOnWriteError(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (e) {
+      if (e instanceof TrainingDivergedError) throw e;
+      const msg = (e instanceof Error ? e.message : String(e)).replace(/[.;]?$/, '');
+      throw new RunFilesError(`${msg.startsWith('selfish-rnn: ') ? msg : `selfish-rnn: ${msg}`}; training stopped at step ${this.p.globalStep}: ${this.lastGood()}.`, this.p.globalStep, null);
+    }
   }
 
   private meta(role: 'last' | 'best', weightsKind: 'raw' | 'averaged', weights: LMCheckpointMeta['weights'], training: TrainingState | null): LMCheckpointMeta {
@@ -554,6 +593,54 @@ export class Trainer {
       summary: { epoch: this.iterator.position.epoch, step: this.p.globalStep, valLoss: role === 'best' ? this.p.bestValLoss : this.p.lastValLoss, density: this.density(), phase: this.phases.phase, engine: this.engineName ?? 'none' },
       training,
     };
+  }
+
+  /**
+   * Throws TrainingDivergedError when a weight is NaN or infinite. A step whose loss and gradient
+   * norm were finite can still overflow the weights (a huge learning rate); the next step's loss
+   * would say so, but a stop or --max-steps right after it would save them over a good checkpoint.
+   */
+  private async checkWeightsFinite(which: string): Promise<void> {
+    for (const [name, t] of this.model.namedParameters()) {
+      const d = t.data;
+      for (let i = 0; i < d.length; i++) {
+        if (Number.isFinite(d[i]!)) continue;
+        const where = this.lastGood();
+        await this.log({ event: 'diverged', step: this.p.globalStep, epoch: this.iterator.position.epoch + 1, what: `weight ${name}`, value: String(d[i]) });
+        throw new TrainingDivergedError(
+          `selfish-rnn: training diverged by step ${this.p.globalStep}: weight ${name}[${i}] is ${d[i]} (the updates overflowed), so ${which} was not saved; ${where}. Try a smaller --lr or --clip.`,
+          this.p.globalStep, this.iterator.position.epoch + 1, this.lastSaved,
+        );
+      }
+    }
+  }
+
+  /** Where the last good training state is, for messages. */
+  private lastGood(): string {
+    if (this.lastSaved !== null) return `the last good checkpoint is ${this.lastSaved} (step ${this.savedStep})`;
+    if (this.resumed) return `the checkpoint this run resumed from (step ${this.savedStep}) is intact`;
+    return 'no checkpoint had been saved yet';
+  }
+
+  /** The log or the plot could not be written: save the checkpoint if possible, then stop with a message that says what happened. */
+  private async runFilesFailed(failure: Error): Promise<never> {
+    const step = this.p.globalStep;
+    let saved: string | null = null, saveError: string | null = null;
+    if (this.lastSaved !== null && this.savedStep === step) saved = this.lastSaved; // saved at this very step already
+    else if (step > 0 || this.resumed) {
+      try {
+        await this.writeLast();
+        saved = this.lastSaved;
+      } catch (e) {
+        if (e instanceof TrainingDivergedError) throw e;
+        saveError = (e instanceof Error ? e.message : String(e)).replace(/^selfish-rnn: /, '');
+      }
+    }
+    const msg = failure.message.replace(/[.;]?$/, '');
+    const state = saved !== null ? `the checkpoint at the stop is saved: ${saved} (continue with selfish-rnn train --resume ${saved})`
+      : saveError !== null ? `the checkpoint could not be saved either (${saveError}); ${this.lastGood()}`
+      : 'nothing had been trained yet';
+    throw new RunFilesError(`${msg}; training stopped at step ${step}: ${state}.`, step, saved);
   }
 
   private async writePlot(): Promise<void> {
@@ -613,6 +700,7 @@ export class Trainer {
     this.p.history = this.p.history.map((e) => ({ ...e, gates: gateRecord(e.gates) }));
     this.p.densityTrack = this.p.densityTrack.map((d) => ({ ...d, gates: gateRecord(d.gates) }));
     this.elapsedBefore = t.elapsedSeconds;
+    this.savedStep = t.globalStep;
     if (t.hiddenLayers > 0) {
       const state = this.model.initState(this.config.batchSize);
       try {

@@ -1,13 +1,83 @@
 // Shared machinery of the fuzz targets: byte mutations, the per-input contract check (accepted,
 // or refused with a clear error naming the file; no internal error, trap, hang, leak, or effect
-// on later work), and a canary that proves the process is still sound.
+// on later work), a canary that proves the process is still sound, and the twin: a second judge
+// in a fresh thread with a poisoned heap, whose verdict on every input must equal the campaign's.
+import { Worker } from 'node:worker_threads';
 import { globalRandom, memoryStats, Random, tensor } from '../../src/index.js';
 import type { FuzzReport } from './types.js';
 
 /** An input that took longer than this to accept or refuse counts as a hang. */
 export const HANG_SECONDS = 10;
 
-export type Outcome = { accepted: true } | { accepted: false; error: unknown };
+export type Outcome = { accepted: true; result: string } | { accepted: false; error: unknown };
+
+/** What a judge says of one input: accepted with a fingerprint of the result, or refused with the error's class and message. */
+export type Verdict = { accepted: true; result: string } | { accepted: false; error: string };
+
+/** A thrown value as a verdict reads it (the same refusal gives the same text). */
+export function refusalText(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : `non-Error: ${String(e)}`;
+}
+
+/** How two verdicts on the same bytes differ, or null when they agree. */
+export function verdictDifference(here: Verdict, there: Verdict): string | null {
+  if (here.accepted && there.accepted) return here.result === there.result ? null : `accepted both times with different results (${here.result.slice(0, 200)} / ${there.result.slice(0, 200)})`;
+  if (!here.accepted && !there.accepted) return here.error === there.error ? null : `refused both times with different errors (${here.error.slice(0, 200)} / ${there.error.slice(0, 200)})`;
+  return here.accepted ? `accepted here, refused by the fresh twin (${(there as { error: string }).error.slice(0, 300)})` : `refused here (${here.error.slice(0, 300)}), accepted by the fresh twin`;
+}
+
+/** How long the twin may take on one input before it counts as hung. */
+const TWIN_SECONDS = 120;
+
+/**
+ * The second judge of every input: a worker thread (its own WebAssembly instance, heap and
+ * history, none of the campaign's) that imports the target module and calls its `judge(input)`
+ * with every allocation poisoned (setHeapPoison(0xff): memory read before it is written holds NaN
+ * / -1 there, whatever it held in the campaign's process). Restarted every `freshEvery` inputs, so
+ * inputs also meet a fresh state. A verdict that differs from the campaign's depends on more than
+ * the bytes: uninitialised memory, heap state left by earlier inputs, time or scheduling.
+ */
+export class Twin {
+  private worker: Worker | null = null;
+  private judged = 0;
+  private seq = 0;
+
+  constructor(private readonly moduleUrl: string, private readonly freshEvery = 100) {}
+
+  judge(input: unknown): Promise<Verdict> {
+    if (this.worker === null || this.judged >= this.freshEvery) {
+      void this.worker?.terminate();
+      this.worker = new Worker(new URL('./twin-worker.js', import.meta.url), { workerData: { moduleUrl: this.moduleUrl } });
+      this.judged = 0;
+    }
+    this.judged++;
+    const id = ++this.seq, w = this.worker;
+    return new Promise<Verdict>((resolve) => {
+      const done = (v: Verdict, broken = false) => {
+        clearTimeout(timer);
+        w.off('message', onMessage);
+        w.off('error', onError);
+        w.off('exit', onExit);
+        if (broken && this.worker === w) { void w.terminate(); this.worker = null; }
+        resolve(v);
+      };
+      const onMessage = (m: { id: number; verdict: Verdict }) => { if (m.id === id) done(m.verdict); };
+      const onError = (e: Error) => done({ accepted: false, error: `the twin thread failed: ${e.message}` }, true);
+      const onExit = (code: number) => done({ accepted: false, error: `the twin thread exited (${code})` }, true);
+      const timer = setTimeout(() => done({ accepted: false, error: `the twin gave no verdict within ${TWIN_SECONDS} s` }, true), TWIN_SECONDS * 1000);
+      w.on('message', onMessage);
+      w.on('error', onError);
+      w.on('exit', onExit);
+      w.postMessage({ id, input, global: globalRandom.getState() });
+    });
+  }
+
+  async stop(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    await w?.terminate();
+  }
+}
 
 export class Campaign {
   readonly report: FuzzReport;
@@ -26,15 +96,14 @@ export class Campaign {
    * whether a thrown error is an acceptable refusal. Checks time, leaked heap bytes and (for a
    * refused input) that the global generator is as it was.
    */
-  async check(what: string, attempt: () => Promise<void> | void, isClearRefusal: (e: unknown) => string | null): Promise<void> {
+  async check(what: string, attempt: () => Promise<string | void> | string | void, isClearRefusal: (e: unknown) => string | null, twin?: Promise<Verdict>): Promise<void> {
     this.report.iterations++;
     const live = memoryStats().liveBytes;
     const rngBefore = JSON.stringify(globalRandom.getState());
     const t0 = Date.now();
     let outcome: Outcome;
     try {
-      await attempt();
-      outcome = { accepted: true };
+      outcome = { accepted: true, result: String((await attempt()) ?? '') };
     } catch (e) {
       outcome = { accepted: false, error: e };
     }
@@ -52,6 +121,11 @@ export class Campaign {
     // An accepted resume sets the global generator on purpose (bit-identical resume); put it back
     // so every input is tried from the same state.
     globalRandom.setState(JSON.parse(rngBefore));
+    if (twin !== undefined) {
+      const here: Verdict = outcome.accepted ? outcome : { accepted: false, error: refusalText(outcome.error) };
+      const diff = verdictDifference(here, await twin);
+      if (diff !== null) this.fail(what, `the verdict depends on more than the bytes: ${diff}`);
+    }
   }
 }
 

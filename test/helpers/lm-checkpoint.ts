@@ -1,6 +1,6 @@
 // Small, real language-model checkpoints for file tests and the fuzz targets: a one-epoch run of
 // a tiny sparse stacked LSTM (or AWD-LSTM-MoS) on a slice of the built-in corpus, in memory.
-import { engineSparsity, memoryStore, resolveTrainConfig, Trainer, type Corpus, type TrainOptions } from '../../src/index.js';
+import { decodeCheckpoint, encodeCheckpoint, engineSparsity, memoryStore, resolveTrainConfig, Trainer, type Corpus, type TrainOptions } from '../../src/index.js';
 import { loadDefaultCorpus } from '../../src/node.js';
 
 const full = loadDefaultCorpus({ maxVocab: 120 });
@@ -25,5 +25,20 @@ export async function tinyCheckpoints(opts: TrainOptions = TINY_STACKED): Promis
   const store2 = memoryStore();
   const t2 = await Trainer.create({ config, corpus: tinyCorpus, store: store2, sparsity: engineSparsity, logInterval: 10_000, maxSteps: 7 });
   try { await t2.run(); } finally { t2.dispose(); }
-  return { last: (await store2.read('last.ckpt'))!, best };
+  return { last: withFixedTimes((await store2.read('last.ckpt'))!), best };
+}
+
+/**
+ * The checkpoint with its wall-clock fields (elapsed and epoch seconds) set to fixed values, so the
+ * bytes are a function of the options alone: the fuzz targets derive their inputs from these bytes,
+ * and a seed must give the same inputs in every run (with the times as measured, it did not).
+ */
+function withFixedTimes(bytes: Uint8Array): Uint8Array {
+  const c = decodeCheckpoint<{ training: { elapsedSeconds: number; epochAcc: { seconds: number }; history: { seconds: number }[] } | null }>(bytes);
+  const t = c.meta.training;
+  if (t === null) return bytes;
+  t.elapsedSeconds = 1.5;
+  t.epochAcc.seconds = 0.5;
+  for (const h of t.history) h.seconds = 1;
+  return encodeCheckpoint(c);
 }

@@ -1,6 +1,7 @@
 // Fuzz target: language-model checkpoints, through the path `eval`, `info` and `--resume` take
 // (decodeLMCheckpoint → modelFromCheckpoint → evaluate; 'last' files also Trainer.create and
-// sometimes a training step). Inputs: raw damage of real checkpoint bytes (checksums then fail),
+// sometimes a training step), judged twice (here, and by a twin thread with a fresh, poisoned heap:
+// the verdicts and results must agree). Inputs: raw damage of real checkpoint bytes (checksums then fail),
 // and structural mutations of their meta and tensors re-encoded with valid checksums (what a
 // buggy writer or a hand edit produces). Contract: accepted and usable, or a CheckpointError
 // naming the file; see ../harness.ts for the rest.
@@ -9,7 +10,7 @@ import {
   Random, Trainer, TrainingDivergedError, type CheckpointTensor, type LMCheckpoint,
 } from '../../../src/index.js';
 import { tinyCheckpoints, tinyCorpus, TINY_MOS } from '../../helpers/lm-checkpoint.js';
-import { Campaign, canaryProblem, mutateBytes, nastyValue, refusalProblem } from '../harness.js';
+import { Campaign, canaryProblem, mutateBytes, nastyValue, refusalProblem, Twin } from '../harness.js';
 import type { FuzzTarget } from '../types.js';
 
 const evalIds = tinyCorpus.valid.slice(0, 81);
@@ -23,31 +24,46 @@ async function baseline(): Promise<{ name: string; bytes: Uint8Array }[]> {
   ];
 }
 
-/** Loads and uses a checkpoint like the CLI does; throws what the library throws. */
-async function use(bytes: Uint8Array, source: string, rng: Random): Promise<void> {
+/** What is done with an input, drawn before it is tried (so the draws never depend on the outcome). */
+interface Plan {
+  /** `--resume` does not build the model through modelFromCheckpoint first: try either order. */
+  resumeFirst: boolean;
+  /** Training steps after a resume (0 or 1). */
+  steps: number;
+}
+
+export interface CheckpointInput { bytes: Uint8Array; source: string; plan: Plan }
+
+/**
+ * Loads and uses a checkpoint like the CLI does; throws what the library throws. Returns what it
+ * computed (losses, the resumed step), which the twin's judgment of the same bytes must repeat.
+ */
+export async function judge({ bytes, source, plan }: CheckpointInput): Promise<string> {
   const ckpt = decodeLMCheckpoint(bytes, source);
-  // `--resume` does not build the model through modelFromCheckpoint first: try either order.
-  const resumeFirst = rng.uniform() < 0.5;
-  if (resumeFirst && ckpt.meta.role === 'last') await resume(ckpt, rng);
+  const results: string[] = [];
+  if (plan.resumeFirst && ckpt.meta.role === 'last') results.push(await resume(ckpt, plan.steps));
   const { model } = modelFromCheckpoint(ckpt);
   try {
-    await evaluate(model, evalIds, { batchSize: 2, bptt: 10 });
+    results.push(`eval ${(await evaluate(model, evalIds, { batchSize: 2, bptt: 10 })).loss}`);
   } finally {
     model.dispose();
   }
-  if (!resumeFirst && ckpt.meta.role === 'last') await resume(ckpt, rng);
+  if (!plan.resumeFirst && ckpt.meta.role === 'last') results.push(await resume(ckpt, plan.steps));
+  return results.join('; ');
 }
 
-async function resume(ckpt: LMCheckpoint, rng: Random): Promise<void> {
-  const steps = rng.uniform() < 0.15 ? 1 : 0;
+async function resume(ckpt: LMCheckpoint, steps: number): Promise<string> {
   const step = (ckpt.meta.training as { globalStep: number }).globalStep;
   const trainer = await Trainer.create({ corpus: tinyCorpus, resume: ckpt, sparsity: engineSparsity, store: memoryStore(), logInterval: 10_000, maxSteps: step + steps });
   try {
-    if (steps > 0) await trainer.run();
+    if (steps === 0) return `resumed at step ${step}`;
+    const r = await trainer.run();
+    return `trained to step ${r.steps}: valid ${r.valLoss}, test ${r.testLoss}`;
   } catch (e) {
     // Loaded fine; training from these weights (e.g. one of 3e38) diverged, and the trainer said
     // so clearly: the right outcome, not a failure of the reader.
     if (!(e instanceof TrainingDivergedError)) throw e;
+    return `diverged: ${e.message}`;
   } finally {
     trainer.dispose();
   }
@@ -57,7 +73,7 @@ async function resume(ckpt: LMCheckpoint, rng: Random): Promise<void> {
 // Trainer.create), or a batch size the corpus is too small for (a valid config, e.g. testBatchSize
 // 3999999, against the fuzz corpus of 300 test tokens; reported when that split is batched).
 const isCorpusMismatch = (e: unknown) => e instanceof RangeError &&
-  /^selfish-rnn: (the corpus does not have the checkpoint's vocabulary|the model's vocabulary has|\d+ tokens are too few for batch size)/.test(e.message);
+  /^selfish-rnn: (the corpus does not have the checkpoint's vocabulary|the model's vocabulary has|\d+ tokens are too few for batch size|the (training|validation|test) split has \d+ tokens, too few for batch size)/.test(e.message);
 
 type Meta = Record<string, unknown>;
 
@@ -126,6 +142,7 @@ export const target: FuzzTarget = {
   async run(iterations, seed) {
     const rng = new Random(seed);
     const campaign = new Campaign('checkpoint', rng);
+    const twin = new Twin(import.meta.url);
     const bases = await baseline();
     const reference = bases[1]!;
     const referenceLoss = async () => {
@@ -150,12 +167,14 @@ export const target: FuzzTarget = {
           bytes = base.bytes.slice(0, 10); // the writer itself refused (e.g. a resized tensor's shape); try a truncation instead
         }
       }
-      await campaign.check(`#${i} ${what}`, () => use(bytes, source, rng), (e) => (isCorpusMismatch(e) ? null : refusalProblem(e, source, [CheckpointError])));
+      const input: CheckpointInput = { bytes, source, plan: { resumeFirst: rng.uniform() < 0.5, steps: rng.uniform() < 0.15 ? 1 : 0 } };
+      await campaign.check(`#${i} ${what}`, () => judge(input), (e) => (isCorpusMismatch(e) ? null : refusalProblem(e, source, [CheckpointError])), twin.judge(input));
       if (i % 50 === 49 || i === iterations - 1) {
         const canary = canaryProblem();
         if (canary !== null) campaign.fail(`after #${i}`, canary);
       }
     }
+    await twin.stop();
     const after = await referenceLoss();
     if (after !== before) campaign.fail('after the campaign', `the reference checkpoint now evaluates to loss ${after}, was ${before}`);
     return campaign.report;

@@ -1,6 +1,8 @@
 // Fuzz target: the command line's numeric flags. Each iteration runs `selfish-rnn` as users do (a
 // separate process) with one to three flags set to hostile values (NaN, ±Infinity, 1e308, huge
-// integers, negative, fractional, hex, empty, a flag given twice, …) on top of a tiny, fast run.
+// integers, negative, fractional, hex, empty, …) on top of a tiny, fast run, written as
+// `--flag value` or `--flag=value`, sometimes with a flag given twice (the later value often 1),
+// which must always be refused.
 // Contract: the command works (exit 0; for training, a run that stops as a reported divergence also
 // counts as working), or it refuses with exit 2 and a plain `selfish-rnn: …` message. A crash
 // (signal, exit 1 or 134), a hang (no exit within the time limit) or internal error text
@@ -22,6 +24,7 @@ const TIME_LIMIT_MS = 150_000; // a model just under the memory estimate may tak
 const HOSTILE = [
   '0', '-0', '-1', '1', '2', '3', '0.5', '1.5', '1e-9', '5e-324', '1e308', '-1e308', '1e20', 'NaN', 'Infinity', '-Infinity',
   '2147483647', '2147483648', '4294967296', '9007199254740993', '100000000', '2000000', '0x10', '1e3', 'abc', '', ' 7 ', '--',
+  '-5', '-0.5', '-1e-3', '.5', '-.5', '+3', '1_000',
 ];
 
 /**
@@ -103,13 +106,29 @@ export const target = {
         }
         if (command === 'train' && 'density' in opts && random() < 0.7) opts.sparse = '';
         const args = [command, ...(command === 'train' ? [] : [ckptDir])];
-        for (const [k, v] of Object.entries(opts)) args.push(`--${k}`, ...(v === '' && k === 'sparse' ? [] : [v]));
-        if (random() < 0.1 && given.length > 0) args.push(`--${given[0]}`, value()); // a flag given twice
+        // The argument forms: `--flag value`, `--flag=value` (a third of the given flags).
+        for (const [k, v] of Object.entries(opts)) {
+          if (v === '' && k === 'sparse') args.push('--sparse');
+          else if (given.includes(k) && random() < 0.35) args.push(`--${k}=${v}`);
+          else args.push(`--${k}`, v);
+        }
+        // A flag given twice (in either form; the later value often 1, which the parser once added to the first).
+        let repeated = false;
+        if (random() < 0.2 && given.length > 0) {
+          const again = random() < 0.5 ? '1' : value();
+          const at = args.length;
+          if (random() < 0.5) args.push(`--${given[0]}=${again}`);
+          else args.push(`--${given[0]}`, again);
+          // After a `--` everything is a positional argument, not a flag.
+          repeated = !args.slice(0, at).includes('--');
+        }
         const res = await runCli(args);
         report.iterations++;
         const shown = args.map((a) => (a.startsWith(dir) ? a.replace(dir, '$TMP') : a)).map((a) => JSON.stringify(a)).join(' ');
         const diverged = command === 'train' && res.code === 1 && /^selfish-rnn: training diverged/m.test(res.err);
-        if (res.code === 0 || diverged) {
+        if (repeated && (res.code === 0 || diverged)) {
+          report.failures.push(`${shown}: a flag given twice was accepted (exit ${res.code})`);
+        } else if (res.code === 0 || diverged) {
           if (INTERNAL.test(res.err)) report.failures.push(`${shown}: exit ${res.code} but internal text: ${res.err.slice(-400)}`);
           else report.accepted++;
         } else if (res.code === 2 && /^selfish-rnn: /.test(res.err) && !INTERNAL.test(res.err)) {

@@ -2,13 +2,14 @@
 // directory). Inputs: damaged text (bytes flipped, cut, spliced), binary garbage, invalid UTF-8,
 // UTF-16, NULs, empty and one-word splits. Contract: a corpus whose ids all lie in its
 // vocabulary, or a refusal whose message starts with "selfish-rnn:" (no internal TypeError or
-// RangeError); no hang, leak or later effect (../harness.ts).
+// RangeError); no hang, leak or later effect (../harness.ts); the same verdict from a twin thread
+// with a fresh, poisoned heap.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Random, type Corpus } from '../../../src/index.js';
 import { defaultCorpusDocumentsSync, loadTextCorpus, loadWordCorpus } from '../../../src/node.js';
-import { Campaign, mutateBytes } from '../harness.js';
+import { Campaign, mutateBytes, Twin } from '../harness.js';
 import type { FuzzTarget } from '../types.js';
 
 function corpusProblem(c: Corpus): string | null {
@@ -30,11 +31,24 @@ function refusalProblem(e: unknown, path: string): string | null {
   return null;
 }
 
+export type CorpusInput = { kind: 'text'; path: string; maxVocab: number } | { kind: 'word'; path: string };
+
+/** Loads the corpus; an inconsistent one is an error. Returns a fingerprint: vocabulary and ids. */
+export function judge(input: CorpusInput): string {
+  const c = input.kind === 'text' ? loadTextCorpus(input.path, { maxVocab: input.maxVocab }) : loadWordCorpus(input.path);
+  const p = corpusProblem(c);
+  if (p !== null) throw new Error(`accepted an inconsistent corpus: ${p}`);
+  let h = 0x811c9dc5;
+  for (const split of ['train', 'valid', 'test'] as const) for (const id of c[split]) h = Math.imul(h ^ id, 0x01000193) >>> 0;
+  return `${c.vocab.size} words; ${c.train.length}/${c.valid.length}/${c.test.length} tokens; ids ${h.toString(16)}; ${c.vocab.list().slice(0, 50).join(' ')}`;
+}
+
 export const target: FuzzTarget = {
   name: 'corpus',
   async run(iterations, seed) {
     const rng = new Random(seed);
     const campaign = new Campaign('corpus', rng);
+    const twin = new Twin(import.meta.url);
     const dir = mkdtempSync(join(tmpdir(), 'selfish-rnn-fuzz-corpus-'));
     const sample = new TextEncoder().encode(defaultCorpusDocumentsSync()[0]!.slice(0, 6000));
     const utf16 = (s: Uint8Array) => { const t = new TextDecoder().decode(s); const b = new Uint8Array(2 + 2 * t.length); b[0] = 0xff; b[1] = 0xfe; for (let i = 0; i < t.length; i++) { b[2 + 2 * i] = t.charCodeAt(i) & 0xff; b[3 + 2 * i] = t.charCodeAt(i) >> 8; } return b; };
@@ -53,11 +67,8 @@ export const target: FuzzTarget = {
           const { bytes, what } = make();
           const file = join(dir, `${i}.txt`);
           writeFileSync(file, bytes);
-          await campaign.check(`#${i} text file: ${what}`, () => {
-            const c = loadTextCorpus(file, { maxVocab: 1 + rng.int(500) });
-            const p = corpusProblem(c);
-            if (p !== null) throw new Error(`accepted an inconsistent corpus: ${p}`);
-          }, (e) => refusalProblem(e, file));
+          const input: CorpusInput = { kind: 'text', path: file, maxVocab: 1 + rng.int(500) };
+          await campaign.check(`#${i} text file: ${what}`, () => judge(input), (e) => refusalProblem(e, file), twin.judge(input));
           rmSync(file, { force: true });
         } else {
           const sub = join(dir, `ptb-${i}`);
@@ -69,14 +80,13 @@ export const target: FuzzTarget = {
             writeFileSync(join(sub, `${split}.txt`), bytes);
             whats.push(`${split}: ${what}`);
           }
-          await campaign.check(`#${i} PTB directory: ${whats.join('; ')}`, () => {
-            const p = corpusProblem(loadWordCorpus(sub));
-            if (p !== null) throw new Error(`accepted an inconsistent corpus: ${p}`);
-          }, (e) => refusalProblem(e, sub));
+          const input: CorpusInput = { kind: 'word', path: sub };
+          await campaign.check(`#${i} PTB directory: ${whats.join('; ')}`, () => judge(input), (e) => refusalProblem(e, sub), twin.judge(input));
           rmSync(sub, { recursive: true, force: true });
         }
       }
     } finally {
+      await twin.stop();
       rmSync(dir, { recursive: true, force: true });
     }
     return campaign.report;

@@ -2,13 +2,14 @@
 // damage of a real export, and structural changes re-encoded as valid safetensors (renamed,
 // dropped or reshaped tensors, edited metadata) that keep the export's checksum. Contract:
 // refused with a SafetensorsError naming the file, or accepted with exactly the exported contents
-// (names, metadata, shapes and bytes); a file with no selfish-rnn metadata may load as it is.
+// (names, metadata, shapes and bytes); a file with no selfish-rnn metadata may load as it is. Every
+// input is judged twice (here, and by a twin thread with a fresh, poisoned heap): same verdict.
 import {
   decodeCheckpoint, decodeSafetensors, encodeSafetensors, exportCheckpoint, Random, SafetensorsError,
   type DecodedSafetensors, type LMCheckpoint, type SafetensorsTensor,
 } from '../../../src/index.js';
 import { tinyCheckpoints, TINY_MOS } from '../../helpers/lm-checkpoint.js';
-import { Campaign, mutateBytes, refusalProblem } from '../harness.js';
+import { Campaign, mutateBytes, refusalProblem, Twin } from '../harness.js';
 import type { FuzzTarget } from '../types.js';
 
 /** Names, metadata, dtypes, shapes and bytes: what must survive a file that is accepted. */
@@ -21,11 +22,23 @@ function fingerprint(d: DecodedSafetensors): string {
   return parts.join('\n');
 }
 
+export interface SafetensorsInput { bytes: Uint8Array; source: string; exported: string }
+
+/** Decodes like an import does; an accepted file of ours must hold exactly what was exported. Returns the contents' fingerprint. */
+export function judge({ bytes, source, exported }: SafetensorsInput): string {
+  const d = decodeSafetensors(bytes, { source });
+  const ours = d.metadata !== null && Object.keys(d.metadata).some((k) => k.startsWith('selfish-rnn.'));
+  const print = fingerprint(d);
+  if (ours && print !== exported) throw new Error(`accepted with contents that differ from the export (silent corruption)`);
+  return print;
+}
+
 export const target: FuzzTarget = {
   name: 'safetensors',
   async run(iterations, seed) {
     const rng = new Random(seed);
     const campaign = new Campaign('safetensors', rng);
+    const twin = new Twin(import.meta.url);
     const bases = [(await tinyCheckpoints()).best, (await tinyCheckpoints(TINY_MOS)).best].map((b) => {
       const bytes = exportCheckpoint(decodeCheckpoint(b) as LMCheckpoint);
       return { bytes, print: fingerprint(decodeSafetensors(bytes)) };
@@ -51,12 +64,10 @@ export const target: FuzzTarget = {
         bytes = encodeSafetensors(tensors, meta);
         what = `structural: ${what}`;
       }
-      await campaign.check(`#${i} ${what}`, () => {
-        const d = decodeSafetensors(bytes, { source });
-        const ours = d.metadata !== null && Object.keys(d.metadata).some((k) => k.startsWith('selfish-rnn.'));
-        if (ours && fingerprint(d) !== base.print) throw new Error(`accepted with contents that differ from the export (silent corruption)`);
-      }, (e) => refusalProblem(e, source, [SafetensorsError]));
+      const input: SafetensorsInput = { bytes, source, exported: base.print };
+      await campaign.check(`#${i} ${what}`, () => judge(input), (e) => refusalProblem(e, source, [SafetensorsError]), twin.judge(input));
     }
+    await twin.stop();
     return campaign.report;
   },
 };
