@@ -35,7 +35,7 @@ const CASES: [string, (m: Meta, t: Record<string, CheckpointTensor>) => void, Re
   ['config missing', (m) => { delete m.config; }, /meta\.config must be an object, got undefined/],
   ['config.lm a string', (m) => { m.config.lm = 'big'; }, /meta\.config\.lm must be an object/],
   ['bptt 0', (m) => { m.config.bptt = 0; }, /meta\.config\.bptt must be an integer/],
-  ['lr negative', (m) => { m.config.lr = -1; }, /meta\.config is not a valid run configuration: meta\.config\.lr must be a number in \(0, 1000000\], got -1/],
+  ['lr negative', (m) => { m.config.lr = -1; }, /meta\.config is not a valid run configuration: meta\.config\.lr must be a number in \(0, 1\.7976931348623157e\+308\], got -1/],
   ['alpha negative (a value train refuses too)', (m) => { m.config.lm.alpha = -1; }, /meta\.config\.lm\.alpha must be a number in \[0, 1000000\], got -1|unknown option meta\.config\.lm\.alpha/],
   ['data source unknown', (m) => { m.config.data = { source: 'ftp' }; }, /meta\.config\.data\.source must be one of/],
   ['vocab words not strings', (m) => { m.vocab.words[3] = 7; }, /meta\.vocab is not a vocabulary: .*array of strings/],

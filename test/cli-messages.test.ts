@@ -44,19 +44,20 @@ test('a repeated flag is refused whatever its form, including a later value of 1
     const name = args[0]!.split('=')[0]!.replace(/^--/, '');
     refused(['train', ...tinyArgs(corpus, name === 'max-steps' ? {} : { 'max-steps': '2' }), ...args], new RegExp(`--${name} was given 2 times`), { maxMs: 30_000 });
   }
-  // Negative numbers are values, not flags.
-  refused(['train', ...tinyArgs(corpus, { seed: '-1' })], /--seed needs an integer ≥ 0, got -1/);
+  // Negative numbers are values, not flags (a negative learning rate, read as a value, is refused by its range).
+  refused(['train', ...tinyArgs(corpus, { lr: '-1' })], /--lr must be a number in \(0, 1\.7976931348623157e\+308\], got -1/);
 });
 
-test('no "Maximum call stack size exceeded": a 5 MB token trains; --nlayers and --depth 100000 are refused at once by the memory estimate', () => {
+test('no "Maximum call stack size exceeded": a 5 MB token trains; --nlayers and --depth 100000 are refused at once (their declared ranges), and sizes within the ranges that cannot fit by the memory estimate', () => {
   const text = readFileSync(corpus, 'utf8');
   const long = join(tmp, 'long-token.txt');
   // Two-byte text (a dash), so the tokenizer's regular expression works on a UTF-16 string.
   writeFileSync(long, `${text.slice(0, 40_000)} — ${'x'.repeat(5_000_000)} ${text.slice(40_000)}`);
   const r = runCli(['train', ...tinyArgs(long, { 'max-steps': '2', save: join(tmp, 'long-run') })]);
   assert.is(r.status, 0, r.err);
-  refused(['train', ...tinyArgs(corpus, { nlayers: '100000', 'max-steps': '1' })], /this model cannot fit: training it needs at least .* GiB .*nlayers 100000/, { maxMs: 20_000 });
-  refused(['train', ...tinyArgs(corpus, { model: 'selfish-rhn', depth: '100000', 'max-steps': '1' })], /this model cannot fit: .*depth 100000/, { maxMs: 20_000 });
+  refused(['train', ...tinyArgs(corpus, { nlayers: '100000', 'max-steps': '1' })], /--nlayers must be an integer in \[1, 1024\], got 100000/, { maxMs: 20_000 });
+  refused(['train', ...tinyArgs(corpus, { model: 'selfish-rhn', depth: '100000', 'max-steps': '1' })], /--depth must be an integer in \[1, 1024\], got 100000/, { maxMs: 20_000 });
+  refused(['train', ...tinyArgs(corpus, { model: 'selfish-rhn', emsize: '4096', nhid: '4096', depth: '1024', 'max-steps': '1' })], /this model cannot fit: training it needs at least .* GiB .*recurrence depth 1024/, { maxMs: 20_000 });
 });
 
 test('messages: unreadable corpus, symbolic-link loop, a directory named valid.txt, ON-LSTM chunk size, Adam finetune', () => {
@@ -177,7 +178,8 @@ test('stale temporary files of a killed export are removed; --threads is capped 
   assert.match(r.err, /--threads 256 is far above the \d+ cores? of this machine; using \d+/);
   assert.ok(JSON.parse(r.out).threads < 256);
   refused([...bench, '--density', '1e-9'], /--density 1e-9 leaves no weight in the smallest recurrent matrix/);
-  refused(['bench', '--nlayers', '100000', '--steps', '1'], /this model cannot fit: .*nlayers 100000/, { maxMs: 20_000 });
+  refused(['bench', '--nlayers', '100000', '--steps', '1'], /--nlayers must be an integer in \[1, 1024\], got 100000/, { maxMs: 20_000 });
+  refused(['bench', '--nlayers', '1024', '--nhid', '8192', '--steps', '1'], /this model cannot fit: .*1024 layers × 8192/, { maxMs: 20_000 });
   assert.ok(existsSync(out));
 });
 

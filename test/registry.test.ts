@@ -76,7 +76,7 @@ test('presets: every model name belongs to exactly one family, recipes sit besid
   assert.throws(() => modelConfig('selfish-lstm', { depth: 3 }), /unknown option depth for model family 'stacked'/);
   assert.throws(() => modelConfig('selfish-rhn', { depth: 0 }), /depth must be an integer in \[1, 1024\], got 0/);
   assert.throws(() => modelConfig('selfish-onlstm', { chunkSize: 2.5 }), /chunkSize must be an integer/);
-  assert.throws(() => modelConfig('selfish-onlstm', { chunkSize: 7 }), /chunkSize 7 must divide nhid \(1150\) and emsize \(400\)/);
+  assert.throws(() => modelConfig('selfish-onlstm', { chunkSize: 7 }), /the ON-LSTM chunk size 7 does not divide its layer sizes \(emsize 400, nhid 1150\)/);
   assert.throws(() => modelFamily('gru-x'), /unknown model family 'gru-x' \(families: stacked, awd-mos, rhn, onlstm, gru.*--plugin/);
   assert.throws(() => modelConfig('rhn-large'), /unknown model 'rhn-large'; known models: .*selfish-rhn/);
   // Every built-in recipe resolves (its options are training options, in range).

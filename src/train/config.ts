@@ -56,7 +56,7 @@ export const TRAIN_FIELDS = {
   exactCounts: field.boolean({ default: true, help: 'exact nonzero counts at init and growth; false draws them Bernoulli as the official code (counts then match only in expectation)' }),
   // optimisation
   optimizer: field.choice(OPTIMIZERS, { default: 'sgd', help: 'sgd: SGD then SNT-ASGD (sparse) / ASGD (dense) when the NT trigger fires; adam: Adam(β1=0) with ReduceLROnPlateau' }),
-  lr: field.number({ min: 0, max: 1e6, openMin: true, default: 20, defaultText: "the model's recipe, else 20; adam: 0.001", help: 'learning rate' }),
+  lr: field.number({ min: 0, max: Number.MAX_VALUE, openMin: true, default: 20, defaultText: "the model's recipe, else 20; adam: 0.001", help: 'learning rate' }),
   clip: field.number({ min: 0, max: 1e6, default: 0.25, help: 'gradient clipping (global L2 norm; 0 disables)' }),
   clipNorm: field.choice(CLIP_NORMS, {
     default: 'dense',

@@ -17,148 +17,37 @@
 // run's progress as one object, run-state.ts, plus the state dicts of the optimizer phases, the
 // engine and the generators), so a run stopped anywhere between two steps (Ctrl-C, --max-steps)
 // and resumed computes exactly the same losses as one that never stopped.
-import { batchify, getBatch, BpttIterator, type Batchified, type BpttPosition, type BpttSpan } from '../data/batching.js';
+import { batchify, getBatch, BpttIterator, type Batchified, type BpttSpan } from '../data/batching.js';
 import type { Corpus } from '../data/corpus.js';
 import { Vocabulary } from '../data/vocab.js';
-import { createModel, stateTensors, type LanguageModel, type LMState } from '../models/index.js';
+import { createModel, type LanguageModel, type LMState } from '../models/index.js';
 import { clipGradNorm } from '../optim/clip-grad-norm.js';
-import type { OptimizerStateDict } from '../optim/optimizer.js';
 import { globalRandom, Random } from '../random.js';
 import type { SparseEngineLike, UpdateReport } from '../sparse/engine-api.js';
 import { tidy } from '../tensor.js';
 import type { CheckpointTensor } from '../io/checkpoint-format.js';
 import { isSparseRun, sparsityOptions, type TrainConfig } from './config.js';
 import {
-  asCheckpointError, buildModelFor, decodeLMCheckpoint, encodeLMCheckpoint, getArrays, loadCheckpointWeights, modelFromCheckpoint, putArrays, putWeights,
-  LM_CHECKPOINT_KIND, LM_CHECKPOINT_VERSION, type LMCheckpoint, type LMCheckpointMeta,
+  asCheckpointError, buildModelFor, decodeLMCheckpoint, encodeLMCheckpoint, loadCheckpointWeights, modelFromCheckpoint, putWeights, type LMCheckpoint,
 } from './checkpoint.js';
 import { checkCorpusFits } from './corpus-fit.js';
 import { divergedLoss } from './divergence.js';
 import { disposeState, evaluate, type EvalResult } from './evaluate.js';
 import { yieldToEventLoop } from './event-loop.js';
 import { lmStep, type LMStepResult } from './lm-step.js';
-import { OptimizerPhases, type OptimizerPhasesState } from './optimizer-phases.js';
+import { OptimizerPhases } from './optimizer-phases.js';
 import type { PlotDensity } from './plot.js';
 import { RunLog } from './run-log.js';
-import { copyProgress, emptyEpochAcc, freshProgress, type EpochRecord, type Phase, type RunProgress } from './run-state.js';
+import { emptyEpochAcc, freshProgress, type EpochRecord, type Phase, type RunProgress } from './run-state.js';
 import { memoryStore, RUN_FILES, type RunStore } from './run-store.js';
-import { defaultSparsity, type SparsityProvider } from './sparsity-factory.js';
-import { gateRecord, maskedDensity, modelGateStats, pooledGateDensity } from './weights.js';
+import { defaultSparsity } from './sparsity-factory.js';
+import { checkpointMeta, encodeLast, restoreRun, runDensity, type RunParts } from './training-state.js';
+import { modelGateStats, pooledGateDensity } from './weights.js';
+import { RunFilesError, TrainingDivergedError, type StartInfo, type TrainEvents, type TrainerOptions, type TrainingState, type TrainResult, type TrainStatus } from './trainer-types.js';
 
 export type { EpochRecord, Phase, RunProgress } from './run-state.js';
-
-export interface StartInfo {
-  resumed: boolean;
-  epoch: number;
-  step: number;
-  epochs: number;
-  batchesPerEpoch: number;
-  totalSteps: number;
-  parameters: number;
-  density: number;
-  engine: string | null;
-  phase: Phase;
-  config: TrainConfig;
-}
-
-export interface StepInfo {
-  epoch: number;
-  /** 1-based batch index within the epoch, and the batches per epoch (estimated for random lengths). */
-  batch: number;
-  batches: number;
-  step: number;
-  loss: number;
-  nll: number;
-  ppl: number;
-  lr: number;
-  gradNorm: number;
-  tokensPerSecond: number;
-  /** Estimated seconds to the end of the epoch. */
-  etaSeconds: number;
-  phase: Phase;
-}
-
-export interface TrainEvents {
-  onStart?(info: StartInfo): void;
-  onStep?(info: StepInfo): void;
-  onEpoch?(record: EpochRecord): void;
-  onUpdate?(report: UpdateReport): void;
-  /** Progress of an evaluation ('valid' at the end of each epoch, 'test' at the end). */
-  onEval?(split: 'valid' | 'test', done: number, total: number): void;
-  /** Every line written to the JSON-lines log. */
-  onLog?(entry: Record<string, unknown>): void;
-}
-
-export type TrainStatus = 'completed' | 'max-steps' | 'interrupted';
-
-export interface TrainResult {
-  status: TrainStatus;
-  epochs: number;
-  steps: number;
-  bestEpoch: number | null;
-  /** Validation and test of the best model (or of the current one when none was saved yet); null when interrupted. */
-  valLoss: number | null;
-  valPpl: number | null;
-  testLoss: number | null;
-  testPpl: number | null;
-  history: EpochRecord[];
-  /** Where the run's files are (store.describe). */
-  files: { last: string; best: string | null; log: string; plot: string };
-}
-
-export interface TrainerOptions {
-  /** The resolved configuration (ignored when resuming: the checkpoint's is used). */
-  config?: TrainConfig;
-  corpus: Corpus;
-  /** Where checkpoints, log and plot go (default: in memory). */
-  store?: RunStore;
-  /** Which sparse engine to use (default: defaultSparsity()). */
-  sparsity?: SparsityProvider;
-  events?: TrainEvents;
-  /** Stop (with a resumable checkpoint) once this many steps have been taken in total. */
-  maxSteps?: number;
-  /** Steps between 'step' log lines (default 200). */
-  logInterval?: number;
-  /** A 'last' checkpoint to continue from. */
-  resume?: LMCheckpoint;
-  /** Finetuning (config.finetune): the checkpoint whose weights to start from (normally best.ckpt). */
-  initFrom?: LMCheckpoint;
-}
-
-/**
- * The training state kept in a 'last' checkpoint's meta.training: the run's progress (one
- * object, run-state.ts) and, beside it, the parts that have their own state: the data position,
- * the optimizer phases, the generators, the engine, the carried hidden state's layer count.
- */
-export type TrainingState = RunProgress & OptimizerPhasesState & {
-  position: BpttPosition;
-  rng: { model: RngState; data: RngState; global: RngState };
-  engine: { name: string; meta: unknown } | null;
-  hiddenLayers: number;
-  elapsedSeconds: number;
-};
-
-type RngState = ReturnType<Random['getState']>;
-
-/** A training run stopped because the loss or the gradient norm stopped being finite. */
-export class TrainingDivergedError extends Error {
-  override name = 'TrainingDivergedError';
-  constructor(message: string, readonly step: number, readonly epoch: number, readonly lastCheckpoint: string | null) {
-    super(message);
-  }
-}
-
-/**
- * A run stopped because its log or plot could not be written (full disk; run directory deleted,
- * renamed, replaced by a file, read-only). The message names the file and the cause, and says
- * whether the checkpoint at the stop could still be saved.
- */
-export class RunFilesError extends Error {
-  override name = 'RunFilesError';
-  constructor(message: string, readonly step: number, readonly savedCheckpoint: string | null) {
-    super(message);
-  }
-}
+export type { StartInfo, StepInfo, TrainEvents, TrainStatus, TrainResult, TrainerOptions, TrainingState } from './trainer-types.js';
+export { TrainingDivergedError, RunFilesError } from './trainer-types.js';
 
 const now = (): number => (typeof performance !== 'undefined' ? performance.now() : Date.now()) / 1000;
 
@@ -254,7 +143,10 @@ export class Trainer {
         config, corpus: opts.corpus, store: opts.store ?? memoryStore(), events: opts.events ?? {}, engine, engineName,
         model, modelRng, dataRng, maxSteps: opts.maxSteps, logInterval: opts.logInterval ?? 200, resumed: resume !== undefined,
       });
-      if (resume) trainer.restore(resume as LMCheckpoint<TrainingState>);
+      if (resume) {
+        const r = restoreRun(trainer.parts(), resume as LMCheckpoint<TrainingState>);
+        Object.assign(trainer, { p: r.progress, elapsedBefore: r.elapsedBefore, savedStep: r.savedStep, hidden: r.hidden });
+      }
     } catch (e) {
       if (trainer) trainer.dispose();
       else model.dispose();
@@ -333,29 +225,14 @@ export class Trainer {
 
   /** The complete training state as checkpoint bytes (what `last.ckpt` holds). */
   checkpointBytes(): Uint8Array {
-    const tensors: Record<string, CheckpointTensor> = {};
-    const weights = putWeights(this.model, tensors);
-    const phases = this.phases.stateDict();
-    putArrays(tensors, 'optim/', phases.arrays);
-    let engine: TrainingState['engine'] = null;
-    if (this.engine) {
-      const es = this.engine.stateDict();
-      putArrays(tensors, 'engine/', es.arrays);
-      engine = { name: this.engineName ?? 'engine', meta: es.meta };
-    }
-    // The carried state, every named tensor of every layer ('state/<layer>.<name>').
-    for (const [key, t] of stateTensors(this.hidden ?? [])) tensors[`state/${key}`] = { dtype: 'f32', shape: [...t.shape], data: t.toArray() };
-    const training: TrainingState = {
-      ...this.p,
-      epochAcc: { ...this.p.epochAcc, seconds: this.p.epochAcc.seconds + (now() - this.epochSegmentStart) },
-      ...phases.meta,
-      position: this.iterator.position,
-      rng: { model: this.modelRng.getState(), data: this.dataRng.getState(), global: globalRandom.getState() },
-      engine,
-      hiddenLayers: this.hidden?.length ?? 0,
-      elapsedSeconds: this.elapsedBefore + (now() - this.segmentStart),
-    };
-    return encodeLMCheckpoint(this.meta('last', 'raw', weights, training), tensors);
+    return encodeLast(this.parts(), this.hidden, this.p, {
+      epochSeconds: this.p.epochAcc.seconds + (now() - this.epochSegmentStart), elapsedSeconds: this.elapsedBefore + (now() - this.segmentStart),
+    });
+  }
+
+  /** What the checkpoint code reads and restores (./training-state.ts). */
+  private parts(): RunParts {
+    return { config: this.config, vocab: this.vocab, model: this.model, phases: this.phases, engine: this.engine, engineName: this.engineName, iterator: this.iterator, modelRng: this.modelRng, dataRng: this.dataRng };
   }
 
   /** Frees the model, the optimizer state and the carried hidden state. */
@@ -571,7 +448,7 @@ export class Trainer {
     await this.checkWeightsFinite(RUN_FILES.best);
     const tensors: Record<string, CheckpointTensor> = {};
     const weights = putWeights(this.model, tensors);
-    const meta = this.meta('best', averaged ? 'averaged' : 'raw', weights, null);
+    const meta = checkpointMeta(this.parts(), this.p, 'best', averaged ? 'averaged' : 'raw', weights, null);
     await this.stoppingOnWriteError(() => this.store.write(RUN_FILES.best, encodeLMCheckpoint(meta, tensors)));
   }
 
@@ -584,15 +461,6 @@ export class Trainer {
       const msg = (e instanceof Error ? e.message : String(e)).replace(/[.;]?$/, '');
       throw new RunFilesError(`${msg.startsWith('selfish-rnn: ') ? msg : `selfish-rnn: ${msg}`}; training stopped at step ${this.p.globalStep}: ${this.lastGood()}.`, this.p.globalStep, null);
     }
-  }
-
-  private meta(role: 'last' | 'best', weightsKind: 'raw' | 'averaged', weights: LMCheckpointMeta['weights'], training: TrainingState | null): LMCheckpointMeta {
-    return {
-      kind: LM_CHECKPOINT_KIND, version: LM_CHECKPOINT_VERSION, role, weights_kind: weightsKind, config: this.config, vocab: this.vocab.toJSON(),
-      weights,
-      summary: { epoch: this.iterator.position.epoch, step: this.p.globalStep, valLoss: role === 'best' ? this.p.bestValLoss : this.p.lastValLoss, density: this.density(), phase: this.phases.phase, engine: this.engineName ?? 'none' },
-      training,
-    };
   }
 
   /**
@@ -669,7 +537,7 @@ export class Trainer {
   // ---- state -----------------------------------------------------------------------------------
 
   private density(): number {
-    return this.engine ? this.engine.density() : maskedDensity(this.model);
+    return runDensity(this.parts());
   }
 
   private gateStats() {
@@ -678,43 +546,6 @@ export class Trainer {
 
   private densityPoint(epoch: number): PlotDensity {
     return { epoch, density: this.density(), gates: pooledGateDensity(this.gateStats()) };
-  }
-
-  private restore(ckpt: LMCheckpoint<TrainingState>): void {
-    const t = ckpt.meta.training!;
-    if (this.engine) {
-      if (t.engine === null) throw new TypeError('selfish-rnn: the checkpoint has no sparse-engine state but this run uses an engine');
-      this.engine.loadStateDict({ meta: t.engine.meta, arrays: getArrays(ckpt.tensors, 'engine/') });
-      const want = ckpt.meta.summary.density, got = this.engine.density();
-      if (Math.abs(want - got) > 1e-9) throw new Error(`selfish-rnn: after loading the checkpoint the engine reports density ${got}, the checkpoint says ${want}: the engine does not see the loaded sparse weights`);
-    }
-    this.phases.loadStateDict(t, getArrays(ckpt.tensors, 'optim/') as OptimizerStateDict['arrays']);
-    this.modelRng.setState(t.rng.model);
-    this.dataRng.setState(t.rng.data);
-    globalRandom.setState(t.rng.global);
-    this.iterator.position = t.position;
-    // The rest of TrainingState is the run's progress, taken back as one object.
-    const { position: _p, phase: _ph, optimizer: _o, trigger: _t, plateau: _pl, rng: _r, engine: _e, hiddenLayers: _h, elapsedSeconds: _s, ...progress } = t;
-    this.p = copyProgress({ ...freshProgress(), ...progress });
-    // gateRecord: checkpoints written before gate names stored [i, f, g, o] arrays.
-    this.p.history = this.p.history.map((e) => ({ ...e, gates: gateRecord(e.gates) }));
-    this.p.densityTrack = this.p.densityTrack.map((d) => ({ ...d, gates: gateRecord(d.gates) }));
-    this.elapsedBefore = t.elapsedSeconds;
-    this.savedStep = t.globalStep;
-    if (t.hiddenLayers > 0) {
-      const state = this.model.initState(this.config.batchSize);
-      try {
-        for (const [key, t] of stateTensors(state)) {
-          const src = ckpt.tensors[`state/${key}`];
-          if (src === undefined || src.data.length !== t.size) throw new Error(`selfish-rnn: the checkpoint's hidden state 'state/${key}' is missing or has the wrong size`);
-          t.data.set(src.data as Float32Array);
-        }
-      } catch (e) {
-        disposeState(state); // not yet the trainer's, so its dispose() would not free it
-        throw e;
-      }
-      this.hidden = state;
-    }
   }
 }
 
