@@ -1,5 +1,5 @@
 // One language-model training step as the benchmarks time it (models and threads suites): the
-// library's own training step (src/train/lm-step.ts: forward, cross-entropy, backward, clip 0.25 on
+// library's own training step (src/train/run/lm-step.ts: forward, cross-entropy, backward, clip 0.25 on
 // the active weights' norm, SGD) on fixed random tokens, with every weight matrix CSR at
 // `density` < 1 (static topology, uniformly placed nonzeros). bench/pytorch/lm_step.py times the
 // same step in PyTorch.

@@ -6,4 +6,4 @@ export type { WordCorpus, WordCorpusReadOptions } from './data/load.js';
 export { writeFileAtomic, writeFileAtomicSync, readFileBytes, readFileBytesSync } from './io/atomic-file.js';
 export type { WriteFileAtomicOptions } from './io/atomic-file.js';
 export { writeCheckpointFile, readCheckpointFile } from './io/checkpoint-file.js';
-export { directoryStore, loadLMCheckpoint, corpusFor, describeData } from './train/files.js';
+export { directoryStore, loadLMCheckpoint, corpusFor, describeData } from './train/checkpoint/files.js';

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { boundaryValues, flagOf, modelFamilies, resolveTrainConfig, TRAIN_FIELDS, type FieldSpec, type TrainConfig } from '../src/index.js';
-import { checkCheckpointConfig } from '../src/train/checkpoint-check.js';
+import { checkCheckpointConfig } from '../src/train/checkpoint/checkpoint-check.js';
 import { trainOptionsFrom } from '../src/cli/train-command.js';
 import { defaultCorpusDocumentsSync } from '../src/node.js';
 

@@ -13,7 +13,7 @@ import {
 } from '../src/index.js';
 import { loadDefaultCorpus, loadTextCorpus, loadWordCorpus } from '../src/node.js';
 import { firstInvalidUtf8, readText, readTextChunks } from '../src/data/fs.js';
-import { removeStaleTempFiles } from '../src/train/files.js';
+import { removeStaleTempFiles } from '../src/train/checkpoint/files.js';
 import { ppl } from '../src/cli/format.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'selfish-rnn-robust-'));

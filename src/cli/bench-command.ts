@@ -9,13 +9,13 @@ import { simdSupported } from '../backend/wasm.js';
 import { memoryStats } from '../backend/memory.js';
 import { createModel, disposeState, modelConfig, modelFamily, modelNames, modelRecipe, type AnyModelConfig, type LMState } from '../models/index.js';
 import { TRAIN_FIELDS } from '../train/config.js';
-import { lmStep } from '../train/lm-step.js';
+import { lmStep } from '../train/run/lm-step.js';
 import { fieldOptionsFrom, withFieldFlags } from './config-flags.js';
 import { SGD } from '../optim/sgd.js';
 import { Random } from '../random.js';
 import { IntTensor } from '../tensor.js';
-import { defaultSparsity } from '../train/sparsity-factory.js';
-import { checkTrainingMemory } from '../train/memory-estimate.js';
+import { defaultSparsity } from '../train/run/sparsity-factory.js';
+import { checkTrainingMemory } from '../train/run/memory-estimate.js';
 import { maskedDensity } from '../train/weights.js';
 import { refuseEmptyDensity } from './density-check.js';
 import { grouped, int, num, str, UsageError } from './format.js';
@@ -75,7 +75,7 @@ export async function benchCommand(a: Args, io: CliIO): Promise<number> {
   let state: LMState = model.initState(B);
   const times: number[] = [];
   try {
-    // The training step the trainer runs (src/train/lm-step.ts), clip 0.25 on the active weights' norm.
+    // The training step the trainer runs (src/train/run/lm-step.ts), clip 0.25 on the active weights' norm.
     for (let s = 0; s < warmup + steps; s++) {
       const t0 = performance.now();
       const r = lmStep(model, input, target, state, { optimizer: opt, clip: 0.25, step: s + 1, epoch: 1 });

@@ -7,8 +7,8 @@ import { resolve } from 'node:path';
 import type { Args, Argv } from 'yargs';
 import { readFileBytes, removeStaleTemporaries, writeFileAtomic } from '../io/atomic-file.js';
 import { modelFamilies, modelFamily, modelNames } from '../models/index.js';
-import { corpusFor } from '../train/files.js';
-import { importSafetensors } from '../train/import.js';
+import { corpusFor } from '../train/checkpoint/files.js';
+import { importSafetensors } from '../train/checkpoint/import.js';
 import { bytes, grouped, int, str, UsageError } from './format.js';
 import { dataSpec, type CliIO } from './train-command.js';
 

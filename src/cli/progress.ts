@@ -4,7 +4,7 @@
 // summary line per epoch.
 /// <reference types="node" />
 import { describeThreads } from './threads-option.js';
-import type { EpochRecord, StartInfo, StepInfo, TrainEvents } from '../train/trainer.js';
+import type { EpochRecord, StartInfo, StepInfo, TrainEvents } from '../train/run/trainer.js';
 import { modelFamily } from '../models/index.js';
 import { clock, grouped, ppl } from './format.js';
 

@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, openSync, closeSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { removeStaleTempFiles } from '../train/files.js';
-import { RUN_FILES } from '../train/run-store.js';
+import { removeStaleTempFiles } from '../train/checkpoint/files.js';
+import { RUN_FILES } from '../train/checkpoint/run-store.js';
 import { UsageError } from './format.js';
 
 function code(e: unknown): string | undefined {

@@ -11,8 +11,8 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { processAlive } from '../train/files.js';
-import { RUN_FILES } from '../train/run-store.js';
+import { processAlive } from '../train/checkpoint/files.js';
+import { RUN_FILES } from '../train/checkpoint/run-store.js';
 import { UsageError } from './format.js';
 
 /** The lock file's name inside a run directory. */

@@ -1,4 +1,4 @@
-// `selfish-rnn study`: the reproduction study (src/train/study.ts) with its report. Resumable:
+// `selfish-rnn study`: the reproduction study (src/train/study/study.ts) with its report. Resumable:
 // run it again with the same --dir to continue; --budget bounds one invocation.
 /// <reference types="node" />
 import { MAX_VOCAB, modelFamily, modelPreset } from '../models/index.js';
@@ -7,10 +7,10 @@ import { dirname, join, resolve } from 'node:path';
 import type { Args, Argv } from 'yargs';
 import { loadDefaultCorpus, loadWordCorpus } from '../data/load.js';
 import { topologyOf, topologyDistance } from '../sparse/topology-distance.js';
-import { modelFromCheckpoint } from '../train/checkpoint.js';
-import { directoryStore, loadLMCheckpoint } from '../train/files.js';
-import { configDifferences, runName, runStudy, studyRunConfig, STUDY_BASE, STUDY_RUNS } from '../train/study.js';
-import { renderStudyReport, type PublishedFigure, type StudyReportOptions, type TopologyDistanceRow } from '../train/study-report.js';
+import { modelFromCheckpoint } from '../train/checkpoint/checkpoint.js';
+import { directoryStore, loadLMCheckpoint } from '../train/checkpoint/files.js';
+import { configDifferences, runName, runStudy, studyRunConfig, STUDY_BASE, STUDY_RUNS } from '../train/study/study.js';
+import { renderStudyReport, type PublishedFigure, type StudyReportOptions, type TopologyDistanceRow } from '../train/study/study-report.js';
 import { resolveTrainConfig, type TrainConfig, type TrainOptions } from '../train/config.js';
 import { int, num, str, UsageError } from './format.js';
 import { applyThreads, describeThreads, RELAXED_SIMD_OPTION, THREADS_OPTION } from './threads-option.js';

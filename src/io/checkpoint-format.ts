@@ -82,7 +82,7 @@ export interface DecodeCheckpointOptions {
 export type CheckpointErrorCode =
   | 'not-a-checkpoint' | 'unsupported-version' | 'truncated' | 'trailing-bytes' | 'corrupt-header'
   | 'corrupt-tensor' | 'shape-mismatch' | 'kind-mismatch' | 'missing-tensor' | 'invalid-csr'
-  /** Checksums fine, contents inconsistent (src/train/checkpoint-check.ts): meta, values, training state. */
+  /** Checksums fine, contents inconsistent (src/train/checkpoint/checkpoint-check.ts): meta, values, training state. */
   | 'invalid-meta' | 'invalid-values' | 'invalid-state'
   /** The checkpoint's model family is not registered (a plugin's family: load the plugin first). */
   | 'unknown-family';

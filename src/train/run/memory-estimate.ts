@@ -8,8 +8,8 @@
 // enters through them: widths, layers, recurrence depth, chunks, experts), the rest from the
 // batch sizes and bptt. Optimizer state, index arrays and temporaries come on top, so anything
 // refused here could never have run.
-import { modelFamily, type AnyModelConfig } from '../models/index.js';
-import type { TrainConfig } from './config.js';
+import { modelFamily, type AnyModelConfig } from '../../models/index.js';
+import type { TrainConfig } from '../config.js';
 
 /** The kernels' memory is a wasm32 memory: at most 65,536 pages of 64 KiB (asconfig.json maximumMemory). */
 export const WASM_MEMORY_LIMIT_BYTES = 65536 * 65536;

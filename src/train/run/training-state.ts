@@ -2,21 +2,21 @@
 // steps and read back so the run continues bit-identically. The trainer hands over its parts
 // (model, optimizer phases, engine, data iterator, generators) and its progress (run-state.ts);
 // these functions put them into one checkpoint and take them back out.
-import type { BpttIterator } from '../data/batching.js';
-import type { Vocabulary } from '../data/vocab.js';
-import type { CheckpointTensor } from '../io/checkpoint-format.js';
-import { disposeState, stateTensors, type LanguageModel, type LMState } from '../models/index.js';
-import type { OptimizerStateDict } from '../optim/optimizer.js';
-import { globalRandom, type Random } from '../random.js';
-import type { SparseEngineLike } from '../sparse/engine-api.js';
+import type { BpttIterator } from '../../data/batching.js';
+import type { Vocabulary } from '../../data/vocab.js';
+import type { CheckpointTensor } from '../../io/checkpoint-format.js';
+import { disposeState, stateTensors, type LanguageModel, type LMState } from '../../models/index.js';
+import type { OptimizerStateDict } from '../../optim/optimizer.js';
+import { globalRandom, type Random } from '../../random.js';
+import type { SparseEngineLike } from '../../sparse/engine-api.js';
 import {
   encodeLMCheckpoint, getArrays, putArrays, putWeights, LM_CHECKPOINT_KIND, LM_CHECKPOINT_VERSION, type LMCheckpoint, type LMCheckpointMeta,
-} from './checkpoint.js';
-import type { TrainConfig } from './config.js';
+} from '../checkpoint/checkpoint.js';
+import type { TrainConfig } from '../config.js';
 import type { OptimizerPhases } from './optimizer-phases.js';
 import { copyProgress, freshProgress, type RunProgress } from './run-state.js';
 import type { TrainingState } from './trainer-types.js';
-import { gateRecord, maskedDensity } from './weights.js';
+import { gateRecord, maskedDensity } from '../weights.js';
 
 /** The parts of a run whose state a checkpoint holds. */
 export interface RunParts {

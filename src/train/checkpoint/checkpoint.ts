@@ -15,13 +15,13 @@
 // Platform-neutral (bytes in, bytes out); files: ./files.ts.
 import {
   CheckpointError, decodeCheckpoint, encodeCheckpoint, type CheckpointContents, type CheckpointTensor,
-} from '../io/checkpoint-format.js';
-import { AllocationLimitError, heap } from '../backend/memory.js';
-import { Vocabulary, type VocabularyJSON } from '../data/vocab.js';
-import { createModel, modelFamily, type LanguageModel } from '../models/index.js';
-import type { Module } from '../nn/module.js';
-import { Random } from '../random.js';
-import type { TrainConfig } from './config.js';
+} from '../../io/checkpoint-format.js';
+import { AllocationLimitError, heap } from '../../backend/memory.js';
+import { Vocabulary, type VocabularyJSON } from '../../data/vocab.js';
+import { createModel, modelFamily, type LanguageModel } from '../../models/index.js';
+import type { Module } from '../../nn/module.js';
+import { Random } from '../../random.js';
+import type { TrainConfig } from '../config.js';
 import { checkLMCheckpointContents } from './checkpoint-check.js';
 import { loadWeights, type WeightLayout } from './module-checkpoint.js';
 

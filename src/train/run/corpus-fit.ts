@@ -2,8 +2,8 @@
 // it will be cut into: training with --batch-size, validation with --eval-batch-size after every
 // epoch, test with --test-batch-size at the end. Without it, a too-small validation split would
 // be found after the first epoch and a too-small test split after the whole run.
-import type { Corpus, Split } from '../data/corpus.js';
-import type { TrainConfig } from './config.js';
+import type { Corpus, Split } from '../../data/corpus.js';
+import type { TrainConfig } from '../config.js';
 
 const SPLIT_USE: Record<Split, { what: string; key: 'batchSize' | 'evalBatchSize' | 'testBatchSize'; flag: string }> = {
   train: { what: 'training', key: 'batchSize', flag: '--batch-size' },

@@ -6,10 +6,10 @@
 // and the training state a resume restores. Every refusal is a CheckpointError naming the source
 // and the field, so a damaged file never surfaces as an internal TypeError or RangeError, and
 // nothing is built (no heap bytes, no global state touched) before the whole file has passed.
-import { CheckpointError, getCSR, type CheckpointErrorCode, type CheckpointTensor } from '../io/checkpoint-format.js';
-import { Vocabulary } from '../data/vocab.js';
-import { MAX_VOCAB, modelFamily } from '../models/index.js';
-import { checkTrainConfig, type TrainConfig } from './config.js';
+import { CheckpointError, getCSR, type CheckpointErrorCode, type CheckpointTensor } from '../../io/checkpoint-format.js';
+import { Vocabulary } from '../../data/vocab.js';
+import { MAX_VOCAB, modelFamily } from '../../models/index.js';
+import { checkTrainConfig, type TrainConfig } from '../config.js';
 
 type Obj = Record<string, unknown>;
 

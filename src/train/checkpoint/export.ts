@@ -10,10 +10,10 @@
 // as torch.save of a tied model lists both.
 // Metadata: the run configuration and the vocabulary as JSON strings, and a checksum of names,
 // metadata and data that decodeSafetensors verifies (see src/io/safetensors.ts).
-import { encodeSafetensors, type SafetensorsTensor } from '../io/safetensors.js';
-import { getCSR, type CSRArrays } from '../io/checkpoint-format.js';
-import { isSparse, type Module } from '../nn/module.js';
-import { modelFamily } from '../models/index.js';
+import { encodeSafetensors, type SafetensorsTensor } from '../../io/safetensors.js';
+import { getCSR, type CSRArrays } from '../../io/checkpoint-format.js';
+import { isSparse, type Module } from '../../nn/module.js';
+import { modelFamily } from '../../models/index.js';
 import type { LMCheckpoint } from './checkpoint.js';
 
 export interface ExportOptions {

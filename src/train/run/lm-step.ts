@@ -3,14 +3,14 @@
 // own dense gradient), the finite checks, the clip, the optimizer step (at the batch's lr scale),
 // the sparse engine's hook, and zeroed gradients. The trainer, the `bench` command and the
 // benchmarks all run this one function, so what is measured is what trains.
-import { beginDenseGradNorm, type DenseGradNormResult } from '../ops/dense-grad-norm.js';
-import { disposeState, keepState, type LanguageModel, type LMState } from '../models/index.js';
-import { clipCoefficient, clipGradNorm } from '../optim/clip-grad-norm.js';
-import type { Optimizer } from '../optim/optimizer.js';
-import type { SparseEngineLike, UpdateReport } from '../sparse/engine-api.js';
-import { tidy, type IntTensor } from '../tensor.js';
-import type { ClipNorm } from './config.js';
-import { sparseValues } from './weights.js';
+import { beginDenseGradNorm, type DenseGradNormResult } from '../../ops/dense-grad-norm.js';
+import { disposeState, keepState, type LanguageModel, type LMState } from '../../models/index.js';
+import { clipCoefficient, clipGradNorm } from '../../optim/clip-grad-norm.js';
+import type { Optimizer } from '../../optim/optimizer.js';
+import type { SparseEngineLike, UpdateReport } from '../../sparse/engine-api.js';
+import { tidy, type IntTensor } from '../../tensor.js';
+import type { ClipNorm } from '../config.js';
+import { sparseValues } from '../weights.js';
 
 export interface LMStepOptions {
   optimizer: Optimizer;

@@ -6,7 +6,7 @@
 // every later line is dropped; nothing here ever rejects, so a failed append never surfaces as an
 // unhandled error: the trainer decides (it stops at the next step boundary and saves what it can).
 import { renderTrainingPlot, type PlotDensity, type PlotEpoch } from './plot.js';
-import { RUN_FILES, type RunStore } from './run-store.js';
+import { RUN_FILES, type RunStore } from '../checkpoint/run-store.js';
 
 export class RunLog {
   /** Lines are appended in order; this is the tail of that chain (it never rejects). */

@@ -8,16 +8,16 @@
 //          steps per entry, so a regrown weight starts like a fresh parameter.
 //   finetune (config.finetune): ASGD from the start; the same non-monotone rule stops the run.
 // Its whole state (phase, optimizer, trigger, plateau) saves and loads as one piece.
-import type { LanguageModel } from '../models/index.js';
-import { Adam } from '../optim/adam.js';
-import { ASGD } from '../optim/asgd.js';
-import { NonMonotoneTrigger, type NonMonotoneTriggerState } from '../optim/nt-trigger.js';
-import type { Optimizer, OptimizerStateDict, OptimizerStateMeta } from '../optim/optimizer.js';
-import { SGD } from '../optim/sgd.js';
-import { SNTASGD } from '../optim/snt-asgd.js';
-import type { TrainConfig } from './config.js';
-import { ReduceLROnPlateau, type PlateauState } from '../optim/plateau.js';
-import { sparseValues } from './weights.js';
+import type { LanguageModel } from '../../models/index.js';
+import { Adam } from '../../optim/adam.js';
+import { ASGD } from '../../optim/asgd.js';
+import { NonMonotoneTrigger, type NonMonotoneTriggerState } from '../../optim/nt-trigger.js';
+import type { Optimizer, OptimizerStateDict, OptimizerStateMeta } from '../../optim/optimizer.js';
+import { SGD } from '../../optim/sgd.js';
+import { SNTASGD } from '../../optim/snt-asgd.js';
+import type { TrainConfig } from '../config.js';
+import { ReduceLROnPlateau, type PlateauState } from '../../optim/plateau.js';
+import { sparseValues } from '../weights.js';
 
 export type Phase = 'sgd' | 'asgd' | 'adam';
 

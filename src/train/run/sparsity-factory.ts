@@ -7,9 +7,9 @@
 // CSRMatrix objects, because on --resume the trainer creates the engine, then puts the
 // checkpoint's CSR matrices into the slots, then calls loadStateDict; and it calls
 // optimizer.remapParam for every values tensor it replaces.
-import type { Module } from '../nn/module.js';
-import type { SparseEngineLike, SparsityOptions } from '../sparse/engine-api.js';
-import { createSparsity } from '../sparse/engine.js';
+import type { Module } from '../../nn/module.js';
+import type { SparseEngineLike, SparsityOptions } from '../../sparse/engine-api.js';
+import { createSparsity } from '../../sparse/engine.js';
 
 export type SparsityFactory = (model: Module, opts: SparsityOptions) => SparseEngineLike;
 

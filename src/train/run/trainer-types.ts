@@ -1,14 +1,14 @@
 // What a training run takes and gives: its options and events, its result, the training state a
 // 'last' checkpoint keeps, and the errors that stop a run (./trainer.ts runs it).
-import type { BpttPosition } from '../data/batching.js';
-import type { Corpus } from '../data/corpus.js';
-import type { Random } from '../random.js';
-import type { UpdateReport } from '../sparse/engine-api.js';
-import type { LMCheckpoint } from './checkpoint.js';
-import type { TrainConfig } from './config.js';
+import type { BpttPosition } from '../../data/batching.js';
+import type { Corpus } from '../../data/corpus.js';
+import type { Random } from '../../random.js';
+import type { UpdateReport } from '../../sparse/engine-api.js';
+import type { LMCheckpoint } from '../checkpoint/checkpoint.js';
+import type { TrainConfig } from '../config.js';
 import type { OptimizerPhasesState } from './optimizer-phases.js';
 import type { EpochRecord, Phase, RunProgress } from './run-state.js';
-import type { RunStore } from './run-store.js';
+import type { RunStore } from '../checkpoint/run-store.js';
 import type { SparsityProvider } from './sparsity-factory.js';
 
 export interface StartInfo {

@@ -17,32 +17,32 @@
 // run's progress as one object, run-state.ts, plus the state dicts of the optimizer phases, the
 // engine and the generators), so a run stopped anywhere between two steps (Ctrl-C, --max-steps)
 // and resumed computes exactly the same losses as one that never stopped.
-import { batchify, getBatch, BpttIterator, type Batchified, type BpttSpan } from '../data/batching.js';
-import type { Corpus } from '../data/corpus.js';
-import { Vocabulary } from '../data/vocab.js';
-import { createModel, type LanguageModel, type LMState } from '../models/index.js';
-import { clipGradNorm } from '../optim/clip-grad-norm.js';
-import { globalRandom, Random } from '../random.js';
-import type { SparseEngineLike, UpdateReport } from '../sparse/engine-api.js';
-import { tidy } from '../tensor.js';
-import type { CheckpointTensor } from '../io/checkpoint-format.js';
-import { isSparseRun, sparsityOptions, type TrainConfig } from './config.js';
+import { batchify, getBatch, BpttIterator, type Batchified, type BpttSpan } from '../../data/batching.js';
+import type { Corpus } from '../../data/corpus.js';
+import { Vocabulary } from '../../data/vocab.js';
+import { createModel, type LanguageModel, type LMState } from '../../models/index.js';
+import { clipGradNorm } from '../../optim/clip-grad-norm.js';
+import { globalRandom, Random } from '../../random.js';
+import type { SparseEngineLike, UpdateReport } from '../../sparse/engine-api.js';
+import { tidy } from '../../tensor.js';
+import type { CheckpointTensor } from '../../io/checkpoint-format.js';
+import { isSparseRun, sparsityOptions, type TrainConfig } from '../config.js';
 import {
   asCheckpointError, buildModelFor, decodeLMCheckpoint, encodeLMCheckpoint, loadCheckpointWeights, modelFromCheckpoint, putWeights, type LMCheckpoint,
-} from './checkpoint.js';
+} from '../checkpoint/checkpoint.js';
 import { checkCorpusFits } from './corpus-fit.js';
 import { divergedLoss } from './divergence.js';
-import { disposeState, evaluate, type EvalResult } from './evaluate.js';
+import { disposeState, evaluate, type EvalResult } from '../evaluate.js';
 import { yieldToEventLoop } from './event-loop.js';
 import { lmStep, type LMStepResult } from './lm-step.js';
 import { OptimizerPhases } from './optimizer-phases.js';
 import type { PlotDensity } from './plot.js';
 import { RunLog } from './run-log.js';
 import { emptyEpochAcc, freshProgress, type EpochRecord, type Phase, type RunProgress } from './run-state.js';
-import { memoryStore, RUN_FILES, type RunStore } from './run-store.js';
+import { memoryStore, RUN_FILES, type RunStore } from '../checkpoint/run-store.js';
 import { defaultSparsity } from './sparsity-factory.js';
 import { checkpointMeta, encodeLast, restoreRun, runDensity, type RunParts } from './training-state.js';
-import { modelGateStats, pooledGateDensity } from './weights.js';
+import { modelGateStats, pooledGateDensity } from '../weights.js';
 import { RunFilesError, TrainingDivergedError, type StartInfo, type TrainEvents, type TrainerOptions, type TrainingState, type TrainResult, type TrainStatus } from './trainer-types.js';
 
 export type { EpochRecord, Phase, RunProgress } from './run-state.js';

@@ -13,17 +13,17 @@
 // (or its nonzeros); a maskable weight with no zero at all stays dense. Dimensions come from the
 // tensors' shapes; the rest of the configuration (dropouts, recipe) from the named model.
 // Floats: F32, F64, F16 and BF16 (stored as float32). Platform-neutral (bytes in, bytes out).
-import { UNK } from '../data/tokenize.js';
-import { Vocabulary } from '../data/vocab.js';
-import { putCSR, type CheckpointTensor } from '../io/checkpoint-format.js';
-import { nameList, quoted } from '../io/quote.js';
-import { decodeSafetensors, type DecodedSafetensor } from '../io/safetensors.js';
-import { createModel, modelConfig, modelFamilies, modelFamily, modelNames, modelPreset, type ModelFamily } from '../models/index.js';
-import { isSparse } from '../nn/module.js';
-import { Random } from '../random.js';
+import { UNK } from '../../data/tokenize.js';
+import { Vocabulary } from '../../data/vocab.js';
+import { putCSR, type CheckpointTensor } from '../../io/checkpoint-format.js';
+import { nameList, quoted } from '../../io/quote.js';
+import { decodeSafetensors, type DecodedSafetensor } from '../../io/safetensors.js';
+import { createModel, modelConfig, modelFamilies, modelFamily, modelNames, modelPreset, type ModelFamily } from '../../models/index.js';
+import { isSparse } from '../../nn/module.js';
+import { Random } from '../../random.js';
 import { LM_CHECKPOINT_KIND, LM_CHECKPOINT_VERSION, encodeLMCheckpoint, type LMCheckpointMeta, type WeightLayout } from './checkpoint.js';
-import { resolveTrainConfig, type DataSpec, type TrainConfig } from './config.js';
-import { isMaskable } from './weights.js';
+import { resolveTrainConfig, type DataSpec, type TrainConfig } from '../config.js';
+import { isMaskable } from '../weights.js';
 
 export interface ImportOptions {
   /** Named model configuration (see modelNames()); default: the file's metadata, else by architecture. */

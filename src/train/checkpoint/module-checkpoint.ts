@@ -13,14 +13,14 @@
 //   const optimizer = new SGD(model.parameters(), …); optimizer.loadStateDict(ckpt.optimizer!);
 import {
   CheckpointError, decodeCheckpoint, encodeCheckpoint, getCSR, putCSR, type CheckpointTensor, type CSRInfo,
-} from '../io/checkpoint-format.js';
-import { CSRMatrix } from '../csr.js';
-import { isSparse, type Module } from '../nn/module.js';
-import type { Optimizer, OptimizerStateDict } from '../optim/optimizer.js';
-import type { SparseEngineLike } from '../sparse/engine-api.js';
-import { Tensor } from '../tensor.js';
+} from '../../io/checkpoint-format.js';
+import { CSRMatrix } from '../../csr.js';
+import { isSparse, type Module } from '../../nn/module.js';
+import type { Optimizer, OptimizerStateDict } from '../../optim/optimizer.js';
+import type { SparseEngineLike } from '../../sparse/engine-api.js';
+import { Tensor } from '../../tensor.js';
 import { checkWeightEntries } from './checkpoint-check.js';
-import { replaceWeight } from './weights.js';
+import { replaceWeight } from '../weights.js';
 
 export const MODULE_CHECKPOINT_KIND = 'selfish-rnn/module';
 const MODULE_CHECKPOINT_VERSION = 1;

@@ -4,12 +4,12 @@
 import { lstatSync, readlinkSync, statSync } from 'node:fs';
 import { appendFile, mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Corpus } from '../data/corpus.js';
-import { accessError, pathKind } from '../data/fs.js';
-import { loadDefaultCorpus, loadTextCorpus, loadWordCorpus, WORD_CORPUS_LAYOUTS } from '../data/load.js';
-import { processAlive, readFileBytes, writeFailureReason, writeFileAtomic, type WriteFileAtomicOptions } from '../io/atomic-file.js';
+import type { Corpus } from '../../data/corpus.js';
+import { accessError, pathKind } from '../../data/fs.js';
+import { loadDefaultCorpus, loadTextCorpus, loadWordCorpus, WORD_CORPUS_LAYOUTS } from '../../data/load.js';
+import { processAlive, readFileBytes, writeFailureReason, writeFileAtomic, type WriteFileAtomicOptions } from '../../io/atomic-file.js';
 import { decodeLMCheckpoint, type LMCheckpoint } from './checkpoint.js';
-import { TRAIN_DEFAULTS, type DataSpec } from './config.js';
+import { TRAIN_DEFAULTS, type DataSpec } from '../config.js';
 import { RUN_FILES, type RunStore } from './run-store.js';
 
 /**

@@ -3,18 +3,18 @@
 // matters; resumable (each run is an ordinary run directory: an interrupted one continues from
 // its last.ckpt, a finished one is read back) and bounded by a time budget. The report is
 // rendered by study-report.ts.
-import type { Corpus } from '../data/corpus.js';
-import type { TrainOptions } from './config.js';
-import { resolveTrainConfig } from './config.js';
-import { decodeLMCheckpoint, type LMCheckpoint } from './checkpoint.js';
-import type { RunStore } from './run-store.js';
-import { RUN_FILES } from './run-store.js';
-import type { EpochRecord } from './run-state.js';
-import { engineSparsity } from './sparsity-factory.js';
-import { weightCounts } from './memory-estimate.js';
-import type { TrainConfig } from './config.js';
-import { Trainer, type TrainingState } from './trainer.js';
-import type { SparseMethod } from '../sparse/methods.js';
+import type { Corpus } from '../../data/corpus.js';
+import type { TrainOptions } from '../config.js';
+import { resolveTrainConfig } from '../config.js';
+import { decodeLMCheckpoint, type LMCheckpoint } from '../checkpoint/checkpoint.js';
+import type { RunStore } from '../checkpoint/run-store.js';
+import { RUN_FILES } from '../checkpoint/run-store.js';
+import type { EpochRecord } from '../run/run-state.js';
+import { engineSparsity } from '../run/sparsity-factory.js';
+import { weightCounts } from '../run/memory-estimate.js';
+import type { TrainConfig } from '../config.js';
+import { Trainer, type TrainingState } from '../run/trainer.js';
+import type { SparseMethod } from '../../sparse/methods.js';
 
 export interface StudyRun { method: SparseMethod; seed: number }
 
