@@ -41,9 +41,10 @@ import { RunLog } from './run-log.js';
 import { emptyEpochAcc, freshProgress, type EpochRecord, type Phase, type RunProgress } from './run-state.js';
 import { memoryStore, RUN_FILES, type RunStore } from '../checkpoint/run-store.js';
 import { defaultSparsity } from './sparsity-factory.js';
+import { RunFiles } from './run-files.js';
 import { checkpointMeta, encodeLast, restoreRun, runDensity, type RunParts } from './training-state.js';
 import { modelGateStats, pooledGateDensity } from '../weights.js';
-import { RunFilesError, TrainingDivergedError, type StartInfo, type TrainEvents, type TrainerOptions, type TrainingState, type TrainResult, type TrainStatus } from './trainer-types.js';
+import { TrainingDivergedError, type StartInfo, type TrainEvents, type TrainerOptions, type TrainingState, type TrainResult, type TrainStatus } from './trainer-types.js';
 
 export type { EpochRecord, Phase, RunProgress } from './run-state.js';
 export type { StartInfo, StepInfo, TrainEvents, TrainStatus, TrainResult, TrainerOptions, TrainingState } from './trainer-types.js';
@@ -76,10 +77,9 @@ export class Trainer {
   private epochSegmentStart = now();
   private stopReason: string | null = null;
   private resumed: boolean;
-  private lastSaved: string | null = null;
-  private savedStep = 0;
   private running = false;
   private readonly runLog: RunLog;
+  private files!: RunFiles;
 
   private constructor(o: {
     config: TrainConfig; corpus: Corpus; store: RunStore; events: TrainEvents; engine: SparseEngineLike | null; engineName: string | null;
@@ -103,8 +103,9 @@ export class Trainer {
     this.iterator = new BpttIterator(this.trainData, { bptt: c.bptt, variableLength: c.randomBptt, maxSeqLenDelta: c.maxSeqLenDelta, rng: this.dataRng });
     this.totalSteps = c.epochs * this.iterator.batchesPerEpoch;
     this.phases = new OptimizerPhases(c, o.model);
-    // A log or plot that cannot be written stops the run at the next step boundary (runFilesFailed).
+    // A log or plot that cannot be written stops the run at the next step boundary (RunFiles.stopIfFailed).
     this.runLog = new RunLog(o.store, (e) => this.events.onLog?.(e), () => this.requestStop('the run files could not be written'));
+    this.useFiles(0);
   }
 
   /** Builds the model, the sparse engine and the optimizer (and restores a checkpoint's state). */
@@ -145,7 +146,8 @@ export class Trainer {
       });
       if (resume) {
         const r = restoreRun(trainer.parts(), resume as LMCheckpoint<TrainingState>);
-        Object.assign(trainer, { p: r.progress, elapsedBefore: r.elapsedBefore, savedStep: r.savedStep, hidden: r.hidden });
+        Object.assign(trainer, { p: r.progress, elapsedBefore: r.elapsedBefore, hidden: r.hidden });
+        trainer.useFiles(r.savedStep);
       }
     } catch (e) {
       if (trainer) trainer.dispose();
@@ -185,14 +187,14 @@ export class Trainer {
       if (this.config.finetune && !this.resumed && this.p.bestValLoss === null) await this.startFinetune();
       let status: TrainStatus = 'completed';
       while (!this.p.finished) {
-        if (this.runLog.failed !== null) await this.runFilesFailed(this.runLog.failed);
+        await this.files.stopIfFailed();
         if (this.stopReason !== null) {
-          await this.saveLast();
+          await this.files.saveLast();
           await this.log({ event: 'interrupted', reason: this.stopReason, epoch: this.iterator.position.epoch, step: this.p.globalStep });
           return this.result('interrupted', null, null);
         }
         if (this.maxSteps !== undefined && this.p.globalStep >= this.maxSteps) {
-          await this.saveLast();
+          await this.files.saveLast();
           await this.log({ event: 'max-steps', step: this.p.globalStep });
           status = 'max-steps';
           break;
@@ -210,10 +212,10 @@ export class Trainer {
       for (const [split, r] of [['validation', final.val], ['test', final.test]] as const) {
         if (r !== null && !Number.isFinite(r.loss)) {
           const which = this.p.bestEpoch !== null ? `the best model (epoch ${this.p.bestEpoch})` : 'the current model';
-          throw new TrainingDivergedError(`selfish-rnn: training failed: the ${split} loss of ${which} is ${r.loss}, so its perplexity means nothing; the run's checkpoints are ${this.store.describe(RUN_FILES.last)}${this.p.bestEpoch !== null ? ` and ${this.store.describe(RUN_FILES.best)}` : ''}.`, this.p.globalStep, this.iterator.position.epoch, this.lastSaved);
+          throw new TrainingDivergedError(`selfish-rnn: training failed: the ${split} loss of ${which} is ${r.loss}, so its perplexity means nothing; the run's checkpoints are ${this.store.describe(RUN_FILES.last)}${this.p.bestEpoch !== null ? ` and ${this.store.describe(RUN_FILES.best)}` : ''}.`, this.p.globalStep, this.iterator.position.epoch, this.files.lastSaved);
         }
       }
-      if (this.runLog.failed !== null) await this.runFilesFailed(this.runLog.failed);
+      await this.files.stopIfFailed();
       return this.result(status, final.val, final.test);
     } catch (e) {
       await this.runLog.flush().catch(() => {}); // the 'diverged' line is on disk before the error surfaces
@@ -228,6 +230,20 @@ export class Trainer {
     return encodeLast(this.parts(), this.hidden, this.p, {
       epochSeconds: this.p.epochAcc.seconds + (now() - this.epochSegmentStart), elapsedSeconds: this.elapsedBefore + (now() - this.segmentStart),
     });
+  }
+
+  /** The run's files (./run-files.ts), which know the step of the checkpoint it resumed from. */
+  private useFiles(resumedStep: number): void {
+    this.files = new RunFiles(this.store, this.runLog, {
+      model: this.model, step: () => this.p.globalStep, epoch: () => this.iterator.position.epoch + 1,
+      lastBytes: () => this.checkpointBytes(), bestBytes: (averaged) => this.bestBytes(averaged), plot: () => this.writePlot(),
+    }, this.resumed, resumedStep);
+  }
+
+  private bestBytes(averaged: boolean): Uint8Array {
+    const tensors: Record<string, CheckpointTensor> = {};
+    const weights = putWeights(this.model, tensors);
+    return encodeLMCheckpoint(checkpointMeta(this.parts(), this.p, 'best', averaged ? 'averaged' : 'raw', weights, null), tensors);
   }
 
   /** What the checkpoint code reads and restores (./training-state.ts). */
@@ -295,11 +311,11 @@ export class Trainer {
 
   private diverged(step: number, span: BpttSpan, what: string, value: number): never {
     const batch = this.config.randomBptt ? this.p.epochAcc.steps + 1 : Math.floor(span.i / this.config.bptt) + 1;
-    const where = this.lastGood();
+    const where = this.files.lastGood();
     const msg = `selfish-rnn: training diverged at step ${step} (epoch ${span.epoch + 1}, batch ${batch}): ${what} is ${value}. ` +
       `This step was not applied; ${where}. Try a smaller --lr or --clip.`;
     this.logSync({ event: 'diverged', step, epoch: span.epoch + 1, batch, what, value: String(value) });
-    throw new TrainingDivergedError(msg, step, span.epoch + 1, this.lastSaved);
+    throw new TrainingDivergedError(msg, step, span.epoch + 1, this.files.lastSaved);
   }
 
   // ---- end of epoch --------------------------------------------------------------------------
@@ -318,15 +334,15 @@ export class Trainer {
       const why = divergedLoss(val.loss, this.vocab.size) ?? (Number.isNaN(trainLoss) ? null : divergedLoss(trainLoss, this.vocab.size)); // NaN: no step this epoch
       if (why !== null) {
         const what = divergedLoss(val.loss, this.vocab.size) !== null ? 'validation' : 'training';
-        const where = this.lastGood();
+        const where = this.files.lastGood();
         await this.log({ event: 'diverged', step: this.p.globalStep, epoch, what: `the ${what} loss`, value: String(what === 'validation' ? val.loss : trainLoss) });
-        throw new TrainingDivergedError(`selfish-rnn: training diverged: the ${what} loss after epoch ${epoch} ${why}; ${where}. Try a smaller --lr or --clip.`, this.p.globalStep, epoch, this.lastSaved);
+        throw new TrainingDivergedError(`selfish-rnn: training diverged: the ${what} loss after epoch ${epoch} ${why}; ${where}. Try a smaller --lr or --clip.`, this.p.globalStep, epoch, this.files.lastSaved);
       }
       if (this.p.bestValLoss === null || val.loss < this.p.bestValLoss) {
         best = true;
         this.p.bestValLoss = val.loss;
         this.p.bestEpoch = epoch;
-        await this.saveBest(averaging);
+        await this.files.saveBest(averaging);
       }
     } finally {
       this.phases.swapBack(averaging);
@@ -358,7 +374,7 @@ export class Trainer {
     if (epoch >= c.epochs) this.p.finished = true;
     await this.log({ event: 'epoch', ...record });
     if (switched) await this.log({ event: 'switch', epoch, step: this.p.globalStep, optimizer: this.phases.optimizer.kind });
-    await this.saveLast();
+    await this.files.saveLast();
     this.events.onEpoch?.(record);
   }
 
@@ -386,7 +402,7 @@ export class Trainer {
     this.p.bestValLoss = val.loss;
     this.p.lastValLoss = val.loss;
     this.p.bestEpoch = 0;
-    await this.saveBest(false);
+    await this.files.saveBest(false);
     await this.log({ event: 'finetune-start', valLoss: val.loss, valPpl: val.ppl });
   }
 
@@ -431,86 +447,6 @@ export class Trainer {
   // ---- files -----------------------------------------------------------------------------------
 
   /** Writes last.ckpt (and refreshes the plot); a failed write stops the run (RunFilesError). */
-  private async saveLast(): Promise<void> {
-    await this.stoppingOnWriteError(() => this.writeLast());
-  }
-
-  /** Writes last.ckpt, then the plot. Non-finite weights are never saved: that is a divergence. */
-  private async writeLast(): Promise<void> {
-    await this.checkWeightsFinite(RUN_FILES.last);
-    await this.store.write(RUN_FILES.last, this.checkpointBytes());
-    this.lastSaved = this.store.describe(RUN_FILES.last);
-    this.savedStep = this.p.globalStep;
-    await this.writePlot();
-  }
-
-  private async saveBest(averaged: boolean): Promise<void> {
-    await this.checkWeightsFinite(RUN_FILES.best);
-    const tensors: Record<string, CheckpointTensor> = {};
-    const weights = putWeights(this.model, tensors);
-    const meta = checkpointMeta(this.parts(), this.p, 'best', averaged ? 'averaged' : 'raw', weights, null);
-    await this.stoppingOnWriteError(() => this.store.write(RUN_FILES.best, encodeLMCheckpoint(meta, tensors)));
-  }
-
-  /** Runs a checkpoint write; its failure (full disk, directory gone, …) ends the run with a RunFilesError saying where the last good state is. */
-  private async stoppingOnWriteError(write: () => Promise<void>): Promise<void> {
-    try {
-      await write();
-    } catch (e) {
-      if (e instanceof TrainingDivergedError) throw e;
-      const msg = (e instanceof Error ? e.message : String(e)).replace(/[.;]?$/, '');
-      throw new RunFilesError(`${msg.startsWith('selfish-rnn: ') ? msg : `selfish-rnn: ${msg}`}; training stopped at step ${this.p.globalStep}: ${this.lastGood()}.`, this.p.globalStep, null);
-    }
-  }
-
-  /**
-   * Throws TrainingDivergedError when a weight is NaN or infinite. A step whose loss and gradient
-   * norm were finite can still overflow the weights (a huge learning rate); the next step's loss
-   * would say so, but a stop or --max-steps right after it would save them over a good checkpoint.
-   */
-  private async checkWeightsFinite(which: string): Promise<void> {
-    for (const [name, t] of this.model.namedParameters()) {
-      const d = t.data;
-      for (let i = 0; i < d.length; i++) {
-        if (Number.isFinite(d[i]!)) continue;
-        const where = this.lastGood();
-        await this.log({ event: 'diverged', step: this.p.globalStep, epoch: this.iterator.position.epoch + 1, what: `weight ${name}`, value: String(d[i]) });
-        throw new TrainingDivergedError(
-          `selfish-rnn: training diverged by step ${this.p.globalStep}: weight ${name}[${i}] is ${d[i]} (the updates overflowed), so ${which} was not saved; ${where}. Try a smaller --lr or --clip.`,
-          this.p.globalStep, this.iterator.position.epoch + 1, this.lastSaved,
-        );
-      }
-    }
-  }
-
-  /** Where the last good training state is, for messages. */
-  private lastGood(): string {
-    if (this.lastSaved !== null) return `the last good checkpoint is ${this.lastSaved} (step ${this.savedStep})`;
-    if (this.resumed) return `the checkpoint this run resumed from (step ${this.savedStep}) is intact`;
-    return 'no checkpoint had been saved yet';
-  }
-
-  /** The log or the plot could not be written: save the checkpoint if possible, then stop with a message that says what happened. */
-  private async runFilesFailed(failure: Error): Promise<never> {
-    const step = this.p.globalStep;
-    let saved: string | null = null, saveError: string | null = null;
-    if (this.lastSaved !== null && this.savedStep === step) saved = this.lastSaved; // saved at this very step already
-    else if (step > 0 || this.resumed) {
-      try {
-        await this.writeLast();
-        saved = this.lastSaved;
-      } catch (e) {
-        if (e instanceof TrainingDivergedError) throw e;
-        saveError = (e instanceof Error ? e.message : String(e)).replace(/^selfish-rnn: /, '');
-      }
-    }
-    const msg = failure.message.replace(/[.;]?$/, '');
-    const state = saved !== null ? `the checkpoint at the stop is saved: ${saved} (continue with selfish-rnn train --resume ${saved})`
-      : saveError !== null ? `the checkpoint could not be saved either (${saveError}); ${this.lastGood()}`
-      : 'nothing had been trained yet';
-    throw new RunFilesError(`${msg}; training stopped at step ${step}: ${state}.`, step, saved);
-  }
-
   private async writePlot(): Promise<void> {
     await this.runLog.plot(this.p.history, this.p.densityTrack, `selfish-rnn: ${this.config.model}, ${this.config.method}${this.config.method !== 'dense' ? ` at density ${this.config.density}` : ''}`);
   }
