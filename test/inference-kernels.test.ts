@@ -4,27 +4,13 @@
 // the scalar build on a subset; and 1 vs 2 threads (every call split) giving the same bits.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createReference, CSRMatrix, kernels, loadBuild, Random, setThreads, Tensor, type KernelExports } from '../src/index.js';
+import { createReference, CSRMatrix, kernels, loadBuild, Random, setThreads, type KernelExports } from '../src/index.js';
 import { forceSplitForTests } from '../src/backend/threads.js';
-import { clone, maxRelDiff, randomTensor, ref } from './helpers/heap.js';
+import { clone, maxRelDiff, outputTensor, randomCSR, randomTensor, ref } from './helpers/heap.js';
 
 const SIZES = [0, 1, 3, 5, 7, 9, 17, 31, 33, 65, 130];
 const DENSITIES = [0, 1e-3, 0.05, 0.33, 1];
 const TOL = 1e-5;
-
-/** A random M×K CSR matrix; below density 1 every row i ≡ 2 (mod 5) is empty. */
-function randomCSR(M: number, K: number, density: number, rng: Random): CSRMatrix {
-  const dense = randomTensor([M, K], rng);
-  const W = CSRMatrix.fromDense(dense, (_v, i) => density === 1 || (i % 5 !== 2 && rng.uniform() < density), { requiresGrad: false });
-  dense.dispose();
-  return W;
-}
-
-function output(shape: number[], acc: number, rng: Random): Tensor {
-  const t = randomTensor(shape, rng);
-  if (!acc) t.data.fill(NaN);
-  return t;
-}
 
 function sameBits(a: Float32Array, b: Float32Array): boolean {
   const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
@@ -36,7 +22,7 @@ test('gemv matches the reference on awkward sizes', () => {
   let cases = 0;
   for (const M of SIZES) for (const K of SIZES) for (const acc of [0, 1]) {
     const A = randomTensor([M, K], rng), x = randomTensor([K], rng);
-    const y = output([M], acc, rng), yRef = clone(y);
+    const y = outputTensor([M], acc, rng), yRef = clone(y);
     kernels.gemv(y.ptr, A.ptr, x.ptr, M, K, acc);
     ref.gemv(yRef.ptr, A.ptr, x.ptr, M, K, acc);
     const d = maxRelDiff(y.data, yRef.data);
@@ -69,7 +55,7 @@ test('spmv and spmv_u16 match the reference (N = 1 … 7, densities 1e-3 … 1, 
     for (const N of [1, 2, 3, 4, 5, 7]) for (const acc of [0, 1]) {
       const where = `M=${M} K=${K} N=${N} density=${density} nnz=${W.nnz} acc=${acc}`;
       const X = randomTensor([K, N], rng);
-      const Y = output([M, N], acc, rng), Y16 = clone(Y), Yref = clone(Y), Yref16 = clone(Y);
+      const Y = outputTensor([M, N], acc, rng), Y16 = clone(Y), Yref = clone(Y), Yref16 = clone(Y);
       kernels.spmv(Y.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, X.ptr, M, N, acc);
       kernels.spmv_u16(Y16.ptr, W.rowPtr.ptr, narrow.ptr, W.values.ptr, X.ptr, M, N, acc);
       ref.spmv(Yref.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, X.ptr, M, N, acc);
@@ -92,7 +78,7 @@ test('16-bit column indices reach column 65,535; a matrix wider than 65,536 colu
   const W = CSRMatrix.fromCoords([3, K], { row: [0, 0, 0, 2, 2], col: cols, value: [1, 2, 3, 4, 5] }, { requiresGrad: false });
   const narrow = W.narrowColumnIndex()!;
   assert.equal(Array.from(new Uint16Array(narrow.data.buffer, narrow.ptr, W.nnz)), cols);
-  const X = randomTensor([K, 1], rng), Y = output([3, 1], 0, rng), Yref = output([3, 1], 0, rng);
+  const X = randomTensor([K, 1], rng), Y = outputTensor([3, 1], 0, rng), Yref = outputTensor([3, 1], 0, rng);
   kernels.spmv_u16(Y.ptr, W.rowPtr.ptr, narrow.ptr, W.values.ptr, X.ptr, 3, 1, 0);
   ref.spmv(Yref.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, X.ptr, 3, 1, 0);
   assert.ok(maxRelDiff(Y.data, Yref.data) < TOL);

@@ -5,26 +5,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CSRMatrix, IntTensor, kernels, loadBuild, Random, Tensor, type KernelExports } from '../src/index.js';
-import { AWKWARD, clone, maxRelDiff, randomIds, randomTensor, ref } from './helpers/heap.js';
+import { AWKWARD, clone, maxRelDiff, outputTensor, randomCSR, randomIds, randomTensor, ref } from './helpers/heap.js';
 
 const NS = [0, 1, 3, 4, 5, 17, 20, 24, 28, 31, 32, 33, 36, 67, 100];
 const DENSITIES = [0, 0.05, 0.33, 1];
 const TOL = 1e-5;
-
-/** A random M×K CSR matrix; below density 1 every row i ≡ 2 (mod 5) is empty. */
-function randomCSR(M: number, K: number, density: number, rng: Random): CSRMatrix {
-  const dense = randomTensor([M, K], rng);
-  const W = CSRMatrix.fromDense(dense, (_v, i) => density === 1 || (i % 5 !== 2 && rng.uniform() < density), { requiresGrad: false });
-  dense.dispose();
-  return W;
-}
-
-/** The output buffer: NaN when the kernel must overwrite it, random when it accumulates. */
-function outputTensor(shape: number[], acc: number, rng: Random): Tensor {
-  const t = randomTensor(shape, rng);
-  if (!acc) t.data.fill(NaN);
-  return t;
-}
 
 function check(name: string, got: Tensor, want: Tensor, where: string): void {
   const d = maxRelDiff(got.data, want.data);

@@ -1,5 +1,5 @@
 // Test helpers for kernel-vs-reference comparisons on the real wasm heap.
-import { createReference, Random, Tensor, IntTensor, type KernelExports } from '../../src/index.js';
+import { createReference, CSRMatrix, Random, Tensor, IntTensor, type KernelExports } from '../../src/index.js';
 import { heap } from '../../src/backend/memory.js';
 
 /** The reference kernels, operating directly on the wasm heap (same pointers as the kernels). */
@@ -60,4 +60,19 @@ export function runInBuild(k: KernelExports, bufs: Float32Array[], call: (ptrs: 
   bufs.forEach((b, n) => new Float32Array(k.memory.buffer, ptrs[n]!, b.length).set(b));
   call(ptrs);
   return bufs.map((b, n) => new Float32Array(k.memory.buffer, ptrs[n]!, b.length).slice());
+}
+
+/** A random M×K CSR matrix; below density 1 every row i ≡ 2 (mod 5) is empty (the kernel tests' awkward rows). */
+export function randomCSR(M: number, K: number, density: number, rng: Random): CSRMatrix {
+  const dense = randomTensor([M, K], rng);
+  const W = CSRMatrix.fromDense(dense, (_v, i) => density === 1 || (i % 5 !== 2 && rng.uniform() < density), { requiresGrad: false });
+  dense.dispose();
+  return W;
+}
+
+/** The output buffer: NaN when the kernel must overwrite it (so one that reads it fails), random when it accumulates. */
+export function outputTensor(shape: number[], acc: number, rng: Random): Tensor {
+  const t = randomTensor(shape, rng);
+  if (!acc) t.data.fill(NaN);
+  return t;
 }
