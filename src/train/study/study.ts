@@ -170,7 +170,7 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult[]> {
 async function readResult(run: StudyRun, store: RunStore): Promise<StudyResult> {
   const name = runName(run);
   const bytes = await store.read(RUN_FILES.last);
-  const base: StudyResult = { name, method: run.method, seed: run.seed, finished: false, density: 1, valPpl: null, testPpl: null, history: [], seconds: 0, flops: 0, updates: [] };
+  const base: StudyResult = { name, method: run.method, seed: run.seed, finished: false, density: NaN, valPpl: null, testPpl: null, history: [], seconds: 0, flops: NaN, updates: [] };
   if (bytes === null) return base;
   const ckpt: LMCheckpoint<TrainingState> = decodeLMCheckpoint<TrainingState>(bytes, store.describe(RUN_FILES.last));
   const t = ckpt.meta.training!;
