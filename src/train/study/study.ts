@@ -8,7 +8,7 @@ import type { TrainOptions } from '../config.js';
 import { resolveTrainConfig } from '../config.js';
 import { decodeLMCheckpoint, type LMCheckpoint } from '../checkpoint/checkpoint.js';
 import type { RunStore } from '../checkpoint/run-store.js';
-import { RUN_FILES } from '../checkpoint/run-store.js';
+import { RUN_FILES, truncateRunLog } from '../checkpoint/run-store.js';
 import type { EpochRecord } from '../run/run-state.js';
 import { engineSparsity } from '../run/sparsity-factory.js';
 import { weightCounts } from '../run/memory-estimate.js';
@@ -144,6 +144,8 @@ export async function runStudy(o: StudyOptions): Promise<StudyResult[]> {
       const lastBytes = await store.read(RUN_FILES.last);
       const resume = lastBytes ? decodeLMCheckpoint<TrainingState>(lastBytes, store.describe(RUN_FILES.last)) : undefined;
       const config = resume ? undefined : studyRunConfig(o, run, o.corpus.vocab.size);
+      // A run killed after its last checkpoint logged steps the resume repeats: drop them, as train --resume does.
+      if (resume) await truncateRunLog(store, resume.meta.training!.globalStep);
       o.onRun?.(name, resume ? 'resume' : 'start');
       const trainer = await Trainer.create({ config, resume, corpus: o.corpus, store, sparsity: engineSparsity });
       // (setTimeout treats delays beyond 2³¹ − 1 ms as 1 ms: no timer for an unbounded budget.)
