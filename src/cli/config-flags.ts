@@ -82,7 +82,7 @@ function flagValue(a: Args, flag: string, f: FieldSpec): unknown {
   if ((f.type === 'int' || f.type === 'number') && (typeof v !== 'number' || Number.isNaN(v))) throw new UsageError(`--${flag} needs a number, got ${JSON.stringify(String(v))}`);
   if (f.type === 'boolean') v = Boolean(v);
   const why = fieldProblem(f, v);
-  if (why !== null) throw new UsageError(`--${flag} ${why.replace(/^must be /, 'must be ')}`);
+  if (why !== null) throw new UsageError(`--${flag} ${why}`);
   return v;
 }
 
