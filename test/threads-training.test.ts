@@ -25,6 +25,17 @@ const MOS: TrainOptions = {
   epochs: 3, nonmono: 50, asgdEpoch: 2, lr: 10, batchSize: 8, bptt: 15, evalBatchSize: 5, testBatchSize: 5,
 };
 
+// The RHN and the ON-LSTM (whose cell kernel splits by groups of 4 batch columns: 9 columns give
+// two groups and a scalar tail).
+const RHN: TrainOptions = {
+  model: 'selfish-rhn', lm: { emsize: 14, nhid: 14, depth: 3 }, method: 'selfish', density: 0.5,
+  epochs: 3, nonmono: 50, asgdEpoch: 2, lr: 5, batchSize: 9, bptt: 12, evalBatchSize: 5, testBatchSize: 5,
+};
+const ONLSTM: TrainOptions = {
+  model: 'selfish-onlstm', lm: { emsize: 10, nhid: 20, chunkSize: 5 }, method: 'selfish', density: 0.5,
+  epochs: 3, nonmono: 50, asgdEpoch: 2, lr: 5, batchSize: 9, bptt: 12, evalBatchSize: 5, testBatchSize: 5,
+};
+
 async function run(threads: number, opts: TrainOptions, extra: Partial<Parameters<typeof Trainer.create>[0]> = {}) {
   assert.is(await setThreads(threads), threads);
   const corpus = tinyCorpus();
@@ -68,7 +79,10 @@ function sameLosses(a: number[], b: number[], what: string): void {
 test.before(() => { forceSplitForTests(true); });
 test.after(async () => { forceSplitForTests(false); await setThreads(1); });
 
-for (const [label, opts] of [['stacked LSTM (selfish, SNT-ASGD)', STACKED], ['AWD-LSTM-MoS (selfish, SNT-ASGD)', MOS]] as const) {
+for (const [label, opts] of [
+  ['stacked LSTM (selfish, SNT-ASGD)', STACKED], ['AWD-LSTM-MoS (selfish, SNT-ASGD)', MOS],
+  ['RHN (selfish, SNT-ASGD)', RHN], ['ON-LSTM (selfish, SNT-ASGD)', ONLSTM],
+] as const) {
   test(`${label}: 1, 2 and 3 threads train bit-identically`, async () => {
     const one = await run(1, opts);
     assert.ok(one.updates.length >= 1, 'a topology update happened');

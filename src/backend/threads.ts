@@ -79,6 +79,9 @@ const dispatchers: Partial<Record<keyof KernelExports, (...a: number[]) => numbe
   spmv_u16: splitIf('spmv_u16', (_y, rowPtr, _c, _v, _x, M, N) => M! > 1 && N! > 0 && nnzOf(rowPtr!, M!) * N! >= MIN_SPARSE_WORK),
   lstm_gates_forward: splitIf('lstm_gates_forward', (...a) => a[8]! * a[9]! * 4 >= MIN_ROW_WORK),
   lstm_gates_backward: splitIf('lstm_gates_backward', (...a) => a[8]! * a[9]! * 4 >= MIN_ROW_WORK),
+  // ON-LSTM: shares of whole 4-column groups (a column's chunks depend on each other), so ≥ 8 columns.
+  onlstm_gates_forward: splitIf('onlstm_gates_forward', (...a) => a[10]! >= 8 && a[8]! * a[10]! * 4 >= MIN_ROW_WORK),
+  onlstm_gates_backward: splitIf('onlstm_gates_backward', (...a) => a[9]! >= 8 && a[7]! * a[9]! * 4 >= MIN_ROW_WORK),
   softmax_xent(probs: number, losses: number, logits: number, targets: number, rows: number, cols: number): number {
     if (!forced && (rows < 2 || rows * cols < MIN_ROW_WORK)) return raw.softmax_xent!(probs, losses, logits, targets, rows, cols) as number;
     runShared('softmax_xent', [probs, losses, logits, targets, rows, cols]);

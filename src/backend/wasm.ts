@@ -75,6 +75,8 @@ export interface KernelExports {
   // onlstm.ts
   onlstm_gates_forward(pre: number, rec: number, bias: number, cPrev: number, c: number, tc: number, h: number, y: number, H: number, C: number, B: number, ld: number): void;
   onlstm_gates_backward(dpre: number, dgate: number, dc: number, dy: number, dhRec: number, cPrev: number, tc: number, H: number, C: number, B: number, ld: number): void;
+  onlstm_gates_forward_part(pre: number, rec: number, bias: number, cPrev: number, c: number, tc: number, h: number, y: number, H: number, C: number, B: number, ld: number, part: number, parts: number): void;
+  onlstm_gates_backward_part(dpre: number, dgate: number, dc: number, dy: number, dhRec: number, cPrev: number, tc: number, H: number, C: number, B: number, ld: number, part: number, parts: number): void;
   // inference.ts (one token per step: matrix × vector, N ≤ 4 columns for CSR)
   gemv(y: number, a: number, x: number, M: number, K: number, acc: number): void;
   spmv(y: number, rowPtr: number, colIdx: number, values: number, x: number, M: number, N: number, acc: number): void;
