@@ -18,6 +18,7 @@ Prints a line per model and, last, one JSON object:
 import argparse
 import json
 import os
+import resource
 import time
 
 import torch
@@ -32,6 +33,12 @@ CONFIGS = {
     'awd-lstm-mos-ptb': dict(kind='awd-mos', emsize=280, nhid=960, nhidlast=620, nlayers=3, experts=15, dropout=0.4,
                              dropouth=0.225, dropouti=0.4, dropoute=0.1, dropoutl=0.29, wdrop=0.5, alpha=2.0, beta=1.0,
                              batch=12, bptt=70),
+    # The Selfish-RNN paper's RHN (official models.RHN with --tied --couple) and ON-LSTM
+    # (the Ordered-Neurons code): the sizes and dropouts of src/models/rhn.ts and onlstm.ts.
+    'selfish-rhn': dict(kind='rhn', emsize=830, nhid=830, depth=10, dropout=0.65, dropouth=0.25, dropouti=0.65,
+                        dropoute=0.2, batch=20, bptt=35),
+    'selfish-onlstm': dict(kind='onlstm', emsize=400, nhid=1150, nlayers=3, chunk=10, dropout=0.45, dropouth=0.3,
+                           dropouti=0.5, dropoute=0.1, wdrop=0.45, alpha=2.0, beta=1.0, batch=20, bptt=70),
 }
 
 
@@ -103,13 +110,127 @@ class AwdMos(nn.Module):
         return loss, new_hidden
 
 
+def embedded_dropout(weight, x, p):
+    """Word-level embedding dropout (AWD): whole rows of the embedding matrix dropped, rescaled."""
+    mask = weight.new_empty(weight.size(0), 1).bernoulli_(1 - p) / (1 - p)
+    return F.embedding(x, weight * mask)
+
+
+class Rhn(nn.Module):
+    """The official Selfish-RNN RHN (--tied --couple): one layer of depth D, block 0 with an input
+    matrix W, every block a recurrent R; a variational hidden-dropout mask per sequence shared by
+    every step and depth; embedding word dropout, locked input and output dropout, a tied decoder.
+    A Python loop over steps and depths, as the official code (PyTorch has no fused RHN)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        H = c['nhid']
+        self.encoder = nn.Embedding(VOCAB, c['emsize'])
+        self.W = nn.Linear(c['emsize'], 2 * H)
+        self.R = nn.ModuleList([nn.Linear(H, 2 * H) for _ in range(c['depth'])])
+        self.decoder = nn.Linear(H, VOCAB)
+        self.decoder.weight = self.encoder.weight  # tied
+
+    def forward(self, x, y, s):
+        c, H = self.c, self.c['nhid']
+        emb = locked_dropout(embedded_dropout(self.encoder.weight, x, c['dropoute']), c['dropouti'], True)
+        m = s.new_empty(s.shape).bernoulli_(1 - c['dropouth']) / (1 - c['dropouth'])
+        wx = self.W(emb)  # the input projection of every step at once
+        outs = []
+        for t in range(x.size(0)):
+            for l, R in enumerate(self.R):
+                a = R(s * m) + (wx[t] if l == 0 else 0)
+                h, g = torch.tanh(a[:, :H]), torch.sigmoid(a[:, H:])
+                s = h * g + s * (1 - g)
+            outs.append(s)
+        out = locked_dropout(torch.stack(outs), c['dropout'], True)
+        return F.cross_entropy(self.decoder(out).view(-1, VOCAB), y.view(-1)), s
+
+
+def cumsoftmax(x):
+    return torch.cumsum(F.softmax(x, dim=-1), dim=-1)
+
+
+class OnLstmCell(nn.Module):
+    """One ON-LSTM cell (Shen et al. 2019, the Ordered-Neurons code): master input/forget gates by
+    cumulative softmax over H/chunk chunks; the hh weight under unscaled DropConnect (a 0/1 mask
+    drawn per batch), as its LinearDropConnect."""
+
+    def __init__(self, ninp, nhid, chunk, wdrop):
+        super().__init__()
+        self.nhid, self.chunk, self.nchunk, self.wdrop = nhid, chunk, nhid // chunk, wdrop
+        self.ih = nn.Linear(ninp, 4 * nhid + 2 * self.nchunk)
+        self.hh = nn.Linear(nhid, 4 * nhid + 2 * self.nchunk)
+
+    def sample_mask(self):
+        keep = self.hh.weight.new_empty(self.hh.weight.shape).bernoulli_(1 - self.wdrop)
+        self.hh_weight = self.hh.weight * keep
+
+    def forward(self, wx, hidden):
+        hx, cx = hidden
+        gates = wx + F.linear(hx, self.hh_weight, self.hh.bias)
+        ci, cf = gates[:, :2 * self.nchunk].chunk(2, 1)
+        o, g, i, f = gates[:, 2 * self.nchunk:].view(-1, 4 * self.nchunk, self.chunk).chunk(4, 1)
+        ci = (1 - cumsoftmax(ci))[:, :, None]
+        cf = cumsoftmax(cf)[:, :, None]
+        i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+        w = cf * ci
+        f = f * w + (cf - w)
+        i = i * w + (ci - w)
+        cy = f * cx + i * g
+        hy = o * torch.tanh(cy)
+        return hy.view(-1, self.nhid), cy
+
+
+class OnLstm(nn.Module):
+    """The Ordered-Neurons language model: 3 ON-LSTM layers 400 → 1150 → 1150 → 400 (chunk 10),
+    embedding dropout, locked dropouts, a tied decoder with a full softmax, AR/TAR."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.c = c
+        sizes = [c['emsize']] + [c['nhid']] * (c['nlayers'] - 1) + [c['emsize']]
+        self.encoder = nn.Embedding(VOCAB, c['emsize'])
+        self.cells = nn.ModuleList([OnLstmCell(sizes[k], sizes[k + 1], c['chunk'], c['wdrop']) for k in range(c['nlayers'])])
+        self.decoder = nn.Linear(c['emsize'], VOCAB)
+        self.decoder.weight = self.encoder.weight  # tied
+
+    def forward(self, x, y, hidden):
+        c = self.c
+        h = locked_dropout(embedded_dropout(self.encoder.weight, x, c['dropoute']), c['dropouti'], True)
+        new_hidden = []
+        for k, cell in enumerate(self.cells):
+            cell.sample_mask()
+            wx = cell.ih(h)  # the input projection of every step at once
+            state, outs = hidden[k], []
+            for t in range(x.size(0)):
+                hy, cy = cell(wx[t], state)
+                state = (hy, cy)
+                outs.append(hy)
+            new_hidden.append(state)
+            h = torch.stack(outs)
+            raw_last = h
+            if k < len(self.cells) - 1:
+                h = locked_dropout(h, c['dropouth'], True)
+        out = locked_dropout(h, c['dropout'], True)
+        loss = F.cross_entropy(self.decoder(out).view(-1, VOCAB), y.view(-1))
+        loss = loss + c['alpha'] * out.pow(2).mean() + c['beta'] * (raw_last[1:] - raw_last[:-1]).pow(2).mean()
+        return loss, new_hidden
+
+
 def make(name):
     c = CONFIGS[name]
-    model = Stacked(c) if c['kind'] == 'stacked' else AwdMos(c)
+    model = {'stacked': Stacked, 'awd-mos': AwdMos, 'rhn': Rhn, 'onlstm': OnLstm}[c['kind']](c)
     model.train()
     B, T = c['batch'], c['bptt']
     if c['kind'] == 'stacked':
         hidden = (torch.zeros(c['nlayers'], B, c['nhid']), torch.zeros(c['nlayers'], B, c['nhid']))
+    elif c['kind'] == 'rhn':
+        hidden = torch.zeros(B, c['nhid'])
+    elif c['kind'] == 'onlstm':
+        sizes = [c['nhid']] * (c['nlayers'] - 1) + [c['emsize']]
+        hidden = [(torch.zeros(B, s), torch.zeros(B, s // c['chunk'], c['chunk'])) for s in sizes]
     else:
         sizes = [c['nhid']] * (c['nlayers'] - 1) + [c['nhidlast']]
         hidden = [(torch.zeros(1, B, s), torch.zeros(1, B, s)) for s in sizes]
@@ -117,6 +238,8 @@ def make(name):
 
 
 def detach(h):
+    if isinstance(h, torch.Tensor):
+        return h.detach()
     if isinstance(h, tuple):
         return tuple(x.detach() for x in h)
     return [detach(x) for x in h]
@@ -162,7 +285,10 @@ def main():
         mean, best = bench(name, a.steps, a.warmup)
         results[name] = {'1': round(mean)}
         print(f'{name}: {mean:,.0f} tokens/s (mean of {a.steps} steps; best {best:,.0f}), dense, torch {torch.__version__}, {a.threads} threads')
-    print(json.dumps({'suite': 'pytorch', 'threads': a.threads, 'torch': torch.__version__, 'tokens_per_s': results}))
+    # The process's peak resident set (Linux: kB): one model per process makes it that model's.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({'suite': 'pytorch', 'threads': a.threads, 'torch': torch.__version__, 'tokens_per_s': results,
+                      'peak_rss_mib': round(peak)}))
 
 
 if __name__ == '__main__':
