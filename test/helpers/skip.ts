@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 
 /** Reports `test` as skipped because of `why` (say what is missing and how to get it). */
 export function skipped(test: string, why: string): void {
-  console.log(`  SKIPPED ${test}: ${why}`);
+  console.log(`\n  SKIPPED ${test}: ${why}`); // on its own line, after uvu's dots
   const log = process.env.SELFISH_RNN_SKIP_LOG;
   if (log) appendFileSync(log, JSON.stringify({ file: basename(process.argv[1] ?? '?').replace(/\.js$/, '.ts'), test, why }) + '\n');
 }
