@@ -7,7 +7,7 @@
 // model are days of CPU time). `--small` keeps the recipe and shrinks the model (2×200) and the
 // run (8 epochs, lr 20, nonmono 2) so it finishes on a laptop CPU.
 //
-//   node examples/ptb-stacked-lstm.mjs [--small] [--data data/ptb] [--save DIR] [--max-steps N] [--epochs N]
+//   node examples/ptb-stacked-lstm.mjs [--small] [--data data/ptb] [--save DIR] [--max-steps N [--test]] [--epochs N]
 //   node_modules/.bin/deno run --allow-read --allow-write --allow-env examples/ptb-stacked-lstm.mjs --small
 // Data: a directory with PTB's train.txt, valid.txt, test.txt (see README.md, "Data").
 // Ctrl-C stops with a checkpoint; continue with: selfish-rnn train --resume <save dir>.
@@ -34,11 +34,13 @@ recipe.data = { source: 'word', path: dataDir };
 const config = resolveTrainConfig(recipe, corpus.vocab.size);
 const save = value('save', `runs/ptb-stacked-lstm${small ? '-small' : ''}`);
 const maxSteps = value('max-steps') ? Number(value('max-steps')) : undefined;
+// A run stopped by --max-steps skips the test pass unless --test asks for it (a completed run always has it).
+const test = flag('test') || undefined;
 
 console.log(`PTB: ${corpus.train.length} / ${corpus.valid.length} / ${corpus.test.length} tokens, vocabulary ${corpus.vocab.size}`);
 console.log(`${small ? 'small' : 'official'} recipe: ${config.lm.nlayers}×${config.lm.nhid} LSTM at density ${config.density}, ${config.epochs} epochs; run directory ${save}`);
 const trainer = await Trainer.create({
-  config, corpus, store: directoryStore(save), maxSteps, logInterval: 100,
+  config, corpus, store: directoryStore(save), maxSteps, test, logInterval: 100,
   events: {
     onLog: (e) => { if (e.event === 'step') console.log(`  epoch ${e.epoch} step ${e.step}: loss ${e.loss.toFixed(3)}, ppl ${e.ppl.toFixed(1)}, ${Math.round(e.tokensPerSecond)} tokens/s`); },
     onEpoch: (r) => console.log(`epoch ${r.epoch}: valid ppl ${r.valPpl.toFixed(2)}${r.best ? ' (best)' : ''}, density ${r.density.toFixed(3)}, ${r.switched ? 'switched to SNT-ASGD' : r.phase}`),
@@ -48,5 +50,5 @@ if (typeof process !== 'undefined') process.on('SIGINT', () => trainer.requestSt
 const result = await trainer.run();
 trainer.dispose();
 if (result.status === 'interrupted') console.log(`interrupted; checkpoint ${result.files.last}`);
-else console.log(`done (${result.status}): valid ppl ${result.valPpl.toFixed(2)}, test ppl ${result.testPpl.toFixed(2)} (paper: 73.79 / 71.65); best model ${result.files.best ?? result.files.last}`);
+else console.log(`done (${result.status}): valid ppl ${result.valPpl.toFixed(2)}, ${result.testPpl !== null ? `test ppl ${result.testPpl.toFixed(2)}` : 'test split not evaluated (--test evaluates it)'} (paper: 73.79 / 71.65); best model ${result.files.best ?? result.files.last}`);
 if (typeof process !== 'undefined') process.exit(result.status === 'interrupted' ? 130 : 0);

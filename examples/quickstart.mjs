@@ -21,7 +21,8 @@ const config = resolveTrainConfig({
 }, corpus.vocab.size);
 
 // 3. Train. The trainer builds the model and the sparse engine; a run store (here: memory) keeps
-//    checkpoints. `maxSteps` stops early, with a resumable checkpoint.
+//    checkpoints. `maxSteps` stops early, with a resumable checkpoint; such a run ends with a
+//    validation pass only (`test: true` adds the test split, which a completed run always gets).
 const trainer = await Trainer.create({
   config, corpus, store: memoryStore(), maxSteps: steps,
   events: { onStep: (s) => { if (s.step % Math.max(1, Math.floor(steps / 5)) === 0) console.log(`step ${s.step}: loss ${s.nll.toFixed(3)}, ppl ${s.ppl.toFixed(1)}`); } },
@@ -29,7 +30,7 @@ const trainer = await Trainer.create({
 const sparse = weightSummaries(trainer.model).filter((w) => w.sparse);
 console.log(`${sparse.length} sparse weight matrices, e.g. ${sparse[1].name} ${sparse[1].shape.join('×')} keeps ${sparse[1].nnz} weights (${(100 * sparse[1].density).toFixed(1)}%)`);
 const result = await trainer.run();
-console.log(`after ${result.steps} steps: validation ppl ${result.valPpl.toFixed(1)}, test ppl ${result.testPpl.toFixed(1)}`);
+console.log(`after ${result.steps} steps: validation ppl ${result.valPpl.toFixed(1)}${result.testPpl !== null ? `, test ppl ${result.testPpl.toFixed(1)}` : ''}`);
 
 // 4. Sample 25 words from the model.
 console.log(`sample: ${formatSample(sample(trainer.model, corpus.vocab, { words: 25, seed: 1 })).replace(/\n/g, ' / ')}`);

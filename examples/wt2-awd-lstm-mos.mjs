@@ -9,7 +9,7 @@
 // `--small` keeps the recipe and shrinks the model (3 LSTMs 64 → 128 → 64, 4 experts) and the run
 // (6 epochs, nonmono 2). Finetuning (AWD's finetune.py) is `selfish-rnn train --finetune <best.ckpt>`.
 //
-//   node examples/wt2-awd-lstm-mos.mjs [--small] [--data data/wikitext-2] [--save DIR] [--max-steps N] [--epochs N]
+//   node examples/wt2-awd-lstm-mos.mjs [--small] [--data data/wikitext-2] [--save DIR] [--max-steps N [--test]] [--epochs N]
 //   node_modules/.bin/deno run --allow-read --allow-write --allow-env examples/wt2-awd-lstm-mos.mjs --small
 // Data: a directory with wiki.train.tokens, wiki.valid.tokens, wiki.test.tokens (see README.md, "Data").
 import { resolveTrainConfig, Trainer } from 'selfish-rnn';
@@ -36,11 +36,13 @@ recipe.data = { source: 'word', path: dataDir };
 const config = resolveTrainConfig(recipe, corpus.vocab.size);
 const save = value('save', `runs/wt2-awd-lstm-mos${small ? '-small' : ''}`);
 const maxSteps = value('max-steps') ? Number(value('max-steps')) : undefined;
+// A run stopped by --max-steps skips the test pass unless --test asks for it (a completed run always has it).
+const test = flag('test') || undefined;
 
 console.log(`WikiText-2: ${corpus.train.length} / ${corpus.valid.length} / ${corpus.test.length} tokens, vocabulary ${corpus.vocab.size}`);
 console.log(`${small ? 'small' : 'official'} recipe: AWD-LSTM-MoS ${config.lm.emsize}→${config.lm.nhid}→${config.lm.nhidlast}, ${config.lm.nExperts} experts, density ${config.density}, ${config.epochs} epochs; run directory ${save}`);
 const trainer = await Trainer.create({
-  config, corpus, store: directoryStore(save), maxSteps, logInterval: 100,
+  config, corpus, store: directoryStore(save), maxSteps, test, logInterval: 100,
   events: {
     onLog: (e) => { if (e.event === 'step') console.log(`  epoch ${e.epoch} step ${e.step}: loss ${e.loss.toFixed(3)}, ppl ${e.ppl.toFixed(1)}, ${Math.round(e.tokensPerSecond)} tokens/s`); },
     onEpoch: (r) => console.log(`epoch ${r.epoch}: valid ppl ${r.valPpl.toFixed(2)}${r.best ? ' (best)' : ''}, density ${r.density.toFixed(3)}, ${r.switched ? 'switched to SNT-ASGD' : r.phase}`),
@@ -50,5 +52,5 @@ if (typeof process !== 'undefined') process.on('SIGINT', () => trainer.requestSt
 const result = await trainer.run();
 trainer.dispose();
 if (result.status === 'interrupted') console.log(`interrupted; checkpoint ${result.files.last}`);
-else console.log(`done (${result.status}): valid ppl ${result.valPpl.toFixed(2)}, test ppl ${result.testPpl.toFixed(2)} (paper: 65.96 / 63.05); best model ${result.files.best ?? result.files.last}`);
+else console.log(`done (${result.status}): valid ppl ${result.valPpl.toFixed(2)}, ${result.testPpl !== null ? `test ppl ${result.testPpl.toFixed(2)}` : 'test split not evaluated (--test evaluates it)'} (paper: 65.96 / 63.05); best model ${result.files.best ?? result.files.last}`);
 if (typeof process !== 'undefined') process.exit(result.status === 'interrupted' ? 130 : 0);

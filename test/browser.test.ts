@@ -12,6 +12,7 @@
 // and passes, except under CI=true, where a missing browser is a failure.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skipped } from './helpers/skip.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,7 +54,7 @@ if (!browserPath || !playwright) {
   const why = !browserPath ? `no Chromium found (looked for ${CANDIDATES.join(', ')}; install Debian's chromium or set SELFISH_RNN_CHROMIUM)` : 'playwright-core is missing';
   test('browser test', () => {
     if (process.env.CI) assert.unreachable(`the browser test cannot run under CI: ${why}`);
-    console.log(`  SKIPPED: the browser test did not run: ${why}`);
+    skipped('the browser test (the training page in Chromium)', why);
   });
 } else {
   const pw = playwright;

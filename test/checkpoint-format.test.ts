@@ -3,6 +3,7 @@
 // safetensors layout checked byte by byte.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skipped } from './helpers/skip.js';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -722,7 +723,7 @@ test('encodeSafetensors refuses what a reader would reject or misread', () => {
 test('safetensors: cross-check with the Python safetensors package, when it is importable', () => {
   const probe = spawnSync('python3', ['-c', 'import numpy, safetensors.numpy'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
-    console.log('  (skipped: python3 with numpy and safetensors is not importable here; nothing is installed by the tests)');
+    skipped('safetensors: cross-check with the Python safetensors package', 'python3 with numpy and safetensors is not importable here; nothing is installed by the tests');
     return;
   }
   const dir = scratchDir();
@@ -768,7 +769,7 @@ print(json.dumps({"tensors": out, "metadata": meta}))`;
 test('checkpoint: an independent reader (Python struct + zlib.crc32 + numpy) reads what we write, when python3 and numpy are importable', () => {
   const probe = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
-    console.log('  (skipped: python3 with numpy is not importable here)');
+    skipped('checkpoint: an independent reader in Python', 'python3 with numpy is not importable here; nothing is installed by the tests');
     return;
   }
   const dir = scratchDir();

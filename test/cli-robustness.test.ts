@@ -115,7 +115,7 @@ test('--resume RUN --save NEWDIR without a new best model: the best model is car
   // eval with a batch size the split cannot fill: a usage error.
   r = run(['eval', runDir, '--batch-size', '1000000']);
   assert.is(r.status, 2, r.err);
-  assert.match(r.err, /the test split has \d+ tokens, too few for batch size 1000000: give --batch-size \d+ or less/);
+  assert.match(r.err, /the valid split has \d+ tokens, too few for batch size 1000000: give --batch-size \d+ or less/);
   // A --save that holds another run is refused.
   r = run(['train', '--resume', runDir, '--save', newDir]);
   assert.is(r.status, 2);

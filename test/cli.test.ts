@@ -36,7 +36,7 @@ test('argument errors exit with code 2 and say what is wrong', () => {
   const cases: [string[], RegExp][] = [
     [['train', '--density', '0', '--sparse'], /--density must be a number in \(0, 1\], got 0/],
     [['train', '--density', '1.5', '--method', 'set'], /--density must be a number in \(0, 1\], got 1\.5/],
-    [['train', '--density', '0.5'], /density 0\.5 needs a sparse method/],
+    [['train', '--method', 'dense', '--density', '0.5'], /density 0\.5 needs a sparse method/],
     [['train', '--method', 'magic'], /Invalid values:[\s\S]*method[\s\S]*magic/],
     [['train', '--model', 'gpt-5'], /Invalid values:[\s\S]*model[\s\S]*gpt-5/],
     [['train', '--data', join(tmp, 'no-such-dir')], /data not found: .*no-such-dir/],
@@ -94,7 +94,8 @@ test('train: a small sparse run writes checkpoints, a JSON-lines log and an SVG 
   const res = JSON.parse(lines[0]!);
   assert.is(res.status, 'max-steps');
   assert.is(res.steps, 150);
-  assert.ok(res.valPpl > 1 && res.testPpl > 1, JSON.stringify(res));
+  assert.ok(res.valPpl > 1, JSON.stringify(res));
+  assert.is(res.testPpl, null, 'a run stopped by --max-steps ends without a test pass (test/cli-defaults.test.ts: --test)');
   assert.ok(res.bestEpoch >= 1);
   assert.match(r.err, /end of epoch 1 .*valid ppl [\d.]+ \(best\) .*density 0\.\d{3} \| gates i 0\.\d{3} f /);
   for (const f of ['last.ckpt', 'best.ckpt', 'log.jsonl', 'plot.svg']) assert.ok(existsSync(join(runA, f)), f);
@@ -114,11 +115,11 @@ test('--resume in a fresh process continues bit-identically (same per-step losse
   const common = ['train', ...TINY, '--sparse', '--density', '0.4', '--epochs', '3', '--nonmono', '1', '--log-interval', '1'];
   let r = run([...common, '--max-steps', '47', '--save', B]);
   assert.is(r.status, 0, r.err);
-  // Stopped before its first validation: eval on the run directory points to last.ckpt; info says so plainly.
+  // Stopped before its first validation: eval on the run directory reads last.ckpt, saying so; info says so plainly.
   assert.not.ok(existsSync(join(B, 'best.ckpt')), 'no validation has finished after 47 steps');
   r = run(['eval', B]);
-  assert.is(r.status, 2);
-  assert.match(r.err, /has no best\.ckpt yet .*last\.ckpt/);
+  assert.is(r.status, 0, r.err);
+  assert.match(r.err, /has no best\.ckpt yet .*using its last\.ckpt/);
   r = run(['info', join(B, 'last.ckpt')]);
   assert.is(r.status, 0, r.err);
   assert.match(r.out, /best valid ppl none yet/);
@@ -197,8 +198,8 @@ test('export writes a safetensors file; generate is deterministic for a seed; be
   const st = decodeSafetensors(readFileSync(out));
   assert.ok(st.tensors['rnn.weight_hh_l0'] && st.tensors['rnn.weight_hh_l0.mask'] && st.tensors['decoder.bias']);
   r = run(['export', runA]);
-  assert.is(r.status, 2);
-  assert.match(r.err, /Missing required argument: out/);
+  assert.is(r.status, 0, r.err);
+  assert.ok(existsSync(join(runA, 'best.safetensors')), 'the default output is next to the checkpoint');
   const g1 = run(['generate', runA, '--words', '12', '--seed', '7']), g2 = run(['generate', runA, '--words', '12', '--seed', '7']);
   assert.is(g1.status, 0, g1.err);
   assert.ok(g1.out.trim().split(/\s+/).length >= 6, g1.out);

@@ -12,6 +12,7 @@ import {
 } from '../src/index.js';
 import { loadWordCorpus, loadTextCorpus, loadDefaultCorpus, defaultCorpusDocumentsSync, defaultCorpus, defaultCorpusDocuments } from '../src/node.js';
 import { parseCorpusDocuments } from '../src/data/builtin.js';
+import { corpusDir } from './helpers/data.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // build/test
 const projectRoot = join(here, '..', '..');
@@ -112,28 +113,19 @@ test('loadWordCorpus: clear errors for a missing directory, missing files, an em
   }
 });
 
-// The benchmark files, when the shared data folder sits beside the project (main checkout, CI) or
-// one level further up (a worktree under wt/). SELFISH_RNN_DATA overrides.
-const dataCandidates = [
-  process.env.SELFISH_RNN_DATA,
-  join(projectRoot, '..', 'shared', 'data'),
-  join(projectRoot, '..', '..', 'shared', 'data'),
-].filter((p): p is string => !!p);
-const dataDir = dataCandidates.find((p) => existsSync(p));
-
 const BENCHMARKS = [
   { dir: 'ptb', train: 929_589, valid: 73_760, test: 82_430, vocab: 10_000 },
   { dir: 'wikitext-2', train: 2_088_628, valid: 217_646, test: 245_569, vocab: 33_278 },
 ];
 
+// The benchmark files, where test/helpers/data.ts finds them (SELFISH_RNN_DATA, or the shared folder).
 for (const b of BENCHMARKS) {
-  test(`${b.dir}: the published token and vocabulary counts`, () => {
-    if (!dataDir) {
-      console.log(`  skipped: data not found at ${dataCandidates.join(' or ')}`);
-      return;
-    }
+  const name = `${b.dir}: the published token and vocabulary counts`;
+  test(name, () => {
+    const dir = corpusDir(b.dir, name);
+    if (dir === null) return;
     const t0 = performance.now();
-    const c = loadWordCorpus(join(dataDir, b.dir));
+    const c = loadWordCorpus(dir);
     const ms = performance.now() - t0;
     console.log(`  ${b.dir}: ${c.train.length} / ${c.valid.length} / ${c.test.length} tokens, vocabulary ${c.vocab.size}, loaded in ${ms.toFixed(0)} ms`);
     assert.is(c.train.length, b.train);

@@ -6,6 +6,7 @@
 // with torch is found) and evaluates to our loss, and which imports back unchanged.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skipped } from './helpers/skip.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -118,7 +119,7 @@ test('selfish-rnn train --model gru-small --sparse; info; export loads in PyTorc
 
   const py = torchPython();
   if (py === null) {
-    console.log('  (skipped the PyTorch half: no python3 with torch found ($PYTHON, python3, /usr/bin/python3); nothing is installed by the tests)');
+    skipped('GRU export: the PyTorch half', 'no python3 with torch found ($PYTHON, python3, /usr/bin/python3; apt-get install python3-torch); nothing is installed by the tests');
     return;
   }
   const tokens = join(tmp, 'tokens.json');

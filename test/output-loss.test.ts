@@ -5,6 +5,7 @@
 // And text from the data printed on a terminal cannot drive it (escape sequences are shown, not obeyed).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skipped } from './helpers/skip.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasPython, INTERNAL, runCli, runOnPty, startCli, tinyArgs, waitFor, workspace } from './helpers/cli.js';
@@ -30,7 +31,7 @@ function assertSavedAtStop(save: string, reason: RegExp): void {
 }
 
 test('a closed terminal (pseudo-terminal hung up mid-epoch): stops, saves, exits 129, no crash', () => {
-  if (!hasPython()) { console.log('  (skipped: no python3 for the pty module)'); return; }
+  if (!hasPython()) { skipped('a closed terminal (pseudo-terminal hung up mid-epoch)', 'no python3 for the pty module'); return; }
   const save = join(tmp, 'pty');
   const r = runOnPty(['train', ...tinyArgs(corpus, { epochs: '50', save })], { closeOn: /epoch 2 /, timeout: 120_000 });
   assert.ok(r.seen, `training started on the terminal: ${r.out.slice(-500)}`);

@@ -6,6 +6,7 @@
 // the same file runs as a library example under Node and Deno with the same output.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skipped } from './helpers/skip.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -85,7 +86,7 @@ test('export of a plugin family: PyTorch loads it with strict=True and computes 
   assert.is(ours.status, 0, ours.err);
   const torch = run('/usr/bin/python3', ['-c', 'import torch']);
   if (torch.status !== 0) {
-    console.log('  skipped the PyTorch half: /usr/bin/python3 has no torch (apt-get install python3-torch)');
+    skipped('export of a plugin family: the PyTorch half', '/usr/bin/python3 has no torch (apt-get install python3-torch)');
     return;
   }
   const corpus = await defaultCorpus({ maxVocab: 500 });
@@ -104,7 +105,7 @@ test('examples/custom-family.mjs as a library example: the same output under Nod
   assert.match(node.out, /max-steps after 20 steps; per-gate densities: layers\.0\.Wf\.weight f=0\.\d+/);
   const probe = existsSync(denoBin) ? run(denoBin, ['--version']) : null;
   if (probe === null || probe.status !== 0) {
-    console.log(`  skipped the Deno half: ${denoBin} is not available`);
+    skipped('examples/custom-family.mjs: the Deno half', `${denoBin} is not available; install the 'deno' dev dependency`);
     return;
   }
   const deno = run(denoBin, ['run', '--no-prompt', '--allow-read', '--allow-env', 'examples/custom-family.mjs', '--steps', '20']);

@@ -5,6 +5,7 @@
 // full disk at the start is a usage error naming the directory.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skipped } from './helpers/skip.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -107,7 +108,7 @@ test('the run directory replaced by a file mid-run: exit 1, the cause named (gon
 
 test('a full disk and a read-only remount (a small tmpfs; root only)', async () => {
   const fs = smallTmpfs(tmp, 4 << 20);
-  if (fs === null) { console.log('  (skipped: cannot mount a tmpfs here)'); return; }
+  if (fs === null) { skipped('a full disk and a read-only remount', 'cannot mount a tmpfs here (needs root with mount rights)'); return; }
   mounts.push(fs.unmount);
   // Full at the start: a usage error naming the directory.
   spawnSync('dd', ['if=/dev/zero', `of=${join(fs.dir, 'filler')}`, 'bs=64k'], { encoding: 'utf8' });

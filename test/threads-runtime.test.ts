@@ -4,6 +4,7 @@
 // --threads flag and its run header.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { skipped } from './helpers/skip.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -43,7 +44,7 @@ test('Node: the pool starts from `node --input-type=module -e` (workers do not i
 test('Deno: the same script with Web Workers', () => {
   const probe = existsSync(denoBin) ? run(denoBin, ['--version']) : null;
   if (probe === null || probe.status !== 0) {
-    console.log(`  skipped: Deno is not available (${denoBin}); install the 'deno' dev dependency`);
+    skipped('Deno: the same script with Web Workers', `Deno is not available (${denoBin}); install the 'deno' dev dependency`);
     return;
   }
   check(run(denoBin, ['run', '--no-prompt', '--allow-read', script, '2']), 2);
@@ -52,7 +53,7 @@ test('Deno: the same script with Web Workers', () => {
 test('Deno: the same script on the relaxed-SIMD kernels (Deno 2 has relaxed SIMD)', () => {
   const probe = existsSync(denoBin) ? run(denoBin, ['--version']) : null;
   if (probe === null || probe.status !== 0) {
-    console.log(`  skipped: Deno is not available (${denoBin}); install the 'deno' dev dependency`);
+    skipped('Deno: the same script on the relaxed-SIMD kernels', `Deno is not available (${denoBin}); install the 'deno' dev dependency`);
     return;
   }
   const r = run(denoBin, ['run', '--no-prompt', '--allow-read', script, '2', 'relaxed']);

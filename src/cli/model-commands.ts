@@ -1,7 +1,7 @@
 // `selfish-rnn eval | generate | info | export`: commands that read one checkpoint.
 /// <reference types="node" />
 import { applyThreads, RELAXED_SIMD_OPTION, THREADS_OPTION } from './threads-option.js';
-import { realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, basename, join, resolve } from 'node:path';
 import type { Args, Argv } from 'yargs';
 import type { Corpus } from '../data/corpus.js';
@@ -17,18 +17,24 @@ import type { TrainingState } from '../train/run/trainer.js';
 import { modelGateStats, weightSummaries } from '../train/weights.js';
 import { flagOf } from '../config/fields.js';
 import { modelFamily } from '../models/index.js';
+import { EvalProgress } from './eval-progress.js';
 import { bytes, grouped, int, num, ppl, str, UsageError } from './format.js';
 import { forOutput } from './safe-output.js';
 import { checkpointPath, dataSpec, type CliIO } from './train-command.js';
 
-const ckptArg = (y: Argv, what: string) => y.positional('checkpoint', { type: 'string', describe: `${what} (a .ckpt file, or a run directory: its best.ckpt)` });
+const ckptArg = (y: Argv, what: string) => y.positional('checkpoint', { type: 'string', describe: `${what} (a .ckpt file, or a run directory: its best.ckpt, else its last.ckpt with a note)` });
+
+/** The checkpoint a command reads: a run directory without best.ckpt (stopped early) gives its last.ckpt, with a note on stderr. */
+function readablePath(a: Args, io: CliIO): string {
+  return checkpointPath(String(a.checkpoint), RUN_FILES.best, (note) => io.stderr.write(`selfish-rnn: note: ${note}\n`));
+}
 
 // ---- eval --------------------------------------------------------------------------------------
 
 export function evalBuilder(y: Argv): Argv {
   return ckptArg(y, 'checkpoint to evaluate')
     .option('data', { type: 'string', defaultDescription: "the checkpoint's training data", describe: 'corpus directory or text file' })
-    .option('split', { type: 'string', choices: ['valid', 'test'], default: 'test', describe: 'which split' })
+    .option('split', { type: 'string', choices: ['valid', 'test'], default: 'valid', describe: 'which split (test: the held-out score, for the number you report)' })
     .option('batch-size', { type: 'number', defaultDescription: "the run's eval batch size (valid) / test batch size (test)", describe: 'evaluation batch size' })
     .option('bptt', { type: 'number', defaultDescription: "the run's bptt", describe: 'chunk length' })
     .option('stream', { type: 'boolean', default: false, describe: 'score one token at a time through the inference path: batch size 1, the same loss up to float rounding' })
@@ -39,7 +45,7 @@ export function evalBuilder(y: Argv): Argv {
 
 export async function evalCommand(a: Args, io: CliIO): Promise<number> {
   await applyThreads(a);
-  const path = checkpointPath(String(a.checkpoint), RUN_FILES.best);
+  const path = readablePath(a, io);
   const batchArg = int(a, 'batch-size', 1), bpttArg = int(a, 'bptt', 1);
   const dataArg = str(a, 'data');
   const ckpt = await loadLMCheckpoint(path);
@@ -56,7 +62,11 @@ export async function evalCommand(a: Args, io: CliIO): Promise<number> {
     if (Math.floor(ids.length / batchSize) < 2) {
       throw new UsageError(`the ${split} split has ${ids.length} tokens, too few for batch size ${batchSize}: give --batch-size ${Math.max(1, Math.floor(ids.length / 2))} or less`);
     }
-    const r = stream ? await scoreStream(model, ids) : await evaluate(model, ids, { batchSize, bptt });
+    // Progress on stderr for a long pass (stdout keeps only the result).
+    const progress = new EvalProgress(io.stderr);
+    const r = stream
+      ? await scoreStream(model, ids, { onProgress: (done, total) => progress.update(split, done, total, 'tokens') })
+      : await evaluate(model, ids, { batchSize, bptt, onProgress: (done, total) => progress.update(split, done, total) });
     if (a.json) {
       io.stdout.write(JSON.stringify({ checkpoint: path, data: 'path' in spec ? spec.path : spec.source, split, loss: r.loss, ppl: r.ppl, tokens: r.tokens, batchSize, ...(stream ? { stream } : { bptt }), weights: ckpt.meta.weights_kind }) + '\n');
     } else {
@@ -104,7 +114,7 @@ export function generateBuilder(y: Argv): Argv {
 
 export async function generateCommand(a: Args, io: CliIO): Promise<number> {
   await applyThreads(a);
-  const path = checkpointPath(String(a.checkpoint), RUN_FILES.best);
+  const path = readablePath(a, io);
   const words = int(a, 'words', 0, MAX_WORDS)!, seed = int(a, 'seed', 0)!, temperature = num(a, 'temperature')!;
   if (!(temperature > 0)) throw new UsageError(`--temperature must be > 0, got ${temperature}`);
   const { model, vocab } = modelFromCheckpoint(await loadLMCheckpoint(path), path);
@@ -124,7 +134,7 @@ export function infoBuilder(y: Argv): Argv {
 }
 
 export async function infoCommand(a: Args, io: CliIO): Promise<number> {
-  const path = checkpointPath(String(a.checkpoint), RUN_FILES.best);
+  const path = readablePath(a, io);
   const ckpt = await loadLMCheckpoint<TrainingState>(path);
   const m = ckpt.meta, c = m.config;
   const { model } = modelFromCheckpoint(ckpt, path);
@@ -182,14 +192,20 @@ export async function infoCommand(a: Args, io: CliIO): Promise<number> {
 export function exportBuilder(y: Argv): Argv {
   return ckptArg(y, 'checkpoint to export')
     .option('format', { type: 'string', choices: ['safetensors'], default: 'safetensors', describe: 'output format' })
-    .option('out', { type: 'string', demandOption: true, describe: 'output file' })
+    .option('out', { type: 'string', defaultDescription: 'the checkpoint with .safetensors instead of .ckpt (runs/X → runs/X/best.safetensors)', describe: 'output file' })
+    .option('force', { type: 'boolean', default: false, describe: 'replace the output file if it exists (never replaced otherwise)' })
     .option('masks', { type: 'boolean', default: true, describe: 'write <name>.mask (BOOL) for every sparse weight (--no-masks to leave them out)' });
 }
 
 export async function exportCommand(a: Args, io: CliIO): Promise<number> {
-  const path = checkpointPath(String(a.checkpoint), RUN_FILES.best);
-  const out = str(a, 'out')!;
+  const path = readablePath(a, io);
+  const outArg = str(a, 'out');
+  // The default output sits next to the checkpoint, as import's does next to its input.
+  const out = outArg ?? path.replace(/\.ckpt$/i, '') + '.safetensors';
   if (samePath(out, path)) throw new UsageError(`--out ${resolve(out)} is the checkpoint being exported; give another file name (the checkpoint is left as it is)`);
+  if (existsSync(out) && a.force !== true) {
+    throw new UsageError(`${resolve(out)} already exists${outArg === undefined ? ' (the default output: the checkpoint with .safetensors)' : ''}; give another --out, or --force to replace it`);
+  }
   const ckpt = await loadLMCheckpoint(path);
   const data = exportCheckpoint(ckpt, { masks: a.masks !== false });
   const stale = removeStaleTemporaries(out);

@@ -1,8 +1,10 @@
 // What `selfish-rnn train` shows while it runs. On a terminal: one progress line redrawn in place
 // (\r) with batch, loss, perplexity, tokens/s and the epoch's ETA. Otherwise (a pipe, a log file,
 // CI): a plain line every --log-interval steps, as the reference scripts print. Both print one
-// summary line per epoch.
+// summary line per epoch. A validation or test pass shows its progress on the terminal line, or,
+// when the output is not a terminal, on stderr (./eval-progress.ts: nothing for short passes).
 /// <reference types="node" />
+import { EvalProgress } from './eval-progress.js';
 import { describeThreads } from './threads-option.js';
 import type { EpochRecord, StartInfo, StepInfo, TrainEvents } from '../train/run/trainer.js';
 import { modelFamily } from '../models/index.js';
@@ -20,9 +22,12 @@ export class ProgressReporter implements TrainEvents {
   private lastDraw = 0;
   private drawn = false;
   private readonly tty: boolean;
+  private readonly evalProgress: EvalProgress | null;
 
-  constructor(private readonly out: Out, private readonly sparse: boolean) {
+  /** `evalOut`: where evaluation progress goes when `out` is not a terminal (the CLI: stderr). */
+  constructor(private readonly out: Out, private readonly sparse: boolean, evalOut?: Out) {
     this.tty = out.isTTY === true && process.env.TERM !== 'dumb';
+    this.evalProgress = !this.tty && evalOut ? new EvalProgress(evalOut) : null;
   }
 
   onStart(s: StartInfo): void {
@@ -46,7 +51,8 @@ export class ProgressReporter implements TrainEvents {
   }
 
   onEval(split: 'valid' | 'test', done: number, total: number): void {
-    if (this.tty) this.draw(`evaluating ${split}: ${done}/${total} chunks`);
+    if (this.tty) this.draw(`evaluating ${split === 'valid' ? 'validation' : split}: ${done}/${total} chunks`);
+    else this.evalProgress?.update(split, done, total);
   }
 
   onLog(e: Record<string, unknown>): void {

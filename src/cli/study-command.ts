@@ -1,5 +1,7 @@
 // `selfish-rnn study`: the reproduction study (src/train/study/study.ts) with its report. Resumable:
-// run it again with the same --dir to continue; --budget bounds one invocation.
+// run it again with the same --dir to continue; --budget bounds one invocation. Defaults that make
+// sense wherever the package is installed: the report goes into the study's --dir, and PTB is
+// found through SELFISH_RNN_DATA (or the repository's ../shared/data/ptb), else --data is needed.
 /// <reference types="node" />
 import { MAX_VOCAB, modelFamily, modelPreset } from '../models/index.js';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,9 +20,9 @@ import type { CliIO } from './train-command.js';
 
 export function studyBuilder(y: Argv): Argv {
   return y.usage('selfish-rnn study [options]\n\nDense, static, SET, RigL, gradual pruning and Selfish-RNN on one small LSTM at one density (two seeds for dense, SET, Selfish-RNN); writes a Markdown report with SVG plots. Resumable: run again with the same --dir.')
-    .option('data', { type: 'string', defaultDescription: '../shared/data/ptb', describe: 'PTB directory ("builtin" for the built-in corpus)' })
+    .option('data', { type: 'string', defaultDescription: `$${DATA_ENV}/ptb, else ${REPO_PTB} if it exists; otherwise needed`, describe: 'PTB directory ("builtin" for the built-in corpus)' })
     .option('dir', { type: 'string', default: 'runs/study', describe: 'where the run directories go' })
-    .option('out', { type: 'string', default: 'bench/STUDY.md', describe: 'the report (plots beside it)' })
+    .option('out', { type: 'string', defaultDescription: '<dir>/STUDY.md', describe: 'the report (plots beside it); `npm run study` in the repository writes bench/STUDY.md' })
     .option('budget', { type: 'number', default: 120, describe: 'minutes for this invocation; runs stop resumably when it is spent' })
     .option('model', { type: 'string', default: STUDY_BASE.model, describe: 'the model of every run; a model other than the default brings its own recipe (epochs, lr schedule, clip, BPTT, batch)' })
     .option('epochs', { type: 'number', defaultDescription: `${STUDY_BASE.epochs} (lstm-small) or the model's recipe`, describe: 'epochs of every run' })
@@ -38,16 +40,29 @@ export function studyBuilder(y: Argv): Argv {
     .option('note', { type: 'string', defaultDescription: 'none', describe: 'a paragraph for the report\'s notes (e.g. how the machine was shared)' })
     .option('threads', THREADS_OPTION)
     .option('relaxed-simd', RELAXED_SIMD_OPTION)
-    .example('selfish-rnn study --budget 110 --epochs 5', 'the whole study in one process')
+    .example('selfish-rnn study --data data/ptb --budget 110 --epochs 5', 'the whole study in one process; report runs/study/STUDY.md')
     .example('selfish-rnn study --threads 1 --runs dense-s1,dense-s2 & selfish-rnn study --threads 1 --runs selfish-s1,...', 'two processes on two cores, one directory');
+}
+
+/** The variable naming the folder that holds ptb/ (and wikitext-2/): the tests read it too. */
+const DATA_ENV = 'SELFISH_RNN_DATA';
+/** Where PTB sits next to a checkout of this repository (the study's default there). */
+const REPO_PTB = '../shared/data/ptb';
+
+/** The PTB directory of a study without --data: $SELFISH_RNN_DATA/ptb, else the repository's, else a usage error saying what to give. */
+function defaultStudyData(): string {
+  const env = process.env[DATA_ENV];
+  if (env !== undefined && env !== '') return join(env, 'ptb');
+  if (existsSync(REPO_PTB)) return REPO_PTB;
+  throw new UsageError(`the study trains on Penn Treebank: give --data DIR (a directory with train.txt, valid.txt, test.txt; or --data builtin for the built-in corpus), or set ${DATA_ENV} to the folder that holds ptb/`);
 }
 
 export async function studyCommand(a: Args, io: CliIO): Promise<number> {
   const budget = num(a, 'budget') ?? 120;
   if (!(budget > 0)) throw new UsageError(`--budget must be a positive number of minutes, got ${budget}`);
-  const dataArg = str(a, 'data') ?? '../shared/data/ptb';
+  const dataArg = str(a, 'data') ?? defaultStudyData();
   const builtin = dataArg === 'builtin';
-  if (!builtin && !existsSync(dataArg)) throw new UsageError(`--data ${dataArg} does not exist (PTB: train.txt, valid.txt, test.txt; or --data builtin)`);
+  if (!builtin && !existsSync(dataArg)) throw new UsageError(`${str(a, 'data') === undefined ? `the default data (from ${DATA_ENV})` : '--data'} ${dataArg} does not exist (PTB: train.txt, valid.txt, test.txt; or --data builtin)`);
   const corpus = builtin ? loadDefaultCorpus({ maxVocab: int(a, 'max-vocab', 3, MAX_VOCAB) ?? 10_000 }) : loadWordCorpus(dataArg);
   const lm: TrainOptions['lm'] = {};
   const e = int(a, 'emsize', 1), h = int(a, 'nhid', 1);
@@ -67,7 +82,7 @@ export async function studyCommand(a: Args, io: CliIO): Promise<number> {
   for (const r of only ?? []) if (!known.includes(r)) throw new UsageError(`--runs: unknown run '${r}'; the study's runs are ${known.join(', ')}`);
   const reportOnly = a.report === true;
   const threads = await applyThreads(a);
-  const dir = str(a, 'dir') ?? 'runs/study', out = str(a, 'out') ?? 'bench/STUDY.md';
+  const dir = str(a, 'dir') ?? 'runs/study', out = str(a, 'out') ?? join(dir, 'STUDY.md');
   // Every invocation that trains records its command line in the study directory, so the report
   // lists exactly the commands that produced it (two processes sharing a study give two lines).
   const cmd = `selfish-rnn study --data ${dataArg} --dir ${dir} --out ${out} --budget ${budget} --threads ${threads}` +

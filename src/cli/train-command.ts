@@ -39,13 +39,19 @@ export function runFlags(): [string, Spec][] {
     ['finetune', { type: 'string', defaultDescription: 'none', describe: 'AWD-style finetuning of a best.ckpt: ASGD from the start, fixed topology, non-monotone stop', group: 'Run:' }],
     ['max-steps', { type: 'number', defaultDescription: 'no limit', describe: 'stop after this many steps in total (with a resumable checkpoint)', group: 'Run:' }],
     ['log-interval', { type: 'number', defaultDescription: '200', describe: 'steps between log lines (plain output and log.jsonl)', group: 'Run:' }],
+    ['test', { type: 'boolean', defaultDescription: 'when the run finishes its epochs', describe: 'end with a pass over the test split (--test also after --max-steps; --no-test never)', group: 'Run:' }],
     ['json', { type: 'boolean', defaultDescription: 'false', describe: 'print the result as one JSON object on stdout (progress goes to stderr)', group: 'Run:' }],
-    ['sparse', { type: 'boolean', defaultDescription: 'false', describe: 'train sparse (same as --method selfish unless --method is given)', group: 'Sparse training:' }],
+    ['sparse', { type: 'boolean', defaultDescription: 'false', describe: `train sparse: --method selfish unless --method is given (what runs anyway, except with a recipe of a dense command: ${denseRecipeModels().join(', ')}); the official main.py's --sparse`, group: 'Sparse training:' }],
   ];
 }
 
+/** The models whose recipe trains dense (the commands they reproduce are dense): --sparse matters for them. */
+function denseRecipeModels(): string[] {
+  return modelNames().filter((m) => modelRecipe(m).method === 'dense');
+}
+
 /** Flags that may be given with --resume (they do not change the computation). */
-const RESUME_FLAGS = new Set(['resume', 'save', 'data', 'max-steps', 'log-interval', 'json', 'threads', 'relaxed-simd']);
+const RESUME_FLAGS = new Set(['resume', 'save', 'data', 'max-steps', 'log-interval', 'test', 'json', 'threads', 'relaxed-simd']);
 
 export function trainBuilder(y: Argv): Argv {
   let out = y.usage(`selfish-rnn train [options]\n\nTrain a (sparse) recurrent language model (${modelFamilies().map((f) => f.title).join(', ')}). Ctrl-C (or SIGTERM, SIGHUP) saves a checkpoint; --resume continues it.`);
@@ -54,7 +60,9 @@ export function trainBuilder(y: Argv): Argv {
   out = out.option('threads', { ...THREADS_OPTION, group: 'Run:' });
   out = out.option('relaxed-simd', { ...RELAXED_SIMD_OPTION, group: 'Run:' });
   return out
-    .example('selfish-rnn train --method selfish --density 0.33', 'Selfish-RNN on the built-in corpus')
+    .example('selfish-rnn train', 'Selfish-RNN at density 0.33 (lstm-small) on the built-in corpus')
+    .example('selfish-rnn train --method dense', 'the same model, dense')
+    .example('selfish-rnn train --max-steps 200', 'a quick check: 200 steps, validation, no test pass (--test adds it)')
     .example('selfish-rnn train --model selfish-lstm --data data/ptb', "the Selfish-RNN README's stacked-LSTM command on PTB (the model's recipe)")
     .example('selfish-rnn train --model selfish-rhn --data data/ptb', "the paper's RHN on PTB (the model's recipe)")
     .example('selfish-rnn train --model selfish-onlstm --data data/ptb', "the paper's ON-LSTM on PTB (the model's recipe)")
@@ -71,7 +79,7 @@ export function trainOptionsFrom(a: Args, model = str(a, 'model') ?? TRAIN_DEFAU
   const o = fieldOptionsFrom(a, model);
   if (str(a, 'model') !== undefined) o.model = model;
   // --sparse: Selfish-RNN unless --method says otherwise. No --method and no --sparse: the
-  // model's recipe decides (selfish-lstm is sparse), else dense.
+  // model's recipe decides (zaremba-small is dense), else the default (selfish, TRAIN_FIELDS).
   if (bool(a, 'sparse')) {
     if (o.method === 'dense') throw new UsageError('--sparse contradicts --method dense');
     o.method ??= 'selfish';
@@ -116,16 +124,23 @@ export function dataSpec(path: string | undefined, maxVocab: number | undefined)
   }
 }
 
-/** A checkpoint path, or a run directory (then its `file`). */
-export function checkpointPath(path: string, file: string): string {
+/**
+ * A checkpoint path, or a run directory (then its `file`). A run stopped before its first
+ * validation (e.g. by --max-steps) has last.ckpt but no best.ckpt: with `fallback`, its last.ckpt
+ * is used and `fallback` is told a one-line note saying so; without, that is refused.
+ */
+export function checkpointPath(path: string, file: string, fallback?: (note: string) => void): string {
   const full = resolve(path);
   if (!existsSync(full)) throw new UsageError(`no such checkpoint or run directory: ${full}`);
   if (statSync(full).isDirectory()) {
     const inside = join(full, file);
     if (!existsSync(inside)) {
-      // A run stopped before its first validation (e.g. --max-steps) has last.ckpt but no best.ckpt.
       const last = join(full, RUN_FILES.last);
       if (file === RUN_FILES.best && existsSync(last)) {
+        if (fallback) {
+          fallback(`${full} has no ${file} yet (no validation has finished in this run, e.g. it stopped at --max-steps): using its ${RUN_FILES.last}, the weights where it stopped`);
+          return regularFile(last);
+        }
         throw new UsageError(`${full} has no ${file} yet (no validation has finished in this run, e.g. it stopped at --max-steps); give its ${RUN_FILES.last} instead: ${last}`);
       }
       throw new UsageError(`${full} is a directory without ${file}`);
@@ -174,6 +189,7 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
   if (resumeArg !== undefined && finetuneArg !== undefined) throw new UsageError('--resume and --finetune cannot be combined');
   const maxSteps = int(a, 'max-steps', 0);
   const logInterval = int(a, 'log-interval', 1) ?? 200;
+  const test = bool(a, 'test');
   let config: TrainConfig, corpus: Corpus, saveDir: string;
   let resume: LMCheckpoint | undefined, initFrom: LMCheckpoint | undefined;
   let resumedFrom: string | undefined;
@@ -240,7 +256,7 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
   const lock = lockRunDir(prepared.dir);
   if (!resume) checkFreshRunDir(prepared.dir);
   await applyThreads(a);
-  const reporter = new ProgressReporter(out, isSparseRun(config));
+  const reporter = new ProgressReporter(out, isSparseRun(config), io.stderr);
   if (lock.tookOverFrom !== null) reporter.line(`took over the lock of process ${lock.tookOverFrom}, which no longer runs (${lock.path})`);
   if (prepared.removed.length > 0) reporter.line(`removed ${prepared.removed.length} temporary file(s) left in ${prepared.dir} by an interrupted save: ${prepared.removed.join(', ')}`);
   const store = directoryStore(saveDir);
@@ -249,7 +265,7 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
     if (resumedFrom !== undefined && prepared.dir !== resolve(resumedFrom)) await carryOverRun(directoryStore(resumedFrom), store, step);
     else await truncateRunLog(store, step);
   }
-  const trainer = await Trainer.create({ config, corpus, store, events: reporter, maxSteps, logInterval, resume, initFrom }).catch(tooLarge);
+  const trainer = await Trainer.create({ config, corpus, store, events: reporter, maxSteps, test, logInterval, resume, initFrom }).catch(tooLarge);
   const emptyGates = trainer.engine?.gateStats().filter((g) => g.nnz.some((n) => n === 0)).map((g) => g.name) ?? [];
   if (emptyGates.length > 0) reporter.line(`warning: at density ${config.density}, some LSTM gates start without any weight (${emptyGates.slice(0, 4).join(', ')}${emptyGates.length > 4 ? ', …' : ''})`);
   // Ctrl-C, `kill` (SIGTERM) and a closed terminal (SIGHUP) all stop after the current step and
@@ -304,7 +320,8 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
     }
   }
   const which = result.bestEpoch !== null ? `best model (epoch ${result.bestEpoch})` : 'current model (no epoch completed yet)';
-  reporter.line(`${result.status === 'max-steps' ? `stopped after ${grouped(result.steps)} steps (--max-steps)` : `finished ${result.epochs} epochs`}; ${which}: valid ppl ${ppl(result.valPpl)}, test ppl ${ppl(result.testPpl)}`);
+  const testText = result.testPpl !== null ? `test ppl ${ppl(result.testPpl)}` : test === false ? 'test split not evaluated (--no-test)' : 'test split not evaluated (the run stopped before its last epoch; --test evaluates it)';
+  reporter.line(`${result.status === 'max-steps' ? `stopped after ${grouped(result.steps)} steps (--max-steps)` : `finished ${result.epochs} epochs`}; ${which}: valid ppl ${ppl(result.valPpl)}, ${testText}`);
   if (text !== '') reporter.line(`sample: ${forOutput(out, text.replace(/\n/g, ' / '))}`);
   reporter.line(`checkpoint: ${result.files.best ?? result.files.last}${result.files.best ? `  (resume state: ${result.files.last})` : ''}`);
   reporter.line(`log: ${result.files.log}`);

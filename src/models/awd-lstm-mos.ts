@@ -141,8 +141,8 @@ export const awdMosFields = {
 
 export type AwdMosConfig = ModelConfig<typeof awdMosFields>;
 
-// The MoS scripts: SGD then ASGD, clip 0.25, wd 1.2e-6, random BPTT around 70; valid batch 10, test batch 1.
-const mosRecipe = { optimizer: 'sgd', clip: 0.25, epochs: 1000, nonmono: 5, wdecay: 1.2e-6, bptt: 70, randomBptt: true, evalBatchSize: 10, testBatchSize: 1 };
+// The MoS scripts: dense, SGD then ASGD, clip 0.25, wd 1.2e-6, random BPTT around 70; valid batch 10, test batch 1.
+const mosRecipe = { method: 'dense', optimizer: 'sgd', clip: 0.25, epochs: 1000, nonmono: 5, wdecay: 1.2e-6, bptt: 70, randomBptt: true, evalBatchSize: 10, testBatchSize: 1 };
 
 export const awdLstmMos = defineModelFamily({
   name: 'awd-mos',

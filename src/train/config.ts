@@ -42,11 +42,13 @@ export type DataSpec =
  */
 export const TRAIN_FIELDS = {
   // sparse training
+  // The default is the library's flagship (Selfish-RNN at density 0.33); recipes that reproduce a
+  // dense command (zaremba-*, gru-*, awd-lstm-mos-*) say method 'dense' themselves.
   method: field.choice(SPARSE_METHODS, {
-    default: 'dense', defaultText: "the model's recipe, else dense (selfish with --sparse)",
+    default: 'selfish', defaultText: "the model's recipe, else selfish (dense: --method dense)",
     help: "sparse-training method (snfs adds one dense weight-gradient product G·Xᵀ per sparse matrix to every step's backward for its dense momentum, ≈ (3d + 1)/3 of dense training's product FLOPs at density d, and keeps a dense momentum per sparse matrix; rigl and granet one dense forward/backward per update)",
   }),
-  density: field.number({ min: 0, max: 1, openMin: true, default: 0.33, defaultText: "0.33 for sparse methods (the model's recipe), 1 for dense", help: 'fraction of the weights of every non-bias tensor that exist, in (0, 1]' }),
+  density: field.number({ min: 0, max: 1, openMin: true, default: 0.33, defaultText: "the model's recipe, else 0.33; 1 with --method dense", help: 'fraction of the weights of every non-bias tensor that exist, in (0, 1]' }),
   sparseInit: field.choice(['uniform', 'ER'] as const, { default: 'uniform', help: 'initial sparse topology' }),
   death: field.optional(field.choice(DEATH_NAMES, { defaultText: "the method's (magnitude)", help: 'prune criterion' })),
   growth: field.optional(field.choice(GROWTH_NAMES, { defaultText: "the method's (random)", help: 'regrowth criterion' })),

@@ -20,7 +20,10 @@ export interface EvalResult {
 export interface EvalOptions {
   batchSize: number;
   bptt: number;
-  /** Called every `yieldEvery` chunks (default 25) and awaited: lets a CLI redraw or handle signals. */
+  /**
+   * Called with done = 0 at the start, every `yieldEvery` chunks (default 25) and with done =
+   * total at the end, and awaited: lets a CLI show progress, redraw or handle signals.
+   */
   onProgress?: (done: number, total: number) => void | Promise<void>;
   yieldEvery?: number;
 }
@@ -35,6 +38,7 @@ export async function evaluate(model: LanguageModel, ids: ArrayLike<number>, opt
   const chunks = Math.ceil((data.rows - 1) / opts.bptt);
   const every = opts.yieldEvery ?? 25;
   try {
+    await opts.onProgress?.(0, chunks);
     for (let c = 0, i = 0; i < data.rows - 1; c++, i += opts.bptt) {
       const r = tidy(() => noGrad(() => {
         const { input, target } = getBatch(data, i, opts.bptt);
@@ -45,8 +49,9 @@ export async function evaluate(model: LanguageModel, ids: ArrayLike<number>, opt
       state = keepState(r.state);
       nllSum += r.nll * r.n;
       tokens += r.n;
-      if (opts.onProgress && (c + 1) % every === 0) await opts.onProgress(c + 1, chunks);
+      if (opts.onProgress && (c + 1) % every === 0 && c + 1 < chunks) await opts.onProgress(c + 1, chunks);
     }
+    await opts.onProgress?.(chunks, chunks);
   } finally {
     disposeState(state);
     model.train(wasTraining);
@@ -56,7 +61,7 @@ export async function evaluate(model: LanguageModel, ids: ArrayLike<number>, opt
 }
 
 export interface ScoreOptions extends Omit<StepperOptions, 'batch'> {
-  /** Called every `yieldEvery` tokens (default 2,000) and awaited. */
+  /** Called with done = 0 at the start, every `yieldEvery` tokens (default 2,000) and with done = total at the end, and awaited. */
   onProgress?: (done: number, total: number) => void | Promise<void>;
   yieldEvery?: number;
 }
@@ -75,12 +80,14 @@ export async function scoreStream(model: LanguageModel, ids: ArrayLike<number>, 
   let nllSum = 0;
   const one = [0];
   try {
+    await onProgress?.(0, total);
     for (let t = 0; t < total; t++) {
       one[0] = ids[t]!;
       const logp = stepper.step(one);
       nllSum -= logp[ids[t + 1]!]!;
-      if (onProgress && (t + 1) % yieldEvery === 0) await onProgress(t + 1, total);
+      if (onProgress && (t + 1) % yieldEvery === 0 && t + 1 < total) await onProgress(t + 1, total);
     }
+    await onProgress?.(total, total);
   } finally {
     stepper.dispose();
   }

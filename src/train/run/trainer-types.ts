@@ -47,7 +47,10 @@ export interface TrainEvents {
   onStep?(info: StepInfo): void;
   onEpoch?(record: EpochRecord): void;
   onUpdate?(report: UpdateReport): void;
-  /** Progress of an evaluation ('valid' at the end of each epoch, 'test' at the end). */
+  /**
+   * Progress of an evaluation ('valid' at the end of each epoch, 'test' at the end): called with
+   * done = 0 when it starts, every few chunks, and with done = total when it ends.
+   */
   onEval?(split: 'valid' | 'test', done: number, total: number): void;
   /** Every line written to the JSON-lines log. */
   onLog?(entry: Record<string, unknown>): void;
@@ -60,7 +63,11 @@ export interface TrainResult {
   epochs: number;
   steps: number;
   bestEpoch: number | null;
-  /** Validation and test of the best model (or of the current one when none was saved yet); null when interrupted. */
+  /**
+   * Validation and test of the best model (or of the current one when none was saved yet); null
+   * when interrupted. The test values are null also when the test split was not evaluated
+   * (TrainerOptions.test: by default a run stopped by maxSteps skips it).
+   */
   valLoss: number | null;
   valPpl: number | null;
   testLoss: number | null;
@@ -81,6 +88,12 @@ export interface TrainerOptions {
   events?: TrainEvents;
   /** Stop (with a resumable checkpoint) once this many steps have been taken in total. */
   maxSteps?: number;
+  /**
+   * Whether the run ends with a pass over the test split: true always, false never; by default
+   * (undefined) only when the run completed its epochs, so a quick check stopped by `maxSteps`
+   * ends after its validation (on a large corpus the test pass takes as long as a validation).
+   */
+  test?: boolean;
   /** Steps between 'step' log lines (default 200). */
   logInterval?: number;
   /** A 'last' checkpoint to continue from. */

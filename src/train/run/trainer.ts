@@ -11,7 +11,8 @@
 //   the optimizer phase rule (optimizer-phases.ts: NT trigger → (SNT-)ASGD, step decay, plateau, finetune stop)
 //   engine.onStep at the epoch end (the topology update; skipped in the epoch of the switch and after the last)
 //   log line, plot (run-log.ts), and the resumable checkpoint `last.ckpt`
-// After the last epoch: the best model is evaluated on the test split.
+// After the last epoch: the best model is evaluated on the test split (after a stop at maxSteps
+// only when asked: TrainerOptions.test).
 //
 // Everything that influences the computation is in the checkpoint (see `TrainingState`: the
 // run's progress as one object, run-state.ts, plus the state dicts of the optimizer phases, the
@@ -66,6 +67,7 @@ export class Trainer {
   private readonly modelRng: Random;
   private readonly dataRng: Random;
   private readonly maxSteps: number | undefined;
+  private readonly test: boolean | undefined;
   private readonly logInterval: number;
   private readonly totalSteps: number;
   private readonly phases: OptimizerPhases;
@@ -83,7 +85,7 @@ export class Trainer {
 
   private constructor(o: {
     config: TrainConfig; corpus: Corpus; store: RunStore; events: TrainEvents; engine: SparseEngineLike | null; engineName: string | null;
-    model: LanguageModel; modelRng: Random; dataRng: Random; maxSteps?: number; logInterval: number; resumed: boolean;
+    model: LanguageModel; modelRng: Random; dataRng: Random; maxSteps?: number; test?: boolean; logInterval: number; resumed: boolean;
   }) {
     this.config = o.config;
     this.corpus = o.corpus;
@@ -96,6 +98,7 @@ export class Trainer {
     this.modelRng = o.modelRng;
     this.dataRng = o.dataRng;
     this.maxSteps = o.maxSteps;
+    this.test = o.test;
     this.logInterval = o.logInterval;
     this.resumed = o.resumed;
     const c = o.config;
@@ -142,7 +145,7 @@ export class Trainer {
       else if (config.finetune) loadCheckpointWeights(model, opts.initFrom!, 'the checkpoint to finetune');
       trainer = new Trainer({
         config, corpus: opts.corpus, store: opts.store ?? memoryStore(), events: opts.events ?? {}, engine, engineName,
-        model, modelRng, dataRng, maxSteps: opts.maxSteps, logInterval: opts.logInterval ?? 200, resumed: resume !== undefined,
+        model, modelRng, dataRng, maxSteps: opts.maxSteps, test: opts.test, logInterval: opts.logInterval ?? 200, resumed: resume !== undefined,
       });
       if (resume) {
         const r = restoreRun(trainer.parts(), resume as LMCheckpoint<TrainingState>);
@@ -207,7 +210,7 @@ export class Trainer {
         this.trainStep(span);
         await yieldToEventLoop();
       }
-      const final = await this.finalEvaluation();
+      const final = await this.finalEvaluation(this.test ?? status === 'completed');
       await this.log({ event: 'end', status, step: this.p.globalStep, valLoss: final.val?.loss ?? null, valPpl: final.val?.ppl ?? null, testLoss: final.test?.loss ?? null, testPpl: final.test?.ppl ?? null });
       for (const [split, r] of [['validation', final.val], ['test', final.test]] as const) {
         if (r !== null && !Number.isFinite(r.loss)) {
@@ -424,21 +427,27 @@ export class Trainer {
     });
   }
 
-  /** Validation and test of the best model if one was saved, else of the current (averaged) weights. */
-  private async finalEvaluation(): Promise<{ val: EvalResult | null; test: EvalResult | null }> {
+  /**
+   * Validation and (when `test`) test of the best model if one was saved, else of the current
+   * (averaged) weights.
+   */
+  private async finalEvaluation(test: boolean): Promise<{ val: EvalResult | null; test: EvalResult | null }> {
     const bytes = await this.store.read(RUN_FILES.best);
     if (bytes !== null) {
+      const known = this.p.bestValLoss !== null ? { loss: this.p.bestValLoss, ppl: Math.exp(this.p.bestValLoss), tokens: 0 } : null;
+      if (known !== null && !test) return { val: known, test: null }; // nothing to evaluate: no need to load the model
       const { model } = modelFromCheckpoint(decodeLMCheckpoint(bytes, this.store.describe(RUN_FILES.best)));
       try {
-        const val = this.p.bestValLoss !== null ? { loss: this.p.bestValLoss, ppl: Math.exp(this.p.bestValLoss), tokens: 0 } : await this.evaluateSplit('valid', model);
-        return { val, test: await this.evaluateSplit('test', model) };
+        const val = known ?? await this.evaluateSplit('valid', model);
+        return { val, test: test ? await this.evaluateSplit('test', model) : null };
       } finally {
         model.dispose();
       }
     }
     const averaging = this.phases.swapAveraged();
     try {
-      return { val: await this.evaluateSplit('valid', this.model), test: await this.evaluateSplit('test', this.model) };
+      const val = await this.evaluateSplit('valid', this.model);
+      return { val, test: test ? await this.evaluateSplit('test', this.model) : null };
     } finally {
       this.phases.swapBack(averaging);
     }
