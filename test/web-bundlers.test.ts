@@ -6,7 +6,9 @@
 // may only give its generic asset-size hint: the kernels are embedded). Each output is served with
 // the cross-origin isolation headers and opened in headless Chromium, where the worker must get a
 // pool of 2 threads, train two steps to a finite loss on them, and, given a worker URL that does
-// not load, get 1 thread and a reason that names the URL and the 404.
+// not load, get 1 thread and a reason that names the URL and the 404. Last, a page whose
+// Content-Security-Policy allows no blob: workers: the built-in worker cannot start (1 thread and
+// the reason), and a served copy of dist/pool-worker.js given as workerUrl gives 2 threads.
 //
 // The browser: as test/browser.test.ts ($SELFISH_RNN_CHROMIUM, else Debian's chromium); without
 // one the page part is skipped with a note, except under CI=true, where that is a failure.
@@ -42,12 +44,12 @@ function run(cmd: string, args: string[], cwd: string) {
 
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8', '.map': 'application/json' };
 
-/** Serves `dir` at / with the headers that make a page cross-origin isolated (as examples/browser/serve.mjs). */
-function serve(dir: string): Promise<{ server: Server; url: string }> {
+/** Serves `dir` at / with the headers that make a page cross-origin isolated (as examples/browser/serve.mjs), and `extra`. */
+function serve(dir: string, extra: Record<string, string>): Promise<{ server: Server; url: string }> {
   const base = normalize(dir + sep);
   const server = createServer((req, res) => {
     void (async () => {
-      const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin' };
+      const headers = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp', 'Cross-Origin-Resource-Policy': 'same-origin', ...extra };
       const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
       const file = normalize(join(base, path.endsWith('/') ? path + 'index.html' : path));
       const handle = file.startsWith(base) ? await open(file, 'r').catch(() => null) : null;
@@ -82,15 +84,18 @@ interface Report {
   badUrl: { threads: number; reason: string | null; poolThreads: number };
 }
 
-/** Opens the bundled page in Chromium and returns the worker's report. */
-async function runPage(dir: string, bundler: string): Promise<void> {
+/**
+ * Serves `dir`, opens its index.html in Chromium and returns what the page's worker reported
+ * (window.report) and the page's URL; null when no browser is found (outside CI).
+ */
+async function pageReport<R>(dir: string, label: string, headers: Record<string, string> = {}): Promise<{ report: R; url: string } | null> {
   if (!browserPath) {
     if (process.env.CI) assert.unreachable(`no Chromium under CI (looked for ${CANDIDATES.join(', ')})`);
-    console.log(`  SKIPPED: the ${bundler} page did not run: no Chromium found (looked for ${CANDIDATES.join(', ')})`);
-    return;
+    console.log(`  SKIPPED: the ${label} page did not run: no Chromium found (looked for ${CANDIDATES.join(', ')})`);
+    return null;
   }
   const { chromium } = await import('playwright-core');
-  const { server, url } = await serve(dir);
+  const { server, url } = await serve(dir, headers);
   const browser = await chromium.launch({ executablePath: browserPath, headless: true, args: FLAGS });
   const errors: string[] = [];
   try {
@@ -98,38 +103,50 @@ async function runPage(dir: string, bundler: string): Promise<void> {
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(url);
     await page.waitForFunction(() => (window as { report?: unknown }).report !== undefined, undefined, { timeout: 120_000 });
-    const report = await page.evaluate(() => (window as unknown as { report: Report }).report);
-    console.log(`  ${bundler}: ${JSON.stringify({ ...report, badUrl: undefined })}`);
-    console.log(`  ${bundler}, bad worker URL: ${JSON.stringify(report.badUrl)}`);
+    const report = await page.evaluate(() => (window as unknown as { report: R & { error?: string } }).report);
+    console.log(`  ${label}: ${JSON.stringify(report)}`);
     assert.is(report.error, undefined, report.error);
-    assert.is(report.crossOriginIsolated, true, 'the served page is cross-origin isolated');
-    assert.is(report.build, 'threads', 'the threaded kernel build is in use');
-    assert.is(report.reason, null, `threads unavailable: ${report.reason}`);
-    assert.is(report.threads, 2, 'setThreads(2) resolves with 2');
-    assert.is(report.threadsAfterTraining, 2, 'the pool still has 2 threads after training');
-    assert.is(report.losses.length, 2, 'two training steps');
-    assert.ok(report.losses.every((l) => Number.isFinite(l) && l > 0), `finite losses: ${report.losses}`);
-    assert.is(report.badUrl.threads, 1, 'a worker script that does not load: setThreads resolves with 1');
-    assert.is(report.badUrl.poolThreads, 1);
-    assert.match(report.badUrl.reason ?? '', new RegExp(`${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*no-such-pool-worker\\.js: fetching the script answered 404`));
     assert.equal(errors, [], 'no errors in the page');
+    return { report, url };
   } finally {
     await browser.close();
     server.close();
   }
 }
 
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Opens the bundled training page and checks the worker's report. */
+async function checkTrainingPage(dir: string, bundler: string): Promise<void> {
+  const opened = await pageReport<Report>(dir, bundler);
+  if (opened === null) return;
+  const { report, url } = opened;
+  assert.is(report.crossOriginIsolated, true, 'the served page is cross-origin isolated');
+  assert.is(report.build, 'threads', 'the threaded kernel build is in use');
+  assert.is(report.reason, null, `threads unavailable: ${report.reason}`);
+  assert.is(report.threads, 2, 'setThreads(2) resolves with 2');
+  assert.is(report.threadsAfterTraining, 2, 'the pool still has 2 threads after training');
+  assert.is(report.losses.length, 2, 'two training steps');
+  assert.ok(report.losses.every((l) => Number.isFinite(l) && l > 0), `finite losses: ${report.losses}`);
+  assert.is(report.badUrl.threads, 1, 'a worker script that does not load: setThreads resolves with 1');
+  assert.is(report.badUrl.poolThreads, 1);
+  assert.match(report.badUrl.reason ?? '', new RegExp(`^worker thread 1 failed to start from ${escape(url)}(assets/)?no-such-pool-worker\\.js: fetching the script answered 404 Not Found$`));
+}
+
+/** Bundles `entries` of the app with esbuild's CLI defaults (and --platform=browser) into app/out; fails on any message. */
+async function esbuildApp(app: string, entries: string[]): Promise<void> {
+  const esbuild = await import('esbuild');
+  const result = await esbuild.build({ absWorkingDir: app, entryPoints: entries, bundle: true, platform: 'browser', outdir: 'out', logLevel: 'silent' });
+  const messages = await esbuild.formatMessages([...result.errors, ...result.warnings], { kind: 'warning' });
+  assert.equal(messages, [], 'no errors or warnings');
+}
+
 test('esbuild (--bundle --platform=browser, no other option): clean build, 2 threads in the page', async () => {
   const app = makeApp();
   try {
-    const esbuild = await import('esbuild');
-    const result = await esbuild.build({
-      absWorkingDir: app, entryPoints: ['src/classic.js', 'src/train-worker.js'], bundle: true, platform: 'browser', outdir: 'out', logLevel: 'silent',
-    });
-    const messages = await esbuild.formatMessages([...result.errors, ...result.warnings], { kind: 'warning' });
-    assert.equal(messages, [], 'no errors or warnings');
+    await esbuildApp(app, ['src/classic.js', 'src/train-worker.js']);
     writeFileSync(join(app, 'out', 'index.html'), '<!doctype html><meta charset="utf-8"><p id="status">training…</p><script src="classic.js"></script>\n');
-    await runPage(join(app, 'out'), 'esbuild');
+    await checkTrainingPage(join(app, 'out'), 'esbuild');
   } finally {
     rmSync(app, { recursive: true, force: true });
   }
@@ -141,7 +158,7 @@ test('Vite (vite build, no config): clean build, 2 threads in the page', async (
     const r = run(process.execPath, [join(modules, 'vite', 'bin', 'vite.js'), 'build'], app);
     assert.is(r.status, 0, r.out);
     assert.not.match(r.out, /warn|\(!\)|error/i, `vite build printed a warning:\n${r.out}`);
-    await runPage(join(app, 'dist'), 'Vite');
+    await checkTrainingPage(join(app, 'dist'), 'Vite');
   } finally {
     rmSync(app, { recursive: true, force: true });
   }
@@ -157,7 +174,25 @@ test('webpack (webpack --mode production, no config): clean build, 2 threads in 
     assert.equal(warnings, [], `webpack printed warnings:\n${r.out}`);
     assert.not.match(r.out, /^ERROR/m, r.out);
     writeFileSync(join(app, 'dist', 'index.html'), '<!doctype html><meta charset="utf-8"><p id="status">training…</p><script src="main.js"></script>\n');
-    await runPage(join(app, 'dist'), 'webpack');
+    await checkTrainingPage(join(app, 'dist'), 'webpack');
+  } finally {
+    rmSync(app, { recursive: true, force: true });
+  }
+});
+
+test('a Content-Security-Policy without blob: workers: 1 thread and why; workerUrl to a served dist/pool-worker.js: 2 threads', async () => {
+  const app = makeApp();
+  try {
+    await esbuildApp(app, ['src/strict-csp-page.js', 'src/strict-csp-worker.js']);
+    writeFileSync(join(app, 'out', 'index.html'), '<!doctype html><meta charset="utf-8"><script src="strict-csp-page.js"></script>\n');
+    cpSync(join(app, 'node_modules', 'selfish-rnn', 'dist', 'pool-worker.js'), join(app, 'out', 'pool-worker.js'));
+    const opened = await pageReport<{ builtIn: { threads: number; reason: string | null }; served: { threads: number; reason: string | null; poolThreads: number } }>(
+      join(app, 'out'), 'strict CSP', { 'Content-Security-Policy': "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'" });
+    if (opened === null) return;
+    const { builtIn, served } = opened.report;
+    assert.is(builtIn.threads, 1);
+    assert.match(builtIn.reason ?? '', /^worker thread 1 failed to start from the built-in pool worker \(blob:.*\): this page may not start workers from blob: URLs .*setThreads\(n, \{ workerUrl \}\)$/);
+    assert.equal(served, { threads: 2, reason: null, poolThreads: 2 });
   } finally {
     rmSync(app, { recursive: true, force: true });
   }

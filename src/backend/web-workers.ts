@@ -52,6 +52,10 @@ export function workerSourceAt(url: string | URL): WorkerSource {
 
 /** Why a worker script at `url` did not load, as far as fetching it again can tell. */
 async function diagnose(url: string): Promise<string> {
+  // The built-in script cannot be missing: what stops it is a policy (and fetching it is blocked too).
+  if (url.startsWith('blob:')) {
+    return 'this page may not start workers from blob: URLs (a Content-Security-Policy whose worker-src lacks blob:?): serve a copy of the package\'s dist/pool-worker.js and give its URL as setThreads(n, { workerUrl })';
+  }
   let response: Response;
   try {
     response = await fetch(url);
@@ -62,7 +66,7 @@ async function diagnose(url: string): Promise<string> {
   const type = response.headers.get('content-type') ?? '';
   if (!/javascript|ecmascript/i.test(type)) return `the script is served as ${type ? `"${type}"` : 'no content type'}, not JavaScript`;
   const coep = response.headers.get('cross-origin-embedder-policy');
-  if (!url.startsWith('blob:') && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated && coep === null) {
+  if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated && coep === null) {
     return 'the script is served without a Cross-Origin-Embedder-Policy header, which a cross-origin-isolated page\'s workers need (serve it with COEP require-corp like the page)';
   }
   return 'the script loads but the browser would not run it as a worker (a Content-Security-Policy worker-src rule, or an error in the script; the browser console tells)';
