@@ -104,7 +104,10 @@ async function spawn(init: WorkerInit, ctrl: Int32Array, workerUrl: string | URL
   const events = { failed: (why: string) => fail(failedToStart(why)) };
   let handle: WorkerHandle;
   if (useWorkerThreads()) {
-    const node = await loadNodeWorkers();
+    const node = await loadNodeWorkers().catch((e: unknown) => {
+      // Only when this file was moved away from its neighbours, e.g. by a bundle made for Node.
+      throw new Error(`selfish-rnn: worker thread ${init.id} failed to start: the worker_threads side of the pool (node-workers.js, next to pool.js) cannot be loaded (${e instanceof Error ? e.message : String(e)}); a bundle for Node must leave selfish-rnn external`);
+    });
     from = node.NODE_WORKER_URL.href;
     handle = node.startNodeWorker(init, events);
   } else {
