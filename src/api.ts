@@ -12,7 +12,7 @@ export { memoryStats, setHeapPoison } from './backend/memory.js';
 export { simdSupported, threadsSupported, activeBuild, kernels, loadBuild, buildSupported, type BuildName } from './backend/wasm.js';
 export { setRelaxedSimd, getRelaxedSimd, relaxedSimdUnavailableReason } from './backend/kernel-build.js';
 export type { KernelExports, PartExports, ModuleExports } from './backend/wasm.js';
-export { setThreads, getThreads, availableCores, threadsUnavailableReason } from './backend/threads.js';
+export { setThreads, getThreads, availableCores, threadsUnavailableReason, type ThreadOptions } from './backend/threads.js';
 export { createReference } from './backend/reference.js';
 export { createCellReference, type CellReference } from './backend/reference-cells.js';
 export type { RefMemory, ReferenceKernels } from './backend/reference.js';

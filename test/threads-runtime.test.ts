@@ -1,7 +1,8 @@
 // The worker pool as a user meets it, in child processes: under Node and under Deno it starts,
 // splits a product with the single-thread bits, reports a worker's trap as an error in the caller,
-// and the process exits when the script ends (idle workers do not keep it alive). Also the CLI's
-// --threads flag and its run header.
+// and the process exits when the script ends (idle workers do not keep it alive). Under Deno with
+// Web Workers (the browser path), setThreads' workerUrl. Also the CLI's --threads flag and its
+// run header.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { skipped } from './helpers/skip.js';
@@ -65,6 +66,22 @@ test('Deno: Web Workers (the browser path) run the same script', () => {
   const probe = existsSync(denoBin) ? run(denoBin, ['--version']) : null;
   if (probe === null || probe.status !== 0) return;
   check(run(denoBin, ['run', '--no-prompt', '--allow-read', script, '2', 'web']), 2);
+});
+
+test('Deno, Web Workers: setThreads(n, { workerUrl }) starts them from that script; one that does not load or never reports ready leaves 1 thread and a reason naming it', () => {
+  const probe = existsSync(denoBin) ? run(denoBin, ['--version']) : null;
+  if (probe === null || probe.status !== 0) return;
+  const r = run(denoBin, ['run', '--no-prompt', '--allow-read', 'test/scripts/worker-url.mjs']);
+  assert.is(r.status, 0, r.err);
+  const o = JSON.parse(r.out.trim().split('\n').pop()!);
+  assert.equal(o.good, { threads: 2, pool: 2, reason: null, same: true }, 'dist/pool-worker.js as workerUrl: 2 threads, the single-thread bits');
+  assert.is(o.bad.threads, 1);
+  assert.is(o.bad.pool, 1);
+  assert.ok(o.bad.reason.startsWith(`worker thread 1 failed to start from ${o.badUrl}: `), o.bad.reason);
+  assert.match(o.bad.reason, /not found/i);
+  assert.is(o.idle.threads, 1);
+  assert.is(o.idle.reason, `worker thread 1 failed to start from ${o.idleUrl}: it did not report ready within 1 s (is it the selfish-rnn pool worker, dist/pool-worker.js?)`);
+  assert.equal(o.builtIn, { threads: 2, pool: 2, reason: null }, 'workerUrl: undefined goes back to the built-in worker');
 });
 
 test('CLI: --threads shows in the bench output and JSON; a bad value is a usage error', () => {

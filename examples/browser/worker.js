@@ -166,9 +166,10 @@ self.onmessage = async ({ data: m }) => {
 };
 
 // Every core where the page is cross-origin isolated (a worker may block, so the kernel pool can
-// run here); one thread otherwise. Results are the same bits for any thread count.
+// run here); one thread otherwise, or when the workers cannot start (the reason says which).
+// Results are the same bits for any thread count.
+const threads = await setThreads();
 const whyNoThreads = threadsUnavailableReason();
-const threads = whyNoThreads === null ? await setThreads() : 1;
 post({
   type: 'ready', simd: simdSupported, crossOriginIsolated: self.crossOriginIsolated === true, threads, whyNoThreads,
   hardwareConcurrency: navigator.hardwareConcurrency,

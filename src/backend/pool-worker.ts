@@ -1,77 +1,14 @@
-// A worker of the pool (src/backend/pool.ts), the same file in Node (worker_threads), Deno and
-// browsers (Web Workers). It instantiates the threaded kernel build on the caller's shared memory,
-// points it at its own scratch region, reports ready, then serves commands from the shared block
-// for the rest of its life: wait for SEQ to change, claim and run shares, count them in DONE. It never
-// allocates, frees or grows memory (the calling thread does). An exception (a wasm trap) is
-// recorded in the block for the caller to throw; the worker keeps serving.
-import {
-  DONE, ERROR, KERNEL, NEXT, PARALLEL_KERNELS, PARTS, READY, SEQ, STOP, ARGS_OFFSET, MAX_ARGS,
-  waitWhileEqual, writeMessage, type WorkerInit,
-} from './pool-protocol.js';
+// A worker of the pool under node:worker_threads (Node, Deno): src/backend/node-workers.ts starts
+// this file with the start-up message as workerData. What it does: src/backend/pool-serve.ts.
+// Browsers run the same loop from a self-contained script instead (src/backend/pool-worker-web.ts).
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { serve } from './pool-serve.js';
+import type { WorkerInit } from './pool-protocol.js';
 
-type Share = (...args: number[]) => void;
-
-function serve(init: WorkerInit): void {
-  const abort = (_m: number, _f: number, line: number, col: number): never => {
-    throw new Error(`wasm kernel aborted at ${line}:${col}`);
-  };
-  const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory, abort } });
-  const exports = instance.exports as Record<string, unknown>;
-  (exports.set_scratch as (p: number) => void)(init.scratch);
-  const shares = PARALLEL_KERNELS.map((name) => exports[`${name}_part`] as Share);
-  const control = new Int32Array(init.control);
-  const args = new Float64Array(init.control, ARGS_OFFSET, MAX_ARGS);
-  const id = init.id;
-  let seen = Atomics.load(control, SEQ);
-  Atomics.add(control, READY, 1);
-  Atomics.notify(control, READY);
-  const call: number[] = [];
-  for (;;) {
-    waitWhileEqual(control, SEQ, seen);
-    seen = Atomics.load(control, SEQ);
-    if (Atomics.load(control, STOP) !== 0) return;
-    // Claim shares until none is left. A claim made late, after the caller has moved on to the
-    // next command, is a claim in that command: everything is read after the claim.
-    for (;;) {
-      const part = Atomics.add(control, NEXT, 1);
-      const parts = control[PARTS]!;
-      if (part >= parts) break;
-      const kernel = control[KERNEL]!;
-      const share = shares[kernel]!;
-      call.length = 0;
-      for (let i = 0; i < share.length - 2; i++) call.push(args[i]!);
-      call.push(part, parts);
-      try {
-        share(...call);
-      } catch (e) {
-        if (Atomics.compareExchange(control, ERROR, 0, id + 1) === 0) {
-          writeMessage(init.control, `${PARALLEL_KERNELS[kernel]} share ${part} of ${parts} failed on worker thread ${id}: ${e instanceof Error ? e.message : String(e)}`);
-        }
-      }
-      Atomics.add(control, DONE, 1);
-      Atomics.notify(control, DONE);
-    }
-  }
-}
-
-// Start-up message: as workerData under node:worker_threads (Node, Deno), as the first message in
-// a Web Worker (browsers, or Deno when forced).
-const serverSide = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string' || 'Deno' in globalThis;
-const threads = serverSide ? await import('node:worker_threads') : null;
-if (threads !== null && !threads.isMainThread && threads.workerData) {
+if (!isMainThread && workerData) {
   try {
-    serve(threads.workerData as WorkerInit);
+    serve(workerData as WorkerInit);
   } catch (e) {
-    threads.parentPort?.postMessage({ error: e instanceof Error ? e.message : String(e) });
+    parentPort?.postMessage({ error: e instanceof Error ? e.message : String(e) });
   }
-} else {
-  const scope = globalThis as unknown as { onmessage: ((ev: MessageEvent) => void) | null; postMessage(m: unknown): void };
-  scope.onmessage = (ev: MessageEvent) => {
-    scope.onmessage = null;
-    try {
-      serve(ev.data as WorkerInit);
-    } catch (e) {
-      scope.postMessage({ error: e instanceof Error ? e.message : String(e) });
-    }
-  };
 }

@@ -1,5 +1,5 @@
 // The worker pool: threads − 1 workers that run shares of kernel calls on the same wasm memory as
-// the calling thread (the threaded build, src/backend/wasm.ts). One code path for Node
+// the calling thread (the threaded build, src/backend/wasm.ts). One protocol for Node
 // (worker_threads), Deno and browsers (Web Workers). A call: the caller writes the command into
 // the shared block (src/backend/pool-protocol.ts), wakes the workers, claims and runs shares
 // like them, then waits until every share is done: spinning briefly, then Atomics.wait.
@@ -7,18 +7,16 @@
 // The calling thread blocks while it waits, which a browser's main thread may not do: there the
 // pool refuses to start, and the runtime belongs in a Web Worker (a cross-origin-isolated page
 // can start one and call setThreads inside it). In Node and Deno the workers are node:worker_threads
-// and unref'd, so a finished program exits without waiting for idle workers; in a browser, Web
-// Workers (the page's lifetime bounds theirs). stopPool() (setThreads(1)) ends them everywhere.
+// and unref'd, so a finished program exits without waiting for idle workers
+// (src/backend/node-workers.ts); in a browser, Web Workers (src/backend/web-workers.ts; the page's
+// lifetime bounds theirs). stopPool() (setThreads(1)) ends them everywhere.
 import { heap } from './memory.js';
 import { rawKernels, threadsModule, type PartExports } from './wasm.js';
 import {
   ARGS_OFFSET, BLOCK_BYTES, DONE, ERROR, KERNEL, MAX_ARGS, NEXT, PARALLEL_KERNELS, PARTS, READY, SEQ, STOP,
   readMessage, waitWhileEqual, type ParallelKernel, type WorkerInit,
 } from './pool-protocol.js';
-
-interface WorkerHandle {
-  terminate(): void;
-}
+import { builtInWorkerSource, startWebWorker, workerSourceAt, type WorkerHandle } from './web-workers.js';
 
 interface Pool {
   threads: number;
@@ -27,6 +25,8 @@ interface Pool {
   args: Float64Array;
   workers: WorkerHandle[];
   scratch: number[];
+  /** The workerUrl the Web Workers were started from (null: the built-in one, or worker_threads). */
+  workerUrl: string | null;
 }
 
 let pool: Pool | null = null;
@@ -34,6 +34,14 @@ let pool: Pool | null = null;
 const shareNames = PARALLEL_KERNELS.map((name) => `${name}_part`);
 const shareOf = (id: number) => (rawKernels as unknown as Record<string, (...a: number[]) => void>)[shareNames[id]!]!;
 const SCRATCH_ALIGN = 64;
+/** A worker that neither reports ready nor fails within this time is taken as failed (a script that is not the pool worker). */
+let startTimeoutMs = 30_000;
+/** Tests only: sets the start timeout (ms); returns the previous one. */
+export function setWorkerStartTimeoutForTests(ms: number): number {
+  const prev = startTimeoutMs;
+  startTimeoutMs = ms;
+  return prev;
+}
 
 /** True on a thread that may block in Atomics.wait (not a browser's main thread). */
 export function canBlock(): boolean {
@@ -55,44 +63,77 @@ export function setWorkerFlavorForTests(f: 'auto' | 'web'): void {
   flavor = f;
 }
 
-function useWorkerThreads(): boolean {
+/** True under Node or Deno (which have node:worker_threads and node:os). */
+export function isServerRuntime(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return flavor === 'auto' && (typeof p?.versions?.node === 'string' || 'Deno' in globalThis);
+  return typeof p?.versions?.node === 'string' || 'Deno' in globalThis;
 }
 
-/** Starts one worker; resolves with its handle once it reports an error-free start. */
-async function spawn(init: WorkerInit, ctrl: Int32Array): Promise<WorkerHandle> {
-  const url = new URL('./pool-worker.js', import.meta.url);
+function useWorkerThreads(): boolean {
+  return flavor === 'auto' && isServerRuntime();
+}
+
+/** True where the pool runs Web Workers (browsers), which setThreads' workerUrl is for. */
+export function usesWebWorkers(): boolean {
+  return !useWorkerThreads();
+}
+
+type NodeWorkers = typeof import('./node-workers.js');
+let nodeWorkers: Promise<NodeWorkers> | null = null;
+/**
+ * The Node/Deno side (src/backend/node-workers.ts), loaded on first use under Node or Deno only.
+ * The specifier is a parameter and the import carries the bundlers' ignore comments, so that
+ * esbuild, Vite and webpack leave it alone: a browser bundle then has no `node:` module and no
+ * worker file URL (the bundlers' script formats have no import.meta), and runs unchanged.
+ */
+export function loadNodeWorkers(): Promise<NodeWorkers> {
+  const load = (specifier: string) => import(/* webpackIgnore: true */ /* @vite-ignore */ specifier) as Promise<NodeWorkers>;
+  return (nodeWorkers ??= load('./node-workers.js'));
+}
+
+/**
+ * Starts one worker; resolves with its handle once it reports an error-free start, or rejects
+ * with "worker thread <id> failed to start from <its script>: <why>" (the worker ended).
+ */
+async function spawn(init: WorkerInit, ctrl: Int32Array, workerUrl: string | URL | undefined): Promise<WorkerHandle> {
+  let from = '';
+  const failedToStart = (why: string) => new Error(`selfish-rnn: worker thread ${init.id} failed to start from ${from}: ${why}`);
   let fail: (e: Error) => void = () => {};
   const failed = new Promise<never>((_, reject) => { fail = reject; });
-  const describe = (e: unknown) => new Error(`selfish-rnn: worker thread ${init.id} failed to start: ${e instanceof Error ? e.message : String((e as { message?: unknown })?.message ?? e)}`);
+  failed.catch(() => {}); // a failure after start (e.g. terminate) has no one left to tell
+  const events = { failed: (why: string) => fail(failedToStart(why)) };
   let handle: WorkerHandle;
   if (useWorkerThreads()) {
-    const { Worker } = await import('node:worker_threads');
-    // No Node options for the worker (execArgv: []): by default it would inherit the parent's, and
-    // some stop it from starting (`node --input-type=module -e …`: the option needs -e). It runs
-    // our own plain module, and V8 flags (e.g. --experimental-wasm-relaxed-simd) are process-wide.
-    const w = new Worker(url, { workerData: init, execArgv: [] });
-    w.on('error', (e) => fail(describe(e)));
-    w.on('message', (m: { error?: string }) => { if (m?.error) fail(describe(m.error)); });
-    w.on('exit', (code) => fail(describe(`exited with code ${code}`)));
-    w.unref();
-    handle = { terminate: () => { void w.terminate(); } };
+    const node = await loadNodeWorkers().catch((e: unknown) => {
+      // Only when this file was moved away from its neighbours, e.g. by a bundle made for Node.
+      throw new Error(`selfish-rnn: worker thread ${init.id} failed to start: the worker_threads side of the pool (node-workers.js, next to pool.js) cannot be loaded (${e instanceof Error ? e.message : String(e)}); a bundle for Node must leave selfish-rnn external`);
+    });
+    from = node.NODE_WORKER_URL.href;
+    handle = node.startNodeWorker(init, events);
   } else {
-    const WorkerCtor = (globalThis as unknown as { Worker: new (u: URL, o: { type: 'module' }) => Worker }).Worker;
-    const w = new WorkerCtor(url, { type: 'module' });
-    w.onerror = (e) => { e.preventDefault?.(); fail(describe(e)); };
-    w.onmessage = (m: MessageEvent<{ error?: string }>) => { if (m.data?.error) fail(describe(m.data.error)); };
-    w.postMessage(init);
-    handle = { terminate: () => w.terminate() };
+    const source = workerUrl === undefined ? builtInWorkerSource() : workerSourceAt(workerUrl);
+    from = source.label;
+    handle = startWebWorker(init, source, events);
   }
   // Ready when READY counts this worker; polled asynchronously (the event loop must keep running
   // for a worker to load its script, so the caller cannot block here).
+  const t0 = Date.now();
+  let gaveUp = false;
   const ready = (async () => {
-    while (Atomics.load(ctrl, READY) < init.id) await new Promise((r) => setTimeout(r, 1));
+    while (Atomics.load(ctrl, READY) < init.id && !gaveUp) {
+      if (Date.now() - t0 > startTimeoutMs) {
+        throw failedToStart(`it did not report ready within ${startTimeoutMs / 1000} s (is it the selfish-rnn pool worker, dist/pool-worker.js?)`);
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
   })();
-  failed.catch(() => {}); // a failure after start (e.g. terminate) has no one left to tell
-  await Promise.race([ready, failed]);
+  try {
+    await Promise.race([ready, failed]);
+  } catch (e) {
+    gaveUp = true; // ends the polling
+    handle.terminate();
+    throw e;
+  }
   return handle;
 }
 
@@ -110,9 +151,11 @@ export function stopPool(): void {
 
 /**
  * Starts `threads` − 1 workers (the caller is the first thread). Requires the threaded build
- * (threadsModule) and a thread that may block.
+ * (threadsModule) and a thread that may block. `workerUrl`: where Web Workers load the pool worker
+ * (default: the built-in one); unused under node:worker_threads. Rejects, with no pool left
+ * running, when a worker cannot start.
  */
-export async function startPool(threads: number): Promise<void> {
+export async function startPool(threads: number, workerUrl?: string | URL): Promise<void> {
   stopPool();
   if (threads <= 1) return;
   if (threadsModule === null) throw new Error('selfish-rnn: this engine cannot run the threaded build (needs SharedArrayBuffer, Atomics and wasm SIMD; in a browser, a cross-origin-isolated page)');
@@ -132,7 +175,7 @@ export async function startPool(threads: number): Promise<void> {
         memory: rawKernels.memory, module: threadsModule, control, id,
         scratch: Math.ceil(block / SCRATCH_ALIGN) * SCRATCH_ALIGN,
       };
-      workers.push(await spawn(init, ctrl));
+      workers.push(await spawn(init, ctrl, workerUrl));
     }
   } catch (e) {
     Atomics.store(ctrl, STOP, 1);
@@ -142,7 +185,15 @@ export async function startPool(threads: number): Promise<void> {
     for (const s of scratch) heap.free(s, rawKernels.scratch_bytes() + SCRATCH_ALIGN);
     throw e;
   }
-  pool = { threads, control, ctrl, args: new Float64Array(control, ARGS_OFFSET, MAX_ARGS), workers, scratch };
+  pool = {
+    threads, control, ctrl, args: new Float64Array(control, ARGS_OFFSET, MAX_ARGS), workers, scratch,
+    workerUrl: workerUrl === undefined || useWorkerThreads() ? null : workerSourceAt(workerUrl).url,
+  };
+}
+
+/** The workerUrl of the running pool's Web Workers (null: none, the built-in worker, or worker_threads). */
+export function poolWorkerUrl(): string | null {
+  return pool?.workerUrl ?? null;
 }
 
 /** Threads of the running pool (1 when none). */

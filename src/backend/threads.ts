@@ -5,7 +5,8 @@
 // the thread count.
 import { heap } from './memory.js';
 import { kernels, rawKernels, threadsSupported, type KernelExports } from './wasm.js';
-import { poolThreads, runShared, startPool, stopPool, canBlock } from './pool.js';
+import { canBlock, isServerRuntime, loadNodeWorkers, poolThreads, poolWorkerUrl, runShared, startPool, stopPool, usesWebWorkers } from './pool.js';
+import { workerSourceAt } from './web-workers.js';
 import type { ParallelKernel } from './pool-protocol.js';
 
 // Smallest calls worth splitting, in multiply-adds (or elements for the element-wise kernels).
@@ -124,38 +125,84 @@ export function getThreads(): number {
 export async function availableCores(): Promise<number> {
   const nav = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator;
   if (typeof nav?.hardwareConcurrency === 'number' && nav.hardwareConcurrency > 0) return nav.hardwareConcurrency;
+  if (!isServerRuntime()) return 1;
   try {
-    const os = await import('node:os');
-    return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+    return (await loadNodeWorkers()).nodeCores();
   } catch {
     return 1;
   }
 }
 
-/** Why threads cannot be used here, or null when they can. */
-export function threadsUnavailableReason(): string | null {
+/** Why the last setThreads(n > 1) could not start its workers (null after a start that worked). */
+let startFailure: string | null = null;
+
+/** Why this engine or thread cannot run threads at all, or null. */
+function environmentReason(): string | null {
   if (!threadsSupported) return 'this engine cannot share wasm memory (needs SharedArrayBuffer, Atomics and wasm SIMD; in a browser, a cross-origin-isolated page)';
   if (!canBlock()) return 'the calling thread may not block (a browser\'s main thread): run the training in a Web Worker';
   return null;
 }
 
 /**
+ * Why threads cannot be used here, or null when they can: this engine or thread cannot run them,
+ * or the last setThreads(n > 1) could not start its workers (naming the worker's URL and why).
+ */
+export function threadsUnavailableReason(): string | null {
+  return environmentReason() ?? startFailure;
+}
+
+/** Options of setThreads. */
+export interface ThreadOptions {
+  /**
+   * Browsers: the URL of the pool worker script (a served copy of the package's
+   * dist/pool-worker.js), resolved against the calling script's location; remembered for later
+   * calls (`workerUrl: undefined` goes back to the default). Default: the built-in copy, started
+   * from a blob: URL. Where a Content-Security-Policy does not allow blob: workers, serve the file
+   * and name it here. Node and Deno start their worker_threads from the package's own file and do
+   * not use it.
+   */
+  workerUrl?: string | URL;
+}
+
+/** The workerUrl given to setThreads, kept for later calls (setRelaxedSimd restarts the pool). */
+let workerUrl: string | URL | undefined;
+
+/**
  * Uses `n` threads for the kernels (default: every core); resolves with the number in use. Where
  * threads are unavailable (see threadsUnavailableReason) it resolves with 1 and everything runs on
- * the calling thread as before. Results are bit-identical for any thread count.
+ * the calling thread as before; so it does when the workers cannot start (e.g. their script does
+ * not load), and threadsUnavailableReason() then names the script's URL and why. Results are
+ * bit-identical for any thread count.
  */
-export async function setThreads(n?: number): Promise<number> {
+export async function setThreads(n?: number, options: ThreadOptions = {}): Promise<number> {
   if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 256)) {
     throw new RangeError(`selfish-rnn: setThreads: the thread count must be an integer from 1 to 256, got ${String(n)}`);
   }
+  if (options === null || typeof options !== 'object') throw new TypeError(`selfish-rnn: setThreads: options must be an object ({ workerUrl }), got ${String(options)}`);
+  for (const key of Object.keys(options)) {
+    if (key !== 'workerUrl') throw new TypeError(`selfish-rnn: setThreads: unknown option ${JSON.stringify(key)} (the one option is workerUrl)`);
+  }
+  if (Object.hasOwn(options, 'workerUrl')) {
+    const url = options.workerUrl;
+    if (url !== undefined && typeof url !== 'string' && !(url instanceof URL)) throw new TypeError(`selfish-rnn: setThreads: workerUrl must be a string or a URL, got ${url === null ? 'null' : typeof url}`);
+    if (url !== undefined && usesWebWorkers()) workerSourceAt(url); // a URL that does not parse is an error now, not a failed start
+    workerUrl = url;
+  }
   const want = n ?? (await availableCores());
   const k = kernels as unknown as Kernels;
-  if (want === poolThreads()) return want;
+  const sameWorkers = !usesWebWorkers() || poolWorkerUrl() === (workerUrl === undefined ? null : workerSourceAt(workerUrl).url);
+  if (want === poolThreads() && (want === 1 || sameWorkers)) return want;
   // Back to plain single-thread kernels while the pool changes.
   for (const name of Object.keys(dispatchers)) k[name] = raw[name]!;
   stopPool();
-  if (want <= 1 || threadsUnavailableReason() !== null) return 1;
-  await startPool(want);
+  if (want <= 1 || environmentReason() !== null) return 1;
+  try {
+    await startPool(want, workerUrl);
+  } catch (e) {
+    startFailure = (e instanceof Error ? e.message : String(e)).replace(/^selfish-rnn: /, '');
+    return 1;
+  }
+  startFailure = null;
   for (const [name, fn] of Object.entries(dispatchers)) k[name] = fn!;
   return want;
 }

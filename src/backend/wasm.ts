@@ -1,5 +1,7 @@
-// Loads the kernel module once, at import time (top-level await works in Node ≥ 20, Deno and
-// browsers). The bytes are embedded in a generated module, so no file or network access happens.
+// Loads the kernel module once, at import time, synchronously (new WebAssembly.Module/Instance):
+// no top-level await, which the bundlers' script formats cannot hold (esbuild's default iife,
+// Vite's iife workers). Browsers allow synchronous compilation of modules this size (~70 kB) on
+// any thread. The bytes are embedded in a generated module, so no file or network access happens.
 // Three builds, chosen by feature detection: the threaded build (SIMD + shared memory + atomics)
 // where the engine can share memory with workers, else the SIMD build, else the scalar build.
 // The threaded build runs on one thread exactly like the SIMD build until setThreads(n > 1)
@@ -173,9 +175,8 @@ export function kernelImports(memory?: WebAssembly.Memory): WebAssembly.Imports 
   };
 }
 
-async function instantiate(b64: string, memory?: WebAssembly.Memory): Promise<ModuleExports> {
-  const module = await WebAssembly.compile(decodeBase64(b64));
-  const instance = await WebAssembly.instantiate(module, kernelImports(memory));
+function instantiate(b64: string, memory?: WebAssembly.Memory): ModuleExports {
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(b64)), kernelImports(memory));
   // A plain object (not the frozen exports object): the worker pool swaps the parallel kernels in.
   return { ...(instance.exports as unknown as ModuleExports), memory: memory ?? (instance.exports.memory as WebAssembly.Memory) };
 }
@@ -190,22 +191,22 @@ export let relaxedSimdActive = false;
  * The compiled threaded build, which every worker instantiates on the same memory (null when
  * unsupported); the relaxed twin while that is in use.
  */
-export let threadsModule: WebAssembly.Module | null = threadsSupported ? await WebAssembly.compile(decodeBase64(THREADS_WASM_BASE64)) : null;
+export let threadsModule: WebAssembly.Module | null = threadsSupported ? new WebAssembly.Module(decodeBase64(THREADS_WASM_BASE64)) : null;
 
 /** A fresh memory for a build that imports it: shared for the threaded build. */
 function newMemory(shared: boolean): WebAssembly.Memory {
   return new WebAssembly.Memory({ initial: SHARED_INITIAL_PAGES, maximum: SHARED_MAXIMUM_PAGES, shared });
 }
 
-async function instantiateActive(): Promise<ModuleExports> {
+function instantiateActive(): ModuleExports {
   if (threadsModule === null) return simdSupported ? instantiate(SIMD_WASM_BASE64, newMemory(false)) : instantiate(SCALAR_WASM_BASE64);
   const memory = newMemory(true);
-  const instance = await WebAssembly.instantiate(threadsModule, kernelImports(memory));
+  const instance = new WebAssembly.Instance(threadsModule, kernelImports(memory));
   return { ...(instance.exports as unknown as ModuleExports), memory };
 }
 
 /** The raw exports of the build in use: kernels and thread shares, always single-threaded calls. */
-export const rawKernels: ModuleExports = await instantiateActive();
+export const rawKernels: ModuleExports = instantiateActive();
 
 /**
  * The kernels of the build in use. With the worker pool running (setThreads), the parallel
@@ -220,7 +221,7 @@ const BUILD_BYTES: Record<BuildName, () => string> = {
 };
 
 /** Instantiates a specific build in its own memory: used by tests and benchmarks to compare builds. */
-export function loadBuild(build: BuildName): Promise<ModuleExports> {
+export async function loadBuild(build: BuildName): Promise<ModuleExports> {
   if (build === 'scalar') return instantiate(SCALAR_WASM_BASE64);
   return instantiate(BUILD_BYTES[build](), newMemory(build.startsWith('threads')));
 }
