@@ -101,5 +101,5 @@ for (const file of files) {
   writeFileSync(path, out.contents);
   writeFileSync(join(dirname(path), 'THIRD-PARTY-LICENSES.txt'), licenceText(packages));
   const names = [...packages].map((d) => relative(join(root, 'node_modules'), d)).sort();
-  console.log(`bundle-cli: ${file}: ${names.length} packages inlined (${names.join(', ')}), ${(out.contents.length / 1024).toFixed(0)} kB`);
+  console.log(`bundle-cli: ${file}: ${names.length} packages inlined (${names.join(', ')}), ${(out.contents.length / 1000).toFixed(0)} kB`);
 }
