@@ -57,8 +57,8 @@ const ownModulesStayImports = {
     // The CLI's own modules and the library: left as they are (the files are next to the bundle).
     // Relative imports inside the inlined packages are theirs, resolved and bundled as usual.
     build.onResolve({ filter: /^\.\.?\// }, (args) => (packageDirOf(args.importer) === undefined ? { path: args.path, external: true } : undefined));
-    // Node built-ins, written with the node: prefix (Deno needs it outside npm packages: yargs
-    // imports 'assert', 'path', … bare).
+    // Node built-ins, which yargs imports bare ('assert', 'path', …): written with the node:
+    // prefix, the form every runtime resolves as a built-in without configuration.
     build.onResolve({ filter: /^[a-z_]+(\/[a-z_]+)?$/ }, (args) => (BUILTINS.has(args.path) ? { path: `node:${args.path}`, external: true } : undefined));
   },
 };
