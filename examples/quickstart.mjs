@@ -1,7 +1,7 @@
 // Quickstart: a sparse LSTM language model with Selfish-RNN, trained for a few steps on the
 // built-in corpus (Moby-Dick, shipped inside the package), then sampled. Runs unchanged in Node
 // and Deno, in this repository (after `npm install`, which builds dist/) or copied into any project
-// that has run `npm install selfish-rnn`:
+// that has selfish-rnn installed (README.md, "Using the package"):
 //   node examples/quickstart.mjs [--steps 200]
 //   node_modules/.bin/deno run --allow-read --allow-env examples/quickstart.mjs [--steps 200]
 import { defaultCorpus, formatSample, memoryStore, resolveTrainConfig, sample, Trainer, weightSummaries } from 'selfish-rnn';

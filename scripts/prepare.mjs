@@ -1,10 +1,12 @@
-// npm's `prepare` script: the full build (`npm run build`) after `npm install`/`npm ci` in a
-// checkout, before `npm pack`/`npm publish`, and when a git dependency is installed.
+// npm's `postprepare` script: the full build (`npm run build`) after `npm install`/`npm ci` in this
+// checkout (npm runs `postprepare` for the root project only; `prepack` builds for `npm pack`).
+// It is not `prepare`: npm 11 lists a `prepare` script for approval wherever the package is
+// installed from a tarball, folder or git.
 //
-// One more caller: `npx selfish-rnn` (npm exec) inside this repository finds the command in the
-// local package's own `bin`, links this checkout into npm's npx cache and runs `prepare` for it,
-// with its output hidden (npm_command=exec). That used to rebuild everything (half a minute of
-// silence) on the first `npx selfish-rnn` after every install. The link points at this checkout,
+// `npx selfish-rnn` (npm exec) inside this repository links this checkout into npm's npx cache
+// and runs its `prepare` script (there is none now) with the output hidden (npm_command=exec):
+// that used to rebuild everything in half a minute of silence. Should an npm run this script
+// there anyway, it does nothing when the checkout is built: the link points at this checkout,
 // so the command runs this checkout's dist/ whatever `prepare` does: when dist/ is built, there is
 // nothing to do. When it is not, the build is needed (npx would otherwise link a command that
 // does not exist, and remember that), and the message goes to the terminal, which npm leaves

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The `selfish-rnn` command line (bin → dist/cli/main.js). Only this directory imports yargs; the
-// library entries (src/index.ts, src/node.ts) stay free of it.
+// The `selfish-rnn` command line (bin → dist/cli/main.js). Only this file imports yargs, and the
+// build inlines it (scripts/bundle-cli.mjs): the package has no runtime dependency, and the
+// library entries (src/index.ts, src/node.ts) never load a parser.
 //
 // Exit codes: 0 success; 1 a runtime failure (unreadable or corrupt checkpoint, diverged
 // training, …: the message says what); 2 a usage error (unknown flag, invalid value, missing
@@ -74,6 +75,8 @@ export async function main(argv: string[]): Promise<void> {
   rawArgv = argv;
   const cli = yargs(argv)
     .scriptName('selfish-rnn')
+    // English throughout, like the CLI's own messages (yargs' translations are not bundled).
+    .locale('en')
     // Flags are read by their kebab-case names only (no camelCase twins in messages or --batchSize).
     .parserConfiguration({ 'camel-case-expansion': false })
     .usage('selfish-rnn <command> [options]\n\nTrain and use sparse recurrent language models (Selfish-RNN, SNT-ASGD, AWD-LSTM-MoS) with real sparse kernels.')

@@ -17,6 +17,7 @@ declare module 'yargs' {
   }
   export interface Argv {
     scriptName(name: string): Argv;
+    locale(locale: string): Argv;
     usage(text: string): Argv;
     command(cmd: string, description: string, builder: (y: Argv) => Argv, handler: (args: Args) => void | Promise<void>): Argv;
     option(key: string, spec: OptionSpec): Argv;
