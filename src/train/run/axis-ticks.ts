@@ -91,8 +91,8 @@ function fits(ticks: AxisTick[], extent: (label: string) => number, gap: number)
 
 /**
  * A range a scale and its labels can be computed on: a single value (or a span below 1e-300) is
- * spread around itself (on a linear axis by 10 % or at least 0.5, on a log axis by a tenth of a
- * decade), a range narrower than 1e-7 of its magnitude (which labels could not tell apart) is
+ * spread around itself (on a linear axis by 10 %, or by 0.5 around 0; on a log axis by a tenth
+ * of a decade), a range narrower than 1e-7 of its magnitude (which labels could not tell apart) is
  * widened to that, and the ends are kept where the span stays finite.
  */
 function widen(lo: number, hi: number, log: boolean): [number, number] {
@@ -110,7 +110,7 @@ function widen(lo: number, hi: number, log: boolean): [number, number] {
   lo = Math.max(lo, -limit); hi = Math.min(hi, limit);
   const mag = Math.max(Math.abs(lo), Math.abs(hi));
   if (hi === lo || hi - lo < 1e-300) { // a single value, or as good as one (0 and 5e-324)
-    const mid = lo / 2 + hi / 2, half = Math.max(Math.abs(mid) * 0.1, 0.5);
+    const mid = lo / 2 + hi / 2, half = Math.abs(mid) > 1e-290 ? Math.abs(mid) * 0.1 : 0.5;
     return [mid - half, mid + half];
   }
   if (hi - lo < mag * 1e-7) {
