@@ -2,10 +2,15 @@
 // files are the worker's job (worker.js); this file only talks to it. `window.selfishDemo` is the
 // same interface as a promise API, used by the buttons and by the browser test
 // (test/browser.test.ts).
+import { axisTicks } from '../../dist/train/run/axis-ticks.js';
+
 const $ = (id) => document.getElementById(id);
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 
-const state = { ready: null, steps: [], epochs: [], gates: [], samples: [], running: false, lastCheckpoint: null };
+// gates: [{ step, gates: { name: density } }], names as the model reports them (LSTM i, f, g, o;
+// GRU r, z, n; a family of the user's its own); kind: the model family ('stacked', 'gru', …).
+// noGates: the model has no gated matrices (pooledGateDensity gave null).
+const state = { ready: null, kind: null, noGates: false, steps: [], epochs: [], gates: [], samples: [], running: false, lastCheckpoint: null };
 const waiting = new Map(); // request type → { resolve, reject }
 
 function request(type, msg = {}, transfer = []) {
@@ -36,8 +41,9 @@ worker.onmessage = ({ data: m }) => {
       readyResolve(m);
       break;
     case 'start':
-      state.steps = []; state.epochs = []; state.gates = m.gates ? [{ step: 0, gates: m.gates }] : [];
-      status(`training ${m.info.parameters.toLocaleString()} weights, vocabulary ${m.info.vocab}, ${m.info.trainTokens.toLocaleString()} training tokens`);
+      state.steps = []; state.epochs = []; state.kind = m.info.kind; state.noGates = !m.gates;
+      state.gates = m.gates ? [{ step: m.info.step, gates: m.gates }] : [];
+      status(`training ${m.info.model}: ${m.info.parameters.toLocaleString()} weights, vocabulary ${m.info.vocab}, ${m.info.trainTokens.toLocaleString()} training tokens`);
       draw();
       break;
     case 'step': {
@@ -50,8 +56,14 @@ worker.onmessage = ({ data: m }) => {
     }
     case 'epoch':
       state.epochs.push(m.record);
-      status(`epoch ${m.record.epoch + 1}: validation ppl ${m.record.valPpl.toFixed(1)}${m.record.best ? ' (best)' : ''}`);
+      // The gates after the epoch's topology update, at the epoch's last step.
+      if (m.record.gates) {
+        if (state.gates.at(-1)?.step === m.record.step) state.gates.pop();
+        state.gates.push({ step: m.record.step, gates: m.record.gates });
+      }
       draw();
+      // record.epoch counts from 1: the epoch just completed.
+      status(`epoch ${m.record.epoch}: validation ppl ${fmt(m.record.valPpl)}${m.record.best ? ' (best)' : ''}`);
       break;
     case 'eval':
       status(`evaluating on ${m.split}: ${m.done}/${m.total}`);
@@ -68,10 +80,16 @@ worker.onmessage = ({ data: m }) => {
     case 'done':
       // A run stopped inside an epoch still reports the current model's validation perplexity.
       if (m.result.valPpl != null && !state.epochs.some((r) => r.step === m.result.steps)) state.epochs.push({ step: m.result.steps, valPpl: m.result.valPpl });
+      // The gates as the run leaves them (an epoch's end can change the topology after its last step).
+      if (m.gates) {
+        if (state.gates.at(-1)?.step === m.result.steps) state.gates.pop();
+        state.gates.push({ step: m.result.steps, gates: m.gates });
+      }
       draw();
       running(false);
       settle('resume', m.result);
-      status(`${m.result.status}: ${m.result.steps} steps, validation ppl ${fmt(m.result.valPpl)}, test ppl ${fmt(m.result.testPpl)}`);
+      status(`${DONE[m.result.status] ?? m.result.status}: ${m.result.epochs} epoch${m.result.epochs === 1 ? '' : 's'} completed, ${m.result.steps.toLocaleString()} steps; ` +
+        `validation ppl ${fmt(m.result.valPpl)}, test ppl ${fmt(m.result.testPpl)}`);
       settle('train', m.result);
       break;
     case 'checkpoint':
@@ -79,11 +97,13 @@ worker.onmessage = ({ data: m }) => {
       settle('save', { ...m, bytes: new Uint8Array(m.bytes) });
       break;
     case 'loaded':
-      status(`loaded ${m.name}: ${m.role} checkpoint, ${m.config.lm.nlayers}×${m.config.lm.nhid} LSTM, ${m.config.method} at density ${m.summary.density.toFixed(3)}, epoch ${m.summary.epoch}, step ${m.summary.step}` +
+      status(`loaded ${m.name}: ${m.role} checkpoint, ${m.model}, ${m.config.method} at density ${m.summary.density.toFixed(3)}, epoch ${m.summary.epoch}, step ${m.summary.step}` +
         (m.valid ? `; validation ppl ${m.valid.ppl.toFixed(1)} on ${m.valid.tokens} tokens` : ''));
       $('generate').disabled = false;
       $('resume').disabled = m.role !== 'last';
-      if (m.gates) { state.gates = [{ step: m.summary.step, gates: m.gates }]; draw(); }
+      state.kind = m.config.lm.kind; state.noGates = !m.gates;
+      state.gates = m.gates ? [{ step: m.summary.step, gates: m.gates }] : [];
+      draw();
       settle('load', m);
       break;
     case 'text':
@@ -100,6 +120,7 @@ worker.onmessage = ({ data: m }) => {
 worker.onerror = (e) => status(`worker failed: ${e.message}`, true);
 
 const fmt = (x) => (x == null ? '–' : x.toFixed(1));
+const DONE = { completed: 'done', 'max-steps': 'stopped at the step limit', interrupted: 'stopped' };
 
 function status(text, error = false) {
   $('status').textContent = text;
@@ -117,46 +138,146 @@ function running(on) {
 
 // ---- charts (a canvas line chart: no dependency) --------------------------------------------
 
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd'];
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
+const FONT_PX = 11;
+/** What the gate names of the library's families stand for, by family kind (other families show the names alone). */
+const LSTM_GATES = { i: 'input', f: 'forget', g: 'cell', o: 'output' };
+const GATE_MEANING = {
+  stacked: LSTM_GATES, 'awd-mos': LSTM_GATES, gru: { r: 'reset', z: 'update', n: 'new' }, rhn: { H: 'transform', T: 'carry' },
+  onlstm: { master_i: 'master input', master_f: 'master forget', ...LSTM_GATES },
+};
 
-function chart(canvas, series, { log = false, yMin, yMax } = {}) {
+/** [min, max] of an array (a loop: a long run has more points than Math.min(...v) takes as arguments). */
+function extent(v) {
+  let lo = Infinity, hi = -Infinity;
+  for (const x of v) { if (x < lo) lo = x; if (x > hi) hi = x; }
+  return [lo, hi];
+}
+
+/**
+ * Draws a line chart at the canvas' CSS size (sharp at any device pixel ratio), with round ticks
+ * whose labels do not overlap (axisTicks), and records what it was given and drew in
+ * `canvas.dataset.chart` (JSON): each series' name, colour and points as given (a NaN reads back
+ * as null), and each tick label with its box in CSS pixels. The browser test reads it back.
+ */
+function chart(canvas, series, { log = false, yRange, empty = 'no data yet' } = {}) {
+  const w = canvas.clientWidth, h = canvas.clientHeight, dpr = window.devicePixelRatio || 1;
+  const record = { series: series.map((s) => ({ name: s.name, color: s.color, points: s.points })), yTicks: [], xTicks: [], width: w, height: h };
+  canvas.dataset.chart = JSON.stringify(record);
+  if (w === 0 || h === 0) return; // not laid out (hidden)
+  canvas.width = Math.round(w * dpr);
+  canvas.height = Math.round(h * dpr);
   const g = canvas.getContext('2d');
-  const W = canvas.width, H = canvas.height, L = 48, B = 20;
-  g.clearRect(0, 0, W, H);
-  const pts = series.flatMap((s) => s.points);
-  if (pts.length === 0) return;
-  const f = (y) => (log ? Math.log(y) : y);
-  const xs = pts.map((p) => p[0]), ys = pts.map((p) => f(p[1]));
-  const x0 = 0, x1 = Math.max(1, ...xs);
-  const y0 = yMin ?? Math.min(...ys), y1 = yMax ?? Math.max(...ys);
-  const sx = (x) => L + ((x - x0) / (x1 - x0)) * (W - L - 8);
-  const sy = (y) => H - B - ((f(y) - y0) / (y1 - y0 || 1)) * (H - B - 8);
-  g.strokeStyle = '#ccc'; g.fillStyle = '#666'; g.font = '11px system-ui';
-  for (let k = 0; k <= 4; k++) {
-    const v = y0 + ((y1 - y0) * k) / 4, y = H - B - ((H - B - 8) * k) / 4;
-    g.beginPath(); g.moveTo(L, y); g.lineTo(W - 8, y); g.stroke();
-    g.fillText((log ? Math.exp(v) : v).toPrecision(3), 2, y + 4);
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, w, h);
+  g.font = `${FONT_PX}px system-ui, sans-serif`;
+  g.textBaseline = 'middle';
+  // Points a scale cannot place are not drawn (the record above still shows them).
+  const drawable = ([x, y]) => Number.isFinite(x) && Number.isFinite(y) && (!log || y > 0);
+  const pts = series.flatMap((s) => s.points.filter(drawable));
+  if (pts.length === 0) {
+    g.fillStyle = '#888'; g.textAlign = 'center';
+    g.fillText(empty, w / 2, h / 2);
+    return;
   }
-  g.fillText(`step ${x1}`, W - 60, H - 4);
-  for (const s of series) {
-    g.strokeStyle = s.color; g.fillStyle = s.color; g.lineWidth = 1.5;
+  const T = 8, B = 22, R = 12;
+  let [ylo, yhi] = yRange ?? extent(pts.map((p) => p[1]));
+  if (!yRange && log) { // 3 % of the span above and below, so no line runs along the frame
+    const pad = (Math.log10(yhi) - Math.log10(ylo)) * 0.03;
+    [ylo, yhi] = [ylo / 10 ** pad, yhi * 10 ** pad];
+  }
+  const yAxis = axisTicks(ylo, yhi, { log, length: h - T - B, labelExtent: () => FONT_PX + 3 });
+  const L = Math.ceil(Math.max(16, ...yAxis.ticks.map((t) => g.measureText(t.label).width))) + 12;
+  const [xlo, xhi] = extent(pts.map((p) => p[0]));
+  const xAxis = axisTicks(xlo, xhi, { integer: true, length: w - L - R, labelExtent: (label) => g.measureText(label).width + 12 });
+  const fy = log ? Math.log10 : (v) => v;
+  const clamp = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
+  const sx = (x) => L + ((clamp(x, xAxis.lo, xAxis.hi) - xAxis.lo) / (xAxis.hi - xAxis.lo)) * (w - L - R);
+  const sy = (y) => h - B - ((clamp(fy(y), fy(yAxis.lo), fy(yAxis.hi)) - fy(yAxis.lo)) / (fy(yAxis.hi) - fy(yAxis.lo))) * (h - T - B);
+  g.lineWidth = 1;
+  g.strokeStyle = '#ddd';
+  g.strokeRect(L + 0.5, T + 0.5, w - L - R, h - T - B);
+  g.fillStyle = '#555';
+  g.textAlign = 'right';
+  for (const t of yAxis.ticks) {
+    const y = Math.round(h - B - t.offset) + 0.5;
+    g.strokeStyle = '#e8e8e8';
+    g.beginPath(); g.moveTo(L, y); g.lineTo(w - R, y); g.stroke();
+    g.fillText(t.label, L - 6, y);
+    const tw = g.measureText(t.label).width;
+    record.yTicks.push({ value: t.value, label: t.label, box: [L - 6 - tw, y - FONT_PX / 2, tw, FONT_PX] });
+  }
+  g.textAlign = 'left';
+  for (const t of xAxis.ticks) {
+    const x = Math.round(L + t.offset) + 0.5, tw = g.measureText(t.label).width;
+    const left = clamp(x - tw / 2, 0, w - tw); // the last label stays inside the canvas
+    g.strokeStyle = '#bbb';
+    g.beginPath(); g.moveTo(x, h - B); g.lineTo(x, h - B + 4); g.stroke();
+    g.fillText(t.label, left, h - B / 2 + 2);
+    record.xTicks.push({ value: t.value, label: t.label, box: [left, h - B / 2 + 2 - FONT_PX / 2, tw, FONT_PX] });
+  }
+  const same = (a, b) => a.points.length === b.points.length && a.points.every((p, i) => p[0] === b.points[i][0] && p[1] === b.points[i][1]);
+  series.forEach((s, k) => {
+    const ok = s.points.filter(drawable);
+    // A series that another one drawn later covers exactly (two gates at the same density) is drawn
+    // wider underneath it, so both colours show.
+    const covered = series.slice(k + 1).filter((t) => same(s, t)).length;
+    g.strokeStyle = s.color; g.fillStyle = s.color; g.lineWidth = 1.5 + 2.5 * covered;
     g.beginPath();
-    s.points.forEach(([x, y], k) => (k ? g.lineTo(sx(x), sy(y)) : g.moveTo(sx(x), sy(y))));
+    ok.forEach(([x, y], k) => (k ? g.lineTo(sx(x), sy(y)) : g.moveTo(sx(x), sy(y))));
     g.stroke();
-    if (s.dots) for (const [x, y] of s.points) { g.beginPath(); g.arc(sx(x), sy(y), 3, 0, 7); g.fill(); }
-  }
+    if (s.dots || ok.length === 1) for (const [x, y] of ok) { g.beginPath(); g.arc(sx(x), sy(y), 3 + 2.5 * covered, 0, 7); g.fill(); }
+  });
+  canvas.dataset.chart = JSON.stringify(record);
+}
+
+/** Gate names in the order the model reports them (the union over the recorded points). */
+function gateNames() {
+  const names = [];
+  for (const p of state.gates) for (const name of Object.keys(p.gates)) if (!names.includes(name)) names.push(name);
+  return names;
+}
+
+function drawGateLegend(names) {
+  const meaning = GATE_MEANING[state.kind] ?? {};
+  const legend = $('gate-legend');
+  legend.replaceChildren();
+  names.forEach((name, k) => {
+    if (k > 0) legend.append(' · ');
+    const span = document.createElement('span');
+    span.style.color = COLORS[k % COLORS.length];
+    span.textContent = meaning[name] ? `${meaning[name]} (${name})` : name;
+    legend.append(span);
+  });
+  if (state.noGates) legend.textContent = 'none: this model has no gated matrices';
 }
 
 function draw() {
   chart($('ppl'), [
-    { color: COLORS[0], points: state.steps.map((s) => [s.step, s.ppl]) },
-    { color: COLORS[1], points: state.epochs.map((r) => [r.step, r.valPpl]), dots: true },
+    { name: 'train', color: COLORS[0], points: state.steps.map((s) => [s.step, s.ppl]) },
+    { name: 'validation', color: COLORS[1], points: state.epochs.map((r) => [r.step, r.valPpl]), dots: true },
   ], { log: true });
+  const names = gateNames();
+  drawGateLegend(names);
   // Gate densities move by a few hundredths: scale to their range (at least ±0.02 around it).
-  const all = state.gates.flatMap((p) => p.gates);
-  const lo = Math.min(...all), hi = Math.max(...all), mid = (lo + hi) / 2, half = Math.max((hi - lo) / 2 + 0.005, 0.02);
-  chart($('gates'), [0, 1, 2, 3].map((g) => ({ color: COLORS[g], points: state.gates.map((p) => [p.step, p.gates[g]]) })), { yMin: mid - half, yMax: mid + half });
+  const values = state.gates.flatMap((p) => Object.values(p.gates)).filter(Number.isFinite);
+  let yRange;
+  if (values.length > 0) {
+    const [lo, hi] = extent(values), mid = (lo + hi) / 2, half = Math.max((hi - lo) / 2 + 0.005, 0.02);
+    yRange = [mid - half, mid + half];
+  }
+  chart($('gates'), names.map((name, k) => ({
+    name, color: COLORS[k % COLORS.length],
+    points: state.gates.filter((p) => name in p.gates).map((p) => [p.step, p.gates[name]]),
+  })), { yRange, empty: state.noGates ? 'this model has no gated matrices' : 'no data yet' });
 }
+
+// Redrawn at the new size when the window (and so the canvases) change width.
+let redraw = 0;
+new ResizeObserver(() => {
+  cancelAnimationFrame(redraw);
+  redraw = requestAnimationFrame(draw);
+}).observe($('curves'));
 
 // ---- the promise API (buttons and tests) ----------------------------------------------------
 

@@ -5,7 +5,7 @@ import * as lib from '../../dist/index.js';
 
 const {
   buildTextCorpus, crc32, decodeLMCheckpoint, defaultCorpus, evaluate, formatSample, isSparse, memoryStore,
-  modelFromCheckpoint, modelGateStats, pooledGateDensity, registerFamiliesFrom, resolveTrainConfig, sample, setThreads, simdSupported,
+  modelFamily, modelFromCheckpoint, modelGateStats, pooledGateDensity, registerFamiliesFrom, resolveTrainConfig, sample, setThreads, simdSupported,
   threadsUnavailableReason, Trainer, weightSummaries,
 } = lib;
 
@@ -57,8 +57,14 @@ function drop() {
   current = null;
 }
 
+/** Pooled density per gate name as the model reports them ({ i, f, g, o } for an LSTM), or null. */
 function gates(model) {
   return pooledGateDensity(modelGateStats(model));
+}
+
+/** "stacked LSTM, 2 layers × 64, emsize 64", as the CLI describes a model. */
+function describe(config) {
+  return modelFamily(config.lm.kind).describe(config.lm);
 }
 
 function textSample(model, vocab, seed, words = 40) {
@@ -100,10 +106,16 @@ async function runTrainer(opts, o) {
     },
   });
   current = { trainer, model: trainer.model, vocab: corpus.vocab, config: trainer.config, corpus };
-  post({ type: 'start', info: { parameters: weightSummaries(trainer.model).reduce((a, w) => a + w.nnz, 0), vocab: corpus.vocab.size, trainTokens: corpus.train.length, resumed: opts.resume !== undefined }, gates: gates(trainer.model) });
+  post({
+    type: 'start', gates: gates(trainer.model),
+    info: {
+      parameters: weightSummaries(trainer.model).reduce((a, w) => a + w.nnz, 0), vocab: corpus.vocab.size, trainTokens: corpus.train.length,
+      resumed: opts.resume !== undefined, step: trainer.progress.step, kind: trainer.config.lm.kind, model: describe(trainer.config),
+    },
+  });
   const result = await trainer.run();
   post({ type: 'sample', step: result.steps, text: textSample(trainer.model, corpus.vocab, result.steps) });
-  post({ type: 'done', result: { ...result, history: undefined } });
+  post({ type: 'done', result: { ...result, history: undefined }, gates: gates(trainer.model) });
 }
 
 /** Continues the 'last' checkpoint loaded last (same corpus needed), to its epochs or `maxSteps`. */
@@ -129,7 +141,7 @@ async function load(bytes, name) {
     valid = { loss: r.loss, ppl: r.ppl, tokens: Math.min(20_000, corpus.valid.length) };
   }
   post({
-    type: 'loaded', name, role: ckpt.meta.role, summary: ckpt.meta.summary, config, vocab: vocab.size, valid,
+    type: 'loaded', name, role: ckpt.meta.role, summary: ckpt.meta.summary, config, model: describe(config), vocab: vocab.size, valid,
     weights: weightSummaries(model), gates: gates(model), fingerprint: fingerprint(model), sample: textSample(model, vocab, 1),
   });
 }

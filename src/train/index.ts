@@ -16,6 +16,8 @@ export { exportCheckpoint, exportSafetensors, checkpointToStateDict, moduleToSta
 export type { ExportOptions } from './checkpoint/export.js';
 export { renderTrainingPlot } from './run/plot.js';
 export type { PlotEpoch, PlotDensity } from './run/plot.js';
+export { axisTicks, formatTick } from './run/axis-ticks.js';
+export type { Axis, AxisTick, AxisTickOptions } from './run/axis-ticks.js';
 export { memoryStore, RUN_FILES, truncateRunLog, carryOverRun } from './checkpoint/run-store.js';
 export { checkCorpusFits } from './run/corpus-fit.js';
 export { estimateTrainingMemory, checkTrainingMemory, WASM_MEMORY_LIMIT_BYTES } from './run/memory-estimate.js';

@@ -1,8 +1,10 @@
 // The run's plot, as a self-contained SVG string (no dependency): training and validation
-// perplexity per epoch (log scale, the switch to averaging marked), and the density of each LSTM
-// gate (i, f, g, o, pooled over all LSTM matrices) and overall after every topology update.
-// Any value may arrive here (NaN, ±Infinity, 1e308 from a diverging run): values that cannot be
-// drawn are left out, the axes are computed on what remains, and every tick loop is bounded.
+// perplexity per epoch (log scale, the switch to averaging marked), and the density of each gate
+// the model reports (LSTM i, f, g, o; GRU r, z, n; …, pooled over all gated matrices) and overall
+// after every topology update. Ticks come from axisTicks (round values, labels that do not
+// overlap). Any value may arrive here (NaN, ±Infinity, 1e308 from a diverging run): values that
+// cannot be drawn are left out, and the axes are computed on what remains.
+import { axisTicks } from './axis-ticks.js';
 
 export interface PlotEpoch {
   epoch: number;
@@ -28,6 +30,8 @@ interface Series {
 }
 
 const W = 760, PANEL_H = 300, MARGIN = { left: 70, right: 150, top: 40, bottom: 45 };
+/** The labels' font size, and the width of one of its characters (digits of a sans-serif face are ~0.56 em). */
+const FONT_PX = 12, CHAR_PX = 7;
 const GATE_COLORS = ['#1b9e77', '#d95f02', '#7570b3', '#e7298a', '#66a61e', '#e6ab02'];
 
 /** The SVG document (see the header). */
@@ -64,29 +68,29 @@ function chart(series: Series[], o: { top: number; title: string; xLabel: string
     out.push(`<text x="${(x0 + x1) / 2}" y="${(y0 + y1) / 2}" text-anchor="middle" fill="#777">no data yet</text>`, '</g>');
     return out.join('\n');
   }
-  let [xmin, xmax] = extent(pts.map((p) => p[0]));
-  let [ymin, ymax] = extent(pts.map((p) => p[1]));
-  [xmin, xmax] = widened(xmin, xmax, false);
-  [ymin, ymax] = widened(ymin, ymax, o.log);
-  const f = o.log ? Math.log10 : (v: number) => v;
+  let [ymin, ymax] = finiteSpan(...extent(pts.map((p) => p[1])));
   if (!o.log) {
     const pad = (ymax - ymin) * 0.08;
     ymin = ymin >= 0 ? Math.max(0, ymin - pad) : ymin - pad;
     ymax = ymax + pad;
   }
-  const fy0 = f(ymin), fy1 = f(ymax);
+  const yAxis = axisTicks(ymin, ymax, { log: o.log, length: y1 - y0, labelExtent: () => FONT_PX + 2 });
+  const [xlo, xhi] = extent(pts.map((p) => p[0]));
+  const xAxis = axisTicks(xlo, xhi, { integer: true, length: x1 - x0, labelExtent: (label) => label.length * CHAR_PX + 8 });
+  const f = o.log ? Math.log10 : (v: number) => v;
+  const fy0 = f(yAxis.lo), fy1 = f(yAxis.hi), xmin = xAxis.lo, xmax = xAxis.hi;
   const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
   const sx = (x: number) => x0 + ((clamp(x, xmin, xmax) - xmin) / (xmax - xmin)) * (x1 - x0);
   const sy = (y: number) => y1 - ((clamp(f(y), fy0, fy1) - fy0) / (fy1 - fy0)) * (y1 - y0);
-  for (const t of o.log ? logTicks(ymin, ymax) : linearTicks(ymin, ymax)) {
-    const y = sy(t).toFixed(1);
+  for (const t of yAxis.ticks) {
+    const y = (y1 - t.offset).toFixed(1);
     out.push(`<line x1="${x0}" x2="${x1}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`);
-    out.push(`<text x="${x0 - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${formatTick(t)}</text>`);
+    out.push(`<text x="${x0 - 6}" y="${y}" text-anchor="end" dominant-baseline="middle" class="y-tick">${escapeXml(t.label)}</text>`);
   }
-  for (const t of linearTicks(xmin, xmax, true)) {
-    const x = sx(t).toFixed(1);
+  for (const t of xAxis.ticks) {
+    const x = (x0 + t.offset).toFixed(1);
     out.push(`<line x1="${x}" x2="${x}" y1="${y1}" y2="${y1 + 5}" stroke="#999"/>`);
-    out.push(`<text x="${x}" y="${y1 + 18}" text-anchor="middle">${formatTick(t)}</text>`);
+    out.push(`<text x="${x}" y="${y1 + 18}" text-anchor="middle" class="x-tick">${escapeXml(t.label)}</text>`);
   }
   out.push(`<text x="${(x0 + x1) / 2}" y="${y1 + 36}" text-anchor="middle">${escapeXml(o.xLabel)}</text>`);
   for (const m of o.marks) {
@@ -110,75 +114,18 @@ function chart(series: Series[], o: { top: number; title: string; xLabel: string
 }
 
 /**
- * A non-empty, finite range around [lo, hi] for an axis: equal ends are spread apart, and the span
- * (in log10 for log axes) is kept finite, so a scale and its ticks can always be computed.
+ * [lo, hi] with room for the padding of a linear axis: a diverging run can put 1e308 and −1e308
+ * on the same axis, and their span (and so the padding) would not be a finite number.
  */
-function widened(lo: number, hi: number, log: boolean): [number, number] {
-  if (log) {
-    let a = Math.log10(lo), b = Math.log10(hi);
-    if (a === b) { a -= 0.2; b += 0.2; }
-    b = Math.min(b, 308); // 10^308 is still a double
-    a = Math.max(Math.min(a, b - 0.2), -300);
-    return [10 ** a, 10 ** b];
-  }
-  const half = Number.MAX_VALUE / 4; // keeps hi − lo finite
-  lo = Math.min(Math.max(lo, -half), half);
-  hi = Math.min(Math.max(hi, -half), half);
-  if (lo === hi) {
-    const d = Math.max(Math.abs(lo) * 0.1, 0.05);
-    return [lo - d, hi + d];
-  }
-  return [lo, hi];
+function finiteSpan(lo: number, hi: number): [number, number] {
+  const limit = Number.MAX_VALUE / 4;
+  return [Math.min(Math.max(lo, -limit), limit), Math.min(Math.max(hi, -limit), limit)];
 }
 
 function extent(v: number[]): [number, number] {
   let lo = Infinity, hi = -Infinity;
   for (const x of v) { if (x < lo) lo = x; if (x > hi) hi = x; }
   return [lo, hi];
-}
-
-/** At most this many ticks on an axis, whatever the range. */
-const MAX_TICKS = 12;
-
-/** About five round ticks in [lo, hi]; integers only when `integer`. */
-function linearTicks(lo: number, hi: number, integer = false): number[] {
-  const span = hi - lo;
-  if (!(span > 0) || !Number.isFinite(span)) return Number.isFinite(lo) ? [lo] : [];
-  const raw = span / 5;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  let step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? raw;
-  if (integer) step = Math.max(1, Math.round(step));
-  const out: number[] = [];
-  const first = Math.ceil(lo / step) * step;
-  // Counted, not accumulated: `t += step` can stall when step is below t's precision.
-  for (let k = 0; out.length < MAX_TICKS; k++) {
-    const t = first + k * step;
-    if (!(t <= hi + step * 1e-9)) break;
-    out.push(Number(t.toPrecision(12)));
-  }
-  return out;
-}
-
-/** 1-2-5 ticks per decade inside [lo, hi] (thinned when the range is wide). */
-function logTicks(lo: number, hi: number): number[] {
-  const out: number[] = [];
-  const e0 = Math.floor(Math.log10(lo)), e1 = Math.ceil(Math.log10(hi));
-  if (!Number.isFinite(e0) || !Number.isFinite(e1)) return [];
-  const decades = e1 - e0;
-  const mults = decades > 3 ? [1] : decades > 1 ? [1, 2, 5] : [1, 1.5, 2, 3, 5, 7];
-  const every = Math.max(1, Math.ceil(decades / MAX_TICKS)); // thin to one tick every few decades
-  for (let e = e0; e <= e1; e += every) {
-    for (const m of mults) {
-      const t = m * 10 ** e;
-      if (t >= lo && t <= hi) out.push(t);
-    }
-  }
-  return out.length > 0 ? out : [lo, hi];
-}
-
-function formatTick(t: number): string {
-  if (Math.abs(t) >= 1e5) return t.toExponential(0);
-  return String(Number(t.toPrecision(4)));
 }
 
 function escapeXml(s: string): string {
