@@ -19,16 +19,13 @@
 // N = 2..4: one fma4 per nonzero on the N lanes of X's row (a 64-bit or 128-bit load), two
 // accumulators alternating over the nonzeros.
 
+import { idxAt } from './csr-index';
 import { fma4 } from './fma';
 import { hsum, hsum4 } from './hsum';
 import { partLo } from './scratch';
 
 @inline function i32at(p: usize, k: i32): i32 { return load<i32>(p + (<usize>k << 2)); }
 @inline function f32at(p: usize, k: i32): f32 { return load<f32>(p + (<usize>k << 2)); }
-/** Column index of slot t: 32- or 16-bit. */
-@inline function colAt(idx16: bool, p: usize, t: i32): i32 {
-  return idx16 ? <i32>load<u16>(p + (<usize>t << 1)) : load<i32>(p + (<usize>t << 2));
-}
 
 // ---- dense: y = A·x ----------------------------------------------------------------------------
 
@@ -117,12 +114,12 @@ export function gemv_part(y: usize, a: usize, x: usize, M: i32, K: i32, acc: i32
 }
 
 /** Four column indices starting at slot t, as i32 lanes. */
-@inline function cols4(idx16: bool, idx: usize, t: i32): v128 {
-  return idx16 ? v128.load16x4_u(idx + (<usize>t << 1)) : v128.load(idx + (<usize>t << 2));
+@inline function cols4(wide: bool, idx: usize, t: i32): v128 {
+  return wide ? v128.load(idx + (<usize>t << 2)) : v128.load16x4_u(idx + (<usize>t << 1));
 }
 
 /** Rows [r0, r1) of y[M] (+)= W·x (N = 1). */
-@inline function spmvRows1(idx16: bool, y: usize, rowPtr: usize, idx: usize, values: usize, x: usize, acc: i32, r0: i32, r1: i32): void {
+@inline function spmvRows1(wide: bool, y: usize, rowPtr: usize, idx: usize, values: usize, x: usize, acc: i32, r0: i32, r1: i32): void {
   for (let i = r0; i < r1; i++) {
     const e = i32at(rowPtr, i + 1);
     let t = i32at(rowPtr, i);
@@ -131,16 +128,16 @@ export function gemv_part(y: usize, a: usize, x: usize, M: i32, K: i32, acc: i32
       let a0 = f32x4.splat(0), a1 = a0;
       for (; t + 8 <= e; t += 8) {
         const pv = values + (<usize>t << 2);
-        a0 = fma4(a0, v128.load(pv), gather4(x, cols4(idx16, idx, t)));
-        a1 = fma4(a1, v128.load(pv, 16), gather4(x, cols4(idx16, idx, t + 4)));
+        a0 = fma4(a0, v128.load(pv), gather4(x, cols4(wide, idx, t)));
+        a1 = fma4(a1, v128.load(pv, 16), gather4(x, cols4(wide, idx, t + 4)));
       }
       if (t + 4 <= e) {
-        a0 = fma4(a0, v128.load(values + (<usize>t << 2)), gather4(x, cols4(idx16, idx, t)));
+        a0 = fma4(a0, v128.load(values + (<usize>t << 2)), gather4(x, cols4(wide, idx, t)));
         t += 4;
       }
       s = hsum(f32x4.add(a0, a1));
     }
-    for (; t < e; t++) s += f32at(values, t) * f32at(x, colAt(idx16, idx, t));
+    for (; t < e; t++) s += f32at(values, t) * f32at(x, idxAt(wide, idx, t));
     const yr = y + (<usize>i << 2);
     store<f32>(yr, acc ? load<f32>(yr) + s : s);
   }
@@ -155,17 +152,17 @@ export function gemv_part(y: usize, a: usize, x: usize, M: i32, K: i32, acc: i32
 }
 
 /** Rows [r0, r1) of Y[M×nc] (+)= W·X for 2 ≤ nc ≤ 4 (SIMD builds). */
-@inline function spmvRowsN(nc: i32, idx16: bool, y: usize, rowPtr: usize, idx: usize, values: usize, x: usize, acc: i32, r0: i32, r1: i32): void {
+@inline function spmvRowsN(nc: i32, wide: bool, y: usize, rowPtr: usize, idx: usize, values: usize, x: usize, acc: i32, r0: i32, r1: i32): void {
   const rowBytes = <usize>nc << 2;
   for (let i = r0; i < r1; i++) {
     const e = i32at(rowPtr, i + 1);
     let t = i32at(rowPtr, i);
     let a0 = f32x4.splat(0), a1 = a0;
     for (; t + 2 <= e; t += 2) {
-      a0 = fma4(a0, v128.load32_splat(values + (<usize>t << 2)), rowLanes(nc, x + <usize>colAt(idx16, idx, t) * rowBytes));
-      a1 = fma4(a1, v128.load32_splat(values + (<usize>t << 2), 4), rowLanes(nc, x + <usize>colAt(idx16, idx, t + 1) * rowBytes));
+      a0 = fma4(a0, v128.load32_splat(values + (<usize>t << 2)), rowLanes(nc, x + <usize>idxAt(wide, idx, t) * rowBytes));
+      a1 = fma4(a1, v128.load32_splat(values + (<usize>t << 2), 4), rowLanes(nc, x + <usize>idxAt(wide, idx, t + 1) * rowBytes));
     }
-    if (t < e) a0 = fma4(a0, v128.load32_splat(values + (<usize>t << 2)), rowLanes(nc, x + <usize>colAt(idx16, idx, t) * rowBytes));
+    if (t < e) a0 = fma4(a0, v128.load32_splat(values + (<usize>t << 2)), rowLanes(nc, x + <usize>idxAt(wide, idx, t) * rowBytes));
     let s = f32x4.add(a0, a1);
     const yr = y + <usize>i * rowBytes;
     if (acc) s = f32x4.add(rowLanes(nc, yr), s);
@@ -177,14 +174,14 @@ export function gemv_part(y: usize, a: usize, x: usize, M: i32, K: i32, acc: i32
 }
 
 /** Rows [r0, r1) of Y[M×N] (+)= W·X, any N, scalar (the scalar build; N > 4 anywhere). */
-@inline function spmvRowsScalar(idx16: bool, y: usize, rowPtr: usize, idx: usize, values: usize, x: usize, N: i32, acc: i32, r0: i32, r1: i32): void {
+@inline function spmvRowsScalar(wide: bool, y: usize, rowPtr: usize, idx: usize, values: usize, x: usize, N: i32, acc: i32, r0: i32, r1: i32): void {
   const rowBytes = <usize>N << 2;
   for (let i = r0; i < r1; i++) {
     const yi = y + <usize>i * rowBytes;
     if (!acc) for (let c = 0; c < N; c++) store<f32>(yi + (<usize>c << 2), 0);
     const e = i32at(rowPtr, i + 1);
     for (let t = i32at(rowPtr, i); t < e; t++) {
-      const w = f32at(values, t), xr = x + <usize>colAt(idx16, idx, t) * rowBytes;
+      const w = f32at(values, t), xr = x + <usize>idxAt(wide, idx, t) * rowBytes;
       for (let c = 0; c < N; c++) {
         const o = <usize>c << 2;
         store<f32>(yi + o, load<f32>(yi + o) + w * load<f32>(xr + o));
@@ -193,13 +190,13 @@ export function gemv_part(y: usize, a: usize, x: usize, M: i32, K: i32, acc: i32
   }
 }
 
-@inline function spmvRows(idx16: bool, y: usize, rowPtr: usize, idx: usize, values: usize, x: usize, N: i32, acc: i32, r0: i32, r1: i32): void {
+@inline function spmvRows(wide: bool, y: usize, rowPtr: usize, idx: usize, values: usize, x: usize, N: i32, acc: i32, r0: i32, r1: i32): void {
   if (r1 <= r0 || N <= 0) return;
-  if (N == 1) spmvRows1(idx16, y, rowPtr, idx, values, x, acc, r0, r1);
-  else if (ASC_FEATURE_SIMD && N == 2) spmvRowsN(2, idx16, y, rowPtr, idx, values, x, acc, r0, r1);
-  else if (ASC_FEATURE_SIMD && N == 3) spmvRowsN(3, idx16, y, rowPtr, idx, values, x, acc, r0, r1);
-  else if (ASC_FEATURE_SIMD && N == 4) spmvRowsN(4, idx16, y, rowPtr, idx, values, x, acc, r0, r1);
-  else spmvRowsScalar(idx16, y, rowPtr, idx, values, x, N, acc, r0, r1);
+  if (N == 1) spmvRows1(wide, y, rowPtr, idx, values, x, acc, r0, r1);
+  else if (ASC_FEATURE_SIMD && N == 2) spmvRowsN(2, wide, y, rowPtr, idx, values, x, acc, r0, r1);
+  else if (ASC_FEATURE_SIMD && N == 3) spmvRowsN(3, wide, y, rowPtr, idx, values, x, acc, r0, r1);
+  else if (ASC_FEATURE_SIMD && N == 4) spmvRowsN(4, wide, y, rowPtr, idx, values, x, acc, r0, r1);
+  else spmvRowsScalar(wide, y, rowPtr, idx, values, x, N, acc, r0, r1);
 }
 
 /** First row of `part`'s share: contiguous shares of about nnz/parts nonzeros each. */
@@ -222,24 +219,24 @@ function rowShare(rowPtr: usize, M: i32, part: i32, parts: i32): i32 {
  * per batch row; larger N is correct but scalar: use spmm there).
  */
 export function spmv(y: usize, rowPtr: usize, colIdx: usize, values: usize, x: usize, M: i32, N: i32, acc: i32): void {
-  spmvRows(false, y, rowPtr, colIdx, values, x, N, acc, 0, M);
+  spmvRows(true, y, rowPtr, colIdx, values, x, N, acc, 0, M);
 }
 
 /** spmv with 16-bit column indices (u16, 2 bytes per nonzero; every column < 65,536). */
 export function spmv_u16(y: usize, rowPtr: usize, colIdx: usize, values: usize, x: usize, M: i32, N: i32, acc: i32): void {
-  spmvRows(true, y, rowPtr, colIdx, values, x, N, acc, 0, M);
+  spmvRows(false, y, rowPtr, colIdx, values, x, N, acc, 0, M);
 }
 
 /** `part`'s share of spmv: a range of rows of W and Y (about nnz/parts nonzeros). */
 export function spmv_part(y: usize, rowPtr: usize, colIdx: usize, values: usize, x: usize, M: i32, N: i32, acc: i32, part: i32, parts: i32): void {
   if (M <= 0) return;
-  spmvRows(false, y, rowPtr, colIdx, values, x, N, acc, rowShare(rowPtr, M, part, parts), rowShare(rowPtr, M, part + 1, parts));
+  spmvRows(true, y, rowPtr, colIdx, values, x, N, acc, rowShare(rowPtr, M, part, parts), rowShare(rowPtr, M, part + 1, parts));
 }
 
 /** `part`'s share of spmv_u16. */
 export function spmv_u16_part(y: usize, rowPtr: usize, colIdx: usize, values: usize, x: usize, M: i32, N: i32, acc: i32, part: i32, parts: i32): void {
   if (M <= 0) return;
-  spmvRows(true, y, rowPtr, colIdx, values, x, N, acc, rowShare(rowPtr, M, part, parts), rowShare(rowPtr, M, part + 1, parts));
+  spmvRows(false, y, rowPtr, colIdx, values, x, N, acc, rowShare(rowPtr, M, part, parts), rowShare(rowPtr, M, part + 1, parts));
 }
 
 // ---- bandwidth probe -----------------------------------------------------------------------------

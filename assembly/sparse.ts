@@ -2,7 +2,7 @@
 //
 // A CSR matrix W (M×K) is three arrays (src/sparse/csr.ts explains the format):
 //   rowPtr (i32, M+1)  the nonzeros of row i are the slots s = rowPtr[i] .. rowPtr[i+1]-1
-//   colIdx (i32, nnz)  column of slot s, ascending within a row
+//   colIdx (nnz)       column of slot s, ascending within a row: u16 or i32 (see below)
 //   values (f32, nnz)  value of slot s
 // Dense operands are row-major with N columns (N = batch, or batch×time). Every kernel is
 // vectorised over N, so one nonzero costs N/4 f32x4 multiply-adds and a missing entry costs
@@ -23,9 +23,15 @@
 // purpose: Binaryen inlines a function that has one direct caller, and a single exported
 // function holding all the loops made V8 spill the hot loop's pointers to the stack; one wasm
 // function per specialisation keeps them in registers (+8% SpMM at N = 20, measured).
+//
+// Index width: every kernel reading an index array has a `wide` template argument (true: i32
+// indices, false: u16; assembly/csr-index.ts) and is exported twice, `spmm` (i32) and `spmm_u16`
+// (u16: every column < 65,536), each with its `_part`. A product streams W once per call, so 6
+// bytes per nonzero instead of 8 is what u16 buys; the arithmetic, and so the bits, are the same.
 // Constant offsets go in the instruction (`v128.load(p, 16)`, not `ld(p + 16)`): Binaryen turns
 // `p + 64` into `p - (-64)`, which V8 then computes in a register of its own.
 
+import { idxAt, idxLoad, idxShift } from './csr-index';
 import { fma4 } from './fma';
 import { hsum, hsum4 } from './hsum';
 import { OFF_SDDMM_SCRATCH, OFF_SPARSE_PACK, OFF_TBLOCK_DATA, OFF_TBLOCK_PTR, SPARSE_PACK_BYTES, partLo, scratchBase } from './scratch';
@@ -103,10 +109,10 @@ function packPanel(src: usize, rows: i32, rowBytes: usize, nv: i32): void {
 /**
  * One panel (4·nv columns, nv ≤ 6) of Y[rows×N] (+)= A·B where A is compressed by rows
  * (ptr, idx) and B is dense. With `indirect`, the value of entry t is values[slotOf[t]]; that is how
- * a CSC index (which permutes slots) reuses this loop.
+ * a CSC index (which permutes slots) reuses this loop. `wide`: idx holds i32 (else u16) entries.
  */
 @inline function spmmPanel(
-  nv: i32, indirect: bool, packed: bool,
+  nv: i32, indirect: bool, packed: bool, wide: bool,
   y: usize, ptr: usize, idx: usize, slotOf: usize, values: usize, b: usize,
   rows: i32, rowBytes: usize, acc: i32,
 ): void {
@@ -127,11 +133,11 @@ function packPanel(src: usize, rows: i32, rowBytes: usize, nv: i32): void {
     }
     // Walk the entries with pointers, not an index: two fewer address computations per nonzero
     // in V8's code (+5%, measured). pv walks the values, or the slot numbers when indirect.
-    const first = <usize>i32at(ptr, i) << 2, pend = idx + (<usize>i32at(ptr, i + 1) << 2);
-    let pv = (indirect ? slotOf : values) + first;
-    for (let pi = idx + first; pi < pend; pi += 4, pv += 4) {
+    const first = i32at(ptr, i), pend = idx + (<usize>i32at(ptr, i + 1) << idxShift(wide));
+    let pv = (indirect ? slotOf : values) + (<usize>first << 2);
+    for (let pi = idx + (<usize>first << idxShift(wide)); pi < pend; pi += <usize>1 << idxShift(wide), pv += 4) {
       const w = v128.load32_splat(indirect ? values + (<usize>load<i32>(pv) << 2) : pv);
-      const br = b + <usize>load<i32>(pi) * bStride;
+      const br = b + idxLoad(wide, pi) * bStride;
       a0 = fma4(a0, w, ld(br));
       if (nv > 1) a1 = fma4(a1, w, v128.load(br, 16));
       if (nv > 2) a2 = fma4(a2, w, v128.load(br, 32));
@@ -150,7 +156,7 @@ function packPanel(src: usize, rows: i32, rowBytes: usize, nv: i32): void {
 
 /** Columns [from, N) of the same product, scalar (the N mod 4 tail; every column in the scalar build). */
 @inline function spmmScalarColumns(
-  indirect: bool,
+  indirect: bool, wide: bool,
   y: usize, ptr: usize, idx: usize, slotOf: usize, values: usize, b: usize,
   rows: i32, N: i32, from: i32, acc: i32,
 ): void {
@@ -162,7 +168,7 @@ function packPanel(src: usize, rows: i32, rowBytes: usize, nv: i32): void {
     for (let t = i32at(ptr, i); t < end; t++) {
       const slot = indirect ? i32at(slotOf, t) : t;
       const w = load<f32>(values + (<usize>slot << 2));
-      const br = b + <usize>i32at(idx, t) * rowBytes;
+      const br = b + <usize>idxAt(wide, idx, t) * rowBytes;
       for (let c = from; c < N; c++) {
         const o = <usize>c << 2;
         store<f32>(yi + o, load<f32>(yi + o) + w * load<f32>(br + o));
@@ -171,34 +177,55 @@ function packPanel(src: usize, rows: i32, rowBytes: usize, nv: i32): void {
   }
 }
 
-// One wasm function per (form, nv), indexed by nv (entry 0 is never used). In the scalar build the
-// bodies are empty and never called (the tables still have to compile).
+// One wasm function per (form, index width, nv), indexed by nv (entry 0 is never used). In the
+// scalar build the bodies are empty and never called (the tables still have to compile).
 type SpmmPanel = (y: usize, ptr: usize, idx: usize, slotOf: usize, values: usize, b: usize, rows: i32, rowBytes: usize, acc: i32) => void;
-function spmmPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, false, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, true, false, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, true, false, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, true, false, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, true, false, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, true, false, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, true, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPackedPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, true, y, p, i, so, v, b, r, rb, acc); }
-function spmmPackedPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, true, y, p, i, so, v, b, r, rb, acc); }
-function spmmPackedPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, true, y, p, i, so, v, b, r, rb, acc); }
-function spmmPackedPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, true, y, p, i, so, v, b, r, rb, acc); }
-function spmmPackedPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, true, y, p, i, so, v, b, r, rb, acc); }
-function spmmPackedPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, false, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, false, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, false, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, false, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, false, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, false, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel1_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, false, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel2_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, false, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel3_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, false, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel4_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, false, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel5_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, false, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel6_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, false, false, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, true, false, true, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, true, false, true, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, true, false, true, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, true, false, true, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, true, false, true, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, true, false, true, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel1_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, true, false, false, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel2_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, true, false, false, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel3_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, true, false, false, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel4_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, true, false, false, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel5_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, true, false, false, y, p, i, so, v, b, r, rb, acc); }
+function cscPanel6_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, true, false, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, true, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, true, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, true, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, true, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, true, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, true, true, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel1_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, true, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel2_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, true, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel3_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, true, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel4_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, true, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel5_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, true, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPackedPanel6_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, true, false, y, p, i, so, v, b, r, rb, acc); }
 const SPMM_PANELS: SpmmPanel[] = [spmmPanel1, spmmPanel1, spmmPanel2, spmmPanel3, spmmPanel4, spmmPanel5, spmmPanel6];
+const SPMM_PANELS_U16: SpmmPanel[] = [spmmPanel1_u16, spmmPanel1_u16, spmmPanel2_u16, spmmPanel3_u16, spmmPanel4_u16, spmmPanel5_u16, spmmPanel6_u16];
 const CSC_PANELS: SpmmPanel[] = [cscPanel1, cscPanel1, cscPanel2, cscPanel3, cscPanel4, cscPanel5, cscPanel6];
+const CSC_PANELS_U16: SpmmPanel[] = [cscPanel1_u16, cscPanel1_u16, cscPanel2_u16, cscPanel3_u16, cscPanel4_u16, cscPanel5_u16, cscPanel6_u16];
 const SPMM_PACKED_PANELS: SpmmPanel[] = [spmmPackedPanel1, spmmPackedPanel1, spmmPackedPanel2, spmmPackedPanel3, spmmPackedPanel4, spmmPackedPanel5, spmmPackedPanel6];
+const SPMM_PACKED_PANELS_U16: SpmmPanel[] = [spmmPackedPanel1_u16, spmmPackedPanel1_u16, spmmPackedPanel2_u16, spmmPackedPanel3_u16, spmmPackedPanel4_u16, spmmPackedPanel5_u16, spmmPackedPanel6_u16];
 
 /** Y[rows×N] (+)= A·B, A compressed by rows, B dense: the shared body of spmm and spmm_t_csc. */
 @inline function compressedTimesDense(
-  indirect: bool,
+  indirect: bool, wide: bool,
   y: usize, ptr: usize, idx: usize, slotOf: usize, values: usize, b: usize,
   rows: i32, N: i32, acc: i32,
 ): void {
@@ -206,7 +233,7 @@ const SPMM_PACKED_PANELS: SpmmPanel[] = [spmmPackedPanel1, spmmPackedPanel1, spm
   const rowBytes = <usize>N << 2;
   let off = 0;
   if (ASC_FEATURE_SIMD) {
-    const panels = indirect ? CSC_PANELS : SPMM_PANELS;
+    const panels = indirect ? (wide ? CSC_PANELS : CSC_PANELS_U16) : (wide ? SPMM_PANELS : SPMM_PANELS_U16);
     for (let left = N >> 2; left > 0;) {
       const nv = nextPanel(left, MAXV_SPMM), o = <usize>off << 2;
       panels[nv](y + o, ptr, idx, slotOf, values, b + o, rows, rowBytes, acc);
@@ -214,15 +241,16 @@ const SPMM_PACKED_PANELS: SpmmPanel[] = [spmmPackedPanel1, spmmPackedPanel1, spm
       left -= nv;
     }
   }
-  if (off < N) spmmScalarColumns(indirect, y, ptr, idx, slotOf, values, b, rows, N, off, acc);
+  if (off < N) spmmScalarColumns(indirect, wide, y, ptr, idx, slotOf, values, b, rows, N, off, acc);
 }
 
 /**
  * The SIMD columns [0, N & ~3) of Y (+)= W·X in row blocks, with X's panel packed per block
  * (large N; see PACK). X has K rows: K = 1 + the largest column index in W, or more.
  */
-function spmmBlocked(y: usize, rowPtr: usize, colIdx: usize, values: usize, x: usize, M: i32, K: i32, N: i32, maxv: i32, acc: i32): void {
+@inline function spmmBlocked(wide: bool, y: usize, rowPtr: usize, colIdx: usize, values: usize, x: usize, M: i32, K: i32, N: i32, maxv: i32, acc: i32): void {
   const rowBytes = <usize>N << 2;
+  const panels = wide ? SPMM_PACKED_PANELS : SPMM_PACKED_PANELS_U16;
   for (let r0 = 0; r0 < M;) {
     const r1 = blockEnd(rowPtr, r0, M);
     const yb = y + <usize>r0 * rowBytes, pb = rowPtr + (<usize>r0 << 2);
@@ -230,7 +258,7 @@ function spmmBlocked(y: usize, rowPtr: usize, colIdx: usize, values: usize, x: u
     for (let left = N >> 2; left > 0;) {
       const nv = nextPanel(left, maxv), o = <usize>off << 2;
       packPanel(x + o, K, rowBytes, nv);
-      SPMM_PACKED_PANELS[nv](yb + o, pb, colIdx, 0, values, packBase(), r1 - r0, rowBytes, acc);
+      panels[nv](yb + o, pb, colIdx, 0, values, packBase(), r1 - r0, rowBytes, acc);
       off += nv << 2;
       left -= nv;
     }
@@ -239,44 +267,58 @@ function spmmBlocked(y: usize, rowPtr: usize, colIdx: usize, values: usize, x: u
 }
 
 /** 1 + the largest column index of W's nonzeros (0 when nnz = 0): the rows of X that are read. */
-function columnsUsed(rowPtr: usize, colIdx: usize, M: i32): i32 {
+@inline function columnsUsed(wide: bool, rowPtr: usize, colIdx: usize, M: i32): i32 {
   // Columns ascend within a row, so each row's last entry is its largest.
   let k = 0;
   for (let i = 0; i < M; i++) {
     const end = i32at(rowPtr, i + 1);
-    if (end > i32at(rowPtr, i)) k = max(k, i32at(colIdx, end - 1) + 1);
+    if (end > i32at(rowPtr, i)) k = max(k, idxAt(wide, colIdx, end - 1) + 1);
   }
   return k;
 }
 
-/** SpMM: Y[M×N] (+)= W·X, W CSR M×K, X dense K×N. Forward of a sparse layer (feature-major). */
-export function spmm(y: usize, rowPtr: usize, colIdx: usize, values: usize, x: usize, M: i32, N: i32, acc: i32): void {
+@inline function spmmBody(wide: bool, y: usize, rowPtr: usize, colIdx: usize, values: usize, x: usize, M: i32, N: i32, acc: i32): void {
   if (ASC_FEATURE_SIMD && N > SMALL_N && M > 0) {
     // spmm has no K argument: pack only the rows of X that W can reach.
-    const K = columnsUsed(rowPtr, colIdx, M), maxv = packedPanelWidth(K, MAXV_SPMM);
+    const K = columnsUsed(wide, rowPtr, colIdx, M), maxv = packedPanelWidth(K, MAXV_SPMM);
     if (maxv > 0) {
-      spmmBlocked(y, rowPtr, colIdx, values, x, M, K, N, maxv, acc);
-      if (N & 3) spmmScalarColumns(false, y, rowPtr, colIdx, 0, values, x, M, N, N & ~3, acc);
+      spmmBlocked(wide, y, rowPtr, colIdx, values, x, M, K, N, maxv, acc);
+      if (N & 3) spmmScalarColumns(false, wide, y, rowPtr, colIdx, 0, values, x, M, N, N & ~3, acc);
       return;
     }
   }
-  compressedTimesDense(false, y, rowPtr, colIdx, 0, values, x, M, N, acc);
+  compressedTimesDense(false, wide, y, rowPtr, colIdx, 0, values, x, M, N, acc);
+}
+
+/** SpMM: Y[M×N] (+)= W·X, W CSR M×K (i32 column indices), X dense K×N. Forward of a sparse layer (feature-major). */
+export function spmm(y: usize, rowPtr: usize, colIdx: usize, values: usize, x: usize, M: i32, N: i32, acc: i32): void {
+  spmmBody(true, y, rowPtr, colIdx, values, x, M, N, acc);
+}
+
+/** spmm with u16 column indices (K ≤ 65,536). */
+export function spmm_u16(y: usize, rowPtr: usize, colIdx: usize, values: usize, x: usize, M: i32, N: i32, acc: i32): void {
+  spmmBody(false, y, rowPtr, colIdx, values, x, M, N, acc);
 }
 
 /**
- * SpMMᵀ, gather form: Y[K×N] (+)= Wᵀ·G through W's transposed index (CSC: colPtr K+1, rowIdx nnz,
- * slotOf nnz = the CSR slot of each CSC entry, so `values` stays in CSR order). Row j of Y is
- * gathered from the rows of G that column j of W touches; one output row stays in registers.
+ * SpMMᵀ, gather form: Y[K×N] (+)= Wᵀ·G through W's transposed index (CSC: colPtr K+1, rowIdx nnz
+ * (i32), slotOf nnz (i32) = the CSR slot of each CSC entry, so `values` stays in CSR order). Row j
+ * of Y is gathered from the rows of G that column j of W touches; one output row stays in registers.
  */
 export function spmm_t_csc(y: usize, colPtr: usize, rowIdx: usize, slotOf: usize, values: usize, g: usize, K: i32, N: i32, acc: i32): void {
-  compressedTimesDense(true, y, colPtr, rowIdx, slotOf, values, g, K, N, acc);
+  compressedTimesDense(true, true, y, colPtr, rowIdx, slotOf, values, g, K, N, acc);
+}
+
+/** spmm_t_csc with u16 row indices (W has ≤ 65,536 rows; slotOf stays i32). */
+export function spmm_t_csc_u16(y: usize, colPtr: usize, rowIdx: usize, slotOf: usize, values: usize, g: usize, K: i32, N: i32, acc: i32): void {
+  compressedTimesDense(true, false, y, colPtr, rowIdx, slotOf, values, g, K, N, acc);
 }
 
 // ---- SpMMᵀ, scatter form: Y = Wᵀ·G straight from CSR ----
 
 /** One panel of Y[K×N] += Wᵀ·G: the panel of G's row i stays in registers, each nonzero updates a row of Y. */
 @inline function spmmTPanel(
-  nv: i32,
+  nv: i32, wide: bool,
   y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize,
   M: i32, rowBytes: usize,
 ): void {
@@ -294,11 +336,11 @@ export function spmm_t_csc(y: usize, colPtr: usize, rowIdx: usize, slotOf: usize
     if (nv > 5) g5 = v128.load(gi, 80);
     if (nv > 6) g6 = v128.load(gi, 96);
     if (nv > 7) g7 = v128.load(gi, 112);
-    const pend = colIdx + (<usize>end << 2);
+    const pend = colIdx + (<usize>end << idxShift(wide));
     let pv = values + (<usize>start << 2);
-    for (let pi = colIdx + (<usize>start << 2); pi < pend; pi += 4, pv += 4) {
+    for (let pi = colIdx + (<usize>start << idxShift(wide)); pi < pend; pi += <usize>1 << idxShift(wide), pv += 4) {
       const w = v128.load32_splat(pv);
-      const yr = y + <usize>load<i32>(pi) * rowBytes;
+      const yr = y + idxLoad(wide, pi) * rowBytes;
       st(yr, fma4(ld(yr), w, g0));
       if (nv > 1) v128.store(yr, fma4(v128.load(yr, 16), w, g1), 16);
       if (nv > 2) v128.store(yr, fma4(v128.load(yr, 32), w, g2), 32);
@@ -312,15 +354,24 @@ export function spmm_t_csc(y: usize, colPtr: usize, rowIdx: usize, slotOf: usize
 }
 
 type SpmmTPanel = (y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, rowBytes: usize) => void;
-function spmmTPanel1(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(1, y, p, i, v, g, m, rb); }
-function spmmTPanel2(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(2, y, p, i, v, g, m, rb); }
-function spmmTPanel3(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(3, y, p, i, v, g, m, rb); }
-function spmmTPanel4(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(4, y, p, i, v, g, m, rb); }
-function spmmTPanel5(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(5, y, p, i, v, g, m, rb); }
-function spmmTPanel6(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(6, y, p, i, v, g, m, rb); }
-function spmmTPanel7(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(7, y, p, i, v, g, m, rb); }
-function spmmTPanel8(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(8, y, p, i, v, g, m, rb); }
+function spmmTPanel1(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(1, true, y, p, i, v, g, m, rb); }
+function spmmTPanel2(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(2, true, y, p, i, v, g, m, rb); }
+function spmmTPanel3(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(3, true, y, p, i, v, g, m, rb); }
+function spmmTPanel4(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(4, true, y, p, i, v, g, m, rb); }
+function spmmTPanel5(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(5, true, y, p, i, v, g, m, rb); }
+function spmmTPanel6(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(6, true, y, p, i, v, g, m, rb); }
+function spmmTPanel7(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(7, true, y, p, i, v, g, m, rb); }
+function spmmTPanel8(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(8, true, y, p, i, v, g, m, rb); }
+function spmmTPanel1_u16(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(1, false, y, p, i, v, g, m, rb); }
+function spmmTPanel2_u16(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(2, false, y, p, i, v, g, m, rb); }
+function spmmTPanel3_u16(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(3, false, y, p, i, v, g, m, rb); }
+function spmmTPanel4_u16(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(4, false, y, p, i, v, g, m, rb); }
+function spmmTPanel5_u16(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(5, false, y, p, i, v, g, m, rb); }
+function spmmTPanel6_u16(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(6, false, y, p, i, v, g, m, rb); }
+function spmmTPanel7_u16(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(7, false, y, p, i, v, g, m, rb); }
+function spmmTPanel8_u16(y: usize, p: usize, i: usize, v: usize, g: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) spmmTPanel(8, false, y, p, i, v, g, m, rb); }
 const SPMMT_PANELS: SpmmTPanel[] = [spmmTPanel1, spmmTPanel1, spmmTPanel2, spmmTPanel3, spmmTPanel4, spmmTPanel5, spmmTPanel6, spmmTPanel7, spmmTPanel8];
+const SPMMT_PANELS_U16: SpmmTPanel[] = [spmmTPanel1_u16, spmmTPanel1_u16, spmmTPanel2_u16, spmmTPanel3_u16, spmmTPanel4_u16, spmmTPanel5_u16, spmmTPanel6_u16, spmmTPanel7_u16, spmmTPanel8_u16];
 
 // Large N: the scatter loop does a load and a store of Y per vector per nonzero, against one load
 // for SpMM's gather loop. So for N > SMALL_N, SpMMᵀ transposes W one row block at a time into a
@@ -349,14 +400,14 @@ const TBLOCK_MAX_ROWS: i32 = PACK_BYTES / (MAXV_SPMM << 4);
  * TBLOCK_* = the CSC index of W's rows [r0, r1) (K columns): column j's entries are
  * TBLOCK_PTR[j] .. TBLOCK_PTR[j+1]-1, with rows numbered from r0 and values copied in column order.
  */
-function transposeBlock(rowPtr: usize, colIdx: usize, values: usize, r0: i32, r1: i32, K: i32): void {
+@inline function transposeBlock(wide: bool, rowPtr: usize, colIdx: usize, values: usize, r0: i32, r1: i32, K: i32): void {
   // Counting sort with the shifted-pointer trick: count column c at ptr[c + 2], prefix-sum, then
   // ptr[c + 1] serves as column c's fill cursor and ends as column c's end = column c+1's start.
   const ptr = tblockPtr();
   memory.fill(ptr, 0, <usize>(K + 2) << 2);
   const base = i32at(rowPtr, r0), end = i32at(rowPtr, r1);
   for (let s = base; s < end; s++) {
-    const q = ptr + (<usize>(i32at(colIdx, s) + 2) << 2);
+    const q = ptr + (<usize>(idxAt(wide, colIdx, s) + 2) << 2);
     store<i32>(q, load<i32>(q) + 1);
   }
   for (let c = 2; c < K + 2; c++) {
@@ -366,7 +417,7 @@ function transposeBlock(rowPtr: usize, colIdx: usize, values: usize, r0: i32, r1
   for (let i = r0; i < r1; i++) {
     const e = i32at(rowPtr, i + 1);
     for (let s = i32at(rowPtr, i); s < e; s++) {
-      const q = ptr + (<usize>(i32at(colIdx, s) + 1) << 2);
+      const q = ptr + (<usize>(idxAt(wide, colIdx, s) + 1) << 2);
       const t = load<i32>(q);
       store<i32>(q, t + 1);
       store<i32>(tblockRow() + (<usize>t << 2), i - r0);
@@ -377,16 +428,17 @@ function transposeBlock(rowPtr: usize, colIdx: usize, values: usize, r0: i32, r1
 
 /**
  * The SIMD columns [0, n & ~3) of Y[K×n] += Wᵀ·G, one transposed row block of W at a time.
- * Y and G have rows `ld` bytes apart (ld = 4n, or 4N for a thread's column share).
+ * Y and G have rows `ld` bytes apart (ld = 4n, or 4N for a thread's column share). The block's
+ * local row numbers are i32 whatever W's index width (they live in the scratch region).
  */
-function spmmTBlockGather(y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, K: i32, n: i32, ld: usize): void {
+@inline function spmmTBlockGather(wide: bool, y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, K: i32, n: i32, ld: usize): void {
   for (let r0 = 0; r0 < M;) {
     // Rows while the block holds ≤ TBLOCK_NNZ nonzeros (a row has ≤ K < TBLOCK_NNZ) and fits PACK.
     const limit = i32at(rowPtr, r0) + TBLOCK_NNZ, rmax = min(M, r0 + TBLOCK_MAX_ROWS);
     let r1 = r0 + 1;
     while (r1 < rmax && i32at(rowPtr, r1 + 1) <= limit) r1++;
     if (i32at(rowPtr, r1) > i32at(rowPtr, r0)) {
-      transposeBlock(rowPtr, colIdx, values, r0, r1, K);
+      transposeBlock(wide, rowPtr, colIdx, values, r0, r1, K);
       const gb = g + <usize>r0 * ld;
       let off = 0;
       for (let left = n >> 2; left > 0;) {
@@ -408,7 +460,7 @@ function spmmTBlockGather(y: usize, rowPtr: usize, colIdx: usize, values: usize,
  * scalar tail: each is y + w·g, one product at a time), so the result does not depend on how
  * the columns are cut.
  */
-function spmmTColumns(y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, K: i32, n: i32, ld: usize, acc: i32): void {
+@inline function spmmTColumns(wide: bool, y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, K: i32, n: i32, ld: usize, acc: i32): void {
   if (K <= 0 || n <= 0) return;
   if (!acc) {
     const bytes = <usize>n << 2;
@@ -418,12 +470,13 @@ function spmmTColumns(y: usize, rowPtr: usize, colIdx: usize, values: usize, g: 
   if (M <= 0) return;
   let off = 0;
   if (ASC_FEATURE_SIMD && n > SMALL_N && K + 2 <= TBLOCK_MAX_K) {
-    spmmTBlockGather(y, rowPtr, colIdx, values, g, M, K, n, ld);
+    spmmTBlockGather(wide, y, rowPtr, colIdx, values, g, M, K, n, ld);
     off = n & ~3;
   } else if (ASC_FEATURE_SIMD) {
+    const panels = wide ? SPMMT_PANELS : SPMMT_PANELS_U16;
     for (let left = n >> 2; left > 0;) {
       const nv = nextPanel(left, MAXV_SPMMT), o = <usize>off << 2;
-      SPMMT_PANELS[nv](y + o, rowPtr, colIdx, values, g + o, M, ld);
+      panels[nv](y + o, rowPtr, colIdx, values, g + o, M, ld);
       off += nv << 2;
       left -= nv;
     }
@@ -434,7 +487,7 @@ function spmmTColumns(y: usize, rowPtr: usize, colIdx: usize, values: usize, g: 
       const end = i32at(rowPtr, i + 1);
       for (let s = i32at(rowPtr, i); s < end; s++) {
         const w = load<f32>(values + (<usize>s << 2));
-        const yr = y + <usize>i32at(colIdx, s) * ld;
+        const yr = y + <usize>idxAt(wide, colIdx, s) * ld;
         for (let c = off; c < n; c++) {
           const o = <usize>c << 2;
           store<f32>(yr + o, load<f32>(yr + o) + w * load<f32>(gi + o));
@@ -449,8 +502,21 @@ function spmmTColumns(y: usize, rowPtr: usize, colIdx: usize, values: usize, g: 
  * spmm, computed from the CSR arrays directly (no transposed copy): nonzero (i, j, w) adds
  * w·G[i,:] to Y[j,:].
  */
+// One function per index width (spmm_t and its column shares call the same one).
+function spmmTColumnsI32(y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, K: i32, n: i32, ld: usize, acc: i32): void {
+  spmmTColumns(true, y, rowPtr, colIdx, values, g, M, K, n, ld, acc);
+}
+function spmmTColumnsU16(y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, K: i32, n: i32, ld: usize, acc: i32): void {
+  spmmTColumns(false, y, rowPtr, colIdx, values, g, M, K, n, ld, acc);
+}
+
 export function spmm_t(y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, K: i32, N: i32, acc: i32): void {
-  spmmTColumns(y, rowPtr, colIdx, values, g, M, K, N, <usize>N << 2, acc);
+  spmmTColumnsI32(y, rowPtr, colIdx, values, g, M, K, N, <usize>N << 2, acc);
+}
+
+/** spmm_t with u16 column indices (K ≤ 65,536). */
+export function spmm_t_u16(y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, K: i32, N: i32, acc: i32): void {
+  spmmTColumnsU16(y, rowPtr, colIdx, values, g, M, K, N, <usize>N << 2, acc);
 }
 
 // ---- SDDMM: the weight gradient at the nonzeros only ----
@@ -479,7 +545,7 @@ export function spmm_t(y: usize, rowPtr: usize, colIdx: usize, values: usize, g:
  * (+20% at N = 20, measured).
  */
 @inline function sddmmPanel(
-  nv: i32, packed: bool,
+  nv: i32, packed: bool, wide: bool,
   dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize,
   M: i32, rowBytes: usize,
 ): void {
@@ -497,38 +563,54 @@ export function spmm_t(y: usize, rowPtr: usize, colIdx: usize, values: usize, g:
     if (nv > 3) g3 = v128.load(gi, 48);
     if (nv > 4) g4 = v128.load(gi, 64);
     if (nv > 5) g5 = v128.load(gi, 80);
-    // pi walks the column indices, pd the gradient slots (pointers, as in spmmPanel).
-    let pi = colIdx + (<usize>s << 2), pd = dv + (<usize>s << 2);
-    const pend = colIdx + (<usize>end << 2);
-    for (; pi + 16 <= pend; pi += 16, pd += 16) {
-      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi) * xStride, g0, g1, g2, g3, g4, g5));
-      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi, 4) * xStride, g0, g1, g2, g3, g4, g5), 16);
-      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi, 8) * xStride, g0, g1, g2, g3, g4, g5), 32);
-      v128.store(sc, panelDot(nv, x + <usize>load<i32>(pi, 12) * xStride, g0, g1, g2, g3, g4, g5), 48);
+    // pi walks the column indices, pd the gradient slots (pointers, as in spmmPanel); a group of
+    // four indices is `group` bytes (u16 indices: the offsets are halved).
+    const group: usize = <usize>4 << idxShift(wide);
+    let pi = colIdx + (<usize>s << idxShift(wide)), pd = dv + (<usize>s << 2);
+    const pend = colIdx + (<usize>end << idxShift(wide));
+    for (; pi + group <= pend; pi += group, pd += 16) {
+      v128.store(sc, panelDot(nv, x + idxLoad(wide, pi) * xStride, g0, g1, g2, g3, g4, g5));
+      v128.store(sc, panelDot(nv, x + (wide ? <usize>load<i32>(pi, 4) : <usize>load<u16>(pi, 2)) * xStride, g0, g1, g2, g3, g4, g5), 16);
+      v128.store(sc, panelDot(nv, x + (wide ? <usize>load<i32>(pi, 8) : <usize>load<u16>(pi, 4)) * xStride, g0, g1, g2, g3, g4, g5), 32);
+      v128.store(sc, panelDot(nv, x + (wide ? <usize>load<i32>(pi, 12) : <usize>load<u16>(pi, 6)) * xStride, g0, g1, g2, g3, g4, g5), 48);
       st(pd, f32x4.add(ld(pd), hsum4(ld(sc), v128.load(sc, 16), v128.load(sc, 32), v128.load(sc, 48))));
     }
-    for (; pi < pend; pi += 4, pd += 4) {
-      const p = panelDot(nv, x + <usize>load<i32>(pi) * xStride, g0, g1, g2, g3, g4, g5);
+    for (; pi < pend; pi += <usize>1 << idxShift(wide), pd += 4) {
+      const p = panelDot(nv, x + idxLoad(wide, pi) * xStride, g0, g1, g2, g3, g4, g5);
       store<f32>(pd, load<f32>(pd) + hsum(p));
     }
   }
 }
 
 type SddmmPanel = (dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, M: i32, rowBytes: usize) => void;
-function sddmmPanel1(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(1, false, d, p, i, g, x, m, rb); }
-function sddmmPanel2(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(2, false, d, p, i, g, x, m, rb); }
-function sddmmPanel3(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(3, false, d, p, i, g, x, m, rb); }
-function sddmmPanel4(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(4, false, d, p, i, g, x, m, rb); }
-function sddmmPanel5(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(5, false, d, p, i, g, x, m, rb); }
-function sddmmPanel6(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(6, false, d, p, i, g, x, m, rb); }
+function sddmmPanel1(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(1, false, true, d, p, i, g, x, m, rb); }
+function sddmmPanel2(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(2, false, true, d, p, i, g, x, m, rb); }
+function sddmmPanel3(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(3, false, true, d, p, i, g, x, m, rb); }
+function sddmmPanel4(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(4, false, true, d, p, i, g, x, m, rb); }
+function sddmmPanel5(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(5, false, true, d, p, i, g, x, m, rb); }
+function sddmmPanel6(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(6, false, true, d, p, i, g, x, m, rb); }
+function sddmmPanel1_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(1, false, false, d, p, i, g, x, m, rb); }
+function sddmmPanel2_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(2, false, false, d, p, i, g, x, m, rb); }
+function sddmmPanel3_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(3, false, false, d, p, i, g, x, m, rb); }
+function sddmmPanel4_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(4, false, false, d, p, i, g, x, m, rb); }
+function sddmmPanel5_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(5, false, false, d, p, i, g, x, m, rb); }
+function sddmmPanel6_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(6, false, false, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel1(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(1, true, true, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel2(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(2, true, true, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel3(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(3, true, true, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel4(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(4, true, true, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel5(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(5, true, true, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel6(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(6, true, true, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel1_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(1, true, false, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel2_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(2, true, false, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel3_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(3, true, false, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel4_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(4, true, false, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel5_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(5, true, false, d, p, i, g, x, m, rb); }
+function sddmmPackedPanel6_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(6, true, false, d, p, i, g, x, m, rb); }
 const SDDMM_PANELS: SddmmPanel[] = [sddmmPanel1, sddmmPanel1, sddmmPanel2, sddmmPanel3, sddmmPanel4, sddmmPanel5, sddmmPanel6];
-function sddmmPackedPanel1(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(1, true, d, p, i, g, x, m, rb); }
-function sddmmPackedPanel2(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(2, true, d, p, i, g, x, m, rb); }
-function sddmmPackedPanel3(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(3, true, d, p, i, g, x, m, rb); }
-function sddmmPackedPanel4(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(4, true, d, p, i, g, x, m, rb); }
-function sddmmPackedPanel5(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(5, true, d, p, i, g, x, m, rb); }
-function sddmmPackedPanel6(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPanel(6, true, d, p, i, g, x, m, rb); }
+const SDDMM_PANELS_U16: SddmmPanel[] = [sddmmPanel1_u16, sddmmPanel1_u16, sddmmPanel2_u16, sddmmPanel3_u16, sddmmPanel4_u16, sddmmPanel5_u16, sddmmPanel6_u16];
 const SDDMM_PACKED_PANELS: SddmmPanel[] = [sddmmPackedPanel1, sddmmPackedPanel1, sddmmPackedPanel2, sddmmPackedPanel3, sddmmPackedPanel4, sddmmPackedPanel5, sddmmPackedPanel6];
+const SDDMM_PACKED_PANELS_U16: SddmmPanel[] = [sddmmPackedPanel1_u16, sddmmPackedPanel1_u16, sddmmPackedPanel2_u16, sddmmPackedPanel3_u16, sddmmPackedPanel4_u16, sddmmPackedPanel5_u16, sddmmPackedPanel6_u16];
 
 // Large N: with ~30 panels, reducing each nonzero's 4-lane partial sum to a float and adding it to
 // dW once per panel (shuffle tree, dW load and store) is a quarter of the loop's instructions. So
@@ -541,7 +623,7 @@ const PART_NNZ: i32 = TBLOCK_NNZ >> 1;
 
 /** One packed panel over a row block: part[s - base] += G[i, panel] ⊙ X[j, panel] summed over the panel's vectors. */
 @inline function sddmmPartPanel(
-  nv: i32,
+  nv: i32, wide: bool,
   part: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize,
   M: i32, rowBytes: usize,
 ): void {
@@ -561,21 +643,28 @@ const PART_NNZ: i32 = TBLOCK_NNZ >> 1;
     if (nv > 4) g4 = v128.load(gi, 64);
     if (nv > 5) g5 = v128.load(gi, 80);
     let pp = part + (<usize>(s - base) << 4);
-    const pend = colIdx + (<usize>end << 2);
+    const pend = colIdx + (<usize>end << idxShift(wide));
     // The store of each nonzero's sum also keeps V8 from hoisting the next nonzero's loads.
-    for (let pi = colIdx + (<usize>s << 2); pi < pend; pi += 4, pp += 16) {
-      st(pp, f32x4.add(ld(pp), panelDot(nv, x + <usize>load<i32>(pi) * xStride, g0, g1, g2, g3, g4, g5)));
+    for (let pi = colIdx + (<usize>s << idxShift(wide)); pi < pend; pi += <usize>1 << idxShift(wide), pp += 16) {
+      st(pp, f32x4.add(ld(pp), panelDot(nv, x + idxLoad(wide, pi) * xStride, g0, g1, g2, g3, g4, g5)));
     }
   }
 }
 
-function sddmmPartPanel1(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(1, d, p, i, g, x, m, rb); }
-function sddmmPartPanel2(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(2, d, p, i, g, x, m, rb); }
-function sddmmPartPanel3(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(3, d, p, i, g, x, m, rb); }
-function sddmmPartPanel4(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(4, d, p, i, g, x, m, rb); }
-function sddmmPartPanel5(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(5, d, p, i, g, x, m, rb); }
-function sddmmPartPanel6(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(6, d, p, i, g, x, m, rb); }
+function sddmmPartPanel1(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(1, true, d, p, i, g, x, m, rb); }
+function sddmmPartPanel2(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(2, true, d, p, i, g, x, m, rb); }
+function sddmmPartPanel3(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(3, true, d, p, i, g, x, m, rb); }
+function sddmmPartPanel4(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(4, true, d, p, i, g, x, m, rb); }
+function sddmmPartPanel5(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(5, true, d, p, i, g, x, m, rb); }
+function sddmmPartPanel6(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(6, true, d, p, i, g, x, m, rb); }
+function sddmmPartPanel1_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(1, false, d, p, i, g, x, m, rb); }
+function sddmmPartPanel2_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(2, false, d, p, i, g, x, m, rb); }
+function sddmmPartPanel3_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(3, false, d, p, i, g, x, m, rb); }
+function sddmmPartPanel4_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(4, false, d, p, i, g, x, m, rb); }
+function sddmmPartPanel5_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(5, false, d, p, i, g, x, m, rb); }
+function sddmmPartPanel6_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(6, false, d, p, i, g, x, m, rb); }
 const SDDMM_PART_PANELS: SddmmPanel[] = [sddmmPartPanel1, sddmmPartPanel1, sddmmPartPanel2, sddmmPartPanel3, sddmmPartPanel4, sddmmPartPanel5, sddmmPartPanel6];
+const SDDMM_PART_PANELS_U16: SddmmPanel[] = [sddmmPartPanel1_u16, sddmmPartPanel1_u16, sddmmPartPanel2_u16, sddmmPartPanel3_u16, sddmmPartPanel4_u16, sddmmPartPanel5_u16, sddmmPartPanel6_u16];
 
 /**
  * SDDMM: dW[s] (+)= Σ_n G[i,n]·X[j,n] for every nonzero slot s = (i, j) of W (CSR M×K), with
@@ -584,7 +673,13 @@ const SDDMM_PART_PANELS: SddmmPanel[] = [sddmmPartPanel1, sddmmPartPanel1, sddmm
  */
 export function sddmm(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, M: i32, N: i32, acc: i32): void {
   if (M <= 0) return;
-  sddmmRows(dv, rowPtr, colIdx, g, x, M, N, acc, ASC_FEATURE_SIMD && N > SMALL_N ? columnsUsed(rowPtr, colIdx, M) : 0);
+  sddmmRowsI32(dv, rowPtr, colIdx, g, x, M, N, acc, ASC_FEATURE_SIMD && N > SMALL_N ? columnsUsed(true, rowPtr, colIdx, M) : 0);
+}
+
+/** sddmm with u16 column indices (K ≤ 65,536). */
+export function sddmm_u16(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, M: i32, N: i32, acc: i32): void {
+  if (M <= 0) return;
+  sddmmRowsU16(dv, rowPtr, colIdx, g, x, M, N, acc, ASC_FEATURE_SIMD && N > SMALL_N ? columnsUsed(false, rowPtr, colIdx, M) : 0);
 }
 
 /**
@@ -593,7 +688,7 @@ export function sddmm(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usiz
  * panel widths, and with them each nonzero's summation order, so every thread's share must use
  * the whole matrix's K.
  */
-function sddmmRows(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, M: i32, N: i32, acc: i32, K: i32): void {
+@inline function sddmmRows(wide: bool, dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, M: i32, N: i32, acc: i32, K: i32): void {
   if (!acc) {
     const s0 = i32at(rowPtr, 0);
     memory.fill(dv + (<usize>s0 << 2), 0, <usize>(i32at(rowPtr, M) - s0) << 2);
@@ -606,6 +701,8 @@ function sddmmRows(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, 
     // Row blocks of ≤ PART_NNZ nonzeros (a row has ≤ K ≤ PART_NNZ of them once packing fits; a
     // longer row, possible only with repeated column indices, goes alone through the dW-updating
     // loop). Per (block, panel) X's panel is packed (sddmm has no K argument: K = columns W reaches).
+    const partPanels = wide ? SDDMM_PART_PANELS : SDDMM_PART_PANELS_U16;
+    const packedPanels = wide ? SDDMM_PACKED_PANELS : SDDMM_PACKED_PANELS_U16;
     for (let r0 = 0; r0 < M;) {
       const base = i32at(rowPtr, r0), limit = base + PART_NNZ;
       let r1 = r0 + 1;
@@ -618,8 +715,8 @@ function sddmmRows(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, 
       for (let left = N >> 2; left > 0;) {
         const nv = nextPanel(left, maxvPacked), o = <usize>off << 2;
         packPanel(x + o, K, rowBytes, nv);
-        if (partial) SDDMM_PART_PANELS[nv](sddmmPart(), pb, colIdx, gb + o, packBase(), r1 - r0, rowBytes);
-        else SDDMM_PACKED_PANELS[nv](dv, pb, colIdx, gb + o, packBase(), r1 - r0, rowBytes);
+        if (partial) partPanels[nv](sddmmPart(), pb, colIdx, gb + o, packBase(), r1 - r0, rowBytes);
+        else packedPanels[nv](dv, pb, colIdx, gb + o, packBase(), r1 - r0, rowBytes);
         off += nv << 2;
         left -= nv;
       }
@@ -632,9 +729,10 @@ function sddmmRows(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, 
       r0 = r1;
     }
   } else if (ASC_FEATURE_SIMD) {
+    const panels = wide ? SDDMM_PANELS : SDDMM_PANELS_U16;
     for (let left = N >> 2; left > 0;) {
       const nv = nextPanel(left, MAXV_SDDMM), o = <usize>off << 2;
-      SDDMM_PANELS[nv](dv, rowPtr, colIdx, g + o, x + o, M, rowBytes);
+      panels[nv](dv, rowPtr, colIdx, g + o, x + o, M, rowBytes);
       off += nv << 2;
       left -= nv;
     }
@@ -644,7 +742,7 @@ function sddmmRows(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, 
       const gi = g + <usize>i * rowBytes;
       const end = i32at(rowPtr, i + 1);
       for (let s = i32at(rowPtr, i); s < end; s++) {
-        const xr = x + <usize>i32at(colIdx, s) * rowBytes;
+        const xr = x + <usize>idxAt(wide, colIdx, s) * rowBytes;
         let sum: f32 = 0;
         for (let c = off; c < N; c++) {
           const o = <usize>c << 2;
@@ -655,6 +753,14 @@ function sddmmRows(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, 
       }
     }
   }
+}
+
+// One function per index width (sddmm and its row shares call the same one).
+function sddmmRowsI32(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, M: i32, N: i32, acc: i32, K: i32): void {
+  sddmmRows(true, dv, rowPtr, colIdx, g, x, M, N, acc, K);
+}
+function sddmmRowsU16(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, M: i32, N: i32, acc: i32, K: i32): void {
+  sddmmRows(false, dv, rowPtr, colIdx, g, x, M, N, acc, K);
 }
 
 // ---- Thread shares (src/backend/pool.ts runs part = 0 .. parts−1 of one call on the threads) ----
@@ -683,11 +789,25 @@ export function spmm_part(y: usize, rowPtr: usize, colIdx: usize, values: usize,
   if (hi > lo) spmm(y + <usize>lo * (<usize>N << 2), rowPtr + (<usize>lo << 2), colIdx, values, x, hi - lo, N, acc);
 }
 
+/** `part`'s share of spmm_u16. */
+export function spmm_u16_part(y: usize, rowPtr: usize, colIdx: usize, values: usize, x: usize, M: i32, N: i32, acc: i32, part: i32, parts: i32): void {
+  if (M <= 0 || N <= 0) return;
+  const lo = rowShare(rowPtr, M, part, parts), hi = rowShare(rowPtr, M, part + 1, parts);
+  if (hi > lo) spmm_u16(y + <usize>lo * (<usize>N << 2), rowPtr + (<usize>lo << 2), colIdx, values, x, hi - lo, N, acc);
+}
+
 /** `part`'s share of spmm_t_csc: a range of rows of Y (columns of W). */
 export function spmm_t_csc_part(y: usize, colPtr: usize, rowIdx: usize, slotOf: usize, values: usize, g: usize, K: i32, N: i32, acc: i32, part: i32, parts: i32): void {
   if (K <= 0 || N <= 0) return;
   const lo = rowShare(colPtr, K, part, parts), hi = rowShare(colPtr, K, part + 1, parts);
   if (hi > lo) spmm_t_csc(y + <usize>lo * (<usize>N << 2), colPtr + (<usize>lo << 2), rowIdx, slotOf, values, g, hi - lo, N, acc);
+}
+
+/** `part`'s share of spmm_t_csc_u16. */
+export function spmm_t_csc_u16_part(y: usize, colPtr: usize, rowIdx: usize, slotOf: usize, values: usize, g: usize, K: i32, N: i32, acc: i32, part: i32, parts: i32): void {
+  if (K <= 0 || N <= 0) return;
+  const lo = rowShare(colPtr, K, part, parts), hi = rowShare(colPtr, K, part + 1, parts);
+  if (hi > lo) spmm_t_csc_u16(y + <usize>lo * (<usize>N << 2), colPtr + (<usize>lo << 2), rowIdx, slotOf, values, g, hi - lo, N, acc);
 }
 
 /** `part`'s share of spmm_t: a range of columns of Y and G (whole vectors; the N mod 4 tail goes to the last share). */
@@ -696,15 +816,32 @@ export function spmm_t_part(y: usize, rowPtr: usize, colIdx: usize, values: usiz
   const vectors = N >> 2;
   const lo = partLo(vectors, part, parts) << 2;
   const hi = part == parts - 1 ? N : partLo(vectors, part + 1, parts) << 2;
-  if (hi > lo) spmmTColumns(y + (<usize>lo << 2), rowPtr, colIdx, values, g + (<usize>lo << 2), M, K, hi - lo, <usize>N << 2, acc);
+  if (hi > lo) spmmTColumnsI32(y + (<usize>lo << 2), rowPtr, colIdx, values, g + (<usize>lo << 2), M, K, hi - lo, <usize>N << 2, acc);
+}
+
+/** `part`'s share of spmm_t_u16. */
+export function spmm_t_u16_part(y: usize, rowPtr: usize, colIdx: usize, values: usize, g: usize, M: i32, K: i32, N: i32, acc: i32, part: i32, parts: i32): void {
+  if (K <= 0 || N <= 0) return;
+  const vectors = N >> 2;
+  const lo = partLo(vectors, part, parts) << 2;
+  const hi = part == parts - 1 ? N : partLo(vectors, part + 1, parts) << 2;
+  if (hi > lo) spmmTColumnsU16(y + (<usize>lo << 2), rowPtr, colIdx, values, g + (<usize>lo << 2), M, K, hi - lo, <usize>N << 2, acc);
 }
 
 /** `part`'s share of sddmm: a range of rows of W (their nonzeros) and G. */
 export function sddmm_part(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, M: i32, N: i32, acc: i32, part: i32, parts: i32): void {
   if (M <= 0) return;
-  const K = ASC_FEATURE_SIMD && N > SMALL_N ? columnsUsed(rowPtr, colIdx, M) : 0;
+  const K = ASC_FEATURE_SIMD && N > SMALL_N ? columnsUsed(true, rowPtr, colIdx, M) : 0;
   const lo = rowShare(rowPtr, M, part, parts), hi = rowShare(rowPtr, M, part + 1, parts);
-  if (hi > lo) sddmmRows(dv, rowPtr + (<usize>lo << 2), colIdx, g + <usize>lo * (<usize>max(N, 0) << 2), x, hi - lo, N, acc, K);
+  if (hi > lo) sddmmRowsI32(dv, rowPtr + (<usize>lo << 2), colIdx, g + <usize>lo * (<usize>max(N, 0) << 2), x, hi - lo, N, acc, K);
+}
+
+/** `part`'s share of sddmm_u16. */
+export function sddmm_u16_part(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, M: i32, N: i32, acc: i32, part: i32, parts: i32): void {
+  if (M <= 0) return;
+  const K = ASC_FEATURE_SIMD && N > SMALL_N ? columnsUsed(false, rowPtr, colIdx, M) : 0;
+  const lo = rowShare(rowPtr, M, part, parts), hi = rowShare(rowPtr, M, part + 1, parts);
+  if (hi > lo) sddmmRowsU16(dv, rowPtr + (<usize>lo << 2), colIdx, g + <usize>lo * (<usize>max(N, 0) << 2), x, hi - lo, N, acc, K);
 }
 
 // ---- Sparse embedding table (V×E CSR) ----
@@ -712,7 +849,7 @@ export function sddmm_part(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x:
 // (wasm SIMD has no gather); they cost O(count·E) for the zero fill plus O(nonzeros touched).
 
 /** out[n, :] = table[ids[n], :] for n < count (the row densified: zeros where the table has none). */
-export function csr_gather_rows(out: usize, rowPtr: usize, colIdx: usize, values: usize, ids: usize, count: i32, E: i32): void {
+@inline function gatherRows(wide: bool, out: usize, rowPtr: usize, colIdx: usize, values: usize, ids: usize, count: i32, E: i32): void {
   const rowBytes = <usize>E << 2;
   for (let n = 0; n < count; n++) {
     const on = out + <usize>n * rowBytes;
@@ -720,13 +857,13 @@ export function csr_gather_rows(out: usize, rowPtr: usize, colIdx: usize, values
     const id = i32at(ids, n);
     const end = i32at(rowPtr, id + 1);
     for (let s = i32at(rowPtr, id); s < end; s++) {
-      store<f32>(on + (<usize>i32at(colIdx, s) << 2), load<f32>(values + (<usize>s << 2)));
+      store<f32>(on + (<usize>idxAt(wide, colIdx, s) << 2), load<f32>(values + (<usize>s << 2)));
     }
   }
 }
 
 /** gValues[s] += g[n, col(s)] for every n < count and every slot s of row ids[n] (repeated ids accumulate). */
-export function csr_gather_rows_grad(gvalues: usize, rowPtr: usize, colIdx: usize, g: usize, ids: usize, count: i32, E: i32): void {
+@inline function gatherRowsGrad(wide: bool, gvalues: usize, rowPtr: usize, colIdx: usize, g: usize, ids: usize, count: i32, E: i32): void {
   const rowBytes = <usize>E << 2;
   for (let n = 0; n < count; n++) {
     const gn = g + <usize>n * rowBytes;
@@ -734,7 +871,27 @@ export function csr_gather_rows_grad(gvalues: usize, rowPtr: usize, colIdx: usiz
     const end = i32at(rowPtr, id + 1);
     for (let s = i32at(rowPtr, id); s < end; s++) {
       const d = gvalues + (<usize>s << 2);
-      store<f32>(d, load<f32>(d) + load<f32>(gn + (<usize>i32at(colIdx, s) << 2)));
+      store<f32>(d, load<f32>(d) + load<f32>(gn + (<usize>idxAt(wide, colIdx, s) << 2)));
     }
   }
+}
+
+/** Embedding lookup from a CSR table with i32 column indices (see gatherRows). */
+export function csr_gather_rows(out: usize, rowPtr: usize, colIdx: usize, values: usize, ids: usize, count: i32, E: i32): void {
+  gatherRows(true, out, rowPtr, colIdx, values, ids, count, E);
+}
+
+/** csr_gather_rows with u16 column indices (E ≤ 65,536). */
+export function csr_gather_rows_u16(out: usize, rowPtr: usize, colIdx: usize, values: usize, ids: usize, count: i32, E: i32): void {
+  gatherRows(false, out, rowPtr, colIdx, values, ids, count, E);
+}
+
+/** The embedding lookup's gradient at the table's nonzeros, i32 column indices (see gatherRowsGrad). */
+export function csr_gather_rows_grad(gvalues: usize, rowPtr: usize, colIdx: usize, g: usize, ids: usize, count: i32, E: i32): void {
+  gatherRowsGrad(true, gvalues, rowPtr, colIdx, g, ids, count, E);
+}
+
+/** csr_gather_rows_grad with u16 column indices (E ≤ 65,536). */
+export function csr_gather_rows_grad_u16(gvalues: usize, rowPtr: usize, colIdx: usize, g: usize, ids: usize, count: i32, E: i32): void {
+  gatherRowsGrad(false, gvalues, rowPtr, colIdx, g, ids, count, E);
 }

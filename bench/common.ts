@@ -4,7 +4,7 @@
 // several rounds and keep the fastest sample of each task: interference only ever adds time.
 import { cpus } from 'node:os';
 import { Bench } from 'tinybench';
-import { CSRMatrix, getThreads, Tensor, simdSupported, type Random } from '../src/index.js';
+import { CSRMatrix, getThreads, kernels, Tensor, simdSupported, type Random } from '../src/index.js';
 
 export interface BenchTask {
   name: string;
@@ -55,6 +55,24 @@ export function randomCsr(rng: Random, M: number, K: number, d: number): CSRMatr
   const s = CSRMatrix.fromDense(w, () => rng.uniform() < d, { requiresGrad: false });
   w.dispose();
   return s;
+}
+
+type Kernel = (...a: number[]) => void;
+
+/**
+ * The sparse kernels of W's index width (the `_u16` ones for 16-bit indices), as CsrOperator picks
+ * them: call them with W's own arrays. Looked up per call (setThreads swaps the kernel functions).
+ * `spmm_t_csc` goes with W's transposed index (its row indices have their own width).
+ */
+export function csrKernels(W: CSRMatrix): { spmm: Kernel; spmm_t: Kernel; spmm_t_csc: Kernel; sddmm: Kernel } {
+  const u = W.colIdx.wide ? '' : '_u16';
+  const k = kernels as unknown as Record<string, Kernel>;
+  return {
+    spmm: (...a) => k[`spmm${u}`]!(...a),
+    spmm_t: (...a) => k[`spmm_t${u}`]!(...a),
+    spmm_t_csc: (...a) => k[`spmm_t_csc${W.transposedIndex().rowIdx.wide ? '' : '_u16'}`]!(...a),
+    sddmm: (...a) => k[`sddmm${u}`]!(...a),
+  };
 }
 
 /**

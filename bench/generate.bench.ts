@@ -9,7 +9,8 @@
 // its weights every token (so the bytes come from the same cache level: this machine's L3 may hold
 // a whole model). `stream_gb_per_s` is that bandwidth at the dense model's size, `stream_by_size`
 // each variant's and 256 MiB's; `fraction_of_bound` = achieved tokens/s ÷ bound. The 0.33 model
-// is also timed with 32-bit column indices (`index_bits`), the effect of the narrower index.
+// is also timed with 32-bit column indices (`index_bits`: the same model built again with the
+// indices forced to i32), the effect of the narrower index.
 // bench/pytorch/generate.py samples the same dense model token by token.
 //
 // Run: npm run bench -- generate   (WORDS=n words per timed sample, default 40)
@@ -18,6 +19,7 @@
 import {
   createModel, createSparsity, createStepper, kernels, modelConfig, Random, sample, setThreads, Tensor, Vocabulary, type LanguageModel,
 } from '../src/index.js';
+import { forceWideIndices } from '../src/csr.js';
 import { bestTimes, formatTable, machineLine, printJsonLine, round, type BenchTask } from './common.js';
 
 await setThreads(1);
@@ -25,15 +27,21 @@ const NAME = 'zaremba-medium', VOCAB = 10_000;
 const WORDS = Number(process.env.WORDS ?? 40);
 const vocab = new Vocabulary(Array.from({ length: VOCAB }, (_, i) => (i === 0 ? '<eos>' : `w${i}`)));
 
-function model(density: number): LanguageModel {
-  const m = createModel(modelConfig(NAME, { vocab: VOCAB }), {}, new Random(1));
-  if (density < 1) createSparsity(m, { method: 'static', density, totalSteps: 1, seed: 1 });
-  return m;
+/** The model at `density`; `wideIndices`: CSR column indices stored as i32 even where u16 fits. */
+function model(density: number, wideIndices = false): LanguageModel {
+  const prev = forceWideIndices(wideIndices);
+  try {
+    const m = createModel(modelConfig(NAME, { vocab: VOCAB }), {}, new Random(1));
+    if (density < 1) createSparsity(m, { method: 'static', density, totalSteps: 1, seed: 1 });
+    return m;
+  } finally {
+    forceWideIndices(prev);
+  }
 }
 
 /** Bytes of weights and indices a token reads: the stepper's products plus one embedding row. */
-function bytesPerToken(m: LanguageModel, narrowIndices: boolean): number {
-  const s = createStepper(m, { narrowIndices });
+function bytesPerToken(m: LanguageModel): number {
+  const s = createStepper(m);
   const b = (s.bytesPerStep ?? NaN) + 4 * Number(m.config.emsize);
   s.dispose();
   return b;
@@ -55,22 +63,22 @@ function streamBandwidth(bytes: number, reps = 12): number {
   return bytes / best / 1e6;
 }
 
-const dense = model(1), sparse = model(0.33);
+const dense = model(1), sparse = model(0.33), sparseWide = model(0.33, true);
 const variants = [
-  { key: '1', label: 'dense', m: dense, narrow: true },
-  { key: '0.33', label: 'd = 0.33, 16-bit indices', m: sparse, narrow: true },
-  { key: '0.33 (32-bit indices)', label: 'd = 0.33, 32-bit indices', m: sparse, narrow: false },
+  { key: '1', label: 'dense', m: dense },
+  { key: '0.33', label: 'd = 0.33, 16-bit indices', m: sparse },
+  { key: '0.33 (32-bit indices)', label: 'd = 0.33, 32-bit indices', m: sparseWide },
 ];
 let seed = 0;
 const tasks: BenchTask[] = variants.map((v) => ({
   name: v.key,
-  fn: () => { sample(v.m, vocab, { words: WORDS, seed: ++seed, narrowIndices: v.narrow }); },
+  fn: () => { sample(v.m, vocab, { words: WORDS, seed: ++seed }); },
   iterations: 3,
 }));
 
 console.log(machineLine());
 const bytes: Record<string, number> = {};
-for (const v of variants) bytes[v.key] = bytesPerToken(v.m, v.narrow);
+for (const v of variants) bytes[v.key] = bytesPerToken(v.m);
 const stream: Record<string, number> = {};
 for (const v of variants) stream[v.key] = streamBandwidth(bytes[v.key]!);
 stream['256 MiB'] = streamBandwidth(256 << 20, 6);
@@ -90,6 +98,7 @@ console.log(formatTable(['weights', 'tokens/s', 'MB/token', 'stream GB/s', 'boun
 console.log(`\nd = 0.33 over dense: ${(tps['0.33']! / tps['1']!).toFixed(2)}×; 16-bit over 32-bit indices: ${(tps['0.33']! / tps['0.33 (32-bit indices)']!).toFixed(2)}×`);
 dense.dispose();
 sparse.dispose();
+sparseWide.dispose();
 printJsonLine({
   suite: 'generate',
   threads: 1,

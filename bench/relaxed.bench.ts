@@ -14,7 +14,7 @@
 // Last line: {"suite":"relaxed","threads":n,"engine":"node vX","kernel_speedup":{...},
 //             "step_speedup":{"zaremba-small":{"1":x,"0.33":y},"zaremba-medium":{...}},"step_tokens_per_s":{...}}
 import { kernels, Random, relaxedSimdUnavailableReason, setRelaxedSimd, setThreads } from '../src/index.js';
-import { bestAcross, formatTable, machineLine, printJsonLine, randomCsr, randomTensor, round, type BenchTask } from './common.js';
+import { bestAcross, csrKernels, formatTable, machineLine, printJsonLine, randomCsr, randomTensor, round, type BenchTask } from './common.js';
 import { benchStep, threadsFromEnv } from './lm-step.js';
 
 const why = relaxedSimdUnavailableReason();
@@ -39,20 +39,20 @@ const H = 650, G = 4 * H, B = 20, N = 700, V = 10_000, Hs = 200;
 const W = rand([G, H]), h = rand([H, B]), rec = rand([G, B]), Xs = rand([H, N]), Ys = rand([G, N]), dW = rand([G, H]);
 const Ws = sparse(G, H, 0.33), dv = rand([Ws.nnz]), gx = rand([H, B]), gxs = rand([H, N]);
 const D = sparse(V, Hs, 0.33), dd = rand([D.nnz]), hs = rand([Hs, N]), logits = rand([V, N]), ghs = rand([Hs, N]);
-const [rp, ci, v] = [Ws.rowPtr.ptr, Ws.colIdx.ptr, Ws.values.ptr];
-const [drp, dci, dvv] = [D.rowPtr.ptr, D.colIdx.ptr, D.values.ptr];
+const [rp, ci, v] = [Ws.rowPtr.ptr, Ws.colIdx.ptr, Ws.values.ptr], ks = csrKernels(Ws);
+const [drp, dci, dvv] = [D.rowPtr.ptr, D.colIdx.ptr, D.values.ptr], kd = csrKernels(D);
 const tasks: BenchTask[] = [
   { name: 'gemm_nn 2600×650·650×20', fn: () => kernels.gemm_nn(rec.ptr, W.ptr, h.ptr, G, H, B, 0) },
   { name: 'gemm_nn 2600×650·650×700', fn: () => kernels.gemm_nn(Ys.ptr, W.ptr, Xs.ptr, G, H, N, 0), iterations: 3 },
   { name: 'gemm_nt 2600×700·(650×700)ᵀ', fn: () => kernels.gemm_nt(dW.ptr, Ys.ptr, Xs.ptr, G, N, H, 0), iterations: 3 },
-  { name: 'spmm d=0.33 2600×650, N=20', fn: () => kernels.spmm(rec.ptr, rp, ci, v, h.ptr, G, B, 0) },
-  { name: 'spmm_t d=0.33 2600×650, N=20', fn: () => kernels.spmm_t(gx.ptr, rp, ci, v, rec.ptr, G, H, B, 0) },
-  { name: 'spmm d=0.33 2600×650, N=700', fn: () => kernels.spmm(Ys.ptr, rp, ci, v, Xs.ptr, G, N, 0), iterations: 3 },
-  { name: 'spmm_t d=0.33 2600×650, N=700', fn: () => kernels.spmm_t(gxs.ptr, rp, ci, v, Ys.ptr, G, H, N, 0), iterations: 3 },
-  { name: 'sddmm d=0.33 2600×650, N=700', fn: () => kernels.sddmm(dv.ptr, rp, ci, Ys.ptr, Xs.ptr, G, N, 0), iterations: 3 },
-  { name: 'spmm decoder d=0.33 10000×200, N=700', fn: () => kernels.spmm(logits.ptr, drp, dci, dvv, hs.ptr, V, N, 0), iterations: 3 },
-  { name: 'spmm_t decoder d=0.33 10000×200, N=700', fn: () => kernels.spmm_t(ghs.ptr, drp, dci, dvv, logits.ptr, V, Hs, N, 0), iterations: 3 },
-  { name: 'sddmm decoder d=0.33 10000×200, N=700', fn: () => kernels.sddmm(dd.ptr, drp, dci, logits.ptr, hs.ptr, V, N, 0), iterations: 3 },
+  { name: 'spmm d=0.33 2600×650, N=20', fn: () => ks.spmm(rec.ptr, rp, ci, v, h.ptr, G, B, 0) },
+  { name: 'spmm_t d=0.33 2600×650, N=20', fn: () => ks.spmm_t(gx.ptr, rp, ci, v, rec.ptr, G, H, B, 0) },
+  { name: 'spmm d=0.33 2600×650, N=700', fn: () => ks.spmm(Ys.ptr, rp, ci, v, Xs.ptr, G, N, 0), iterations: 3 },
+  { name: 'spmm_t d=0.33 2600×650, N=700', fn: () => ks.spmm_t(gxs.ptr, rp, ci, v, Ys.ptr, G, H, N, 0), iterations: 3 },
+  { name: 'sddmm d=0.33 2600×650, N=700', fn: () => ks.sddmm(dv.ptr, rp, ci, Ys.ptr, Xs.ptr, G, N, 0), iterations: 3 },
+  { name: 'spmm decoder d=0.33 10000×200, N=700', fn: () => kd.spmm(logits.ptr, drp, dci, dvv, hs.ptr, V, N, 0), iterations: 3 },
+  { name: 'spmm_t decoder d=0.33 10000×200, N=700', fn: () => kd.spmm_t(ghs.ptr, drp, dci, dvv, logits.ptr, V, Hs, N, 0), iterations: 3 },
+  { name: 'sddmm decoder d=0.33 10000×200, N=700', fn: () => kd.sddmm(dd.ptr, drp, dci, logits.ptr, hs.ptr, V, N, 0), iterations: 3 },
 ];
 const kt = await standardVsRelaxed(tasks, 2, 80);
 const kernelSpeedup: Record<string, number> = {};

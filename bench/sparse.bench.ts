@@ -22,7 +22,7 @@ import { cpus } from 'node:os';
 import {
   CSRMatrix, kernels, lstmLayer, noGrad, Random, simdSupported, sparseLinear, CsrOperator, Tensor, tidy,
 } from '../src/index.js';
-import { printJsonLine } from './common.js';
+import { csrKernels, printJsonLine } from './common.js';
 
 const HS = [200, 650, 1500];
 // SPARSE_BENCH_N=20 restricts the run to one N (quick iterations on the headline shapes).
@@ -70,11 +70,12 @@ function warmUpEngine(): void {
   const t = W.transposedIndex();
   const Wd = W.toDense(), X = randomTensor([32, 40]), G = randomTensor([64, 40]), Y = new Tensor([64, 40], { persistent: true });
   const Z = new Tensor([32, 40], { persistent: true }), D = new Tensor([64 * 32], { persistent: true });
+  const ks = csrKernels(W);
   for (let k = 0; k < 300; k++) for (const n of [20, 40]) {
-    kernels.spmm(Y.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, X.ptr, 64, n, 0);
-    kernels.spmm_t(Z.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, G.ptr, 64, 32, n, 0);
-    kernels.spmm_t_csc(Z.ptr, t.colPtr.ptr, t.rowIdx.ptr, t.slotOf.ptr, W.values.ptr, G.ptr, 32, n, 0);
-    kernels.sddmm(D.ptr, W.rowPtr.ptr, W.colIdx.ptr, G.ptr, X.ptr, 64, n, 0);
+    ks.spmm(Y.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, X.ptr, 64, n, 0);
+    ks.spmm_t(Z.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, G.ptr, 64, 32, n, 0);
+    ks.spmm_t_csc(Z.ptr, t.colPtr.ptr, t.rowIdx.ptr, t.slotOf.ptr, W.values.ptr, G.ptr, 32, n, 0);
+    ks.sddmm(D.ptr, W.rowPtr.ptr, W.colIdx.ptr, G.ptr, X.ptr, 64, n, 0);
     kernels.gemm_nn(Y.ptr, Wd.ptr, X.ptr, 64, 32, n, 0);
     kernels.gemm_tn(Z.ptr, Wd.ptr, G.ptr, 32, 64, n, 0);
     kernels.gemm_nt(D.ptr, G.ptr, X.ptr, 64, n, 32, 0);
@@ -132,11 +133,11 @@ async function decoderTable(): Promise<Record<string, Record<string, number>>> {
     for (const density of [0.33, 0.1]) {
       const W = CSRMatrix.random([M, K], density, { rng: new Random(M + K + density * 100), requiresGrad: false, init: (r) => r.uniform() * 2 - 1 });
       const D = new Tensor([W.nnz], { persistent: true });
-      const [rp, ci, v] = [W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr];
+      const [rp, ci, v] = [W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr], ks = csrKernels(W);
       const ms = await timeAll({
-        spmm: () => kernels.spmm(Y.ptr, rp, ci, v, X.ptr, M, N, 0),
-        spmmT: () => kernels.spmm_t(Z.ptr, rp, ci, v, G.ptr, M, K, N, 0),
-        sddmm: () => kernels.sddmm(D.ptr, rp, ci, G.ptr, X.ptr, M, N, 0),
+        spmm: () => ks.spmm(Y.ptr, rp, ci, v, X.ptr, M, N, 0),
+        spmmT: () => ks.spmm_t(Z.ptr, rp, ci, v, G.ptr, M, K, N, 0),
+        sddmm: () => ks.sddmm(D.ptr, rp, ci, G.ptr, X.ptr, M, N, 0),
       }, denseFlops * density / 10e6);
       const gf = (msv: number) => (2 * W.nnz * N) / msv / 1e6;
       const key = `${M}x${K} d=${density}`;
@@ -199,12 +200,12 @@ async function main(): Promise<void> {
         const W = CSRMatrix.random([M, K], density, { rng: new Random(H * 1000 + density * 100), requiresGrad: false, init: (r) => r.uniform() * 2 - 1 });
         const t = W.transposedIndex();
         const D = new Tensor([W.nnz], { persistent: true });
-        const [rp, ci, v] = [W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr];
+        const [rp, ci, v] = [W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr], ks = csrKernels(W);
         const ms = (await timeAll({
-          spmm: () => kernels.spmm(Y.ptr, rp, ci, v, X.ptr, M, N, 0),
-          spmmT: () => kernels.spmm_t(Z.ptr, rp, ci, v, G.ptr, M, K, N, 0),
-          spmmTcsc: () => kernels.spmm_t_csc(Z.ptr, t.colPtr.ptr, t.rowIdx.ptr, t.slotOf.ptr, v, G.ptr, K, N, 0),
-          sddmm: () => kernels.sddmm(D.ptr, rp, ci, G.ptr, X.ptr, M, N, 0),
+          spmm: () => ks.spmm(Y.ptr, rp, ci, v, X.ptr, M, N, 0),
+          spmmT: () => ks.spmm_t(Z.ptr, rp, ci, v, G.ptr, M, K, N, 0),
+          spmmTcsc: () => ks.spmm_t_csc(Z.ptr, t.colPtr.ptr, t.rowIdx.ptr, t.slotOf.ptr, v, G.ptr, K, N, 0),
+          sddmm: () => ks.sddmm(D.ptr, rp, ci, G.ptr, X.ptr, M, N, 0),
         }, estMs * density)) as Row['ms'];
         sms.set(density, { nnz: W.nnz, ms: best(sms.get(density)?.ms, ms) });
         D.dispose();
@@ -239,7 +240,7 @@ async function main(): Promise<void> {
     const W = CSRMatrix.random([M, K], 0.33, { rng, requiresGrad: false });
     const x = randomTensor([N, K]), xT = randomTensor([K, N]), Y = new Tensor([M, N], { persistent: true });
     const ms = await timeAll({
-      spmm: () => kernels.spmm(Y.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, xT.ptr, M, N, 0),
+      spmm: () => csrKernels(W).spmm(Y.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, xT.ptr, M, N, 0),
       sparseLinear: () => noGrad(() => tidy(() => void sparseLinear(x, W))),
     }, 100);
     linearOverhead[H] = round3(ms.sparseLinear! / ms.spmm! - 1);

@@ -17,7 +17,7 @@
 //             "step_tokens_per_s":{...},"kernel_speedup":{...},"threshold":{...}}
 import { availableCores, kernels, Random, setThreads } from '../src/index.js';
 import { runShared } from '../src/backend/pool.js';
-import { bestAcross, formatTable, machineLine, printJsonLine, randomCsr, randomTensor, round, type BenchTask } from './common.js';
+import { bestAcross, csrKernels, formatTable, machineLine, printJsonLine, randomCsr, randomTensor, round, type BenchTask } from './common.js';
 import { benchStep, threadsFromEnv } from './lm-step.js';
 
 const T = Math.max(2, threadsFromEnv(await availableCores()));
@@ -36,17 +36,17 @@ const H = 650, G = 4 * H, B = 20, N = 700;
 const W = rand([G, H]), h = rand([H, B]), rec = rand([G, B]), Xs = rand([H, N]), Ys = rand([G, N]), dW = rand([G, H]);
 const Ws = sparse(G, H, 0.33), dv = rand([Ws.nnz]), gx = rand([H, B]), gxs = rand([H, N]);
 const pre = rand([G, N]), bias = rand([G]), cPrev = rand([H, B]), c = rand([H, B]), tc = rand([H, B]), hs = rand([H, B]), y = rand([H, N]);
-const [rp, ci, v] = [Ws.rowPtr.ptr, Ws.colIdx.ptr, Ws.values.ptr];
+const [rp, ci, v] = [Ws.rowPtr.ptr, Ws.colIdx.ptr, Ws.values.ptr], ks = csrKernels(Ws);
 const kernelTasks: BenchTask[] = [
   { name: 'gemm_nn 2600×650·650×20 (recurrent)', fn: () => kernels.gemm_nn(rec.ptr, W.ptr, h.ptr, G, H, B, 0) },
   { name: 'gemm_tn 650×2600·2600×20 (recurrent dX)', fn: () => kernels.gemm_tn(gx.ptr, W.ptr, rec.ptr, H, G, B, 0) },
   { name: 'gemm_nn 2600×650·650×700 (input projection)', fn: () => kernels.gemm_nn(Ys.ptr, W.ptr, Xs.ptr, G, H, N, 0), iterations: 3 },
   { name: 'gemm_nt 2600×700·(650×700)ᵀ (dW)', fn: () => kernels.gemm_nt(dW.ptr, Ys.ptr, Xs.ptr, G, N, H, 0), iterations: 3 },
-  { name: 'spmm d=0.33 2600×650, N=20', fn: () => kernels.spmm(rec.ptr, rp, ci, v, h.ptr, G, B, 0) },
-  { name: 'spmm_t d=0.33 2600×650, N=20', fn: () => kernels.spmm_t(gx.ptr, rp, ci, v, rec.ptr, G, H, B, 0) },
-  { name: 'spmm d=0.33 2600×650, N=700', fn: () => kernels.spmm(Ys.ptr, rp, ci, v, Xs.ptr, G, N, 0), iterations: 3 },
-  { name: 'spmm_t d=0.33 2600×650, N=700', fn: () => kernels.spmm_t(gxs.ptr, rp, ci, v, Ys.ptr, G, H, N, 0), iterations: 3 },
-  { name: 'sddmm d=0.33 2600×650, N=700', fn: () => kernels.sddmm(dv.ptr, rp, ci, Ys.ptr, Xs.ptr, G, N, 0), iterations: 3 },
+  { name: 'spmm d=0.33 2600×650, N=20', fn: () => ks.spmm(rec.ptr, rp, ci, v, h.ptr, G, B, 0) },
+  { name: 'spmm_t d=0.33 2600×650, N=20', fn: () => ks.spmm_t(gx.ptr, rp, ci, v, rec.ptr, G, H, B, 0) },
+  { name: 'spmm d=0.33 2600×650, N=700', fn: () => ks.spmm(Ys.ptr, rp, ci, v, Xs.ptr, G, N, 0), iterations: 3 },
+  { name: 'spmm_t d=0.33 2600×650, N=700', fn: () => ks.spmm_t(gxs.ptr, rp, ci, v, Ys.ptr, G, H, N, 0), iterations: 3 },
+  { name: 'sddmm d=0.33 2600×650, N=700', fn: () => ks.sddmm(dv.ptr, rp, ci, Ys.ptr, Xs.ptr, G, N, 0), iterations: 3 },
   { name: 'lstm_gates_forward H=650 B=20', fn: () => kernels.lstm_gates_forward(pre.ptr, rec.ptr, bias.ptr, cPrev.ptr, c.ptr, tc.ptr, hs.ptr, y.ptr, H, B, N) },
 ];
 const kt = await oneVsT(kernelTasks, 2, 60);
@@ -76,7 +76,7 @@ let handoffUs = 0;
   }
   for (const m of [64, 128, 256, 512, 1024]) {
     const w = sparse(m, 650, 0.33), x = rand([650, B]), yy = rand([m, B]);
-    tasks.push({ name: `spmm ${m}×650 d=0.33 N=20`, fn: () => runShared('spmm', [yy.ptr, w.rowPtr.ptr, w.colIdx.ptr, w.values.ptr, x.ptr, m, B, 0]), iterations: 50 });
+    tasks.push({ name: `spmm ${m}×650 d=0.33 N=20`, fn: () => runShared(w.colIdx.wide ? 'spmm' : 'spmm_u16', [yy.ptr, w.rowPtr.ptr, w.colIdx.ptr, w.values.ptr, x.ptr, m, B, 0]), iterations: 50 });
     work.set(`spmm ${m}×650 d=0.33 N=20`, w.nnz * B);
   }
   const tt = await oneVsT(tasks, 2, 40);

@@ -2,7 +2,7 @@
 // families that ship with the library but are written on this API alone (src/families/), which
 // import it as a user's code would. Importing this module loads the wasm kernels (top-level
 // await); it imports no package at run time.
-export { Tensor, IntTensor, tensor, zeros, ones, full, rand, randn, parameter, tidy, keep, shapeSize } from './tensor.js';
+export { Tensor, IntTensor, IndexArray, U16_INDEX_LIMIT, tensor, zeros, ones, full, rand, randn, parameter, tidy, keep, shapeSize } from './tensor.js';
 export type { Shape, CreateOptions } from './tensor.js';
 export { noGrad, isGradEnabled } from './autograd/engine.js';
 export type { BackwardOptions } from './autograd/engine.js';

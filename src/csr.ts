@@ -20,8 +20,14 @@
 //  - The values are an ordinary Tensor of shape [nnz] (persistent, requiresGrad for a weight): the
 //    autodiff engine sees an ordinary leaf and accumulates its gradient at the nonzeros only.
 //    (`persistent: false` makes all the buffers part of the enclosing `tidy` scope instead.)
-//  - All three arrays live in wasm memory (rowPtr and colIdx as IntTensors), so the kernels in
-//    assembly/sparse.ts read them in place. `dispose()` frees everything, including values.grad.
+//  - All three arrays live in wasm memory (rowPtr an IntTensor, colIdx an IndexArray), so the
+//    kernels in assembly/sparse.ts read them in place. `dispose()` frees everything, including
+//    values.grad.
+//  - Column indices are 16-bit (u16) when the matrix has at most 65,536 columns, 32-bit otherwise
+//    (`colIdx.wide`); likewise the transposed index's row indices by the number of rows. A product
+//    streams the matrix once, so 6 bytes per nonzero instead of 8 is less memory and less traffic;
+//    the kernels come in both widths and give the same bits. Every built-in model's matrices fit
+//    (a decoder has the vocabulary on its rows). Files keep i32 (`colIdx.toInt32Array()`).
 //  - The values tensor can outlive the matrix as a stable parameter handle: `adoptValuesHandle(t)`
 //    moves a new matrix's values into an existing tensor `t` (Tensor.replaceStorage), so whoever
 //    holds `t` (a parameter list, an optimizer) now holds the new matrix's values. A matrix whose
@@ -29,8 +35,27 @@
 //    leaves the tensor alone.
 //  - Entries present in the topology may hold the value 0 (a freshly grown weight does): a
 //    structural nonzero is "a weight that exists", not "a weight that is not zero".
-import { IntTensor, Tensor, shapeString } from './tensor.js';
+import { IndexArray, IntTensor, Tensor, U16_INDEX_LIMIT, shapeString } from './tensor.js';
 import { globalRandom, type Random } from './random.js';
+
+/** Tests and benchmarks only: see forceWideIndices. */
+let wideForced = false;
+
+/**
+ * Tests and benchmarks only: while on, new matrices (and transposed indices) store i32 indices
+ * whatever their size, so the i32 kernels can be compared with the u16 ones on the same matrix and
+ * a training run repeated with the storage of before. Returns the previous setting.
+ */
+export function forceWideIndices(on: boolean): boolean {
+  const prev = wideForced;
+  wideForced = on;
+  return prev;
+}
+
+/** Whether indices below `extent` need 32 bits. */
+function wideIndices(extent: number): boolean {
+  return wideForced || extent > U16_INDEX_LIMIT;
+}
 
 export interface CSROptions {
   /** Whether the values are a trainable leaf (default true: a CSRMatrix is normally a weight). */
@@ -58,8 +83,8 @@ export type KeepRule = Tensor | ArrayLike<number | boolean> | ((value: number, r
 export interface TransposedIndex {
   /** cols + 1 entries: the nonzeros of column j are entries colPtr[j] .. colPtr[j+1]-1. */
   readonly colPtr: IntTensor;
-  /** Row of each entry (ascending within a column). */
-  readonly rowIdx: IntTensor;
+  /** Row of each entry (ascending within a column): u16 when the matrix has ≤ 65,536 rows. */
+  readonly rowIdx: IndexArray;
   /** CSR slot of each entry, so the values stay in CSR order and need no copy. */
   readonly slotOf: IntTensor;
 }
@@ -76,13 +101,12 @@ export class CSRMatrix {
   readonly cols: number;
   /** rows + 1 slot offsets; row i owns slots rowPtr[i] .. rowPtr[i+1]-1. */
   readonly rowPtr: IntTensor;
-  /** Column of every slot, ascending within each row. */
-  readonly colIdx: IntTensor;
+  /** Column of every slot, ascending within each row: u16 when cols ≤ 65,536, else i32 (`colIdx.wide`). */
+  readonly colIdx: IndexArray;
   private valuesTensor: Tensor;
   /** The values' storageVersion while this matrix owns their storage. */
   private valuesVersion: number;
   private transposed: TransposedIndex | null = null;
-  private narrow: IntTensor | null = null;
   private disposed = false;
   private readonly persistent: boolean;
 
@@ -90,7 +114,7 @@ export class CSRMatrix {
    * Adopts already-built arrays (they become owned by the matrix). Use the static constructors;
    * this one does not validate (see `fromParts` for validated raw arrays).
    */
-  private constructor(rows: number, cols: number, rowPtr: IntTensor, colIdx: IntTensor, values: Tensor, persistent: boolean) {
+  private constructor(rows: number, cols: number, rowPtr: IntTensor, colIdx: IndexArray, values: Tensor, persistent: boolean) {
     this.persistent = persistent;
     this.rows = rows;
     this.cols = cols;
@@ -126,6 +150,15 @@ export class CSRMatrix {
   /** Number of stored entries (structural nonzeros). */
   get nnz(): number {
     return this.values.size;
+  }
+
+  /**
+   * Bytes of the matrix's own arrays in wasm memory: values (4 per nonzero), column indices (2 or 4)
+   * and row pointers (4 per row + 4). Not counted: the values' gradient and the transposed index,
+   * which a threaded run builds for the gather form of Wᵀ·G (6–8 bytes per nonzero + 4 per column).
+   */
+  get storageBytes(): number {
+    return 4 * this.nnz + this.colIdx.bytes + 4 * (this.rows + 1);
   }
 
   /** nnz / (rows·cols); 0 for an empty shape. */
@@ -227,7 +260,7 @@ export class CSRMatrix {
     if (values instanceof Tensor) {
       values.assertLive();
       const persistent = opts.persistent ?? true;
-      return new CSRMatrix(rows, cols, new IntTensor(rp, [rows + 1], { persistent }), new IntTensor(ci, [nnz], { persistent }), values, persistent);
+      return new CSRMatrix(rows, cols, new IntTensor(rp, [rows + 1], { persistent }), new IndexArray(ci, wideIndices(cols), { persistent }), values, persistent);
     }
     return CSRMatrix.adopt(rows, cols, rp, ci, Float32Array.from(values), opts);
   }
@@ -264,7 +297,7 @@ export class CSRMatrix {
     v.data.set(values);
     if (opts.name !== undefined) v.name = opts.name;
     const rp = new IntTensor(rowPtr, [rows + 1], { persistent });
-    const ci = new IntTensor(colIdx, [colIdx.length], { persistent });
+    const ci = new IndexArray(colIdx, wideIndices(cols), { persistent });
     return new CSRMatrix(rows, cols, rp, ci, v, persistent);
   }
 
@@ -286,7 +319,7 @@ export class CSRMatrix {
   /** Copies of the coordinate lists in slot order (row-major, columns ascending). */
   coords(): { row: Int32Array; col: Int32Array; value: Float32Array } {
     this.assertLive();
-    return { row: this.rowOfSlots(), col: this.colIdx.data.slice(), value: this.values.toArray() };
+    return { row: this.rowOfSlots(), col: this.colIdx.toInt32Array(), value: this.values.toArray() };
   }
 
   /** The row of every slot (the inverse of rowPtr), as a new array. */
@@ -321,29 +354,10 @@ export class CSRMatrix {
     }
     this.transposed = {
       colPtr: new IntTensor(colPtr, [cols + 1], { persistent: this.persistent }),
-      rowIdx: new IntTensor(rowIdx, [nnz], { persistent: this.persistent }),
+      rowIdx: new IndexArray(rowIdx, wideIndices(rows), { persistent: this.persistent }),
       slotOf: new IntTensor(slotOf, [nnz], { persistent: this.persistent }),
     };
     return this.transposed;
-  }
-
-  /**
-   * The column indices as 16-bit integers, for the inference kernels (spmv_u16): 2 bytes per
-   * nonzero instead of 4, so a product streams 6 bytes per nonzero instead of 8. Null when the
-   * matrix has more than 65,536 columns. An IntTensor of ⌈nnz / 2⌉ words holding the u16 indices
-   * packed in slot order (its ptr is what the kernel takes). Built on first use in O(nnz) and kept
-   * until dispose, like the transposed index; checkpoints and the training kernels keep 32 bits.
-   */
-  narrowColumnIndex(): IntTensor | null {
-    this.assertLive();
-    if (this.cols > 65536) return null;
-    if (this.narrow !== null) return this.narrow;
-    const nnz = this.nnz;
-    const t = new IntTensor(new Int32Array(Math.ceil(nnz / 2)), [Math.ceil(nnz / 2)], { persistent: this.persistent });
-    const words = t.data;
-    new Uint16Array(words.buffer, words.byteOffset, nnz).set(this.colIdx.data);
-    this.narrow = t;
-    return t;
   }
 
   // ---- topology change ------------------------------------------------------------------------
@@ -424,8 +438,6 @@ export class CSRMatrix {
       this.valuesTensor.grad = null;
       this.valuesTensor.dispose();
     }
-    this.narrow?.dispose();
-    this.narrow = null;
     if (this.transposed !== null) {
       this.transposed.colPtr.dispose();
       this.transposed.rowIdx.dispose();

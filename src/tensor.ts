@@ -318,7 +318,7 @@ export function tidy<T>(fn: () => T): T {
 }
 
 function collectTensors(x: unknown, out: Set<Disposable>): void {
-  if (x instanceof Tensor || x instanceof IntTensor) out.add(x);
+  if (x instanceof Tensor || x instanceof IntTensor || x instanceof IndexArray) out.add(x);
   else if (Array.isArray(x)) for (const v of x) collectTensors(v, out);
   else if (x !== null && typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) {
     for (const v of Object.values(x)) collectTensors(v, out);
@@ -451,6 +451,82 @@ export class IntTensor {
     if (this.disposed) return;
     this.disposed = true;
     heap.free(this.ptrValue, this.size * 4);
+    for (const s of scopes) s.delete(this);
+  }
+}
+
+/** Entries of a 16-bit index array are below this (u16: 0 … 65,535). */
+export const U16_INDEX_LIMIT = 65536;
+
+/**
+ * Non-negative indices in wasm memory, 16 bits each (u16) or 32 (i32): how a CSRMatrix stores its
+ * column indices, and its transposed index its row indices, so that a sparse product streams 6
+ * bytes per nonzero instead of 8 where the indices fit (src/csr.ts decides the width). The kernels
+ * come in both widths (`spmm` / `spmm_u16`, …): pass `ptr` to the one `wide` names.
+ */
+export class IndexArray {
+  readonly size: number;
+  /** True: i32 entries (4 bytes each); false: u16 entries (2 bytes each). */
+  readonly wide: boolean;
+  private readonly ptrValue: number;
+  private disposed = false;
+
+  /** Copies `values` (integers; below U16_INDEX_LIMIT unless `wide`) into wasm memory. */
+  constructor(values: ArrayLike<number>, wide: boolean, opts: { persistent?: boolean } = {}) {
+    this.size = values.length;
+    this.wide = wide;
+    if (!wide) {
+      for (let k = 0; k < values.length; k++) {
+        const v = values[k]!;
+        if (!(Number.isInteger(v) && v >= 0 && v < U16_INDEX_LIMIT)) throw new RangeError(`selfish-rnn: a 16-bit index array cannot hold ${v} (entry ${k}); indices must be integers in [0, ${U16_INDEX_LIMIT})`);
+      }
+    }
+    this.ptrValue = heap.alloc(this.bytes);
+    if (wide) heap.i32().set(values, this.ptrValue >>> 2);
+    else heap.u16().set(values, this.ptrValue >>> 1);
+    if (!opts.persistent && scopes.length > 0) scopes[scopes.length - 1]!.add(this);
+  }
+
+  /** Byte offset of the first index in the wasm memory; throws once disposed. */
+  get ptr(): number {
+    if (this.disposed) this.assertLive();
+    return this.ptrValue;
+  }
+
+  /** Bytes the indices occupy (2 or 4 per entry). */
+  get bytes(): number {
+    return this.size * (this.wide ? 4 : 2);
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
+  /** Throws if the indices have been disposed (use-after-free guard). */
+  assertLive(): void {
+    if (this.disposed) throw new Error(`selfish-rnn: IndexArray [${this.size}] (${this.wide ? 'i32' : 'u16'}) used after dispose()`);
+  }
+
+  /** A view of the indices in wasm memory (valid until the memory grows: take it after allocating). */
+  get data(): Int32Array | Uint16Array {
+    this.assertLive();
+    if (this.wide) {
+      const i = this.ptrValue >>> 2;
+      return heap.i32().subarray(i, i + this.size);
+    }
+    const i = this.ptrValue >>> 1;
+    return heap.u16().subarray(i, i + this.size);
+  }
+
+  /** A copy as i32, whatever the width (what file formats and JS-side algorithms take). */
+  toInt32Array(): Int32Array {
+    return Int32Array.from(this.data);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    heap.free(this.ptrValue, this.bytes);
     for (const s of scopes) s.delete(this);
   }
 }

@@ -164,9 +164,22 @@ test('eval and info --json print exactly one JSON object; eval reproduces the ru
   assert.ok(info.parameters.nonzero < info.parameters.total);
   assert.is(info.gates.length, 4);
   for (const g of info.gates) assert.is(g.density.length, 4);
+  // The memory figure, recomputed from the layer list: a sparse weight's values, u16 column indices
+  // (every matrix here has ≤ 65,536 columns) and row pointers; (SNT-)ASGD adds an average per
+  // entry and, for sparse values, a step counter; plain SGD nothing.
+  const m = info.memory, asgd = m.phase === 'asgd';
+  assert.ok(m.phase === 'sgd' || asgd, m.phase);
+  let want = 0, wantDense = 0;
+  for (const w of info.layers as { shape: number[]; nnz: number; size: number; sparse: boolean }[]) {
+    want += w.sparse ? w.nnz * (4 + 2 + (asgd ? 8 : 0)) + 4 * (w.shape[0]! + 1) : w.size * (4 + (asgd ? 4 : 0));
+    wantDense += w.size * (4 + (asgd ? 4 : 0));
+  }
+  assert.equal([m.total, m.dense.total, m.ratio], [want, wantDense, want / wantDense]);
+  assert.ok(m.ratio < 1, `sparse training state smaller than dense: ${m.ratio}`);
   r = run(['info', runA]);
   assert.is(r.status, 0, r.err);
   assert.match(r.out, /best model/);
+  assert.match(r.out, /memory\s+weights \+ optimizer state: [\d.]+ (kB|MB|bytes) \(0\.\d\d× dense, [\d.]+ (kB|MB|bytes); weights /);
   assert.match(r.out, /rnn\.weight_hh_l1\s+64×16\s+[\d,]+\s+0\.\d+\s+i 0\.\d+ \/ f 0\.\d+ \/ g 0\.\d+ \/ o 0\.\d+/);
 });
 

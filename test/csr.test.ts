@@ -1,8 +1,9 @@
 // CSRMatrix: construction, round trips, validation errors, transposed index, topology rebuild
-// and the slot map, memory ownership.
+// and the slot map, memory ownership, the width of the stored indices.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CSRMatrix, memoryStats, Random, remapSlots, tensor, Tensor, tidy } from '../src/index.js';
+import { CSRMatrix, IndexArray, memoryStats, Random, remapSlots, tensor, Tensor, tidy } from '../src/index.js';
+import { forceWideIndices } from '../src/csr.js';
 
 /** A dense rows×cols array with about `density` of its entries nonzero (never exactly 0). */
 function randomDense(rows: number, cols: number, density: number, rng: Random): Float32Array {
@@ -300,6 +301,54 @@ test('persistent: false puts every buffer in the enclosing tidy scope (rebuilds 
   });
   assert.ok(nnz > 0);
   assert.is(memoryStats().liveBytes, before);
+});
+
+test('indices are stored in 16 bits up to 65,536 columns (rows, for the transposed index) and in 32 beyond, through every constructor and rebuild', () => {
+  for (const [rows, cols] of [[3, 65536], [3, 65537], [65536, 3], [65537, 3], [0, 0], [2, 1]] as const) {
+    const wideCols = cols > 65536, wideRows = rows > 65536;
+    const last = Math.max(rows, 1) - 1, lastCol = Math.max(cols, 1) - 1;
+    const coords = rows * cols === 0 ? { row: [], col: [] } : { row: [0, last], col: [lastCol, 0] };
+    const base = CSRMatrix.fromCoords([rows, cols], coords, { requiresGrad: false });
+    const made = [base, CSRMatrix.fromParts([rows, cols], base.rowPtr.data, base.colIdx.data, coords.row.map(() => 1))];
+    // Slot 0 removed and its coordinate added back (a regrown weight).
+    if (rows * cols > 0) made.push(base.rebuild([0], { row: [coords.row[0]!], col: [coords.col[0]!] }).matrix);
+    for (const W of made) {
+      const what = `[${rows} × ${cols}]`;
+      assert.is(W.colIdx.wide, wideCols, `${what}: column indices`);
+      assert.is(W.transposedIndex().rowIdx.wide, wideRows, `${what}: transposed row indices`);
+      assertWellFormed(W);
+      assert.equal(Array.from(W.colIdx.toInt32Array()), Array.from(W.colIdx.data));
+      assert.is(W.storageBytes, 4 * W.nnz + (wideCols ? 4 : 2) * W.nnz + 4 * (rows + 1));
+      const t = W.transposedIndex(), rowOf = W.rowOfSlots(), ri = t.rowIdx.data, so = t.slotOf.data;
+      for (let e = 0; e < W.nnz; e++) assert.is(ri[e], rowOf[so[e]!], `${what}: entry ${e} of the transposed index`);
+    }
+    for (const W of made) W.dispose();
+  }
+  // forceWideIndices: i32 storage whatever the size (tests and benchmarks compare the kernels with it).
+  const prev = forceWideIndices(true);
+  const W = CSRMatrix.fromCoords([2, 3], { row: [0, 1], col: [2, 0] });
+  const T = W.transposedIndex(); // built (and its width chosen) on first use
+  forceWideIndices(prev);
+  assert.ok(W.colIdx.wide && T.rowIdx.wide);
+  const R = W.rebuild([], { row: [1], col: [1] }).matrix;
+  assert.is(R.colIdx.wide, false, 'a rebuild follows the size again');
+  W.dispose();
+  R.dispose();
+});
+
+test('IndexArray: a 16-bit array refuses indices it cannot hold; views, copies and the tidy scope', () => {
+  assert.throws(() => new IndexArray([0, 65536], false), /16-bit index array cannot hold 65536 \(entry 1\); indices must be integers in \[0, 65536\)/);
+  assert.throws(() => new IndexArray([-1], false), /cannot hold -1/);
+  const before = memoryStats().liveBytes;
+  tidy(() => {
+    const a = new IndexArray([0, 7, 65535], false), b = new IndexArray([0, 7, 1 << 20], true);
+    assert.ok(a.data instanceof Uint16Array && b.data instanceof Int32Array);
+    assert.equal([a.bytes, b.bytes], [6, 12]);
+    assert.equal(Array.from(a.toInt32Array()), [0, 7, 65535]);
+    assert.equal(Array.from(b.toInt32Array()), [0, 7, 1 << 20]);
+    assert.equal(Array.from(new Uint16Array(a.data.buffer, a.ptr, 3)), [0, 7, 65535], 'ptr addresses the u16 entries');
+  });
+  assert.is(memoryStats().liveBytes, before, 'freed with the scope');
 });
 
 test.run();

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createReference, CSRMatrix, kernels, loadBuild, Random, setThreads, type KernelExports } from '../src/index.js';
 import { forceSplitForTests } from '../src/backend/threads.js';
-import { clone, maxRelDiff, outputTensor, randomCSR, randomTensor, ref } from './helpers/heap.js';
+import { bothWidths, clone, maxRelDiff, outputTensor, randomCSR, randomTensor, ref } from './helpers/heap.js';
 
 const SIZES = [0, 1, 3, 5, 7, 9, 17, 31, 33, 65, 130];
 const DENSITIES = [0, 1e-3, 0.05, 0.33, 1];
@@ -51,14 +51,14 @@ test('spmv and spmv_u16 match the reference (N = 1 … 7, densities 1e-3 … 1, 
   let cases = 0;
   for (const M of SIZES) for (const K of [1, 3, 17, 33, 130]) for (const density of DENSITIES) {
     const W = randomCSR(M, K, density, rng);
-    const narrow = W.narrowColumnIndex()!;
+    const ci = bothWidths(W.colIdx), wide = ci.wide, narrow = ci.narrow;
     for (const N of [1, 2, 3, 4, 5, 7]) for (const acc of [0, 1]) {
       const where = `M=${M} K=${K} N=${N} density=${density} nnz=${W.nnz} acc=${acc}`;
       const X = randomTensor([K, N], rng);
       const Y = outputTensor([M, N], acc, rng), Y16 = clone(Y), Yref = clone(Y), Yref16 = clone(Y);
-      kernels.spmv(Y.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, X.ptr, M, N, acc);
+      kernels.spmv(Y.ptr, W.rowPtr.ptr, wide.ptr, W.values.ptr, X.ptr, M, N, acc);
       kernels.spmv_u16(Y16.ptr, W.rowPtr.ptr, narrow.ptr, W.values.ptr, X.ptr, M, N, acc);
-      ref.spmv(Yref.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, X.ptr, M, N, acc);
+      ref.spmv(Yref.ptr, W.rowPtr.ptr, wide.ptr, W.values.ptr, X.ptr, M, N, acc);
       ref.spmv_u16(Yref16.ptr, W.rowPtr.ptr, narrow.ptr, W.values.ptr, X.ptr, M, N, acc);
       assert.ok(maxRelDiff(Y.data, Yref.data) < TOL, `spmv ${where}: max rel diff ${maxRelDiff(Y.data, Yref.data)}`);
       assert.ok(sameBits(Y.data, Y16.data), `spmv_u16 differs from spmv: ${where}`);
@@ -67,24 +67,27 @@ test('spmv and spmv_u16 match the reference (N = 1 … 7, densities 1e-3 … 1, 
       cases++;
     }
     W.dispose();
+    ci.dispose();
   }
   assert.ok(cases > 2000);
 });
 
-test('16-bit column indices reach column 65,535; a matrix wider than 65,536 columns has none', () => {
+test('16-bit column indices reach column 65,535; a matrix wider than 65,536 columns keeps 32 bits', () => {
   const rng = new Random(8);
   const K = 65536;
   const cols = [0, 1, 40000, 65534, 65535];
   const W = CSRMatrix.fromCoords([3, K], { row: [0, 0, 0, 2, 2], col: cols, value: [1, 2, 3, 4, 5] }, { requiresGrad: false });
-  const narrow = W.narrowColumnIndex()!;
-  assert.equal(Array.from(new Uint16Array(narrow.data.buffer, narrow.ptr, W.nnz)), cols);
+  assert.is(W.colIdx.wide, false);
+  assert.equal(Array.from(new Uint16Array(W.colIdx.data.buffer, W.colIdx.ptr, W.nnz)), cols);
+  const wideCopy = bothWidths(W.colIdx).wide;
   const X = randomTensor([K, 1], rng), Y = outputTensor([3, 1], 0, rng), Yref = outputTensor([3, 1], 0, rng);
-  kernels.spmv_u16(Y.ptr, W.rowPtr.ptr, narrow.ptr, W.values.ptr, X.ptr, 3, 1, 0);
-  ref.spmv(Yref.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, X.ptr, 3, 1, 0);
+  kernels.spmv_u16(Y.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, X.ptr, 3, 1, 0);
+  ref.spmv(Yref.ptr, W.rowPtr.ptr, wideCopy.ptr, W.values.ptr, X.ptr, 3, 1, 0);
   assert.ok(maxRelDiff(Y.data, Yref.data) < TOL);
-  const wide = CSRMatrix.fromCoords([1, K + 1], { row: [0], col: [K] }, { requiresGrad: false });
-  assert.is(wide.narrowColumnIndex(), null);
-  for (const t of [W, wide, X, Y, Yref]) t.dispose();
+  const wide = CSRMatrix.fromCoords([1, K + 1], { row: [0, 0], col: [3, K] }, { requiresGrad: false });
+  assert.is(wide.colIdx.wide, true);
+  assert.equal(Array.from(wide.colIdx.data), [3, K]);
+  for (const t of [W, wide, wideCopy, X, Y, Yref]) t.dispose();
 });
 
 test('stream_sum matches the reference', () => {
@@ -119,7 +122,7 @@ test('the scalar build matches the reference (gemv, spmv, spmv_u16)', async () =
       sref.gemv(yr, a, x, M, K, acc);
       assert.ok(maxRelDiff(read(y, M), read(yr, M)) < TOL, `scalar gemv ${M}×${K}`);
       const W = randomCSR(M, K, 0.4, rng);
-      const rp = put(W.rowPtr.data), ci = put(W.colIdx.data), v = put(W.values.data);
+      const rp = put(W.rowPtr.data), ci = put(W.colIdx.toInt32Array()), v = put(W.values.data);
       const ci16 = put(Uint16Array.from(W.colIdx.data));
       for (const N of [1, 2, 3, 4]) {
         const X = put(rand(K * N)), Y0 = rand(M * N), Y = put(Y0), Y16 = put(Y0), Yr = put(Y0);
@@ -140,18 +143,18 @@ test('1 and 2 threads (every call split into row shares) give the same bits', as
     const outs: Float32Array[] = [];
     const r = new Random(12);
     for (const [M, K, density] of [[1, 5, 0.5], [17, 33, 1e-3], [130, 65, 0.33], [701, 650, 0.33], [2600, 650, 1]] as const) {
-      const W = randomCSR(M, K, density, r), A = randomTensor([M, K], r);
+      const W = randomCSR(M, K, density, r), A = randomTensor([M, K], r), ci = bothWidths(W.colIdx);
       for (const N of [1, 2, 3, 4]) {
         const X = randomTensor([K, N], r), Y = randomTensor([M, N], r), Y16 = clone(Y);
-        kernels.spmv(Y.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, X.ptr, M, N, 1);
-        kernels.spmv_u16(Y16.ptr, W.rowPtr.ptr, W.narrowColumnIndex()!.ptr, W.values.ptr, X.ptr, M, N, 0);
+        kernels.spmv(Y.ptr, W.rowPtr.ptr, ci.wide.ptr, W.values.ptr, X.ptr, M, N, 1);
+        kernels.spmv_u16(Y16.ptr, W.rowPtr.ptr, ci.narrow.ptr, W.values.ptr, X.ptr, M, N, 0);
         outs.push(Y.toArray(), Y16.toArray());
         for (const t of [X, Y, Y16]) t.dispose();
       }
       const x = randomTensor([K], r), y = randomTensor([M], r);
       kernels.gemv(y.ptr, A.ptr, x.ptr, M, K, 1);
       outs.push(y.toArray());
-      for (const t of [W, A, x, y]) t.dispose();
+      for (const t of [W, A, x, y, ci]) t.dispose();
     }
     return outs;
   };

@@ -1,6 +1,6 @@
 // The inference path (src/models/stepper.ts): for every built-in family, dense and sparse, a
 // stepper's log-probabilities equal `logProbs` over the same tokens (the state carried); batch 1
-// and 3; 16-bit and 32-bit column indices; no tensor allocated per token in steady state; views
+// and 3; 16-bit column indices and (forced) 32-bit ones; no tensor allocated per token in steady state; views
 // still right after the memory grew; 1 and 2 threads give the same bits; scoreStream equals
 // evaluate with batch 1; sample draws through it.
 import { test } from 'uvu';
@@ -10,6 +10,7 @@ import {
   disposeState, keepState, sample, Vocabulary, type LanguageModel, type LMState,
 } from '../src/index.js';
 import { forceSplitForTests } from '../src/backend/threads.js';
+import { CSRMatrix, forceWideIndices } from '../src/csr.js';
 import { sparsify } from './helpers/lm-checks.js';
 
 const V = 37;
@@ -53,29 +54,37 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 for (const [name, overrides] of FAMILIES) {
-  for (const sparse of [false, true]) {
-    test(`${name}${sparse ? ' (sparse)' : ''}: the stepper's log-probabilities equal logProbs step by step (batch 1 and 3)`, () => {
+  // Sparse: the model as built (16-bit column indices), and again with the indices forced to 32 bits.
+  for (const [sparse, wide] of [[false, false], [true, false], [true, true]] as const) {
+    test(`${name}${sparse ? ` (sparse, ${wide ? '32' : '16'}-bit indices)` : ''}: the stepper's log-probabilities equal logProbs step by step (batch 1 and 3)`, () => {
       const rng = new Random(3);
-      const model = createModel(modelConfig(name, overrides), {}, new Random(1));
-      if (sparse) sparsify(model, rng);
+      const prev = forceWideIndices(wide);
+      let model: LanguageModel;
+      try {
+        model = createModel(modelConfig(name, overrides), {}, new Random(1));
+        if (sparse) sparsify(model, rng);
+      } finally {
+        forceWideIndices(prev);
+      }
+      const csr = model.namedWeights().flatMap(([, w]) => (w instanceof CSRMatrix ? [w] : []));
+      assert.is(csr.length > 0, sparse);
+      for (const w of csr) assert.is(w.colIdx.wide, wide);
       for (const B of [1, 3]) {
         const seq = Array.from({ length: 6 }, () => tokens(B, rng));
         const want = referenceLogProbs(model, seq);
-        for (const narrowIndices of [true, false]) {
-          const s = createStepper(model, { batch: B, narrowIndices });
-          assert.is(s.batch, B);
-          assert.is(s.vocab, V);
-          for (let round = 0; round < 2; round++) {
-            seq.forEach((ids, t) => {
-              const got = s.step(ids);
-              assert.is(got.length, B * V);
-              const d = maxAbsDiff(got, want[t]!);
-              assert.ok(d < 2e-5, `B=${B} step ${t} round ${round} narrow=${narrowIndices}: max |Δ log p| ${d}`);
-            });
-            s.reset();
-          }
-          s.dispose();
+        const s = createStepper(model, { batch: B });
+        assert.is(s.batch, B);
+        assert.is(s.vocab, V);
+        for (let round = 0; round < 2; round++) {
+          seq.forEach((ids, t) => {
+            const got = s.step(ids);
+            assert.is(got.length, B * V);
+            const d = maxAbsDiff(got, want[t]!);
+            assert.ok(d < 2e-5, `B=${B} step ${t} round ${round}: max |Δ log p| ${d}`);
+          });
+          s.reset();
         }
+        s.dispose();
       }
       model.dispose();
     });

@@ -16,7 +16,7 @@
 // (twice, or with another size) is refused too.
 //
 // Memory is grown with `memory.grow`, which detaches every existing view: always go through
-// `f32()` / `i32()` / `u8()`, which re-derive the views when the buffer has changed.
+// `f32()` / `i32()` / `u16()` / `u8()`, which re-derive the views when the buffer has changed.
 import { kernels } from './wasm.js';
 
 const ALIGN = 16; // v128 loads are fastest on 16-byte boundaries
@@ -69,6 +69,7 @@ class Heap {
   private f32View = new Float32Array(0);
   private i32View = new Int32Array(0);
   private u8View = new Uint8Array(0);
+  private u16View = new Uint16Array(0);
   /** Bytes in blocks currently handed out (size-class rounded). */
   liveBytes = 0;
   /** Highest liveBytes ever seen. */
@@ -231,6 +232,7 @@ class Heap {
       this.f32View = new Float32Array(buf);
       this.i32View = new Int32Array(buf);
       this.u8View = new Uint8Array(buf);
+      this.u16View = new Uint16Array(buf);
     }
   }
 
@@ -244,6 +246,12 @@ class Heap {
   i32(): Int32Array {
     this.refresh();
     return this.i32View;
+  }
+
+  /** A Uint16Array over the whole memory; index = byteOffset / 2. Re-derived after growth. */
+  u16(): Uint16Array {
+    this.refresh();
+    return this.u16View;
   }
 
   /** A Uint8Array over the whole memory. Re-derived after growth. */

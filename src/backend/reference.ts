@@ -44,6 +44,58 @@ export function createReference(mem: RefMemory) {
     }
   }
 
+  /** The sparse kernels, given how entry t of an index array at p is read (`ids`: i32, `u16`). */
+  type IndexRead = (p: number, t: number) => number;
+  const spmmWith = (col: IndexRead) => (y: number, rowPtr: number, colIdx: number, values: number, x: number, M: number, N: number, acc: number) => {
+    csrTimesDense(y, rowPtr, (t) => col(colIdx, t), values, x, M, N, acc);
+  };
+  const spmmTWith = (col: IndexRead) => (y: number, rowPtr: number, colIdx: number, values: number, g: number, M: number, K: number, N: number, acc: number) => {
+    const h = f();
+    const sums = new Float64Array(K * N);
+    for (let i = 0; i < M; i++) {
+      for (let t = ids(rowPtr, i); t < ids(rowPtr, i + 1); t++) {
+        for (let n = 0; n < N; n++) sums[col(colIdx, t) * N + n] += h[F(values) + t]! * h[F(g) + i * N + n]!;
+      }
+    }
+    for (let k = 0; k < K * N; k++) h[F(y) + k] = acc ? h[F(y) + k]! + sums[k]! : sums[k]!;
+  };
+  const spmmTCscWith = (row: IndexRead) => (y: number, colPtr: number, rowIdx: number, slotOf: number, values: number, g: number, K: number, N: number, acc: number) => {
+    const h = f();
+    for (let j = 0; j < K; j++) {
+      for (let n = 0; n < N; n++) {
+        let s = 0;
+        for (let t = ids(colPtr, j); t < ids(colPtr, j + 1); t++) s += h[F(values) + ids(slotOf, t)]! * h[F(g) + row(rowIdx, t) * N + n]!;
+        const o = F(y) + j * N + n;
+        h[o] = acc ? h[o]! + s : s;
+      }
+    }
+  };
+  const sddmmWith = (col: IndexRead) => (dvalues: number, rowPtr: number, colIdx: number, g: number, x: number, M: number, N: number, acc: number) => {
+    const h = f();
+    for (let i = 0; i < M; i++) {
+      for (let t = ids(rowPtr, i); t < ids(rowPtr, i + 1); t++) {
+        let s = 0;
+        for (let n = 0; n < N; n++) s += h[F(g) + i * N + n]! * h[F(x) + col(colIdx, t) * N + n]!;
+        h[F(dvalues) + t] = acc ? h[F(dvalues) + t]! + s : s;
+      }
+    }
+  };
+  const gatherRowsWith = (col: IndexRead) => (out: number, rowPtr: number, colIdx: number, values: number, idp: number, count: number, E: number) => {
+    const h = f();
+    for (let n = 0; n < count; n++) {
+      h.fill(0, F(out) + n * E, F(out) + (n + 1) * E);
+      const r = ids(idp, n);
+      for (let t = ids(rowPtr, r); t < ids(rowPtr, r + 1); t++) h[F(out) + n * E + col(colIdx, t)] = h[F(values) + t]!;
+    }
+  };
+  const gatherRowsGradWith = (col: IndexRead) => (gvalues: number, rowPtr: number, colIdx: number, g: number, idp: number, count: number, E: number) => {
+    const h = f();
+    for (let n = 0; n < count; n++) {
+      const r = ids(idp, n);
+      for (let t = ids(rowPtr, r); t < ids(rowPtr, r + 1); t++) h[F(gvalues) + t] = h[F(gvalues) + t]! + h[F(g) + n * E + col(colIdx, t)]!;
+    }
+  };
+
   function gemm(c: number, M: number, N: number, K: number, acc: number, A: (i: number, k: number) => number, B: (k: number, j: number) => number) {
     const h = f();
     for (let i = 0; i < M; i++) {
@@ -356,48 +408,15 @@ export function createReference(mem: RefMemory) {
       }
     },
     // ---- sparse.ts: W is CSR (rowPtr, colIdx, values); slot s of row i has column colIdx[s] ----
-    spmm(y: number, rowPtr: number, colIdx: number, values: number, x: number, M: number, N: number, acc: number) {
-      const h = f();
-      for (let i = 0; i < M; i++) {
-        for (let n = 0; n < N; n++) {
-          let s = 0;
-          for (let t = ids(rowPtr, i); t < ids(rowPtr, i + 1); t++) s += h[F(values) + t]! * h[F(x) + ids(colIdx, t) * N + n]!;
-          const o = F(y) + i * N + n;
-          h[o] = acc ? h[o]! + s : s;
-        }
-      }
-    },
-    spmm_t(y: number, rowPtr: number, colIdx: number, values: number, g: number, M: number, K: number, N: number, acc: number) {
-      const h = f();
-      const sums = new Float64Array(K * N);
-      for (let i = 0; i < M; i++) {
-        for (let t = ids(rowPtr, i); t < ids(rowPtr, i + 1); t++) {
-          for (let n = 0; n < N; n++) sums[ids(colIdx, t) * N + n] += h[F(values) + t]! * h[F(g) + i * N + n]!;
-        }
-      }
-      for (let k = 0; k < K * N; k++) h[F(y) + k] = acc ? h[F(y) + k]! + sums[k]! : sums[k]!;
-    },
-    spmm_t_csc(y: number, colPtr: number, rowIdx: number, slotOf: number, values: number, g: number, K: number, N: number, acc: number) {
-      const h = f();
-      for (let j = 0; j < K; j++) {
-        for (let n = 0; n < N; n++) {
-          let s = 0;
-          for (let t = ids(colPtr, j); t < ids(colPtr, j + 1); t++) s += h[F(values) + ids(slotOf, t)]! * h[F(g) + ids(rowIdx, t) * N + n]!;
-          const o = F(y) + j * N + n;
-          h[o] = acc ? h[o]! + s : s;
-        }
-      }
-    },
-    sddmm(dvalues: number, rowPtr: number, colIdx: number, g: number, x: number, M: number, N: number, acc: number) {
-      const h = f();
-      for (let i = 0; i < M; i++) {
-        for (let t = ids(rowPtr, i); t < ids(rowPtr, i + 1); t++) {
-          let s = 0;
-          for (let n = 0; n < N; n++) s += h[F(g) + i * N + n]! * h[F(x) + ids(colIdx, t) * N + n]!;
-          h[F(dvalues) + t] = acc ? h[F(dvalues) + t]! + s : s;
-        }
-      }
-    },
+    // Each kernel twice: i32 index arrays, and `_u16` (16-bit entries, read by `u16`).
+    spmm: spmmWith(ids),
+    spmm_u16: spmmWith(u16),
+    spmm_t: spmmTWith(ids),
+    spmm_t_u16: spmmTWith(u16),
+    spmm_t_csc: spmmTCscWith(ids),
+    spmm_t_csc_u16: spmmTCscWith(u16),
+    sddmm: sddmmWith(ids),
+    sddmm_u16: sddmmWith(u16),
     // ---- inference.ts: one token per step ----
     gemv(y: number, a: number, x: number, M: number, K: number, acc: number) {
       gemm(y, M, 1, K, acc, (i, k) => f()[F(a) + i * K + k]!, (k) => f()[F(x) + k]!);
@@ -413,21 +432,10 @@ export function createReference(mem: RefMemory) {
       for (let k = 0; k < n; k++) s += f()[F(a) + k]!;
       return s;
     },
-    csr_gather_rows(out: number, rowPtr: number, colIdx: number, values: number, idp: number, count: number, E: number) {
-      const h = f();
-      for (let n = 0; n < count; n++) {
-        h.fill(0, F(out) + n * E, F(out) + (n + 1) * E);
-        const r = ids(idp, n);
-        for (let t = ids(rowPtr, r); t < ids(rowPtr, r + 1); t++) h[F(out) + n * E + ids(colIdx, t)] = h[F(values) + t]!;
-      }
-    },
-    csr_gather_rows_grad(gvalues: number, rowPtr: number, colIdx: number, g: number, idp: number, count: number, E: number) {
-      const h = f();
-      for (let n = 0; n < count; n++) {
-        const r = ids(idp, n);
-        for (let t = ids(rowPtr, r); t < ids(rowPtr, r + 1); t++) h[F(gvalues) + t] = h[F(gvalues) + t]! + h[F(g) + n * E + ids(colIdx, t)]!;
-      }
-    },
+    csr_gather_rows: gatherRowsWith(ids),
+    csr_gather_rows_u16: gatherRowsWith(u16),
+    csr_gather_rows_grad: gatherRowsGradWith(ids),
+    csr_gather_rows_grad_u16: gatherRowsGradWith(u16),
   };
 }
 

@@ -74,6 +74,11 @@ const dispatchers: Partial<Record<keyof KernelExports, (...a: number[]) => numbe
   spmm_t: splitIf('spmm_t', (_y, rowPtr, _c, _v, _g, M, K, N) => N! >= SPMM_T_MIN_COLUMNS && K! > 0 && M! > 0 && nnzOf(rowPtr!, M!) * N! >= MIN_SPARSE_WORK),
   spmm_t_csc: splitIf('spmm_t_csc', (_y, colPtr, _r, _s, _v, _g, K, N) => K! > 1 && N! > 0 && nnzOf(colPtr!, K!) * N! >= MIN_SPARSE_WORK),
   sddmm: splitIf('sddmm', (_d, rowPtr, _c, _g, _x, M, N) => M! > 1 && N! > 0 && nnzOf(rowPtr!, M!) * N! >= MIN_SPARSE_WORK),
+  // The same with 16-bit index arrays (the same shares, the same thresholds).
+  spmm_u16: splitIf('spmm_u16', (_y, rowPtr, _c, _v, _x, M, N) => M! > 1 && N! > 0 && nnzOf(rowPtr!, M!) * N! >= MIN_SPARSE_WORK),
+  spmm_t_u16: splitIf('spmm_t_u16', (_y, rowPtr, _c, _v, _g, M, K, N) => N! >= SPMM_T_MIN_COLUMNS && K! > 0 && M! > 0 && nnzOf(rowPtr!, M!) * N! >= MIN_SPARSE_WORK),
+  spmm_t_csc_u16: splitIf('spmm_t_csc_u16', (_y, colPtr, _r, _s, _v, _g, K, N) => K! > 1 && N! > 0 && nnzOf(colPtr!, K!) * N! >= MIN_SPARSE_WORK),
+  sddmm_u16: splitIf('sddmm_u16', (_d, rowPtr, _c, _g, _x, M, N) => M! > 1 && N! > 0 && nnzOf(rowPtr!, M!) * N! >= MIN_SPARSE_WORK),
   // One token per step (the inference path): row shares, above the same work thresholds.
   gemv: splitIf('gemv', (_y, _a, _x, M, K) => M! >= 8 && M! * K! >= MIN_PRODUCT_WORK),
   spmv: splitIf('spmv', (_y, rowPtr, _c, _v, _x, M, N) => M! > 1 && N! > 0 && nnzOf(rowPtr!, M!) * N! >= MIN_SPARSE_WORK),

@@ -84,13 +84,20 @@ export interface KernelExports {
   spmv(y: number, rowPtr: number, colIdx: number, values: number, x: number, M: number, N: number, acc: number): void;
   spmv_u16(y: number, rowPtr: number, colIdx16: number, values: number, x: number, M: number, N: number, acc: number): void;
   stream_sum(a: number, n: number): number;
-  // sparse.ts (W is CSR: rowPtr, colIdx, values; see src/sparse/csr.ts)
+  // sparse.ts (W is CSR: rowPtr, colIdx, values; see src/csr.ts). Each kernel twice: i32 index
+  // arrays, and `_u16` for 16-bit ones (CSRMatrix stores them when they fit: IndexArray.wide).
   spmm(y: number, rowPtr: number, colIdx: number, values: number, x: number, M: number, N: number, acc: number): void;
+  spmm_u16(y: number, rowPtr: number, colIdx16: number, values: number, x: number, M: number, N: number, acc: number): void;
   spmm_t(y: number, rowPtr: number, colIdx: number, values: number, g: number, M: number, K: number, N: number, acc: number): void;
+  spmm_t_u16(y: number, rowPtr: number, colIdx16: number, values: number, g: number, M: number, K: number, N: number, acc: number): void;
   spmm_t_csc(y: number, colPtr: number, rowIdx: number, slotOf: number, values: number, g: number, K: number, N: number, acc: number): void;
+  spmm_t_csc_u16(y: number, colPtr: number, rowIdx16: number, slotOf: number, values: number, g: number, K: number, N: number, acc: number): void;
   sddmm(dvalues: number, rowPtr: number, colIdx: number, g: number, x: number, M: number, N: number, acc: number): void;
+  sddmm_u16(dvalues: number, rowPtr: number, colIdx16: number, g: number, x: number, M: number, N: number, acc: number): void;
   csr_gather_rows(out: number, rowPtr: number, colIdx: number, values: number, ids: number, count: number, E: number): void;
+  csr_gather_rows_u16(out: number, rowPtr: number, colIdx16: number, values: number, ids: number, count: number, E: number): void;
   csr_gather_rows_grad(gvalues: number, rowPtr: number, colIdx: number, g: number, ids: number, count: number, E: number): void;
+  csr_gather_rows_grad_u16(gvalues: number, rowPtr: number, colIdx16: number, g: number, ids: number, count: number, E: number): void;
 }
 
 /**
@@ -106,6 +113,10 @@ export interface PartExports {
   spmm_t_part(y: number, rowPtr: number, colIdx: number, values: number, g: number, M: number, K: number, N: number, acc: number, part: number, parts: number): void;
   spmm_t_csc_part(y: number, colPtr: number, rowIdx: number, slotOf: number, values: number, g: number, K: number, N: number, acc: number, part: number, parts: number): void;
   sddmm_part(dvalues: number, rowPtr: number, colIdx: number, g: number, x: number, M: number, N: number, acc: number, part: number, parts: number): void;
+  spmm_u16_part(y: number, rowPtr: number, colIdx16: number, values: number, x: number, M: number, N: number, acc: number, part: number, parts: number): void;
+  spmm_t_u16_part(y: number, rowPtr: number, colIdx16: number, values: number, g: number, M: number, K: number, N: number, acc: number, part: number, parts: number): void;
+  spmm_t_csc_u16_part(y: number, colPtr: number, rowIdx16: number, slotOf: number, values: number, g: number, K: number, N: number, acc: number, part: number, parts: number): void;
+  sddmm_u16_part(dvalues: number, rowPtr: number, colIdx16: number, g: number, x: number, M: number, N: number, acc: number, part: number, parts: number): void;
   lstm_gates_forward_part(pre: number, rec: number, bias: number, cPrev: number, c: number, tc: number, h: number, y: number, H: number, B: number, ld: number, part: number, parts: number): void;
   lstm_gates_backward_part(dpre: number, dgate: number, dc: number, dy: number, dhRec: number, acts: number, cPrev: number, tc: number, H: number, B: number, ld: number, part: number, parts: number): void;
   softmax_xent_part(probs: number, losses: number, logits: number, targets: number, rows: number, cols: number, part: number, parts: number): void;

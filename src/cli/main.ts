@@ -83,7 +83,7 @@ export async function main(argv: string[]): Promise<void> {
     .command('train', 'train a (sparse) language model', trainBuilder, guard(trainCommand))
     .command('eval <checkpoint>', 'perplexity of a checkpoint on a split', evalBuilder, guard(evalCommand))
     .command('generate <checkpoint>', 'sample text from a checkpoint', generateBuilder, guard(generateCommand))
-    .command('info <checkpoint>', 'parameters, densities (per layer and gate) and training state of a checkpoint', infoBuilder, guard(infoCommand))
+    .command('info <checkpoint>', 'parameters, densities (per layer and gate), bytes of weights + optimizer state against dense, and training state of a checkpoint', infoBuilder, guard(infoCommand))
     .command('export <checkpoint>', 'export a checkpoint to safetensors (PyTorch names)', exportBuilder, guard(exportCommand))
     .command('import <file>', 'import a PyTorch state_dict (.safetensors) as a checkpoint', importBuilder, guard(importCommand))
     .command('bench', 'training throughput (tokens/s) of a model at a density', benchBuilder, guard(benchCommand))

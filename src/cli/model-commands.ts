@@ -15,6 +15,8 @@ import { formatSample, sample } from '../train/generate.js';
 import { RUN_FILES } from '../train/checkpoint/run-store.js';
 import type { TrainingState } from '../train/run/trainer.js';
 import { modelGateStats, weightSummaries } from '../train/weights.js';
+import { trainingStateBytes, type TrainingStateBytes } from '../train/state-bytes.js';
+import { phaseOptimizer, type Phase } from '../train/run/optimizer-phases.js';
 import { flagOf } from '../config/fields.js';
 import { modelFamily } from '../models/index.js';
 import { EvalProgress } from './eval-progress.js';
@@ -138,10 +140,15 @@ export async function infoCommand(a: Args, io: CliIO): Promise<number> {
   const ckpt = await loadLMCheckpoint<TrainingState>(path);
   const m = ckpt.meta, c = m.config;
   const { model } = modelFromCheckpoint(ckpt, path);
-  let weights, gates;
+  // The optimizer of the phase the run was in (an imported or user-saved model has none known).
+  const phase = (['sgd', 'asgd', 'adam'] as const).find((p) => p === (m.training?.phase ?? m.summary.phase)) ?? null;
+  let weights, gates, memory: TrainingStateBytes & { phase: Phase | null };
   try {
     weights = weightSummaries(model);
     gates = modelGateStats(model);
+    const optimizer = phase === null ? null : phaseOptimizer(c, model, phase);
+    memory = { ...trainingStateBytes(model, optimizer), phase };
+    optimizer?.dispose();
   } finally {
     model.dispose();
   }
@@ -157,7 +164,7 @@ export async function infoCommand(a: Args, io: CliIO): Promise<number> {
     checkpoint: path, bytes: statSync(path).size, role: m.role, weights: m.weights_kind,
     model: { name: c.model, ...c.lm }, method: c.method, density: c.density, data: c.data,
     parameters: { total, nonzero, density: total === 0 ? 0 : nonzero / total },
-    summary: m.summary, layers: weights, gates, training, config: c,
+    summary: m.summary, layers: weights, gates, training, memory, config: c,
   };
   if (a.json) {
     io.stdout.write(JSON.stringify(info) + '\n');
@@ -171,6 +178,8 @@ export async function infoCommand(a: Args, io: CliIO): Promise<number> {
   row('options', Object.keys(modelFamily(c.lm.kind).fields).map((k) => `${flagOf(k)} ${String(c.lm[k])}`).join(', '));
   row('training', `${c.method}${c.method !== 'dense' ? ` at density ${c.density} (${c.sparseInit} init, death rate ${c.deathRate})` : ''}, ${c.optimizer === 'adam' ? 'Adam' : c.finetune ? 'ASGD finetuning' : 'SGD → (SNT-)ASGD'}, lr ${c.lr}, ${c.epochs} epochs, batch ${c.batchSize}×${c.bptt}; data ${'path' in c.data ? c.data.path : 'built-in Moby-Dick'}`);
   row('parameters', `${grouped(total)} weights, ${grouped(nonzero)} exist (${(100 * info.parameters.density).toFixed(1)}%)`);
+  const optimizerState = phase === null ? 'no optimizer known' : memory.optimizer > 0 ? `optimizer state of ${phase === 'asgd' ? '(SNT-)ASGD' : phase === 'adam' ? 'Adam' : 'SGD'} ${bytes(memory.optimizer)}` : 'plain SGD: no optimizer state';
+  row('memory', `weights + optimizer state: ${bytes(memory.total)} (${memory.ratio.toFixed(2)}× dense, ${bytes(memory.dense.total)}; weights ${bytes(memory.weights)}, ${optimizerState})`);
   if (training) {
     row('state', `epoch ${training.epoch} of ${training.epochs}, step ${grouped(training.step)}, phase ${training.phase}${training.finished ? ' (finished)' : ''}; best valid ppl ${training.bestValPpl === null ? 'none yet (no validation finished)' : ppl(training.bestValPpl)}${training.bestEpoch !== null ? ` (epoch ${training.bestEpoch})` : ''}${training.switchedAtEpoch !== null ? `; averaging since epoch ${training.switchedAtEpoch}` : ''}`);
   } else {

@@ -89,8 +89,8 @@ class StackedLSTMStepper implements Stepper {
     this.batch = opts.batch;
     this.vocab = model.config.vocab;
     this.emb = new EmbeddingStep(model.encoder.weight, opts.batch);
-    this.rnn = new LSTMStep(model.rnn, opts.batch, opts);
-    this.head = new SoftmaxStepHead(model.decoder.weight, model.decoder.bias, opts.batch, opts);
+    this.rnn = new LSTMStep(model.rnn, opts.batch);
+    this.head = new SoftmaxStepHead(model.decoder.weight, model.decoder.bias, opts.batch);
   }
 
   step(ids: ArrayLike<number>): Float32Array {

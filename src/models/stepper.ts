@@ -11,12 +11,12 @@
 import { noGrad } from '../autograd/engine.js';
 import { heap } from '../backend/memory.js';
 import { kernels } from '../backend/wasm.js';
-import { StepWeight, type StepWeightOptions } from '../ops/step-weight.js';
+import { StepWeight } from '../ops/step-weight.js';
 import type { CSRMatrix } from '../csr.js';
 import { IntTensor, Tensor, tidy } from '../tensor.js';
 import { disposeState, keepState, type LanguageModel, type LMState } from './language-model.js';
 
-export interface StepperOptions extends StepWeightOptions {
+export interface StepperOptions {
   /** Independent streams stepped together (one token each per step). Default 1. */
   batch?: number;
 }
@@ -104,8 +104,8 @@ export class SoftmaxStepHead {
   private readonly rows: Tensor | null;
   readonly out: Tensor;
 
-  constructor(weight: Tensor | CSRMatrix, private readonly bias: Tensor | null, readonly batch: number, opts: StepWeightOptions = {}) {
-    this.W = new StepWeight(weight, opts);
+  constructor(weight: Tensor | CSRMatrix, private readonly bias: Tensor | null, readonly batch: number) {
+    this.W = new StepWeight(weight);
     this.vocab = this.W.rows;
     this.logits = new Tensor([this.vocab, batch], { persistent: true });
     this.rows = batch > 1 ? new Tensor([batch, this.vocab], { persistent: true }) : null;

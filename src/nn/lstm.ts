@@ -3,7 +3,7 @@
 // i, f, g, o, and initialisation U(±1/√H). Any weight matrix may be dense or sparse (CSR).
 import { kernels } from '../backend/wasm.js';
 import { lstmLayer, type LstmState } from '../ops/lstm.js';
-import { StepWeight, type StepWeightOptions } from '../ops/step-weight.js';
+import { StepWeight } from '../ops/step-weight.js';
 import { globalRandom, type Random } from '../random.js';
 import { Tensor, shapeString } from '../tensor.js';
 import { uniformParam } from './init.js';
@@ -100,14 +100,14 @@ export class LSTMStep {
     bias: Tensor; pre: Tensor; rec: Tensor; h: Tensor; c: Tensor; cNext: Tensor; tc: Tensor; y: Tensor;
   }[] = [];
 
-  constructor(lstm: LSTM, readonly batch: number, opts: StepWeightOptions = {}) {
+  constructor(lstm: LSTM, readonly batch: number) {
     const B = batch;
     for (let k = 0; k < lstm.numLayers; k++) {
       const H = lstm.hiddenSizes[k]!;
       const buf = (rows: number) => new Tensor([rows, B], { persistent: true });
       const w = (name: string) => lstm.getWeight(name);
       this.layers.push({
-        wIh: new StepWeight(w(`weight_ih_l${k}`), opts), wHh: new StepWeight(w(`weight_hh_l${k}`), opts),
+        wIh: new StepWeight(w(`weight_ih_l${k}`)), wHh: new StepWeight(w(`weight_hh_l${k}`)),
         bIh: w(`bias_ih_l${k}`) as Tensor, bHh: w(`bias_hh_l${k}`) as Tensor, H,
         bias: new Tensor([4 * H], { persistent: true }), pre: buf(4 * H), rec: buf(4 * H),
         h: buf(H), c: buf(H), cNext: buf(H), tc: buf(H), y: buf(H),

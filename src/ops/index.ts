@@ -17,7 +17,7 @@ export { linear, weightMatmul } from './linear.js';
 export { sparseMatmul, sparseLinear, sparseEmbedding } from './sparse.js';
 export { DenseOperator, CsrOperator, weightOperator, weightShape, setSparseTransposeForm } from './weight-operator.js';
 export type { WeightOperator, WeightLike, TransposeForm } from './weight-operator.js';
-export { StepWeight, SPMV_MAX_N, type StepWeightOptions } from './step-weight.js';
+export { StepWeight, SPMV_MAX_N } from './step-weight.js';
 export { mosDecoderNLL } from './mos-decoder.js';
 export { linearCrossEntropy } from './decoder-nll.js';
 export { rhnLayer, type RhnWeights, type RhnResult } from './rhn.js';

@@ -2,43 +2,35 @@
 // has N = batch columns (feature-major: X [cols × N], Y [rows × N], as ./weight-operator.ts), no
 // tape and no temporaries. N = 1 takes the matrix × vector kernels (assembly/inference.ts: gemv
 // for dense, spmv for CSR), CSR up to N = 4 too; wider batches the training products (GEMM, SpMM).
-// A CSR weight with at most 65,536 columns is read through its 16-bit column index (6 bytes per
-// nonzero instead of 8): a step is bound by the bytes it streams.
+// A CSR weight with at most 65,536 columns stores 16-bit column indices (src/csr.ts) and is read by
+// the `_u16` kernels (6 bytes per nonzero instead of 8): a step is bound by the bytes it streams.
 // The weight is read live at every call (values may change between steps); a CSR matrix whose
 // topology was replaced (disposed) is refused.
 import { kernels } from '../backend/wasm.js';
 import { CSRMatrix } from '../csr.js';
-import { Tensor, shapeString, type IntTensor } from '../tensor.js';
+import { Tensor, shapeString } from '../tensor.js';
 
 /** Widest N the CSR matrix × vector kernels take (beyond it: SpMM). */
 export const SPMV_MAX_N = 4;
-
-export interface StepWeightOptions {
-  /** Read CSR column indices as 16 bits where they fit (default true). */
-  narrowIndices?: boolean;
-}
 
 export class StepWeight {
   readonly rows: number;
   readonly cols: number;
   private readonly dense: Tensor | null;
   private readonly csr: CSRMatrix | null;
-  private readonly narrow: IntTensor | null;
 
-  constructor(readonly weight: Tensor | CSRMatrix, opts: StepWeightOptions = {}) {
+  constructor(readonly weight: Tensor | CSRMatrix) {
     if (weight instanceof CSRMatrix) {
       weight.assertLive();
       this.csr = weight;
       this.dense = null;
       this.rows = weight.rows;
       this.cols = weight.cols;
-      this.narrow = (opts.narrowIndices ?? true) ? weight.narrowColumnIndex() : null;
     } else {
       weight.assertLive();
       if (weight.rank !== 2) throw new RangeError(`selfish-rnn: a weight must be 2-D, got ${shapeString(weight.shape)}`);
       this.dense = weight;
       this.csr = null;
-      this.narrow = null;
       this.rows = weight.shape[0]!;
       this.cols = weight.shape[1]!;
     }
@@ -54,9 +46,9 @@ export class StepWeight {
       return;
     }
     if (W.isDisposed) W.assertLive();
-    if (N > SPMV_MAX_N) kernels.spmm(y, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, x, this.rows, N, acc);
-    else if (this.narrow !== null) kernels.spmv_u16(y, W.rowPtr.ptr, this.narrow.ptr, W.values.ptr, x, this.rows, N, acc);
-    else kernels.spmv(y, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, x, this.rows, N, acc);
+    const wide = W.colIdx.wide;
+    if (N > SPMV_MAX_N) (wide ? kernels.spmm : kernels.spmm_u16)(y, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, x, this.rows, N, acc);
+    else (wide ? kernels.spmv : kernels.spmv_u16)(y, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, x, this.rows, N, acc);
   }
 
   /** out[n, :] = W[ids[n], :] for n < count: an embedding lookup (token-major rows of `cols` floats). */
@@ -65,7 +57,7 @@ export class StepWeight {
     if (W === null) kernels.gather_rows(out, this.dense!.ptr, ids, count, this.cols);
     else {
       if (W.isDisposed) W.assertLive();
-      kernels.csr_gather_rows(out, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, ids, count, this.cols);
+      (W.colIdx.wide ? kernels.csr_gather_rows : kernels.csr_gather_rows_u16)(out, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, ids, count, this.cols);
     }
   }
 
@@ -73,6 +65,6 @@ export class StepWeight {
   get bytesPerProduct(): number {
     const W = this.csr;
     if (W === null) return this.rows * this.cols * 4;
-    return W.nnz * (4 + (this.narrow !== null ? 2 : 4)) + (W.rows + 1) * 4;
+    return W.storageBytes;
   }
 }

@@ -185,9 +185,13 @@ export class CsrOperator implements WeightOperator {
     this.cols = matrix.cols;
   }
 
+  // Each product calls the kernel of the matrix's index width (`_u16` for 16-bit indices): the
+  // same arithmetic in the same order, so the same bits; the kernel is looked up per call because
+  // setThreads swaps the functions of `kernels`.
   forward(y: number, x: number, N: number, acc: 0 | 1): void {
-    this.matrix.assertLive();
-    kernels.spmm(y, this.matrix.rowPtr.ptr, this.matrix.colIdx.ptr, this.tensor.ptr, x, this.rows, N, acc);
+    const W = this.matrix;
+    W.assertLive();
+    (W.colIdx.wide ? kernels.spmm : kernels.spmm_u16)(y, W.rowPtr.ptr, W.colIdx.ptr, this.tensor.ptr, x, this.rows, N, acc);
   }
 
   backwardInput(gx: number, g: number, N: number, acc: 0 | 1): void {
@@ -196,14 +200,15 @@ export class CsrOperator implements WeightOperator {
     // by columns (shared cache lines at small N); both give the same bits.
     if (transposeForm === 'gather' || preferGatherTranspose(N)) {
       const t = W.transposedIndex();
-      kernels.spmm_t_csc(gx, t.colPtr.ptr, t.rowIdx.ptr, t.slotOf.ptr, this.tensor.ptr, g, this.cols, N, acc);
+      (t.rowIdx.wide ? kernels.spmm_t_csc : kernels.spmm_t_csc_u16)(gx, t.colPtr.ptr, t.rowIdx.ptr, t.slotOf.ptr, this.tensor.ptr, g, this.cols, N, acc);
     } else {
-      kernels.spmm_t(gx, W.rowPtr.ptr, W.colIdx.ptr, this.tensor.ptr, g, this.rows, this.cols, N, acc);
+      (W.colIdx.wide ? kernels.spmm_t : kernels.spmm_t_u16)(gx, W.rowPtr.ptr, W.colIdx.ptr, this.tensor.ptr, g, this.rows, this.cols, N, acc);
     }
   }
 
   backwardWeight(grad: number, g: number, x: number, N: number): void {
-    kernels.sddmm(grad, this.matrix.rowPtr.ptr, this.matrix.colIdx.ptr, g, x, this.rows, N, 1);
+    const W = this.matrix;
+    (W.colIdx.wide ? kernels.sddmm : kernels.sddmm_u16)(grad, W.rowPtr.ptr, W.colIdx.ptr, g, x, this.rows, N, 1);
     probeSddmm(this.matrix, g, x, N, this.absentFactor); // the absent positions (dense clip norm, SNFS): no-op unless a probe is active
   }
 
@@ -234,12 +239,14 @@ export class CsrOperator implements WeightOperator {
   }
 
   gatherRows(out: number, ids: number, count: number): void {
-    this.matrix.assertLive();
-    kernels.csr_gather_rows(out, this.matrix.rowPtr.ptr, this.matrix.colIdx.ptr, this.tensor.ptr, ids, count, this.cols);
+    const W = this.matrix;
+    W.assertLive();
+    (W.colIdx.wide ? kernels.csr_gather_rows : kernels.csr_gather_rows_u16)(out, W.rowPtr.ptr, W.colIdx.ptr, this.tensor.ptr, ids, count, this.cols);
   }
 
   gatherRowsGrad(grad: number, g: number, ids: number, count: number): void {
-    kernels.csr_gather_rows_grad(grad, this.matrix.rowPtr.ptr, this.matrix.colIdx.ptr, g, ids, count, this.cols);
+    const W = this.matrix;
+    (W.colIdx.wide ? kernels.csr_gather_rows_grad : kernels.csr_gather_rows_grad_u16)(grad, W.rowPtr.ptr, W.colIdx.ptr, g, ids, count, this.cols);
     probeEmbedding(this.matrix, g, ids, count, this.absentFactor);
   }
 

@@ -108,6 +108,10 @@ export class Adam extends Optimizer {
 
   protected stateLayout(index: number): StateLayout {
     if (this.sparseFlags[index]) return { scalars: [], floats: ['exp_avg', 'exp_avg_sq'], ints: ['entry_step'] };
+    return this.denseStateLayout(index);
+  }
+
+  protected override denseStateLayout(_index: number): StateLayout {
     return { scalars: ['step'], floats: ['exp_avg', 'exp_avg_sq'], ints: [] };
   }
 }

@@ -108,6 +108,27 @@ export abstract class Optimizer {
   /** The state entries params[index] has once it has taken a step. */
   protected abstract stateLayout(index: number): StateLayout;
 
+  /**
+   * The state entries params[index] would have as a dense parameter (the optimizers that keep
+   * per-weight step counters for sparse values, SNT-ASGD and sparse Adam, keep them for those only).
+   */
+  protected denseStateLayout(index: number): StateLayout {
+    return this.stateLayout(index);
+  }
+
+  /**
+   * Bytes of per-entry state `param` holds for each of its entries once it has taken a step: 4 per
+   * f32 buffer (moments, averages) and per i32 buffer (step counters). With `dense`, what it would
+   * hold per entry as a dense parameter of the same optimizer (see denseStateLayout). Scalars
+   * (a few numbers per tensor) are not counted.
+   */
+  entryStateBytes(param: Tensor, opts: { dense?: boolean } = {}): number {
+    const i = this.params.indexOf(param);
+    if (i < 0) throw new RangeError(`selfish-rnn: ${this.kind}.entryStateBytes: the tensor${nameOf(param)} ${shapeString(param.shape)} is not a parameter of this optimizer`);
+    const layout = opts.dense ? this.denseStateLayout(i) : this.stateLayout(i);
+    return 4 * (layout.floats.length + layout.ints.length);
+  }
+
   /** Zeroes every parameter's gradient (keeps the buffers). */
   zeroGrad(): void {
     this.checkParams('zeroGrad');

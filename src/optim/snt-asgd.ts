@@ -77,6 +77,11 @@ export class SNTASGD extends ASGD {
     return { scalars: ['step', 'eta'], floats: ['ax'], ints: ['weight_step'] };
   }
 
+  /** A dense parameter is averaged as ASGD does: no per-weight counters. */
+  protected override denseStateLayout(index: number): StateLayout {
+    return super.stateLayout(index);
+  }
+
   protected override initialState(index: number, p: Tensor): ParamState {
     if (!this.sparseFlags[index]) return super.initialState(index, p);
     return this.newState(p, { step: 0, eta: this.lr }, ['ax'], ['weight_step']);

@@ -599,7 +599,7 @@ function occupancy(t: TensorTopology, gone: Int32Array): Uint8Array {
 
 /** Copies of one CSR matrix's arrays, as the strategies see them. */
 export function tensorTopology(name: string, csr: CSRMatrix): TensorTopology {
-  return { name, rows: csr.rows, cols: csr.cols, rowPtr: csr.rowPtr.data.slice(), colIdx: csr.colIdx.data.slice(), values: csr.values.toArray(), rowOf: csr.rowOfSlots() };
+  return { name, rows: csr.rows, cols: csr.cols, rowPtr: csr.rowPtr.data.slice(), colIdx: csr.colIdx.toInt32Array(), values: csr.values.toArray(), rowOf: csr.rowOfSlots() };
 }
 
 function resolveOptions(opts: SparseEngineOptions): ResolvedSparsityOptions {

@@ -36,7 +36,7 @@ export type Topology = Map<string, TensorPattern>;
 export function topologyOf(model: Module): Topology {
   const out: Topology = new Map();
   for (const [name, w] of model.namedWeights()) {
-    if (w instanceof CSRMatrix) out.set(name, { rows: w.rows, cols: w.cols, rowPtr: w.rowPtr.data.slice(), colIdx: w.colIdx.data.slice() });
+    if (w instanceof CSRMatrix) out.set(name, { rows: w.rows, cols: w.cols, rowPtr: w.rowPtr.data.slice(), colIdx: w.colIdx.toInt32Array() });
   }
   return out;
 }

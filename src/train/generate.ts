@@ -16,8 +16,6 @@ export interface GenerateOptions {
   seed?: number;
   /** Text to condition on (words split on whitespace; unknown words map to <unk>). Default: <eos>. */
   prompt?: string;
-  /** Read sparse weights through 16-bit column indices where they fit (default true; see StepWeight). */
-  narrowIndices?: boolean;
 }
 
 /** Draws `words` words; returns them as a list (`<eos>` included as a word). */
@@ -28,7 +26,7 @@ export function sample(model: LanguageModel, vocab: Vocabulary, opts: GenerateOp
   const rng = opts.rng ?? new Random(opts.seed ?? 0);
   const promptWords = (opts.prompt ?? '').split(/\s+/).filter((w) => w !== '');
   const start = promptWords.length > 0 ? Array.from(vocab.encode(promptWords)) : [vocab.has(EOS) ? vocab.id(EOS) : rng.int(vocab.size)];
-  const stepper = createStepper(model, { batch: 1, narrowIndices: opts.narrowIndices });
+  const stepper = createStepper(model, { batch: 1 });
   const out: string[] = [];
   const weights = new Float64Array(stepper.vocab);
   try {

@@ -28,6 +28,8 @@ export { defaultSparsity, engineSparsity } from './run/sparsity-factory.js';
 export type { SparsityFactory, SparsityProvider } from './run/sparsity-factory.js';
 export { weightSummaries, modelGateStats, maskedDensity, pooledGateDensity, replaceWeight, weightSlot, sparseValues } from './weights.js';
 export type { WeightSummary } from './weights.js';
+export { trainingStateBytes } from './state-bytes.js';
+export type { TrainingStateBytes } from './state-bytes.js';
 export { runStudy, runName, topologyUpdates, trainingFlops, studyRunConfig, configDifferences, STUDY_RUNS, STUDY_BASE } from './study/study.js';
 export type { StudyOptions, StudyResult, StudyRun, TopologyUpdate } from './study/study.js';
 export { renderStudyReport, linePlot } from './study/study-report.js';

@@ -1,5 +1,5 @@
 // Test helpers for kernel-vs-reference comparisons on the real wasm heap.
-import { createReference, CSRMatrix, Random, Tensor, IntTensor, type KernelExports } from '../../src/index.js';
+import { createReference, CSRMatrix, IndexArray, Random, Tensor, IntTensor, type KernelExports } from '../../src/index.js';
 import { heap } from '../../src/backend/memory.js';
 
 /** The reference kernels, operating directly on the wasm heap (same pointers as the kernels). */
@@ -68,6 +68,15 @@ export function randomCSR(M: number, K: number, density: number, rng: Random): C
   const W = CSRMatrix.fromDense(dense, (_v, i) => density === 1 || (i % 5 !== 2 && rng.uniform() < density), { requiresGrad: false });
   dense.dispose();
   return W;
+}
+
+/**
+ * Copies of an index array in both widths (persistent; dispose them): the i32 kernels take
+ * `wide.ptr`, the `_u16` ones `narrow.ptr`. Its indices must be below 65,536.
+ */
+export function bothWidths(a: IndexArray): { wide: IndexArray; narrow: IndexArray; dispose(): void } {
+  const wide = new IndexArray(a.data, true, { persistent: true }), narrow = new IndexArray(a.data, false, { persistent: true });
+  return { wide, narrow, dispose: () => { wide.dispose(); narrow.dispose(); } };
 }
 
 /** The output buffer: NaN when the kernel must overwrite it (so one that reads it fails), random when it accumulates. */

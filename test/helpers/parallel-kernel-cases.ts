@@ -9,7 +9,7 @@ import { CSRMatrix, IntTensor, kernels, Random, setThreads, getThreads, threadsS
 import { rawKernels } from '../../src/backend/wasm.js';
 import { runShared } from '../../src/backend/pool.js';
 import type { ParallelKernel } from '../../src/backend/pool-protocol.js';
-import { maxRelDiff, randomTensor, ref } from './heap.js';
+import { bothWidths, maxRelDiff, randomTensor, ref } from './heap.js';
 
 
 /** Registers the tests on uvu's default suite; `label` names the build in the test titles. */
@@ -53,21 +53,25 @@ export function registerParallelKernelTests(label: string): void {
     }
   }
 
-  // Sparse: W (M×K) with empty rows, every N.
+  // Sparse: W (M×K) with empty rows, every N; each kernel with i32 and with u16 index arrays.
   const sparseShapes: [number, number, number][] = [[0, 5, 0.3], [1, 3, 0.5], [3, 17, 0.33], [17, 33, 0.33], [33, 1, 0.5], [701, 33, 0.33], [33, 701, 0.33], [701, 701, 0.03]];
   for (const [M, K, density] of sparseShapes) {
     const W = sparse(M, K, density);
     const T = W.transposedIndex();
+    const ci = bothWidths(W.colIdx), ri = bothWidths(T.rowIdx);
     for (const N of SIZES) {
       if (M * K * density * N > 5e6) continue; // the reference's time, not the kernels'
-      const acc = rng.int(2);
-      const x = rnd([K, N]), g = rnd([M, N]), y = rnd([M, N]), yt = rnd([K, N]), yc = rnd([K, N]), dv = rnd([W.nnz]);
-      const [rp, ci, v] = [W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr];
-      const what = `${M}×${K} nnz=${W.nnz} N=${N} acc=${acc}`;
-      cases.push({ kernel: 'spmm', args: [y.ptr, rp, ci, v, x.ptr, M, N, acc], outputs: [y], tol: 1e-5, what });
-      cases.push({ kernel: 'spmm_t', args: [yt.ptr, rp, ci, v, g.ptr, M, K, N, acc], outputs: [yt], tol: 1e-5, what });
-      cases.push({ kernel: 'spmm_t_csc', args: [yc.ptr, T.colPtr.ptr, T.rowIdx.ptr, T.slotOf.ptr, v, g.ptr, K, N, acc], outputs: [yc], tol: 1e-5, what });
-      cases.push({ kernel: 'sddmm', args: [dv.ptr, rp, ci, g.ptr, x.ptr, M, N, acc], outputs: [dv], tol: 1e-5, what });
+      for (const wide of [true, false]) {
+        const acc = rng.int(2);
+        const x = rnd([K, N]), g = rnd([M, N]), y = rnd([M, N]), yt = rnd([K, N]), yc = rnd([K, N]), dv = rnd([W.nnz]);
+        const [rp, c, r, v] = [W.rowPtr.ptr, (wide ? ci.wide : ci.narrow).ptr, (wide ? ri.wide : ri.narrow).ptr, W.values.ptr];
+        const what = `${M}×${K} nnz=${W.nnz} N=${N} acc=${acc}`;
+        const u = wide ? '' : '_u16';
+        cases.push({ kernel: `spmm${u}`, args: [y.ptr, rp, c, v, x.ptr, M, N, acc], outputs: [y], tol: 1e-5, what });
+        cases.push({ kernel: `spmm_t${u}`, args: [yt.ptr, rp, c, v, g.ptr, M, K, N, acc], outputs: [yt], tol: 1e-5, what });
+        cases.push({ kernel: `spmm_t_csc${u}`, args: [yc.ptr, T.colPtr.ptr, r, T.slotOf.ptr, v, g.ptr, K, N, acc], outputs: [yc], tol: 1e-5, what });
+        cases.push({ kernel: `sddmm${u}`, args: [dv.ptr, rp, c, g.ptr, x.ptr, M, N, acc], outputs: [dv], tol: 1e-5, what });
+      }
     }
   }
 
@@ -78,11 +82,11 @@ export function registerParallelKernelTests(label: string): void {
   }
   for (const [M, K, density] of sparseShapes) {
     const W = sparse(M, K, density);
-    const ci16 = W.narrowColumnIndex()!;
+    const both = bothWidths(W.colIdx), ci16 = both.narrow;
     for (const N of [1, 2, 3, 4]) {
       const acc = rng.int(2);
       const x = rnd([K, N]), y = rnd([M, N]), y16 = rnd([M, N]);
-      const [rp, ci, v] = [W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr];
+      const [rp, ci, v] = [W.rowPtr.ptr, both.wide.ptr, W.values.ptr];
       const what = `${M}×${K} nnz=${W.nnz} N=${N} acc=${acc}`;
       cases.push({ kernel: 'spmv', args: [y.ptr, rp, ci, v, x.ptr, M, N, acc], outputs: [y], tol: 1e-5, what });
       cases.push({ kernel: 'spmv_u16', args: [y16.ptr, rp, ci16.ptr, v, x.ptr, M, N, acc], outputs: [y16], tol: 1e-5, what });
@@ -197,8 +201,8 @@ export function registerParallelKernelTests(label: string): void {
         for (const acc of [0, 1]) {
           const g = rnd([M, N]), y1 = rnd([K, N]), y2 = new Tensor([K, N], { persistent: true });
           y2.data.set(y1.data);
-          rawKernels.spmm_t(y1.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, g.ptr, M, K, N, acc);
-          rawKernels.spmm_t_csc(y2.ptr, T.colPtr.ptr, T.rowIdx.ptr, T.slotOf.ptr, W.values.ptr, g.ptr, K, N, acc);
+          (W.colIdx.wide ? rawKernels.spmm_t : rawKernels.spmm_t_u16)(y1.ptr, W.rowPtr.ptr, W.colIdx.ptr, W.values.ptr, g.ptr, M, K, N, acc);
+          (T.rowIdx.wide ? rawKernels.spmm_t_csc : rawKernels.spmm_t_csc_u16)(y2.ptr, T.colPtr.ptr, T.rowIdx.ptr, T.slotOf.ptr, W.values.ptr, g.ptr, K, N, acc);
           assert.ok(sameBits(y1.data, y2.data), `${M}×${K} N=${N} acc=${acc}`);
           compared++;
           for (const t of [g, y1, y2]) t.dispose();

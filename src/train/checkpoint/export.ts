@@ -68,7 +68,7 @@ export function checkpointToStateDict(ckpt: LMCheckpoint, opts: ExportOptions = 
 /** The tensors of any module's export: its weights by their names (PyTorch's, for a module tree built like PyTorch's). */
 export function moduleToStateDict(model: Module, opts: ExportOptions & { aliases?: readonly (readonly [string, string])[] } = {}): Record<string, SafetensorsTensor> {
   const weights = model.namedWeights().map(([name, w]): [string, ExportWeight] => (isSparse(w)
-    ? [name, { rows: w.rows, cols: w.cols, rowPtr: w.rowPtr.data.slice(), colIdx: w.colIdx.data.slice(), values: w.values.toArray() }]
+    ? [name, { rows: w.rows, cols: w.cols, rowPtr: w.rowPtr.data.slice(), colIdx: w.colIdx.toInt32Array(), values: w.values.toArray() }]
     : [name, { shape: w.shape, data: w.toArray() }]));
   return stateDictOf(weights, opts.aliases ?? [], opts);
 }

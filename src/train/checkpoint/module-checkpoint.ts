@@ -84,7 +84,7 @@ export function putWeights(model: Module, tensors: Record<string, CheckpointTens
   for (const [name, w] of model.namedWeights()) {
     if (isSparse(w)) {
       layouts[name] = putCSR(tensors, `model/${name}`, {
-        rows: w.rows, cols: w.cols, rowPtr: w.rowPtr.data.slice(), colIdx: w.colIdx.data.slice(), values: w.values.toArray(),
+        rows: w.rows, cols: w.cols, rowPtr: w.rowPtr.data.slice(), colIdx: w.colIdx.toInt32Array(), values: w.values.toArray(),
       });
     } else {
       tensors[`model/${name}`] = { dtype: 'f32', shape: [...w.shape], data: w.toArray() };

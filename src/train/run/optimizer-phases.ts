@@ -120,12 +120,17 @@ export class OptimizerPhases {
   }
 
   private create(phase: Phase, lr = this.config.lr): Optimizer {
-    const c = this.config, params = this.model.parameters();
-    // Sparse values count Adam steps per entry, so a regrown weight starts like a fresh parameter.
-    if (phase === 'adam') return new Adam(params, { lr: c.lr, betas: [0, 0.999], eps: 1e-9, weightDecay: c.wdecay, sparse: sparseValues(this.model) });
-    if (phase === 'sgd') return new SGD(params, { lr: c.lr, weightDecay: c.wdecay });
-    const sparse = sparseValues(this.model);
-    const o = { lr, t0: 0, lambd: 0, weightDecay: c.wdecay };
-    return sparse.length > 0 ? new SNTASGD(params, { ...o, sparse }) : new ASGD(params, o);
+    return phaseOptimizer(this.config, this.model, phase, lr);
   }
+}
+
+/** The optimizer a run of `config` uses over `model`'s parameters in `phase` (fresh: no state yet). */
+export function phaseOptimizer(c: TrainConfig, model: LanguageModel, phase: Phase, lr = c.lr): Optimizer {
+  const params = model.parameters();
+  // Sparse values count Adam steps per entry, so a regrown weight starts like a fresh parameter.
+  if (phase === 'adam') return new Adam(params, { lr: c.lr, betas: [0, 0.999], eps: 1e-9, weightDecay: c.wdecay, sparse: sparseValues(model) });
+  if (phase === 'sgd') return new SGD(params, { lr: c.lr, weightDecay: c.wdecay });
+  const sparse = sparseValues(model);
+  const o = { lr, t0: 0, lambd: 0, weightDecay: c.wdecay };
+  return sparse.length > 0 ? new SNTASGD(params, { ...o, sparse }) : new ASGD(params, o);
 }
