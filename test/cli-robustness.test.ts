@@ -60,6 +60,11 @@ test('input errors exit 2 with a plain message, at once', () => {
     [['train', ...tiny({ 'batch-size': '100000' })], /training split has \d+ tokens, too few for batch size 100000/],
     [['generate', corpus, '--words', '1e308'], /--words is at most 1,000,000/],
     [['generate', corpus, '--words', '1', '--words', '2'], /--words was given 2 times/],
+    // A flag without its value would quietly take its default; words after '--' would be ignored.
+    [['train', ...tiny(), '--density'], /--density needs a value/],
+    [['train', ...tiny({ 'max-vocab': '' }), '--', '--emsize', '8'], /--max-vocab needs a value/],
+    [['train', ...tiny(), '--', '--emsize', '8'], /unexpected arguments "--emsize" "8" \(everything after '--' is taken as an argument, not a flag\)/],
+    [['generate', corpus, '--words', '3', '--prompt'], /--prompt needs a value/],
   ];
   for (const [args, re] of cases) {
     const t0 = Date.now();

@@ -15,7 +15,7 @@ import { hideBin } from 'yargs/helpers';
 import '../families/index.js';
 import { benchBuilder, benchCommand } from './bench-command.js';
 import { refuseRepeatedFlags, UsageError } from './format.js';
-import { refuseRepeatedRawFlags } from './raw-args.js';
+import { refuseExtraArguments, refuseMissingValues, refuseRepeatedRawFlags } from './raw-args.js';
 import { releaseHungUpTerminalsAtExit, SafeOutput } from './safe-output.js';
 import { importBuilder, importCommand } from './import-command.js';
 import { evalBuilder, evalCommand, exportBuilder, exportCommand, generateBuilder, generateCommand, infoBuilder, infoCommand } from './model-commands.js';
@@ -48,7 +48,7 @@ function packageVersion(): string {
 /** Runs a command, turning its errors into messages and exit codes. */
 function guard(cmd: (a: Args, io: CliIO) => Promise<number>) {
   return async (a: Args): Promise<void> => {
-    process.exitCode = await Promise.resolve().then(() => { refuseRepeatedRawFlags(rawArgv, a); refuseRepeatedFlags(a); }).then(() => cmd(a, io)).catch(report);
+    process.exitCode = await Promise.resolve().then(() => { refuseRepeatedRawFlags(rawArgv, a); refuseMissingValues(rawArgv, a); refuseExtraArguments(rawArgv, a); refuseRepeatedFlags(a); }).then(() => cmd(a, io)).catch(report);
   };
 }
 

@@ -46,3 +46,29 @@ export function refuseRepeatedRawFlags(argv: readonly string[], parsed: Args): v
     throw new UsageError(`--${name} was given ${values.length} times${shown}; give it once`);
   }
 }
+
+/**
+ * Refuses a flag written without its value (`--density` at the end, or followed by another flag
+ * or by `--`): the parser would quietly take the flag's default (or drop it) and start a run the
+ * user did not ask for. Switches (boolean flags) need no value.
+ */
+export function refuseMissingValues(argv: readonly string[], parsed: Args): void {
+  for (const { name, value } of rawFlags(argv)) {
+    if (value !== undefined || name === 'help' || name === 'version') continue;
+    const v = parsed[name];
+    const isSwitch = typeof v === 'boolean' || (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'boolean'));
+    if (!isSwitch) throw new UsageError(`--${name} needs a value (e.g. --${name} VALUE or --${name}=VALUE)`);
+  }
+}
+
+/**
+ * Refuses words the command does not take: after `--` the parser passes everything on as
+ * arguments (`train -- --emsize 8` would train the default model and ignore `--emsize 8`).
+ * `parsed._` holds the command name, then any such words.
+ */
+export function refuseExtraArguments(argv: readonly string[], parsed: Args): void {
+  const extra = parsed._.slice(1);
+  if (extra.length === 0) return;
+  const dashes = argv.includes('--');
+  throw new UsageError(`unexpected argument${extra.length > 1 ? 's' : ''} ${extra.map((x) => JSON.stringify(String(x))).join(' ')}${dashes ? " (everything after '--' is taken as an argument, not a flag)" : ''}; this command takes none there`);
+}
