@@ -1,6 +1,6 @@
 // The package in a bundled web app, as a user's project meets it: the small app in
 // test/fixtures/web-app (a page that trains in a Web Worker, importing 'selfish-rnn' by name from
-// node_modules, here a link to this package and so its built dist/) is bundled with esbuild (the
+// node_modules, here a link to the unpacked `npm pack` tarball of this package) is bundled with esbuild (the
 // CLI's defaults: --bundle --platform=browser), Vite (`vite build`, no config) and webpack
 // (`webpack --mode production`, no config), each of which must succeed without a warning (webpack
 // may only give its generic asset-size hint: the kernels are embedded). Each output is served with
@@ -28,12 +28,30 @@ const CANDIDATES = process.env.SELFISH_RNN_CHROMIUM ? [process.env.SELFISH_RNN_C
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const browserPath = CANDIDATES.find((p) => existsSync(p));
 
-/** A copy of the fixture app with node_modules/selfish-rnn linked to this package (its package.json and dist/). */
+/**
+ * The package as a user installs it: `npm pack` of the built checkout (no scripts: the test run
+ * built it), unpacked once; each app gets node_modules/selfish-rnn linked to that copy, so a file
+ * missing from the package's `files` would fail here as it would for a user.
+ */
+let packed: string | null = null;
+function packedPackage(): string {
+  if (packed) return packed;
+  const dir = mkdtempSync(join(tmpdir(), 'selfish-rnn-packed-'));
+  const r = spawnSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir, '--offline', '--no-audit', '--no-fund'], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm pack failed: ${r.stderr}`);
+  const tarball = join(dir, (JSON.parse(r.stdout) as { filename: string }[])[0]!.filename);
+  const t = spawnSync('tar', ['xzf', tarball, '-C', dir], { encoding: 'utf8' });
+  if (t.status !== 0) throw new Error(`tar failed: ${t.stderr}`);
+  packed = join(dir, 'package');
+  return packed;
+}
+
+/** A copy of the fixture app with node_modules/selfish-rnn linked to the packed package. */
 function makeApp(): string {
   const app = mkdtempSync(join(tmpdir(), 'selfish-rnn-web-app-'));
   cpSync(join(root, 'test', 'fixtures', 'web-app'), app, { recursive: true });
   mkdirSync(join(app, 'node_modules'));
-  symlinkSync(root, join(app, 'node_modules', 'selfish-rnn'), 'dir');
+  symlinkSync(packedPackage(), join(app, 'node_modules', 'selfish-rnn'), 'dir');
   return app;
 }
 
@@ -196,6 +214,10 @@ test('a Content-Security-Policy without blob: workers: 1 thread and why; workerU
   } finally {
     rmSync(app, { recursive: true, force: true });
   }
+});
+
+test.after(() => {
+  if (packed) rmSync(join(packed, '..'), { recursive: true, force: true });
 });
 
 test.run();
