@@ -173,6 +173,15 @@ export class CsrOperator implements WeightOperator {
   readonly rows: number;
   readonly cols: number;
   readonly sparse = true;
+  /** True between beginBackward and endBackward (a recurrent layer's run of transposed products). */
+  private inBackward = false;
+  /**
+   * The values in the transposed index's order (CSC), built on the first gather-form product of
+   * a backward pass and freed at its end: the T products of the pass then stream index and value
+   * side by side (6 bytes per nonzero with u16 indices) instead of fetching each value through
+   * the slot map (4 more bytes, and a jump into the values per nonzero).
+   */
+  private valuesT: Tensor | null = null;
 
   /**
    * @param tensor the values multiplied (the matrix's own, or DropConnect's output of them)
@@ -200,10 +209,29 @@ export class CsrOperator implements WeightOperator {
     // by columns (shared cache lines at small N); both give the same bits.
     if (transposeForm === 'gather' || preferGatherTranspose(N)) {
       const t = W.transposedIndex();
-      (t.rowIdx.wide ? kernels.spmm_t_csc : kernels.spmm_t_csc_u16)(gx, t.colPtr.ptr, t.rowIdx.ptr, t.slotOf.ptr, this.tensor.ptr, g, this.cols, N, acc);
+      if (this.inBackward) {
+        // The same loop as spmm_t_csc with the values already in CSC order: the same bits.
+        if (this.valuesT === null) {
+          this.valuesT = new Tensor([W.nnz], { persistent: true });
+          kernels.gather_rows(this.valuesT.ptr, this.tensor.ptr, t.slotOf.ptr, W.nnz, 1);
+        }
+        (t.rowIdx.wide ? kernels.spmm : kernels.spmm_u16)(gx, t.colPtr.ptr, t.rowIdx.ptr, this.valuesT.ptr, g, this.cols, N, acc);
+      } else {
+        (t.rowIdx.wide ? kernels.spmm_t_csc : kernels.spmm_t_csc_u16)(gx, t.colPtr.ptr, t.rowIdx.ptr, t.slotOf.ptr, this.tensor.ptr, g, this.cols, N, acc);
+      }
     } else {
       (W.colIdx.wide ? kernels.spmm_t : kernels.spmm_t_u16)(gx, W.rowPtr.ptr, W.colIdx.ptr, this.tensor.ptr, g, this.rows, this.cols, N, acc);
     }
+  }
+
+  beginBackward(): void {
+    this.inBackward = true;
+  }
+
+  endBackward(): void {
+    this.inBackward = false;
+    this.valuesT?.dispose();
+    this.valuesT = null;
   }
 
   backwardWeight(grad: number, g: number, x: number, N: number): void {
