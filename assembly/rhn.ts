@@ -13,6 +13,7 @@
 //   a = pre + rec + bias;  h = tanh(a_H);  t = σ(a_T);  s = h·t + s_prev·(1 − t)
 
 import { sigmoid4 as sigmoidv, tanh4 as tanhv } from './simd-math';
+import { partLo } from './scratch';
 
 @inline function ld4(p: usize): v128 { return v128.load(p); }
 @inline function st4(p: usize, v: v128): void { v128.store(p, v); }
@@ -39,8 +40,24 @@ export function rhn_block_forward(
   act: usize, rec: usize, bias: usize, sPrev: usize, mask: usize, sOut: usize, smOut: usize, y: usize,
   hasPre: i32, writeY: i32, H: i32, B: i32, ld: i32,
 ): void {
+  blockForwardRows(act, rec, bias, sPrev, mask, sOut, smOut, y, hasPre, writeY, H, B, ld, 0, H);
+}
+
+/** Thread share `part` of `parts` of rhn_block_forward: a range of the H units. */
+export function rhn_block_forward_part(
+  act: usize, rec: usize, bias: usize, sPrev: usize, mask: usize, sOut: usize, smOut: usize, y: usize,
+  hasPre: i32, writeY: i32, H: i32, B: i32, ld: i32, part: i32, parts: i32,
+): void {
+  blockForwardRows(act, rec, bias, sPrev, mask, sOut, smOut, y, hasPre, writeY, H, B, ld, partLo(H, part, parts), partLo(H, part + 1, parts));
+}
+
+/** rhn_block_forward for units [r0, r1). */
+function blockForwardRows(
+  act: usize, rec: usize, bias: usize, sPrev: usize, mask: usize, sOut: usize, smOut: usize, y: usize,
+  hasPre: i32, writeY: i32, H: i32, B: i32, ld: i32, r0: i32, r1: i32,
+): void {
   const rowS = <usize>ld << 2, rowB = <usize>B << 2, gateS = <usize>H * rowS, gateB = <usize>H * rowB;
-  for (let r = 0; r < H; r++) {
+  for (let r = r0; r < r1; r++) {
     const aH = act + <usize>r * rowS, aT = aH + gateS, aS = aT + gateS;
     const qH = rec + <usize>r * rowB, qT = qH + gateB;
     const bH = load<f32>(bias + (<usize>r << 2)), bT = load<f32>(bias + ((<usize>(r + H)) << 2));
@@ -83,8 +100,18 @@ export function rhn_block_forward(
  * dy    [H rows, stride ld]   read when hasDy = 1.
  */
 export function rhn_block_backward(act: usize, dgate: usize, ds: usize, dy: usize, hasDy: i32, H: i32, B: i32, ld: i32): void {
+  blockBackwardRows(act, dgate, ds, dy, hasDy, H, B, ld, 0, H);
+}
+
+/** Thread share `part` of `parts` of rhn_block_backward: a range of the H units. */
+export function rhn_block_backward_part(act: usize, dgate: usize, ds: usize, dy: usize, hasDy: i32, H: i32, B: i32, ld: i32, part: i32, parts: i32): void {
+  blockBackwardRows(act, dgate, ds, dy, hasDy, H, B, ld, partLo(H, part, parts), partLo(H, part + 1, parts));
+}
+
+/** rhn_block_backward for units [r0, r1). */
+function blockBackwardRows(act: usize, dgate: usize, ds: usize, dy: usize, hasDy: i32, H: i32, B: i32, ld: i32, r0: i32, r1: i32): void {
   const rowS = <usize>ld << 2, rowB = <usize>B << 2, gateS = <usize>H * rowS, gateB = <usize>H * rowB;
-  for (let r = 0; r < H; r++) {
+  for (let r = r0; r < r1; r++) {
     const aH = act + <usize>r * rowS, aT = aH + gateS, aS = aT + gateS;
     const eH = dgate + <usize>r * rowB, eT = eH + gateB;
     const so = <usize>r * rowB, yo = dy + <usize>r * rowS;

@@ -13,6 +13,7 @@ export const PARALLEL_KERNELS = [
   'gemm_nn', 'gemm_tn', 'gemm_nt',
   'spmm', 'spmm_t', 'spmm_t_csc', 'sddmm', 'spmm_u16', 'spmm_t_u16', 'spmm_t_csc_u16', 'sddmm_u16',
   'lstm_gates_forward', 'lstm_gates_backward', 'onlstm_gates_forward', 'onlstm_gates_backward',
+  'rhn_block_forward', 'rhn_block_backward',
   'softmax_xent', 'softmax_xent_backward', 'mos_nll', 'mos_nll_backward', 'mos_fm_lse', 'mos_fm_backward', 'mos_fm_backward_probs',
   'transpose', 'axpy', 'scale', 'fill', 'scatter_add_rows',
   'gemv', 'spmv', 'spmv_u16',

@@ -85,6 +85,9 @@ const dispatchers: Partial<Record<keyof KernelExports, (...a: number[]) => numbe
   spmv_u16: splitIf('spmv_u16', (_y, rowPtr, _c, _v, _x, M, N) => M! > 1 && N! > 0 && nnzOf(rowPtr!, M!) * N! >= MIN_SPARSE_WORK),
   lstm_gates_forward: splitIf('lstm_gates_forward', (...a) => a[8]! * a[9]! * 4 >= MIN_ROW_WORK),
   lstm_gates_backward: splitIf('lstm_gates_backward', (...a) => a[8]! * a[9]! * 4 >= MIN_ROW_WORK),
+  // RHN highway blocks: shares of the H units (args H, B at 10, 11 forward; 5, 6 backward).
+  rhn_block_forward: splitIf('rhn_block_forward', (...a) => a[10]! >= 8 && a[10]! * a[11]! * 4 >= MIN_ROW_WORK),
+  rhn_block_backward: splitIf('rhn_block_backward', (...a) => a[5]! >= 8 && a[5]! * a[6]! * 4 >= MIN_ROW_WORK),
   // ON-LSTM: shares of whole 4-column groups (a column's chunks depend on each other), so ≥ 8 columns.
   onlstm_gates_forward: splitIf('onlstm_gates_forward', (...a) => a[10]! >= 8 && a[8]! * a[10]! * 4 >= MIN_ROW_WORK),
   onlstm_gates_backward: splitIf('onlstm_gates_backward', (...a) => a[9]! >= 8 && a[7]! * a[9]! * 4 >= MIN_ROW_WORK),

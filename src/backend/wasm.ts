@@ -73,6 +73,8 @@ export interface KernelExports {
   // rhn.ts
   rhn_block_forward(act: number, rec: number, bias: number, sPrev: number, mask: number, sOut: number, smOut: number, y: number, hasPre: number, writeY: number, H: number, B: number, ld: number): void;
   rhn_block_backward(act: number, dgate: number, ds: number, dy: number, hasDy: number, H: number, B: number, ld: number): void;
+  rhn_block_forward_part(act: number, rec: number, bias: number, sPrev: number, mask: number, sOut: number, smOut: number, y: number, hasPre: number, writeY: number, H: number, B: number, ld: number, part: number, parts: number): void;
+  rhn_block_backward_part(act: number, dgate: number, ds: number, dy: number, hasDy: number, H: number, B: number, ld: number, part: number, parts: number): void;
   rhn_mask_columns(out: number, s: number, ld: number, mask: number, H: number, B: number, T: number): void;
   // onlstm.ts
   onlstm_gates_forward(pre: number, rec: number, bias: number, cPrev: number, c: number, tc: number, h: number, y: number, H: number, C: number, B: number, ld: number): void;

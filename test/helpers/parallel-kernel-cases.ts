@@ -5,7 +5,8 @@
 // return what the single calls return, and a trap inside a worker surfaces in the caller.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CSRMatrix, IntTensor, kernels, Random, setThreads, getThreads, threadsSupported, Tensor } from '../../src/index.js';
+import { createCellReference, CSRMatrix, IntTensor, kernels, onlstmGateRows, Random, setThreads, getThreads, threadsSupported, Tensor } from '../../src/index.js';
+import { heap } from '../../src/backend/memory.js';
 import { rawKernels } from '../../src/backend/wasm.js';
 import { runShared } from '../../src/backend/pool.js';
 import type { ParallelKernel } from '../../src/backend/pool-protocol.js';
@@ -106,6 +107,41 @@ export function registerParallelKernelTests(label: string): void {
     }
   }
 
+  // RHN highway blocks (thread shares of the H units).
+  for (const H of SIZES) {
+    for (const B of [1, 3, 20]) {
+      const ld = B + 3;
+      for (const hasPre of [0, 1]) {
+        const act = rnd([3 * H, ld], -2, 2), rec = rnd([2 * H, B]), bias = rnd([2 * H]), sPrev = rnd([H, B]), mask = rnd([H, B], 0, 2);
+        const sOut = rnd([H, B]), smOut = rnd([H, B]), y = rnd([H, ld]);
+        cases.push({ kernel: 'rhn_block_forward', args: [act.ptr, rec.ptr, bias.ptr, sPrev.ptr, mask.ptr, sOut.ptr, smOut.ptr, y.ptr, hasPre, 1, H, B, ld], outputs: [act, sOut, smOut, y], tol: 1e-5, what: `H=${H} B=${B} hasPre=${hasPre}` });
+      }
+      const act = rnd([3 * H, ld], 0.01, 0.99), dgate = rnd([2 * H, B]), ds = rnd([H, B]), dy = rnd([H, ld]);
+      cases.push({ kernel: 'rhn_block_backward', args: [act.ptr, dgate.ptr, ds.ptr, dy.ptr, 1, H, B, ld], outputs: [act, dgate, ds], tol: 1e-5, what: `H=${H} B=${B}` });
+    }
+  }
+
+  // ON-LSTM cells (thread shares of whole 4-column groups): H units in chunks, batch B.
+  for (const [H, chunk] of [[0, 1], [3, 3], [20, 5], [700, 10]] as const) {
+    for (const B of [1, 3, 9, 20]) {
+      const C = H / chunk, G = onlstmGateRows(H, chunk), ld = B + 3;
+      const pre = rnd([G, ld], -3, 3), rec = rnd([G, B]), bias = rnd([G]), cPrev = rnd([H, B], -2, 2);
+      const c = rnd([H, B]), tc = rnd([H, B]), h = rnd([H, B]), y = rnd([H, ld]);
+      cases.push({ kernel: 'onlstm_gates_forward', args: [pre.ptr, rec.ptr, bias.ptr, cPrev.ptr, c.ptr, tc.ptr, h.ptr, y.ptr, H, C, B, ld], outputs: [pre, c, tc, h, y], tol: 1e-5, what: `H=${H} chunk=${chunk} B=${B}` });
+      // Saved values in their ranges: master rows are probabilities (each column sums to 1).
+      const acts = rnd([G, ld], 0.01, 0.99);
+      for (let j = 0; j < ld; j++) {
+        for (const off of [0, C]) {
+          let sum = 0;
+          for (let k = 0; k < C; k++) sum += acts.data[(off + k) * ld + j]!;
+          for (let k = 0; k < C; k++) acts.data[(off + k) * ld + j] = acts.data[(off + k) * ld + j]! / sum;
+        }
+      }
+      const dgate = rnd([G, B]), dc = rnd([H, B]), dy = rnd([H, ld]), dhRec = rnd([H, B]), tcb = rnd([H, B], -0.99, 0.99);
+      cases.push({ kernel: 'onlstm_gates_backward', args: [acts.ptr, dgate.ptr, dc.ptr, dy.ptr, dhRec.ptr, cPrev.ptr, tcb.ptr, H, C, B, ld], outputs: [acts, dgate, dc], tol: 1e-4, what: `H=${H} chunk=${chunk} B=${B}` });
+    }
+  }
+
   // Row-wise heads: softmax cross-entropy over cols classes, MoS with K experts over V words.
   for (const rows of SIZES) {
     for (const cols of [1, 3, 33, 701]) {
@@ -167,10 +203,14 @@ export function registerParallelKernelTests(label: string): void {
   const single: Float32Array[][] = [];
   const singleReturn: (number | void)[] = [];
 
+  // The references of the plain kernels and of the recurrent cells (RHN, ON-LSTM).
+  const cellRef = createCellReference({ get f() { return heap.f32(); }, get i() { return heap.i32(); } });
+  const reference = { ...ref, ...cellRef };
+
   test(`${label}: the single-thread calls match the TypeScript reference`, () => {
     cases.forEach((c, k) => {
       restore(c, initial[k]!);
-      call(ref, c);
+      call(reference, c);
       const want = results(c);
       restore(c, initial[k]!);
       singleReturn[k] = call(rawKernels, c);
