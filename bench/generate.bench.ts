@@ -11,7 +11,8 @@
 // each variant's and 256 MiB's; `fraction_of_bound` = achieved tokens/s ÷ bound. The 0.33 model
 // is also timed with 32-bit column indices (`index_bits`: the same model built again with the
 // indices forced to i32), the effect of the narrower index.
-// bench/pytorch/generate.py samples the same dense model token by token.
+// bench/pytorch/generate.py samples the same dense model token by token (run between our rounds,
+// in its best set-up, 1 thread; PYTORCH=0 skips it).
 //
 // Run: npm run bench -- generate   (WORDS=n words per timed sample, default 40)
 // Last line: {"suite":"generate","threads":1,"generate_tokens_per_s":{"zaremba-medium":{"1":t,"0.33":t}},
@@ -20,7 +21,27 @@ import {
   createModel, createSparsity, createStepper, kernels, modelConfig, Random, sample, setThreads, Tensor, Vocabulary, type LanguageModel,
 } from '../src/index.js';
 import { forceWideIndices } from '../src/csr.js';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { bestTimes, formatTable, machineLine, printJsonLine, round, type BenchTask } from './common.js';
+
+/**
+ * PyTorch's dense peer (bench/pytorch/generate.py in its best set-up, 1 thread), run between our
+ * rounds so that load hits both sides alike; best of its own rounds. Null when PyTorch is missing
+ * (PYTORCH=0 skips it).
+ */
+function pytorchTokensPerS(): number | null {
+  if (process.env.PYTORCH === '0' || !existsSync('/usr/bin/python3')) return null;
+  const root = fileURLToPath(new URL('../..', import.meta.url));
+  const r = spawnSync('bash', [`${root}bench/pytorch/best-setup.sh`, `${root}bench/pytorch/generate.py`, '--threads', '1', '--words', '200', '--rounds', '3'], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    console.log(`generate: PyTorch skipped (${(r.stderr || r.stdout).trim().split('\n').pop()})`);
+    return null;
+  }
+  const last = JSON.parse(r.stdout.trim().split('\n').pop()!) as { generate_tokens_per_s: Record<string, Record<string, number>> };
+  return last.generate_tokens_per_s[NAME]?.['1'] ?? null;
+}
 
 await setThreads(1);
 const NAME = 'zaremba-medium', VOCAB = 10_000;
@@ -82,7 +103,15 @@ for (const v of variants) bytes[v.key] = bytesPerToken(v.m);
 const stream: Record<string, number> = {};
 for (const v of variants) stream[v.key] = streamBandwidth(bytes[v.key]!);
 stream['256 MiB'] = streamBandwidth(256 << 20, 6);
-const best = await bestTimes(tasks, { rounds: 3, time: 100, warmupTime: 0, warmupIterations: 1 });
+// Rounds of ours and PyTorch's alternate; each side keeps its best.
+const best = new Map<string, number>();
+let torchBest: number | null = null;
+for (let round = 0; round < 3; round++) {
+  const b = await bestTimes(tasks, { rounds: 1, time: 100, warmupTime: 0, warmupIterations: 1 });
+  for (const [k, v] of b) best.set(k, Math.min(best.get(k) ?? Infinity, v));
+  const p = pytorchTokensPerS();
+  if (p !== null) torchBest = Math.max(torchBest ?? 0, p);
+}
 const tps: Record<string, number> = {}, frac: Record<string, number> = {};
 const rows: (string | number)[][] = [];
 for (const v of variants) {
@@ -96,6 +125,7 @@ for (const v of variants) {
 console.log(`\n${NAME}, vocabulary ${VOCAB}, batch 1, 1 thread, ${WORDS} words per sample; read bandwidth over 256 MiB: ${stream['256 MiB']!.toFixed(2)} GB/s`);
 console.log(formatTable(['weights', 'tokens/s', 'MB/token', 'stream GB/s', 'bound tok/s', 'GB/s', 'of bound'], rows));
 console.log(`\nd = 0.33 over dense: ${(tps['0.33']! / tps['1']!).toFixed(2)}×; 16-bit over 32-bit indices: ${(tps['0.33']! / tps['0.33 (32-bit indices)']!).toFixed(2)}×`);
+if (torchBest !== null) console.log(`PyTorch dense (best set-up, 1 thread): ${torchBest.toFixed(1)} tokens/s; ours dense ${(tps['1']! / torchBest).toFixed(2)}×, d = 0.33 ${(tps['0.33']! / torchBest).toFixed(2)}× of it`);
 dense.dispose();
 sparse.dispose();
 sparseWide.dispose();
@@ -103,6 +133,8 @@ printJsonLine({
   suite: 'generate',
   threads: 1,
   generate_tokens_per_s: { [NAME]: { '1': tps['1'], '0.33': tps['0.33'] } },
+  pytorch_tokens_per_s: torchBest === null ? null : { [NAME]: round(torchBest, 1) },
+  vs_pytorch: torchBest === null ? null : { [NAME]: { '1': round(tps['1']! / torchBest, 2), '0.33': round(tps['0.33']! / torchBest, 2) } },
   bytes_per_token: { [NAME]: { '1': bytes['1'], '0.33': bytes['0.33'] } },
   stream_gb_per_s: round(stream['1']!, 2),
   stream_by_size: Object.fromEntries(Object.entries(stream).map(([k, g]) => [k === '256 MiB' ? k : `${(bytes[k]! / 1e6).toFixed(1)} MB`, round(g, 2)])),

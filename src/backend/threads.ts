@@ -14,7 +14,8 @@ import type { ParallelKernel } from './pool-protocol.js';
 // calls), and ~0.2 µs when it does not (the caller claims every share itself); one core does
 // ~15·10⁹ multiply-adds/s in these kernels, so a split pays from ~10⁵ multiply-adds and the
 // thresholds sit a few times above that. `npm run bench -- threads` prints the measured table
-// (`threshold`); this session's machine was too loaded to measure it (bench/RESULTS.md).
+// (`threshold`); on an idle machine splits won from about 10⁵ multiply-adds (bench/RESULTS.md,
+// `threads`), so these thresholds are on the safe side.
 const MIN_PRODUCT_WORK = 1 << 19;
 const MIN_SPARSE_WORK = 1 << 19;
 const MIN_ROW_WORK = 1 << 15;
