@@ -2,6 +2,7 @@
 // claims checked) and SVG plots (validation curves, per-gate density of Selfish-RNN, topology
 // distances). Pure functions of the study results, so a partial study renders too.
 import type { StudyResult } from './study.js';
+import { axisTicks } from '../run/axis-ticks.js';
 
 export interface StudyReport {
   markdown: string;
@@ -14,25 +15,31 @@ export interface TopologyDistanceRow { a: string; b: string; distance: number }
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#17becf', '#bcbd22'];
 const fmt = (v: number | null, d = 2) => (v === null || !Number.isFinite(v) ? '—' : v.toFixed(d));
 
-/** A plain line plot: series of (x, y) points, linear axes with 5 ticks, legend on the right. */
+/**
+ * A plain line plot: series of (x, y) points, linear axes with round, non-overlapping tick labels
+ * (axis-ticks.ts, as the run's plot.svg), legend on the right, as wide as its longest label.
+ */
 export function linePlot(title: string, xLabel: string, yLabel: string, series: { label: string; points: [number, number][] }[]): string {
-  const W = 640, H = 340, L = 60, R = 150, T = 30, B = 45;
+  const CHAR = 6.2; // px per character of 11 px sans-serif, roughly
+  const longest = series.reduce((m, s) => Math.max(m, s.label.length), 0);
+  const H = 340, L = 60, T = 30, B = 45, R = Math.max(110, Math.ceil(40 + CHAR * longest)), W = L + 430 + R;
   const pts = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   const xs = pts.map((p) => p[0]), ys = pts.map((p) => p[1]);
   const min = (v: number[], start: number) => v.reduce((m, x) => Math.min(m, x), start), max = (v: number[], start: number) => v.reduce((m, x) => Math.max(m, x), start);
-  const x0 = min(xs, 0), x1 = max(xs, 1), y0 = min(ys, Infinity), y1 = max(ys, -Infinity);
-  const [lo, hi] = Number.isFinite(y0) ? (y0 === y1 ? [y0 - 1, y1 + 1] : [y0, y1]) : [0, 1];
+  const y0 = min(ys, Infinity), y1 = max(ys, -Infinity);
+  const xAxis = axisTicks(min(xs, 0), max(xs, 1), { length: W - L - R, labelExtent: (label) => CHAR * label.length });
+  const yAxis = axisTicks(Number.isFinite(y0) ? y0 : 0, Number.isFinite(y1) ? y1 : 1, { length: H - T - B });
+  const { lo: x0, hi: x1 } = xAxis, { lo, hi } = yAxis;
   const sx = (x: number) => L + ((x - x0) / (x1 - x0 || 1)) * (W - L - R);
   const sy = (y: number) => T + (1 - (y - lo) / (hi - lo || 1)) * (H - T - B);
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
     `<rect width="${W}" height="${H}" fill="white"/>`, `<text x="${W / 2}" y="16" text-anchor="middle" font-size="13">${esc(title)}</text>`,
     `<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="black"/>`, `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="black"/>`];
-  for (let i = 0; i <= 4; i++) {
-    const xv = x0 + ((x1 - x0) * i) / 4, yv = lo + ((hi - lo) * i) / 4;
-    out.push(`<text x="${sx(xv)}" y="${H - B + 14}" text-anchor="middle">${+xv.toFixed(2)}</text>`);
-    out.push(`<text x="${L - 4}" y="${sy(yv) + 4}" text-anchor="end">${+yv.toPrecision(4)}</text>`);
-    out.push(`<line x1="${L}" y1="${sy(yv)}" x2="${W - R}" y2="${sy(yv)}" stroke="#eee"/>`);
+  for (const t of xAxis.ticks) out.push(`<text x="${sx(t.value).toFixed(1)}" y="${H - B + 14}" text-anchor="middle">${esc(t.label)}</text>`);
+  for (const t of yAxis.ticks) {
+    out.push(`<text x="${L - 4}" y="${(sy(t.value) + 4).toFixed(1)}" text-anchor="end">${esc(t.label)}</text>`);
+    out.push(`<line x1="${L}" y1="${sy(t.value).toFixed(1)}" x2="${W - R}" y2="${sy(t.value).toFixed(1)}" stroke="#eee"/>`);
   }
   out.push(`<text x="${(L + W - R) / 2}" y="${H - 8}" text-anchor="middle">${esc(xLabel)}</text>`);
   out.push(`<text x="14" y="${(T + H - B) / 2}" text-anchor="middle" transform="rotate(-90 14 ${(T + H - B) / 2})">${esc(yLabel)}</text>`);
