@@ -2,7 +2,11 @@
 // Each suite prints a readable table and, as its last line, one JSON object with its headline
 // figures. The machine has few cores shared with other work, so suites time short samples in
 // several rounds and keep the fastest sample of each task: interference only ever adds time.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import { CSRMatrix, getThreads, kernels, Tensor, simdSupported, type Random } from '../src/index.js';
 
@@ -127,4 +131,37 @@ export function machineLine(): string {
  */
 export function printJsonLine(obj: Record<string, unknown>): void {
   console.log(JSON.stringify({ ...obj, threads: obj.threads ?? getThreads() }));
+}
+
+// ---- PyTorch peers (bench/pytorch/) ---------------------------------------------------------------
+
+/** The project root (this file runs as build/bench/common.js). */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+let unavailable: string | null | undefined;
+
+/** Why PyTorch cannot be measured here (PYTORCH=0, no Debian python3 or no torch in it), or null. */
+export function pytorchUnavailable(): string | null {
+  if (unavailable !== undefined) return unavailable;
+  unavailable = process.env.PYTORCH === '0' ? 'PYTORCH=0'
+    : !existsSync('/usr/bin/python3') ? '/usr/bin/python3 not found'
+    : spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0 ? '/usr/bin/python3 has no torch (apt-get install python3-torch)'
+    : null;
+  if (unavailable !== null) console.log(`PyTorch skipped (${unavailable})`);
+  return unavailable;
+}
+
+/**
+ * Runs bench/pytorch/<script> in PyTorch's best CPU set-up (bench/pytorch/best-setup.sh) and
+ * returns its last stdout line parsed as JSON; null when PyTorch is unavailable or the script
+ * fails (the reason is printed). The set-up's report (which BLAS kernel runs) goes to stderr.
+ */
+export function runPytorch<T>(suite: string, script: string, args: string[], timeoutMs = 1_200_000): T | null {
+  if (pytorchUnavailable() !== null) return null;
+  const r = spawnSync('bash', [join(ROOT, 'bench/pytorch/best-setup.sh'), join(ROOT, 'bench/pytorch', script), ...args], { encoding: 'utf8', timeout: timeoutMs });
+  if (r.status !== 0) {
+    console.error(`${suite}: PyTorch not measured (exit ${r.status}): ${(r.stderr || r.stdout || '').trim().split('\n').slice(-2).join(' ')}`);
+    return null;
+  }
+  if (r.stderr) process.stderr.write(r.stderr.split('\n').filter((l) => l.startsWith('best-setup:')).map((l) => `  ${l}\n`).join(''));
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
 }

@@ -21,27 +21,7 @@ import {
   createModel, createSparsity, createStepper, kernels, modelConfig, Random, sample, setThreads, Tensor, Vocabulary, type LanguageModel,
 } from '../src/index.js';
 import { forceWideIndices } from '../src/csr.js';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { bestTimes, formatTable, machineLine, printJsonLine, round, type BenchTask } from './common.js';
-
-/**
- * PyTorch's dense peer (bench/pytorch/generate.py in its best set-up, 1 thread), run between our
- * rounds so that load hits both sides alike; best of its own rounds. Null when PyTorch is missing
- * (PYTORCH=0 skips it).
- */
-function pytorchTokensPerS(): number | null {
-  if (process.env.PYTORCH === '0' || !existsSync('/usr/bin/python3')) return null;
-  const root = fileURLToPath(new URL('../..', import.meta.url));
-  const r = spawnSync('bash', [`${root}bench/pytorch/best-setup.sh`, `${root}bench/pytorch/generate.py`, '--threads', '1', '--words', '200', '--rounds', '3'], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.log(`generate: PyTorch skipped (${(r.stderr || r.stdout).trim().split('\n').pop()})`);
-    return null;
-  }
-  const last = JSON.parse(r.stdout.trim().split('\n').pop()!) as { generate_tokens_per_s: Record<string, Record<string, number>> };
-  return last.generate_tokens_per_s[NAME]?.['1'] ?? null;
-}
+import { bestTimes, formatTable, machineLine, printJsonLine, round, runPytorch, type BenchTask } from './common.js';
 
 await setThreads(1);
 const NAME = 'zaremba-medium', VOCAB = 10_000;
@@ -109,7 +89,9 @@ let torchBest: number | null = null;
 for (let round = 0; round < 3; round++) {
   const b = await bestTimes(tasks, { rounds: 1, time: 100, warmupTime: 0, warmupIterations: 1 });
   for (const [k, v] of b) best.set(k, Math.min(best.get(k) ?? Infinity, v));
-  const p = pytorchTokensPerS();
+  // PyTorch's dense peer, run between our rounds so that load hits both sides alike.
+  const p = runPytorch<{ generate_tokens_per_s: Record<string, Record<string, number>> }>('generate', 'generate.py', ['--threads', '1', '--words', '200', '--rounds', '3'])
+    ?.generate_tokens_per_s[NAME]?.['1'] ?? null;
   if (p !== null) torchBest = Math.max(torchBest ?? 0, p);
 }
 const tps: Record<string, number> = {}, frac: Record<string, number> = {};

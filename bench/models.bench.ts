@@ -18,13 +18,10 @@
 // Optional: MODELS=zaremba-small,zaremba-medium to run a subset; ROUNDS=n.
 // Last line: {"suite":"models","threads":n,"rounds":r,"tokens_per_s":{"zaremba-small":{"1":t,"0.33":t},...},
 //             "pytorch_tokens_per_s":{"zaremba-small":t,...},"vs_pytorch":{"zaremba-small":{"1":r,"0.33":r},...}}
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import { availableCores, getRelaxedSimd, getThreads, memoryStats, setRelaxedSimd, setThreads, simdSupported } from '../src/index.js';
 import { benchStep, threadsFromEnv } from './lm-step.js';
-import { printJsonLine } from './common.js';
+import { printJsonLine, runPytorch } from './common.js';
 
 const VOCAB = 10_000;
 /**
@@ -63,24 +60,12 @@ async function ours(name: string, d: number): Promise<{ tps: number; tokens: num
   return out;
 }
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const pytorchMissing = process.env.PYTORCH === '0' ? 'PYTORCH=0'
-  : !existsSync('/usr/bin/python3') ? '/usr/bin/python3 not found'
-  : spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0 ? "/usr/bin/python3 has no torch (apt-get install python3-torch)"
-  : null;
-if (pytorchMissing) console.log(`models: PyTorch skipped (${pytorchMissing})`);
-
 /** PyTorch: the same step, its best set-up, the same threads; tokens/s (mean of its steps). */
 function pytorch(name: string): number | null {
   const steps = big(name) ? 6 : 20, warmup = big(name) ? 2 : 3;
-  const r = spawnSync('bash', [`${root}bench/pytorch/best-setup.sh`, `${root}bench/pytorch/lm_step.py`, '--models', name, '--threads', String(threads),
-    '--steps', String(steps), '--warmup', String(warmup)], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.log(`models: PyTorch ${name} failed: ${(r.stderr || r.stdout).trim().split('\n').pop()}`);
-    return null;
-  }
-  const last = JSON.parse(r.stdout.trim().split('\n').pop()!) as { tokens_per_s: Record<string, Record<string, number>> };
-  return last.tokens_per_s[name]?.['1'] ?? null;
+  const last = runPytorch<{ tokens_per_s: Record<string, Record<string, number>> }>('models', 'lm_step.py',
+    ['--models', name, '--threads', String(threads), '--steps', String(steps), '--warmup', String(warmup)]);
+  return last?.tokens_per_s[name]?.['1'] ?? null;
 }
 
 const best: Record<string, Record<string, number>> = {};
@@ -94,7 +79,7 @@ for (let round = 1; round <= ROUNDS; round++) {
       best[name]![String(d)] = Math.max(best[name]![String(d)] ?? 0, m.tps);
       info[`${name} ${d}`] = m;
     }
-    const p = pytorchMissing ? null : pytorch(name);
+    const p = pytorch(name);
     if (p !== null) torchBest[name] = Math.max(torchBest[name] ?? 0, p);
     const line = DENSITIES[name]!.map((d) => `${d}: ${Math.round(best[name]![String(d)]!)}`).join(', ');
     console.log(`round ${round}/${ROUNDS} ${name}: ours ${line}${p !== null ? `; PyTorch ${Math.round(p)}` : ''} tokens/s (best so far)`);

@@ -8,9 +8,8 @@
 // Last line: {"suite":"step-memory","threads":n,"steps":s,"peak_rss_mib":{"selfish-onlstm":{"ours 1":m,"ours 0.45":m,"pytorch 1":m}},
 //             "wasm_mib":{"selfish-onlstm":{"1":m,"0.45":m}}}
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { printJsonLine } from './common.js';
+import { printJsonLine, runPytorch } from './common.js';
 import { threadsFromEnv } from './lm-step.js';
 
 const DENSITY: Record<string, number> = { 'selfish-onlstm': 0.45, 'selfish-rhn': 0.472, 'awd-lstm-mos-ptb': 0.45, 'zaremba-medium': 0.33, 'zaremba-small': 0.33 };
@@ -18,7 +17,6 @@ const NAMES = (process.env.MODELS ?? 'selfish-onlstm').split(',');
 const STEPS = Number(process.env.STEPS ?? 4);
 const threads = threadsFromEnv(2);
 const child = fileURLToPath(new URL('./step-memory-child.js', import.meta.url));
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 interface Measured { peakRssMiB: number; wasmMiB?: number; tokensPerS?: number }
 
@@ -29,15 +27,9 @@ function ours(name: string, density: number): Measured {
 }
 
 function pytorch(name: string): Measured | null {
-  const script = `${root}bench/pytorch/best-setup.sh`;
-  if (!existsSync('/usr/bin/python3')) return null;
-  const r = spawnSync('bash', [script, `${root}bench/pytorch/lm_step.py`, '--models', name, '--threads', String(threads), '--steps', String(STEPS - 1), '--warmup', '1'], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    console.error(`step-memory: PyTorch ${name} did not run (${r.stderr.trim().split('\n').pop()}); its column is left empty`);
-    return null;
-  }
-  const last = JSON.parse(r.stdout.trim().split('\n').pop()!) as { peak_rss_mib: number; tokens_per_s: Record<string, Record<string, number>> };
-  return { peakRssMiB: last.peak_rss_mib, tokensPerS: last.tokens_per_s[name]?.['1'] };
+  const last = runPytorch<{ peak_rss_mib: number; tokens_per_s: Record<string, Record<string, number>> }>('step-memory', 'lm_step.py',
+    ['--models', name, '--threads', String(threads), '--steps', String(STEPS - 1), '--warmup', '1']);
+  return last && { peakRssMiB: last.peak_rss_mib, tokensPerS: last.tokens_per_s[name]?.['1'] };
 }
 
 const peak: Record<string, Record<string, number>> = {};

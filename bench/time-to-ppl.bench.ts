@@ -10,12 +10,11 @@
 // come from bench/pytorch/zaremba-ptb.jsonl, a full run of zaremba_ptb.py, when it exists).
 // Run on an idle machine: npm run bench -- time-to-ppl   (PTB in ../shared/data/ptb; DATA=dir)
 // Last line: {"suite":"time-to-ppl","threads":n,"seconds_per_epoch":{"ours-dense":s,"ours-selfish-0.33":s,"pytorch-dense":s}}
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { availableCores, evaluate, memoryStore, resolveTrainConfig, setThreads, Trainer, type TrainOptions } from '../src/index.js';
 import { loadWordCorpus } from '../src/node.js';
-import { printJsonLine } from './common.js';
+import { printJsonLine, runPytorch } from './common.js';
 
 const DATA = resolve(process.env.DATA ?? '../shared/data/ptb');
 if (!existsSync(join(DATA, 'train.txt'))) {
@@ -65,14 +64,7 @@ async function ours(opts: TrainOptions): Promise<{ seconds: number; stepsPerEpoc
 
 /** PyTorch's seconds per epoch in its best set-up (null when PyTorch or its set-up is missing). */
 function pytorch(): number | null {
-  const r = spawnSync('bash', ['bench/pytorch/best-setup.sh', 'bench/pytorch/zaremba_ptb.py', '--data', DATA, '--threads', String(THREADS), '--time-only', String(STEPS)], { encoding: 'utf8', timeout: 1_200_000 });
-  if (r.status !== 0) {
-    console.error(`time-to-ppl: PyTorch not measured (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' ')}`);
-    return null;
-  }
-  if (r.stderr) process.stderr.write(r.stderr.split('\n').filter((l) => l.startsWith('best-setup:')).map((l) => `  ${l}\n`).join(''));
-  const last = JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds_per_epoch: number };
-  return last.seconds_per_epoch;
+  return runPytorch<{ seconds_per_epoch: number }>('time-to-ppl', 'zaremba_ptb.py', ['--data', DATA, '--threads', String(THREADS), '--time-only', String(STEPS)])?.seconds_per_epoch ?? null;
 }
 
 const best: Record<string, number> = {};

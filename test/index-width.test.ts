@@ -13,16 +13,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync } from 'node:fs';
 import {
-  Adam, ASGD, CSRMatrix, decodeCheckpoint, decodeLMCheckpoint, encodeCheckpoint, engineSparsity, exportSafetensors, loadCheckpoint, loadWeights, memoryStore, Module,
+  Adam, ASGD, CSRMatrix, decodeLMCheckpoint, engineSparsity, exportSafetensors, loadCheckpoint, loadWeights, memoryStore, Module,
   parameter, resolveTrainConfig, saveCheckpoint, setThreads, SGD, SNTASGD, Trainer, trainingStateBytes, zeros,
   type Corpus, type LanguageModel, type Tensor, type TrainOptions,
 } from '../src/index.js';
 import { forceSplitForTests } from '../src/backend/threads.js';
 import { forceWideIndices } from '../src/csr.js';
-import { loadDefaultCorpus } from '../src/node.js';
+import { tinyCorpus, withFixedTimes } from './helpers/lm-checkpoint.js';
 
-const full = loadDefaultCorpus({ maxVocab: 120 });
-const corpus: Corpus = { vocab: full.vocab, train: full.train.slice(0, 1_500), valid: full.valid.slice(0, 300), test: full.test.slice(0, 300) };
+const corpus = tinyCorpus;
 
 // The fixture's run (make-i32-era-checkpoint.mjs): a forced switch to SNT-ASGD after epoch 1.
 const STACKED: TrainOptions = {
@@ -37,17 +36,6 @@ const MOS: TrainOptions = {
   model: 'awd-lstm-mos-ptb', lm: { emsize: 6, nhid: 8, nhidlast: 6, nExperts: 2 }, method: 'selfish', density: 0.5,
   epochs: 3, asgdEpoch: 1, nonmono: 50, lr: 5, batchSize: 4, bptt: 10, evalBatchSize: 4, testBatchSize: 4,
 };
-
-/** The checkpoint with its wall-clock fields fixed (as test/helpers/lm-checkpoint.ts): bytes that depend on the run alone. */
-function withFixedTimes(bytes: Uint8Array): Uint8Array {
-  const c = decodeCheckpoint<{ training: { elapsedSeconds: number; epochAcc: { seconds: number }; history: { seconds: number }[] } | null }>(bytes);
-  const t = c.meta.training;
-  if (t === null) return bytes;
-  t.elapsedSeconds = 1.5;
-  t.epochAcc.seconds = 0.5;
-  for (const h of t.history) h.seconds = 1;
-  return encodeCheckpoint(c);
-}
 
 function csrWidths(model: LanguageModel): boolean[] {
   return model.namedWeights().flatMap(([, w]) => (w instanceof CSRMatrix ? [w.colIdx.wide] : []));

@@ -225,6 +225,7 @@ export class CsrOperator implements WeightOperator {
   }
 
   beginBackward(): void {
+    this.endBackward(); // values gathered for an earlier pass are stale
     this.inBackward = true;
   }
 

@@ -33,7 +33,7 @@ export async function tinyCheckpoints(opts: TrainOptions = TINY_STACKED): Promis
  * bytes are a function of the options alone: the fuzz targets derive their inputs from these bytes,
  * and a seed must give the same inputs in every run (with the times as measured, it did not).
  */
-function withFixedTimes(bytes: Uint8Array): Uint8Array {
+export function withFixedTimes(bytes: Uint8Array): Uint8Array {
   const c = decodeCheckpoint<{ training: { elapsedSeconds: number; epochAcc: { seconds: number }; history: { seconds: number }[] } | null }>(bytes);
   const t = c.meta.training;
   if (t === null) return bytes;
