@@ -184,11 +184,11 @@ test('trainingStateBytes: values + u16 indices + row pointers + the optimizer pe
     check(trainingStateBytes(m), 0, 0, 'no optimizer');
     check(trainingStateBytes(m, new SGD(m.parameters(), { lr: 1 })), 0, 0, 'plain SGD');
     check(trainingStateBytes(m, new SGD(m.parameters(), { lr: 1, momentum: 0.9 })), 4 * 8 + 4 * 6, 4 * 24 + 4 * 6, 'SGD with momentum');
-    // SNT-ASGD: an average and a step counter per nonzero; dense, ASGD's average alone.
-    check(trainingStateBytes(m, new SNTASGD(m.parameters(), { lr: 1, sparse: [sp.values] })), 8 * 8 + 4 * 6, 4 * 24 + 4 * 6, 'SNT-ASGD');
+    // SNT-ASGD: an average (4 bytes) and a step counter (2: its cohort) per nonzero; dense, ASGD's average alone.
+    check(trainingStateBytes(m, new SNTASGD(m.parameters(), { lr: 1, sparse: [sp.values] })), 6 * 8 + 4 * 6, 4 * 24 + 4 * 6, 'SNT-ASGD');
     check(trainingStateBytes(m, new ASGD(m.parameters(), { lr: 1 })), 4 * 8 + 4 * 6, 4 * 24 + 4 * 6, 'ASGD');
-    // Sparse Adam: two moments and a step counter per nonzero; dense, the two moments.
-    check(trainingStateBytes(m, new Adam(m.parameters(), { lr: 1, sparse: [sp.values] })), 12 * 8 + 8 * 6, 8 * 24 + 8 * 6, 'Adam');
+    // Sparse Adam: two moments and a step counter (2 bytes) per nonzero; dense, the two moments.
+    check(trainingStateBytes(m, new Adam(m.parameters(), { lr: 1, sparse: [sp.values] })), 10 * 8 + 8 * 6, 8 * 24 + 8 * 6, 'Adam');
     // Parameters the optimizer does not hold count no state.
     check(trainingStateBytes(m, new SGD([sp.values], { lr: 1, momentum: 0.5 })), 4 * 8, 4 * 24, 'an optimizer of one parameter');
     m.dispose();

@@ -86,11 +86,13 @@ export class Adam extends Optimizer {
   private sparseStep(i: number, p: Tensor, g: Tensor): void {
     const { beta1: b1, beta2: b2, eps, weightDecay: wd } = this;
     const st = (this.state[i] ??= this.newState(p, {}, ['exp_avg', 'exp_avg_sq'], ['entry_step']));
-    const steps = st.ints.entry_step!;
+    const steps = st.counters.entry_step!;
+    steps.incrementAll();
+    const { cohorts, counts } = steps.view();
     const w = p.data, gr = g.data, m = st.floats.exp_avg!.data, v = st.floats.exp_avg_sq!.data;
     let lastT = -1, stepSize = 0, sqrtBc2 = 1;
     for (let j = 0; j < w.length; j++) {
-      const t = (steps[j] = steps[j]! + 1);
+      const t = counts[cohorts[j]!]!;
       if (t !== lastT) { lastT = t; stepSize = this.lr / (1 - b1 ** t); sqrtBc2 = Math.sqrt(1 - b2 ** t); }
       const gj = Math.fround(gr[j]! + wd * w[j]!);
       m[j] = b1 * m[j]! + (1 - b1) * gj;
@@ -107,11 +109,11 @@ export class Adam extends Optimizer {
   }
 
   protected stateLayout(index: number): StateLayout {
-    if (this.sparseFlags[index]) return { scalars: [], floats: ['exp_avg', 'exp_avg_sq'], ints: ['entry_step'] };
+    if (this.sparseFlags[index]) return { scalars: [], floats: ['exp_avg', 'exp_avg_sq'], counters: ['entry_step'] };
     return this.denseStateLayout(index);
   }
 
   protected override denseStateLayout(_index: number): StateLayout {
-    return { scalars: ['step'], floats: ['exp_avg', 'exp_avg_sq'], ints: [] };
+    return { scalars: ['step'], floats: ['exp_avg', 'exp_avg_sq'], counters: [] };
   }
 }

@@ -128,7 +128,7 @@ export class ASGD extends Optimizer {
   }
 
   protected stateLayout(_index: number): StateLayout {
-    return { scalars: ['step', 'eta', 'mu'], floats: ['ax'], ints: [] };
+    return { scalars: ['step', 'eta', 'mu'], floats: ['ax'], counters: [] };
   }
 
   /** State of params[i] before its first step. */

@@ -5,7 +5,8 @@
 // Per-parameter state (null until the parameter's first step) has three kinds of entries:
 //   scalars  JSON numbers: step counters, eta, mu
 //   floats   one f32 per parameter entry (moments, running averages): persistent Tensors
-//   ints     one i32 per parameter entry (per-weight step counters): Int32Arrays
+//   counters one step counter per parameter entry (per-weight step counters): EntryCounters,
+//            2 bytes per entry (entry-counters.ts); a state dict stores the counts as Int32Arrays
 // A sparse (CSR) weight's trainable tensor is its `values` ([nnz], one entry per slot). When its
 // topology changes, remapParam moves every per-entry buffer along the slot map: surviving entries
 // keep their state, new entries (old slot −1) start from zero, removed entries are dropped.
@@ -17,18 +18,19 @@
 // is accepted while the parameter has no state yet (an optimizer built before `createSparsity`),
 // and refused once it has (the state would be misaligned). A disposed parameter is refused.
 import { Tensor, shapeString } from '../tensor.js';
+import { EntryCounters } from './entry-counters.js';
 
 export interface ParamState {
   scalars: Record<string, number>;
   floats: Record<string, Tensor>;
-  ints: Record<string, Int32Array>;
+  counters: Record<string, EntryCounters>;
 }
 
 /** Names of the state entries an optimizer keeps for one parameter (checked when loading). */
 export interface StateLayout {
   scalars: readonly string[];
   floats: readonly string[];
-  ints: readonly string[];
+  counters: readonly string[];
 }
 
 /** A hyper-parameter as stored in a state dict (JSON). */
@@ -118,15 +120,18 @@ export abstract class Optimizer {
 
   /**
    * Bytes of per-entry state `param` holds for each of its entries once it has taken a step: 4 per
-   * f32 buffer (moments, averages) and per i32 buffer (step counters). With `dense`, what it would
-   * hold per entry as a dense parameter of the same optimizer (see denseStateLayout). Scalars
-   * (a few numbers per tensor) are not counted.
+   * f32 buffer (moments, averages) and 2 per step counter (4 in the rare case entry-counters.ts
+   * widens them; the actual width once the state exists). With `dense`, what it would hold per
+   * entry as a dense parameter of the same optimizer (see denseStateLayout). Scalars (a few
+   * numbers per tensor) are not counted.
    */
   entryStateBytes(param: Tensor, opts: { dense?: boolean } = {}): number {
     const i = this.params.indexOf(param);
     if (i < 0) throw new RangeError(`selfish-rnn: ${this.kind}.entryStateBytes: the tensor${nameOf(param)} ${shapeString(param.shape)} is not a parameter of this optimizer`);
     const layout = opts.dense ? this.denseStateLayout(i) : this.stateLayout(i);
-    return 4 * (layout.floats.length + layout.ints.length);
+    const held = opts.dense ? undefined : this.state[i]?.counters;
+    const counterBytes = layout.counters.reduce((sum, name) => sum + (held?.[name]?.bytesPerEntry ?? 2), 0);
+    return 4 * layout.floats.length + counterBytes;
   }
 
   /** Zeroes every parameter's gradient (keeps the buffers). */
@@ -149,7 +154,7 @@ export abstract class Optimizer {
     const params = this.state.map((st, i) => {
       if (st === null) return null;
       for (const [name, t] of Object.entries(st.floats)) arrays[`${i}.${name}`] = t.toArray();
-      for (const [name, a] of Object.entries(st.ints)) arrays[`${i}.${name}`] = a.slice();
+      for (const [name, c] of Object.entries(st.counters)) arrays[`${i}.${name}`] = c.toCounts();
       return { size: this.params[i]!.size, scalars: { ...st.scalars } };
     });
     return { meta: { kind: this.kind, version: STATE_DICT_VERSION, lr: this.lr, hyper: this.hyperParams(), params }, arrays };
@@ -197,7 +202,7 @@ export abstract class Optimizer {
         used.add(key);
       };
       for (const name of layout.floats) check(name, Float32Array);
-      for (const name of layout.ints) check(name, Int32Array);
+      for (const name of layout.counters) check(name, Int32Array);
     });
     const extra = Object.keys(arrays).filter((k) => !used.has(k));
     if (extra.length > 0) throw new RangeError(`selfish-rnn: ${where}: unexpected arrays ${extra.join(', ')}`);
@@ -207,9 +212,9 @@ export abstract class Optimizer {
       this.dropState(i);
       if (entry === null) return;
       const layout = this.stateLayout(i);
-      const st = this.newState(this.params[i]!, { ...entry.scalars }, layout.floats, layout.ints);
+      const st = this.newState(this.params[i]!, { ...entry.scalars }, layout.floats, []);
       for (const name of layout.floats) st.floats[name]!.data.set(arrays[`${i}.${name}`]!);
-      for (const name of layout.ints) st.ints[name]!.set(arrays[`${i}.${name}`]!);
+      for (const name of layout.counters) st.counters[name] = EntryCounters.fromCounts(arrays[`${i}.${name}`] as Int32Array);
       this.state[i] = st;
     });
     this.params.forEach((p, i) => (this.bound[i] = { version: p.storageVersion, size: p.size }));
@@ -251,11 +256,7 @@ export abstract class Optimizer {
         old.dispose();
         st.floats[name] = moved;
       }
-      for (const name of Object.keys(st.ints)) {
-        const src = st.ints[name]!, dst = new Int32Array(newParam.size);
-        for (let j = 0; j < dst.length; j++) { const k = oldSlotOf[j]!; dst[j] = k < 0 ? 0 : src[k]!; }
-        st.ints[name] = dst;
-      }
+      for (const name of Object.keys(st.counters)) st.counters[name] = st.counters[name]!.remapped(oldSlotOf);
     }
     this.params[i] = newParam;
     this.bound[i] = { version: newParam.storageVersion, size: newParam.size };
@@ -294,14 +295,14 @@ export abstract class Optimizer {
   }
 
   /** New state for p: the given scalars, zero-filled per-entry buffers. */
-  protected newState(p: Tensor, scalars: Record<string, number>, floats: readonly string[], ints: readonly string[]): ParamState {
-    const st: ParamState = { scalars, floats: {}, ints: {} };
+  protected newState(p: Tensor, scalars: Record<string, number>, floats: readonly string[], counters: readonly string[]): ParamState {
+    const st: ParamState = { scalars, floats: {}, counters: {} };
     for (const name of floats) {
       const t = new Tensor(p.shape, { persistent: true });
       t.data.fill(0);
       st.floats[name] = t;
     }
-    for (const name of ints) st.ints[name] = new Int32Array(p.size);
+    for (const name of counters) st.counters[name] = new EntryCounters(p.size);
     return st;
   }
 

@@ -67,6 +67,6 @@ export class SGD extends Optimizer {
   }
 
   protected stateLayout(): StateLayout {
-    return { scalars: [], floats: this.momentum !== 0 ? ['momentum_buffer'] : [], ints: [] };
+    return { scalars: [], floats: this.momentum !== 0 ? ['momentum_buffer'] : [], counters: [] };
   }
 }

@@ -74,7 +74,7 @@ export class SNTASGD extends ASGD {
 
   protected override stateLayout(index: number): StateLayout {
     if (!this.sparseFlags[index]) return super.stateLayout(index);
-    return { scalars: ['step', 'eta'], floats: ['ax'], ints: ['weight_step'] };
+    return { scalars: ['step', 'eta'], floats: ['ax'], counters: ['weight_step'] };
   }
 
   /** A dense parameter is averaged as ASGD does: no per-weight counters. */
@@ -89,14 +89,15 @@ export class SNTASGD extends ASGD {
 
   protected override average(index: number, p: Tensor, st: ParamState): void {
     if (!this.sparseFlags[index]) return super.average(index, p, st);
-    const w = p.data, ax = st.floats.ax!.data, s = st.ints.weight_step!, t0 = this.t0;
-    // Counters take few distinct values (one per topology change), so mu is recomputed only when
-    // the counter differs from the previous entry's. Each operation is an f32 one: the f64 result
-    // of an f32 sum, difference or product rounds once, on f32() or on the store.
+    const w = p.data, ax = st.floats.ax!.data, s = st.counters.weight_step!, t0 = this.t0;
+    s.incrementAll();
+    const { cohorts, counts } = s.view();
+    // Counters take few distinct values (one per topology change: entry-counters.ts), so mu is
+    // recomputed only when the counter differs from the previous entry's. Each operation is an f32
+    // one: the f64 result of an f32 sum, difference or product rounds once, on f32() or on the store.
     let lastK = -1, mu = 1, muF32 = 1;
     for (let j = 0; j < w.length; j++) {
-      const k = s[j]! + 1;
-      s[j] = k;
+      const k = counts[cohorts[j]!]!;
       if (k !== lastK) { lastK = k; mu = 1 / Math.max(1, k - 1 - t0); muF32 = f32(mu); }
       const x = w[j]!;
       if (mu === 1) ax[j] = x;
