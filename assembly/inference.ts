@@ -19,7 +19,7 @@
 // N = 2..4: one fma4 per nonzero on the N lanes of X's row (a 64-bit or 128-bit load), two
 // accumulators alternating over the nonzeros.
 
-import { idxAt } from './csr-index';
+import { idxAt, idxLoad, idxShift } from './csr-index';
 import { fma4 } from './fma';
 import { hsum, hsum4 } from './hsum';
 import { partLo } from './scratch';
@@ -111,11 +111,12 @@ export function gemv_part(y: usize, a: usize, x: usize, M: i32, K: i32, acc: i32
  * replace_lane both compete for the CPU's one shuffle port, and the lane extracts were what bound
  * this loop (25% fewer cycles per nonzero this way on the zaremba-medium matrices; same bits).
  */
-@inline function gather4(wide: bool, x: usize, idx: usize, t: i32): v128 {
-  let v = v128.load32_zero(x + (<usize>idxAt(wide, idx, t) << 2));
-  v = f32x4.replace_lane(v, 1, load<f32>(x + (<usize>idxAt(wide, idx, t + 1) << 2)));
-  v = f32x4.replace_lane(v, 2, load<f32>(x + (<usize>idxAt(wide, idx, t + 2) << 2)));
-  return f32x4.replace_lane(v, 3, load<f32>(x + (<usize>idxAt(wide, idx, t + 3) << 2)));
+@inline function gather4(wide: bool, x: usize, p: usize): v128 {
+  // p points at the first index; constant offsets go in the load instructions.
+  let v = v128.load32_zero(x + (idxLoad(wide, p) << 2));
+  v = f32x4.replace_lane(v, 1, load<f32>(x + ((wide ? <usize>load<i32>(p, 4) : <usize>load<u16>(p, 2)) << 2)));
+  v = f32x4.replace_lane(v, 2, load<f32>(x + ((wide ? <usize>load<i32>(p, 8) : <usize>load<u16>(p, 4)) << 2)));
+  return f32x4.replace_lane(v, 3, load<f32>(x + ((wide ? <usize>load<i32>(p, 12) : <usize>load<u16>(p, 6)) << 2)));
 }
 
 /** Rows [r0, r1) of y[M] (+)= W·x (N = 1). */
@@ -127,12 +128,12 @@ export function gemv_part(y: usize, a: usize, x: usize, M: i32, K: i32, acc: i32
     if (ASC_FEATURE_SIMD) {
       let a0 = f32x4.splat(0), a1 = a0;
       for (; t + 8 <= e; t += 8) {
-        const pv = values + (<usize>t << 2);
-        a0 = fma4(a0, v128.load(pv), gather4(wide, x, idx, t));
-        a1 = fma4(a1, v128.load(pv, 16), gather4(wide, x, idx, t + 4));
+        const pv = values + (<usize>t << 2), pi = idx + (<usize>t << idxShift(wide));
+        a0 = fma4(a0, v128.load(pv), gather4(wide, x, pi));
+        a1 = fma4(a1, v128.load(pv, 16), gather4(wide, x, pi + (<usize>4 << idxShift(wide))));
       }
       if (t + 4 <= e) {
-        a0 = fma4(a0, v128.load(values + (<usize>t << 2)), gather4(wide, x, idx, t));
+        a0 = fma4(a0, v128.load(values + (<usize>t << 2)), gather4(wide, x, idx + (<usize>t << idxShift(wide))));
         t += 4;
       }
       s = hsum(f32x4.add(a0, a1));
@@ -190,9 +191,22 @@ export function gemv_part(y: usize, a: usize, x: usize, M: i32, K: i32, acc: i32
   }
 }
 
+// The N = 1 loop is a wasm function of its own per index width (called from the kernel and its
+// `_part`, so Binaryen does not inline it): inlined into the kernel beside the N = 2..4 loops, V8
+// allocated its registers worse (16.8 against 19.6 GB/s on the zaremba-medium matrices, measured).
+function spmvRows1I32(y: usize, rowPtr: usize, idx: usize, values: usize, x: usize, acc: i32, r0: i32, r1: i32): void {
+  spmvRows1(true, y, rowPtr, idx, values, x, acc, r0, r1);
+}
+function spmvRows1U16(y: usize, rowPtr: usize, idx: usize, values: usize, x: usize, acc: i32, r0: i32, r1: i32): void {
+  spmvRows1(false, y, rowPtr, idx, values, x, acc, r0, r1);
+}
+
 @inline function spmvRows(wide: bool, y: usize, rowPtr: usize, idx: usize, values: usize, x: usize, N: i32, acc: i32, r0: i32, r1: i32): void {
   if (r1 <= r0 || N <= 0) return;
-  if (N == 1) spmvRows1(wide, y, rowPtr, idx, values, x, acc, r0, r1);
+  if (N == 1) {
+    if (wide) spmvRows1I32(y, rowPtr, idx, values, x, acc, r0, r1);
+    else spmvRows1U16(y, rowPtr, idx, values, x, acc, r0, r1);
+  }
   else if (ASC_FEATURE_SIMD && N == 2) spmvRowsN(2, wide, y, rowPtr, idx, values, x, acc, r0, r1);
   else if (ASC_FEATURE_SIMD && N == 3) spmvRowsN(3, wide, y, rowPtr, idx, values, x, acc, r0, r1);
   else if (ASC_FEATURE_SIMD && N == 4) spmvRowsN(4, wide, y, rowPtr, idx, values, x, acc, r0, r1);
