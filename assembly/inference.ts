@@ -191,22 +191,9 @@ export function gemv_part(y: usize, a: usize, x: usize, M: i32, K: i32, acc: i32
   }
 }
 
-// The N = 1 loop is a wasm function of its own per index width (called from the kernel and its
-// `_part`, so Binaryen does not inline it): inlined into the kernel beside the N = 2..4 loops, V8
-// allocated its registers worse (16.8 against 19.6 GB/s on the zaremba-medium matrices, measured).
-function spmvRows1I32(y: usize, rowPtr: usize, idx: usize, values: usize, x: usize, acc: i32, r0: i32, r1: i32): void {
-  spmvRows1(true, y, rowPtr, idx, values, x, acc, r0, r1);
-}
-function spmvRows1U16(y: usize, rowPtr: usize, idx: usize, values: usize, x: usize, acc: i32, r0: i32, r1: i32): void {
-  spmvRows1(false, y, rowPtr, idx, values, x, acc, r0, r1);
-}
-
 @inline function spmvRows(wide: bool, y: usize, rowPtr: usize, idx: usize, values: usize, x: usize, N: i32, acc: i32, r0: i32, r1: i32): void {
   if (r1 <= r0 || N <= 0) return;
-  if (N == 1) {
-    if (wide) spmvRows1I32(y, rowPtr, idx, values, x, acc, r0, r1);
-    else spmvRows1U16(y, rowPtr, idx, values, x, acc, r0, r1);
-  }
+  if (N == 1) spmvRows1(wide, y, rowPtr, idx, values, x, acc, r0, r1);
   else if (ASC_FEATURE_SIMD && N == 2) spmvRowsN(2, wide, y, rowPtr, idx, values, x, acc, r0, r1);
   else if (ASC_FEATURE_SIMD && N == 3) spmvRowsN(3, wide, y, rowPtr, idx, values, x, acc, r0, r1);
   else if (ASC_FEATURE_SIMD && N == 4) spmvRowsN(4, wide, y, rowPtr, idx, values, x, acc, r0, r1);
