@@ -15,7 +15,9 @@
 // hsum(p_j)), so row shares (`_part`) give the single call's bits.
 //
 // N = 1 (spmv): wasm SIMD has no gather; 4 column indices are read as scalars and 4 elements of x
-// inserted lane by lane, so one fma4 covers 4 nonzeros and two accumulators keep 8 in flight.
+// inserted lane by lane, so one fma4 covers 4 nonzeros and two accumulators keep 8 in flight; a
+// row's last 0–7 nonzeros go through two masked groups (see spmvRows1). This loop is bound by
+// instructions, not bytes: the lane inserts and the per-row branches are what it spends time on.
 // N = 2..4: one fma4 per nonzero on the N lanes of X's row (a 64-bit or 128-bit load), two
 // accumulators alternating over the nonzeros.
 
