@@ -65,8 +65,11 @@ const MAXV_SDDMM: i32 = 6;
 // L2 while every panel passes over it) and, per (block, panel), copy the panel of the randomly
 // indexed operand (X for SpMM and SDDMM) into PACK, K rows of exactly nv vectors: one contiguous
 // ≤ 96·K-byte slab, re-used by all the block's nonzeros. The copy costs K·N floats per block
-// against nnz(block)·N multiply-adds, i.e. K / BLOCK_NNZ ≈ 2% at K = 650. SpMMᵀ transposes each
-// row block instead and packs G (see spmmTBlockGather). N ≤ SMALL_N keeps the plain loops.
+// against nnz(block)·N multiply-adds, i.e. K / BLOCK_NNZ ≈ 2% at K = 650. Where the slab would
+// not fit in L1, SpMM and SDDMM pack and walk it in column blocks (L1_PACK_BYTES): each row's
+// nonzeros of a block are found by binary search, and each output still receives its terms in the
+// same order. SpMMᵀ transposes each row block instead and packs G (see spmmTBlockGather). N ≤
+// SMALL_N keeps the plain loops.
 
 /** At or below this N every array is read once anyway (one or two panels): the plain panel loops. */
 const SMALL_N: i32 = 32;
@@ -78,6 +81,41 @@ const BLOCK_NNZ: i32 = 32768;
  * panel of 2730 rows; a larger K packs narrower panels, and K > 16384 skips packing (plain loops).
  */
 const PACK_BYTES: i32 = SPARSE_PACK_BYTES;
+/**
+ * Bytes of a packed panel that stay in L1 (48 KiB here) beside the other operands. A larger pack
+ * sends every nonzero's read of its packed row to L2: at N = 1400 and the same nonzeros per row,
+ * SpMM ran at 11.3 GMAC/s with K = 1150 (a 110 KB pack) against 15.6 with K = 400 (38 KB). So SpMM
+ * and SDDMM walk a pack larger than UNBLOCKED_PACK_BYTES in column blocks of at most this many
+ * bytes: at K = 1150 (ON-LSTM's layers), N = 700, SpMM 11.5 → 13.0 and SDDMM 9.9 → 11.0 GMAC/s.
+ * 32 KiB blocks gained less and 24 KiB lost (1 thread, A/B runs on a loaded machine).
+ */
+const L1_PACK_BYTES: i32 = 40 << 10;
+
+/**
+ * A pack up to this size is walked whole: at K = 650 (62 KB at nv = 6) two column blocks were 2–3%
+ * slower than one, the binary searches and Y round trips costing more than the L2 reads saved.
+ */
+const UNBLOCKED_PACK_BYTES: i32 = 64 << 10;
+
+/** Rows per column block of a packed nv-vector panel: K whole, or split evenly into blocks of ≤ L1_PACK_BYTES. */
+@inline function columnBlock(K: i32, nv: i32): i32 {
+  if (K * (nv << 4) <= UNBLOCKED_PACK_BYTES) return max(1, K);
+  const most = max(1, L1_PACK_BYTES / (nv << 4));
+  const blocks = max(1, (K + most - 1) / most);
+  return max(1, (K + blocks - 1) / blocks);
+}
+
+/** First entry in [s, end) whose index is ≥ k (end if none): the indices of a row ascend. */
+@inline function firstIndexAtLeast(wide: bool, idx: usize, s: i32, end: i32, k: i32): i32 {
+  let lo = s, hi = end;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (idxAt(wide, idx, mid) < k) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** PACK: this thread's packed-panel scratch (assembly/scratch.ts). */
 @inline function packBase(): usize { return scratchBase + OFF_SPARSE_PACK; }
 
@@ -114,11 +152,16 @@ function packPanel(src: usize, rows: i32, rowBytes: usize, nv: i32): void {
 @inline function spmmPanel(
   nv: i32, indirect: bool, packed: bool, wide: bool,
   y: usize, ptr: usize, idx: usize, slotOf: usize, values: usize, b: usize,
-  rows: i32, rowBytes: usize, acc: i32,
+  rows: i32, rowBytes: usize, acc: i32, kLo: i32, kHi: i32,
 ): void {
   // y and b point at the panel's first column (the panel offset is folded in by the caller).
-  // A packed B (see PACK) has rows of exactly nv vectors: a constant stride.
+  // A packed B (see PACK) has rows of exactly nv vectors: a constant stride. A packed panel may
+  // hold only the rows [kLo, kHi) of B (a column block of A, see spmmBlocked; b points at row kLo):
+  // then only the entries whose column is in that range are added.
   const bStride: usize = packed ? <usize>nv << 4 : rowBytes;
+  const ranged = packed && (kLo > 0 || kHi < i32.MAX_VALUE);
+  // b − kLo·bStride may wrap below 0: the address adds idx·bStride back, mod 2³².
+  const bb = packed ? b - <usize>kLo * bStride : b;
   for (let i = 0; i < rows; i++) {
     const yi = y + <usize>i * rowBytes;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
@@ -133,11 +176,16 @@ function packPanel(src: usize, rows: i32, rowBytes: usize, nv: i32): void {
     }
     // Walk the entries with pointers, not an index: two fewer address computations per nonzero
     // in V8's code (+5%, measured). pv walks the values, or the slot numbers when indirect.
-    const first = i32at(ptr, i), pend = idx + (<usize>i32at(ptr, i + 1) << idxShift(wide));
+    let first = i32at(ptr, i), last = i32at(ptr, i + 1);
+    if (ranged && first < last) {
+      first = firstIndexAtLeast(wide, idx, first, last, kLo);
+      last = firstIndexAtLeast(wide, idx, first, last, kHi);
+    }
+    const pend = idx + (<usize>last << idxShift(wide));
     let pv = (indirect ? slotOf : values) + (<usize>first << 2);
     for (let pi = idx + (<usize>first << idxShift(wide)); pi < pend; pi += <usize>1 << idxShift(wide), pv += 4) {
       const w = v128.load32_splat(indirect ? values + (<usize>load<i32>(pv) << 2) : pv);
-      const br = b + idxLoad(wide, pi) * bStride;
+      const br = bb + idxLoad(wide, pi) * bStride;
       a0 = fma4(a0, w, ld(br));
       if (nv > 1) a1 = fma4(a1, w, v128.load(br, 16));
       if (nv > 2) a2 = fma4(a2, w, v128.load(br, 32));
@@ -180,48 +228,49 @@ function packPanel(src: usize, rows: i32, rowBytes: usize, nv: i32): void {
 // One wasm function per (form, index width, nv), indexed by nv (entry 0 is never used). In the
 // scalar build the bodies are empty and never called (the tables still have to compile).
 type SpmmPanel = (y: usize, ptr: usize, idx: usize, slotOf: usize, values: usize, b: usize, rows: i32, rowBytes: usize, acc: i32) => void;
-function spmmPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, false, true, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, false, true, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, false, true, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, false, true, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, false, true, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, false, true, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel1_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, false, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel2_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, false, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel3_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, false, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel4_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, false, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel5_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, false, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPanel6_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, false, false, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, true, false, true, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, true, false, true, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, true, false, true, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, true, false, true, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, true, false, true, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, true, false, true, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel1_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, true, false, false, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel2_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, true, false, false, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel3_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, true, false, false, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel4_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, true, false, false, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel5_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, true, false, false, y, p, i, so, v, b, r, rb, acc); }
-function cscPanel6_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, true, false, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPackedPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, true, true, y, p, i, so, v, b, r, rb, acc); }
-function spmmPackedPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, true, true, y, p, i, so, v, b, r, rb, acc); }
-function spmmPackedPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, true, true, y, p, i, so, v, b, r, rb, acc); }
-function spmmPackedPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, true, true, y, p, i, so, v, b, r, rb, acc); }
-function spmmPackedPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, true, true, y, p, i, so, v, b, r, rb, acc); }
-function spmmPackedPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, true, true, y, p, i, so, v, b, r, rb, acc); }
-function spmmPackedPanel1_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, true, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPackedPanel2_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, true, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPackedPanel3_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, true, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPackedPanel4_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, true, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPackedPanel5_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, true, false, y, p, i, so, v, b, r, rb, acc); }
-function spmmPackedPanel6_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, true, false, y, p, i, so, v, b, r, rb, acc); }
+function spmmPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, false, true, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function spmmPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, false, true, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function spmmPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, false, true, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function spmmPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, false, true, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function spmmPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, false, true, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function spmmPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, false, true, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function spmmPanel1_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, false, false, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function spmmPanel2_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, false, false, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function spmmPanel3_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, false, false, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function spmmPanel4_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, false, false, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function spmmPanel5_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, false, false, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function spmmPanel6_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, false, false, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function cscPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, true, false, true, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function cscPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, true, false, true, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function cscPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, true, false, true, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function cscPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, true, false, true, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function cscPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, true, false, true, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function cscPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, true, false, true, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function cscPanel1_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, true, false, false, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function cscPanel2_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, true, false, false, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function cscPanel3_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, true, false, false, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function cscPanel4_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, true, false, false, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function cscPanel5_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, true, false, false, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function cscPanel6_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, true, false, false, y, p, i, so, v, b, r, rb, acc, 0, i32.MAX_VALUE); }
+function spmmPackedPanel1(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, true, true, y, p, i, so, v, b, r, rb, acc, lo, hi); }
+function spmmPackedPanel2(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, true, true, y, p, i, so, v, b, r, rb, acc, lo, hi); }
+function spmmPackedPanel3(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, true, true, y, p, i, so, v, b, r, rb, acc, lo, hi); }
+function spmmPackedPanel4(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, true, true, y, p, i, so, v, b, r, rb, acc, lo, hi); }
+function spmmPackedPanel5(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, true, true, y, p, i, so, v, b, r, rb, acc, lo, hi); }
+function spmmPackedPanel6(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, true, true, y, p, i, so, v, b, r, rb, acc, lo, hi); }
+function spmmPackedPanel1_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(1, false, true, false, y, p, i, so, v, b, r, rb, acc, lo, hi); }
+function spmmPackedPanel2_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(2, false, true, false, y, p, i, so, v, b, r, rb, acc, lo, hi); }
+function spmmPackedPanel3_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(3, false, true, false, y, p, i, so, v, b, r, rb, acc, lo, hi); }
+function spmmPackedPanel4_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(4, false, true, false, y, p, i, so, v, b, r, rb, acc, lo, hi); }
+function spmmPackedPanel5_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(5, false, true, false, y, p, i, so, v, b, r, rb, acc, lo, hi); }
+function spmmPackedPanel6_u16(y: usize, p: usize, i: usize, so: usize, v: usize, b: usize, r: i32, rb: usize, acc: i32, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) spmmPanel(6, false, true, false, y, p, i, so, v, b, r, rb, acc, lo, hi); }
 const SPMM_PANELS: SpmmPanel[] = [spmmPanel1, spmmPanel1, spmmPanel2, spmmPanel3, spmmPanel4, spmmPanel5, spmmPanel6];
 const SPMM_PANELS_U16: SpmmPanel[] = [spmmPanel1_u16, spmmPanel1_u16, spmmPanel2_u16, spmmPanel3_u16, spmmPanel4_u16, spmmPanel5_u16, spmmPanel6_u16];
 const CSC_PANELS: SpmmPanel[] = [cscPanel1, cscPanel1, cscPanel2, cscPanel3, cscPanel4, cscPanel5, cscPanel6];
 const CSC_PANELS_U16: SpmmPanel[] = [cscPanel1_u16, cscPanel1_u16, cscPanel2_u16, cscPanel3_u16, cscPanel4_u16, cscPanel5_u16, cscPanel6_u16];
-const SPMM_PACKED_PANELS: SpmmPanel[] = [spmmPackedPanel1, spmmPackedPanel1, spmmPackedPanel2, spmmPackedPanel3, spmmPackedPanel4, spmmPackedPanel5, spmmPackedPanel6];
-const SPMM_PACKED_PANELS_U16: SpmmPanel[] = [spmmPackedPanel1_u16, spmmPackedPanel1_u16, spmmPackedPanel2_u16, spmmPackedPanel3_u16, spmmPackedPanel4_u16, spmmPackedPanel5_u16, spmmPackedPanel6_u16];
+type SpmmPackedPanel = (y: usize, ptr: usize, idx: usize, slotOf: usize, values: usize, b: usize, rows: i32, rowBytes: usize, acc: i32, kLo: i32, kHi: i32) => void;
+const SPMM_PACKED_PANELS: SpmmPackedPanel[] = [spmmPackedPanel1, spmmPackedPanel1, spmmPackedPanel2, spmmPackedPanel3, spmmPackedPanel4, spmmPackedPanel5, spmmPackedPanel6];
+const SPMM_PACKED_PANELS_U16: SpmmPackedPanel[] = [spmmPackedPanel1_u16, spmmPackedPanel1_u16, spmmPackedPanel2_u16, spmmPackedPanel3_u16, spmmPackedPanel4_u16, spmmPackedPanel5_u16, spmmPackedPanel6_u16];
 
 /** Y[rows×N] (+)= A·B, A compressed by rows, B dense: the shared body of spmm and spmm_t_csc. */
 @inline function compressedTimesDense(
@@ -257,8 +306,18 @@ const SPMM_PACKED_PANELS_U16: SpmmPanel[] = [spmmPackedPanel1_u16, spmmPackedPan
     let off = 0;
     for (let left = N >> 2; left > 0;) {
       const nv = nextPanel(left, maxv), o = <usize>off << 2;
-      packPanel(x + o, K, rowBytes, nv);
-      panels[nv](yb + o, pb, colIdx, 0, values, packBase(), r1 - r0, rowBytes, acc);
+      // Column blocks whose packed rows fit in L1 (L1_PACK_BYTES). A row's sums go through Y
+      // between blocks (stored, then loaded by the next block with acc = 1): the same additions in
+      // the same order, so the same bits as one pass.
+      const kb = columnBlock(K, nv);
+      // At least one pass, even for K = 0 (Y's rows are then written as zeros, or kept with acc).
+      let k0 = 0;
+      do {
+        const k1 = min(K, k0 + kb);
+        packPanel(x + o + <usize>k0 * rowBytes, k1 - k0, rowBytes, nv);
+        panels[nv](yb + o, pb, colIdx, 0, values, packBase(), r1 - r0, rowBytes, k0 == 0 ? acc : 1, k0, K <= kb ? i32.MAX_VALUE : k1);
+        k0 += kb;
+      } while (k0 < K);
       off += nv << 2;
       left -= nv;
     }
@@ -444,7 +503,7 @@ const TBLOCK_MAX_ROWS: i32 = PACK_BYTES / (MAXV_SPMM << 4);
       for (let left = n >> 2; left > 0;) {
         const nv = nextPanel(left, MAXV_SPMM), o = <usize>off << 2;
         packPanel(gb + o, r1 - r0, ld, nv);
-        SPMM_PACKED_PANELS[nv](y + o, tblockPtr(), tblockRow(), 0, tblockVal(), packBase(), K, ld, 1);
+        SPMM_PACKED_PANELS[nv](y + o, tblockPtr(), tblockRow(), 0, tblockVal(), packBase(), K, ld, 1, 0, i32.MAX_VALUE);
         off += nv << 2;
         left -= nv;
       }
@@ -621,18 +680,30 @@ const PART_NNZ: i32 = TBLOCK_NNZ >> 1;
 /** SDDMM_PART: the partial sums, in the TBLOCK data region. */
 @inline function sddmmPart(): usize { return scratchBase + OFF_TBLOCK_DATA; }
 
-/** One packed panel over a row block: part[s - base] += G[i, panel] ⊙ X[j, panel] summed over the panel's vectors. */
+/**
+ * One packed panel over a row block: part[s - base] += G[i, panel] ⊙ X[j, panel] summed over the
+ * panel's vectors, for the nonzeros whose column j is in [kLo, kHi) (x points at the packed row
+ * of column kLo). Each nonzero gets each panel once whatever the column range, so splitting the
+ * columns changes no bits.
+ */
 @inline function sddmmPartPanel(
   nv: i32, wide: bool,
   part: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize,
-  M: i32, rowBytes: usize,
+  M: i32, rowBytes: usize, kLo: i32, kHi: i32,
 ): void {
   // g points at the panel's first column of the block's first row; x at the packed panel;
   // rowPtr at the block's first row; part at the partial sum of the block's first nonzero.
   const xStride = <usize>nv << 4;
   const base = i32at(rowPtr, 0);
+  const ranged = kLo > 0 || kHi < i32.MAX_VALUE;
+  // x − kLo·xStride may wrap below 0: the address adds idx·xStride back, mod 2³².
+  const xb = x - <usize>kLo * xStride;
   for (let i = 0; i < M; i++) {
-    const s = i32at(rowPtr, i), end = i32at(rowPtr, i + 1);
+    let s = i32at(rowPtr, i), end = i32at(rowPtr, i + 1);
+    if (ranged && s < end) {
+      s = firstIndexAtLeast(wide, colIdx, s, end, kLo);
+      end = firstIndexAtLeast(wide, colIdx, s, end, kHi);
+    }
     if (s == end) continue;
     const gi = g + <usize>i * rowBytes;
     const g0 = ld(gi);
@@ -646,25 +717,26 @@ const PART_NNZ: i32 = TBLOCK_NNZ >> 1;
     const pend = colIdx + (<usize>end << idxShift(wide));
     // The store of each nonzero's sum also keeps V8 from hoisting the next nonzero's loads.
     for (let pi = colIdx + (<usize>s << idxShift(wide)); pi < pend; pi += <usize>1 << idxShift(wide), pp += 16) {
-      st(pp, f32x4.add(ld(pp), panelDot(nv, x + idxLoad(wide, pi) * xStride, g0, g1, g2, g3, g4, g5)));
+      st(pp, f32x4.add(ld(pp), panelDot(nv, xb + idxLoad(wide, pi) * xStride, g0, g1, g2, g3, g4, g5)));
     }
   }
 }
 
-function sddmmPartPanel1(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(1, true, d, p, i, g, x, m, rb); }
-function sddmmPartPanel2(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(2, true, d, p, i, g, x, m, rb); }
-function sddmmPartPanel3(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(3, true, d, p, i, g, x, m, rb); }
-function sddmmPartPanel4(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(4, true, d, p, i, g, x, m, rb); }
-function sddmmPartPanel5(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(5, true, d, p, i, g, x, m, rb); }
-function sddmmPartPanel6(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(6, true, d, p, i, g, x, m, rb); }
-function sddmmPartPanel1_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(1, false, d, p, i, g, x, m, rb); }
-function sddmmPartPanel2_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(2, false, d, p, i, g, x, m, rb); }
-function sddmmPartPanel3_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(3, false, d, p, i, g, x, m, rb); }
-function sddmmPartPanel4_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(4, false, d, p, i, g, x, m, rb); }
-function sddmmPartPanel5_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(5, false, d, p, i, g, x, m, rb); }
-function sddmmPartPanel6_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(6, false, d, p, i, g, x, m, rb); }
-const SDDMM_PART_PANELS: SddmmPanel[] = [sddmmPartPanel1, sddmmPartPanel1, sddmmPartPanel2, sddmmPartPanel3, sddmmPartPanel4, sddmmPartPanel5, sddmmPartPanel6];
-const SDDMM_PART_PANELS_U16: SddmmPanel[] = [sddmmPartPanel1_u16, sddmmPartPanel1_u16, sddmmPartPanel2_u16, sddmmPartPanel3_u16, sddmmPartPanel4_u16, sddmmPartPanel5_u16, sddmmPartPanel6_u16];
+type SddmmPartPanel = (part: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize, M: i32, rowBytes: usize, kLo: i32, kHi: i32) => void;
+function sddmmPartPanel1(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(1, true, d, p, i, g, x, m, rb, lo, hi); }
+function sddmmPartPanel1_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(1, false, d, p, i, g, x, m, rb, lo, hi); }
+function sddmmPartPanel2(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(2, true, d, p, i, g, x, m, rb, lo, hi); }
+function sddmmPartPanel2_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(2, false, d, p, i, g, x, m, rb, lo, hi); }
+function sddmmPartPanel3(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(3, true, d, p, i, g, x, m, rb, lo, hi); }
+function sddmmPartPanel3_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(3, false, d, p, i, g, x, m, rb, lo, hi); }
+function sddmmPartPanel4(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(4, true, d, p, i, g, x, m, rb, lo, hi); }
+function sddmmPartPanel4_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(4, false, d, p, i, g, x, m, rb, lo, hi); }
+function sddmmPartPanel5(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(5, true, d, p, i, g, x, m, rb, lo, hi); }
+function sddmmPartPanel5_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(5, false, d, p, i, g, x, m, rb, lo, hi); }
+function sddmmPartPanel6(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(6, true, d, p, i, g, x, m, rb, lo, hi); }
+function sddmmPartPanel6_u16(d: usize, p: usize, i: usize, g: usize, x: usize, m: i32, rb: usize, lo: i32, hi: i32): void { if (ASC_FEATURE_SIMD) sddmmPartPanel(6, false, d, p, i, g, x, m, rb, lo, hi); }
+const SDDMM_PART_PANELS: SddmmPartPanel[] = [sddmmPartPanel1, sddmmPartPanel1, sddmmPartPanel2, sddmmPartPanel3, sddmmPartPanel4, sddmmPartPanel5, sddmmPartPanel6];
+const SDDMM_PART_PANELS_U16: SddmmPartPanel[] = [sddmmPartPanel1_u16, sddmmPartPanel1_u16, sddmmPartPanel2_u16, sddmmPartPanel3_u16, sddmmPartPanel4_u16, sddmmPartPanel5_u16, sddmmPartPanel6_u16];
 
 /**
  * SDDMM: dW[s] (+)= Σ_n G[i,n]·X[j,n] for every nonzero slot s = (i, j) of W (CSR M×K), with
@@ -714,9 +786,18 @@ export function sddmm_u16(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: 
       off = 0;
       for (let left = N >> 2; left > 0;) {
         const nv = nextPanel(left, maxvPacked), o = <usize>off << 2;
-        packPanel(x + o, K, rowBytes, nv);
-        if (partial) partPanels[nv](sddmmPart(), pb, colIdx, gb + o, packBase(), r1 - r0, rowBytes);
-        else packedPanels[nv](dv, pb, colIdx, gb + o, packBase(), r1 - r0, rowBytes);
+        if (!partial) {
+          packPanel(x + o, K, rowBytes, nv);
+          packedPanels[nv](dv, pb, colIdx, gb + o, packBase(), r1 - r0, rowBytes);
+        } else {
+          // Column blocks whose packed rows fit in L1 (L1_PACK_BYTES).
+          const kb = columnBlock(K, nv);
+          for (let k0 = 0; k0 < K; k0 += kb) {
+            const k1 = min(K, k0 + kb);
+            packPanel(x + o + <usize>k0 * rowBytes, k1 - k0, rowBytes, nv);
+            partPanels[nv](sddmmPart(), pb, colIdx, gb + o, packBase(), r1 - r0, rowBytes, k0, K <= kb ? i32.MAX_VALUE : k1);
+          }
+        }
         off += nv << 2;
         left -= nv;
       }

@@ -186,6 +186,38 @@ test('spmm, spmm_t and sddmm match a float64 reference at large N (row blocks, p
   }
 });
 
+// At large N, SpMM walks K in column blocks whose packed rows fit in L1 (assembly/sparse.ts,
+// L1_PACK_BYTES): a row's sums go through Y between blocks. That must not change a bit: each
+// output is still Y (or 0) plus the products in slot order, each product and sum rounded to f32,
+// which a plain Math.fround loop reproduces exactly (the SIMD build multiplies, then adds).
+test('spmm at large N, over several column blocks, equals slot-order f32 sums bit for bit', () => {
+  const rng = new Random(5);
+  for (const [M, K, density, N] of [[300, 1150, 0.45, 333], [97, 650, 0.33, 37], [41, 5000, 0.2, 70], [60, 2000, 1, 40]] as [number, number, number, number][]) {
+    const W = randomCSR(M, K, density, rng);
+    const c = bothWidths(W.colIdx);
+    const X = randomTensor([K, N], rng);
+    const rp = W.rowPtr.data.slice(), ci = W.colIdx.data.slice(), v = W.values.toArray(), x = X.toArray();
+    for (const acc of [0, 1]) {
+      const Y = outputTensor([M, N], acc, rng), Y16 = clone(Y);
+      const want = Float32Array.from(Y.data, (y) => (acc ? y : 0));
+      for (let i = 0; i < M; i++) {
+        for (let n = 0; n < N; n++) {
+          let s = want[i * N + n]!;
+          for (let t = rp[i]!; t < rp[i + 1]!; t++) s = Math.fround(s + Math.fround(v[t]! * x[ci[t]! * N + n]!));
+          want[i * N + n] = s;
+        }
+      }
+      kernels.spmm(Y.ptr, W.rowPtr.ptr, c.wide.ptr, W.values.ptr, X.ptr, M, N, acc);
+      kernels.spmm_u16(Y16.ptr, W.rowPtr.ptr, c.narrow.ptr, W.values.ptr, X.ptr, M, N, acc);
+      const where = `M=${M} K=${K} N=${N} density=${density} acc=${acc}`;
+      assert.ok(sameBits(Y.data, want), `spmm ${where}: not the slot-order f32 sums`);
+      assert.ok(sameBits(Y16.data, want), `spmm_u16 ${where}: not the slot-order f32 sums`);
+      Y.dispose(); Y16.dispose();
+    }
+    for (const t of [W, c, X]) t.dispose();
+  }
+});
+
 test('kernels with density 1 agree with the dense GEMMs on the same matrix', () => {
   const rng = new Random(4);
   for (const [M, K, N] of [[5, 7, 20], [33, 17, 3], [8, 40, 67]] as [number, number, number][]) {
