@@ -59,9 +59,9 @@ test('claims hold only beyond the seeds\' spread; a single seed shows no spread 
   assert.match(md, /\| set \| 1 \| 154\.15 \| — \|/);
   assert.match(md, /\| selfish \| 2 \| 153\.89 \| 0\.08 \|/);
   // Selfish 153.89 vs SET 154.15: 0.26 apart, within the study's largest spread (dense: 1.00).
-  assert.match(md, /Selfish-RNN ≤ SET: \*\*not distinguished\*\* \(selfish 153\.89 vs set 154\.15; difference 0\.26, noise: the study's largest seed spread, 1\.00/);
+  assert.match(md, /Selfish-RNN ≤ SET: \*\*not distinguished\*\* \(selfish 153\.89 vs set 154\.15: selfish 0\.26 lower; noise: the study's largest seed spread, 1\.00/);
   assert.match(md, /Selfish-RNN ≤ static sparse: \*\*holds\*\*/);
-  assert.match(md, /Selfish-RNN ≤ RigL: \*\*does not hold\*\*/);
+  assert.match(md, /Selfish-RNN ≤ RigL: \*\*does not hold\*\* \(selfish 153\.89 vs rigl 149\.10: selfish 4\.79 higher; /);
   assert.match(md, /Selfish-RNN ≤ gradual magnitude pruning: not measured/);
   assert.match(md, /Selfish-RNN at density 0\.33 ≤ dense.*\*\*does not hold\*\*/);
 });

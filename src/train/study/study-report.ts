@@ -143,7 +143,10 @@ export function renderStudyReport(results: StudyResult[], distances: TopologyDis
     const x = stat.get(a), y = stat.get(b);
     if (!x || !y) { lines.push(`- ${text}: not measured (no finished run of ${!x ? a : b}).`); return; }
     const v = verdict(x, y, studyNoise);
-    lines.push(`- ${text}: **${v.word}** (${a} ${fmt(x.mean)} vs ${b} ${fmt(y.mean)}; difference ${fmt(y.mean - x.mean)}, noise: ${v.noise}).`);
+    // Said in words: a bare signed difference (b − a) read as "a is better by" when negative.
+    const d = y.mean - x.mean;
+    const by = d === 0 ? 'equal' : `${a} ${fmt(Math.abs(d))} ${d > 0 ? 'lower' : 'higher'}`;
+    lines.push(`- ${text}: **${v.word}** (${a} ${fmt(x.mean)} vs ${b} ${fmt(y.mean)}: ${by}; noise: ${v.noise}).`);
   };
   claim('Selfish-RNN ≤ SET', 'selfish', 'set');
   claim('Selfish-RNN ≤ RigL', 'selfish', 'rigl');
