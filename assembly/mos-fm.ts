@@ -30,7 +30,9 @@ function lseColumns(lse: usize, sum: usize, logitsT: usize, bias: usize, V: i32,
   const rowBytes = <usize>C << 2;
   const simdEnd = ASC_FEATURE_SIMD ? c0 + ((c1 - c0) & ~3) : c0;
   for (let c = c0; c < c1; c++) { store<f32>(lse + (<usize>c << 2), -Infinity); store<f32>(sum + (<usize>c << 2), 0); }
-  // Pass 1: the column maxima.
+  // Pass 1: the column maxima. pmax is one x86 instruction where f32x4.max takes several (wasm's
+  // NaN and ±0 rules): it may drop a NaN logit from a column's max, but that NaN reaches the sum in
+  // pass 2 through exp, so the column's lse is NaN as before.
   for (let v = 0; v < V; v++) {
     const row = logitsT + <usize>v * rowBytes, b = load<f32>(bias + (<usize>v << 2));
     let c = c0;
@@ -38,7 +40,7 @@ function lseColumns(lse: usize, sum: usize, logitsT: usize, bias: usize, V: i32,
       const bv = f32x4.splat(b);
       for (; c < simdEnd; c += 4) {
         const o = <usize>c << 2;
-        v128.store(lse + o, f32x4.max(v128.load(lse + o), f32x4.add(v128.load(row + o), bv)));
+        v128.store(lse + o, f32x4.pmax(v128.load(lse + o), f32x4.add(v128.load(row + o), bv)));
       }
     }
     for (; c < c1; c++) {

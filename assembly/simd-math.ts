@@ -10,7 +10,10 @@
 
 @inline export function exp4(x: v128): v128 {
   const hi = f32x4.splat(88.7228391), lo = f32x4.splat(-87.3365478);
-  const xc = f32x4.min(f32x4.max(x, lo), hi);
+  // pmin/pmax (one x86 instruction each, where min/max take several for wasm's NaN and ±0 rules)
+  // give the same clamp: a NaN x passes through both (and is returned as x at the end), and ±0
+  // lies strictly inside [lo, hi].
+  const xc = f32x4.pmin(f32x4.pmax(x, lo), hi);
   const n = f32x4.floor(f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504088896341)), f32x4.splat(0.5)));
   let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
@@ -23,7 +26,10 @@
   const r2 = f32x4.mul(r, r);
   const y = f32x4.add(f32x4.add(f32x4.mul(p, r2), r), f32x4.splat(1));
   // 2^n: n in [−126, 128]; for n = 128 split as 2^127·2 to avoid an infinite exponent field.
-  const ni = i32x4.trunc_sat_f32x4_s(n);
+  // n is an integer in [−126, 128] here (NaN only for a NaN x, replaced at the end): adding
+  // 1.5·2²³ puts it in the low mantissa bits exactly, a cheaper conversion than trunc_sat's
+  // out-of-range handling.
+  const ni = i32x4.sub(f32x4.add(n, f32x4.splat(12582912.0)), i32x4.splat(0x4b400000));
   const big = i32x4.gt_s(ni, i32x4.splat(127));
   const n1 = v128.bitselect(i32x4.splat(127), ni, big);
   const pow = i32x4.shl(i32x4.add(n1, i32x4.splat(127)), 23);

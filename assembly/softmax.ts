@@ -15,7 +15,10 @@ import { partLo } from './scratch';
   let j = 0;
   if (ASC_FEATURE_SIMD) {
     let v = f32x4.splat(-Infinity);
-    for (; j + 4 <= cols; j += 4) v = f32x4.max(v, v128.load(x + (<usize>j << 2)));
+    // pmax: one x86 instruction (f32x4.max takes several for wasm's NaN and ±0 rules). It may drop
+    // a NaN from the max, but the NaN then reaches the sum through exp, so the result is NaN as
+    // before; for other inputs only a max of exactly ±0 could differ in its sign (not its value).
+    for (; j + 4 <= cols; j += 4) v = f32x4.pmax(v, v128.load(x + (<usize>j << 2)));
     m = max(max(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)), max(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)));
   }
   for (; j < cols; j++) m = max(m, load<f32>(x + (<usize>j << 2)));

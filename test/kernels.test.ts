@@ -364,4 +364,28 @@ test('the scalar build gives the same results as the SIMD build', async () => {
   assert.ok(maxRelDiff(outs[0]!, outs[1]!) < 1e-5, 'simd and scalar builds disagree');
 });
 
+// The softmax kernels shift by a max taken with f32x4.pmax, which may leave a NaN logit out of the
+// max: the NaN must still reach the loss (through exp and the sum), or a diverged model would train
+// on with finite losses. A NaN in a SIMD lane and in the scalar tail, early and late in a row.
+test("a NaN logit makes its row's softmax loss and its column's lse NaN, and no other", () => {
+  const rng = new Random(8);
+  for (const cols of [37, 40]) for (const at of [0, 5, 21, cols - 1]) {
+    const rows = 3;
+    const logits = randomTensor([rows, cols], rng), probs = randomTensor([rows, cols], rng), losses = randomTensor([rows], rng);
+    logits.data[cols + at] = NaN;
+    const targets = randomIds(rows, cols, rng);
+    const total = kernels.softmax_xent(probs.ptr, losses.ptr, logits.ptr, targets.ptr, rows, cols);
+    assert.ok(Number.isNaN(total), `softmax_xent total, NaN at ${at} of ${cols}`);
+    assert.equal(Array.from(losses.data, Number.isNaN), [false, true, false], `softmax_xent rows, NaN at ${at} of ${cols}`);
+    // Feature-major: logitsT [V × C], lse per column.
+    const V = cols, C = 9;
+    const lT = randomTensor([V, C], rng), bias = randomTensor([V], rng), lse = randomTensor([C], rng), sum = randomTensor([C], rng);
+    lT.data[at * C + 6] = NaN; // column 6: the scalar tail's first column when C = 9 (lanes 0–7 are SIMD)
+    lT.data[at * C + 2] = NaN; // column 2: a SIMD lane
+    kernels.mos_fm_lse(lse.ptr, sum.ptr, lT.ptr, bias.ptr, V, C, 0);
+    assert.equal(Array.from(lse.data, Number.isNaN), [false, false, true, false, false, false, true, false, false], `mos_fm_lse, NaN in row ${at} of ${V}`);
+    for (const t of [logits, probs, losses, targets, lT, bias, lse, sum]) t.dispose();
+  }
+});
+
 test.run();
