@@ -21,6 +21,7 @@ export type { OpInfo } from './ops/registry.js';
 export * from './ops/index.js';
 export { Optimizer } from './optim/optimizer.js';
 export type { OptimizerStateDict, OptimizerStateMeta, HyperValue, ParamState, StateLayout } from './optim/optimizer.js';
+export { EntryCounters } from './optim/entry-counters.js';
 export { SGD } from './optim/sgd.js';
 export type { SGDOptions } from './optim/sgd.js';
 export { Adam } from './optim/adam.js';

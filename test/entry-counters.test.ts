@@ -4,8 +4,7 @@
 // start at 0), through state-dict round trips, and past 65,535 live cohorts (the u32 fallback).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { EntryCounters } from '../src/optim/entry-counters.js';
-import { Random } from '../src/index.js';
+import { EntryCounters, Random } from '../src/index.js';
 
 /** A random slot map from `oldSize` entries to `newSize`: each new entry continues a distinct old one or is new (−1). */
 function slotMap(rng: Random, oldSize: number, newSize: number, keep: number): Int32Array {
