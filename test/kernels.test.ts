@@ -100,6 +100,31 @@ test('exp, tanh and sigmoid meet their documented accuracy over their range', ()
   assert.equal(Array.from(o.data.subarray(0, 5)), [0, Infinity, NaN, 0, Infinity]);
 });
 
+// exp4 skips its range fix-ups when all 4 lanes are in range: a lane's result must not depend
+// on whether a neighbour in its SIMD group is out of range (or NaN).
+test('exp gives each lane the same bits whatever the other lanes of its SIMD group hold', () => {
+  const rng = new Random(21);
+  const inRange = Array.from({ length: 4 }, () => Math.fround(rng.uniform() * 40 - 20));
+  const odd = [NaN, -Infinity, Infinity, -87.34, -88, 88.1, 88.5, 88.72, 89, 1e30];
+  const a = randomTensor([4], rng), o = randomTensor([4], rng), alone = randomTensor([4], rng);
+  a.data.set(inRange);
+  kernels.exp(alone.ptr, a.ptr, 4);
+  const want = (v: number) => (Number.isNaN(v) ? NaN : v < -87.3365478 ? 0 : v > 88.7228391 ? Infinity : null);
+  for (const v of odd) {
+    for (let lane = 0; lane < 4; lane++) {
+      a.data.set(inRange);
+      a.data[lane] = v;
+      kernels.exp(o.ptr, a.ptr, 4);
+      for (let k = 0; k < 4; k++) {
+        if (k !== lane) assert.equal(o.data[k], alone.data[k], `exp lane ${k} beside ${v} in lane ${lane}`);
+      }
+      const limit = want(v), got = o.data[lane]!;
+      if (limit !== null) assert.ok(Object.is(got, limit), `exp(${v}) = ${got}, want ${limit}`);
+      else assert.ok(Math.abs(got - Math.exp(Math.fround(v))) <= 3e-7 * Math.exp(Math.fround(v)), `exp(${v}) = ${got}`);
+    }
+  }
+});
+
 test('scale, add_scalar, axpy, fill match the reference', () => {
   const rng = new Random(4);
   for (const n of AWKWARD) {
