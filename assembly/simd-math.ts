@@ -8,6 +8,20 @@
 // odd polynomial below. Max relative error against float64 over [−20, 20]: sigmoid 1.5e−7,
 // tanh 1.3e−7 (≈ 1–2 ulp, the same as Mathf); test/kernels.test.ts and test/lstm.test.ts check it.
 
+// ---- Constants from memory ----
+//
+// V8 does not hoist a v128 constant out of a loop: it rebuilds it at each use, from a 64-bit
+// immediate with a move and a shuffle (three instructions, two of them on the port that also adds),
+// and exp4 uses a dozen. So the fast paths load their constants from a table: one load each. The
+// table is a constant data segment (re-written with the same bytes by every instantiation, like
+// the panel function tables; assembly/README.md). A slot holds one value in all 4 lanes.
+
+const F_EXP_LO = 0, F_EXP_PLAIN_HI = 1, F_LOG2E = 2, F_HALF = 3, F_LN2_HI = 4, F_LN2_LO = 5;
+const F_EXP_P0 = 6, F_EXP_P1 = 7, F_EXP_P2 = 8, F_EXP_P3 = 9, F_EXP_P4 = 10, F_EXP_P5 = 11;
+const F_ONE = 12, F_MAGIC = 13, F_TWO = 14, F_TANH_P0 = 15, F_TANH_P1 = 16, F_TANH_P2 = 17;
+const F_TANH_P3 = 18, F_TANH_P4 = 19, F_TANH_SMALL = 20;
+const I_MAGIC = 0, I_BIAS = 1, I_SIGN = 2;
+
 /** exp4's lower limit: below it e^x is a denormal and exp4 returns 0. */
 const EXP_LO: f32 = -87.3365478;
 /** exp4's upper limit: above it e^x overflows f32 and exp4 returns +Infinity. */
@@ -18,35 +32,68 @@ const EXP_HI: f32 = 88.7228391;
  */
 const EXP_PLAIN_HI: f32 = 88.0;
 
+/** The f32 slots F_…, each repeated in 4 lanes. */
+const F_TABLE: usize = memory.data<f32>([
+  EXP_LO, EXP_LO, EXP_LO, EXP_LO,
+  EXP_PLAIN_HI, EXP_PLAIN_HI, EXP_PLAIN_HI, EXP_PLAIN_HI,
+  1.44269504088896341, 1.44269504088896341, 1.44269504088896341, 1.44269504088896341,
+  0.5, 0.5, 0.5, 0.5,
+  0.693359375, 0.693359375, 0.693359375, 0.693359375,
+  -2.12194440e-4, -2.12194440e-4, -2.12194440e-4, -2.12194440e-4,
+  1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4,
+  1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3,
+  8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3,
+  4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2,
+  1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1,
+  5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1,
+  1, 1, 1, 1,
+  12582912.0, 12582912.0, 12582912.0, 12582912.0,
+  2, 2, 2, 2,
+  -5.70498872745e-3, -5.70498872745e-3, -5.70498872745e-3, -5.70498872745e-3,
+  2.06390887954e-2, 2.06390887954e-2, 2.06390887954e-2, 2.06390887954e-2,
+  -5.37397155531e-2, -5.37397155531e-2, -5.37397155531e-2, -5.37397155531e-2,
+  1.33314422036e-1, 1.33314422036e-1, 1.33314422036e-1, 1.33314422036e-1,
+  -3.33332819422e-1, -3.33332819422e-1, -3.33332819422e-1, -3.33332819422e-1,
+  0.625, 0.625, 0.625, 0.625,
+], 16);
+/** The i32 slots I_…, each repeated in 4 lanes. */
+const I_TABLE: usize = memory.data<i32>([
+  0x4b400000, 0x4b400000, 0x4b400000, 0x4b400000,
+  127, 127, 127, 127,
+  <i32>0x80000000, <i32>0x80000000, <i32>0x80000000, <i32>0x80000000,
+], 16);
+@inline function kf(slot: i32): v128 { return v128.load(F_TABLE + (<usize>slot << 4)); }
+@inline function ki(slot: i32): v128 { return v128.load(I_TABLE + (<usize>slot << 4)); }
+
 /**
  * e^x for 4 lanes. When every lane is in [EXP_LO, EXP_PLAIN_HI] (so none is NaN), which is nearly
  * always, the clamp, the n = 128 split and the limit selects would leave every lane as it is, so
  * they are skipped: the same bits as expAnyRange4 on every input, a third fewer instructions.
  */
 @inline export function exp4(x: v128): v128 {
-  const plain = v128.and(f32x4.ge(x, f32x4.splat(EXP_LO)), f32x4.le(x, f32x4.splat(EXP_PLAIN_HI)));
+  const plain = v128.and(f32x4.ge(x, kf(F_EXP_LO)), f32x4.le(x, kf(F_EXP_PLAIN_HI)));
   if (!i32x4.all_true(plain)) return expAnyRange4(x);
   const n = expExponent(x);
-  return f32x4.mul(expMantissa(x, n), i32x4.shl(i32x4.add(expIntegerOf(n), i32x4.splat(127)), 23));
+  return f32x4.mul(expMantissa(x, n), i32x4.shl(i32x4.add(expIntegerOf(n), ki(I_BIAS)), 23));
 }
 
 /** n = round(x·log2(e)), as a float: x = n·ln2 + r with |r| ≤ ln2/2. */
 @inline function expExponent(x: v128): v128 {
-  return f32x4.floor(f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), f32x4.splat(0.5)));
+  return f32x4.floor(f32x4.add(f32x4.mul(x, kf(F_LOG2E)), kf(F_HALF)));
 }
 
 /** e^r for r = x − n·ln2 (ln2 in two parts, so the reduction is exact): the degree-6 polynomial. */
 @inline function expMantissa(x: v128, n: v128): v128 {
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  let r = f32x4.sub(x, f32x4.mul(n, kf(F_LN2_HI)));
+  r = f32x4.sub(r, f32x4.mul(n, kf(F_LN2_LO)));
+  let p = kf(F_EXP_P0);
+  p = f32x4.add(f32x4.mul(p, r), kf(F_EXP_P1));
+  p = f32x4.add(f32x4.mul(p, r), kf(F_EXP_P2));
+  p = f32x4.add(f32x4.mul(p, r), kf(F_EXP_P3));
+  p = f32x4.add(f32x4.mul(p, r), kf(F_EXP_P4));
+  p = f32x4.add(f32x4.mul(p, r), kf(F_EXP_P5));
   const r2 = f32x4.mul(r, r);
-  return f32x4.add(f32x4.add(f32x4.mul(p, r2), r), f32x4.splat(1));
+  return f32x4.add(f32x4.add(f32x4.mul(p, r2), r), kf(F_ONE));
 }
 
 /**
@@ -54,7 +101,7 @@ const EXP_PLAIN_HI: f32 = 88.0;
  * mantissa bits exactly, a cheaper conversion than trunc_sat's out-of-range handling.
  */
 @inline function expIntegerOf(n: v128): v128 {
-  return i32x4.sub(f32x4.add(n, f32x4.splat(12582912.0)), i32x4.splat(0x4b400000));
+  return i32x4.sub(f32x4.add(n, kf(F_MAGIC)), ki(I_MAGIC));
 }
 
 /** exp4 for any input: clamped to [EXP_LO, EXP_HI], then the exact limits (0 below, +Inf above, NaN kept). */
@@ -81,23 +128,23 @@ function expAnyRange4(x: v128): v128 {
 }
 
 @inline export function sigmoid4(x: v128): v128 {
-  const one = f32x4.splat(1);
+  const one = kf(F_ONE);
   return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(x))));
 }
 
 @inline export function tanh4(x: v128): v128 {
   const ax = f32x4.abs(x);
-  const one = f32x4.splat(1);
+  const one = kf(F_ONE);
   // Large |x|: 1 − 2/(e^{2|x|} + 1), sign restored below; saturates to exactly 1.
-  const big = f32x4.sub(one, f32x4.div(f32x4.splat(2), f32x4.add(exp4(f32x4.add(ax, ax)), one)));
+  const big = f32x4.sub(one, f32x4.div(kf(F_TWO), f32x4.add(exp4(f32x4.add(ax, ax)), one)));
   // Small |x| < 0.625: Cephes tanhf's odd polynomial x + x³·P(x²), no cancellation near 0.
   const z = f32x4.mul(x, x);
-  let p = f32x4.splat(-5.70498872745e-3);
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
+  let p = kf(F_TANH_P0);
+  p = f32x4.add(f32x4.mul(p, z), kf(F_TANH_P1));
+  p = f32x4.add(f32x4.mul(p, z), kf(F_TANH_P2));
+  p = f32x4.add(f32x4.mul(p, z), kf(F_TANH_P3));
+  p = f32x4.add(f32x4.mul(p, z), kf(F_TANH_P4));
   const small = f32x4.add(x, f32x4.mul(f32x4.mul(p, z), x));
-  const large = v128.or(big, v128.and(x, i32x4.splat(<i32>0x80000000)));
-  return v128.bitselect(small, large, f32x4.lt(ax, f32x4.splat(0.625)));
+  const large = v128.or(big, v128.and(x, ki(I_SIGN)));
+  return v128.bitselect(small, large, f32x4.lt(ax, kf(F_TANH_SMALL)));
 }
