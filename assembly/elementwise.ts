@@ -4,7 +4,7 @@
 // tanh, sigmoid and exp use the vectorised approximations of simd-math.ts in the SIMD build
 // (accuracy documented there) and Mathf in the scalar build.
 import { partLo } from './scratch';
-import { exp4, sigmoid4, tanh4 } from './simd-math';
+import { exp4, sigmoid4, tanh4, one4 } from './simd-math';
 
 @inline function ld(p: usize): v128 { return v128.load(p); }
 @inline function st(p: usize, v: v128): void { v128.store(p, v); }
@@ -131,7 +131,7 @@ export function tanh(out: usize, a: usize, n: i32): void {
 export function tanh_backward(gx: usize, gy: usize, y: usize, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1);
+    const one = one4();
     for (; i + 4 <= n; i += 4) { const o = <usize>i << 2; const yv = ld(y + o); st(gx + o, f32x4.add(ld(gx + o), f32x4.mul(ld(gy + o), f32x4.sub(one, f32x4.mul(yv, yv))))); }
   }
   for (; i < n; i++) { const o = <usize>i << 2; const yv = load<f32>(y + o); store<f32>(gx + o, load<f32>(gx + o) + load<f32>(gy + o) * (1 - yv * yv)); }
@@ -155,7 +155,7 @@ export function sigmoid(out: usize, a: usize, n: i32): void {
 export function sigmoid_backward(gx: usize, gy: usize, y: usize, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1);
+    const one = one4();
     for (; i + 4 <= n; i += 4) { const o = <usize>i << 2; const yv = ld(y + o); st(gx + o, f32x4.add(ld(gx + o), f32x4.mul(ld(gy + o), f32x4.mul(yv, f32x4.sub(one, yv))))); }
   }
   for (; i < n; i++) { const o = <usize>i << 2; const yv = load<f32>(y + o); store<f32>(gx + o, load<f32>(gx + o) + load<f32>(gy + o) * yv * (1 - yv)); }

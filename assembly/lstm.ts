@@ -13,7 +13,7 @@
 // as the element-wise kernels; accuracy documented there, ≈ 1–2 ulp), the scalar build and the
 // B mod 4 tail columns Mathf. The backward needs no transcendental: it uses the saved activations.
 
-import { sigmoid4 as sigmoidv, tanh4 as tanhv } from './simd-math';
+import { sigmoid4 as sigmoidv, tanh4 as tanhv, one4 } from './simd-math';
 import { partLo } from './scratch';
 
 @inline function ld4(p: usize): v128 { return v128.load(p); }
@@ -109,7 +109,7 @@ function gatesBackwardRows(
     const so = <usize>r * rowB, yo = dy + <usize>r * rowS;
     let b = 0;
     if (ASC_FEATURE_SIMD) {
-      const one = f32x4.splat(1);
+      const one = one4();
       for (; b + 4 <= B; b += 4) {
         const o = <usize>b << 2;
         const i = ld4(aI + o), f = ld4(aF + o), g = ld4(aG + o), og = ld4(aO + o);

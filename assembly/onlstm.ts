@@ -20,7 +20,7 @@
 // (a column's chunks depend on each other through the cumulative sums, its columns do not): every
 // column is computed by the same code whatever the split, so results do not depend on threads.
 
-import { exp4, sigmoid4 as sigmoidv, tanh4 as tanhv } from './simd-math';
+import { exp4, sigmoid4 as sigmoidv, tanh4 as tanhv, one4 } from './simd-math';
 import { partLo } from './scratch';
 
 @inline function ld4(p: usize): v128 { return v128.load(p); }
@@ -64,7 +64,7 @@ import { partLo } from './scratch';
     st4(a + <usize>k * rs + o, e);
     s = f32x4.add(s, e);
   }
-  const inv = f32x4.div(f32x4.splat(1), s);
+  const inv = f32x4.div(one4(), s);
   for (let k = 0; k < C; k++) st4(a + <usize>k * rs + o, f32x4.mul(ld4(a + <usize>k * rs + o), inv));
 }
 
@@ -89,7 +89,7 @@ function forwardColumns(
   const bO = bias + (<usize>(2 * C) << 2), bG = bO + (<usize>H << 2), bI = bG + (<usize>H << 2), bF = bI + (<usize>H << 2);
   let b = b0;
   if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1);
+    const one = one4();
     for (; b + 4 <= b1; b += 4) {
       const o = <usize>b << 2;
       masterSoftmax4(mI, qI, bias, C, rs, qs, o);
@@ -158,7 +158,7 @@ function backwardColumns(
   const eO = gateBlock(dgate, C, H, qs, 0), eG = gateBlock(dgate, C, H, qs, 1), eIi = gateBlock(dgate, C, H, qs, 2), eFf = gateBlock(dgate, C, H, qs, 3);
   let b = b0;
   if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1);
+    const one = one4();
     for (; b + 4 <= b1; b += 4) {
       const o = <usize>b << 2;
       let cumI = f32x4.splat(0), cumF = f32x4.splat(0);

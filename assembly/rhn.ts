@@ -12,7 +12,7 @@
 // Highway block (coupled carry c = 1 − t, as the official RHN with --couple):
 //   a = pre + rec + bias;  h = tanh(a_H);  t = σ(a_T);  s = h·t + s_prev·(1 − t)
 
-import { sigmoid4 as sigmoidv, tanh4 as tanhv } from './simd-math';
+import { sigmoid4 as sigmoidv, tanh4 as tanhv, one4 } from './simd-math';
 import { partLo } from './scratch';
 
 @inline function ld4(p: usize): v128 { return v128.load(p); }
@@ -64,7 +64,7 @@ function blockForwardRows(
     const so = <usize>r * rowB, yo = y + <usize>r * rowS;
     let b = 0;
     if (ASC_FEATURE_SIMD) {
-      const vbH = f32x4.splat(bH), vbT = f32x4.splat(bT), one = f32x4.splat(1);
+      const vbH = f32x4.splat(bH), vbT = f32x4.splat(bT), one = one4();
       for (; b + 4 <= B; b += 4) {
         const o = <usize>b << 2;
         let xH = f32x4.add(ld4(qH + o), vbH), xT = f32x4.add(ld4(qT + o), vbT);
@@ -117,7 +117,7 @@ function blockBackwardRows(act: usize, dgate: usize, ds: usize, dy: usize, hasDy
     const so = <usize>r * rowB, yo = dy + <usize>r * rowS;
     let b = 0;
     if (ASC_FEATURE_SIMD) {
-      const one = f32x4.splat(1);
+      const one = one4();
       for (; b + 4 <= B; b += 4) {
         const o = <usize>b << 2;
         let d = ld4(ds + so + o);

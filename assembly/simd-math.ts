@@ -64,6 +64,8 @@ const I_TABLE: usize = memory.data<i32>([
 ], 16);
 @inline function kf(slot: i32): v128 { return v128.load(F_TABLE + (<usize>slot << 4)); }
 @inline function ki(slot: i32): v128 { return v128.load(I_TABLE + (<usize>slot << 4)); }
+/** 1.0 in 4 lanes, loaded (see above): for the kernels' loops, where f32x4.splat(1) would be rebuilt at each use. */
+@inline export function one4(): v128 { return kf(F_ONE); }
 
 /**
  * e^x for 4 lanes. When every lane is in [EXP_LO, EXP_PLAIN_HI] (so none is NaN), which is nearly
