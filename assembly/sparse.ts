@@ -156,12 +156,13 @@ function packPanel(src: usize, rows: i32, rowBytes: usize, nv: i32): void {
 ): void {
   // y and b point at the panel's first column (the panel offset is folded in by the caller).
   // A packed B (see PACK) has rows of exactly nv vectors: a constant stride. A packed panel may
-  // hold only the rows [kLo, kHi) of B (a column block of A, see spmmBlocked; b points at row kLo):
-  // then only the entries whose column is in that range are added.
+  // hold only the rows [kLo, kHi) of B (a column block of A, see spmmBlocked): then only the
+  // entries whose column is in that range are added, and b points where row 0 would be (the
+  // pack's start − kLo rows; it may wrap below 0, the address adds idx·bStride back, mod 2³²).
+  // The caller offsets b: computed here, V8 recomputed it from the stack at every other nonzero.
   const bStride: usize = packed ? <usize>nv << 4 : rowBytes;
   const ranged = packed && (kLo > 0 || kHi < i32.MAX_VALUE);
-  // b − kLo·bStride may wrap below 0: the address adds idx·bStride back, mod 2³².
-  const bb = packed ? b - <usize>kLo * bStride : b;
+  const bb = b;
   for (let i = 0; i < rows; i++) {
     const yi = y + <usize>i * rowBytes;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
@@ -315,7 +316,7 @@ const SPMM_PACKED_PANELS_U16: SpmmPackedPanel[] = [spmmPackedPanel1_u16, spmmPac
       do {
         const k1 = min(K, k0 + kb);
         packPanel(x + o + <usize>k0 * rowBytes, k1 - k0, rowBytes, nv);
-        panels[nv](yb + o, pb, colIdx, 0, values, packBase(), r1 - r0, rowBytes, k0 == 0 ? acc : 1, k0, K <= kb ? i32.MAX_VALUE : k1);
+        panels[nv](yb + o, pb, colIdx, 0, values, packBase() - <usize>k0 * (<usize>nv << 4), r1 - r0, rowBytes, k0 == 0 ? acc : 1, k0, K <= kb ? i32.MAX_VALUE : k1);
         k0 += kb;
       } while (k0 < K);
       off += nv << 2;
@@ -682,22 +683,21 @@ const PART_NNZ: i32 = TBLOCK_NNZ >> 1;
 
 /**
  * One packed panel over a row block: part[s - base] += G[i, panel] ⊙ X[j, panel] summed over the
- * panel's vectors, for the nonzeros whose column j is in [kLo, kHi) (x points at the packed row
- * of column kLo). Each nonzero gets each panel once whatever the column range, so splitting the
- * columns changes no bits.
+ * panel's vectors, for the nonzeros whose column j is in [kLo, kHi) (x points where the packed
+ * row of column 0 would be: the pack's start − kLo rows, as spmmPanel's b). Each nonzero gets each
+ * panel once whatever the column range, so splitting the columns changes no bits.
  */
 @inline function sddmmPartPanel(
   nv: i32, wide: bool,
   part: usize, rowPtr: usize, colIdx: usize, g: usize, x: usize,
   M: i32, rowBytes: usize, kLo: i32, kHi: i32,
 ): void {
-  // g points at the panel's first column of the block's first row; x at the packed panel;
-  // rowPtr at the block's first row; part at the partial sum of the block's first nonzero.
+  // g points at the panel's first column of the block's first row; rowPtr at the block's first
+  // row; part at the partial sum of the block's first nonzero.
   const xStride = <usize>nv << 4;
   const base = i32at(rowPtr, 0);
   const ranged = kLo > 0 || kHi < i32.MAX_VALUE;
-  // x − kLo·xStride may wrap below 0: the address adds idx·xStride back, mod 2³².
-  const xb = x - <usize>kLo * xStride;
+  const xb = x;
   for (let i = 0; i < M; i++) {
     let s = i32at(rowPtr, i), end = i32at(rowPtr, i + 1);
     if (ranged && s < end) {
@@ -795,7 +795,7 @@ export function sddmm_u16(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: 
           for (let k0 = 0; k0 < K; k0 += kb) {
             const k1 = min(K, k0 + kb);
             packPanel(x + o + <usize>k0 * rowBytes, k1 - k0, rowBytes, nv);
-            partPanels[nv](sddmmPart(), pb, colIdx, gb + o, packBase(), r1 - r0, rowBytes, k0, K <= kb ? i32.MAX_VALUE : k1);
+            partPanels[nv](sddmmPart(), pb, colIdx, gb + o, packBase() - <usize>k0 * (<usize>nv << 4), r1 - r0, rowBytes, k0, K <= kb ? i32.MAX_VALUE : k1);
           }
         }
         off += nv << 2;
