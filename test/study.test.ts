@@ -66,6 +66,14 @@ test('claims hold only beyond the seeds\' spread; a single seed shows no spread 
   assert.match(md, /Selfish-RNN at density 0\.33 ≤ dense.*\*\*does not hold\*\*/);
 });
 
+test('with no second seed anywhere, no claim is judged, whatever the difference', () => {
+  const rs = [result('dense', 1, 112.76), result('selfish', 1, 121.15), result('set', 1, 121.03), result('static', 1, 132.75)];
+  const md = renderStudyReport(rs, [], ['cmd']).markdown;
+  assert.match(md, /Selfish-RNN ≤ SET: \*\*not judged yet \(single seeds\)\*\* \(selfish 121\.15 vs set 121\.03: selfish 0\.12 higher; noise: no seed spread measured\)/);
+  assert.match(md, /Selfish-RNN ≤ static sparse: \*\*not judged yet \(single seeds\)\*\* \(selfish 121\.15 vs static 132\.75: selfish 11\.60 lower;/);
+  assert.not.match(md, /\*\*(holds|does not hold)/);
+});
+
 test('FLOPs of a gradual method are integrated over its steps (dense until pruning)', () => {
   const cfg = resolveTrainConfig({ model: 'zaremba-small', method: 'gmp', density: 0.33 }, 10_000);
   const steps = 6000;

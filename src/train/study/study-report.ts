@@ -91,13 +91,15 @@ export interface StudyReportOptions {
 /**
  * The verdict on "a ≤ b" (lower perplexity is better): it holds or fails only when the difference
  * exceeds the noise, the larger of the two methods' seed spreads, or when a method ran one seed,
- * the largest spread any method of the study showed (said so in the text).
+ * the largest spread any method of the study showed (said so in the text); with no spread in the
+ * whole study, it is not judged.
  */
 function verdict(a: { mean: number; spread: number | null }, b: { mean: number; spread: number | null }, studyNoise: number | null): { word: string; noise: string } {
   const known = [a.spread, b.spread].filter((v): v is number => v !== null);
   const noise = known.length === 2 ? Math.max(...known) : studyNoise !== null ? Math.max(studyNoise, ...known) : known.length > 0 ? Math.max(...known) : null;
   const how = known.length === 2 ? `the larger seed spread, ${fmt(noise)}` : noise !== null ? `the study's largest seed spread, ${fmt(noise)}, as one method has a single seed` : 'no seed spread measured';
-  if (noise === null) return { word: a.mean <= b.mean ? 'holds (single seeds: no spread to judge it by)' : 'does not hold (single seeds)', noise: how };
+  // No method has a second seed yet: no difference, however large, can be told from noise.
+  if (noise === null) return { word: 'not judged yet (single seeds)', noise: how };
   const d = b.mean - a.mean;
   if (Math.abs(d) <= noise) return { word: 'not distinguished', noise: how };
   return { word: d > 0 ? 'holds' : 'does not hold', noise: how };
@@ -138,7 +140,7 @@ export function renderStudyReport(results: StudyResult[], distances: TopologyDis
   const spreads = [...stat.values()].map((s) => s.spread).filter((v): v is number => v !== null);
   const studyNoise = spreads.length > 0 ? Math.max(...spreads) : null;
   lines.push('', '## The paper\'s claims at this scale', '',
-    'A claim holds (or fails) only when the difference of the mean test perplexities exceeds the noise: the larger seed spread of the two methods, or, where a method ran one seed, the largest seed spread in the study; otherwise the two are "not distinguished".', '');
+    'A claim holds (or fails) only when the difference of the mean test perplexities exceeds the noise: the larger seed spread of the two methods, or, where a method ran one seed, the largest seed spread in the study; otherwise the two are "not distinguished". While no method has a second seed there is no noise to measure, and no claim is judged.', '');
   const claim = (text: string, a: string, b: string) => {
     const x = stat.get(a), y = stat.get(b);
     if (!x || !y) { lines.push(`- ${text}: not measured (no finished run of ${!x ? a : b}).`); return; }
