@@ -11,8 +11,8 @@
 // ---- Constants from memory ----
 //
 // V8 does not hoist a v128 constant out of a loop: it rebuilds it at each use, from a 64-bit
-// immediate with a move and a shuffle (three instructions, two of them on the port that also adds),
-// and exp4 uses a dozen. So the fast paths load their constants from a table: one load each. The
+// immediate with a move and a shuffle (three instructions, two of them on the vector ports that the
+// arithmetic needs), and exp4 uses a dozen. So the fast paths load their constants from a table: one load each. The
 // table is a constant data segment (re-written with the same bytes by every instantiation, like
 // the panel function tables; assembly/README.md). A slot holds one value in all 4 lanes.
 
