@@ -11,10 +11,11 @@
 // ---- Constants from memory ----
 //
 // V8 does not hoist a v128 constant out of a loop: it rebuilds it at each use, from a 64-bit
-// immediate with a move and a shuffle (three instructions, two of them on the vector ports that the
-// arithmetic needs), and exp4 uses a dozen. So the fast paths load their constants from a table: one load each. The
-// table is a constant data segment (re-written with the same bytes by every instantiation, like
-// the panel function tables; assembly/README.md). A slot holds one value in all 4 lanes.
+// immediate with a move and a shuffle (three instructions, two of them on the vector ports that
+// the arithmetic needs), and exp4 uses a dozen. So the fast paths load their constants from a
+// table: one load each. The table is a constant data segment (re-written with the same bytes by
+// every instantiation, like the panel function tables; assembly/README.md). A slot holds one
+// value in all 4 lanes; each row of the tables is commented with its slot.
 
 const F_EXP_LO = 0, F_EXP_PLAIN_HI = 1, F_LOG2E = 2, F_HALF = 3, F_LN2_HI = 4, F_LN2_LO = 5;
 const F_EXP_P0 = 6, F_EXP_P1 = 7, F_EXP_P2 = 8, F_EXP_P3 = 9, F_EXP_P4 = 10, F_EXP_P5 = 11;
@@ -34,33 +35,33 @@ const EXP_PLAIN_HI: f32 = 88.0;
 
 /** The f32 slots F_…, each repeated in 4 lanes. */
 const F_TABLE: usize = memory.data<f32>([
-  EXP_LO, EXP_LO, EXP_LO, EXP_LO,
-  EXP_PLAIN_HI, EXP_PLAIN_HI, EXP_PLAIN_HI, EXP_PLAIN_HI,
-  1.44269504088896341, 1.44269504088896341, 1.44269504088896341, 1.44269504088896341,
-  0.5, 0.5, 0.5, 0.5,
-  0.693359375, 0.693359375, 0.693359375, 0.693359375,
-  -2.12194440e-4, -2.12194440e-4, -2.12194440e-4, -2.12194440e-4,
-  1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4,
-  1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3,
-  8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3,
-  4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2,
-  1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1,
-  5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1,
-  1, 1, 1, 1,
-  12582912.0, 12582912.0, 12582912.0, 12582912.0,
-  2, 2, 2, 2,
-  -5.70498872745e-3, -5.70498872745e-3, -5.70498872745e-3, -5.70498872745e-3,
-  2.06390887954e-2, 2.06390887954e-2, 2.06390887954e-2, 2.06390887954e-2,
-  -5.37397155531e-2, -5.37397155531e-2, -5.37397155531e-2, -5.37397155531e-2,
-  1.33314422036e-1, 1.33314422036e-1, 1.33314422036e-1, 1.33314422036e-1,
-  -3.33332819422e-1, -3.33332819422e-1, -3.33332819422e-1, -3.33332819422e-1,
-  0.625, 0.625, 0.625, 0.625,
+  EXP_LO, EXP_LO, EXP_LO, EXP_LO, // F_EXP_LO
+  EXP_PLAIN_HI, EXP_PLAIN_HI, EXP_PLAIN_HI, EXP_PLAIN_HI, // F_EXP_PLAIN_HI
+  1.44269504088896341, 1.44269504088896341, 1.44269504088896341, 1.44269504088896341, // F_LOG2E
+  0.5, 0.5, 0.5, 0.5, // F_HALF
+  0.693359375, 0.693359375, 0.693359375, 0.693359375, // F_LN2_HI
+  -2.12194440e-4, -2.12194440e-4, -2.12194440e-4, -2.12194440e-4, // F_LN2_LO
+  1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4, 1.9875691500e-4, // F_EXP_P0
+  1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3, 1.3981999507e-3, // F_EXP_P1
+  8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3, 8.3334519073e-3, // F_EXP_P2
+  4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2, 4.1665795894e-2, // F_EXP_P3
+  1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1, 1.6666665459e-1, // F_EXP_P4
+  5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1, 5.0000001201e-1, // F_EXP_P5
+  1, 1, 1, 1, // F_ONE
+  12582912.0, 12582912.0, 12582912.0, 12582912.0, // F_MAGIC
+  2, 2, 2, 2, // F_TWO
+  -5.70498872745e-3, -5.70498872745e-3, -5.70498872745e-3, -5.70498872745e-3, // F_TANH_P0
+  2.06390887954e-2, 2.06390887954e-2, 2.06390887954e-2, 2.06390887954e-2, // F_TANH_P1
+  -5.37397155531e-2, -5.37397155531e-2, -5.37397155531e-2, -5.37397155531e-2, // F_TANH_P2
+  1.33314422036e-1, 1.33314422036e-1, 1.33314422036e-1, 1.33314422036e-1, // F_TANH_P3
+  -3.33332819422e-1, -3.33332819422e-1, -3.33332819422e-1, -3.33332819422e-1, // F_TANH_P4
+  0.625, 0.625, 0.625, 0.625, // F_TANH_SMALL
 ], 16);
 /** The i32 slots I_…, each repeated in 4 lanes. */
 const I_TABLE: usize = memory.data<i32>([
-  0x4b400000, 0x4b400000, 0x4b400000, 0x4b400000,
-  127, 127, 127, 127,
-  <i32>0x80000000, <i32>0x80000000, <i32>0x80000000, <i32>0x80000000,
+  0x4b400000, 0x4b400000, 0x4b400000, 0x4b400000, // I_MAGIC
+  127, 127, 127, 127, // I_BIAS
+  <i32>0x80000000, <i32>0x80000000, <i32>0x80000000, <i32>0x80000000, // I_SIGN
 ], 16);
 @inline function kf(slot: i32): v128 { return v128.load(F_TABLE + (<usize>slot << 4)); }
 @inline function ki(slot: i32): v128 { return v128.load(I_TABLE + (<usize>slot << 4)); }

@@ -119,6 +119,12 @@ const UNBLOCKED_PACK_BYTES: i32 = 64 << 10;
 /** PACK: this thread's packed-panel scratch (assembly/scratch.ts). */
 @inline function packBase(): usize { return scratchBase + OFF_SPARSE_PACK; }
 
+/**
+ * Where packed row 0 would be when PACK holds the rows from k0 on (a column block): the panels add
+ * idx·stride to it (it may wrap below 0; the sum is taken mod 2³²).
+ */
+@inline function packRowZero(k0: i32, nv: i32): usize { return packBase() - <usize>k0 * (<usize>nv << 4); }
+
 /** Widest panel (≤ maxv vectors) whose K packed rows fit in PACK; 0 if not even one vector fits. */
 @inline function packedPanelWidth(K: i32, maxv: i32): i32 {
   const fit = PACK_BYTES / (max(K, 1) << 4);
@@ -157,12 +163,11 @@ function packPanel(src: usize, rows: i32, rowBytes: usize, nv: i32): void {
   // y and b point at the panel's first column (the panel offset is folded in by the caller).
   // A packed B (see PACK) has rows of exactly nv vectors: a constant stride. A packed panel may
   // hold only the rows [kLo, kHi) of B (a column block of A, see spmmBlocked): then only the
-  // entries whose column is in that range are added, and b points where row 0 would be (the
-  // pack's start − kLo rows; it may wrap below 0, the address adds idx·bStride back, mod 2³²).
-  // The caller offsets b: computed here, V8 recomputed it from the stack at every other nonzero.
+  // entries whose column is in that range are added, and b points where row 0 would be
+  // (packRowZero). The caller offsets b: computed here, V8 recomputed it from the stack at every
+  // other nonzero.
   const bStride: usize = packed ? <usize>nv << 4 : rowBytes;
   const ranged = packed && (kLo > 0 || kHi < i32.MAX_VALUE);
-  const bb = b;
   for (let i = 0; i < rows; i++) {
     const yi = y + <usize>i * rowBytes;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0);
@@ -186,7 +191,7 @@ function packPanel(src: usize, rows: i32, rowBytes: usize, nv: i32): void {
     let pv = (indirect ? slotOf : values) + (<usize>first << 2);
     for (let pi = idx + (<usize>first << idxShift(wide)); pi < pend; pi += <usize>1 << idxShift(wide), pv += 4) {
       const w = v128.load32_splat(indirect ? values + (<usize>load<i32>(pv) << 2) : pv);
-      const br = bb + idxLoad(wide, pi) * bStride;
+      const br = b + idxLoad(wide, pi) * bStride;
       a0 = fma4(a0, w, ld(br));
       if (nv > 1) a1 = fma4(a1, w, v128.load(br, 16));
       if (nv > 2) a2 = fma4(a2, w, v128.load(br, 32));
@@ -316,7 +321,7 @@ const SPMM_PACKED_PANELS_U16: SpmmPackedPanel[] = [spmmPackedPanel1_u16, spmmPac
       do {
         const k1 = min(K, k0 + kb);
         packPanel(x + o + <usize>k0 * rowBytes, k1 - k0, rowBytes, nv);
-        panels[nv](yb + o, pb, colIdx, 0, values, packBase() - <usize>k0 * (<usize>nv << 4), r1 - r0, rowBytes, k0 == 0 ? acc : 1, k0, K <= kb ? i32.MAX_VALUE : k1);
+        panels[nv](yb + o, pb, colIdx, 0, values, packRowZero(k0, nv), r1 - r0, rowBytes, k0 == 0 ? acc : 1, k0, K <= kb ? i32.MAX_VALUE : k1);
         k0 += kb;
       } while (k0 < K);
       off += nv << 2;
@@ -684,8 +689,8 @@ const PART_NNZ: i32 = TBLOCK_NNZ >> 1;
 /**
  * One packed panel over a row block: part[s - base] += G[i, panel] ⊙ X[j, panel] summed over the
  * panel's vectors, for the nonzeros whose column j is in [kLo, kHi) (x points where the packed
- * row of column 0 would be: the pack's start − kLo rows, as spmmPanel's b). Each nonzero gets each
- * panel once whatever the column range, so splitting the columns changes no bits.
+ * row of column 0 would be: packRowZero, as spmmPanel's b). Each nonzero gets each panel once
+ * whatever the column range, so splitting the columns changes no bits.
  */
 @inline function sddmmPartPanel(
   nv: i32, wide: bool,
@@ -697,7 +702,6 @@ const PART_NNZ: i32 = TBLOCK_NNZ >> 1;
   const xStride = <usize>nv << 4;
   const base = i32at(rowPtr, 0);
   const ranged = kLo > 0 || kHi < i32.MAX_VALUE;
-  const xb = x;
   for (let i = 0; i < M; i++) {
     let s = i32at(rowPtr, i), end = i32at(rowPtr, i + 1);
     if (ranged && s < end) {
@@ -717,7 +721,7 @@ const PART_NNZ: i32 = TBLOCK_NNZ >> 1;
     const pend = colIdx + (<usize>end << idxShift(wide));
     // The store of each nonzero's sum also keeps V8 from hoisting the next nonzero's loads.
     for (let pi = colIdx + (<usize>s << idxShift(wide)); pi < pend; pi += <usize>1 << idxShift(wide), pp += 16) {
-      st(pp, f32x4.add(ld(pp), panelDot(nv, xb + idxLoad(wide, pi) * xStride, g0, g1, g2, g3, g4, g5)));
+      st(pp, f32x4.add(ld(pp), panelDot(nv, x + idxLoad(wide, pi) * xStride, g0, g1, g2, g3, g4, g5)));
     }
   }
 }
@@ -795,7 +799,7 @@ export function sddmm_u16(dv: usize, rowPtr: usize, colIdx: usize, g: usize, x: 
           for (let k0 = 0; k0 < K; k0 += kb) {
             const k1 = min(K, k0 + kb);
             packPanel(x + o + <usize>k0 * rowBytes, k1 - k0, rowBytes, nv);
-            partPanels[nv](sddmmPart(), pb, colIdx, gb + o, packBase() - <usize>k0 * (<usize>nv << 4), r1 - r0, rowBytes, k0, K <= kb ? i32.MAX_VALUE : k1);
+            partPanels[nv](sddmmPart(), pb, colIdx, gb + o, packRowZero(k0, nv), r1 - r0, rowBytes, k0, K <= kb ? i32.MAX_VALUE : k1);
           }
         }
         off += nv << 2;
