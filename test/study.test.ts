@@ -54,10 +54,12 @@ function result(method: string, seed: number, testPpl: number | null, extra: Par
 }
 
 test('claims hold only beyond the seeds\' spread; a single seed shows no spread ("—", not 0.00)', () => {
-  const rs = [result('dense', 1, 120), result('dense', 2, 121), result('selfish', 1, 153.85), result('selfish', 2, 153.93), result('set', 1, 154.15), result('static', 1, 170), result('rigl', 1, 149.1)];
+  const rs = [result('dense', 1, 120), result('dense', 2, 121), result('selfish', 1, 153.85), result('selfish', 2, 153.93, { valPpl: 160.5 }), result('set', 1, 154.15), result('static', 1, 170), result('rigl', 1, 149.1)];
   const md = renderStudyReport(rs, [], ['cmd']).markdown;
-  assert.match(md, /\| set \| 1 \| 154\.15 \| — \|/);
-  assert.match(md, /\| selfish \| 2 \| 153\.89 \| 0\.08 \|/);
+  assert.match(md, /\| set \| 1 \| 154\.15 \| — \| — \|/);
+  // Test spread 0.08, validation spread 160.50 − 153.85 = 6.65: shown side by side.
+  assert.match(md, /\| selfish \| 2 \| 153\.89 \| 0\.08 \| 6\.65 \|/);
+  assert.match(md, /Each spread here is the difference of two seeds/);
   // Selfish 153.89 vs SET 154.15: 0.26 apart, within the study's largest spread (dense: 1.00).
   assert.match(md, /Selfish-RNN ≤ SET: \*\*not distinguished\*\* \(selfish 153\.89 vs set 154\.15: selfish 0\.26 lower; noise: the study's largest seed spread, 1\.00/);
   assert.match(md, /Selfish-RNN ≤ static sparse: \*\*holds\*\*/);
@@ -72,6 +74,7 @@ test('with no second seed anywhere, no claim is judged, whatever the difference'
   assert.match(md, /Selfish-RNN ≤ SET: \*\*not judged yet \(single seeds\)\*\* \(selfish 121\.15 vs set 121\.03: selfish 0\.12 higher; noise: no seed spread measured\)/);
   assert.match(md, /Selfish-RNN ≤ static sparse: \*\*not judged yet \(single seeds\)\*\* \(selfish 121\.15 vs static 132\.75: selfish 11\.60 lower;/);
   assert.not.match(md, /\*\*(holds|does not hold)/);
+  assert.not.match(md, /Each spread here/);
 });
 
 test('FLOPs of a gradual method are integrated over its steps (dense until pruning)', () => {

@@ -19,7 +19,7 @@ import { applyThreads, describeThreads, RELAXED_SIMD_OPTION, THREADS_OPTION } fr
 import type { CliIO } from './train-command.js';
 
 export function studyBuilder(y: Argv): Argv {
-  return y.usage('selfish-rnn study [options]\n\nDense, static, SET, RigL, gradual pruning and Selfish-RNN on one small LSTM at one density (two seeds for dense, SET, Selfish-RNN); writes a Markdown report with SVG plots. Resumable: run again with the same --dir.')
+  return y.usage('selfish-rnn study [options]\n\nDense, static, SET, RigL, gradual pruning and Selfish-RNN on one small LSTM at one density (a second seed for dense and Selfish-RNN); writes a Markdown report with SVG plots. Resumable: run again with the same --dir.')
     .option('data', { type: 'string', defaultDescription: `$${DATA_ENV}/ptb, else ${REPO_PTB} if it exists; otherwise needed`, describe: 'PTB directory ("builtin" for the built-in corpus)' })
     .option('dir', { type: 'string', default: 'runs/study', describe: 'where the run directories go' })
     .option('out', { type: 'string', defaultDescription: '<dir>/STUDY.md', describe: 'the report (plots beside it); `npm run study` in the repository writes bench/STUDY.md' })
