@@ -164,6 +164,11 @@ test('study: --data or SELFISH_RNN_DATA is needed where no ../shared/data/ptb ex
   assert.ok(existsSync(join(cwd, 'my-study', 'STUDY.md')));
   assert.not.ok(existsSync(join(cwd, 'bench')), 'nothing written into the project');
   assert.ok(readFileSync(join(cwd, 'my-study', 'STUDY.md'), 'utf8').includes(`selfish-rnn study --data ${join(data, 'ptb')} --dir my-study --out my-study/STUDY.md `), 'the report names the data and the report path');
+  // A model with a published figure: every dense seed is held against it (none trained here).
+  r = runCli(['study', '--report', '--dir', 'zaremba-study', '--model', 'zaremba-small'], { cwd, env: { SELFISH_RNN_DATA: data } });
+  assert.is(r.status, 0, r.err);
+  const zmd = readFileSync(join(cwd, 'zaremba-study', 'STUDY.md'), 'utf8');
+  for (const run of ['dense-s1', 'dense-s2']) assert.match(zmd, new RegExp(`\\| ${run} \\| Zaremba et al\\. 2014[^|]*\\| — / 120\\.70 \\| — / 114\\.50 \\| — \\| not finished \\|`));
   const help = runCli(['study', '--help']).out.replace(/\s+/g, ' ');
   assert.match(help, /--out .*\[default: <dir>\/STUDY\.md\]/);
   assert.match(help, /--data .*\[default: \$SELFISH_RNN_DATA\/ptb, else \.\.\/shared\/data\/ptb if it exists; otherwise needed\]/);
