@@ -121,4 +121,24 @@ test('a study stopped by its budget resumes and ends with the same results', asy
   assert.equal(resumed.map((r) => r.history.map((h) => h.valLoss)), once.map((r) => r.history.map((h) => h.valLoss)));
 });
 
+
+test('time to perplexity: each curve\'s time to the perplexity every curve reaches (the worst of their bests)', () => {
+  const hist = (vals: number[]) => vals.map((valPpl) => ({ valPpl } as StudyResult['history'][number]));
+  const rs = [result('dense', 1, 110, { history: hist([200, 130, 118, 117]) }), result('selfish', 1, 120, { history: hist([210, 150, 126, 125, 125.5]) })];
+  const md = renderStudyReport(rs, [], ['cmd'], {
+    timings: {
+      setup: 'set-up', curves: [
+        { label: 'dense', run: 'dense-s1', secondsPerEpoch: 100 },
+        { label: 'sparse', run: 'selfish-s1', secondsPerEpoch: 60 },
+        { label: 'peer', valPpl: [190, 124.9], testPpl: 119, secondsPerEpoch: 50 },
+      ],
+    },
+  }).markdown;
+  // The target is 125 (sparse's best, the worst of the three): dense first gets there at epoch 3 (118).
+  assert.match(md, /time to valid ppl ≤ 125\.00 \(reached by every curve\)/);
+  assert.match(md, /\| dense \| 100 \| 117\.00 \| 110\.00 \| 6 min 40 s \| 5 min 00 s \(epoch 3\) \|/);
+  assert.match(md, /\| sparse \| 60 \| 125\.00 \| 120\.00 \| 4 min 00 s \| 4 min 00 s \(epoch 4\) \|/);
+  assert.match(md, /\| peer \| 50 \| 124\.90 \| 119\.00 \| 1 min 40 s \| 1 min 40 s \(epoch 2\) \|/);
+});
+
 test.run();
