@@ -121,7 +121,6 @@ test('a study stopped by its budget resumes and ends with the same results', asy
   assert.equal(resumed.map((r) => r.history.map((h) => h.valLoss)), once.map((r) => r.history.map((h) => h.valLoss)));
 });
 
-
 test('time to perplexity: each curve\'s time to the perplexity every curve reaches (the worst of their bests)', () => {
   const hist = (vals: number[]) => vals.map((valPpl) => ({ valPpl } as StudyResult['history'][number]));
   const rs = [result('dense', 1, 110, { history: hist([200, 130, 118, 117]) }), result('selfish', 1, 120, { history: hist([210, 150, 126, 125, 125.5]) })];

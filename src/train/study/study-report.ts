@@ -164,13 +164,15 @@ export function renderStudyReport(results: StudyResult[], distances: TopologyDis
   if (opts.timings && opts.timings.curves.length > 0) {
     // Equal quality: the time each curve needs to reach the perplexity that every curve reaches (the
     // worst of their bests), which is what faster sparse epochs must buy back.
-    const curves = opts.timings.curves.map((c) => ({ c, vals: curveOf(c, results) }));
-    const bests = curves.filter((x) => x.vals.length > 0).map((x) => Math.min(...x.vals));
+    const curves = opts.timings.curves.map((c) => {
+      const vals = curveOf(c, results);
+      return { c, vals, best: vals.length > 0 ? Math.min(...vals) : null };
+    });
+    const bests = curves.map((x) => x.best).filter((v): v is number => v !== null);
     const target = bests.length > 0 ? Math.max(...bests) : null;
     lines.push('', '## Time to perplexity', '', opts.timings.setup, '',
       `| curve | seconds per epoch | best valid ppl | test ppl | time to the best valid ppl | time to valid ppl ≤ ${fmt(target)} (reached by every curve) |`, '|---|---|---|---|---|---|');
-    for (const { c, vals } of curves) {
-      const best = vals.length > 0 ? Math.min(...vals) : null;
+    for (const { c, vals, best } of curves) {
       const at = best === null ? null : (vals.indexOf(best) + 1) * c.secondsPerEpoch;
       const reach = target === null ? -1 : vals.findIndex((v) => v <= target);
       const test = c.testPpl ?? results.find((r) => r.name === c.run)?.testPpl ?? null;
