@@ -269,7 +269,8 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
   const emptyGates = trainer.engine?.gateStats().filter((g) => g.nnz.some((n) => n === 0)).map((g) => g.name) ?? [];
   if (emptyGates.length > 0) reporter.line(`warning: at density ${config.density}, some LSTM gates start without any weight (${emptyGates.slice(0, 4).join(', ')}${emptyGates.length > 4 ? ', …' : ''})`);
   // Ctrl-C, `kill` (SIGTERM) and a closed terminal (SIGHUP) all stop after the current step and
-  // save a checkpoint; a second signal exits at once. Exit code 128 + the signal's number.
+  // save a checkpoint; a second signal exits at once. Exit code 128 + the signal's number. A signal
+  // outranks a lost output seen just before it (the exit code and the logged reason both name it).
   let interrupts = 0, stopSignal: NodeJS.Signals | null = null;
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++;
@@ -279,7 +280,7 @@ export async function trainCommand(a: Args, io: CliIO): Promise<number> {
     }
     stopSignal = sig;
     reporter.line(`${sig === 'SIGINT' ? 'interrupt' : sig}: stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)`);
-    trainer.requestStop(sig);
+    trainer.requestStop(sig, true);
   };
   for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
   // A closed pipe or terminal stops the run like the signal it stands for (printing is off by then).

@@ -163,9 +163,14 @@ export class Trainer {
     return trainer;
   }
 
-  /** Asks the run to stop at the next step boundary, saving a resumable checkpoint. */
-  requestStop(reason = 'interrupted'): void {
-    this.stopReason ??= reason;
+  /**
+   * Asks the run to stop at the next step boundary, saving a resumable checkpoint. The first reason
+   * stands, unless `replace`: a signal outranks the lost output it caused (Ctrl-C kills the `tee`
+   * too, and the failed write may be seen first).
+   */
+  requestStop(reason = 'interrupted', replace = false): void {
+    if (replace) this.stopReason = reason;
+    else this.stopReason ??= reason;
   }
 
   /** Current position: epochs completed, global step. */
